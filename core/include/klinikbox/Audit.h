@@ -1,0 +1,31 @@
+// The PDL audit log as plugins see it: append-only, hash-chained, written by the core.
+#pragma once
+
+#include <klinikbox/Db.h>
+#include <klinikbox/Http.h>
+
+#include <string>
+
+namespace klinikbox {
+
+struct AuditEntry {
+    std::string action;   // "<plugin-id>.<verb>", e.g. "booking.read", "booking.create"
+    std::string patient;  // 12-digit personnummer (or reserve id) when patient data is touched
+    std::string purpose;  // "vård" (care), "administration", "loggkontroll", ...
+    std::string outcome = "ok";  // "ok", "denied", "failed"
+    std::string details;  // short, never health information
+};
+
+class Audit {
+public:
+    virtual ~Audit() = default;
+    // Records on behalf of the request's principal, in its own transaction.
+    virtual void record(const Request& by, const AuditEntry& entry) = 0;
+    // Records inside the caller's write transaction, so the record and the change commit
+    // together.
+    virtual void record(const Request& by, const AuditEntry& entry, db::Connection& tx) = 0;
+    // Records an action of the box itself (workers, timers), in its own transaction.
+    virtual void recordSystem(const AuditEntry& entry) = 0;
+};
+
+}  // namespace klinikbox

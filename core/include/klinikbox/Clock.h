@@ -1,0 +1,38 @@
+// Time, injected: tests and `klinikbox lua test` control "now".
+#pragma once
+
+#include <atomic>
+#include <chrono>
+
+namespace klinikbox {
+
+class Clock {
+public:
+    virtual ~Clock() = default;
+    [[nodiscard]] virtual std::chrono::system_clock::time_point now() const = 0;
+    // The calendar date today in the box's local time zone (Swedish time in production).
+    [[nodiscard]] std::chrono::year_month_day today() const;
+};
+
+class SystemClock final : public Clock {
+public:
+    [[nodiscard]] std::chrono::system_clock::time_point now() const override {
+        return std::chrono::system_clock::now();
+    }
+};
+
+// A clock that stands still until moved; for tests.
+class FixedClock final : public Clock {
+public:
+    explicit FixedClock(std::chrono::system_clock::time_point t) : ns_(t.time_since_epoch().count()) {}
+    [[nodiscard]] std::chrono::system_clock::time_point now() const override {
+        return std::chrono::system_clock::time_point(std::chrono::system_clock::duration(ns_.load()));
+    }
+    void set(std::chrono::system_clock::time_point t) { ns_ = t.time_since_epoch().count(); }
+    void advance(std::chrono::system_clock::duration d) { ns_ += d.count(); }
+
+private:
+    std::atomic<std::chrono::system_clock::rep> ns_;
+};
+
+}  // namespace klinikbox

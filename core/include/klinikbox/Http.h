@@ -1,0 +1,91 @@
+// What a route handler sees and returns. Plugins never touch POCO's server classes.
+#pragma once
+
+#include <klinikbox/Problem.h>
+
+#include <Poco/JSON/Object.h>
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace klinikbox {
+
+// The roles a staff account can hold. `Kiosk` is the unauthenticated check-in terminal
+// and `Anonymous` anyone at all; routes open to them say so explicitly.
+enum class Role { Admin, Staff, Auditor, It };
+[[nodiscard]] std::string_view toString(Role r);
+[[nodiscard]] std::optional<Role> roleFromString(std::string_view s);
+
+// The authenticated caller of a request.
+struct Principal {
+    long long userId = 0;
+    std::string username;
+    Role role = Role::Staff;
+    std::string hsaId;     // may be empty
+    std::string careUnit;  // HSA-id of the care unit the user works for, may be empty
+};
+
+struct Request {
+    std::string method;
+    std::string path;                               // without query string
+    std::map<std::string, std::string> pathParams;  // from {name} segments
+    std::multimap<std::string, std::string> query;
+    std::map<std::string, std::string> headers;     // lower-case names
+    std::string body;
+    std::string requestId;
+    std::string remoteAddress;
+    std::optional<Principal> principal;  // set when the route requires a role
+
+    [[nodiscard]] std::optional<std::string> queryParam(const std::string& name) const;
+    [[nodiscard]] std::string header(const std::string& lowerName) const;
+    // Parses the body as a JSON object; throws Problem 400 /problems/malformed-json or
+    // 415 when the content type is not JSON.
+    [[nodiscard]] Poco::JSON::Object::Ptr json() const;
+};
+
+struct Response {
+    int status = 200;
+    std::string contentType = "application/json";
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;
+
+    static Response json(const Poco::JSON::Object::Ptr& obj, int status = 200);
+    static Response json(const Poco::JSON::Array::Ptr& arr, int status = 200);
+    static Response text(std::string body, std::string contentType, int status = 200);
+    static Response noContent();
+};
+
+using Handler = std::function<Response(Request&)>;
+
+// Who may call a route. An empty role set with `anonymous` false means any logged-in user.
+struct Access {
+    std::set<Role> roles;
+    bool anonymous = false;  // no login needed (health checks, kiosk, login itself)
+    static Access anyone() { return Access{{}, true}; }
+    static Access loggedIn() { return Access{{}, false}; }
+    static Access only(std::set<Role> r) { return Access{std::move(r), false}; }
+};
+
+// Documentation of a route for the generated OpenAPI document.
+struct RouteDoc {
+    std::string summary;
+    std::string tag;
+    Poco::JSON::Object::Ptr requestSchema;   // JSON Schema of the body, may be null
+    Poco::JSON::Object::Ptr responseSchema;  // JSON Schema of a 2xx body, may be null
+};
+
+class Router {
+public:
+    virtual ~Router() = default;
+    // `pattern` uses {name} for a path segment, e.g. "/api/v1/booking/bookings/{id}".
+    // A plugin's router only accepts patterns under /api/v1/<plugin-id>/ and throws
+    // std::invalid_argument otherwise.
+    virtual void add(std::string method, std::string pattern, Access access, Handler handler,
+                     RouteDoc doc = {}) = 0;
+};
+
+}  // namespace klinikbox

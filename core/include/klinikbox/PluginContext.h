@@ -1,0 +1,46 @@
+// Everything a plugin can reach. A plugin gets one PluginContext at start and reaches
+// nothing else of the box.
+#pragma once
+
+#include <klinikbox/Audit.h>
+#include <klinikbox/Clock.h>
+#include <klinikbox/Events.h>
+#include <klinikbox/Http.h>
+#include <klinikbox/Log.h>
+#include <klinikbox/Outbox.h>
+#include <klinikbox/Store.h>
+
+#include <Poco/JSON/Object.h>
+
+#include <string>
+
+namespace klinikbox {
+
+// A console page a plugin adds: the console lists it in its menu for the given roles and
+// loads `script` (a file of the plugin, served under /plugins/<id>/) into the page body.
+struct ConsolePage {
+    std::string id;     // unique within the plugin, e.g. "day"
+    std::string title;  // Swedish menu title
+    std::string script; // path relative to the plugin's web/ directory
+    Access access;
+};
+
+class PluginContext {
+public:
+    virtual ~PluginContext() = default;
+    [[nodiscard]] virtual const std::string& pluginId() const = 0;
+    // Routes are restricted to /api/v1/<plugin-id>/...
+    virtual Router& router() = 0;
+    // Publishing or subscribing to an event the manifest does not declare throws.
+    virtual EventBus& events() = 0;
+    virtual Store& store() = 0;
+    virtual Outbox& outbox() = 0;
+    virtual Audit& audit() = 0;
+    [[nodiscard]] virtual const Clock& clock() const = 0;
+    // The plugin's settings, validated against its schema.yaml, defaults filled in.
+    [[nodiscard]] virtual Poco::JSON::Object::Ptr config() const = 0;
+    virtual Log& log() = 0;
+    virtual void addConsolePage(ConsolePage page) = 0;
+};
+
+}  // namespace klinikbox

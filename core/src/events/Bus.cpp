@@ -1,0 +1,262 @@
+#include "events/Bus.h"
+
+#include <Poco/Logger.h>
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+#include <stdexcept>
+
+namespace klinikbox::events {
+
+namespace {
+const char* phaseName(Phase p) {
+    switch (p) {
+        case Phase::Validate: return "validate";
+        case Phase::Decide: return "decide";
+        case Phase::Finalize: return "finalize";
+    }
+    return "?";
+}
+}  // namespace
+
+Bus::Bus() : worker_([this] { run(); }) {}
+
+Bus::~Bus() { stop(); }
+
+void Bus::stop() {
+    {
+        std::lock_guard lock(qmu_);
+        if (stopping_) return;
+        stopping_ = true;
+    }
+    qcv_.notify_all();
+    if (worker_.joinable()) worker_.join();
+}
+
+void Bus::hook(const std::string& event, HookSpec spec, SyncHook fn) {
+    std::unique_lock lock(mu_);
+    auto& v = hooks_[event];
+    for (const auto& h : v) {
+        if (h.spec.name == spec.name) {
+            throw std::invalid_argument("a hook named " + spec.name + " is already registered for " + event);
+        }
+    }
+    auto st = std::make_shared<Counters>();
+    st->event = event;
+    st->hook = spec.name;
+    const std::string name = spec.name;
+    v.push_back(HookEntry{std::move(spec), std::move(fn), st});
+    try {
+        resort(event);
+    } catch (...) {
+        auto& w = hooks_[event];
+        w.erase(std::remove_if(w.begin(), w.end(), [&](const HookEntry& h) { return h.spec.name == name; }),
+                w.end());
+        resort(event);
+        throw;
+    }
+}
+
+HookStats Bus::Counters::snapshot() const {
+    HookStats s;
+    s.event = event;
+    s.hook = hook;
+    s.calls = calls;
+    s.vetoes = vetoes;
+    s.failures = failures;
+    std::lock_guard lock(mu);
+    s.lastError = lastError;
+    return s;
+}
+
+// Orders hooks by phase, then by explicit after/before constraints (a stable topological
+// sort), then by name. A cycle is refused at registration.
+void Bus::resort(const std::string& event) {
+    auto& v = hooks_[event];
+    std::sort(v.begin(), v.end(), [](const HookEntry& a, const HookEntry& b) {
+        if (a.spec.phase != b.spec.phase) return a.spec.phase < b.spec.phase;
+        return a.spec.name < b.spec.name;
+    });
+    const std::size_t n = v.size();
+    std::vector<std::set<std::size_t>> preds(n);
+    auto indexOf = [&](const std::string& name) -> std::optional<std::size_t> {
+        for (std::size_t i = 0; i < n; ++i)
+            if (v[i].spec.name == name) return i;
+        return std::nullopt;
+    };
+    for (std::size_t i = 0; i < n; ++i) {
+        for (const auto& a : v[i].spec.after)
+            if (auto j = indexOf(a); j && v[*j].spec.phase == v[i].spec.phase) preds[i].insert(*j);
+        for (const auto& b : v[i].spec.before)
+            if (auto j = indexOf(b); j && v[*j].spec.phase == v[i].spec.phase) preds[*j].insert(i);
+    }
+    std::vector<HookEntry> out;
+    std::vector<bool> done(n, false);
+    for (std::size_t round = 0; round < n; ++round) {
+        bool progressed = false;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (done[i]) continue;
+            // Respect phase order: only take a hook whose earlier-phase hooks are all placed.
+            bool ready = std::all_of(preds[i].begin(), preds[i].end(), [&](std::size_t p) { return done[p]; });
+            for (std::size_t k = 0; k < n && ready; ++k)
+                if (!done[k] && v[k].spec.phase < v[i].spec.phase) ready = false;
+            if (ready) {
+                done[i] = true;
+                out.push_back(v[i]);
+                progressed = true;
+                break;
+            }
+        }
+        if (!progressed) {
+            std::string names;
+            for (std::size_t i = 0; i < n; ++i)
+                if (!done[i]) names += (names.empty() ? "" : ", ") + v[i].spec.name;
+            throw std::invalid_argument("hooks of " + event + " have a cycle in before/after: " + names);
+        }
+    }
+    v = std::move(out);
+}
+
+void Bus::subscribe(const std::string& event, std::string name, AsyncHandler fn) {
+    std::unique_lock lock(mu_);
+    auto st = std::make_shared<Counters>();
+    st->event = event;
+    st->hook = name;
+    handlers_[event].push_back(Handler{std::move(name), std::move(fn), st});
+}
+
+HookOutcome Bus::publishSync(Event& event) {
+    std::vector<HookEntry> hooks;
+    {
+        std::shared_lock lock(mu_);
+        auto it = hooks_.find(event.name);
+        if (it != hooks_.end()) hooks = it->second;
+    }
+    for (auto& h : hooks) {
+        const auto t0 = std::chrono::steady_clock::now();
+        ++h.stats->calls;
+        HookOutcome out;
+        out.hook = h.spec.name;
+        try {
+            h.fn(event);
+        } catch (const Veto& v) {
+            ++h.stats->vetoes;
+            out.vetoed = true;
+            out.reason = v.what();
+            return out;
+        } catch (const std::exception& e) {
+            h.stats->fail(e.what());
+            out.vetoed = true;
+            out.failed = true;
+            out.reason = std::string("hook ") + h.spec.name + " failed: " + e.what();
+            Poco::Logger::get("events").error(out.reason);
+            return out;
+        } catch (...) {
+            out.vetoed = true;
+            out.failed = true;
+            out.reason = "hook " + h.spec.name + " failed with an unknown error";
+            h.stats->fail(out.reason);
+            return out;
+        }
+        const auto took = std::chrono::steady_clock::now() - t0;
+        if (took > h.spec.budget) {
+            out.vetoed = true;
+            out.failed = true;
+            out.reason = "hook " + h.spec.name + " exceeded its time budget of " +
+                         std::to_string(h.spec.budget.count()) + " ms";
+            h.stats->fail(out.reason);
+            Poco::Logger::get("events").error(out.reason);
+            return out;
+        }
+    }
+    return HookOutcome{};
+}
+
+void Bus::publish(Event event) {
+    {
+        std::lock_guard lock(qmu_);
+        if (stopping_) return;
+        queue_.push_back(std::move(event));
+    }
+    qcv_.notify_one();
+}
+
+void Bus::run() {
+    for (;;) {
+        Event ev;
+        {
+            std::unique_lock lock(qmu_);
+            qcv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+            if (queue_.empty()) {
+                busy_ = false;
+                idle_.notify_all();
+                if (stopping_) return;
+                continue;
+            }
+            ev = std::move(queue_.front());
+            queue_.pop_front();
+            busy_ = true;
+        }
+        std::vector<Handler> hs;
+        {
+            std::shared_lock lock(mu_);
+            auto it = handlers_.find(ev.name);
+            if (it != handlers_.end()) hs = it->second;
+        }
+        for (auto& h : hs) {
+            ++h.stats->calls;
+            try {
+                h.fn(ev);
+            } catch (const std::exception& e) {
+                h.stats->fail(e.what());
+                Poco::Logger::get("events").error("handler " + h.name + " of " + ev.name + " failed: " + e.what());
+            } catch (...) {
+                h.stats->fail("unknown error");
+            }
+        }
+        {
+            std::lock_guard lock(qmu_);
+            busy_ = false;
+            if (queue_.empty()) idle_.notify_all();
+        }
+    }
+}
+
+void Bus::drain() {
+    std::unique_lock lock(qmu_);
+    idle_.wait(lock, [&] { return (queue_.empty() && !busy_) || stopping_; });
+}
+
+void Bus::removeByPrefix(const std::string& prefix) {
+    std::unique_lock lock(mu_);
+    for (auto& [ev, v] : hooks_)
+        v.erase(std::remove_if(v.begin(), v.end(),
+                               [&](const HookEntry& h) { return h.spec.name.rfind(prefix, 0) == 0; }),
+                v.end());
+    for (auto& [ev, v] : handlers_)
+        v.erase(std::remove_if(v.begin(), v.end(),
+                               [&](const Handler& h) { return h.name.rfind(prefix, 0) == 0; }),
+                v.end());
+}
+
+std::vector<std::string> Bus::order(const std::string& event) const {
+    std::shared_lock lock(mu_);
+    std::vector<std::string> out;
+    auto it = hooks_.find(event);
+    if (it == hooks_.end()) return out;
+    for (const auto& h : it->second) out.push_back(std::string(phaseName(h.spec.phase)) + " " + h.spec.name);
+    return out;
+}
+
+std::vector<HookStats> Bus::stats() const {
+    std::shared_lock lock(mu_);
+    std::vector<HookStats> out;
+    for (const auto& [ev, v] : hooks_)
+        for (const auto& h : v) out.push_back(h.stats->snapshot());
+    for (const auto& [ev, v] : handlers_)
+        for (const auto& h : v) out.push_back(h.stats->snapshot());
+    return out;
+}
+
+}  // namespace klinikbox::events

@@ -1,0 +1,82 @@
+// The in-process event bus: ordered synchronous hooks that fail closed, and asynchronous
+// handlers on a worker thread.
+#pragma once
+
+#include <klinikbox/Events.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+#include <thread>
+
+namespace klinikbox::events {
+
+struct HookStats {
+    std::string event, hook;
+    long long calls = 0, vetoes = 0, failures = 0;
+    std::string lastError;
+};
+
+class Bus final : public EventBus {
+public:
+    Bus();
+    ~Bus() override;
+
+    void hook(const std::string& event, HookSpec spec, SyncHook fn) override;
+    void subscribe(const std::string& event, std::string name, AsyncHandler fn) override;
+    [[nodiscard]] HookOutcome publishSync(Event& event) override;
+    void publish(Event event) override;
+
+    // Removes every hook and handler whose name starts with `prefix` (used when a plugin
+    // stops or Lua scripts are reloaded).
+    void removeByPrefix(const std::string& prefix);
+    // The hooks of an event in the order they run: "phase name" strings, for the console.
+    [[nodiscard]] std::vector<std::string> order(const std::string& event) const;
+    [[nodiscard]] std::vector<HookStats> stats() const;
+    // Waits until the async queue is empty (tests, shutdown).
+    void drain();
+    void stop();
+
+private:
+    // Counters updated from many request threads at once.
+    struct Counters {
+        std::string event, hook;
+        std::atomic<long long> calls{0}, vetoes{0}, failures{0};
+        mutable std::mutex mu;
+        std::string lastError;
+        void fail(const std::string& why) {
+            ++failures;
+            std::lock_guard lock(mu);
+            lastError = why;
+        }
+        HookStats snapshot() const;
+    };
+    struct HookEntry {
+        HookSpec spec;
+        SyncHook fn;
+        std::shared_ptr<Counters> stats;
+    };
+    struct Handler {
+        std::string name;
+        AsyncHandler fn;
+        std::shared_ptr<Counters> stats;
+    };
+    void resort(const std::string& event);
+    void run();
+
+    mutable std::shared_mutex mu_;
+    std::map<std::string, std::vector<HookEntry>> hooks_;  // kept in run order
+    std::map<std::string, std::vector<Handler>> handlers_;
+
+    std::mutex qmu_;
+    std::condition_variable qcv_, idle_;
+    std::deque<Event> queue_;
+    bool busy_ = false;
+    bool stopping_ = false;
+    std::thread worker_;
+};
+
+}  // namespace klinikbox::events

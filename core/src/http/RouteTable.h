@@ -1,0 +1,64 @@
+// All routes of the box: core routes and those plugins register, with the roles each needs.
+#pragma once
+
+#include <klinikbox/Http.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+namespace klinikbox::http {
+
+struct Route {
+    std::string owner;     // "core" or a plugin id
+    std::string method;    // GET, POST, PUT, PATCH, DELETE
+    std::string pattern;   // /api/v1/x/{id}
+    std::vector<std::string> segments;
+    Access access;
+    Handler handler;
+    RouteDoc doc;
+    bool csrfExempt = false;  // only for login itself and the unauthenticated kiosk
+};
+
+struct Match {
+    std::shared_ptr<const Route> route;
+    std::map<std::string, std::string> params;
+};
+
+class RouteTable {
+public:
+    // Throws std::invalid_argument on a malformed pattern or a duplicate method+pattern.
+    void add(Route r);
+    void removeOwner(const std::string& owner);
+
+    enum class Result { Found, NotFound, MethodNotAllowed };
+    // Finds the route for a method and path. With MethodNotAllowed, `allowed` lists the
+    // methods the path does have.
+    Result match(const std::string& method, const std::string& path, Match& out,
+                 std::vector<std::string>& allowed) const;
+
+    [[nodiscard]] std::vector<std::shared_ptr<const Route>> all() const;
+
+private:
+    mutable std::shared_mutex mu_;
+    std::vector<std::shared_ptr<const Route>> routes_;
+};
+
+// The Router a plugin gets: patterns must lie under /api/v1/<plugin-id>/.
+class PluginRouter final : public Router {
+public:
+    PluginRouter(RouteTable& table, std::string owner) : table_(table), owner_(std::move(owner)) {}
+    void add(std::string method, std::string pattern, Access access, Handler handler,
+             RouteDoc doc = {}) override;
+
+private:
+    RouteTable& table_;
+    std::string owner_;
+};
+
+std::vector<std::string> splitPath(const std::string& path);
+
+}  // namespace klinikbox::http

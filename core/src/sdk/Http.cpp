@@ -1,0 +1,106 @@
+#include <klinikbox/Http.h>
+
+#include <Poco/JSON/JSONException.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/JSON/Stringifier.h>
+
+#include <sstream>
+
+namespace klinikbox {
+
+std::string_view toString(Role r) {
+    switch (r) {
+        case Role::Admin: return "admin";
+        case Role::Staff: return "staff";
+        case Role::Auditor: return "auditor";
+        case Role::It: return "it";
+    }
+    return "unknown";
+}
+
+std::optional<Role> roleFromString(std::string_view s) {
+    if (s == "admin") return Role::Admin;
+    if (s == "staff") return Role::Staff;
+    if (s == "auditor") return Role::Auditor;
+    if (s == "it") return Role::It;
+    return std::nullopt;
+}
+
+std::optional<std::string> Request::queryParam(const std::string& name) const {
+    auto it = query.find(name);
+    if (it == query.end()) return std::nullopt;
+    return it->second;
+}
+
+std::string Request::header(const std::string& lowerName) const {
+    auto it = headers.find(lowerName);
+    return it == headers.end() ? std::string{} : it->second;
+}
+
+Poco::JSON::Object::Ptr Request::json() const {
+    const std::string ct = header("content-type");
+    if (ct.rfind("application/json", 0) != 0 && ct.find("+json") == std::string::npos) {
+        throw Problem(415, "/problems/unsupported-media-type", "Unsupported media type",
+                      "the request body must be application/json");
+    }
+    if (body.empty()) {
+        throw Problem::badRequest("/problems/malformed-json", "the request body is empty");
+    }
+    try {
+        Poco::JSON::Parser parser;
+        Poco::Dynamic::Var v = parser.parse(body);
+        if (v.type() != typeid(Poco::JSON::Object::Ptr)) {
+            throw Problem::badRequest("/problems/malformed-json",
+                                      "the request body must be a JSON object");
+        }
+        return v.extract<Poco::JSON::Object::Ptr>();
+    } catch (const Problem&) {
+        throw;
+    } catch (const Poco::Exception& e) {
+        throw Problem::badRequest("/problems/malformed-json",
+                                  "the request body is not valid JSON: " + e.message());
+    } catch (const std::exception& e) {
+        throw Problem::badRequest("/problems/malformed-json",
+                                  std::string("the request body is not valid JSON: ") + e.what());
+    }
+}
+
+namespace {
+template <class T>
+std::string stringify(const T& v) {
+    std::ostringstream os;
+    Poco::JSON::Stringifier::stringify(v, os);
+    return os.str();
+}
+}  // namespace
+
+Response Response::json(const Poco::JSON::Object::Ptr& obj, int status) {
+    Response r;
+    r.status = status;
+    r.body = stringify(obj);
+    return r;
+}
+
+Response Response::json(const Poco::JSON::Array::Ptr& arr, int status) {
+    Response r;
+    r.status = status;
+    r.body = stringify(arr);
+    return r;
+}
+
+Response Response::text(std::string body, std::string contentType, int status) {
+    Response r;
+    r.status = status;
+    r.contentType = std::move(contentType);
+    r.body = std::move(body);
+    return r;
+}
+
+Response Response::noContent() {
+    Response r;
+    r.status = 204;
+    r.contentType.clear();
+    return r;
+}
+
+}  // namespace klinikbox

@@ -1,0 +1,62 @@
+#include "store/CoreMigrations.h"
+
+namespace klinikbox::store {
+
+// Append only: never edit a migration that has shipped (the checksum is verified at start).
+const std::vector<Migration>& coreMigrations() {
+    static const std::vector<Migration> list = {
+        {1, "0001_core",
+         R"SQL(
+PRAGMA application_id = 1263288920;
+CREATE TABLE kb_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+-- The outbox: every call to an outside service, written in the transaction that causes it.
+CREATE TABLE kb_outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  owner TEXT NOT NULL,                 -- plugin id
+  channel TEXT NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending','delivering','delivered','dead')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,    -- unix ms
+  last_error TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  delivered_at INTEGER,
+  UNIQUE (channel, idempotency_key)
+);
+CREATE INDEX kb_outbox_due ON kb_outbox(state, next_attempt_at);
+
+-- The PDL audit log: append-only, each record chained to the previous by a keyed hash.
+CREATE TABLE kb_audit (
+  seq INTEGER PRIMARY KEY,             -- 1, 2, 3 ... without gaps
+  at TEXT NOT NULL,                    -- UTC ISO-8601 with milliseconds
+  user_id INTEGER,
+  username TEXT NOT NULL,
+  role TEXT NOT NULL,
+  hsa_id TEXT NOT NULL DEFAULT '',
+  care_unit TEXT NOT NULL DEFAULT '',
+  action TEXT NOT NULL,
+  patient TEXT NOT NULL DEFAULT '',
+  purpose TEXT NOT NULL DEFAULT '',
+  outcome TEXT NOT NULL,
+  details TEXT NOT NULL DEFAULT '',
+  request_id TEXT NOT NULL DEFAULT '',
+  remote_addr TEXT NOT NULL DEFAULT '',
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE INDEX kb_audit_patient ON kb_audit(patient, at);
+CREATE INDEX kb_audit_user ON kb_audit(username, at);
+CREATE INDEX kb_audit_at ON kb_audit(at);
+CREATE TRIGGER kb_audit_no_update BEFORE UPDATE ON kb_audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER kb_audit_no_delete BEFORE DELETE ON kb_audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+)SQL"},
+    };
+    return list;
+}
+
+}  // namespace klinikbox::store

@@ -1,0 +1,83 @@
+// The box's one SQLite database: connection pools per owner ("core" or a plugin id),
+// pragmas, transactions and the authorizer that keeps each plugin inside its own tables.
+#pragma once
+
+#include <klinikbox/Db.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace klinikbox::store {
+
+struct DatabaseOptions {
+    std::string path;
+    bool synchronousFull = true;  // FULL survives power loss; NORMAL only process crashes
+    int busyTimeoutMs = 5000;
+};
+
+// What an owner may touch. The core may touch everything.
+struct OwnerGuard {
+    std::string owner;    // "core" or a plugin id
+    bool core = false;
+};
+
+class Database;
+
+// A connection borrowed from the pool; returned on destruction.
+class PooledConnection {
+public:
+    PooledConnection(Database& db, std::string owner, std::unique_ptr<db::Connection> conn,
+                     std::unique_ptr<OwnerGuard> guard);
+    ~PooledConnection();
+    PooledConnection(const PooledConnection&) = delete;
+    PooledConnection& operator=(const PooledConnection&) = delete;
+    db::Connection& operator*() { return *conn_; }
+    db::Connection* operator->() { return conn_.get(); }
+
+private:
+    Database& db_;
+    std::string owner_;
+    std::unique_ptr<db::Connection> conn_;
+    std::unique_ptr<OwnerGuard> guard_;
+};
+
+class Database {
+public:
+    explicit Database(DatabaseOptions options);
+    ~Database();
+
+    [[nodiscard]] const DatabaseOptions& options() const { return options_; }
+
+    // Borrows a connection for `owner`. Plugin connections are confined to tables named
+    // "<owner>_..." by an SQLite authorizer.
+    [[nodiscard]] PooledConnection acquire(const std::string& owner);
+
+    // BEGIN IMMEDIATE ... COMMIT; rolls back and rethrows when fn throws.
+    void write(const std::string& owner, const std::function<void(db::Connection&)>& fn);
+    // A read transaction (one snapshot).
+    void read(const std::string& owner, const std::function<void(db::Connection&)>& fn);
+
+    // Runs fn with core privileges on a connection that belongs to a plugin (used by the
+    // outbox and audit when a plugin writes them inside its own transaction).
+    static void asCore(db::Connection& conn, const std::function<void()>& fn);
+
+private:
+    friend class PooledConnection;
+    void release(const std::string& owner, std::unique_ptr<db::Connection> conn,
+                 std::unique_ptr<OwnerGuard> guard);
+    std::unique_ptr<db::Connection> open(OwnerGuard* guard);
+
+    DatabaseOptions options_;
+    std::mutex mu_;
+    struct Idle {
+        std::unique_ptr<db::Connection> conn;
+        std::unique_ptr<OwnerGuard> guard;
+    };
+    std::map<std::string, std::vector<Idle>> idle_;
+};
+
+}  // namespace klinikbox::store
