@@ -65,7 +65,7 @@ Statement::Statement(Statement&& o) noexcept : conn_(o.conn_), stmt_(o.stmt_) { 
         if (rc_ != SQLITE_OK) conn_->throwError(rc_, "cannot bind"); \
     } while (0)
 
-Statement& Statement::bind(int index, std::int64_t value) {
+Statement& Statement::bindInt(int index, std::int64_t value) {
     KB_CHECK_BIND(sqlite3_bind_int64(stmt_, index, value));
     return *this;
 }

@@ -1,0 +1,175 @@
+#include <klinikbox/Personnummer.h>
+
+#include <stdexcept>
+
+namespace klinikbox {
+
+using namespace std::chrono;
+
+std::string_view toString(PersonnummerError e) {
+    switch (e) {
+        case PersonnummerError::Empty: return "empty";
+        case PersonnummerError::InvalidCharacters: return "invalid-characters";
+        case PersonnummerError::WrongLength: return "wrong-length";
+        case PersonnummerError::InvalidDate: return "invalid-date";
+        case PersonnummerError::InvalidChecksum: return "invalid-checksum";
+        case PersonnummerError::FutureDate: return "future-date";
+        case PersonnummerError::SeparatorMisuse: return "separator-misuse";
+    }
+    return "unknown";
+}
+
+std::string_view describeSv(PersonnummerError e) {
+    switch (e) {
+        case PersonnummerError::Empty: return "Personnummer saknas.";
+        case PersonnummerError::InvalidCharacters: return "Personnumret får bara innehålla siffror och ett bindestreck.";
+        case PersonnummerError::WrongLength: return "Personnumret ska ha 10 eller 12 siffror.";
+        case PersonnummerError::InvalidDate: return "Personnumret innehåller inget giltigt datum.";
+        case PersonnummerError::InvalidChecksum: return "Kontrollsiffran stämmer inte. Kontrollera personnumret.";
+        case PersonnummerError::FutureDate: return "Födelsedatumet ligger i framtiden.";
+        case PersonnummerError::SeparatorMisuse: return "Plustecken används bara för personer som fyllt 100 år.";
+    }
+    return "Ogiltigt personnummer.";
+}
+
+namespace {
+
+bool isDigit(char c) { return c >= '0' && c <= '9'; }
+
+int num(std::string_view s) {
+    int v = 0;
+    for (char c : s) v = v * 10 + (c - '0');
+    return v;
+}
+
+// Luhn over the nine digits YYMMDDNNN; returns the check digit.
+int luhnCheckDigit(std::string_view nine) {
+    int sum = 0;
+    for (std::size_t i = 0; i < 9; ++i) {
+        int p = (nine[i] - '0') * (i % 2 == 0 ? 2 : 1);
+        sum += p / 10 + p % 10;
+    }
+    return (10 - sum % 10) % 10;
+}
+
+bool hadBirthdayBy(year_month_day birth, year_month_day on) {
+    if (on.month() != birth.month()) return on.month() > birth.month();
+    return on.day() >= birth.day();
+}
+
+int yearsBetween(year_month_day birth, year_month_day on) {
+    int y = static_cast<int>(on.year()) - static_cast<int>(birth.year());
+    if (!hadBirthdayBy(birth, on)) --y;
+    return y;
+}
+
+}  // namespace
+
+std::variant<Personnummer, PersonnummerError> Personnummer::parse(std::string_view text, year_month_day today) {
+    // Trim surrounding white space.
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\n' || text.back() == '\r'))
+        text.remove_suffix(1);
+    if (text.empty()) return PersonnummerError::Empty;
+
+    std::string digits;
+    char sep = 0;
+    std::size_t sepPos = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (isDigit(c)) {
+            digits.push_back(c);
+        } else if ((c == '-' || c == '+') && sep == 0) {
+            sep = c;
+            sepPos = i;
+        } else {
+            return PersonnummerError::InvalidCharacters;
+        }
+        if (digits.size() > 12) return PersonnummerError::WrongLength;
+    }
+    if (digits.size() != 10 && digits.size() != 12) return PersonnummerError::WrongLength;
+    // The separator, if any, stands right before the last four digits.
+    if (sep && sepPos != text.size() - 5) return PersonnummerError::InvalidCharacters;
+
+    const std::string_view ten = std::string_view(digits).substr(digits.size() - 10);
+    const int mm = num(ten.substr(2, 2));
+    int dd = num(ten.substr(4, 2));
+    const bool coordination = dd >= 61 && dd <= 91;
+    if (coordination) dd -= 60;
+    if (mm < 1 || mm > 12 || dd < 1) return PersonnummerError::InvalidDate;
+
+    int fullYear;
+    if (digits.size() == 12) {
+        fullYear = num(std::string_view(digits).substr(0, 4));
+    } else {
+        const int yy = num(ten.substr(0, 2));
+        const int ty = static_cast<int>(today.year());
+        fullYear = ty - ty % 100 + yy;
+        // The most recent year with these two digits whose date is not after today.
+        const year_month_day cand{year{fullYear}, month{static_cast<unsigned>(mm)}, day{static_cast<unsigned>(dd)}};
+        if (fullYear > ty || (cand.ok() && sys_days(cand) > sys_days(today))) fullYear -= 100;
+        if (sep == '+') fullYear -= 100;
+    }
+    const year_month_day birth{year{fullYear}, month{static_cast<unsigned>(mm)}, day{static_cast<unsigned>(dd)}};
+    if (!birth.ok() || fullYear < 1800) return PersonnummerError::InvalidDate;
+    if (luhnCheckDigit(ten.substr(0, 9)) != ten[9] - '0') return PersonnummerError::InvalidChecksum;
+    if (sys_days(birth) > sys_days(today)) return PersonnummerError::FutureDate;
+    if (digits.size() == 12 && sep == '+' && yearsBetween(birth, today) < 100) return PersonnummerError::SeparatorMisuse;
+
+    std::string stored = std::to_string(fullYear);
+    while (stored.size() < 4) stored.insert(stored.begin(), '0');
+    stored += ten.substr(2);
+    return Personnummer(std::move(stored), birth, coordination);
+}
+
+Personnummer Personnummer::parseOrThrow(std::string_view text, year_month_day today) {
+    auto r = parse(text, today);
+    if (auto* e = std::get_if<PersonnummerError>(&r))
+        throw std::invalid_argument("invalid personnummer: " + std::string(toString(*e)));
+    return std::get<Personnummer>(std::move(r));
+}
+
+std::string Personnummer::formatted() const { return digits_.substr(0, 8) + "-" + digits_.substr(8); }
+
+std::string Personnummer::masked() const { return digits_.substr(0, 8) + "-****"; }
+
+Sex Personnummer::sex() const { return (digits_[10] - '0') % 2 == 1 ? Sex::Male : Sex::Female; }
+
+int Personnummer::ageOn(year_month_day date) const { return yearsBetween(birth_, date); }
+
+std::string maskPersonnummerInText(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    std::size_t i = 0;
+    const std::size_t n = text.size();
+    while (i < n) {
+        if (!isDigit(text[i])) {
+            out.push_back(text[i++]);
+            continue;
+        }
+        std::size_t j = i;
+        while (j < n && isDigit(text[j])) ++j;
+        const std::size_t run = j - i;
+        // YYMMDD-NNNN / YYYYMMDD+NNNN: a 6 or 8 digit run, a separator, exactly 4 digits.
+        if ((run == 6 || run == 8) && j + 5 <= n && (text[j] == '-' || text[j] == '+')) {
+            std::size_t k = j + 1;
+            while (k < n && isDigit(text[k])) ++k;
+            if (k - (j + 1) == 4) {
+                out.append(text.substr(i, run + 1));
+                out.append("****");
+                i = k;
+                continue;
+            }
+        }
+        if (run == 10 || run == 12) {
+            out.append(text.substr(i, run - 4));
+            out.append("****");
+        } else {
+            out.append(text.substr(i, run));
+        }
+        i = j;
+    }
+    return out;
+}
+
+}  // namespace klinikbox
