@@ -55,6 +55,48 @@ CREATE TRIGGER kb_audit_no_update BEFORE UPDATE ON kb_audit
 CREATE TRIGGER kb_audit_no_delete BEFORE DELETE ON kb_audit
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 )SQL"},
+        {2, "0002_accounts",
+         R"SQL(
+-- Staff accounts. Passwords are scrypt hashes with their parameters, so costs can rise.
+CREATE TABLE kb_users (
+  id INTEGER PRIMARY KEY,
+  username TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(username) BETWEEN 2 AND 64),
+  display_name TEXT NOT NULL DEFAULT '',
+  role TEXT NOT NULL CHECK (role IN ('admin','staff','auditor','it')),
+  hsa_id TEXT NOT NULL DEFAULT '',
+  care_unit TEXT NOT NULL DEFAULT '',
+  password_hash TEXT NOT NULL,
+  disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0,1)),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  password_changed_at INTEGER NOT NULL
+);
+
+-- Sessions: only the SHA-256 of the token is stored.
+CREATE TABLE kb_sessions (
+  token_hash TEXT PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES kb_users(id) ON DELETE CASCADE,
+  csrf_token TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  remote_addr TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX kb_sessions_user ON kb_sessions(user_id);
+
+-- Failed logins per account name and per address, for throttling.
+CREATE TABLE kb_login_failures (
+  subject TEXT PRIMARY KEY,          -- 'user:<name>' or 'addr:<ip>'
+  failures INTEGER NOT NULL,
+  first_at INTEGER NOT NULL,
+  locked_until INTEGER NOT NULL DEFAULT 0
+);
+
+-- One-time setup links for the first admin.
+CREATE TABLE kb_setup_tokens (
+  token_hash TEXT PRIMARY KEY,
+  expires_at INTEGER NOT NULL
+);
+)SQL"},
     };
     return list;
 }

@@ -1,0 +1,219 @@
+#include "app/Commands.h"
+
+#include "app/Modules.h"
+#include "audit/AuditLog.h"
+#include "server/Box.h"
+#include "server/BoxConfig.h"
+#include "server/Logging.h"
+#include "store/Backup.h"
+#include "store/CoreMigrations.h"
+#include "store/Migrations.h"
+
+#include "config/Schema.h"
+
+#include <Poco/Net/SSLManager.h>
+#include <Poco/Util/ServerApplication.h>
+
+#include <sys/file.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+
+namespace klinikbox::app {
+
+namespace fs = std::filesystem;
+
+std::string takeOption(Args& args, const std::string& name, const std::string& def) {
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == name) {
+            if (i + 1 >= args.size()) throw std::invalid_argument(name + " needs a value");
+            std::string v = args[i + 1];
+            args.erase(args.begin() + static_cast<long>(i), args.begin() + static_cast<long>(i) + 2);
+            return v;
+        }
+        if (args[i].rfind(name + "=", 0) == 0) {
+            std::string v = args[i].substr(name.size() + 1);
+            args.erase(args.begin() + static_cast<long>(i));
+            return v;
+        }
+    }
+    return def;
+}
+
+bool takeFlag(Args& args, const std::string& name) {
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == name) {
+            args.erase(args.begin() + static_cast<long>(i));
+            return true;
+        }
+    }
+    return false;
+}
+
+std::string configPath(Args& args) {
+    std::string p = takeOption(args, "--config");
+    if (p.empty()) {
+        const char* e = std::getenv("KLINIKBOX_CONFIG");
+        p = e && *e ? e : "/etc/klinikbox/klinikbox.yaml";
+    }
+    return p;
+}
+
+namespace {
+
+void noExtraArgs(const Args& args) {
+    if (!args.empty()) throw std::invalid_argument("unexpected argument '" + args.front() + "'");
+}
+
+void applyTimezone(const server::BoxConfig& cfg) {
+    ::setenv("TZ", cfg.timezone.c_str(), 1);
+    ::tzset();
+}
+
+// Held by a running box; restore and migrate refuse to work under a running box.
+class ProcessLock {
+public:
+    explicit ProcessLock(const std::string& dataDir) {
+        fs::create_directories(dataDir);
+        const auto path = (fs::path(dataDir) / "klinikbox.lock").string();
+        fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd_ < 0) throw std::runtime_error("cannot open " + path);
+        if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+            ::close(fd_);
+            throw std::runtime_error("a klinikbox is already running on " + dataDir + " (stop it first)");
+        }
+    }
+    ~ProcessLock() {
+        ::flock(fd_, LOCK_UN);
+        ::close(fd_);
+    }
+
+private:
+    int fd_ = -1;
+};
+
+class ServeApp final : public Poco::Util::ServerApplication {
+public:
+    explicit ServeApp(server::BoxConfig cfg) : cfg_(std::move(cfg)) {}
+
+protected:
+    int main(const std::vector<std::string>&) override {
+        ProcessLock lock(cfg_.dataDir);
+        SystemClock clock;
+        server::Box box(cfg_, clock);
+        installModules(box);
+        box.open();
+        box.start();
+        // Scripts and tests read this line to find the port (server.port 0 = ephemeral).
+        std::cout << "klinikbox: listening on " << box.baseUrl() << "/" << std::endl;
+        waitForTerminationRequest();
+        std::cout << "klinikbox: stopping (draining requests)" << std::endl;
+        box.stop();
+        return EXIT_OK;
+    }
+
+private:
+    server::BoxConfig cfg_;
+};
+
+}  // namespace
+
+int cmdServe(Args args) {
+    const auto path = configPath(args);
+    noExtraArgs(args);
+    auto cfg = server::loadBoxConfig(path);
+    applyTimezone(cfg);
+    server::setupLogging(cfg.logLevel, cfg.logFile);
+    ServeApp app(cfg);
+    char name[] = "klinikbox";
+    char* argv[] = {name, nullptr};
+    return app.run(1, argv);
+}
+
+int cmdConfig(Args args) {
+    if (args.empty()) throw std::invalid_argument("usage: klinikbox config check|reference [--config FILE]");
+    const std::string verb = args.front();
+    args.erase(args.begin());
+    if (verb == "check") {
+        const auto path = configPath(args);
+        noExtraArgs(args);
+        try {
+            const auto cfg = server::loadBoxConfig(path);
+            std::cout << path << ": OK (" << cfg.mode << " mode, data in " << cfg.dataDir << ")\n";
+            return 0;
+        } catch (const server::ConfigInvalid& e) {
+            for (const auto& m : e.errors) std::cerr << m << "\n";
+            return 1;
+        }
+    }
+    if (verb == "reference") {
+        noExtraArgs(args);
+        std::cout << config::renderMarkdownReference(
+            config::Schema::fromYaml(YAML::Load(server::embeddedSchema()), "config/schema.yaml"));
+        return 0;
+    }
+    throw std::invalid_argument("unknown config command '" + verb + "' (check or reference)");
+}
+
+int cmdMigrate(Args args) {
+    const auto path = configPath(args);
+    noExtraArgs(args);
+    auto cfg = server::loadBoxConfig(path);
+    ProcessLock lock(cfg.dataDir);
+    store::Database db({cfg.databasePath, cfg.synchronousFull, cfg.busyTimeoutMs});
+    const int n = store::Migrations::apply(db, "core", store::coreMigrations());
+    std::cout << "core: " << n << " migration(s) applied, schema version "
+              << store::Migrations::appliedVersion(db, "core") << "\n"
+              << "plugin migrations are applied when each plugin is loaded at start\n";
+    return 0;
+}
+
+int cmdBackup(Args args) {
+    const auto path = configPath(args);
+    if (args.size() != 1) throw std::invalid_argument("usage: klinikbox backup FILE [--config FILE]");
+    auto cfg = server::loadBoxConfig(path);
+    if (fs::exists(args[0])) throw std::runtime_error(args[0] + " exists already; choose a new file name");
+    store::Database db({cfg.databasePath, cfg.synchronousFull, cfg.busyTimeoutMs});
+    store::backupTo(db, args[0]);
+    std::cout << "backup written to " << args[0] << " (" << fs::file_size(args[0]) << " bytes)\n"
+              << "keep " << (fs::path(cfg.dataDir) / "audit.key").string()
+              << " safe as well: the audit log cannot be verified without it\n";
+    return 0;
+}
+
+int cmdRestore(Args args) {
+    const auto path = configPath(args);
+    if (args.size() != 1) throw std::invalid_argument("usage: klinikbox restore FILE [--config FILE]");
+    auto cfg = server::loadBoxConfig(path);
+    ProcessLock lock(cfg.dataDir);
+    const int known = store::coreMigrations().back().version;
+    store::restoreFrom(args[0], cfg.databasePath, known);
+    std::cout << "restored " << args[0] << " into " << cfg.databasePath << "; the previous database is kept as "
+              << cfg.databasePath << ".before-restore\n";
+    return 0;
+}
+
+int cmdAudit(Args args) {
+    if (args.empty() || args.front() != "verify") throw std::invalid_argument("usage: klinikbox audit verify [--config FILE]");
+    args.erase(args.begin());
+    const auto path = configPath(args);
+    noExtraArgs(args);
+    auto cfg = server::loadBoxConfig(path);
+    store::Database db({cfg.databasePath, cfg.synchronousFull, cfg.busyTimeoutMs});
+    store::Migrations::apply(db, "core", store::coreMigrations());
+    SystemClock clock;
+    audit::AuditLog log(db, clock, audit::AuditLog::loadOrCreateKey((fs::path(cfg.dataDir) / "audit.key").string()));
+    const auto r = log.verify();
+    if (r.ok) {
+        std::cout << "audit log OK: " << r.records << " records, chain intact\n";
+        return 0;
+    }
+    std::cout << "audit log BROKEN at record " << r.firstBadSeq << ": " << r.problem << "\n";
+    return 1;
+}
+
+}  // namespace klinikbox::app

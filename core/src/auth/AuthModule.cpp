@@ -1,0 +1,311 @@
+#include "auth/AuthModule.h"
+
+#include "auth/Passwords.h"
+
+#include <klinikbox/JsonInput.h>
+
+#include <Poco/JSON/Array.h>
+#include <Poco/Logger.h>
+
+#include <cstring>
+#include <iostream>
+
+namespace klinikbox::auth {
+
+namespace {
+
+constexpr const char* kCookie = "kb_session";
+
+Poco::JSON::Object::Ptr userJson(const User& u) {
+    Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+    o->set("id", u.id);
+    o->set("username", u.username);
+    o->set("display_name", u.displayName);
+    o->set("role", std::string(toString(u.role)));
+    o->set("hsa_id", u.hsaId);
+    o->set("care_unit", u.careUnit);
+    o->set("disabled", u.disabled);
+    return o;
+}
+
+Role parseRole(const std::string& s) {
+    auto r = roleFromString(s);
+    if (!r) throw JsonInput::invalid("role", "must be one of admin, staff, auditor, it");
+    return *r;
+}
+
+long long idParam(const Request& req) {
+    const auto& s = req.pathParams.at("id");
+    try {
+        std::size_t used = 0;
+        const long long id = std::stoll(s, &used);
+        if (used == s.size() && id > 0) return id;
+    } catch (const std::exception&) {
+    }
+    throw Problem::badRequest("/problems/invalid-parameter", "the user id must be a positive whole number");
+}
+
+// A state-changing request without a session (login, setup) must come from our own pages:
+// refuse a foreign Origin (login CSRF).
+void checkOrigin(const Request& req) {
+    const auto origin = req.header("origin");
+    if (origin.empty() || origin == "null") return;
+    const auto host = req.header("host");
+    const auto pos = origin.find("://");
+    if (pos == std::string::npos || origin.substr(pos + 3) != host)
+        throw Problem(403, "/problems/foreign-origin", "Foreign origin", "this request must come from the box's own pages");
+}
+
+std::string cookie(const std::string& value, bool secure, bool clear) {
+    std::string c = std::string(kCookie) + "=" + value + "; Path=/; HttpOnly; SameSite=Strict";
+    if (secure) c += "; Secure";
+    if (clear) c += "; Max-Age=0";
+    return c;
+}
+
+}  // namespace
+
+std::string SessionAuthenticator::sessionToken(const Request& req) {
+    const std::string c = req.header("cookie");
+    std::size_t i = 0;
+    while (i < c.size()) {
+        while (i < c.size() && (c[i] == ' ' || c[i] == ';')) ++i;
+        const auto eq = c.find('=', i);
+        const auto end = c.find(';', i);
+        if (eq == std::string::npos) break;
+        if (c.compare(i, eq - i, kCookie) == 0 && eq - i == std::strlen(kCookie))
+            return c.substr(eq + 1, (end == std::string::npos ? c.size() : end) - eq - 1);
+        if (end == std::string::npos) break;
+        i = end + 1;
+    }
+    return {};
+}
+
+std::optional<Principal> SessionAuthenticator::authenticate(const Request& req) {
+    const auto token = sessionToken(req);
+    if (token.empty()) return std::nullopt;
+    auto s = accounts_.session(token);
+    if (!s) return std::nullopt;
+    return s->principal;
+}
+
+bool SessionAuthenticator::csrfValid(const Request& req) {
+    const auto token = sessionToken(req);
+    const auto given = req.header("x-csrf-token");
+    if (token.empty() || given.empty()) return false;
+    auto s = accounts_.session(token);
+    return s && constantTimeEquals(s->csrf, given);
+}
+
+void install(server::Box& box) {
+    box.addModule([](server::Box& b) {
+        const auto& cfg = b.config();
+        AccountsOptions opts;
+        opts.idleMinutes = cfg.sessionIdleMinutes;
+        opts.absoluteHours = cfg.sessionAbsoluteHours;
+        opts.maxFailures = cfg.loginMaxFailures;
+        opts.lockoutMinutes = cfg.loginLockoutMinutes;
+        auto accounts = std::make_shared<Accounts>(b.db(), b.clock(), opts);
+        auto authn = std::make_shared<SessionAuthenticator>(*accounts);
+        b.dispatcher().setAuthenticator(authn.get());
+        // Keep both alive as long as the box.
+        b.onStop([accounts, authn, &b] { b.dispatcher().setAuthenticator(nullptr); });
+        auto& audit = b.audit();
+        b.dispatcher().setDenialObserver([&audit](const Request& req, int status, const std::string& why) {
+            audit.append(audit::AuditLog::actorOf(req),
+                         AuditEntry{"access.denied", "", "", "denied", std::to_string(status) + " " + req.method + " " +
+                                                                         req.path.substr(0, 200) + ": " + why});
+        });
+        const bool secure = cfg.server.tls;
+
+        auto add = [&b](std::string method, std::string pattern, Access access, Handler h, std::string summary,
+                        bool csrfExempt = false) {
+            http::Route r;
+            r.owner = "core";
+            r.method = std::move(method);
+            r.pattern = std::move(pattern);
+            r.access = std::move(access);
+            r.handler = std::move(h);
+            r.doc.summary = std::move(summary);
+            r.doc.tag = "auth";
+            r.csrfExempt = csrfExempt;
+            b.routes().add(std::move(r));
+        };
+
+        add("POST", "/api/v1/auth/login", Access::anyone(), [accounts, &audit, secure](Request& req) {
+            checkOrigin(req);
+            JsonInput in(req.json(), {"username", "password"});
+            const auto username = in.str("username", 64);
+            const auto password = in.str("password", 256);
+            auto out = accounts->login(username, password, req.remoteAddress);
+            audit::Actor a = audit::AuditLog::actorOf(req);
+            if (out.user) {
+                a.userId = out.user->id;
+                a.username = out.user->username;
+                a.role = std::string(toString(out.user->role));
+                a.hsaId = out.user->hsaId;
+                a.careUnit = out.user->careUnit;
+            } else {
+                a.username = username;
+            }
+            audit.append(a, AuditEntry{"auth.login", "", "", out.ok ? "ok" : "failed", out.ok ? "" : out.message});
+            if (!out.ok) {
+                const bool locked = out.message.find("För många") != std::string::npos;
+                throw Problem(locked ? 429 : 401, locked ? "/problems/login-throttled" : "/problems/login-failed",
+                              locked ? "Too many failed logins" : "Login failed", out.message);
+            }
+            Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+            o->set("user", userJson(*out.user));
+            o->set("csrf_token", out.csrf);
+            Response r = Response::json(o);
+            r.headers.emplace_back("Set-Cookie", cookie(out.token, secure, false));
+            return r;
+        }, "Log in; sets the session cookie and returns the CSRF token", true);
+
+        add("GET", "/api/v1/auth/session", Access::loggedIn(), [accounts](Request& req) {
+            auto s = accounts->session(SessionAuthenticator::sessionToken(req));
+            if (!s) throw Problem(401, "/problems/unauthenticated", "Not logged in");
+            auto u = accounts->get(s->principal.userId);
+            Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+            o->set("user", userJson(*u));
+            o->set("csrf_token", s->csrf);
+            return Response::json(o);
+        }, "The current session's user and CSRF token");
+
+        add("POST", "/api/v1/auth/logout", Access::loggedIn(), [accounts, &audit, secure](Request& req) {
+            accounts->logout(SessionAuthenticator::sessionToken(req));
+            audit.append(audit::AuditLog::actorOf(req), AuditEntry{"auth.logout", "", "", "ok", ""});
+            Response r = Response::noContent();
+            r.headers.emplace_back("Set-Cookie", cookie("", secure, true));
+            return r;
+        }, "Log out this session");
+
+        add("POST", "/api/v1/auth/logout-all", Access::loggedIn(), [accounts, &audit, secure](Request& req) {
+            const int n = accounts->logoutEverywhere(req.principal->userId);
+            audit.append(audit::AuditLog::actorOf(req),
+                         AuditEntry{"auth.logout_all", "", "", "ok", std::to_string(n) + " sessions ended"});
+            Response r = Response::noContent();
+            r.headers.emplace_back("Set-Cookie", cookie("", secure, true));
+            return r;
+        }, "Log out every session of the current user");
+
+        add("POST", "/api/v1/auth/password", Access::loggedIn(), [accounts, &audit](Request& req) {
+            JsonInput in(req.json(), {"current_password", "new_password"});
+            const auto cur = in.str("current_password", 256);
+            const auto next = in.str("new_password", 256);
+            auto check = accounts->login(req.principal->username, cur, req.remoteAddress);
+            if (!check.ok) throw Problem(403, "/problems/wrong-password", "Wrong password", "Nuvarande lösenord stämmer inte.");
+            accounts->logout(check.token);
+            try {
+                accounts->setPassword(req.principal->userId, next);
+            } catch (const std::invalid_argument& e) {
+                throw JsonInput::invalid("new_password", e.what());
+            }
+            audit.append(audit::AuditLog::actorOf(req), AuditEntry{"auth.password_changed", "", "", "ok", ""});
+            return Response::noContent();
+        }, "Change the current user's password (ends all sessions)");
+
+        add("POST", "/api/v1/auth/setup", Access::anyone(), [accounts, &audit](Request& req) {
+            checkOrigin(req);
+            JsonInput in(req.json(), {"token", "username", "password", "display_name"});
+            NewUser u;
+            u.username = in.str("username", 64);
+            u.password = in.str("password", 256);
+            u.displayName = in.optStr("display_name", 200).value_or("");
+            User created;
+            try {
+                created = accounts->completeSetup(in.str("token", 128), u);
+            } catch (const std::invalid_argument& e) {
+                throw Problem(400, "/problems/setup-refused", "Setup refused", e.what());
+            }
+            audit::Actor a = audit::AuditLog::actorOf(req);
+            a.username = "setup";
+            audit.append(a, AuditEntry{"user.create", "", "administration", "ok",
+                                       "first admin " + created.username + " created through the setup link"});
+            return Response::json(userJson(created), 201);
+        }, "Create the first admin with the one-time setup link", true);
+
+        const Access adminOnly = Access::only({Role::Admin});
+        add("GET", "/api/v1/users", adminOnly, [accounts](Request&) {
+            Poco::JSON::Array::Ptr arr = new Poco::JSON::Array;
+            for (const auto& u : accounts->list()) arr->add(userJson(u));
+            Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+            o->set("users", arr);
+            return Response::json(o);
+        }, "List staff accounts");
+
+        add("POST", "/api/v1/users", adminOnly, [accounts, &audit](Request& req) {
+            JsonInput in(req.json(), {"username", "display_name", "role", "hsa_id", "care_unit", "password"});
+            NewUser u;
+            u.username = in.str("username", 64);
+            u.displayName = in.optStr("display_name", 200).value_or("");
+            u.role = parseRole(in.str("role", 20));
+            u.hsaId = in.optStr("hsa_id", 31).value_or("");
+            u.careUnit = in.optStr("care_unit", 31).value_or("");
+            u.password = in.str("password", 256);
+            User created;
+            try {
+                created = accounts->create(u);
+            } catch (const std::invalid_argument& e) {
+                const std::string m = e.what();
+                if (m.find("upptaget") != std::string::npos) throw Problem::conflict("/problems/username-taken", m);
+                throw Problem(400, "/problems/invalid-user", "Invalid user", m);
+            }
+            audit.append(audit::AuditLog::actorOf(req),
+                         AuditEntry{"user.create", "", "administration", "ok",
+                                    "created " + created.username + " with role " + std::string(toString(created.role))});
+            return Response::json(userJson(created), 201);
+        }, "Create a staff account");
+
+        add("PATCH", "/api/v1/users/{id}", adminOnly, [accounts, &audit](Request& req) {
+            const long long id = idParam(req);
+            auto u = accounts->get(id);
+            if (!u) throw Problem::notFound("no user " + std::to_string(id));
+            JsonInput in(req.json(), {"display_name", "role", "hsa_id", "care_unit", "disabled"});
+            const Role role = in.has("role") ? parseRole(in.str("role", 20)) : u->role;
+            if (id == req.principal->userId && (role != Role::Admin || in.optBoolean("disabled").value_or(false)))
+                throw Problem(409, "/problems/self-lockout", "Refused", "Du kan inte ta bort din egen administratörsbehörighet.");
+            try {
+                accounts->update(id, role, in.optStr("display_name", 200).value_or(u->displayName),
+                                 in.optStr("hsa_id", 31).value_or(u->hsaId), in.optStr("care_unit", 31).value_or(u->careUnit));
+                if (auto d = in.optBoolean("disabled")) accounts->setDisabled(id, *d);
+            } catch (const std::invalid_argument& e) {
+                throw Problem(400, "/problems/invalid-user", "Invalid user", e.what());
+            }
+            auto after = accounts->get(id);
+            audit.append(audit::AuditLog::actorOf(req),
+                         AuditEntry{"user.update", "", "administration", "ok",
+                                    "updated " + after->username + ": role " + std::string(toString(after->role)) +
+                                        (after->disabled ? ", disabled" : "")});
+            return Response::json(userJson(*after));
+        }, "Change a staff account's role, details or disabled state");
+
+        add("POST", "/api/v1/users/{id}/password", adminOnly, [accounts, &audit](Request& req) {
+            const long long id = idParam(req);
+            auto u = accounts->get(id);
+            if (!u) throw Problem::notFound("no user " + std::to_string(id));
+            JsonInput in(req.json(), {"password"});
+            try {
+                accounts->setPassword(id, in.str("password", 256));
+            } catch (const std::invalid_argument& e) {
+                throw JsonInput::invalid("password", e.what());
+            }
+            audit.append(audit::AuditLog::actorOf(req),
+                         AuditEntry{"user.password_reset", "", "administration", "ok", "password set for " + u->username});
+            return Response::noContent();
+        }, "Set a staff account's password (ends its sessions)");
+
+        // First start: no account yet, so print a one-time setup link (never a default password).
+        if (accounts->count() == 0) {
+            const auto token = accounts->createSetupToken(24);
+            b.onStarted([&b, token] {
+                const std::string url = (b.config().publicUrl.empty() ? b.baseUrl() : b.config().publicUrl) +
+                                        "/setup.html#token=" + token;
+                std::cout << "klinikbox: no accounts yet. Create the first admin within 24 hours at:\n  " << url
+                          << "\n  (or run: klinikbox user add --username NAME --role admin)" << std::endl;
+            });
+        }
+    });
+}
+
+}  // namespace klinikbox::auth

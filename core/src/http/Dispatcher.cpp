@@ -1,0 +1,89 @@
+#include "http/Dispatcher.h"
+
+#include <Poco/Logger.h>
+
+#include <sstream>
+
+namespace klinikbox::http {
+
+Response Dispatcher::problemResponse(const Problem& p, const Request& req) {
+    Response r = Response::json(p.toJson(req.path), p.status());
+    r.contentType = "application/problem+json";
+    return r;
+}
+
+namespace {
+bool isStateChanging(const std::string& m) { return m == "POST" || m == "PUT" || m == "PATCH" || m == "DELETE"; }
+
+std::string join(const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+    return s;
+}
+}  // namespace
+
+DispatchResult Dispatcher::dispatch(Request& req) {
+    DispatchResult out;
+    out.routePattern = "unmatched";
+    try {
+        Match m;
+        std::vector<std::string> allowed;
+        const auto res = routes_.match(req.method, req.path, m, allowed);
+        if (res == RouteTable::Result::NotFound) {
+            if ((req.method == "GET" || req.method == "HEAD") && req.path.rfind("/api/", 0) != 0 && static_) {
+                if (auto r = static_(req)) {
+                    out.routePattern = "static";
+                    out.response = std::move(*r);
+                    return out;
+                }
+            }
+            throw Problem(404, "/problems/not-found", "Not found", "no resource at " + req.path);
+        }
+        if (res == RouteTable::Result::MethodNotAllowed) {
+            Problem p(405, "/problems/method-not-allowed", "Method not allowed",
+                      req.method + " is not allowed here; allowed: " + join(allowed));
+            out.response = problemResponse(p, req);
+            out.response.headers.emplace_back("Allow", join(allowed));
+            return out;
+        }
+        const Route& route = *m.route;
+        out.routePattern = route.pattern;
+        req.pathParams = std::move(m.params);
+
+        if (!route.access.anonymous) {
+            std::optional<Principal> who = auth_ ? auth_->authenticate(req) : std::nullopt;
+            if (!who) {
+                if (onDenied_) onDenied_(req, 401, "not logged in");
+                throw Problem(401, "/problems/unauthenticated", "Not logged in",
+                              "log in to use " + route.pattern);
+            }
+            req.principal = who;
+            if (!route.access.roles.empty() && !route.access.roles.count(who->role)) {
+                if (onDenied_) onDenied_(req, 403, "role " + std::string(toString(who->role)) + " may not use " + route.pattern);
+                throw Problem(403, "/problems/forbidden", "Forbidden",
+                              "your role (" + std::string(toString(who->role)) + ") may not use this resource");
+            }
+            if (isStateChanging(req.method) && !route.csrfExempt && !auth_->csrfValid(req)) {
+                if (onDenied_) onDenied_(req, 403, "missing or wrong CSRF token");
+                throw Problem(403, "/problems/csrf", "CSRF token missing or invalid",
+                              "send the X-CSRF-Token header you received at login");
+            } 
+        }
+        out.response = route.handler(req);
+    } catch (const Problem& p) {
+        out.response = problemResponse(p, req);
+    } catch (const std::invalid_argument& e) {
+        // Handlers signal bad input they did not classify further this way.
+        out.response = problemResponse(Problem(400, "/problems/invalid-request", "Invalid request", e.what()), req);
+    } catch (const std::exception& e) {
+        Poco::Logger::get("http").error("request " + req.requestId + " " + req.method + " " + out.routePattern +
+                                        " failed: " + e.what());
+        out.response = problemResponse(
+            Problem(500, "/problems/internal-error", "Internal error",
+                    "the request failed inside the box; give request id " + req.requestId + " to your IT support"),
+            req);
+    }
+    return out;
+}
+
+}  // namespace klinikbox::http

@@ -1,0 +1,312 @@
+#include "plugin/PluginHost.h"
+
+#include "http/RouteTable.h"
+#include "store/Migrations.h"
+
+#include <klinikbox/Personnummer.h>
+
+#include <Poco/Logger.h>
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <optional>
+#include <set>
+#include <stdexcept>
+
+namespace klinikbox::plugin {
+
+namespace {
+
+// Application log of one plugin; every line is masked.
+class PluginLog final : public Log {
+public:
+    explicit PluginLog(const std::string& id) : logger_(Poco::Logger::get("plugin." + id)) {}
+    void debug(std::string_view m) override { logger_.debug(maskPersonnummerInText(m)); }
+    void info(std::string_view m) override { logger_.information(maskPersonnummerInText(m)); }
+    void warning(std::string_view m) override { logger_.warning(maskPersonnummerInText(m)); }
+    void error(std::string_view m) override { logger_.error(maskPersonnummerInText(m)); }
+
+private:
+    Poco::Logger& logger_;
+};
+
+// The event bus as a plugin sees it: only what its manifest declares.
+class PluginEvents final : public EventBus {
+public:
+    PluginEvents(events::Bus& bus, const Manifest& m) : bus_(bus), m_(m) {}
+    void hook(const std::string& event, HookSpec spec, SyncHook fn) override {
+        if (!m_.hooks.count(event))
+            throw std::invalid_argument("plugin " + m_.id + " does not declare a hook on " + event + " in plugin.yaml");
+        spec.name = m_.id + ":" + (spec.name.empty() ? "hook" : spec.name);
+        bus_.hook(event, std::move(spec), std::move(fn));
+    }
+    void subscribe(const std::string& event, std::string name, AsyncHandler fn) override {
+        if (!m_.subscribes.count(event))
+            throw std::invalid_argument("plugin " + m_.id + " does not declare a subscription to " + event);
+        bus_.subscribe(event, m_.id + ":" + name, std::move(fn));
+    }
+    HookOutcome publishSync(Event& event) override {
+        checkPublish(event.name);
+        return bus_.publishSync(event);
+    }
+    void publish(Event event) override {
+        checkPublish(event.name);
+        bus_.publish(std::move(event));
+    }
+
+private:
+    void checkPublish(const std::string& ev) const {
+        if (!m_.publishes.count(ev))
+            throw std::invalid_argument("plugin " + m_.id + " does not declare that it publishes " + ev);
+    }
+    events::Bus& bus_;
+    const Manifest& m_;
+};
+
+class PluginStore final : public Store {
+public:
+    PluginStore(store::Database& db, std::string id) : db_(db), id_(std::move(id)) {}
+    void write(const std::function<void(db::Connection&)>& fn) override { db_.write(id_, fn); }
+    void read(const std::function<void(db::Connection&)>& fn) override { db_.read(id_, fn); }
+
+private:
+    store::Database& db_;
+    std::string id_;
+};
+
+class Context final : public PluginContext {
+public:
+    Context(HostServices& s, const Manifest& m, Poco::JSON::Object::Ptr config,
+            std::vector<RegisteredPage>& pages, std::mutex& pagesMu)
+        : s_(s), m_(m), router_(s.routes, m.id), events_(s.bus, m), store_(s.db, m.id),
+          outbox_(s.outbox, m.id), audit_(s.audit, m.id), log_(m.id), config_(std::move(config)),
+          pages_(pages), pagesMu_(pagesMu) {}
+    const std::string& pluginId() const override { return m_.id; }
+    Router& router() override { return router_; }
+    EventBus& events() override { return events_; }
+    Store& store() override { return store_; }
+    Outbox& outbox() override { return outbox_; }
+    Audit& audit() override { return audit_; }
+    const Clock& clock() const override { return s_.clock; }
+    Poco::JSON::Object::Ptr config() const override { return config_; }
+    Log& log() override { return log_; }
+    void addConsolePage(ConsolePage page) override {
+        if (page.id.empty() || page.title.empty() || page.script.empty())
+            throw std::invalid_argument("a console page needs id, title and script");
+        std::lock_guard lock(pagesMu_);
+        pages_.push_back(RegisteredPage{m_.id, std::move(page)});
+    }
+
+private:
+    HostServices& s_;
+    const Manifest& m_;
+    http::PluginRouter router_;
+    PluginEvents events_;
+    PluginStore store_;
+    outbox::PluginOutbox outbox_;
+    audit::PluginAudit audit_;
+    PluginLog log_;
+    Poco::JSON::Object::Ptr config_;
+    std::vector<RegisteredPage>& pages_;
+    std::mutex& pagesMu_;
+};
+
+// Opens a shared library from bytes through a sealed memfd, so the code that runs is
+// exactly the code that was verified; nothing is re-read from disk.
+void* dlopenFromBytes(const std::string& name, const std::string& bytes, std::string& error) {
+    const int fd = memfd_create(name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0) {
+        error = "memfd_create failed";
+        return nullptr;
+    }
+    std::size_t off = 0;
+    while (off < bytes.size()) {
+        const auto n = ::write(fd, bytes.data() + off, bytes.size() - off);
+        if (n <= 0) {
+            ::close(fd);
+            error = "cannot write the plugin library to memory";
+            return nullptr;
+        }
+        off += static_cast<std::size_t>(n);
+    }
+    fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL);
+    const std::string path = "/proc/self/fd/" + std::to_string(fd);
+    void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        const char* e = dlerror();
+        error = e ? e : "dlopen failed";
+    }
+    ::close(fd);  // the mapping keeps the memory alive
+    return h;
+}
+
+}  // namespace
+
+struct PluginHost::Loaded {
+    Manifest manifest;
+    PluginBundle bundle;
+    void* handle = nullptr;
+    void (*destroy)(Plugin*) = nullptr;
+    std::unique_ptr<Plugin, std::function<void(Plugin*)>> plugin;
+    std::unique_ptr<Context> ctx;
+    bool running = false;
+};
+
+PluginHost::PluginHost(HostServices services) : s_(services) {}
+
+PluginHost::~PluginHost() { stopAll(); }
+
+void PluginHost::loadAll(const std::vector<PluginBundle>& bundles) {
+    std::set<std::string> seen;
+    for (const auto& b : bundles) {
+        if (!seen.insert(b.id).second) {
+            std::lock_guard lock(mu_);
+            statuses_.push_back(PluginStatus{b.id, b.id, b.version, "?", "failed", "a second plugin with the same id", false});
+            continue;
+        }
+        loadOne(b);
+    }
+}
+
+void PluginHost::loadOne(const PluginBundle& b) {
+    auto l = std::make_unique<Loaded>();
+    l->bundle = b;
+    PluginStatus st;
+    st.id = b.id;
+    st.name = b.id;
+    st.version = b.version;
+    st.state = "failed";
+    auto& log = Poco::Logger::get("plugins");
+    try {
+        auto mf = b.files.find("plugin.yaml");
+        if (mf == b.files.end()) throw std::runtime_error("plugin.yaml is missing");
+        l->manifest = parseManifest(mf->second, b.id + "/plugin.yaml");
+        const Manifest& m = l->manifest;
+        st.name = m.name;
+        st.version = m.version;
+        st.kind = m.kind == Kind::Native ? "native" : "lua";
+        st.patientData = m.patientData;
+        if (m.id != b.id) throw std::runtime_error("plugin.yaml says id " + m.id + " but the directory is " + b.id);
+        if (m.api != kSdkApiVersion)
+            throw std::runtime_error("written for SDK API " + std::to_string(m.api) + ", this box provides API " +
+                                     std::to_string(kSdkApiVersion));
+
+        // Settings, validated against the plugin's schema.
+        Poco::JSON::Object::Ptr cfg = new Poco::JSON::Object;
+        if (auto it = settings_.find(m.id); it != settings_.end() && it->second) cfg = it->second;
+        if (validator_) cfg = validator_(m, b, cfg);
+
+        // Migrations from the verified bytes.
+        if (!m.migrations.empty()) {
+            std::vector<std::pair<std::string, std::string>> files;
+            const std::string prefix = m.migrations + "/";
+            for (const auto& [path, bytes] : b.files)
+                if (path.rfind(prefix, 0) == 0 && path.find('/', prefix.size()) == std::string::npos)
+                    files.emplace_back(path.substr(prefix.size()), bytes);
+            store::Migrations::apply(s_.db, m.id, store::Migrations::fromFiles(files));
+        }
+
+        if (m.kind == Kind::Native) {
+            auto ef = b.files.find(m.entry);
+            if (ef == b.files.end()) throw std::runtime_error("entry " + m.entry + " is not among the plugin's files");
+            std::string err;
+            l->handle = dlopenFromBytes(m.id, ef->second, err);
+            if (!l->handle) throw std::runtime_error("cannot load " + m.entry + ": " + err);
+            auto apiFn = reinterpret_cast<int (*)()>(dlsym(l->handle, "kb_plugin_api_version"));
+            auto create = reinterpret_cast<Plugin* (*)()>(dlsym(l->handle, "kb_plugin_create"));
+            l->destroy = reinterpret_cast<void (*)(Plugin*)>(dlsym(l->handle, "kb_plugin_destroy"));
+            if (!apiFn) throw std::runtime_error(m.entry + " does not export kb_plugin_api_version (use KB_PLUGIN)");
+            if (!create) throw std::runtime_error(m.entry + " does not export kb_plugin_create (use KB_PLUGIN)");
+            if (!l->destroy) throw std::runtime_error(m.entry + " does not export kb_plugin_destroy (use KB_PLUGIN)");
+            if (apiFn() != kSdkApiVersion)
+                throw std::runtime_error(m.entry + " was built against SDK API " + std::to_string(apiFn()) +
+                                         ", this box provides API " + std::to_string(kSdkApiVersion));
+            auto destroy = l->destroy;
+            l->plugin = std::unique_ptr<Plugin, std::function<void(Plugin*)>>(create(), [destroy](Plugin* p) { destroy(p); });
+            if (!l->plugin) throw std::runtime_error("kb_plugin_create returned nothing");
+        } else {
+            if (!luaFactory_) throw std::runtime_error("this box has no Lua runtime for kind: lua");
+            auto p = luaFactory_(m, b);
+            l->plugin = std::unique_ptr<Plugin, std::function<void(Plugin*)>>(p.release(), [](Plugin* q) { delete q; });
+        }
+        l->ctx = std::make_unique<Context>(s_, l->manifest, cfg, pages_, mu_);
+        l->plugin->start(*l->ctx);
+        l->running = true;
+        st.state = "running";
+        log.information("plugin " + m.id + " " + m.version + " started");
+    } catch (const std::exception& e) {
+        st.reason = e.what();
+        log.error("plugin " + b.id + " failed: " + st.reason);
+        cleanup(b.id);
+        if (l->plugin) {
+            try {
+                l->plugin->stop();
+            } catch (...) {
+            }
+        }
+    }
+    std::lock_guard lock(mu_);
+    statuses_.push_back(st);
+    plugins_.push_back(std::move(l));
+}
+
+void PluginHost::cleanup(const std::string& id) {
+    s_.routes.removeOwner(id);
+    s_.bus.removeByPrefix(id + ":");
+    s_.outbox.unregisterByPrefix(id + ".");
+    std::lock_guard lock(mu_);
+    pages_.erase(std::remove_if(pages_.begin(), pages_.end(), [&](const RegisteredPage& p) { return p.plugin == id; }),
+                 pages_.end());
+}
+
+void PluginHost::stopAll() {
+    std::vector<std::unique_ptr<Loaded>> ps;
+    {
+        std::lock_guard lock(mu_);
+        ps.swap(plugins_);
+    }
+    // Stop in reverse start order.
+    for (auto it = ps.rbegin(); it != ps.rend(); ++it) {
+        auto& l = **it;
+        if (l.running) {
+            try {
+                l.plugin->stop();
+            } catch (const std::exception& e) {
+                Poco::Logger::get("plugins").error("plugin " + l.manifest.id + " failed to stop: " + e.what());
+            }
+            cleanup(l.manifest.id);
+        }
+        l.plugin.reset();
+        // The library stays mapped: handlers registered elsewhere may still hold code
+        // pointers into it until the process ends.
+    }
+    std::lock_guard lock(mu_);
+    for (auto& s : statuses_)
+        if (s.state == "running") s.state = "stopped";
+}
+
+std::vector<PluginStatus> PluginHost::status() const {
+    std::lock_guard lock(mu_);
+    return statuses_;
+}
+
+std::vector<RegisteredPage> PluginHost::pages() const {
+    std::lock_guard lock(mu_);
+    return pages_;
+}
+
+std::optional<std::string> PluginHost::webFile(const std::string& plugin, const std::string& path) const {
+    std::lock_guard lock(mu_);
+    for (const auto& l : plugins_) {
+        if (l->manifest.id != plugin || l->manifest.web.empty() || !l->running) continue;
+        auto it = l->bundle.files.find(l->manifest.web + "/" + path);
+        if (it != l->bundle.files.end()) return it->second;
+    }
+    return std::nullopt;
+}
+
+}  // namespace klinikbox::plugin

@@ -1,0 +1,332 @@
+#include "server/Box.h"
+
+#include "http/OpenApi.h"
+#include "http/Tls.h"
+#include "store/CoreMigrations.h"
+#include "store/Migrations.h"
+
+#include <klinikbox/Version.h>
+
+#include <Poco/JSON/Array.h>
+#include <Poco/Logger.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace klinikbox::server {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string findWebRoot() {
+    if (const char* e = std::getenv("KLINIKBOX_WEB_ROOT"); e && *e) return e;
+    std::error_code ec;
+    const auto exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        for (const auto& cand : {exe.parent_path() / "../share/klinikbox/web-admin",
+                                 exe.parent_path() / "../../web-admin"}) {
+            if (fs::exists(cand / "index.html")) return fs::weakly_canonical(cand).string();
+        }
+    }
+    return std::string(KB_SOURCE_DIR) + "/web-admin";
+}
+
+std::string contentTypeFor(const std::string& ext) {
+    static const std::map<std::string, std::string> types = {
+        {".html", "text/html; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"}, {".json", "application/json"},
+        {".svg", "image/svg+xml"}, {".png", "image/png"}, {".ico", "image/x-icon"},
+        {".woff2", "font/woff2"}, {".txt", "text/plain; charset=utf-8"}};
+    auto it = types.find(ext);
+    return it == types.end() ? std::string{} : it->second;
+}
+
+}  // namespace
+
+Box::Box(BoxConfig config, const Clock& clock) : config_(std::move(config)), clock_(clock) {
+    webRoot_ = findWebRoot();
+}
+
+Box::~Box() { stop(); }
+
+std::string Box::baseUrl() const {
+    std::string host = config_.server.listen;
+    if (host == "0.0.0.0" || host == "::") host = "127.0.0.1";
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    return std::string(config_.server.tls ? "https" : "http") + "://" + host + ":" + std::to_string(port());
+}
+
+void Box::open() {
+    fs::create_directories(config_.dataDir);
+    fs::permissions(config_.dataDir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec,
+                    fs::perm_options::replace);
+    store::DatabaseOptions o;
+    o.path = config_.databasePath;
+    o.synchronousFull = config_.synchronousFull;
+    o.busyTimeoutMs = config_.busyTimeoutMs;
+    db_ = std::make_unique<store::Database>(o);
+    store::Migrations::apply(*db_, "core", store::coreMigrations());
+    audit_ = std::make_unique<audit::AuditLog>(
+        *db_, clock_, audit::AuditLog::loadOrCreateKey((fs::path(config_.dataDir) / "audit.key").string()));
+    bus_ = std::make_unique<events::Bus>();
+    outbox_ = std::make_unique<outbox::OutboxService>(*db_, clock_, config_.outbox);
+    host_ = std::make_unique<plugin::PluginHost>(
+        plugin::HostServices{*db_, routes_, *bus_, *outbox_, *audit_, clock_});
+}
+
+void Box::start() {
+    if (!db_) open();
+    auto& log = Poco::Logger::get("box");
+    registerCoreRoutes();
+    dispatcher_.setStaticHandler([this](const Request& r) { return serveStatic(r); });
+    for (auto& m : modules_) m(*this);
+
+    if (bundleSource_) host_->loadAll(bundleSource_(*this));
+    outbox_->start();
+
+    auto opts = config_.server;
+    if (opts.tls) {
+        auto files = http::ensureServerCertificate(config_.dataDir, opts.keyFile, opts.certFile,
+                                                   {"localhost", "127.0.0.1", "::1"});
+        opts.keyFile = files.keyFile;
+        opts.certFile = files.certFile;
+        if (files.generated) log.information("generated a self-signed TLS certificate: " + files.certFile);
+        log.information("TLS certificate SHA-256 fingerprint: " + http::certificateFingerprint(files.certFile));
+    } else {
+        log.warning("TLS is off (server.tls.enabled: false): use this only on loopback for development");
+    }
+    http_ = std::make_unique<http::HttpServer>(opts, dispatcher_, metrics_);
+    http_->start();
+    started_ = true;
+    for (auto& f : starters_) f();
+    log.information("klinikbox " + std::string(kBoxVersion) + " serving on " + baseUrl() + " in " + config_.mode +
+                    " mode");
+}
+
+void Box::stop() {
+    if (stopped_) return;
+    stopped_ = true;
+    if (http_) http_->stop();
+    for (auto it = stoppers_.rbegin(); it != stoppers_.rend(); ++it) {
+        try {
+            (*it)();
+        } catch (const std::exception& e) {
+            Poco::Logger::get("box").error(std::string("stop: ") + e.what());
+        }
+    }
+    if (host_) host_->stopAll();
+    if (outbox_) outbox_->stop();
+    if (bus_) bus_->stop();
+}
+
+std::optional<Response> Box::serveStatic(const Request& req) {
+    std::string path = req.path;
+    // Plugin console scripts come from the plugin's verified bytes: /plugins/<id>/<file>.
+    if (path.rfind("/plugins/", 0) == 0) {
+        const auto rest = path.substr(9);
+        const auto slash = rest.find('/');
+        if (slash == std::string::npos || rest.find("..") != std::string::npos) return std::nullopt;
+        auto bytes = host_->webFile(rest.substr(0, slash), rest.substr(slash + 1));
+        if (!bytes) return std::nullopt;
+        const auto ext = fs::path(rest).extension().string();
+        const auto ct = contentTypeFor(ext);
+        if (ct.empty()) return std::nullopt;
+        return Response::text(*bytes, ct);
+    }
+    if (path == "/" || path.empty()) path = "/index.html";
+    if (path == "/kiosk" || path == "/kiosk/") path = "/kiosk.html";
+    if (path.find("..") != std::string::npos || path.find('\0') != std::string::npos) return std::nullopt;
+    const fs::path root = fs::weakly_canonical(webRoot_);
+    const fs::path file = fs::weakly_canonical(root / path.substr(1));
+    // The resolved file must stay inside the web root (no symlink escapes).
+    const auto rel = file.lexically_relative(root).string();
+    if (rel.empty() || rel.rfind("..", 0) == 0) return std::nullopt;
+    const auto ct = contentTypeFor(file.extension().string());
+    if (ct.empty() || !fs::is_regular_file(file)) return std::nullopt;
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    Response r = Response::text(ss.str(), ct);
+    r.headers.emplace_back("Cache-Control", "no-cache");
+    return r;
+}
+
+void Box::registerCoreRoutes() {
+    using Poco::JSON::Array;
+    using Poco::JSON::Object;
+    auto add = [this](std::string method, std::string pattern, Access access, Handler h, std::string summary,
+                      std::string tag = "core") {
+        http::Route r;
+        r.owner = "core";
+        r.method = std::move(method);
+        r.pattern = std::move(pattern);
+        r.access = std::move(access);
+        r.handler = std::move(h);
+        r.doc.summary = std::move(summary);
+        r.doc.tag = std::move(tag);
+        routes_.add(std::move(r));
+    };
+
+    add("GET", "/healthz", Access::anyone(), [](Request&) {
+        Object::Ptr o = new Object;
+        o->set("status", "ok");
+        return Response::json(o);
+    }, "Liveness: the process answers");
+
+    add("GET", "/readyz", Access::anyone(), [this](Request&) {
+        Object::Ptr o = new Object;
+        bool dbOk = true;
+        try {
+            db_->read("core", [](db::Connection& c) {
+                auto st = c.prepare("SELECT 1");
+                (void)st.step();
+            });
+        } catch (const std::exception&) {
+            dbOk = false;
+        }
+        Array::Ptr plugins = new Array;
+        bool allRunning = true;
+        for (const auto& s : host_->status()) {
+            Object::Ptr p = new Object;
+            p->set("id", s.id);
+            p->set("version", s.version);
+            p->set("kind", s.kind);
+            p->set("state", s.state);
+            if (!s.reason.empty()) p->set("reason", s.reason);
+            plugins->add(p);
+            if (s.state != "running") allRunning = false;
+        }
+        o->set("status", !dbOk ? "unavailable" : allRunning ? "ready" : "degraded");
+        o->set("database", dbOk ? "ok" : "unavailable");
+        o->set("mode", config_.mode);
+        if (!config_.production()) o->set("warning", "development mode: unsigned plugins may run");
+        Object::Ptr set = new Object;
+        set->set("name", activeSet_.name);
+        set->set("sequence", activeSet_.sequence);
+        set->set("signed", activeSet_.isSigned);
+        set->set("status", activeSet_.status);
+        set->set("expires", activeSet_.expires);
+        set->set("region", activeSet_.region);
+        o->set("plugin_set", set);
+        o->set("plugins", plugins);
+        return Response::json(o, dbOk ? 200 : 503);
+    }, "Readiness: database, mode, plugin set and each plugin's state");
+
+    metrics_.addCollector([this](std::string& out) {
+        const auto c = outbox_->counts();
+        out += "# HELP kb_outbox_messages Outbox messages by state.\n# TYPE kb_outbox_messages gauge\n";
+        out += "kb_outbox_messages{state=\"pending\"} " + std::to_string(c.pending) + "\n";
+        out += "kb_outbox_messages{state=\"delivering\"} " + std::to_string(c.delivering) + "\n";
+        out += "kb_outbox_messages{state=\"delivered\"} " + std::to_string(c.delivered) + "\n";
+        out += "kb_outbox_messages{state=\"dead\"} " + std::to_string(c.dead) + "\n";
+        out += "# HELP kb_plugin_up 1 when the plugin is running.\n# TYPE kb_plugin_up gauge\n";
+        for (const auto& s : host_->status())
+            out += "kb_plugin_up{plugin=\"" + metrics::labelValue(s.id) + "\",state=\"" + s.state + "\"} " +
+                   (s.state == "running" ? "1" : "0") + "\n";
+        out += "# HELP kb_hook_failures_total Sync hooks and handlers that failed.\n# TYPE kb_hook_failures_total counter\n";
+        for (const auto& h : bus_->stats())
+            out += "kb_hook_failures_total{event=\"" + metrics::labelValue(h.event) + "\",hook=\"" +
+                   metrics::labelValue(h.hook) + "\"} " + std::to_string(h.failures) + "\n";
+    });
+    add("GET", "/metrics", Access::anyone(), [this](Request&) {
+        return Response::text(metrics_.render(), "text/plain; version=0.0.4; charset=utf-8");
+    }, "Prometheus metrics");
+
+    add("GET", "/api/v1/openapi.json", Access::anyone(), [this](Request&) {
+        return Response::json(http::buildOpenApi(routes_, kBoxVersion));
+    }, "This OpenAPI document");
+
+    const Access outboxReaders = Access::only({Role::Admin, Role::It});
+    add("GET", "/api/v1/outbox", outboxReaders, [this](Request& req) {
+        const std::string state = req.queryParam("state").value_or("");
+        if (!state.empty() && state != "pending" && state != "delivering" && state != "delivered" && state != "dead")
+            throw Problem::badRequest("/problems/invalid-parameter", "state must be pending, delivering, delivered or dead");
+        int limit = 100;
+        if (auto l = req.queryParam("limit")) {
+            try {
+                std::size_t used = 0;
+                limit = std::stoi(*l, &used);
+                if (used != l->size() || limit < 1 || limit > 1000) throw std::out_of_range("limit");
+            } catch (const std::exception&) {
+                throw Problem::badRequest("/problems/invalid-parameter", "limit must be a whole number from 1 to 1000");
+            }
+        }
+        Object::Ptr o = new Object;
+        const auto c = outbox_->counts();
+        Object::Ptr counts = new Object;
+        counts->set("pending", c.pending);
+        counts->set("delivering", c.delivering);
+        counts->set("delivered", c.delivered);
+        counts->set("dead", c.dead);
+        o->set("counts", counts);
+        o->set("messages", outbox_->list(state, limit));
+        return Response::json(o);
+    }, "Outbox messages and counts", "outbox");
+
+    auto idParam = [](const Request& req) {
+        const auto& s = req.pathParams.at("id");
+        try {
+            std::size_t used = 0;
+            const long long id = std::stoll(s, &used);
+            if (used == s.size() && id > 0) return id;
+        } catch (const std::exception&) {
+        }
+        throw Problem::badRequest("/problems/invalid-parameter", "the message id must be a positive whole number");
+    };
+    add("POST", "/api/v1/outbox/{id}/retry", outboxReaders, [this, idParam](Request& req) {
+        const auto id = idParam(req);
+        if (!outbox_->retry(id)) throw Problem::notFound("no pending or dead message " + std::to_string(id));
+        audit_->append(audit::AuditLog::actorOf(req), AuditEntry{"outbox.retry", "", "administration", "ok",
+                                                                 "message " + std::to_string(id)});
+        Object::Ptr o = new Object;
+        o->set("id", id);
+        o->set("state", "pending");
+        return Response::json(o);
+    }, "Send a pending or dead message again now", "outbox");
+    add("DELETE", "/api/v1/outbox/{id}", Access::only({Role::Admin}), [this, idParam](Request& req) {
+        const auto id = idParam(req);
+        if (!outbox_->discard(id)) throw Problem::notFound("no pending or dead message " + std::to_string(id));
+        audit_->append(audit::AuditLog::actorOf(req), AuditEntry{"outbox.discard", "", "administration", "ok",
+                                                                 "message " + std::to_string(id)});
+        return Response::noContent();
+    }, "Discard a pending or dead message", "outbox");
+
+    add("GET", "/api/v1/plugins", Access::only({Role::Admin, Role::It}), [this](Request&) {
+        Array::Ptr arr = new Array;
+        for (const auto& s : host_->status()) {
+            Object::Ptr p = new Object;
+            p->set("id", s.id);
+            p->set("name", s.name);
+            p->set("version", s.version);
+            p->set("kind", s.kind);
+            p->set("state", s.state);
+            p->set("reason", s.reason);
+            p->set("patient_data", s.patientData);
+            arr->add(p);
+        }
+        Object::Ptr o = new Object;
+        o->set("plugins", arr);
+        return Response::json(o);
+    }, "Plugins and their state", "plugins");
+
+    add("GET", "/api/v1/console/pages", Access::loggedIn(), [this](Request& req) {
+        Array::Ptr arr = new Array;
+        for (const auto& p : host_->pages()) {
+            const auto& roles = p.page.access.roles;
+            if (!roles.empty() && !roles.count(req.principal->role)) continue;
+            Object::Ptr o = new Object;
+            o->set("plugin", p.plugin);
+            o->set("id", p.page.id);
+            o->set("title", p.page.title);
+            o->set("script", "/plugins/" + p.plugin + "/" + p.page.script);
+            arr->add(o);
+        }
+        Object::Ptr o = new Object;
+        o->set("pages", arr);
+        return Response::json(o);
+    }, "Console pages that plugins add, for the caller's role", "console");
+}
+
+}  // namespace klinikbox::server

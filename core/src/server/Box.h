@@ -1,0 +1,101 @@
+// One running box: storage, audit, event bus, outbox, plugins and the HTTPS server, wired
+// together in the order they depend on each other, and stopped in reverse.
+#pragma once
+
+#include "audit/AuditLog.h"
+#include "events/Bus.h"
+#include "http/Dispatcher.h"
+#include "http/HttpServer.h"
+#include "http/RouteTable.h"
+#include "metrics/Metrics.h"
+#include "outbox/OutboxService.h"
+#include "plugin/PluginHost.h"
+#include "server/BoxConfig.h"
+#include "store/Database.h"
+
+#include <klinikbox/Clock.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace klinikbox::server {
+
+// What the box knows about the plugin set it runs (filled by the plugin-set check).
+struct ActiveSet {
+    std::string name = "(none)";
+    long long sequence = 0;
+    std::string region, regionHsaId, expires, status = "unsigned-development";
+    bool isSigned = false;
+    std::vector<std::string> signers;
+    std::vector<std::string> warnings;
+};
+
+class Box {
+public:
+    Box(BoxConfig config, const Clock& clock);
+    ~Box();
+
+    // Creates the data directory, opens the database and applies the core migrations.
+    void open();
+    // Loads plugins, starts the outbox workers and the HTTPS listener.
+    void start();
+    // Drains HTTP, stops plugins and workers. Safe to call twice.
+    void stop();
+
+    [[nodiscard]] int port() const { return http_ ? http_->port() : 0; }
+    [[nodiscard]] std::string baseUrl() const;
+
+    BoxConfig& config() { return config_; }
+    const Clock& clock() const { return clock_; }
+    store::Database& db() { return *db_; }
+    http::RouteTable& routes() { return routes_; }
+    http::Dispatcher& dispatcher() { return dispatcher_; }
+    events::Bus& bus() { return *bus_; }
+    outbox::OutboxService& outbox() { return *outbox_; }
+    audit::AuditLog& audit() { return *audit_; }
+    plugin::PluginHost& plugins() { return *host_; }
+    metrics::Metrics& metrics() { return metrics_; }
+    ActiveSet& activeSet() { return activeSet_; }
+
+    // Modules (auth, console, plugin sets, Lua) add themselves here before start():
+    // each gets the box and registers its routes, collectors and services.
+    using Module = std::function<void(Box&)>;
+    void addModule(Module m) { modules_.push_back(std::move(m)); }
+    // Called once the listener runs (the port is known).
+    void onStarted(std::function<void()> f) { starters_.push_back(std::move(f)); }
+    // Called at stop(), in reverse order of registration.
+    void onStop(std::function<void()> f) { stoppers_.push_back(std::move(f)); }
+    // Supplies the plugin bundles to load (the plugin-set check). Without one, no plugins.
+    using BundleSource = std::function<std::vector<plugin::PluginBundle>(Box&)>;
+    void setBundleSource(BundleSource s) { bundleSource_ = std::move(s); }
+
+    // The console's static files (web-admin/).
+    [[nodiscard]] const std::string& webRoot() const { return webRoot_; }
+
+private:
+    void registerCoreRoutes();
+    std::optional<Response> serveStatic(const Request& req);
+
+    BoxConfig config_;
+    const Clock& clock_;
+    std::unique_ptr<store::Database> db_;
+    std::unique_ptr<audit::AuditLog> audit_;
+    std::unique_ptr<events::Bus> bus_;
+    std::unique_ptr<outbox::OutboxService> outbox_;
+    std::unique_ptr<plugin::PluginHost> host_;
+    http::RouteTable routes_;
+    http::Dispatcher dispatcher_{routes_};
+    metrics::Metrics metrics_;
+    std::unique_ptr<http::HttpServer> http_;
+    ActiveSet activeSet_;
+    std::vector<Module> modules_;
+    std::vector<std::function<void()>> stoppers_;
+    std::vector<std::function<void()>> starters_;
+    BundleSource bundleSource_;
+    std::string webRoot_;
+    bool started_ = false;
+    bool stopped_ = false;
+};
+
+}  // namespace klinikbox::server

@@ -1,0 +1,157 @@
+#include "server/BoxConfig.h"
+
+#include "config/Schema.h"
+
+#include <Poco/JSON/Parser.h>
+
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace klinikbox::server {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string joinErrors(const std::vector<std::string>& e) {
+    std::string s = "the configuration is invalid:";
+    for (const auto& x : e) s += "\n  " + x;
+    return s;
+}
+
+std::string resolve(const std::string& baseDir, const std::string& p) {
+    if (p.empty()) return p;
+    const fs::path path(p);
+    return path.is_absolute() ? p : (fs::path(baseDir) / path).lexically_normal().string();
+}
+
+// YAML (already validated and defaulted) -> JSON, for plugin settings.
+Poco::Dynamic::Var toVar(const YAML::Node& n) {
+    if (n.IsMap()) {
+        Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+        for (const auto& kv : n) o->set(kv.first.Scalar(), toVar(kv.second));
+        return o;
+    }
+    if (n.IsSequence()) {
+        Poco::JSON::Array::Ptr a = new Poco::JSON::Array;
+        for (const auto& e : n) a->add(toVar(e));
+        return a;
+    }
+    if (n.IsNull()) return Poco::Dynamic::Var();
+    const std::string& s = n.Scalar();
+    if (n.Tag() != "!") {  // plain scalar: infer bool / integer / number like YAML does
+        bool b;
+        long long i;
+        double d;
+        if (YAML::convert<bool>::decode(n, b)) return b;
+        if (YAML::convert<long long>::decode(n, i)) return i;
+        if (YAML::convert<double>::decode(n, d)) return d;
+    }
+    return s;
+}
+
+}  // namespace
+
+ConfigInvalid::ConfigInvalid(std::vector<std::string> errs) : std::runtime_error(joinErrors(errs)), errors(std::move(errs)) {}
+
+BoxConfig parseBoxConfig(const std::string& yamlText, const std::string& fileName, const std::string& baseDir) {
+    YAML::Node doc;
+    try {
+        doc = YAML::Load(yamlText);
+    } catch (const YAML::Exception& e) {
+        throw ConfigInvalid({fileName + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                             ": not valid YAML: " + e.msg});
+    }
+    if (doc.IsNull()) doc = YAML::Node(YAML::NodeType::Map);
+    static const config::Schema schema = config::Schema::fromYaml(YAML::Load(embeddedSchema()), "config/schema.yaml");
+    auto result = schema.validate(doc, fileName);
+    if (!result.errors.empty()) {
+        std::vector<std::string> msgs;
+        for (const auto& e : result.errors) msgs.push_back(e.toString());
+        throw ConfigInvalid(msgs);
+    }
+    const YAML::Node& c = result.document;
+
+    BoxConfig b;
+    b.sourceFile = fileName;
+    b.mode = c["box"]["mode"].as<std::string>();
+    b.name = c["box"]["name"].as<std::string>();
+    b.dataDir = resolve(baseDir, c["box"]["data_dir"].as<std::string>());
+    b.timezone = c["box"]["timezone"].as<std::string>();
+
+    const auto s = c["server"];
+    b.server.listen = s["listen"].as<std::string>();
+    b.server.port = s["port"].as<int>();
+    b.server.tls = s["tls"]["enabled"].as<bool>();
+    b.server.certFile = resolve(baseDir, s["tls"]["cert_file"].as<std::string>());
+    b.server.keyFile = resolve(baseDir, s["tls"]["key_file"].as<std::string>());
+    b.server.maxBodyBytes = s["max_body_bytes"].as<long long>();
+    b.server.threads = s["threads"].as<int>();
+    b.server.maxQueued = s["max_queued"].as<int>();
+    b.server.drainSeconds = s["drain_seconds"].as<int>();
+    b.server.accessLog = c["logging"]["access_log"].as<bool>();
+    b.publicUrl = s["public_url"].as<std::string>();
+
+    const auto d = c["database"];
+    const auto dbPath = d["path"].as<std::string>();
+    b.databasePath = dbPath.empty() ? (fs::path(b.dataDir) / "klinikbox.db").string() : resolve(baseDir, dbPath);
+    b.synchronousFull = d["synchronous"].as<std::string>() == "full";
+    b.busyTimeoutMs = d["busy_timeout_ms"].as<int>();
+
+    b.logLevel = c["logging"]["level"].as<std::string>();
+    b.logFile = resolve(baseDir, c["logging"]["file"].as<std::string>());
+
+    const auto p = c["plugins"];
+    b.pluginSet = resolve(baseDir, p["set"].as<std::string>());
+    b.trustDir = resolve(baseDir, p["trust_dir"].as<std::string>());
+    b.graceDays = p["grace_days"].as<int>();
+    if (p["settings"] && p["settings"].IsMap()) {
+        for (const auto& kv : p["settings"]) {
+            auto v = toVar(kv.second);
+            if (v.type() != typeid(Poco::JSON::Object::Ptr)) {
+                const auto m = kv.second.Mark();
+                throw ConfigInvalid({fileName + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1) +
+                                     ": plugins.settings." + kv.first.Scalar() + ": expected a mapping of settings"});
+            }
+            b.pluginSettings[kv.first.Scalar()] = v.extract<Poco::JSON::Object::Ptr>();
+        }
+    }
+
+    const auto o = c["outbox"];
+    b.outbox.workers = o["workers"].as<int>();
+    b.outbox.maxAttempts = o["max_attempts"].as<int>();
+    b.outbox.baseDelayMs = o["base_delay_ms"].as<long long>();
+    b.outbox.maxDelayMs = o["max_delay_ms"].as<long long>();
+    b.outbox.pollIntervalMs = o["poll_interval_ms"].as<long long>();
+
+    const auto l = c["lua"];
+    b.luaScriptsDir = resolve(baseDir, l["scripts_dir"].as<std::string>());
+    b.luaMemoryLimit = l["memory_limit_bytes"].as<long long>();
+    b.luaInstructionLimit = l["instruction_limit"].as<long long>();
+    b.luaTimeLimitMs = l["time_limit_ms"].as<int>();
+
+    const auto sec = c["security"];
+    b.sessionIdleMinutes = sec["session_idle_minutes"].as<int>();
+    b.sessionAbsoluteHours = sec["session_absolute_hours"].as<int>();
+    b.loginMaxFailures = sec["login_max_failures"].as<int>();
+    b.loginLockoutMinutes = sec["login_lockout_minutes"].as<int>();
+
+    if (b.production() && !b.server.tls) {
+        throw ConfigInvalid({fileName + ": server.tls.enabled: production mode requires TLS"});
+    }
+    return b;
+}
+
+BoxConfig loadBoxConfig(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw ConfigInvalid({path + ": cannot read the configuration file"});
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const auto base = fs::absolute(fs::path(path)).parent_path().string();
+    return parseBoxConfig(ss.str(), path, base);
+}
+
+}  // namespace klinikbox::server

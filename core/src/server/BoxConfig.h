@@ -1,0 +1,70 @@
+// The box's configuration (klinikbox.yaml), validated against config/schema.yaml (embedded
+// in the binary) with defaults filled in. Relative paths are resolved against the
+// directory of the configuration file.
+#pragma once
+
+#include "http/HttpServer.h"
+#include "outbox/OutboxService.h"
+
+#include <Poco/JSON/Object.h>
+
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace klinikbox::server {
+
+struct BoxConfig {
+    std::string sourceFile;
+    std::string mode = "development";  // or "production"
+    std::string name = "Klinikbox";
+    std::string dataDir;
+    std::string timezone = "Europe/Stockholm";
+
+    http::ServerOptions server;
+    std::string publicUrl;
+
+    std::string databasePath;
+    bool synchronousFull = true;
+    int busyTimeoutMs = 5000;
+
+    std::string logLevel = "information";
+    std::string logFile;
+
+    std::string pluginSet;
+    std::string trustDir;
+    int graceDays = 14;
+    std::map<std::string, Poco::JSON::Object::Ptr> pluginSettings;
+
+    outbox::OutboxOptions outbox;
+
+    std::string luaScriptsDir;
+    long long luaMemoryLimit = 16 << 20;
+    long long luaInstructionLimit = 10'000'000;
+    int luaTimeLimitMs = 200;
+
+    int sessionIdleMinutes = 30;
+    int sessionAbsoluteHours = 10;
+    int loginMaxFailures = 5;
+    int loginLockoutMinutes = 15;
+
+    [[nodiscard]] bool production() const { return mode == "production"; }
+};
+
+// Every problem found in a configuration file, each "file:line:column: path: message".
+class ConfigInvalid : public std::runtime_error {
+public:
+    explicit ConfigInvalid(std::vector<std::string> errors);
+    std::vector<std::string> errors;
+};
+
+// Loads, validates and resolves a configuration file. Throws ConfigInvalid.
+BoxConfig loadBoxConfig(const std::string& path);
+// The same for text (tests); `baseDir` resolves relative paths.
+BoxConfig parseBoxConfig(const std::string& yamlText, const std::string& fileName, const std::string& baseDir);
+
+// The schema text compiled into the binary.
+const std::string& embeddedSchema();
+
+}  // namespace klinikbox::server

@@ -1,0 +1,44 @@
+# Shared by scripts/*.sh: installing what is missing and building.
+# shellcheck shell=bash
+
+KB_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+KB_JOBS="${KB_JOBS:-$(nproc 2>/dev/null || echo 2)}"
+
+# Debian packages the build, the tests and the demo need.
+KB_DEB_PACKAGES=(
+  build-essential cmake pkg-config git ca-certificates
+  libpoco-dev liblua5.4-dev libsqlite3-dev libssl-dev libyaml-cpp-dev libgtest-dev libgmock-dev
+  sqlite3 openssl libxml2-utils curl
+)
+KB_DEB_BROWSER=(chromium nodejs npm)
+KB_DEB_BENCH=(wrk)
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Installs the named Debian packages that are not installed yet (apt-get, non-interactive).
+ensure_packages() {
+  local missing=()
+  local p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq >/dev/null || die "apt-get update failed"
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+    || die "could not install: ${missing[*]}"
+}
+
+# configure_and_build BUILD_DIR [cmake args...]
+configure_and_build() {
+  local dir="$1"
+  shift
+  log "configuring $dir"
+  cmake -S "$KB_ROOT" -B "$dir" "$@" >/dev/null || die "cmake configure failed"
+  log "building with $KB_JOBS jobs"
+  cmake --build "$dir" -j "$KB_JOBS" || die "build failed"
+}

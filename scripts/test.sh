@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test: ctest (unit, integration, fuzz
+# corpus replays), then the browser tests. Exits non-zero on any failure.
+#
+#   scripts/test.sh              the normal build in build/
+#   scripts/test.sh --sanitize   the unit and integration tests under ASan+UBSan in build-asan/
+set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"
+
+mode=normal
+case "${1:-}" in
+  "") ;;
+  --sanitize) mode=sanitize ;;
+  -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+  *) die "unknown option $1" ;;
+esac
+
+ensure_packages "${KB_DEB_PACKAGES[@]}"
+
+if [ "$mode" = sanitize ]; then
+  configure_and_build "$KB_ROOT/build-asan" -DCMAKE_BUILD_TYPE=Debug -DKB_SANITIZE=ON
+  log "unit and integration tests under ASan+UBSan"
+  export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
+  export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+  export LSAN_OPTIONS="suppressions=$KB_ROOT/tests/lsan.supp"
+  (cd "$KB_ROOT/build-asan" && ctest --output-on-failure -j "$KB_JOBS" --timeout 300 -LE 'e2e|bench')
+  exit 0
+fi
+
+configure_and_build "$KB_ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+log "ctest"
+(cd "$KB_ROOT/build" && ctest --output-on-failure -j "$KB_JOBS" --timeout 300)
+
+if [ -f "$KB_ROOT/tests/e2e/package.json" ]; then
+  ensure_packages "${KB_DEB_BROWSER[@]}"
+  log "browser tests (playwright-core + Debian chromium)"
+  (
+    cd "$KB_ROOT/tests/e2e"
+    if [ ! -d node_modules/playwright-core ]; then
+      npm install --no-audit --no-fund --loglevel=error >/dev/null
+    fi
+    KB_BUILD_DIR="$KB_ROOT/build" node --test --test-concurrency=1 ./*.test.mjs
+  )
+fi
+log "all tests passed"
