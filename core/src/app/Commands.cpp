@@ -105,8 +105,8 @@ protected:
         ProcessLock lock(cfg_.dataDir);
         SystemClock clock;
         server::Box box(cfg_, clock);
-        installModules(box);
         box.open();
+        installModules(box);
         box.start();
         // Scripts and tests read this line to find the port (server.port 0 = ephemeral).
         std::cout << "klinikbox: listening on " << box.baseUrl() << "/" << std::endl;

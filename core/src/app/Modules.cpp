@@ -1,9 +1,21 @@
 #include "app/Modules.h"
 
 #include "auth/AuthModule.h"
+#include "plugin/DirectoryBundles.h"
+
+#include <Poco/Logger.h>
 
 namespace klinikbox::app {
 
-void installModules(server::Box& box) { auth::install(box); }
+void installModules(server::Box& box) {
+    auth::install(box);
+    box.plugins().setSettings(box.config().pluginSettings);
+    if (!box.config().production()) {
+        box.setBundleSource([](server::Box& b) {
+            Poco::Logger::get("plugins").warning("development mode: loading unsigned plugins from " + b.config().pluginSet);
+            return plugin::readPluginDirectory(b.config().pluginSet);
+        });
+    }
+}
 
 }  // namespace klinikbox::app

@@ -2,6 +2,8 @@
 #include "http/OpenApi.h"
 #include "http/RouteTable.h"
 
+#include <Poco/JSON/Parser.h>
+
 #include <gtest/gtest.h>
 
 using namespace klinikbox;

@@ -1,4 +1,6 @@
 #include "outbox/OutboxService.h"
+
+#include <Poco/JSON/Object.h>
 #include "store/CoreMigrations.h"
 #include "store/Migrations.h"
 
