@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -63,6 +64,8 @@ std::string BoxProcess::output() const {
 void BoxProcess::start() {
     exitCode_ = -1;
     url_.clear();
+    // Only output of this start counts (the log keeps earlier runs).
+    const std::size_t from = output().size();
     const int fd = ::open(logFile_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
     pid_ = ::fork();
     if (pid_ == 0) {
@@ -76,7 +79,7 @@ void BoxProcess::start() {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (std::chrono::steady_clock::now() < deadline) {
         const auto out = output();
-        const auto p = out.find("listening on ");
+        const auto p = out.find("listening on ", from);
         if (p != std::string::npos) {
             auto e = out.find('\n', p);
             if (e != std::string::npos) {
@@ -116,8 +119,10 @@ int BoxProcess::cli(const std::vector<std::string>& args, std::string* out, cons
         ::dup2(i, 0);
         std::vector<std::string> all = {binary()};
         all.insert(all.end(), args.begin(), args.end());
-        all.push_back("--config");
-        all.push_back(config_);
+        if (std::find(args.begin(), args.end(), "--config") == args.end()) {
+            all.push_back("--config");
+            all.push_back(config_);
+        }
         std::vector<char*> argv;
         for (auto& a : all) argv.push_back(a.data());
         argv.push_back(nullptr);
@@ -174,7 +179,7 @@ HttpResult BoxProcess::request(const std::string& method, const std::string& pat
 }
 
 void BoxProcess::loginAs(const std::string& username, const std::string& role) {
-    const std::string pw = "correct horse battery " + username;
+    const std::string pw = "correct horse battery staple";
     std::string out;
     if (cli({"user", "add", "--username", username, "--role", role, "--password-stdin"}, &out, pw + "\n") != 0)
         throw std::runtime_error("user add failed: " + out);

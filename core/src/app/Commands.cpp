@@ -102,6 +102,8 @@ public:
 
 protected:
     int main(const std::vector<std::string>&) override {
+        // After the Application framework's own initialisation, which resets logging.
+        server::setupLogging(cfg_.logLevel, cfg_.logFile);
         ProcessLock lock(cfg_.dataDir);
         SystemClock clock;
         server::Box box(cfg_, clock);
@@ -127,7 +129,6 @@ int cmdServe(Args args) {
     noExtraArgs(args);
     auto cfg = server::loadBoxConfig(path);
     applyTimezone(cfg);
-    server::setupLogging(cfg.logLevel, cfg.logFile);
     ServeApp app(cfg);
     char name[] = "klinikbox";
     char* argv[] = {name, nullptr};

@@ -21,7 +21,7 @@ std::string str(const std::string& source, const YAML::Node& n, const std::strin
 
 std::set<std::string> strSet(const std::string& source, const YAML::Node& n, const std::string& key) {
     std::set<std::string> out;
-    if (n.IsNull()) return out;
+    if (!n || n.IsNull()) return out;
     if (!n.IsSequence()) fail(source, n, key + ": expected a list of strings");
     for (const auto& e : n) out.insert(str(source, e, key));
     return out;

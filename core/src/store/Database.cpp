@@ -47,6 +47,11 @@ int authorizer(void* user, int action, const char* a1, const char* a2, const cha
             return ownsTable(*g, a1) ? SQLITE_OK : SQLITE_DENY;
         case SQLITE_CREATE_INDEX:
         case SQLITE_DROP_INDEX:
+            // UNIQUE and PRIMARY KEY constraints create indexes SQLite names itself.
+            return (ownsTable(*g, a1) || std::string_view(a1 ? a1 : "").rfind("sqlite_autoindex_", 0) == 0) &&
+                           ownsTable(*g, a2)
+                       ? SQLITE_OK
+                       : SQLITE_DENY;
         case SQLITE_CREATE_TRIGGER:
         case SQLITE_DROP_TRIGGER:
             return ownsTable(*g, a1) && ownsTable(*g, a2) ? SQLITE_OK : SQLITE_DENY;

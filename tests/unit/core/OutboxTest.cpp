@@ -40,7 +40,8 @@ struct Fixture {
     }
     std::string state(long long id) {
         std::string s;
-        for (const auto& v : *svc.list("", 100)) {
+        const auto all = svc.list("", 100);
+        for (const auto& v : *all) {
             auto o = v.extract<Poco::JSON::Object::Ptr>();
             if (o->getValue<long long>("id") == id) s = o->getValue<std::string>("state");
         }
