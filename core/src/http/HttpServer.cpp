@@ -94,19 +94,32 @@ public:
 private:
     void readBody(Poco::Net::HTTPServerRequest& in, Request& req) {
         const long long limit = s_.options_.maxBodyBytes;
-        if (in.hasContentLength() && in.getContentLength64() > limit) {
-            throw Problem(413, "/problems/body-too-large", "Request body too large",
-                          "the body may be at most " + std::to_string(limit) + " bytes");
-        }
+        const Problem tooLarge(413, "/problems/body-too-large", "Request body too large",
+                               "the body may be at most " + std::to_string(limit) + " bytes");
         std::istream& is = in.stream();
         char buf[16384];
+        // A client that sends its whole body before reading the answer only sees the 413 if
+        // the body is read; read and discard a moderately oversized body, drop the rest.
+        const long long drainMax = std::max<long long>(limit * 4, 8 << 20);
+        auto drain = [&](long long already) {
+            long long total = already;
+            while (is && total <= drainMax) {
+                is.read(buf, sizeof buf);
+                if (is.gcount() <= 0) break;
+                total += is.gcount();
+            }
+        };
+        if (in.hasContentLength() && in.getContentLength64() > limit) {
+            if (in.getContentLength64() <= drainMax) drain(0);
+            throw tooLarge;
+        }
         while (is) {
             is.read(buf, sizeof buf);
             const auto n = is.gcount();
             if (n <= 0) break;
             if (static_cast<long long>(req.body.size()) + n > limit) {
-                throw Problem(413, "/problems/body-too-large", "Request body too large",
-                              "the body may be at most " + std::to_string(limit) + " bytes");
+                drain(static_cast<long long>(req.body.size()) + n);
+                throw tooLarge;
             }
             req.body.append(buf, static_cast<std::size_t>(n));
         }
@@ -114,6 +127,7 @@ private:
 
     void send(const Request& req, const Response& r, Poco::Net::HTTPServerResponse& out) {
         out.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(r.status));
+        if (r.status == 413) out.setKeepAlive(false);
         out.set("X-Request-Id", req.requestId);
         out.set("X-Content-Type-Options", "nosniff");
         out.set("X-Frame-Options", "DENY");
