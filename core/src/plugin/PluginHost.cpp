@@ -117,6 +117,11 @@ private:
 
 // Opens a shared library from bytes through a sealed memfd, so the code that runs is
 // exactly the code that was verified; nothing is re-read from disk.
+//
+// The memfd stays open for the life of the process: glibc recognises an already loaded
+// object by its path name, so if the descriptor were closed, the next plugin's memfd could
+// get the same number, the same "/proc/self/fd/N" path, and dlopen would hand back the
+// previous plugin's library. (Libraries are never unloaded either; see stopAll.)
 void* dlopenFromBytes(const std::string& name, const std::string& bytes, std::string& error) {
     const int fd = memfd_create(name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd < 0) {
@@ -139,8 +144,8 @@ void* dlopenFromBytes(const std::string& name, const std::string& bytes, std::st
     if (!h) {
         const char* e = dlerror();
         error = e ? e : "dlopen failed";
+        ::close(fd);  // nothing was loaded under this path
     }
-    ::close(fd);  // the mapping keeps the memory alive
     return h;
 }
 
