@@ -286,3 +286,38 @@ TEST(CoreServer, AccessLogNeverPrintsAFullPersonnummer) {
     EXPECT_EQ(log.find("191212121212"), std::string::npos) << log;
     EXPECT_EQ(log.find("19121212-1212"), std::string::npos) << log;
 }
+
+TEST(CoreServer, PluginSettingsAreValidatedStoredAndAppliedByRestartingThePlugin) {
+    TempDir d;
+    BoxProcess box({}, helloSet(d));
+    box.start();
+    box.loginAs("ada", "admin");
+    auto get = box.authed("GET", "/api/v1/plugins/hello/settings");
+    ASSERT_EQ(get.status, 200) << get.body;
+    auto j = get.json();
+    EXPECT_EQ(j->getObject("values")->getValue<std::string>("greeting"), "Hej");
+    EXPECT_TRUE(j->getObject("schema")->getObject("properties")->has("greeting"));
+
+    auto bad = box.authed("PUT", "/api/v1/plugins/hello/settings", R"({"values":{"greeting":7,"colour":"red"}})");
+    ASSERT_EQ(bad.status, 400) << bad.body;
+    auto errs = bad.json()->getArray("errors");
+    ASSERT_EQ(errs->size(), 2u) << bad.body;
+    std::set<std::string> pointers;
+    for (const auto& e : *errs) pointers.insert(e.extract<Poco::JSON::Object::Ptr>()->getValue<std::string>("pointer"));
+    EXPECT_TRUE(pointers.count("/greeting") && pointers.count("/colour")) << bad.body;
+
+    auto ok = box.authed("PUT", "/api/v1/plugins/hello/settings", R"({"values":{"greeting":"God morgon"}})");
+    ASSERT_EQ(ok.status, 200) << ok.body;
+    EXPECT_EQ(ok.json()->getValue<std::string>("state"), "running");
+    auto greet = box.authed("POST", "/api/v1/hello/greetings", R"({"name":"Ada"})");
+    ASSERT_EQ(greet.status, 201) << greet.body;
+    EXPECT_EQ(greet.json()->getValue<std::string>("message"), "God morgon Ada");
+
+    // Saved settings survive a restart.
+    box.stop();
+    box.start();
+    box.loginAs("bo", "admin");
+    EXPECT_EQ(box.authed("POST", "/api/v1/hello/greetings", R"({"name":"Bo"})").json()->getValue<std::string>("message"),
+              "God morgon Bo");
+    EXPECT_EQ(box.authed("GET", "/api/v1/plugins/nope/settings").status, 404);
+}

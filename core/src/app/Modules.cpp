@@ -2,6 +2,7 @@
 
 #include "auth/AuthModule.h"
 #include "plugin/DirectoryBundles.h"
+#include "server/PluginSettings.h"
 
 #include <Poco/Logger.h>
 
@@ -9,7 +10,7 @@ namespace klinikbox::app {
 
 void installModules(server::Box& box) {
     auth::install(box);
-    box.plugins().setSettings(box.config().pluginSettings);
+    server::installPluginSettings(box);
     if (!box.config().production()) {
         box.setBundleSource([](server::Box& b) {
             Poco::Logger::get("plugins").warning("development mode: loading unsigned plugins from " + b.config().pluginSet);

@@ -184,6 +184,8 @@ std::size_t editDistance(const std::string& a, const std::string& b) {
 struct Validator {
     std::string file;
     std::vector<ConfigError>* errors;
+    // JSON input: a quoted scalar is a string and only a string ("5" is no integer, 5 no string).
+    bool json = false;
 
     void err(const YAML::Node& n, const std::string& path, const std::string& msg) const {
         const auto m = n.Mark();
@@ -226,10 +228,11 @@ struct Validator {
                 if (s.required.count(name)) {
                     err(n, sub, "missing required " + child->type + " '" + name + "'");
                 } else if (child->defaultValue) {
-                    out[name] = check(*child, *child->defaultValue, sub);
+                    // Defaults come from the YAML schema, not from the (maybe JSON) input.
+                    out[name] = Validator{file, errors, false}.check(*child, *child->defaultValue, sub);
                 } else if (child->type == "object") {
                     YAML::Node empty(YAML::NodeType::Map);
-                    out[name] = check(*child, empty, sub);
+                    out[name] = Validator{file, errors, false}.check(*child, empty, sub);
                 }
             }
             return out;
@@ -252,6 +255,13 @@ struct Validator {
             return YAML::Clone(n);
         }
         const std::string v = n.Scalar();
+        if (json) {
+            const bool quoted = n.Tag() == "!";
+            if ((s.type == "string") != quoted) {
+                err(n, path, "expected " + s.type + ", got " + (quoted ? "a string" : "a " + std::string(v == "true" || v == "false" ? "boolean" : v == "null" ? "null" : "number")));
+                return YAML::Clone(n);
+            }
+        }
         if (s.type == "integer" || s.type == "number") {
             const bool ok = s.type == "integer" ? isInteger(v) : isNumber(v);
             if (!ok) {
@@ -409,18 +419,24 @@ Schema Schema::fromYamlFile(const std::string& path) {
     }
 }
 
-ValidationResult Schema::validate(const YAML::Node& doc, const std::string& fileName) const {
+namespace {
+ValidationResult run(const SchemaNode& root, const YAML::Node& doc, const std::string& fileName, bool json) {
     ValidationResult r;
-    Validator v{fileName, &r.errors};
+    Validator v{fileName, &r.errors, json};
     YAML::Node input = doc;
     if (!doc || doc.IsNull()) input = YAML::Node(YAML::NodeType::Map);
-    r.document = v.check(*root_, input, "");
+    r.document = v.check(root, input, "");
     return r;
+}
+}  // namespace
+
+ValidationResult Schema::validate(const YAML::Node& doc, const std::string& fileName) const {
+    return run(*root_, doc, fileName, false);
 }
 
 ValidationResult Schema::validateJson(const std::string& jsonText, const std::string& fileName) const {
     try {
-        return validate(YAML::Load(jsonText), fileName);
+        return run(*root_, YAML::Load(jsonText), fileName, true);
     } catch (const YAML::Exception& e) {
         ValidationResult r;
         r.errors.push_back(ConfigError{fileName, e.mark.line + 1, e.mark.column + 1, "", "not valid JSON: " + e.msg});
@@ -429,6 +445,13 @@ ValidationResult Schema::validateJson(const std::string& jsonText, const std::st
 }
 
 Poco::JSON::Object::Ptr Schema::toJson() const { return nodeJson(*root_); }
+
+std::vector<std::string> Schema::secretKeys() const {
+    std::vector<std::string> out;
+    for (const auto& [k, v] : root_->properties)
+        if (v->secret) out.push_back(k);
+    return out;
+}
 
 std::string renderMarkdownReference(const Schema& schema) {
     std::ostringstream os;

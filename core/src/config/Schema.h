@@ -44,6 +44,8 @@ public:
     [[nodiscard]] Poco::JSON::Object::Ptr toJson() const;
 
     [[nodiscard]] const SchemaNode& root() const { return *root_; }
+    // Names of the top-level properties marked `secret: true`.
+    [[nodiscard]] std::vector<std::string> secretKeys() const;
 
 private:
     std::shared_ptr<const SchemaNode> root_;

@@ -202,7 +202,8 @@ void PluginHost::loadOne(const PluginBundle& b) {
 
         // Settings, validated against the plugin's schema.
         Poco::JSON::Object::Ptr cfg = new Poco::JSON::Object;
-        if (auto it = settings_.find(m.id); it != settings_.end() && it->second) cfg = it->second;
+        if (settingsProvider_)
+            if (auto given = settingsProvider_(m.id)) cfg = given;
         if (validator_) cfg = validator_(m, b, cfg);
 
         // Migrations from the verified bytes.
@@ -255,8 +256,62 @@ void PluginHost::loadOne(const PluginBundle& b) {
         }
     }
     std::lock_guard lock(mu_);
-    statuses_.push_back(st);
+    auto old = std::find_if(statuses_.begin(), statuses_.end(), [&](const PluginStatus& x) { return x.id == st.id; });
+    if (old != statuses_.end() && old->state == "stopped") {
+        *old = st;  // a reload replaces the stopped entry
+    } else {
+        statuses_.push_back(st);
+    }
     plugins_.push_back(std::move(l));
+}
+
+void PluginHost::stopOne(Loaded& l) {
+    if (!l.running) return;
+    try {
+        l.plugin->stop();
+    } catch (const std::exception& e) {
+        Poco::Logger::get("plugins").error("plugin " + l.manifest.id + " failed to stop: " + e.what());
+    }
+    cleanup(l.manifest.id);
+    l.running = false;
+}
+
+PluginStatus PluginHost::reload(const std::string& id) {
+    std::unique_ptr<Loaded> l;
+    {
+        std::lock_guard lock(mu_);
+        auto it = std::find_if(plugins_.begin(), plugins_.end(), [&](const auto& p) { return p->bundle.id == id; });
+        if (it == plugins_.end()) throw std::invalid_argument("no plugin " + id);
+        l = std::move(*it);
+        plugins_.erase(it);
+        for (auto& s : statuses_)
+            if (s.id == id) s.state = "stopped";
+    }
+    stopOne(*l);
+    const PluginBundle bundle = l->bundle;
+    // The old library stays mapped (see dlopenFromBytes); its objects are released here.
+    l->plugin.reset();
+    loadOne(bundle);
+    std::lock_guard lock(mu_);
+    for (const auto& s : statuses_)
+        if (s.id == id) return s;
+    return {};
+}
+
+std::optional<std::string> PluginHost::schemaText(const std::string& id) const {
+    std::lock_guard lock(mu_);
+    for (const auto& l : plugins_) {
+        if (l->bundle.id != id) continue;
+        if (l->manifest.configSchema.empty()) return std::string{};
+        auto it = l->bundle.files.find(l->manifest.configSchema);
+        return it == l->bundle.files.end() ? std::string{} : it->second;
+    }
+    return std::nullopt;
+}
+
+bool PluginHost::has(const std::string& id) const {
+    std::lock_guard lock(mu_);
+    return std::any_of(plugins_.begin(), plugins_.end(), [&](const auto& p) { return p->bundle.id == id; });
 }
 
 void PluginHost::cleanup(const std::string& id) {
@@ -277,14 +332,7 @@ void PluginHost::stopAll() {
     // Stop in reverse start order.
     for (auto it = ps.rbegin(); it != ps.rend(); ++it) {
         auto& l = **it;
-        if (l.running) {
-            try {
-                l.plugin->stop();
-            } catch (const std::exception& e) {
-                Poco::Logger::get("plugins").error("plugin " + l.manifest.id + " failed to stop: " + e.what());
-            }
-            cleanup(l.manifest.id);
-        }
+        stopOne(l);
         l.plugin.reset();
         // The library stays mapped: handlers registered elsewhere may still hold code
         // pointers into it until the process ends.

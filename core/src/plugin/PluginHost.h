@@ -66,8 +66,16 @@ public:
 
     void setLuaFactory(LuaPluginFactory f) { luaFactory_ = std::move(f); }
     void setConfigValidator(ConfigValidator v) { validator_ = std::move(v); }
-    // Settings per plugin id (from the box config's plugins.settings).
-    void setSettings(std::map<std::string, Poco::JSON::Object::Ptr> s) { settings_ = std::move(s); }
+    // The settings of a plugin (console-saved ones, else those in klinikbox.yaml).
+    using SettingsProvider = std::function<Poco::JSON::Object::Ptr(const std::string& pluginId)>;
+    void setSettingsProvider(SettingsProvider p) { settingsProvider_ = std::move(p); }
+
+    // Stops one plugin and starts it again from the same verified bytes (new settings).
+    // Returns its new status.
+    PluginStatus reload(const std::string& id);
+    // The plugin's schema.yaml text, if it has one; nullopt for an unknown plugin.
+    [[nodiscard]] std::optional<std::string> schemaText(const std::string& id) const;
+    [[nodiscard]] bool has(const std::string& id) const;
 
     // Loads and starts every bundle. A plugin that fails is marked failed with the reason;
     // the others start regardless.
@@ -82,12 +90,13 @@ public:
 private:
     struct Loaded;
     void loadOne(const PluginBundle& b);
+    void stopOne(Loaded& l);
     void cleanup(const std::string& id);
 
     HostServices s_;
     LuaPluginFactory luaFactory_;
     ConfigValidator validator_;
-    std::map<std::string, Poco::JSON::Object::Ptr> settings_;
+    SettingsProvider settingsProvider_;
     mutable std::mutex mu_;
     std::vector<std::unique_ptr<Loaded>> plugins_;
     std::vector<PluginStatus> statuses_;

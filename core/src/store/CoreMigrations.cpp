@@ -97,6 +97,16 @@ CREATE TABLE kb_setup_tokens (
   expires_at INTEGER NOT NULL
 );
 )SQL"},
+        {3, "0003_plugin_settings",
+         R"SQL(
+-- Plugin settings changed in the console; they take precedence over klinikbox.yaml.
+CREATE TABLE kb_plugin_settings (
+  plugin TEXT PRIMARY KEY,
+  settings TEXT NOT NULL,              -- JSON object, validated against the plugin's schema
+  updated_at INTEGER NOT NULL,
+  updated_by TEXT NOT NULL
+);
+)SQL"},
     };
     return list;
 }
