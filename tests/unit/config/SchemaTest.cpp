@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 using namespace klinikbox::config;
 
 namespace {
@@ -147,4 +150,18 @@ TEST(Schema, TheShippedExampleConfigurationIsValid) {
     const auto s = Schema::fromYamlFile(std::string(KB_SOURCE_DIR) + "/config/schema.yaml");
     auto r = s.validate(YAML::LoadFile(std::string(KB_SOURCE_DIR) + "/config/klinikbox.yaml"), "klinikbox.yaml");
     EXPECT_TRUE(r.ok()) << errorsOf(r);
+}
+
+TEST(Schema, OperationsGuideCarriesTheCurrentConfigurationReference) {
+    std::ifstream in(std::string(KB_SOURCE_DIR) + "/docs/operations.md");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const auto doc = ss.str();
+    const std::string begin = "<!-- config-reference:begin -->\n", end = "<!-- config-reference:end -->";
+    const auto b = doc.find(begin), e = doc.find(end);
+    ASSERT_NE(b, std::string::npos);
+    ASSERT_NE(e, std::string::npos);
+    const auto s = Schema::fromYamlFile(std::string(KB_SOURCE_DIR) + "/config/schema.yaml");
+    EXPECT_EQ(doc.substr(b + begin.size(), e - b - begin.size()), renderMarkdownReference(s))
+        << "regenerate with: klinikbox config reference";
 }
