@@ -1,5 +1,6 @@
 #include "app/Modules.h"
 
+#include "audit/AuditReview.h"
 #include "auth/AuthModule.h"
 #include "plugin/DirectoryBundles.h"
 #include "server/PluginSettings.h"
@@ -10,6 +11,7 @@ namespace klinikbox::app {
 
 void installModules(server::Box& box) {
     auth::install(box);
+    audit::installReview(box);
     server::installPluginSettings(box);
     if (!box.config().production()) {
         box.setBundleSource([](server::Box& b) {

@@ -23,7 +23,7 @@ namespace klinikbox::server {
 
 // What the box knows about the plugin set it runs (filled by the plugin-set check).
 struct ActiveSet {
-    std::string name = "(none)";
+    std::string name;
     long long sequence = 0;
     std::string region, regionHsaId, expires, status = "unsigned-development";
     bool isSigned = false;

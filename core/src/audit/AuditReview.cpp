@@ -1,0 +1,253 @@
+#include "audit/AuditReview.h"
+
+#include <klinikbox/Personnummer.h>
+
+#include <Poco/JSON/Array.h>
+
+#include <limits>
+#include <regex>
+#include <set>
+
+namespace klinikbox::audit {
+
+namespace {
+
+bool isDate(const std::string& s) {
+    static const std::regex re("^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$");
+    return std::regex_match(s, re);
+}
+
+// Appends the WHERE clause and its parameters for a filter.
+std::string where(const ReviewFilter& f, std::vector<std::string>& params) {
+    std::string w = " WHERE 1=1";
+    if (!f.patient.empty()) {
+        w += " AND patient = ?";
+        params.push_back(f.patient);
+    }
+    if (!f.user.empty()) {
+        w += " AND username = ? COLLATE NOCASE";
+        params.push_back(f.user);
+    }
+    if (!f.action.empty()) {
+        if (f.action.back() == '.') {
+            w += " AND substr(action, 1, ?) = ?";
+            params.push_back(std::to_string(f.action.size()));
+            params.push_back(f.action);
+        } else {
+            w += " AND action = ?";
+            params.push_back(f.action);
+        }
+    }
+    if (!f.from.empty()) {
+        w += " AND at >= ?";
+        params.push_back(f.from);
+    }
+    if (!f.to.empty()) {
+        w += " AND at < date(?, '+1 day')";
+        params.push_back(f.to);
+    }
+    if (f.beforeSeq > 0) {
+        w += " AND seq < ?";
+        params.push_back(std::to_string(f.beforeSeq));
+    }
+    return w;
+}
+
+Poco::JSON::Object::Ptr row(db::Statement& st) {
+    Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+    const char* names[] = {"seq", "at", "username", "role", "hsa_id", "care_unit", "action", "patient", "purpose",
+                           "outcome", "details", "request_id", "remote_addr"};
+    o->set("seq", st.getInt(0));
+    for (int i = 1; i < 13; ++i) o->set(names[i], st.getText(i));
+    return o;
+}
+
+constexpr const char* kCols =
+    "SELECT seq, at, username, role, hsa_id, care_unit, action, patient, purpose, outcome, details, request_id,"
+    " remote_addr FROM kb_audit";
+
+std::string describe(const ReviewFilter& f) {
+    std::string s;
+    auto add = [&](const char* k, const std::string& v) {
+        if (!v.empty()) s += (s.empty() ? "" : " ") + std::string(k) + "=" + v;
+    };
+    add("user", f.user);
+    add("action", f.action);
+    add("from", f.from);
+    add("to", f.to);
+    return s.empty() ? "all" : s;
+}
+
+void bindAll(db::Statement& st, const std::vector<std::string>& params, int from = 1) {
+    int i = from;
+    for (const auto& p : params) st.bind(i++, p);
+}
+
+}  // namespace
+
+std::string csvCell(const std::string& v) {
+    std::string s = v;
+    // A cell a spreadsheet would run as a formula is prefixed with an apostrophe.
+    if (!s.empty() && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r'))
+        s = "'" + s;
+    if (s.find_first_of(",\"\r\n;") == std::string::npos) return s;
+    std::string q = "\"";
+    for (char c : s) {
+        if (c == '"') q += '"';
+        q += c;
+    }
+    return q + "\"";
+}
+
+ReviewFilter parseFilter(const Request& req, const Clock& clock) {
+    ReviewFilter f;
+    static const std::set<std::string> known = {"patient", "user", "action", "from", "to", "before_seq", "limit"};
+    for (const auto& [k, v] : req.query)
+        if (!known.count(k)) throw Problem::badRequest("/problems/unknown-parameter", "unknown query parameter '" + k + "'");
+    if (auto p = req.queryParam("patient"); p && !p->empty()) {
+        auto r = Personnummer::parse(*p, clock.today());
+        if (auto* e = std::get_if<PersonnummerError>(&r))
+            throw Problem(400, "/problems/invalid-personnummer", "Invalid personnummer", std::string(describeSv(*e)))
+                .with("reason", std::string(toString(*e)));
+        f.patient = std::get<Personnummer>(r).twelveDigits();
+    }
+    f.user = req.queryParam("user").value_or("");
+    if (f.user.size() > 64) throw Problem::badRequest("/problems/invalid-parameter", "user is too long");
+    f.action = req.queryParam("action").value_or("");
+    if (f.action.size() > 64) throw Problem::badRequest("/problems/invalid-parameter", "action is too long");
+    for (auto* d : {&f.from, &f.to}) {
+        *d = req.queryParam(d == &f.from ? "from" : "to").value_or("");
+        if (!d->empty() && !isDate(*d))
+            throw Problem::badRequest("/problems/invalid-parameter", "from and to are dates written YYYY-MM-DD");
+    }
+    if (!f.from.empty() && !f.to.empty() && f.from > f.to)
+        throw Problem::badRequest("/problems/invalid-parameter", "from is after to");
+    auto number = [](const std::optional<std::string>& v, long long min, long long max, const char* name) -> long long {
+        try {
+            std::size_t used = 0;
+            const long long n = std::stoll(*v, &used);
+            if (used == v->size() && n >= min && n <= max) return n;
+        } catch (const std::exception&) {
+        }
+        throw Problem::badRequest("/problems/invalid-parameter",
+                                  std::string(name) + " must be a whole number from " + std::to_string(min) + " to " +
+                                      std::to_string(max));
+    };
+    if (auto l = req.queryParam("limit")) f.limit = static_cast<int>(number(l, 1, 1000, "limit"));
+    if (auto b = req.queryParam("before_seq")) f.beforeSeq = number(b, 1, std::numeric_limits<long long>::max(), "before_seq");
+    return f;
+}
+
+void installReview(server::Box& box) {
+    box.addModule([](server::Box& b) {
+        auto add = [&b](std::string pattern, Handler h, std::string summary) {
+            http::Route r;
+            r.owner = "core";
+            r.method = "GET";
+            r.pattern = std::move(pattern);
+            // Log review is the auditor's task (PDL 4:3); admins may verify but not read.
+            r.access = Access::only({Role::Auditor});
+            r.handler = std::move(h);
+            r.doc.summary = std::move(summary);
+            r.doc.tag = "audit";
+            b.routes().add(std::move(r));
+        };
+        auto& log = b.audit();
+        auto& db = b.db();
+        const auto& clock = b.clock();
+
+        add("/api/v1/audit", [&log, &db, &clock](Request& req) {
+            const auto f = parseFilter(req, clock);
+            std::vector<std::string> params;
+            const std::string sql = std::string(kCols) + where(f, params) + " ORDER BY seq DESC LIMIT ?";
+            Poco::JSON::Array::Ptr rows = new Poco::JSON::Array;
+            db.read("core", [&](db::Connection& c) {
+                auto st = c.prepare(sql);
+                bindAll(st, params);
+                st.bind(static_cast<int>(params.size()) + 1, f.limit + 1);
+                while (st.step()) rows->add(row(st));
+            });
+            const bool more = static_cast<int>(rows->size()) > f.limit;
+            if (more) rows->remove(static_cast<unsigned>(f.limit));
+            log.append(AuditLog::actorOf(req), AuditEntry{"audit.review", f.patient, "loggkontroll", "ok", describe(f)});
+            Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+            o->set("records", rows);
+            if (more) o->set("next_before_seq", rows->getObject(rows->size() - 1)->getValue<long long>("seq"));
+            return Response::json(o);
+        }, "Audit records, newest first, filtered by patient, user, action and period");
+
+        add("/api/v1/audit/export.csv", [&log, &db, &clock](Request& req) {
+            auto f = parseFilter(req, clock);
+            std::vector<std::string> params;
+            const std::string sql = std::string(kCols) + where(f, params) + " ORDER BY seq LIMIT 100000";
+            std::string csv = "seq,at,username,role,hsa_id,care_unit,action,patient,purpose,outcome,details,request_id,remote_addr\r\n";
+            db.read("core", [&](db::Connection& c) {
+                auto st = c.prepare(sql);
+                bindAll(st, params);
+                while (st.step()) {
+                    csv += std::to_string(st.getInt(0));
+                    for (int i = 1; i < 13; ++i) csv += "," + csvCell(st.getText(i));
+                    csv += "\r\n";
+                }
+            });
+            log.append(AuditLog::actorOf(req), AuditEntry{"audit.export", f.patient, "loggkontroll", "ok", describe(f)});
+            Response r = Response::text(csv, "text/csv; charset=utf-8");
+            r.headers.emplace_back("Content-Disposition", "attachment; filename=\"klinikbox-audit.csv\"");
+            return r;
+        }, "The filtered audit log as CSV");
+
+        add("/api/v1/audit/patient-extract", [&log, &db, &clock](Request& req) {
+            const auto f = parseFilter(req, clock);
+            if (f.patient.empty()) throw Problem::badRequest("/problems/invalid-parameter", "patient is required");
+            Poco::JSON::Array::Ptr entries = new Poco::JSON::Array;
+            db.read("core", [&](db::Connection& c) {
+                // Which care units and users accessed the patient's data, per day: what a
+                // patient may ask for under PDL 8:2 (a log extract).
+                auto st = c.prepare(
+                    "SELECT substr(at,1,10) AS day, care_unit, username, role, group_concat(DISTINCT action), COUNT(*) "
+                    "FROM kb_audit WHERE patient = ? AND action NOT LIKE 'audit.%' GROUP BY day, care_unit, username, role "
+                    "ORDER BY day DESC, care_unit, username");
+                st.bind(1, f.patient);
+                while (st.step()) {
+                    Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+                    o->set("day", st.getText(0));
+                    o->set("care_unit", st.getText(1));
+                    o->set("username", st.getText(2));
+                    o->set("role", st.getText(3));
+                    o->set("actions", st.getText(4));
+                    o->set("count", st.getInt(5));
+                    entries->add(o);
+                }
+            });
+            log.append(AuditLog::actorOf(req), AuditEntry{"audit.patient_extract", f.patient, "loggkontroll", "ok", ""});
+            Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+            o->set("patient", f.patient);
+            o->set("entries", entries);
+            return Response::json(o);
+        }, "A patient's log extract: which units and users accessed the patient's data, per day");
+
+        http::Route verify;
+        verify.owner = "core";
+        verify.method = "GET";
+        verify.pattern = "/api/v1/audit/verify";
+        verify.access = Access::only({Role::Auditor, Role::Admin});
+        verify.doc.summary = "Verify the audit log's hash chain";
+        verify.doc.tag = "audit";
+        verify.handler = [&log](Request& req) {
+            const auto r = log.verify();
+            log.append(AuditLog::actorOf(req), AuditEntry{"audit.verify", "", "loggkontroll", r.ok ? "ok" : "failed",
+                                                          r.ok ? "" : r.problem});
+            Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+            o->set("ok", r.ok);
+            o->set("records", r.records);
+            if (!r.ok) {
+                o->set("first_bad_seq", r.firstBadSeq);
+                o->set("problem", r.problem);
+            }
+            return Response::json(o);
+        };
+        b.routes().add(std::move(verify));
+    });
+}
+
+}  // namespace klinikbox::audit

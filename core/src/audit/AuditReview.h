@@ -1,0 +1,26 @@
+// Log review (loggkontroll) for auditors: filtered reading of the audit log, CSV export,
+// the patient's log extract, and chain verification. Reading the log is logged too.
+#pragma once
+
+#include "server/Box.h"
+
+namespace klinikbox::audit {
+
+struct ReviewFilter {
+    std::string patient;   // 12 digits or empty
+    std::string user;      // username or empty
+    std::string action;    // exact action or prefix ending in '.' ("booking.")
+    std::string from, to;  // YYYY-MM-DD inclusive, or empty
+    long long beforeSeq = 0;  // paging: only records with seq < beforeSeq (0 = newest)
+    int limit = 100;
+};
+
+// Parses and validates the query parameters (400 problems for bad values).
+ReviewFilter parseFilter(const Request& req, const Clock& clock);
+
+// Escapes one CSV cell (RFC 4180) and defuses spreadsheet formulas.
+std::string csvCell(const std::string& v);
+
+void installReview(server::Box& box);
+
+}  // namespace klinikbox::audit

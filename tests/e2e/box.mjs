@@ -1,0 +1,66 @@
+// Starts the real klinikbox for a browser test: its own data directory, an ephemeral port,
+// TLS on (self-signed), development mode, and an admin created through the CLI.
+import {spawn, execFileSync} from 'node:child_process';
+import {mkdtempSync, writeFileSync, rmSync, mkdirSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {chromium} from 'playwright-core';
+
+const buildDir = process.env.KB_BUILD_DIR || new URL('../../build', import.meta.url).pathname;
+export const bin = join(buildDir, 'bin', 'klinikbox');
+
+export async function startBox() {
+  const dir = mkdtempSync(join(tmpdir(), 'kb-e2e-'));
+  const config = join(dir, 'klinikbox.yaml');
+  mkdirSync(join(dir, 'plugins'));
+  writeFileSync(config, `box:\n  mode: development\n  data_dir: ${join(dir, 'data')}\n` +
+    `server:\n  listen: 127.0.0.1\n  port: 0\nplugins:\n  set: ${join(dir, 'plugins')}\n`);
+  const password = 'e2e chefens lösenord 42';
+  execFileSync(bin, ['user', 'add', '--username', 'admin', '--role', 'admin', '--name', 'Anna Admin',
+    '--password-stdin', '--config', config], {input: `${password}\n`});
+  const proc = spawn(bin, ['serve', '--config', config], {stdio: ['ignore', 'pipe', 'pipe']});
+  let output = '';
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`klinikbox did not start:\n${output}`)), 30000);
+    const onData = (d) => {
+      output += d;
+      const m = output.match(/listening on (\S+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1].replace(/\/$/, ''));
+      }
+    };
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', onData);
+    proc.on('exit', (code) => reject(new Error(`klinikbox exited with ${code}:\n${output}`)));
+  });
+  return {
+    url, config, password, dir,
+    cli(args, input) {
+      return execFileSync(bin, [...args, '--config', config], {input, encoding: 'utf8'});
+    },
+    async stop() {
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc.once('exit', r));
+      rmSync(dir, {recursive: true, force: true});
+    },
+  };
+}
+
+export async function launch() {
+  const browser = await chromium.launch({
+    executablePath: process.env.KB_CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const context = await browser.newContext({ignoreHTTPSErrors: true, locale: 'sv-SE', viewport: {width: 1024, height: 768}});
+  return {browser, context, page: await context.newPage()};
+}
+
+export async function login(page, url, username, password) {
+  await page.goto(`${url}/`);
+  await page.getByLabel('Användarnamn').fill(username);
+  await page.getByLabel('Lösenord').fill(password);
+  await page.getByRole('button', {name: 'Logga in'}).click();
+  await page.getByRole('heading', {name: 'Översikt'}).waitFor();
+}

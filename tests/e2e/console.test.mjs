@@ -1,0 +1,83 @@
+// The console end to end in Debian's chromium against the real box.
+import {test, before, after} from 'node:test';
+import assert from 'node:assert/strict';
+import {startBox, launch, login} from './box.mjs';
+
+let box, browser, page;
+
+before(async () => {
+  box = await startBox();
+  ({browser, page} = await launch());
+});
+
+after(async () => {
+  await browser?.close();
+  await box?.stop();
+});
+
+test('a wrong password is refused with a Swedish message that does not reveal the account', async () => {
+  await page.goto(`${box.url}/`);
+  await page.getByLabel('Användarnamn').fill('admin');
+  await page.getByLabel('Lösenord').fill('not the password at all');
+  await page.getByRole('button', {name: 'Logga in'}).click();
+  await page.getByRole('alert').filter({hasText: 'Fel användarnamn eller lösenord.'}).waitFor();
+});
+
+test('an admin logs in and sees the dashboard with the development-mode banner', async () => {
+  await login(page, box.url, 'admin', box.password);
+  const banner = page.locator('#banner');
+  await banner.waitFor();
+  assert.match(await banner.textContent(), /Utvecklingsläge/);
+  assert.match(await page.locator('#who').textContent(), /Anna Admin/);
+  await page.getByRole('heading', {name: 'Tilläggspaket'}).waitFor();
+  await page.screenshot({path: new URL('./test-results/dashboard.png', import.meta.url).pathname, fullPage: true});
+});
+
+test('the admin creates a user, and a bad HSA-id is shown next to its field', async () => {
+  await page.getByRole('link', {name: 'Användare'}).click();
+  await page.getByRole('heading', {name: 'Användare'}).first().waitFor();
+  const form = page.locator('form');
+  await form.getByLabel('Användarnamn', {exact: true}).fill('sara');
+  await form.getByLabel('Namn', {exact: true}).fill('Sara Sköterska');
+  await form.getByLabel('Roll').selectOption('staff');
+  await form.getByLabel('Lösenord (minst 12 tecken)').fill('en lång lösenordsfras');
+  await form.getByLabel('HSA-id', {exact: true}).fill('not-an-hsa-id');
+  await form.getByRole('button', {name: 'Skapa användare'}).click();
+  await page.getByRole('alert').filter({hasText: 'HSA-id'}).waitFor();
+  await form.getByLabel('HSA-id', {exact: true}).fill('SE2321000016-S001');
+  await form.getByRole('button', {name: 'Skapa användare'}).click();
+  await page.getByRole('cell', {name: 'Sara Sköterska'}).waitFor();
+});
+
+test('an auditor finds the admin\'s login in the log review', async () => {
+  box.cli(['user', 'add', '--username', 'granskare', '--role', 'auditor', '--password-stdin'], 'auditor password 123\n');
+  await page.getByRole('button', {name: 'Logga ut'}).click();
+  await login(page, box.url, 'granskare', 'auditor password 123');
+  await page.getByRole('link', {name: 'Loggkontroll'}).click();
+  await page.getByLabel('Användare').fill('admin');
+  await page.getByLabel('Händelse').fill('auth.login');
+  await page.getByRole('button', {name: 'Sök'}).click();
+  const rows = page.locator('tbody tr');
+  await rows.first().waitFor();
+  const text = await rows.allTextContents();
+  assert.ok(text.some((r) => r.includes('auth.login') && r.includes('ok')), text.join('\n'));
+  assert.ok(text.some((r) => r.includes('failed')), 'the failed attempt is logged too');
+  await page.getByRole('button', {name: 'Kontrollera loggkedjan'}).click();
+  await page.getByText(/Loggkedjan är obruten/).waitFor();
+});
+
+test('a state-changing request without the CSRF token is refused', async () => {
+  const res = await page.evaluate(async () => {
+    const r = await fetch('/api/v1/auth/logout-all', {method: 'POST', credentials: 'same-origin'});
+    return {status: r.status, body: await r.json()};
+  });
+  assert.equal(res.status, 403);
+  assert.equal(res.body.type, '/problems/csrf');
+});
+
+test('the console is usable by keyboard: the skip link leads to the main content', async () => {
+  await page.goto(`${box.url}/`);
+  await page.keyboard.press('Tab');
+  const focused = await page.evaluate(() => document.activeElement?.textContent);
+  assert.equal(focused, 'Hoppa till innehållet');
+});

@@ -1,0 +1,132 @@
+// The console shell: session, banner, navigation by role, and a hash router over the pages.
+import {api, setCsrf, ApiError} from './api.js';
+import {h, announce, errorBox} from './dom.js';
+import {t} from './i18n.js';
+import loginPage from './pages/login.js';
+import dashboardPage from './pages/dashboard.js';
+import pluginsPage from './pages/plugins.js';
+import outboxPage from './pages/outbox.js';
+import usersPage from './pages/users.js';
+import auditPage from './pages/audit.js';
+import extractPage from './pages/extract.js';
+
+const pages = [
+  {path: '', key: 'nav.dashboard', render: dashboardPage, roles: null},
+  {path: 'plugins', key: 'nav.plugins', render: pluginsPage, roles: ['admin', 'it']},
+  {path: 'outbox', key: 'nav.outbox', render: outboxPage, roles: ['admin', 'it']},
+  {path: 'users', key: 'nav.users', render: usersPage, roles: ['admin']},
+  {path: 'audit', key: 'nav.audit', render: auditPage, roles: ['auditor']},
+  {path: 'extract', key: null, render: extractPage, roles: ['auditor']},
+];
+
+const state = {user: null, pluginPages: []};
+
+function allowed(page) {
+  return !page.roles || (state.user && page.roles.includes(state.user.role));
+}
+
+async function showBanner() {
+  const banner = document.getElementById('banner');
+  try {
+    const ready = await api.get('/readyz');
+    const msgs = [];
+    if (ready.mode !== 'production') msgs.push(t('app.devBanner'));
+    const set = ready.plugin_set || {};
+    if (set.status === 'expired-in-grace') msgs.push(t('app.setExpired'));
+    if (set.status === 'expiring-soon') msgs.push(t('app.setExpiring'));
+    if (ready.status === 'degraded') msgs.push(t('app.degraded'));
+    banner.textContent = msgs.join(' ');
+    banner.hidden = msgs.length === 0;
+  } catch {
+    banner.hidden = true;
+  }
+}
+
+function renderNav() {
+  const nav = document.getElementById('nav');
+  const current = location.hash.replace(/^#\/?/, '').split('?')[0].split('/')[0];
+  const items = pages.filter((p) => p.key && allowed(p)).map((p) =>
+    h('a', {href: `#/${p.path}`, 'aria-current': current === p.path ? 'page' : false}, t(p.key)));
+  for (const pp of state.pluginPages) {
+    const path = `page/${pp.plugin}/${pp.id}`;
+    items.push(h('a', {href: `#/${path}`, 'aria-current': location.hash === `#/${path}` ? 'page' : false}, pp.title));
+  }
+  nav.replaceChildren(...items);
+}
+
+async function route() {
+  const main = document.getElementById('main');
+  if (!state.user) {
+    document.getElementById('top').hidden = true;
+    main.replaceChildren(loginPage({onLogin}));
+    return;
+  }
+  document.getElementById('top').hidden = false;
+  renderNav();
+  const [path, ...rest] = location.hash.replace(/^#\/?/, '').split('?')[0].split('/');
+  main.replaceChildren(h('p', {}, t('app.loading')));
+  try {
+    if (path === 'page') {
+      const pp = state.pluginPages.find((p) => p.plugin === rest[0] && p.id === rest[1]);
+      if (!pp) throw new Error(t('app.error'));
+      const mod = await import(pp.script);
+      const root = h('section', {'aria-label': pp.title});
+      main.replaceChildren(h('h1', {}, pp.title), root);
+      await mod.default(root, api);
+    } else {
+      const page = pages.find((p) => p.path === path && allowed(p)) || pages[0];
+      main.replaceChildren(await page.render({api, user: state.user, params: rest, refresh: route}));
+    }
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) {
+      state.user = null;
+      return route();
+    }
+    main.replaceChildren(errorBox(`${t('app.error')}: ${e.message}`));
+  }
+  main.focus();
+}
+
+async function loadSession() {
+  try {
+    const s = await api.get('/api/v1/auth/session');
+    state.user = s.user;
+    setCsrf(s.csrf_token);
+    const who = document.getElementById('who');
+    who.textContent = t('app.whoami', {name: s.user.display_name || s.user.username, role: t(`role.${s.user.role}`)});
+    const pp = await api.get('/api/v1/console/pages');
+    state.pluginPages = pp.pages;
+  } catch {
+    state.user = null;
+  }
+}
+
+async function onLogin() {
+  await loadSession();
+  announce(t('app.whoami', {name: state.user?.username, role: t(`role.${state.user?.role}`)}));
+  if (location.hash !== '#/') location.hash = '#/';
+  else route();
+}
+
+async function logout() {
+  try {
+    await api.post('/api/v1/auth/logout');
+  } finally {
+    state.user = null;
+    setCsrf('');
+    location.hash = '#/';
+    route();
+  }
+}
+
+function init() {
+  document.getElementById('skip-link').textContent = t('app.skip');
+  const logoutBtn = document.getElementById('logout');
+  logoutBtn.textContent = t('app.logout');
+  logoutBtn.addEventListener('click', logout);
+  window.addEventListener('hashchange', route);
+  showBanner();
+  loadSession().then(route);
+}
+
+init();

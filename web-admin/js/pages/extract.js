@@ -1,0 +1,21 @@
+// A patient's log extract (PDL): which units and users accessed the patient's data, as a
+// printable page.
+import {h, table, errorBox} from '../dom.js';
+import {t} from '../i18n.js';
+
+export default async function extractPage({api}) {
+  const patient = new URLSearchParams(location.hash.split('?')[1] || '').get('patient') || '';
+  try {
+    const data = await api.get(`/api/v1/audit/patient-extract?patient=${encodeURIComponent(patient)}`);
+    const p = data.patient;
+    const rows = data.entries.map((e) => h('tr', {}, h('td', {}, e.day), h('td', {}, e.care_unit || '–'),
+      h('td', {}, e.username), h('td', {}, t(`role.${e.role}`) || e.role), h('td', {}, e.actions), h('td', {}, e.count)));
+    return h('article', {class: 'extract'},
+      h('h1', {}, `${t('extract.title')}: ${p.slice(0, 8)}-${p.slice(8)}`), h('p', {}, t('extract.intro')),
+      h('p', {class: 'no-print'}, h('button', {type: 'button', onclick: () => window.print()}, t('extract.print'))),
+      rows.length ? table([t('extract.day'), t('extract.unit'), t('audit.user'), 'Roll', t('audit.action'), t('extract.count')], rows)
+        : h('p', {}, t('extract.none')));
+  } catch (e) {
+    return errorBox(e.message);
+  }
+}
