@@ -33,11 +33,12 @@ log "ctest"
 
 if [ -f "$KB_ROOT/tests/e2e/package.json" ]; then
   ensure_packages "${KB_DEB_BROWSER[@]}"
+  ensure_node
   log "browser tests (playwright-core + Debian chromium)"
   (
     cd "$KB_ROOT/tests/e2e"
     if [ ! -d node_modules/playwright-core ]; then
-      npm install --no-audit --no-fund --loglevel=error >/dev/null
+      npm ci --no-audit --no-fund --loglevel=error >/dev/null
     fi
     KB_BUILD_DIR="$KB_ROOT/build" node --test --test-concurrency=1 ./*.test.mjs
   )

@@ -10,7 +10,7 @@ KB_DEB_PACKAGES=(
   libpoco-dev liblua5.4-dev libsqlite3-dev libssl-dev libyaml-cpp-dev libgtest-dev libgmock-dev
   sqlite3 openssl libxml2-utils curl
 )
-KB_DEB_BROWSER=(chromium nodejs npm)
+KB_DEB_BROWSER=(chromium)
 KB_DEB_BENCH=(wrk)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -31,6 +31,13 @@ ensure_packages() {
   $sudo apt-get update -qq >/dev/null || die "apt-get update failed"
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
     || die "could not install: ${missing[*]}"
+}
+
+# Node.js and npm for the browser tests: machines may carry them outside dpkg (and then
+# Debian's npm package conflicts), so look for the commands first.
+ensure_node() {
+  command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && return 0
+  ensure_packages nodejs npm
 }
 
 # configure_and_build BUILD_DIR [cmake args...]
