@@ -321,3 +321,47 @@ TEST(CoreServer, PluginSettingsAreValidatedStoredAndAppliedByRestartingThePlugin
               "God morgon Bo");
     EXPECT_EQ(box.authed("GET", "/api/v1/plugins/nope/settings").status, 404);
 }
+
+TEST(CoreServer, LogReviewFiltersExportsAndIsItselfLogged) {
+    BoxProcess box;
+    box.start();
+    box.loginAs("granskare", "auditor");
+    // A failed login whose attempted name would be a spreadsheet formula.
+    (void)box.request("POST", "/api/v1/auth/login", R"J({"username":"=cmd()","password":"wrong password 123"})J");
+    auto all = box.authed("GET", "/api/v1/audit?action=auth.login");
+    ASSERT_EQ(all.status, 200) << all.body;
+    auto records = all.json()->getArray("records");
+    ASSERT_GE(records->size(), 2u);
+    EXPECT_EQ(records->getObject(0)->getValue<std::string>("username"), "=cmd()");
+    EXPECT_EQ(records->getObject(0)->getValue<std::string>("outcome"), "failed");
+
+    auto paged = box.authed("GET", "/api/v1/audit?limit=1");
+    EXPECT_EQ(paged.json()->getArray("records")->size(), 1u);
+    EXPECT_TRUE(paged.json()->has("next_before_seq"));
+
+    auto csv = box.authed("GET", "/api/v1/audit/export.csv?action=auth.");
+    EXPECT_EQ(csv.status, 200);
+    EXPECT_NE(csv.contentType.find("text/csv"), std::string::npos);
+    EXPECT_NE(csv.body.find(",'=cmd(),"), std::string::npos) << "formula cells are defused: " << csv.body;
+
+    EXPECT_EQ(box.authed("GET", "/api/v1/audit?patient=121212-1213").status, 400);
+    EXPECT_EQ(box.authed("GET", "/api/v1/audit?from=2026-13-01").status, 400);
+    EXPECT_EQ(box.authed("GET", "/api/v1/audit?limit=0").status, 400);
+    EXPECT_EQ(box.authed("GET", "/api/v1/audit?colour=red").status, 400);
+    auto extract = box.authed("GET", "/api/v1/audit/patient-extract?patient=19121212-1212");
+    ASSERT_EQ(extract.status, 200) << extract.body;
+    EXPECT_EQ(extract.json()->getValue<std::string>("patient"), "191212121212");
+
+    auto reviews = box.authed("GET", "/api/v1/audit?action=audit.");
+    auto r = reviews.json()->getArray("records");
+    bool sawExtract = false;
+    for (const auto& v : *r) {
+        auto o = v.extract<Poco::JSON::Object::Ptr>();
+        if (o->getValue<std::string>("action") == "audit.patient_extract" &&
+            o->getValue<std::string>("patient") == "191212121212" && o->getValue<std::string>("purpose") == "loggkontroll")
+            sawExtract = true;
+    }
+    EXPECT_TRUE(sawExtract) << reviews.body;
+    auto verify = box.authed("GET", "/api/v1/audit/verify");
+    EXPECT_TRUE(verify.json()->getValue<bool>("ok")) << verify.body;
+}

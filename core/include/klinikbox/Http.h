@@ -39,6 +39,9 @@ struct Request {
     std::string requestId;
     std::string remoteAddress;
     std::optional<Principal> principal;  // set when the route requires a role
+    // Audit records written for this request (counted by the SDK's Audit). For plugins
+    // that declare patient data, the core logs requests whose handler wrote none.
+    mutable int auditRecords = 0;
 
     [[nodiscard]] std::optional<std::string> queryParam(const std::string& name) const;
     [[nodiscard]] std::string header(const std::string& lowerName) const;

@@ -215,10 +215,12 @@ AuditEntry PluginAudit::scoped(const AuditEntry& e) const {
 
 void PluginAudit::record(const Request& by, const AuditEntry& entry) {
     log_.append(AuditLog::actorOf(by), scoped(entry));
+    ++by.auditRecords;
 }
 
 void PluginAudit::record(const Request& by, const AuditEntry& entry, db::Connection& tx) {
     log_.append(AuditLog::actorOf(by), scoped(entry), tx);
+    ++by.auditRecords;
 }
 
 void PluginAudit::recordSystem(const AuditEntry& entry) {

@@ -116,7 +116,7 @@ void PluginRouter::add(std::string method, std::string pattern, Access access, H
     r.method = std::move(method);
     r.pattern = std::move(pattern);
     r.access = std::move(access);
-    r.handler = std::move(handler);
+    r.handler = wrap_ ? wrap_(r.method, r.pattern, std::move(handler)) : std::move(handler);
     r.doc = std::move(doc);
     if (r.doc.tag.empty()) r.doc.tag = owner_;
     table_.add(std::move(r));

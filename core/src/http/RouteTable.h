@@ -3,6 +3,7 @@
 
 #include <klinikbox/Http.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -50,13 +51,17 @@ private:
 // The Router a plugin gets: patterns must lie under /api/v1/<plugin-id>/.
 class PluginRouter final : public Router {
 public:
-    PluginRouter(RouteTable& table, std::string owner) : table_(table), owner_(std::move(owner)) {}
+    // Wraps every handler the plugin registers (the core's safety net around plugin code).
+    using Wrapper = std::function<Handler(const std::string& method, const std::string& pattern, Handler)>;
+    PluginRouter(RouteTable& table, std::string owner, Wrapper wrap = {})
+        : table_(table), owner_(std::move(owner)), wrap_(std::move(wrap)) {}
     void add(std::string method, std::string pattern, Access access, Handler handler,
              RouteDoc doc = {}) override;
 
 private:
     RouteTable& table_;
     std::string owner_;
+    Wrapper wrap_;
 };
 
 std::vector<std::string> splitPath(const std::string& path);

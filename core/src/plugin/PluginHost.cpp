@@ -78,11 +78,42 @@ private:
     std::string id_;
 };
 
+// For plugins that declare patient data: every request whose handler wrote no audit record
+// of its own is recorded by the core, with the patient when the route names one, so a
+// plugin cannot forget the PDL log.
+http::PluginRouter::Wrapper auditEveryRequest(audit::AuditLog& log, const std::string& id) {
+    return [&log, id](const std::string& method, const std::string& pattern, Handler h) -> Handler {
+        return [&log, id, method, pattern, h = std::move(h)](Request& req) -> Response {
+            auto record = [&](const std::string& outcome, int status) {
+                if (req.auditRecords > 0) return;
+                std::string patient;
+                for (const char* k : {"patient", "pnr", "personnummer"})
+                    if (auto it = req.pathParams.find(k); it != req.pathParams.end()) patient = it->second;
+                const bool write = method != "GET";
+                log.append(audit::AuditLog::actorOf(req),
+                           AuditEntry{id + (write ? ".write" : ".read"), patient, "vård", outcome,
+                                      method + " " + pattern + " " + std::to_string(status)});
+            };
+            try {
+                Response r = h(req);
+                record(r.status < 400 ? "ok" : r.status == 403 ? "denied" : "failed", r.status);
+                return r;
+            } catch (const Problem& p) {
+                record(p.status() == 403 ? "denied" : "failed", p.status());
+                throw;
+            } catch (...) {
+                record("failed", 500);
+                throw;
+            }
+        };
+    };
+}
+
 class Context final : public PluginContext {
 public:
     Context(HostServices& s, const Manifest& m, Poco::JSON::Object::Ptr config,
             std::vector<RegisteredPage>& pages, std::mutex& pagesMu)
-        : s_(s), m_(m), router_(s.routes, m.id), events_(s.bus, m), store_(s.db, m.id),
+        : s_(s), m_(m), router_(s.routes, m.id, m.patientData ? auditEveryRequest(s.audit, m.id) : nullptr), events_(s.bus, m), store_(s.db, m.id),
           outbox_(s.outbox, m.id), audit_(s.audit, m.id), log_(m.id), config_(std::move(config)),
           pages_(pages), pagesMu_(pagesMu) {}
     const std::string& pluginId() const override { return m_.id; }

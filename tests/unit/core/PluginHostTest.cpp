@@ -161,3 +161,32 @@ TEST(DirectoryBundles, SymlinksInAPluginDirectoryAreRefused) {
     fs::create_symlink("/etc/passwd", d.file("p/demo/libdemo.so"));
     EXPECT_THROW(readPluginDirectory(d.file("p")), std::runtime_error);
 }
+
+TEST(PluginHost, PatientDataPluginsCannotForgetTheAuditLog) {
+    Fixture f;
+    auto b = hello();
+    auto& m = b.files["plugin.yaml"];
+    m.replace(m.find("patient_data: false"), std::string("patient_data: false").size(), "patient_data: true");
+    f.host.loadAll({b});
+    ASSERT_EQ(f.status("hello").state, "running") << f.status("hello").reason;
+    http::Match match;
+    std::vector<std::string> allowed;
+    ASSERT_EQ(f.routes.match("GET", "/api/v1/hello/greetings", match, allowed), http::RouteTable::Result::Found);
+    Request req;
+    req.method = "GET";
+    req.requestId = "r1";
+    req.principal = Principal{7, "sara", Role::Staff, "SE2321000016-S001", "SE2321000016-UNIT"};
+    (void)match.route->handler(req);
+    long long n = 0;
+    std::string action, unit;
+    f.db.read("core", [&](db::Connection& c) {
+        auto st = c.prepare("SELECT COUNT(*), MAX(action), MAX(care_unit) FROM kb_audit WHERE username='sara'");
+        ASSERT_TRUE(st.step());
+        n = st.getInt(0);
+        action = st.getText(1);
+        unit = st.getText(2);
+    });
+    EXPECT_EQ(n, 1);
+    EXPECT_EQ(action, "hello.read");
+    EXPECT_EQ(unit, "SE2321000016-UNIT");
+}
