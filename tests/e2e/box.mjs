@@ -1,7 +1,7 @@
 // Starts the real klinikbox for a browser test: its own data directory, an ephemeral port,
 // TLS on (self-signed), development mode, and an admin created through the CLI.
 import {spawn, execFileSync} from 'node:child_process';
-import {mkdtempSync, writeFileSync, rmSync, mkdirSync} from 'node:fs';
+import {mkdtempSync, writeFileSync, rmSync, mkdirSync, cpSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {chromium} from 'playwright-core';
@@ -9,10 +9,23 @@ import {chromium} from 'playwright-core';
 const buildDir = process.env.KB_BUILD_DIR || new URL('../../build', import.meta.url).pathname;
 export const bin = join(buildDir, 'bin', 'klinikbox');
 
-export async function startBox() {
+const sourceDir = new URL('../..', import.meta.url).pathname;
+
+// The hello example plugin as built, in a development plugin set.
+function helloSet(dir) {
+  const to = join(dir, 'plugins', 'hello');
+  const from = join(sourceDir, 'plugins', 'hello');
+  mkdirSync(to, {recursive: true});
+  for (const f of ['plugin.yaml', 'schema.yaml']) cpSync(join(from, f), join(to, f));
+  for (const d of ['migrations', 'web']) cpSync(join(from, d), join(to, d), {recursive: true});
+  cpSync(join(buildDir, 'plugins', 'hello', 'libhello.so'), join(to, 'libhello.so'));
+}
+
+export async function startBox({withHello = false} = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'kb-e2e-'));
   const config = join(dir, 'klinikbox.yaml');
   mkdirSync(join(dir, 'plugins'));
+  if (withHello) helloSet(dir);
   writeFileSync(config, `box:\n  mode: development\n  data_dir: ${join(dir, 'data')}\n` +
     `server:\n  listen: 127.0.0.1\n  port: 0\nplugins:\n  set: ${join(dir, 'plugins')}\n`);
   const password = 'e2e chefens lösenord 42';

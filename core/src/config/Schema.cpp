@@ -274,8 +274,9 @@ struct Validator {
         } else if (s.type == "boolean") {
             if (v != "true" && v != "false") err(n, path, "expected true or false, got " + shown(s, n));
         } else {  // string
-            if (s.minLength && v.size() < *s.minLength) err(n, path, "must have at least " + std::to_string(*s.minLength) + " characters");
-            if (s.maxLength && v.size() > *s.maxLength) err(n, path, "must have at most " + std::to_string(*s.maxLength) + " characters");
+            auto chars = [](std::size_t k) { return std::to_string(k) + (k == 1 ? " character" : " characters"); };
+            if (s.minLength && v.size() < *s.minLength) err(n, path, "must have at least " + chars(*s.minLength));
+            if (s.maxLength && v.size() > *s.maxLength) err(n, path, "must have at most " + chars(*s.maxLength));
             if (s.patternRe && !std::regex_match(v, *s.patternRe)) err(n, path, "must match " + s.pattern);
             if (!v.empty()) {
                 if (s.format == "hsa-id" && !HsaId::parse(v)) err(n, path, "is not an HSA-id (SE + organisation number + '-' + letters/digits)");
