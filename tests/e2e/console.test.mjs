@@ -77,6 +77,7 @@ test('a state-changing request without the CSRF token is refused', async () => {
 
 test('the console is usable by keyboard: the skip link leads to the main content', async () => {
   await page.goto(`${box.url}/`);
+  await page.getByRole('heading', {name: 'Översikt'}).waitFor();
   await page.keyboard.press('Tab');
   const focused = await page.evaluate(() => document.activeElement?.textContent);
   assert.equal(focused, 'Hoppa till innehållet');

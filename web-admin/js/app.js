@@ -54,7 +54,9 @@ function renderNav() {
   nav.replaceChildren(...items);
 }
 
-async function route() {
+// Renders the page of the current hash. Focus moves to the content only when the user
+// navigated (not on first load, where it would take focus from the skip link).
+async function route(ev) {
   const main = document.getElementById('main');
   if (!state.user) {
     document.getElementById('top').hidden = true;
@@ -84,7 +86,7 @@ async function route() {
     }
     main.replaceChildren(errorBox(`${t('app.error')}: ${e.message}`));
   }
-  main.focus();
+  if (ev) main.focus();
 }
 
 async function loadSession() {
@@ -105,7 +107,7 @@ async function onLogin() {
   await loadSession();
   announce(t('app.whoami', {name: state.user?.username, role: t(`role.${state.user?.role}`)}));
   if (location.hash !== '#/') location.hash = '#/';
-  else route();
+  else route({type: 'login'});
 }
 
 async function logout() {
@@ -115,7 +117,7 @@ async function logout() {
     state.user = null;
     setCsrf('');
     location.hash = '#/';
-    route();
+    route({type: 'logout'});
   }
 }
 
@@ -126,7 +128,7 @@ function init() {
   logoutBtn.addEventListener('click', logout);
   window.addEventListener('hashchange', route);
   showBanner();
-  loadSession().then(route);
+  loadSession().then(() => route());
 }
 
 init();
