@@ -141,10 +141,12 @@ SetFiles readZipBytes(const std::string& bytes, const ArchiveLimits& limits) {
                 throw VerifyError(Reason::ArchiveTooLarge, "the archive unpacks to more than allowed (at " + name + ")");
         }
         // Symlink entries: the Unix mode in the central directory's external attributes.
+        // (Not gated on the host system: POCO's getHostSystem() reads the "version needed"
+        // byte instead of "version made by"; archives from other systems have 0 there.)
         for (auto it = archive.fileInfoBegin(); it != archive.fileInfoEnd(); ++it) {
             const std::string raw = it->second.createHeader();
             const std::uint32_t mode = le32(raw, 38) >> 16;
-            if (it->second.getHostSystem() == Poco::Zip::ZipCommon::HS_UNIX && (mode & 0170000) == 0120000)
+            if ((mode & 0170000) == 0120000)
                 throw VerifyError(Reason::UnsafePath, it->second.getFileName() + " is a symbolic link");
         }
         for (auto it = archive.headerBegin(); it != archive.headerEnd(); ++it) {

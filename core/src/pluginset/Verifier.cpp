@@ -349,6 +349,7 @@ VerifiedSet verifySigned(const SetFiles& files, const TrustStore& trust, const V
         for (const auto& [r, certs] : byRegion) signedBy += (signedBy.empty() ? "" : ", ") + (r ? r->hsaId : "?");
         c.fail(Reason::RegionMismatch, "region", "the manifest names region " + m.regionHsaId + " but it is signed by " + signedBy);
     }
+    c.pass("region", "the manifest's region " + m.regionHsaId + " is the signers' region " + region->name);
     const auto distinct = byRegion[region].size();
     if (static_cast<int>(distinct) < region->threshold)
         c.fail(Reason::ThresholdNotMet, "threshold",
@@ -395,7 +396,7 @@ VerifiedSet verifySigned(const SetFiles& files, const TrustStore& trust, const V
         c.pass("rollback", "sequence " + std::to_string(m.sequence) + " is not older than what was accepted");
     }
 
-    // 5. Every file, exactly as listed.
+    // 5. Every file, exactly as listed: first the structure (ids, paths), then the bytes.
     VerifiedSet out;
     std::set<std::string> listed = {kManifest};
     std::set<std::string> ids;
@@ -403,20 +404,26 @@ VerifiedSet verifySigned(const SetFiles& files, const TrustStore& trust, const V
         if (!ids.insert(p.id).second) c.fail(Reason::DuplicatePlugin, "plugins", "plugin " + p.id + " is listed twice");
         if (!isSafeRelativePath(p.id) || p.id.find('/') != std::string::npos)
             c.fail(Reason::UnsafePath, "plugins", "unsafe plugin id " + p.id);
+        bool hasManifest = false;
+        for (const auto& f : p.files) {
+            if (!isSafeRelativePath(f.path)) c.fail(Reason::UnsafePath, "files", "unsafe path " + p.id + "/" + f.path);
+            if (!listed.insert(p.id + "/" + f.path).second) c.fail(Reason::ManifestInvalid, "files", p.id + "/" + f.path + " is listed twice");
+            hasManifest = hasManifest || f.path == "plugin.yaml";
+        }
+        if (!hasManifest) c.fail(Reason::FileMissing, "files", p.id + "/plugin.yaml is not listed");
+    }
+    for (const auto& p : m.plugins) {
         VerifiedPlugin vp;
         vp.id = p.id;
         vp.version = p.version;
         for (const auto& f : p.files) {
-            if (!isSafeRelativePath(f.path)) c.fail(Reason::UnsafePath, "files", "unsafe path " + p.id + "/" + f.path);
             const std::string full = p.id + "/" + f.path;
-            if (!listed.insert(full).second) c.fail(Reason::ManifestInvalid, "files", full + " is listed twice");
             auto it = files.find(full);
             if (it == files.end()) c.fail(Reason::FileMissing, "files", full + " is listed but missing");
             if (it->second.size() != f.size || sha256Hex(it->second) != f.sha256)
                 c.fail(Reason::FileTampered, "files", full + " differs from the manifest (size or SHA-256)");
             vp.files[f.path] = it->second;
         }
-        if (!vp.files.count("plugin.yaml")) c.fail(Reason::FileMissing, "files", p.id + "/plugin.yaml is not listed");
         out.plugins.push_back(std::move(vp));
     }
     for (const auto& [path, bytes] : files) {
