@@ -34,7 +34,7 @@ std::string HttpResult::header(const std::string& lower) const {
 
 std::string BoxProcess::binary() { return std::string(KB_BUILD_DIR) + "/bin/klinikbox"; }
 
-BoxProcess::BoxProcess(std::string extraConfig, std::string pluginSetDir) {
+BoxProcess::BoxProcess(std::string extraConfig, std::string pluginSetDir, std::string mode) {
     dataDir_ = dir_.file("data");
     config_ = dir_.file("klinikbox.yaml");
     logFile_ = dir_.file("box.log");
@@ -42,7 +42,7 @@ BoxProcess::BoxProcess(std::string extraConfig, std::string pluginSetDir) {
         pluginSetDir = dir_.file("plugins");
         std::filesystem::create_directories(pluginSetDir);
     }
-    std::ofstream(config_) << "box:\n  mode: development\n  data_dir: " << dataDir_
+    std::ofstream(config_) << "box:\n  mode: " << mode << "\n  data_dir: " << dataDir_
                            << "\nserver:\n  listen: 127.0.0.1\n  port: 0\n  drain_seconds: 5\n"
                            << "outbox:\n  poll_interval_ms: 50\n  base_delay_ms: 200\n"
                            << "plugins:\n  set: " << pluginSetDir << "\n" << extraConfig;

@@ -25,7 +25,7 @@ struct HttpResult {
 class BoxProcess {
 public:
     // `extraConfig` is appended to the generated YAML config (e.g. plugin settings).
-    explicit BoxProcess(std::string extraConfig = {}, std::string pluginSetDir = {});
+    explicit BoxProcess(std::string extraConfig = {}, std::string pluginSetDir = {}, std::string mode = "development");
     ~BoxProcess();
 
     void start();                    // spawns `klinikbox serve` and waits for its URL

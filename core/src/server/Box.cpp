@@ -198,7 +198,7 @@ void Box::registerCoreRoutes() {
             plugins->add(p);
             if (s.state != "running") allRunning = false;
         }
-        o->set("status", !dbOk ? "unavailable" : allRunning ? "ready" : "degraded");
+        o->set("status", !dbOk ? "unavailable" : allRunning && activeSet_.refusal.empty() ? "ready" : "degraded");
         o->set("database", dbOk ? "ok" : "unavailable");
         o->set("mode", config_.mode);
         if (!config_.production()) o->set("warning", "development mode: unsigned plugins may run");
@@ -209,6 +209,10 @@ void Box::registerCoreRoutes() {
         set->set("status", activeSet_.status);
         set->set("expires", activeSet_.expires);
         set->set("region", activeSet_.region);
+        Poco::JSON::Array::Ptr signers = new Poco::JSON::Array;
+        for (const auto& sg : activeSet_.signers) signers->add(sg);
+        set->set("signers", signers);
+        if (!activeSet_.refusal.empty()) set->set("refusal", activeSet_.refusal);
         o->set("plugin_set", set);
         o->set("plugins", plugins);
         return Response::json(o, dbOk ? 200 : 503);

@@ -26,6 +26,7 @@ struct ActiveSet {
     std::string name;
     long long sequence = 0;
     std::string region, regionHsaId, expires, status = "unsigned-development";
+    std::string refusal;  // why the configured set was refused (production), else empty
     bool isSigned = false;
     std::vector<std::string> signers;
     std::vector<std::string> warnings;
