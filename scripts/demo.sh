@@ -19,8 +19,10 @@ mkdir -p "$data"
 chmod 700 "$data"
 data="$(cd "$data" && pwd)"
 
-# The plugin set: every plugin of plugins/ with its built library (development mode runs
-# it unsigned; the console says so on every page).
+# The plugin set: every plugin of plugins/ with its built library, certified by the demo
+# region (DEMO ONLY keys, made into the data directory), so the box runs in production mode.
+# KB_DEMO_MODE=development runs the same plugins unsigned instead.
+mode="${KB_DEMO_MODE:-production}"
 set_dir="$data/pluginset"
 rm -rf "$set_dir"
 mkdir -p "$set_dir"
@@ -39,8 +41,20 @@ for src in "$KB_ROOT"/plugins/*/; do
   fi
 done
 
+trust_dir=""
+if [ "$mode" = production ]; then
+  log "certifying the demo plugin set with the demo region's keys (DEMO ONLY)"
+  sh "$KB_ROOT/config/demo-region/make-demo-pki.sh" "$data/demo-region" >/dev/null
+  seq_file="$data/demo-region/sequence"
+  seq=$(( $(cat "$seq_file" 2>/dev/null || echo 0) + 1 ))
+  echo "$seq" > "$seq_file"
+  sh "$KB_ROOT/config/demo-region/sign-demo-set.sh" "$set_dir" "$data/demo-region" "$bin" "$seq" >/dev/null \
+    || die "the demo plugin set could not be certified"
+  trust_dir="$data/demo-region/trust"
+fi
+
 config="$data/klinikbox.yaml"
-sed -e "s|@MODE@|development|" -e "s|@PORT@|$port|" -e "s|@PLUGIN_SET@|$set_dir|" -e "s|@TRUST_DIR@||" \
+sed -e "s|@MODE@|$mode|" -e "s|@PORT@|$port|" -e "s|@PLUGIN_SET@|$set_dir|" -e "s|@TRUST_DIR@|$trust_dir|" \
   "$KB_ROOT/config/demo/klinikbox.yaml.in" > "$config"
 "$bin" config check --config "$config" >/dev/null
 
@@ -81,10 +95,9 @@ curl -sk --max-time 5 "${url}healthz" >/dev/null || die "the box does not answer
 
 cat <<MSG
 
-  Klinikbox demo is running (development mode, self-signed certificate).
+  Klinikbox demo is running ($mode mode, self-signed certificate).
 
   Console:   ${url}
-  Kiosk:     ${url}kiosk
   Login:     $(sed -n 1p "$login_file")
              $(sed -n 2p "$login_file")
   Health:    ${url}healthz   ${url}readyz   ${url}metrics

@@ -25,8 +25,9 @@ std::string findWebRoot() {
     std::error_code ec;
     const auto exe = fs::read_symlink("/proc/self/exe", ec);
     if (!ec) {
-        for (const auto& cand : {exe.parent_path() / "../share/klinikbox/web-admin",
-                                 exe.parent_path() / "../../web-admin"}) {
+        // Installed (/usr/lib/klinikbox/bin -> /usr/share/klinikbox), or a build tree.
+        for (const auto& cand : {exe.parent_path() / "../../../share/klinikbox/web-admin",
+                                 exe.parent_path() / "../share/klinikbox/web-admin", exe.parent_path() / "../../web-admin"}) {
             if (fs::exists(cand / "index.html")) return fs::weakly_canonical(cand).string();
         }
     }
