@@ -28,7 +28,7 @@ server: {listen: 127.0.0.1, port: 0, threads: 16}
 logging: {level: warning, access_log: false}
 plugins: {set: $work/set}
 YAML
-printf 'bench password 12345\n' | "$bin" user add --username bench --role staff --password-stdin --config "$work/klinikbox.yaml" >/dev/null
+printf 'mätning lösenord 12345\n' | "$bin" user add --username loadtest --role staff --password-stdin --config "$work/klinikbox.yaml" >/dev/null
 "$bin" serve --config "$work/klinikbox.yaml" > "$work/out" 2>&1 &
 pid=$!
 url=""
@@ -39,7 +39,7 @@ for _ in $(seq 1 100); do
 done
 [ -n "$url" ] || die "the box did not start"
 login="$(curl -sk -c "$work/cookies" -H 'Content-Type: application/json' \
-  -d '{"username":"bench","password":"bench password 12345"}' "$url/api/v1/auth/login")"
+  -d '{"username":"loadtest","password":"mätning lösenord 12345"}' "$url/api/v1/auth/login")"
 csrf="$(printf '%s' "$login" | sed -n 's/.*"csrf_token":"\([^"]*\)".*/\1/p')"
 cookie="$(awk '$6=="kb_session"{print "kb_session=" $7}' "$work/cookies")"
 [ -n "$csrf" ] && [ -n "$cookie" ] || die "login failed: $login"

@@ -69,7 +69,7 @@ TEST(PluginSetServer, TamperedSetIsRefusedWithTheReasonAndNoPluginRuns) {
 TEST(PluginSetServer, UnsignedSetIsRefusedInProductionMode) {
     SignedHello s;
     for (const auto& e : fs::directory_iterator(s.set))
-        if (e.path().filename().string().rfind("pluginset.yaml", 0) == 0) fs::remove(e.path());
+        if (e.path().filename().string().rfind("pluginset.yaml.sig.", 0) == 0) fs::remove(e.path());
     BoxProcess box(s.config(), s.set, "production");
     box.start();
     EXPECT_NE(box.request("GET", "/readyz").json()->getObject("plugin_set")->getValue<std::string>("refusal").find("signature"),
