@@ -131,6 +131,7 @@ void Database::asCore(db::Connection& /*conn*/, const std::function<void()>& fn)
 
 void Database::write(const std::string& owner, const std::function<void(db::Connection&)>& fn) {
     auto c = acquire(owner);
+    std::lock_guard writer(writeMu_);
     asCore(*c, [&] { c->exec("BEGIN IMMEDIATE"); });
     try {
         fn(*c);

@@ -72,6 +72,10 @@ private:
     std::unique_ptr<db::Connection> open(OwnerGuard* guard);
 
     DatabaseOptions options_;
+    // Writers of this process queue here instead of in SQLite's busy handler, which sleeps
+    // and gives long tail latencies under load. Recursive so that a (mistaken) nested write
+    // on the same thread fails with SQLITE_BUSY after the timeout instead of hanging.
+    std::recursive_mutex writeMu_;
     std::mutex mu_;
     struct Idle {
         std::unique_ptr<db::Connection> conn;
