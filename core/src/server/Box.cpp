@@ -2,6 +2,7 @@
 
 #include "http/OpenApi.h"
 #include "http/Tls.h"
+#include "server/Maintenance.h"
 #include "store/CoreMigrations.h"
 #include "store/Migrations.h"
 
@@ -86,6 +87,8 @@ void Box::start() {
 
     if (bundleSource_) host_->loadAll(bundleSource_(*this));
     outbox_->start();
+    maintenance_ = std::make_unique<Maintenance>(*this, MaintenanceOptions{});
+    maintenance_->start();
 
     auto opts = config_.server;
     if (opts.tls) {
@@ -117,6 +120,7 @@ void Box::stop() {
             Poco::Logger::get("box").error(std::string("stop: ") + e.what());
         }
     }
+    if (maintenance_) maintenance_->stop();
     if (host_) host_->stopAll();
     if (outbox_) outbox_->stop();
     if (bus_) bus_->stop();
@@ -199,7 +203,10 @@ void Box::registerCoreRoutes() {
             plugins->add(p);
             if (s.state != "running") allRunning = false;
         }
-        o->set("status", !dbOk ? "unavailable" : allRunning && activeSet_.refusal.empty() ? "ready" : "degraded");
+        const bool lowDisk = maintenance_ && maintenance_->lowDisk();
+        o->set("status", !dbOk ? "unavailable" : allRunning && activeSet_.refusal.empty() && !lowDisk ? "ready" : "degraded");
+        if (maintenance_) o->set("disk_free_bytes", maintenance_->freeBytes());
+        if (lowDisk) o->set("disk_warning", "low disk space in the data directory");
         o->set("database", dbOk ? "ok" : "unavailable");
         o->set("mode", config_.mode);
         if (!config_.production()) o->set("warning", "development mode: unsigned plugins may run");
@@ -230,6 +237,9 @@ void Box::registerCoreRoutes() {
         for (const auto& s : host_->status())
             out += "kb_plugin_up{plugin=\"" + metrics::labelValue(s.id) + "\",state=\"" + s.state + "\"} " +
                    (s.state == "running" ? "1" : "0") + "\n";
+        if (maintenance_)
+            out += "# HELP kb_disk_free_bytes Free space in the data directory.\n# TYPE kb_disk_free_bytes gauge\n"
+                   "kb_disk_free_bytes " + std::to_string(maintenance_->freeBytes()) + "\n";
         out += "# HELP kb_hook_failures_total Sync hooks and handlers that failed.\n# TYPE kb_hook_failures_total counter\n";
         for (const auto& h : bus_->stats())
             out += "kb_hook_failures_total{event=\"" + metrics::labelValue(h.event) + "\",hook=\"" +

@@ -58,6 +58,7 @@ public:
     plugin::PluginHost& plugins() { return *host_; }
     metrics::Metrics& metrics() { return metrics_; }
     ActiveSet& activeSet() { return activeSet_; }
+    class Maintenance* maintenance() { return maintenance_.get(); }
 
     // Modules (auth, console, plugin sets, Lua) add themselves here before start():
     // each gets the box and registers its routes, collectors and services.
@@ -89,6 +90,7 @@ private:
     http::Dispatcher dispatcher_{routes_};
     metrics::Metrics metrics_;
     std::unique_ptr<http::HttpServer> http_;
+    std::unique_ptr<class Maintenance> maintenance_;
     ActiveSet activeSet_;
     std::vector<Module> modules_;
     std::vector<std::function<void()>> stoppers_;

@@ -79,6 +79,10 @@ Database::Database(DatabaseOptions options) : options_(std::move(options)) {
     // Switch to WAL once; it is persistent in the file.
     OwnerGuard g{"core", true};
     auto c = open(&g);
+    // A new database returns freed pages with PRAGMA incremental_vacuum (maintenance);
+    // auto_vacuum can only be chosen before the first table exists.
+    auto pages = c->prepare("PRAGMA page_count");
+    if (pages.step() && pages.getInt(0) == 0) c->exec("PRAGMA auto_vacuum=INCREMENTAL");
     c->exec("PRAGMA journal_mode=WAL");
 }
 
