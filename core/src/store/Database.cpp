@@ -81,8 +81,12 @@ Database::Database(DatabaseOptions options) : options_(std::move(options)) {
     auto c = open(&g);
     // A new database returns freed pages with PRAGMA incremental_vacuum (maintenance);
     // auto_vacuum can only be chosen before the first table exists.
-    auto pages = c->prepare("PRAGMA page_count");
-    if (pages.step() && pages.getInt(0) == 0) c->exec("PRAGMA auto_vacuum=INCREMENTAL");
+    bool fresh = false;
+    {
+        auto pages = c->prepare("PRAGMA page_count");
+        fresh = pages.step() && pages.getInt(0) == 0;
+    }  // the statement must be finished before the journal mode can change
+    if (fresh) c->exec("PRAGMA auto_vacuum=INCREMENTAL");
     c->exec("PRAGMA journal_mode=WAL");
 }
 
