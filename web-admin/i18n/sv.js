@@ -13,6 +13,8 @@ export default {
   'app.setExpired': 'Tilläggspaketet har gått ut. Boxen slutar köra det när respitperioden är slut – installera ett nytt certifierat paket.',
   'app.setExpiring': 'Tilläggspaketet går snart ut. Be regionen om ett nytt certifierat paket.',
   'app.degraded': 'Minst ett tillägg fungerar inte. Se Tillägg.',
+  'app.setRefused': 'Tilläggspaketet godtogs inte och inga tillägg körs: {reason}',
+  'app.lowDisk': 'Lite diskutrymme kvar för boxens data. Kontakta IT.',
   'app.whoami': 'Inloggad som {name} ({role})',
   'role.admin': 'administratör', 'role.staff': 'personal', 'role.auditor': 'granskare', 'role.it': 'IT',
 
@@ -53,6 +55,7 @@ export default {
   'yes': 'ja', 'no': 'nej',
   'setstatus.valid': 'giltigt', 'setstatus.expiring-soon': 'går snart ut',
   'setstatus.expired-in-grace': 'utgånget (respitperiod)', 'setstatus.unsigned-development': 'osignerat (utvecklingsläge)',
+  'setstatus.refused': 'ej godtaget',
 
   'plugins.title': 'Tillägg',
   'plugins.id': 'Id', 'plugins.version': 'Version', 'plugins.kind': 'Typ', 'plugins.state': 'Status',

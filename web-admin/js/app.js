@@ -32,9 +32,11 @@ async function showBanner() {
     const msgs = [];
     if (ready.mode !== 'production') msgs.push(t('app.devBanner'));
     const set = ready.plugin_set || {};
+    if (set.refusal) msgs.push(t('app.setRefused', {reason: set.refusal}));
     if (set.status === 'expired-in-grace') msgs.push(t('app.setExpired'));
     if (set.status === 'expiring-soon') msgs.push(t('app.setExpiring'));
-    if (ready.status === 'degraded') msgs.push(t('app.degraded'));
+    if (ready.disk_warning) msgs.push(t('app.lowDisk'));
+    if (ready.status === 'degraded' && !set.refusal && !ready.disk_warning) msgs.push(t('app.degraded'));
     banner.textContent = msgs.join(' ');
     banner.hidden = msgs.length === 0;
   } catch {
