@@ -45,6 +45,12 @@ struct Request {
 
     [[nodiscard]] std::optional<std::string> queryParam(const std::string& name) const;
     [[nodiscard]] std::string header(const std::string& lowerName) const;
+    // A path parameter that must be a whole number in [min, max]; anything else is a 400
+    // problem naming the parameter.
+    [[nodiscard]] long long intParam(const std::string& name, long long min = 1,
+                                     long long max = 9'000'000'000'000'000'000LL) const;
+    // The same for a query parameter; `def` when it is absent.
+    [[nodiscard]] long long intQuery(const std::string& name, long long def, long long min, long long max) const;
     // Parses the body as a JSON object; throws Problem 400 /problems/malformed-json or
     // 415 when the content type is not JSON.
     [[nodiscard]] Poco::JSON::Object::Ptr json() const;

@@ -122,19 +122,8 @@ ReviewFilter parseFilter(const Request& req, const Clock& clock) {
     }
     if (!f.from.empty() && !f.to.empty() && f.from > f.to)
         throw Problem::badRequest("/problems/invalid-parameter", "from is after to");
-    auto number = [](const std::optional<std::string>& v, long long min, long long max, const char* name) -> long long {
-        try {
-            std::size_t used = 0;
-            const long long n = std::stoll(*v, &used);
-            if (used == v->size() && n >= min && n <= max) return n;
-        } catch (const std::exception&) {
-        }
-        throw Problem::badRequest("/problems/invalid-parameter",
-                                  std::string(name) + " must be a whole number from " + std::to_string(min) + " to " +
-                                      std::to_string(max));
-    };
-    if (auto l = req.queryParam("limit")) f.limit = static_cast<int>(number(l, 1, 1000, "limit"));
-    if (auto b = req.queryParam("before_seq")) f.beforeSeq = number(b, 1, std::numeric_limits<long long>::max(), "before_seq");
+    f.limit = static_cast<int>(req.intQuery("limit", 100, 1, 1000));
+    f.beforeSeq = req.intQuery("before_seq", 0, 1, std::numeric_limits<long long>::max());
     return f;
 }
 

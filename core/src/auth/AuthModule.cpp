@@ -34,17 +34,6 @@ Role parseRole(const std::string& s) {
     return *r;
 }
 
-long long idParam(const Request& req) {
-    const auto& s = req.pathParams.at("id");
-    try {
-        std::size_t used = 0;
-        const long long id = std::stoll(s, &used);
-        if (used == s.size() && id > 0) return id;
-    } catch (const std::exception&) {
-    }
-    throw Problem::badRequest("/problems/invalid-parameter", "the user id must be a positive whole number");
-}
-
 // A state-changing request without a session (login, setup) must come from our own pages:
 // refuse a foreign Origin (login CSRF).
 void checkOrigin(const Request& req) {
@@ -258,7 +247,7 @@ void install(server::Box& box) {
         }, "Create a staff account");
 
         add("PATCH", "/api/v1/users/{id}", adminOnly, [accounts, &audit](Request& req) {
-            const long long id = idParam(req);
+            const long long id = req.intParam("id");
             auto u = accounts->get(id);
             if (!u) throw Problem::notFound("no user " + std::to_string(id));
             JsonInput in(req.json(), {"display_name", "role", "hsa_id", "care_unit", "disabled"});
@@ -281,7 +270,7 @@ void install(server::Box& box) {
         }, "Change a staff account's role, details or disabled state");
 
         add("POST", "/api/v1/users/{id}/password", adminOnly, [accounts, &audit](Request& req) {
-            const long long id = idParam(req);
+            const long long id = req.intParam("id");
             auto u = accounts->get(id);
             if (!u) throw Problem::notFound("no user " + std::to_string(id));
             JsonInput in(req.json(), {"password"});

@@ -37,6 +37,30 @@ std::string Request::header(const std::string& lowerName) const {
     return it == headers.end() ? std::string{} : it->second;
 }
 
+namespace {
+long long parseWhole(const std::string& text, const std::string& name, long long min, long long max) {
+    try {
+        std::size_t used = 0;
+        const long long v = std::stoll(text, &used);
+        if (used == text.size() && v >= min && v <= max) return v;
+    } catch (const std::exception&) {
+    }
+    throw Problem::badRequest("/problems/invalid-parameter", name + " must be a whole number from " +
+                                                                 std::to_string(min) + " to " + std::to_string(max));
+}
+}  // namespace
+
+long long Request::intParam(const std::string& name, long long min, long long max) const {
+    auto it = pathParams.find(name);
+    if (it == pathParams.end()) throw std::logic_error("the route has no path parameter " + name);
+    return parseWhole(it->second, name, min, max);
+}
+
+long long Request::intQuery(const std::string& name, long long def, long long min, long long max) const {
+    auto v = queryParam(name);
+    return v ? parseWhole(*v, name, min, max) : def;
+}
+
 Poco::JSON::Object::Ptr Request::json() const {
     const std::string ct = header("content-type");
     if (ct.rfind("application/json", 0) != 0 && ct.find("+json") == std::string::npos) {

@@ -258,16 +258,7 @@ void Box::registerCoreRoutes() {
         const std::string state = req.queryParam("state").value_or("");
         if (!state.empty() && state != "pending" && state != "delivering" && state != "delivered" && state != "dead")
             throw Problem::badRequest("/problems/invalid-parameter", "state must be pending, delivering, delivered or dead");
-        int limit = 100;
-        if (auto l = req.queryParam("limit")) {
-            try {
-                std::size_t used = 0;
-                limit = std::stoi(*l, &used);
-                if (used != l->size() || limit < 1 || limit > 1000) throw std::out_of_range("limit");
-            } catch (const std::exception&) {
-                throw Problem::badRequest("/problems/invalid-parameter", "limit must be a whole number from 1 to 1000");
-            }
-        }
+        const int limit = static_cast<int>(req.intQuery("limit", 100, 1, 1000));
         Object::Ptr o = new Object;
         const auto c = outbox_->counts();
         Object::Ptr counts = new Object;
@@ -280,18 +271,8 @@ void Box::registerCoreRoutes() {
         return Response::json(o);
     }, "Outbox messages and counts", "outbox");
 
-    auto idParam = [](const Request& req) {
-        const auto& s = req.pathParams.at("id");
-        try {
-            std::size_t used = 0;
-            const long long id = std::stoll(s, &used);
-            if (used == s.size() && id > 0) return id;
-        } catch (const std::exception&) {
-        }
-        throw Problem::badRequest("/problems/invalid-parameter", "the message id must be a positive whole number");
-    };
-    add("POST", "/api/v1/outbox/{id}/retry", outboxReaders, [this, idParam](Request& req) {
-        const auto id = idParam(req);
+    add("POST", "/api/v1/outbox/{id}/retry", outboxReaders, [this](Request& req) {
+        const auto id = req.intParam("id");
         if (!outbox_->retry(id)) throw Problem::notFound("no pending or dead message " + std::to_string(id));
         audit_->append(audit::AuditLog::actorOf(req), AuditEntry{"outbox.retry", "", "administration", "ok",
                                                                  "message " + std::to_string(id)});
@@ -300,8 +281,8 @@ void Box::registerCoreRoutes() {
         o->set("state", "pending");
         return Response::json(o);
     }, "Send a pending or dead message again now", "outbox");
-    add("DELETE", "/api/v1/outbox/{id}", Access::only({Role::Admin}), [this, idParam](Request& req) {
-        const auto id = idParam(req);
+    add("DELETE", "/api/v1/outbox/{id}", Access::only({Role::Admin}), [this](Request& req) {
+        const auto id = req.intParam("id");
         if (!outbox_->discard(id)) throw Problem::notFound("no pending or dead message " + std::to_string(id));
         audit_->append(audit::AuditLog::actorOf(req), AuditEntry{"outbox.discard", "", "administration", "ok",
                                                                  "message " + std::to_string(id)});
