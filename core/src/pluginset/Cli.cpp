@@ -1,156 +1,226 @@
 #include "pluginset/Cli.h"
 
-#include "pluginset/Signing.h"
+#include "pluginset/Certify.h"
+#include "pluginset/Dates.h"
+#include "pluginset/TrustStore.h"
 #include "pluginset/Verifier.h"
 
-#include <yaml-cpp/yaml.h>
-
-#include <ctime>
+#include <chrono>
+#include <filesystem>
+#include <iomanip>
+#include <map>
+#include <optional>
 #include <ostream>
+#include <set>
 #include <stdexcept>
 
 namespace klinikbox::pluginset {
 
 namespace {
 
-const char* kUsage = R"(usage:
-  klinikbox pluginset create DIR --name NAME --sequence N --region-name NAME --region-hsa-id HSA-ID
-                                 --expires YYYY-MM-DD [--issued YYYY-MM-DD] [--min-box-version X.Y.Z]
-  klinikbox pluginset sign DIR --key KEY.pem --cert CERT.pem [--chain CHAIN.pem]
-  klinikbox pluginset verify DIR|ZIP --trust TRUSTDIR [--now YYYY-MM-DD] [--grace-days N]
-  klinikbox pluginset inspect DIR|ZIP
-  klinikbox pluginset pack DIR -o FILE.zip
+const char* kUsage = R"(usage: klinikbox pluginset <verb> ...
+
+For a region's IT department
+  create DIR --name N --sequence S --region-name R --region-hsa-id H --expires YYYY-MM-DD
+         [--issued YYYY-MM-DD] [--min-box-version V]
+                    hash every plugin directory under DIR into DIR/pluginset.yaml
+  sign DIR --key KEY.pem --cert CERT.pem [--chain CHAIN.pem]
+                    add the next DIR/pluginset.yaml.sig.N (CMS, detached, DER)
+  pack DIR -o FILE.zip
+                    pack a signed set into one archive for the clinics
+
+For everyone
+  verify DIR|ZIP --trust TRUSTDIR [--now YYYY-MM-DD[THH:MM:SSZ]] [--grace-days N] [--box-version V]
+                    run every check a box runs (except rollback) and print each one; exit 0 or 1
+  inspect DIR|ZIP   show what a set claims, without verifying it
+
+See docs/region-certification.md.
 )";
 
-struct Args {
-    std::vector<std::string> rest;
-    std::string take(const std::string& name, bool required = false) {
-        for (std::size_t i = 0; i + 1 < rest.size(); ++i) {
-            if (rest[i] == name) {
-                std::string v = rest[i + 1];
-                rest.erase(rest.begin() + static_cast<long>(i), rest.begin() + static_cast<long>(i) + 2);
-                return v;
-            }
-        }
-        if (required) throw std::invalid_argument(name + " is required");
-        return {};
-    }
-    std::string positional() {
-        if (rest.empty() || rest.front().rfind("-", 0) == 0) throw std::invalid_argument("a directory or archive is required");
-        std::string v = rest.front();
-        rest.erase(rest.begin());
-        return v;
-    }
-    void done() const {
-        if (!rest.empty()) throw std::invalid_argument("unexpected argument '" + rest.front() + "'");
-    }
+struct UsageError : std::invalid_argument {
+    using std::invalid_argument::invalid_argument;
 };
 
-std::string today() {
-    const std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[16];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-    return buf;
+// "DIR --opt value --flag=value": one positional word and the options a verb allows.
+struct Parsed {
+    std::string target;
+    std::map<std::string, std::string> options;
+};
+
+Parsed parse(const std::vector<std::string>& args, const std::set<std::string>& allowed, const std::set<std::string>& required) {
+    Parsed p;
+    for (std::size_t i = 1; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (a.rfind("-", 0) == 0 && a.size() > 1) {
+            std::string name = a, value;
+            const auto eq = a.find('=');
+            if (eq != std::string::npos) {
+                name = a.substr(0, eq);
+                value = a.substr(eq + 1);
+            } else {
+                if (i + 1 >= args.size()) throw UsageError(a + " needs a value");
+                value = args[++i];
+            }
+            if (!allowed.count(name)) throw UsageError("unknown option " + name + " for " + args[0]);
+            if (p.options.count(name)) throw UsageError(name + " given twice");
+            p.options[name] = value;
+            continue;
+        }
+        if (!p.target.empty()) throw UsageError("one DIR or ZIP only; unexpected '" + a + "'");
+        p.target = a;
+    }
+    if (p.target.empty()) throw UsageError(args[0] + " needs a DIR" + (args[0] == "verify" || args[0] == "inspect" ? " or ZIP" : ""));
+    for (const auto& r : required)
+        if (!p.options.count(r)) throw UsageError(args[0] + " needs " + r);
+    return p;
+}
+
+long long wholeNumber(const std::string& text, const std::string& option) {
+    if (text.empty() || text.size() > 15 || text.find_first_not_of("0123456789") != std::string::npos)
+        throw UsageError(option + " must be a whole number");
+    return std::stoll(text);
+}
+
+int cmdCreate(const std::vector<std::string>& args, std::ostream& out) {
+    const auto p = parse(args, {"--name", "--sequence", "--region-name", "--region-hsa-id", "--expires", "--issued", "--min-box-version"},
+                         {"--name", "--sequence", "--region-name", "--region-hsa-id", "--expires"});
+    CreateOptions o;
+    o.name = p.options.at("--name");
+    o.sequence = wholeNumber(p.options.at("--sequence"), "--sequence");
+    o.regionName = p.options.at("--region-name");
+    o.regionHsaId = p.options.at("--region-hsa-id");
+    o.expires = p.options.at("--expires");
+    o.issued = p.options.count("--issued") ? p.options.at("--issued")
+                                            : formatDate(std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()));
+    if (p.options.count("--min-box-version")) o.minBoxVersion = p.options.at("--min-box-version");
+    const auto m = createManifest(p.target, o);
+    std::size_t files = 0;
+    for (const auto& pl : m.plugins) files += pl.files.size();
+    out << "wrote " << (std::filesystem::path(p.target) / "pluginset.yaml").string() << ": '" << m.name << "' sequence "
+        << m.sequence << ", " << m.plugins.size() << " plugin(s), " << files << " file(s), valid " << m.issued << " to "
+        << m.expires << "\n";
+    for (const auto& pl : m.plugins) out << "  " << pl.id << " " << pl.version << " (" << pl.files.size() << " files)\n";
+    out << "next: klinikbox pluginset sign " << p.target << " --key KEY.pem --cert CERT.pem\n";
+    return 0;
+}
+
+int cmdSign(const std::vector<std::string>& args, std::ostream& out) {
+    const auto p = parse(args, {"--key", "--cert", "--chain"}, {"--key", "--cert"});
+    const auto name = signManifest(p.target, p.options.at("--key"), p.options.at("--cert"),
+                                   p.options.count("--chain") ? p.options.at("--chain") : std::string());
+    out << "wrote " << (std::filesystem::path(p.target) / name).string() << "\n";
+    return 0;
+}
+
+int cmdPack(const std::vector<std::string>& args, std::ostream& out) {
+    const auto p = parse(args, {"-o", "--output"}, {});
+    std::string file = p.options.count("-o") ? p.options.at("-o") : (p.options.count("--output") ? p.options.at("--output") : "");
+    if (file.empty()) throw UsageError("pack needs -o FILE.zip");
+    packSet(p.target, file);
+    out << "wrote " << file << " (" << std::filesystem::file_size(file) << " bytes)\n";
+    return 0;
+}
+
+int cmdVerify(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+    const auto p = parse(args, {"--trust", "--now", "--grace-days", "--box-version"}, {"--trust"});
+    VerifyOptions o;
+    o.commitHighWater = false;
+    if (p.options.count("--now")) {
+        const auto t = parseInstant(p.options.at("--now"));
+        if (!t) throw UsageError("--now must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
+        o.now = *t;
+    }
+    if (p.options.count("--grace-days")) {
+        const auto g = wholeNumber(p.options.at("--grace-days"), "--grace-days");
+        if (g > 3650) throw UsageError("--grace-days must be at most 3650");
+        o.graceDays = static_cast<int>(g);
+    }
+    if (p.options.count("--box-version")) o.boxVersion = p.options.at("--box-version");
+    TrustStore trust;
+    try {
+        trust = TrustStore::load(p.options.at("--trust"));
+    } catch (const std::exception& e) {
+        err << "klinikbox pluginset verify: the trust directory cannot be used: " << e.what() << "\n";
+        return 1;
+    }
+    out << "verifying " << p.target << " against " << p.options.at("--trust") << " at " << formatInstant(o.now) << "\n";
+    auto print = [&out](const std::vector<Check>& checks) {
+        for (const auto& c : checks)
+            out << "  " << std::left << std::setw(6) << (c.passed ? "ok" : "FAIL") << std::setw(22) << c.name << c.detail << "\n";
+    };
+    try {
+        const auto set = verifySigned(p.target, trust, o, nullptr);
+        print(set.checks);
+        out << "ACCEPTED: '" << set.name << "' sequence " << set.sequence << " from " << set.regionName << " ("
+            << set.regionHsaId << "), status " << set.status << "\n";
+        for (const auto& s : set.signers) out << "  signer: " << s.subject << " (valid until " << s.notAfter << ")\n";
+        for (const auto& w : set.warnings) out << "  warning: " << w << "\n";
+        return 0;
+    } catch (const VerifyError& e) {
+        print(e.checks());
+        out << "REFUSED (" << toString(e.reason()) << "): " << e.what() << "\n";
+        return 1;
+    }
+}
+
+int cmdInspect(const std::vector<std::string>& args, std::ostream& out) {
+    const auto p = parse(args, {}, {});
+    const auto s = inspectSet(p.target);
+    const auto& m = s.manifest;
+    out << "NOT VERIFIED: this shows what the set claims. Check it with `klinikbox pluginset verify " << p.target
+        << " --trust TRUSTDIR`.\n";
+    out << "name:            " << m.name << "\n"
+        << "sequence:        " << m.sequence << "\n"
+        << "region:          " << m.regionName << " (" << m.regionHsaId << ")\n"
+        << "issued:          " << m.issued << "\n"
+        << "expires:         " << m.expires << "\n"
+        << "min_box_version: " << m.minBoxVersion << "\n"
+        << "manifest sha256: " << s.manifestSha256 << "\n"
+        << "plugins:\n";
+    for (const auto& pl : m.plugins) {
+        std::uint64_t bytes = 0;
+        for (const auto& f : pl.files) bytes += f.size;
+        out << "  " << pl.id << " " << pl.version << ": " << pl.files.size() << " file(s), " << bytes << " bytes\n";
+    }
+    out << "signatures:" << (s.signatures.empty() ? " none\n" : "\n");
+    for (const auto& sig : s.signatures) {
+        if (!sig.problem.empty()) {
+            out << "  " << sig.file << ": " << sig.problem << "\n";
+            continue;
+        }
+        out << "  " << sig.file << ": " << sig.subject << "\n"
+            << "      issuer " << sig.issuer << ", valid until " << sig.notAfter << "\n"
+            << "      certificate sha256 " << sig.sha256 << "\n";
+    }
+    return 0;
 }
 
 }  // namespace
 
-int runPluginsetCommand(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-    if (argv.empty() || argv.front() == "--help") {
-        (argv.empty() ? err : out) << kUsage;
-        return argv.empty() ? 2 : 0;
+int runPluginsetCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+    if (args.empty()) {
+        err << kUsage;
+        return 2;
     }
-    const std::string verb = argv.front();
-    Args a{std::vector<std::string>(argv.begin() + 1, argv.end())};
+    const std::string& verb = args[0];
+    if (verb == "help" || verb == "--help" || verb == "-h") {
+        out << kUsage;
+        return 0;
+    }
     try {
-        if (verb == "create") {
-            const auto dir = a.positional();
-            CreateOptions o;
-            o.name = a.take("--name", true);
-            o.sequence = std::stoll(a.take("--sequence", true));
-            o.regionName = a.take("--region-name", true);
-            o.regionHsaId = a.take("--region-hsa-id", true);
-            o.expires = a.take("--expires", true);
-            o.issued = a.take("--issued");
-            if (o.issued.empty()) o.issued = today();
-            if (auto v = a.take("--min-box-version"); !v.empty()) o.minBoxVersion = v;
-            a.done();
-            createManifest(dir, o);
-            out << "wrote " << dir << "/pluginset.yaml\n";
-            return 0;
-        }
-        if (verb == "sign") {
-            const auto dir = a.positional();
-            const auto key = a.take("--key", true), cert = a.take("--cert", true), chain = a.take("--chain");
-            a.done();
-            out << "wrote " << signManifest(dir, key, cert, chain) << "\n";
-            return 0;
-        }
-        if (verb == "pack") {
-            const auto dir = a.positional();
-            const auto file = a.take("-o", true);
-            a.done();
-            packSet(dir, file);
-            out << "wrote " << file << "\n";
-            return 0;
-        }
-        if (verb == "inspect") {
-            const auto path = a.positional();
-            a.done();
-            const auto files = readSet(path);
-            auto mf = files.find("pluginset.yaml");
-            if (mf == files.end()) throw std::runtime_error("no pluginset.yaml");
-            const YAML::Node m = YAML::Load(mf->second);
-            out << "name:      " << m["name"].as<std::string>("?") << "\nsequence:  " << m["sequence"].as<std::string>("?")
-                << "\nregion:    " << m["region"]["name"].as<std::string>("?") << " (" << m["region"]["hsa_id"].as<std::string>("?")
-                << ")\nissued:    " << m["issued"].as<std::string>("?") << "\nexpires:   " << m["expires"].as<std::string>("?")
-                << "\nplugins:\n";
-            for (const auto& p : m["plugins"])
-                out << "  " << p["id"].as<std::string>("?") << " " << p["version"].as<std::string>("?") << " ("
-                    << p["files"].size() << " files)\n";
-            int sigs = 0;
-            for (const auto& [name, bytes] : files)
-                if (name.rfind("pluginset.yaml.sig.", 0) == 0) ++sigs;
-            out << "signatures: " << sigs << " (not verified; use verify)\n";
-            return 0;
-        }
-        if (verb == "verify") {
-            const auto path = a.positional();
-            const auto trustDir = a.take("--trust", true);
-            VerifyOptions o;
-            if (auto now = a.take("--now"); !now.empty()) {
-                std::tm tm{};
-                if (!strptime(now.c_str(), "%Y-%m-%d", &tm)) throw std::invalid_argument("--now must be YYYY-MM-DD");
-                o.now = std::chrono::system_clock::from_time_t(timegm(&tm));
-            }
-            if (auto g = a.take("--grace-days"); !g.empty()) o.graceDays = std::stoi(g);
-            a.done();
-            const auto trust = TrustStore::load(trustDir);
-            try {
-                const auto set = verifySigned(path, trust, o, nullptr);
-                for (const auto& c : set.checks) out << "  ok    " << c.name << ": " << c.detail << "\n";
-                for (const auto& w : set.warnings) out << "  warn  " << w << "\n";
-                out << "VALID: " << set.name << " sequence " << set.sequence << ", " << set.plugins.size()
-                    << " plugins, signed by";
-                for (const auto& s : set.signers) out << " [" << s.subject << "]";
-                out << "\n";
-                return 0;
-            } catch (const VerifyError& e) {
-                for (const auto& c : e.checks()) out << (c.passed ? "  ok    " : "  FAIL  ") << c.name << ": " << c.detail << "\n";
-                out << "REFUSED (" << toString(e.reason()) << "): " << e.what() << "\n";
-                return 1;
-            }
-        }
-        err << "unknown pluginset command '" << verb << "'\n" << kUsage;
+        if (verb == "create") return cmdCreate(args, out);
+        if (verb == "sign") return cmdSign(args, out);
+        if (verb == "verify") return cmdVerify(args, out, err);
+        if (verb == "inspect") return cmdInspect(args, out);
+        if (verb == "pack") return cmdPack(args, out);
+        err << "klinikbox pluginset: unknown verb '" << verb << "'\n\n" << kUsage;
+        return 2;
+    } catch (const UsageError& e) {
+        err << "klinikbox pluginset " << verb << ": " << e.what() << "\n\n" << kUsage;
         return 2;
     } catch (const VerifyError& e) {
-        err << "klinikbox pluginset " << verb << ": " << e.what() << "\n";
+        err << "klinikbox pluginset " << verb << ": " << toString(e.reason()) << ": " << e.what() << "\n";
         return 1;
-    } catch (const std::invalid_argument& e) {
-        err << "klinikbox pluginset " << verb << ": " << e.what() << "\n" << kUsage;
-        return 2;
     } catch (const std::exception& e) {
         err << "klinikbox pluginset " << verb << ": " << e.what() << "\n";
         return 1;

@@ -1,60 +1,61 @@
-// Verifies a region-signed plugin set before any plugin file is used: signatures over the
-// exact manifest bytes, certificate chains to a trusted region root, key usage, validity,
-// revocation, threshold, the manifest, dates, box version, rollback, and every file.
+// The one way a box accepts a plugin set. verifySigned runs every check in a fixed order
+// and either returns the verified bytes of every plugin file or throws a VerifyError naming
+// the reason, the file, certificate or date, and every check made so far:
+//
+//   archive -> signatures -> chain -> key-usage -> certificate-validity -> revocation ->
+//   threshold -> manifest -> region -> dates -> box-version -> rollback -> files
+//   [-> high-water, when committing]
+//
+// The signatures are checked over the raw bytes of pluginset.yaml before it is parsed. Each
+// plugin file is read once, hashed, and handed on in memory: the loader never reopens a
+// path, so the file that was hashed is the file that runs.
 #pragma once
 
-#include "pluginset/SetFiles.h"
-#include "pluginset/Trust.h"
+#include "pluginset/Dates.h"
+#include "pluginset/HighWaterStore.h"
+#include "pluginset/SetSource.h"
+#include "pluginset/TrustStore.h"
 #include "pluginset/VerifiedSet.h"
 
-#include <klinikbox/Db.h>
+#include <klinikbox/Version.h>
 
 #include <chrono>
-#include <optional>
+#include <string>
 
 namespace klinikbox::pluginset {
 
-// The highest sequence accepted per region (anti-rollback), kept in the database.
-class HighWaterStore {
-public:
-    virtual ~HighWaterStore() = default;
-    struct Mark {
-        long long sequence = 0;
-        std::string manifestSha256;
-    };
-    [[nodiscard]] virtual std::optional<Mark> get(const std::string& regionHsaId) = 0;
-    virtual void raise(const std::string& regionHsaId, const Mark& mark) = 0;
-};
-
-// Table kb_pluginset_highwater in the box's database (created if missing).
-class DbHighWaterStore final : public HighWaterStore {
-public:
-    explicit DbHighWaterStore(db::Connection& conn);
-    std::optional<Mark> get(const std::string& regionHsaId) override;
-    void raise(const std::string& regionHsaId, const Mark& mark) override;
-
-private:
-    db::Connection& conn_;
-};
-
 struct VerifyOptions {
-    std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
-    int graceDays = 14;
-    int warnDays = 30;
-    std::string boxVersion;  // empty: klinikbox::kBoxVersion
+    TimePoint now = std::chrono::system_clock::now();  // the verification time (certificates, CRLs, set dates)
+    int graceDays = 14;    // after expiry the set still runs, flagged "expired-in-grace"
+    int warningDays = 30;  // before expiry the set is flagged "expiring-soon"
+    std::string boxVersion = kBoxVersion;
     ArchiveLimits limits;
-    bool commitHighWater = true;  // false for "verify before storing"
+    // Raise the region's high-water mark once the set passed. Activation commits; a console
+    // "verify before storing" and `klinikbox pluginset verify` do not.
+    bool commitHighWater = true;
 };
 
-// Throws VerifyError with the reason and the checks made so far.
-VerifiedSet verifySigned(const SetFiles& files, const TrustStore& trust, const VerifyOptions& options,
-                         HighWaterStore* highWater);
-VerifiedSet verifySigned(const std::string& dirOrZip, const TrustStore& trust, const VerifyOptions& options,
-                         HighWaterStore* highWater);
+// A signed set: a directory or a .zip archive. `hw` may be null (no rollback check, e.g.
+// the CLI); with `hw` the sequence is checked against the region's mark and, when
+// opts.commitHighWater, the mark raised. Throws VerifyError.
+[[nodiscard]] VerifiedSet verifySigned(const std::string& dirOrZip, const TrustStore& trust, const VerifyOptions& opts,
+                                       HighWaterStore* hw);
+// The same for an archive already in memory (a console upload). `shownName` names it.
+[[nodiscard]] VerifiedSet verifySignedArchive(std::string zipBytes, const std::string& shownName, const TrustStore& trust,
+                                              const VerifyOptions& opts, HighWaterStore* hw);
 
-// Development mode: an unsigned directory of plugin directories (<id>/plugin.yaml ...),
-// read with the same rules against links and escapes. A pluginset.yaml and signatures at
-// the top, if any, are ignored.
-VerifiedSet loadUnsignedDevelopment(const std::string& dir, const ArchiveLimits& limits = {});
+// Raises the region's mark to a set verified earlier without committing (activation of a
+// stored set). Throws VerifyError(Rollback) when a higher mark was recorded meanwhile.
+void commitHighWater(const VerifiedSet& set, HighWaterStore& hw);
+
+// Development mode: a plain directory of <id>/plugin.yaml ... plugin directories, read with
+// the same rules (no symlinks, nothing escaping, limits), unsigned. A top-level
+// pluginset.yaml and its signatures are ignored; any other top-level file is ignored with a
+// warning; a directory without plugin.yaml, or whose plugin.yaml names another id, is
+// refused. Throws VerifyError.
+[[nodiscard]] VerifiedSet loadUnsignedDevelopment(const std::string& dir, const ArchiveLimits& limits = {});
+
+// True for "pluginset.yaml.sig.N", N = 1..9999 without leading zeros.
+[[nodiscard]] bool isSignatureFileName(const std::string& name);
 
 }  // namespace klinikbox::pluginset

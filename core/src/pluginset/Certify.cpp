@@ -1,0 +1,234 @@
+#include "pluginset/Certify.h"
+
+#include "pluginset/Dates.h"
+#include "pluginset/SetFiles.h"
+#include "pluginset/Signatures.h"
+#include "pluginset/Ssl.h"
+#include "pluginset/Verifier.h"
+
+#include <klinikbox/HsaId.h>
+
+#include <Poco/DateTime.h>
+#include <Poco/Path.h>
+#include <Poco/Zip/Compress.h>
+
+#include <openssl/pem.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+namespace klinikbox::pluginset {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::uint64_t kMaxManifestBytes = 4u << 20;
+
+std::string readFile(const std::string& path, const char* what) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::invalid_argument("cannot read the " + std::string(what) + " " + path);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// Writes next to the target and renames, so a reader never sees half a file.
+void writeFileAtomically(const fs::path& target, const std::string& bytes) {
+    const fs::path tmp = target.string() + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+        out.flush();
+        if (!out) throw std::runtime_error("cannot write " + tmp.string());
+    }
+    fs::rename(tmp, target);
+}
+
+SetSource openDirectory(const std::string& dir) {
+    auto src = SetSource::open(dir, ArchiveLimits{});
+    if (src.isArchive()) throw std::invalid_argument(dir + " is not a directory");
+    return src;
+}
+
+}  // namespace
+
+SetManifest createManifest(const std::string& dir, const CreateOptions& o) {
+    if (o.name.empty()) throw std::invalid_argument("--name is empty");
+    if (o.sequence < 1) throw std::invalid_argument("--sequence must be a whole number from 1");
+    if (o.regionName.empty()) throw std::invalid_argument("--region-name is empty");
+    if (!HsaId::parse(o.regionHsaId)) throw std::invalid_argument("--region-hsa-id '" + o.regionHsaId + "' is not an HSA-id");
+    if (!parseDate(o.issued)) throw std::invalid_argument("--issued '" + o.issued + "' is not a date YYYY-MM-DD");
+    if (!parseDate(o.expires)) throw std::invalid_argument("--expires '" + o.expires + "' is not a date YYYY-MM-DD");
+    if (*parseDate(o.expires) <= *parseDate(o.issued)) throw std::invalid_argument("--expires must come after --issued");
+    if (!isSemver(o.minBoxVersion)) throw std::invalid_argument("--min-box-version '" + o.minBoxVersion + "' is not a version");
+
+    const auto src = openDirectory(dir);
+    for (const auto& n : src.topLevelNames()) {
+        if (n.rfind("pluginset.yaml.sig", 0) == 0)
+            throw std::invalid_argument(dir + " already holds " + n +
+                                        "; a new manifest would not match it. Remove the old signatures first.");
+    }
+    std::map<std::string, ManifestPlugin> plugins;
+    src.walk([&](const SetEntry& e, const SetSource::Reader& read) {
+        const auto slash = e.path.find('/');
+        if (slash == std::string::npos) {
+            if (e.path == "pluginset.yaml") return;  // replaced below
+            if (!e.isDirectory)
+                throw VerifyError(Reason::FileExtra, e.path + " is not a plugin directory; a set holds only pluginset.yaml, its signatures and plugin directories");
+            if (!isPluginId(e.path))
+                throw VerifyError(Reason::UnsafePath, e.path + "/ is not named like a plugin id (2-31 lower-case letters and digits)");
+            plugins[e.path].id = e.path;
+            return;
+        }
+        if (e.isDirectory) return;
+        const auto bytes = read(e.size);
+        if (bytes.size() != e.size) throw VerifyError(Reason::Unreadable, e.path + " changed while it was read");
+        plugins[e.path.substr(0, slash)].files.push_back(ManifestFile{e.path.substr(slash + 1), sha256Hex(bytes), e.size});
+        if (e.path.substr(slash + 1) == "plugin.yaml") {
+            const auto identity = pluginIdentity(bytes, e.path);
+            auto& p = plugins[e.path.substr(0, slash)];
+            if (identity.id != e.path.substr(0, slash))
+                throw VerifyError(Reason::PluginMismatch, e.path + " declares id '" + identity.id + "'; the directory must be named for its id");
+            if (!isSemver(identity.version))
+                throw VerifyError(Reason::PluginMismatch, e.path + " declares version '" + identity.version + "', not a version like 1.2.0");
+            p.version = identity.version;
+        }
+    });
+    SetManifest m;
+    m.name = o.name;
+    m.sequence = o.sequence;
+    m.regionName = o.regionName;
+    m.regionHsaId = o.regionHsaId;
+    m.issued = o.issued;
+    m.expires = o.expires;
+    m.minBoxVersion = o.minBoxVersion;
+    for (auto& [id, p] : plugins) {
+        if (p.version.empty()) throw VerifyError(Reason::FileMissing, id + "/ has no plugin.yaml");
+        m.plugins.push_back(std::move(p));
+    }
+    const std::string text = m.render();
+    (void)SetManifest::parse(text);  // what we write must be what a box accepts
+    writeFileAtomically(fs::path(dir) / "pluginset.yaml", text);
+    return m;
+}
+
+std::string signManifest(const std::string& dir, const std::string& keyPemFile, const std::string& certPemFile,
+                         const std::string& chainPemFile) {
+    const auto src = openDirectory(dir);
+    const auto manifestBytes = src.readTopLevel("pluginset.yaml", kMaxManifestBytes);
+    if (!manifestBytes) throw std::invalid_argument(dir + " has no pluginset.yaml; run `klinikbox pluginset create` first");
+    const auto manifest = SetManifest::parse(*manifestBytes);
+    (void)readCertifiedFiles(src, manifest);  // never sign a manifest the files do not match
+
+    const std::string keyText = readFile(keyPemFile, "key");
+    auto keyBio = ssl::memoryBio(keyText);
+    // A passphrase-protected key prompts on the terminal (OpenSSL's default callback).
+    ssl::PkeyPtr key(PEM_read_bio_PrivateKey(keyBio.get(), nullptr, nullptr, nullptr));
+    if (!key) throw std::invalid_argument(keyPemFile + " is not a PEM private key (or the passphrase is wrong): " + ssl::errorText());
+    auto certs = ssl::certificatesFromPem(readFile(certPemFile, "certificate"), certPemFile);
+    X509* cert = certs.front().get();
+    if (X509_check_private_key(cert, key.get()) != 1)
+        throw std::invalid_argument(keyPemFile + " is not the key of " + ssl::subjectOf(cert) + " (" + certPemFile + ")");
+    checkKeyUsage(cert, certPemFile);
+    ssl::X509StackPtr chain(sk_X509_new_null());
+    // Further certificates in the certificate file, then the chain file: intermediates.
+    for (std::size_t i = 1; i < certs.size(); ++i) {
+        if (!sk_X509_push(chain.get(), certs[i].get())) throw std::runtime_error("out of memory");
+        certs[i].release();
+    }
+    if (!chainPemFile.empty()) {
+        for (auto& c : ssl::certificatesFromPem(readFile(chainPemFile, "chain"), chainPemFile)) {
+            if (!sk_X509_push(chain.get(), c.get())) throw std::runtime_error("out of memory");
+            c.release();
+        }
+    }
+
+    const std::string certHash = ssl::sha256Of(cert);
+    int next = 1;
+    for (const auto& n : src.topLevelNames()) {
+        if (!isSignatureFileName(n)) continue;
+        next = std::max(next, std::stoi(n.substr(std::string("pluginset.yaml.sig.").size())) + 1);
+        const auto existing = parseSignature(n, src.readTopLevel(n, 256u << 10).value_or(""));
+        if (ssl::sha256Of(existing.signer) == certHash)
+            throw std::invalid_argument(ssl::subjectOf(cert) + " already signed this set (" + n +
+                                        "); the region's threshold counts distinct certificates");
+    }
+    const std::string der = signDetached(*manifestBytes, key.get(), cert, chain.get());
+    const std::string name = "pluginset.yaml.sig." + std::to_string(next);
+    checkSignedBytes(parseSignature(name, der), *manifestBytes);
+
+    const fs::path target = fs::path(dir) / name;
+    const int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) throw std::runtime_error("cannot create " + target.string() + ": " + std::strerror(errno));
+    const ssize_t written = ::write(fd, der.data(), der.size());
+    const int closed = ::close(fd);
+    if (written != static_cast<ssize_t>(der.size()) || closed != 0) {
+        fs::remove(target);
+        throw std::runtime_error("cannot write " + target.string());
+    }
+    return name;
+}
+
+void packSet(const std::string& dir, const std::string& zipFile) {
+    const auto src = openDirectory(dir);
+    if (!src.readTopLevel("pluginset.yaml", kMaxManifestBytes))
+        throw std::invalid_argument(dir + " has no pluginset.yaml; run `klinikbox pluginset create` first");
+    std::vector<std::pair<std::string, std::string>> files;
+    src.walk([&](const SetEntry& e, const SetSource::Reader& read) {
+        if (!e.isDirectory) files.emplace_back(e.path, read(e.size));
+    });
+    const fs::path tmp = zipFile + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        if (!out) throw std::runtime_error("cannot write " + tmp.string());
+        Poco::Zip::Compress zip(out, true);
+        const Poco::DateTime fixed(2020, 1, 1);
+        for (const auto& [path, bytes] : files) {
+            std::istringstream in(bytes);
+            zip.addFile(in, fixed, Poco::Path(path, Poco::Path::PATH_UNIX), Poco::Zip::ZipCommon::CM_DEFLATE,
+                        Poco::Zip::ZipCommon::CL_MAXIMUM);
+        }
+        zip.close();
+        out.flush();
+        if (!out) throw std::runtime_error("cannot write " + tmp.string());
+    }
+    fs::rename(tmp, zipFile);
+}
+
+SetSummary inspectSet(const std::string& dirOrZip, const ArchiveLimits& limits) {
+    const auto src = SetSource::open(dirOrZip, limits);
+    const auto bytes = src.readTopLevel("pluginset.yaml", kMaxManifestBytes);
+    if (!bytes) throw VerifyError(Reason::ManifestMissing, dirOrZip + " has no pluginset.yaml");
+    SetSummary s;
+    s.manifest = SetManifest::parse(*bytes);
+    s.manifestSha256 = sha256Hex(*bytes);
+    for (const auto& n : src.topLevelNames()) {
+        if (!isSignatureFileName(n)) continue;
+        SetSummary::Sig sig;
+        sig.file = n;
+        try {
+            const auto parsed = parseSignature(n, src.readTopLevel(n, 256u << 10).value_or(""));
+            checkSignedBytes(parsed, *bytes);
+            sig.subject = ssl::subjectOf(parsed.signer);
+            sig.issuer = ssl::issuerOf(parsed.signer);
+            sig.sha256 = ssl::sha256Of(parsed.signer);
+            sig.notAfter = ssl::notAfterOf(parsed.signer);
+        } catch (const VerifyError& e) {
+            sig.problem = std::string(toString(e.reason())) + ": " + e.what();
+        }
+        s.signatures.push_back(std::move(sig));
+    }
+    return s;
+}
+
+}  // namespace klinikbox::pluginset

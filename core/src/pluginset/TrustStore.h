@@ -1,0 +1,42 @@
+// The regions a box trusts to certify plugin sets. A trust directory holds one
+// subdirectory per region:
+//   <trust>/<region>/region.yaml   name, hsa_id, threshold (default 1), require_crl (default true)
+//   <trust>/<region>/root.pem      one or more self-signed region root certificates
+//   <trust>/<region>/crl.pem       the region's current CRLs (one per CA of its hierarchy)
+// See docs/region-certification.md.
+#pragma once
+
+#include "pluginset/Ssl.h"
+
+#include <string>
+#include <vector>
+
+namespace klinikbox::pluginset {
+
+struct Region {
+    std::string dir;    // the subdirectory, e.g. "region-demo"
+    std::string name;   // "Region Demo"
+    std::string hsaId;  // the region's HSA-id (the national directory's identifier)
+    int threshold = 1;  // valid signatures by distinct certificates a set needs
+    bool requireCrl = true;
+    std::vector<ssl::SharedX509> roots;
+    std::vector<ssl::SharedCrl> crls;
+    std::string crlFile;  // where its CRLs come from, for messages
+};
+
+class TrustStore {
+public:
+    // Reads every region of a trust directory. Throws std::runtime_error naming the file
+    // and the problem: missing or unknown keys, a root that is not a self-signed CA, the
+    // same root or HSA-id in two regions, a crl.pem that is not PEM CRLs.
+    static TrustStore load(const std::string& trustDir);
+
+    [[nodiscard]] const std::vector<Region>& regions() const { return regions_; }
+    [[nodiscard]] const std::string& directory() const { return dir_; }
+
+private:
+    std::string dir_;
+    std::vector<Region> regions_;
+};
+
+}  // namespace klinikbox::pluginset
