@@ -110,6 +110,25 @@ protected:
         return ps::signDetached(bytes, who.key.get(), who.cert.get(), nullptr);
     }
 
+    // Replaces the manifest with `text` and signs it with both Region A officers, as a region
+    // would sign whatever it was given.
+    void resign(const std::string& dir, const std::string& text, const Identity* first = nullptr,
+                const Identity* second = nullptr) {
+        for (const auto& e : std::filesystem::directory_iterator(dir))
+            if (e.path().filename().string().rfind("pluginset.yaml.sig.", 0) == 0) std::filesystem::remove(e.path());
+        writeFile(dir + "/pluginset.yaml", text);
+        writeFile(dir + "/pluginset.yaml.sig.1", rawSignature(text, first ? *first : infosec));
+        writeFile(dir + "/pluginset.yaml.sig.2", rawSignature(text, second ? *second : medinfo));
+    }
+
+    // The manifest of `dir` with `from` replaced by `to` (which must occur).
+    static std::string edited(const std::string& dir, const std::string& from, const std::string& to) {
+        auto text = readFile(dir + "/pluginset.yaml");
+        const auto at = text.find(from);
+        if (at == std::string::npos) throw std::runtime_error("'" + from + "' not in the manifest");
+        return text.replace(at, from.size(), to);
+    }
+
     static ps::VerifyOptions at(const std::string& isoNow) {
         ps::VerifyOptions o;
         o.now = *ps::parseInstant(isoNow);
