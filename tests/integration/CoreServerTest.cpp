@@ -365,3 +365,26 @@ TEST(CoreServer, LogReviewFiltersExportsAndIsItselfLogged) {
     auto verify = box.authed("GET", "/api/v1/audit/verify");
     EXPECT_TRUE(verify.json()->getValue<bool>("ok")) << verify.body;
 }
+
+TEST(CoreServer, ClinicHookScriptCanVetoAPluginsEventAndIsListedForIt) {
+    TempDir d;
+    fs::create_directories(d.file("scripts"));
+    std::ofstream(d.file("scripts/names.lua")) << R"(
+kb.on("hello.greeted", function(event)
+  if event.payload.name == "Voldemort" then kb.reject("Det namnet får inte nämnas") end
+end)
+)";
+    std::ofstream(d.file("scripts/broken.lua")) << "kb.on('hello.greeted', function(";
+    BoxProcess box("", helloSet(d));
+    std::ofstream(box.configFile(), std::ios::app) << "lua:\n  scripts_dir: " << d.file("scripts") << "\n";
+    box.start();
+    box.loginAs("ida", "it");
+    auto scripts = box.authed("GET", "/api/v1/lua/scripts");
+    ASSERT_EQ(scripts.status, 200) << scripts.body;
+    EXPECT_EQ(scripts.json()->getArray("scripts")->size(), 2u);
+    box.loginAs("sam", "staff");
+    auto refused = box.authed("POST", "/api/v1/hello/greetings", R"({"name":"Voldemort"})");
+    EXPECT_EQ(refused.status, 422);
+    EXPECT_EQ(refused.json()->getValue<std::string>("detail"), "Det namnet får inte nämnas");
+    EXPECT_EQ(box.authed("POST", "/api/v1/hello/greetings", R"({"name":"Harry"})").status, 201);
+}
