@@ -70,8 +70,10 @@ Parsed parse(const std::vector<std::string>& args, const std::set<std::string>& 
         p.target = a;
     }
     if (p.target.empty()) throw UsageError(args[0] + " needs a DIR" + (args[0] == "verify" || args[0] == "inspect" ? " or ZIP" : ""));
+    std::string missing;
     for (const auto& r : required)
-        if (!p.options.count(r)) throw UsageError(args[0] + " needs " + r);
+        if (!p.options.count(r)) missing += " " + r;
+    if (!missing.empty()) throw UsageError(args[0] + " needs" + missing);
     return p;
 }
 

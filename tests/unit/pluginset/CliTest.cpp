@@ -1,0 +1,172 @@
+// `klinikbox pluginset ...` as a region's IT department uses it.
+#include "SetFixture.h"
+
+#include "pluginset/Cli.h"
+
+#include <sstream>
+
+namespace kbtest {
+namespace {
+
+namespace fs = std::filesystem;
+
+class Cli : public PluginSetTest {
+protected:
+    std::string out, err;
+    int run(std::vector<std::string> args) {
+        std::ostringstream o, e;
+        const int rc = ps::runPluginsetCommand(args, o, e);
+        out = o.str();
+        err = e.str();
+        return rc;
+    }
+    std::string keyFile(const Identity& who, const std::string& name) {
+        writeFile(tmp.file(name + ".key.pem"), who.keyPem());
+        writeFile(tmp.file(name + ".cert.pem"), who.certPem());
+        return tmp.file(name);
+    }
+    int create(const std::string& dir, long long sequence = 1) {
+        return run({"create", dir, "--name", "Region A set", "--sequence", std::to_string(sequence), "--region-name",
+                    "Region A", "--region-hsa-id", kRegionAHsa, "--issued", "2025-01-01", "--expires", "2026-01-01"});
+    }
+};
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+TEST_F(Cli, RegionCreatesSignsVerifiesAndPacksASet) {
+    const auto dir = makePlugins();
+    ASSERT_EQ(create(dir), 0) << err;
+    EXPECT_TRUE(has(out, "2 plugin(s), 5 file(s)")) << out;
+    const auto a = keyFile(infosec, "infosec"), b = keyFile(medinfo, "medinfo");
+    ASSERT_EQ(run({"sign", dir, "--key", a + ".key.pem", "--cert", a + ".cert.pem"}), 0) << err;
+    EXPECT_TRUE(has(out, "pluginset.yaml.sig.1")) << out;
+    ASSERT_EQ(run({"sign", dir, "--key=" + b + ".key.pem", "--cert=" + b + ".cert.pem"}), 0) << err;
+    EXPECT_TRUE(has(out, "pluginset.yaml.sig.2")) << out;
+    ASSERT_EQ(run({"verify", dir, "--trust", trustDir(), "--now", "2025-06-01"}), 0) << out << err;
+    for (const char* check : {"archive", "signatures", "chain", "key-usage", "certificate-validity", "revocation", "threshold",
+                              "manifest", "region", "dates", "box-version", "rollback", "files"})
+        EXPECT_TRUE(has(out, std::string("  ok    ") + check)) << check << "\n" << out;
+    EXPECT_TRUE(has(out, "ACCEPTED: 'Region A set' sequence 1 from Region A (SE2321000016-AAAA), status valid")) << out;
+    EXPECT_TRUE(has(out, "signer: CN=Region A infosec officer")) << out;
+    ASSERT_EQ(run({"pack", dir, "-o", tmp.file("set.zip")}), 0) << err;
+    ASSERT_EQ(run({"verify", tmp.file("set.zip"), "--trust", trustDir(), "--now", "2025-06-01"}), 0) << out;
+}
+
+TEST_F(Cli, VerifyPrintsEveryCheckAndTheReasonOfARefusal) {
+    const auto dir = makeSignedSet();
+    writeFile(dir + "/hello/lua/main.lua", "return { greet = function() return 'HEJ' end }\n");
+    EXPECT_EQ(run({"verify", dir, "--trust", trustDir(), "--now", "2025-06-01"}), 1);
+    EXPECT_TRUE(has(out, "  ok    rollback              not checked")) << out;
+    EXPECT_TRUE(has(out, "  FAIL  files                 hello/lua/main.lua has SHA-256")) << out;
+    EXPECT_TRUE(has(out, "REFUSED (file-tampered): hello/lua/main.lua")) << out;
+}
+
+TEST_F(Cli, VerifyHonoursTheGivenTimeAndGracePeriod) {
+    const auto dir = makeSignedSet();
+    EXPECT_EQ(run({"verify", dir, "--trust", trustDir(), "--now", "2026-01-10T12:00:00Z"}), 0) << out;
+    EXPECT_TRUE(has(out, "status expired-in-grace")) << out;
+    EXPECT_TRUE(has(out, "warning: the set expired on 2026-01-01")) << out;
+    EXPECT_EQ(run({"verify", dir, "--trust", trustDir(), "--now", "2026-01-10T12:00:00Z", "--grace-days", "5"}), 1);
+    EXPECT_TRUE(has(out, "REFUSED (expired)")) << out;
+}
+
+TEST_F(Cli, VerifyWithABrokenTrustDirectoryFails) {
+    const auto dir = makeSignedSet();
+    EXPECT_EQ(run({"verify", dir, "--trust", tmp.file("no-such-trust")}), 1);
+    EXPECT_TRUE(has(err, "the trust directory cannot be used")) << err;
+}
+
+TEST_F(Cli, InspectShowsWhatASetClaimsWithoutVerifyingIt) {
+    const auto dir = makeSignedSet();
+    writeFile(dir + "/pluginset.yaml.sig.3", "garbage");
+    ASSERT_EQ(run({"inspect", dir}), 0) << err;
+    EXPECT_TRUE(has(out, "NOT VERIFIED")) << out;
+    EXPECT_TRUE(has(out, "sequence:        1")) << out;
+    EXPECT_TRUE(has(out, "hello 1.0.0: 3 file(s)")) << out;
+    EXPECT_TRUE(has(out, "pluginset.yaml.sig.1: CN=Region A infosec officer")) << out;
+    EXPECT_TRUE(has(out, "pluginset.yaml.sig.3: signature-malformed")) << out;
+}
+
+TEST_F(Cli, UsageErrorsExitWithTwo) {
+    EXPECT_EQ(run({}), 2);
+    EXPECT_TRUE(has(err, "usage: klinikbox pluginset"));
+    EXPECT_EQ(run({"frobnicate"}), 2);
+    EXPECT_TRUE(has(err, "unknown verb 'frobnicate'"));
+    EXPECT_EQ(run({"verify", tmp.path()}), 2);
+    EXPECT_TRUE(has(err, "verify needs --trust")) << err;
+    EXPECT_EQ(run({"verify", tmp.path(), "--trust", trustDir(), "--now", "yesterday"}), 2);
+    EXPECT_TRUE(has(err, "--now must be")) << err;
+    EXPECT_EQ(run({"sign", tmp.path(), "--key", "k", "--cert", "c", "--force", "x"}), 2);
+    EXPECT_TRUE(has(err, "unknown option --force")) << err;
+    EXPECT_EQ(run({"create", tmp.path(), "--name", "x"}), 2);
+    EXPECT_TRUE(has(err, "create needs --expires --region-hsa-id --region-name --sequence")) << err;
+    EXPECT_EQ(run({"create", tmp.path(), "--name", "x", "--sequence", "seven", "--region-name", "R", "--region-hsa-id",
+                   kRegionAHsa, "--expires", "2026-01-01"}),
+              2);
+    EXPECT_TRUE(has(err, "--sequence must be a whole number")) << err;
+    EXPECT_EQ(run({"pack", tmp.path()}), 2);
+    EXPECT_TRUE(has(err, "pack needs -o")) << err;
+    EXPECT_EQ(run({"help"}), 0);
+}
+
+TEST_F(Cli, CreateRefusesBadDatesAndRegionIds) {
+    const auto dir = makePlugins();
+    EXPECT_EQ(run({"create", dir, "--name", "x", "--sequence", "1", "--region-name", "R", "--region-hsa-id", "SE123",
+                   "--expires", "2026-01-01"}),
+              1);
+    EXPECT_TRUE(has(err, "is not an HSA-id")) << err;
+    EXPECT_EQ(run({"create", dir, "--name", "x", "--sequence", "1", "--region-name", "R", "--region-hsa-id", kRegionAHsa,
+                   "--issued", "2026-02-01", "--expires", "2026-01-01"}),
+              1);
+    EXPECT_TRUE(has(err, "--expires must come after --issued")) << err;
+    EXPECT_FALSE(fs::exists(dir + "/pluginset.yaml"));
+}
+
+TEST_F(Cli, CreateRefusesADirectoryThatAlreadyHoldsSignatures) {
+    const auto dir = makeSignedSet();
+    EXPECT_EQ(create(dir, 2), 1);
+    EXPECT_TRUE(has(err, "already holds pluginset.yaml.sig.1")) << err;
+}
+
+TEST_F(Cli, CreateRefusesAStrayFileNextToThePlugins) {
+    const auto dir = makePlugins();
+    writeFile(dir + "/notes.txt", "x");
+    EXPECT_EQ(create(dir), 1);
+    EXPECT_TRUE(has(err, "notes.txt is not a plugin directory")) << err;
+}
+
+TEST_F(Cli, SignRefusesAKeyThatIsNotTheCertificates) {
+    const auto dir = makeSet();
+    writeFile(tmp.file("mixed.key.pem"), medinfo.keyPem());
+    writeFile(tmp.file("mixed.cert.pem"), infosec.certPem());
+    EXPECT_EQ(run({"sign", dir, "--key", tmp.file("mixed.key.pem"), "--cert", tmp.file("mixed.cert.pem")}), 1);
+    EXPECT_TRUE(has(err, "is not the key of CN=Region A infosec officer")) << err;
+    EXPECT_FALSE(fs::exists(dir + "/pluginset.yaml.sig.1"));
+}
+
+TEST_F(Cli, SignRefusesASecondSignatureByTheSameCertificate) {
+    const auto dir = makeSet();
+    const auto a = keyFile(infosec, "infosec");
+    ASSERT_EQ(run({"sign", dir, "--key", a + ".key.pem", "--cert", a + ".cert.pem"}), 0) << err;
+    EXPECT_EQ(run({"sign", dir, "--key", a + ".key.pem", "--cert", a + ".cert.pem"}), 1);
+    EXPECT_TRUE(has(err, "already signed this set (pluginset.yaml.sig.1)")) << err;
+}
+
+TEST_F(Cli, SignRefusesACertificateThatCannotSignSets) {
+    const auto dir = makeSet();
+    const auto tls = issue(rootA, CertSpec("intranet.region-a.se").eku("serverAuth"));
+    const auto t = keyFile(tls, "tls");
+    EXPECT_EQ(run({"sign", dir, "--key", t + ".key.pem", "--cert", t + ".cert.pem"}), 1);
+    EXPECT_TRUE(has(err, "without codeSigning")) << err;
+}
+
+TEST_F(Cli, SignRefusesWhenTheFilesNoLongerMatchTheManifest) {
+    const auto dir = makeSet();
+    writeFile(dir + "/world/main.lua", "return {2}\n");
+    const auto a = keyFile(infosec, "infosec");
+    EXPECT_EQ(run({"sign", dir, "--key", a + ".key.pem", "--cert", a + ".cert.pem"}), 1);
+    EXPECT_TRUE(has(err, "file-tampered: world/main.lua")) << err;
+}
+
+}  // namespace
+}  // namespace kbtest
