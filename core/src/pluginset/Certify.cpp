@@ -66,17 +66,23 @@ SetManifest createManifest(const std::string& dir, const CreateOptions& o) {
     if (o.name.empty()) throw std::invalid_argument("--name is empty");
     if (o.sequence < 1) throw std::invalid_argument("--sequence must be a whole number from 1");
     if (o.regionName.empty()) throw std::invalid_argument("--region-name is empty");
-    if (!HsaId::parse(o.regionHsaId)) throw std::invalid_argument("--region-hsa-id '" + o.regionHsaId + "' is not an HSA-id");
-    if (!parseDate(o.issued)) throw std::invalid_argument("--issued '" + o.issued + "' is not a date YYYY-MM-DD");
-    if (!parseDate(o.expires)) throw std::invalid_argument("--expires '" + o.expires + "' is not a date YYYY-MM-DD");
-    if (*parseDate(o.expires) <= *parseDate(o.issued)) throw std::invalid_argument("--expires must come after --issued");
-    if (!isSemver(o.minBoxVersion)) throw std::invalid_argument("--min-box-version '" + o.minBoxVersion + "' is not a version");
+    if (!HsaId::parse(o.regionHsaId))
+        throw std::invalid_argument("--region-hsa-id '" + o.regionHsaId + "' is not an HSA-id");
+    if (!parseDate(o.issued))
+        throw std::invalid_argument("--issued '" + o.issued + "' is not a date YYYY-MM-DD");
+    if (!parseDate(o.expires))
+        throw std::invalid_argument("--expires '" + o.expires + "' is not a date YYYY-MM-DD");
+    if (*parseDate(o.expires) <= *parseDate(o.issued))
+        throw std::invalid_argument("--expires must come after --issued");
+    if (!isSemver(o.minBoxVersion))
+        throw std::invalid_argument("--min-box-version '" + o.minBoxVersion + "' is not a version");
 
     const auto src = openDirectory(dir);
     for (const auto& n : src.topLevelNames()) {
         if (n.rfind("pluginset.yaml.sig", 0) == 0)
-            throw std::invalid_argument(dir + " already holds " + n +
-                                        "; a new manifest would not match it. Remove the old signatures first.");
+            throw std::invalid_argument(
+                dir + " already holds " + n +
+                "; a new manifest would not match it. Remove the old signatures first.");
     }
     std::map<std::string, ManifestPlugin> plugins;
     src.walk([&](const SetEntry& e, const SetSource::Reader& read) {
@@ -84,23 +90,35 @@ SetManifest createManifest(const std::string& dir, const CreateOptions& o) {
         if (slash == std::string::npos) {
             if (e.path == "pluginset.yaml") return;  // replaced below
             if (!e.isDirectory)
-                throw VerifyError(Reason::FileExtra, e.path + " is not a plugin directory; a set holds only pluginset.yaml, its signatures and plugin directories");
+                throw VerifyError(Reason::FileExtra,
+                                  e.path +
+                                      " is not a plugin directory; a set holds only "
+                                      "pluginset.yaml, its signatures and plugin directories");
             if (!isPluginId(e.path))
-                throw VerifyError(Reason::UnsafePath, e.path + "/ is not named like a plugin id (2-31 lower-case letters and digits)");
+                throw VerifyError(
+                    Reason::UnsafePath,
+                    e.path +
+                        "/ is not named like a plugin id (2-31 lower-case letters and digits)");
             plugins[e.path].id = e.path;
             return;
         }
         if (e.isDirectory) return;
         const auto bytes = read(e.size);
-        if (bytes.size() != e.size) throw VerifyError(Reason::Unreadable, e.path + " changed while it was read");
-        plugins[e.path.substr(0, slash)].files.push_back(ManifestFile{e.path.substr(slash + 1), sha256Hex(bytes), e.size});
+        if (bytes.size() != e.size)
+            throw VerifyError(Reason::Unreadable, e.path + " changed while it was read");
+        plugins[e.path.substr(0, slash)].files.push_back(
+            ManifestFile{e.path.substr(slash + 1), sha256Hex(bytes), e.size});
         if (e.path.substr(slash + 1) == "plugin.yaml") {
             const auto identity = pluginIdentity(bytes, e.path);
             auto& p = plugins[e.path.substr(0, slash)];
             if (identity.id != e.path.substr(0, slash))
-                throw VerifyError(Reason::PluginMismatch, e.path + " declares id '" + identity.id + "'; the directory must be named for its id");
+                throw VerifyError(Reason::PluginMismatch,
+                                  e.path + " declares id '" + identity.id +
+                                      "'; the directory must be named for its id");
             if (!isSemver(identity.version))
-                throw VerifyError(Reason::PluginMismatch, e.path + " declares version '" + identity.version + "', not a version like 1.2.0");
+                throw VerifyError(Reason::PluginMismatch, e.path + " declares version '" +
+                                                              identity.version +
+                                                              "', not a version like 1.2.0");
             p.version = identity.version;
         }
     });
@@ -122,11 +140,13 @@ SetManifest createManifest(const std::string& dir, const CreateOptions& o) {
     return m;
 }
 
-std::string signManifest(const std::string& dir, const std::string& keyPemFile, const std::string& certPemFile,
-                         const std::string& chainPemFile) {
+std::string signManifest(const std::string& dir, const std::string& keyPemFile,
+                         const std::string& certPemFile, const std::string& chainPemFile) {
     const auto src = openDirectory(dir);
     const auto manifestBytes = src.readTopLevel("pluginset.yaml", kMaxManifestBytes);
-    if (!manifestBytes) throw std::invalid_argument(dir + " has no pluginset.yaml; run `klinikbox pluginset create` first");
+    if (!manifestBytes)
+        throw std::invalid_argument(
+            dir + " has no pluginset.yaml; run `klinikbox pluginset create` first");
     const auto manifest = SetManifest::parse(*manifestBytes);
     (void)readCertifiedFiles(src, manifest);  // never sign a manifest the files do not match
 
@@ -134,11 +154,15 @@ std::string signManifest(const std::string& dir, const std::string& keyPemFile, 
     auto keyBio = ssl::memoryBio(keyText);
     // A passphrase-protected key prompts on the terminal (OpenSSL's default callback).
     ssl::PkeyPtr key(PEM_read_bio_PrivateKey(keyBio.get(), nullptr, nullptr, nullptr));
-    if (!key) throw std::invalid_argument(keyPemFile + " is not a PEM private key (or the passphrase is wrong): " + ssl::errorText());
+    if (!key)
+        throw std::invalid_argument(
+            keyPemFile +
+            " is not a PEM private key (or the passphrase is wrong): " + ssl::errorText());
     auto certs = ssl::certificatesFromPem(readFile(certPemFile, "certificate"), certPemFile);
     X509* cert = certs.front().get();
     if (X509_check_private_key(cert, key.get()) != 1)
-        throw std::invalid_argument(keyPemFile + " is not the key of " + ssl::subjectOf(cert) + " (" + certPemFile + ")");
+        throw std::invalid_argument(keyPemFile + " is not the key of " + ssl::subjectOf(cert) +
+                                    " (" + certPemFile + ")");
     checkKeyUsage(cert, certPemFile);
     ssl::X509StackPtr chain(sk_X509_new_null());
     // Further certificates in the certificate file, then the chain file: intermediates.
@@ -168,8 +192,10 @@ std::string signManifest(const std::string& dir, const std::string& keyPemFile, 
     checkSignedBytes(parseSignature(name, der), *manifestBytes);
 
     const fs::path target = fs::path(dir) / name;
-    const int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd < 0) throw std::runtime_error("cannot create " + target.string() + ": " + std::strerror(errno));
+    const int fd =
+        ::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0)
+        throw std::runtime_error("cannot create " + target.string() + ": " + std::strerror(errno));
     const ssize_t written = ::write(fd, der.data(), der.size());
     const int closed = ::close(fd);
     if (written != static_cast<ssize_t>(der.size()) || closed != 0) {
@@ -182,7 +208,8 @@ std::string signManifest(const std::string& dir, const std::string& keyPemFile, 
 void packSet(const std::string& dir, const std::string& zipFile) {
     const auto src = openDirectory(dir);
     if (!src.readTopLevel("pluginset.yaml", kMaxManifestBytes))
-        throw std::invalid_argument(dir + " has no pluginset.yaml; run `klinikbox pluginset create` first");
+        throw std::invalid_argument(
+            dir + " has no pluginset.yaml; run `klinikbox pluginset create` first");
     std::vector<std::pair<std::string, std::string>> files;
     src.walk([&](const SetEntry& e, const SetSource::Reader& read) {
         if (!e.isDirectory) files.emplace_back(e.path, read(e.size));
@@ -195,8 +222,8 @@ void packSet(const std::string& dir, const std::string& zipFile) {
         const Poco::DateTime fixed(2020, 1, 1);
         for (const auto& [path, bytes] : files) {
             std::istringstream in(bytes);
-            zip.addFile(in, fixed, Poco::Path(path, Poco::Path::PATH_UNIX), Poco::Zip::ZipCommon::CM_DEFLATE,
-                        Poco::Zip::ZipCommon::CL_MAXIMUM);
+            zip.addFile(in, fixed, Poco::Path(path, Poco::Path::PATH_UNIX),
+                        Poco::Zip::ZipCommon::CM_DEFLATE, Poco::Zip::ZipCommon::CL_MAXIMUM);
         }
         zip.close();
         out.flush();

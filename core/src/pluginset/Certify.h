@@ -32,8 +32,8 @@ SetManifest createManifest(const std::string& dir, const CreateOptions& options)
 // into the next free DIR/pluginset.yaml.sig.N, after checking the manifest parses, the
 // files match it, the key belongs to the certificate, the certificate may sign sets, and it
 // has not signed this set already. Returns the new file's name.
-std::string signManifest(const std::string& dir, const std::string& keyPemFile, const std::string& certPemFile,
-                         const std::string& chainPemFile = {});
+std::string signManifest(const std::string& dir, const std::string& keyPemFile,
+                         const std::string& certPemFile, const std::string& chainPemFile = {});
 
 // Packs a set directory (pluginset.yaml, its signatures and the plugin directories) into a
 // zip archive with fixed timestamps, so packing the same set twice gives the same bytes.

@@ -47,7 +47,8 @@ struct Parsed {
     std::map<std::string, std::string> options;
 };
 
-Parsed parse(const std::vector<std::string>& args, const std::set<std::string>& allowed, const std::set<std::string>& required) {
+Parsed parse(const std::vector<std::string>& args, const std::set<std::string>& allowed,
+             const std::set<std::string>& required) {
     Parsed p;
     for (std::size_t i = 1; i < args.size(); ++i) {
         const std::string& a = args[i];
@@ -61,7 +62,8 @@ Parsed parse(const std::vector<std::string>& args, const std::set<std::string>& 
                 if (i + 1 >= args.size()) throw UsageError(a + " needs a value");
                 value = args[++i];
             }
-            if (!allowed.count(name)) throw UsageError("unknown option " + name + " for " + args[0]);
+            if (!allowed.count(name))
+                throw UsageError("unknown option " + name + " for " + args[0]);
             if (p.options.count(name)) throw UsageError(name + " given twice");
             p.options[name] = value;
             continue;
@@ -69,7 +71,9 @@ Parsed parse(const std::vector<std::string>& args, const std::set<std::string>& 
         if (!p.target.empty()) throw UsageError("one DIR or ZIP only; unexpected '" + a + "'");
         p.target = a;
     }
-    if (p.target.empty()) throw UsageError(args[0] + " needs a DIR" + (args[0] == "verify" || args[0] == "inspect" ? " or ZIP" : ""));
+    if (p.target.empty())
+        throw UsageError(args[0] + " needs a DIR" +
+                         (args[0] == "verify" || args[0] == "inspect" ? " or ZIP" : ""));
     std::string missing;
     for (const auto& r : required)
         if (!p.options.count(r)) missing += " " + r;
@@ -78,13 +82,16 @@ Parsed parse(const std::vector<std::string>& args, const std::set<std::string>& 
 }
 
 long long wholeNumber(const std::string& text, const std::string& option) {
-    if (text.empty() || text.size() > 15 || text.find_first_not_of("0123456789") != std::string::npos)
+    if (text.empty() || text.size() > 15 ||
+        text.find_first_not_of("0123456789") != std::string::npos)
         throw UsageError(option + " must be a whole number");
     return std::stoll(text);
 }
 
 int cmdCreate(const std::vector<std::string>& args, std::ostream& out) {
-    const auto p = parse(args, {"--name", "--sequence", "--region-name", "--region-hsa-id", "--expires", "--issued", "--min-box-version"},
+    const auto p = parse(args,
+                         {"--name", "--sequence", "--region-name", "--region-hsa-id", "--expires",
+                          "--issued", "--min-box-version"},
                          {"--name", "--sequence", "--region-name", "--region-hsa-id", "--expires"});
     CreateOptions o;
     o.name = p.options.at("--name");
@@ -92,31 +99,37 @@ int cmdCreate(const std::vector<std::string>& args, std::ostream& out) {
     o.regionName = p.options.at("--region-name");
     o.regionHsaId = p.options.at("--region-hsa-id");
     o.expires = p.options.at("--expires");
-    o.issued = p.options.count("--issued") ? p.options.at("--issued")
-                                            : formatDate(std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()));
+    o.issued =
+        p.options.count("--issued")
+            ? p.options.at("--issued")
+            : formatDate(std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()));
     if (p.options.count("--min-box-version")) o.minBoxVersion = p.options.at("--min-box-version");
     const auto m = createManifest(p.target, o);
     std::size_t files = 0;
     for (const auto& pl : m.plugins) files += pl.files.size();
-    out << "wrote " << (std::filesystem::path(p.target) / "pluginset.yaml").string() << ": '" << m.name << "' sequence "
-        << m.sequence << ", " << m.plugins.size() << " plugin(s), " << files << " file(s), valid " << m.issued << " to "
-        << m.expires << "\n";
-    for (const auto& pl : m.plugins) out << "  " << pl.id << " " << pl.version << " (" << pl.files.size() << " files)\n";
+    out << "wrote " << (std::filesystem::path(p.target) / "pluginset.yaml").string() << ": '"
+        << m.name << "' sequence " << m.sequence << ", " << m.plugins.size() << " plugin(s), "
+        << files << " file(s), valid " << m.issued << " to " << m.expires << "\n";
+    for (const auto& pl : m.plugins)
+        out << "  " << pl.id << " " << pl.version << " (" << pl.files.size() << " files)\n";
     out << "next: klinikbox pluginset sign " << p.target << " --key KEY.pem --cert CERT.pem\n";
     return 0;
 }
 
 int cmdSign(const std::vector<std::string>& args, std::ostream& out) {
     const auto p = parse(args, {"--key", "--cert", "--chain"}, {"--key", "--cert"});
-    const auto name = signManifest(p.target, p.options.at("--key"), p.options.at("--cert"),
-                                   p.options.count("--chain") ? p.options.at("--chain") : std::string());
+    const auto name =
+        signManifest(p.target, p.options.at("--key"), p.options.at("--cert"),
+                     p.options.count("--chain") ? p.options.at("--chain") : std::string());
     out << "wrote " << (std::filesystem::path(p.target) / name).string() << "\n";
     return 0;
 }
 
 int cmdPack(const std::vector<std::string>& args, std::ostream& out) {
     const auto p = parse(args, {"-o", "--output"}, {});
-    std::string file = p.options.count("-o") ? p.options.at("-o") : (p.options.count("--output") ? p.options.at("--output") : "");
+    std::string file = p.options.count("-o")
+                           ? p.options.at("-o")
+                           : (p.options.count("--output") ? p.options.at("--output") : "");
     if (file.empty()) throw UsageError("pack needs -o FILE.zip");
     packSet(p.target, file);
     out << "wrote " << file << " (" << std::filesystem::file_size(file) << " bytes)\n";
@@ -142,20 +155,24 @@ int cmdVerify(const std::vector<std::string>& args, std::ostream& out, std::ostr
     try {
         trust = TrustStore::load(p.options.at("--trust"));
     } catch (const std::exception& e) {
-        err << "klinikbox pluginset verify: the trust directory cannot be used: " << e.what() << "\n";
+        err << "klinikbox pluginset verify: the trust directory cannot be used: " << e.what()
+            << "\n";
         return 1;
     }
-    out << "verifying " << p.target << " against " << p.options.at("--trust") << " at " << formatInstant(o.now) << "\n";
+    out << "verifying " << p.target << " against " << p.options.at("--trust") << " at "
+        << formatInstant(o.now) << "\n";
     auto print = [&out](const std::vector<Check>& checks) {
         for (const auto& c : checks)
-            out << "  " << std::left << std::setw(6) << (c.passed ? "ok" : "FAIL") << std::setw(22) << c.name << c.detail << "\n";
+            out << "  " << std::left << std::setw(6) << (c.passed ? "ok" : "FAIL") << std::setw(22)
+                << c.name << c.detail << "\n";
     };
     try {
         const auto set = verifySigned(p.target, trust, o, nullptr);
         print(set.checks);
-        out << "ACCEPTED: '" << set.name << "' sequence " << set.sequence << " from " << set.regionName << " ("
-            << set.regionHsaId << "), status " << set.status << "\n";
-        for (const auto& s : set.signers) out << "  signer: " << s.subject << " (valid until " << s.notAfter << ")\n";
+        out << "ACCEPTED: '" << set.name << "' sequence " << set.sequence << " from "
+            << set.regionName << " (" << set.regionHsaId << "), status " << set.status << "\n";
+        for (const auto& s : set.signers)
+            out << "  signer: " << s.subject << " (valid until " << s.notAfter << ")\n";
         for (const auto& w : set.warnings) out << "  warning: " << w << "\n";
         return 0;
     } catch (const VerifyError& e) {
@@ -169,8 +186,9 @@ int cmdInspect(const std::vector<std::string>& args, std::ostream& out) {
     const auto p = parse(args, {}, {});
     const auto s = inspectSet(p.target);
     const auto& m = s.manifest;
-    out << "NOT VERIFIED: this shows what the set claims. Check it with `klinikbox pluginset verify " << p.target
-        << " --trust TRUSTDIR`.\n";
+    out << "NOT VERIFIED: this shows what the set claims. Check it with `klinikbox pluginset "
+           "verify "
+        << p.target << " --trust TRUSTDIR`.\n";
     out << "name:            " << m.name << "\n"
         << "sequence:        " << m.sequence << "\n"
         << "region:          " << m.regionName << " (" << m.regionHsaId << ")\n"
@@ -182,7 +200,8 @@ int cmdInspect(const std::vector<std::string>& args, std::ostream& out) {
     for (const auto& pl : m.plugins) {
         std::uint64_t bytes = 0;
         for (const auto& f : pl.files) bytes += f.size;
-        out << "  " << pl.id << " " << pl.version << ": " << pl.files.size() << " file(s), " << bytes << " bytes\n";
+        out << "  " << pl.id << " " << pl.version << ": " << pl.files.size() << " file(s), "
+            << bytes << " bytes\n";
     }
     out << "signatures:" << (s.signatures.empty() ? " none\n" : "\n");
     for (const auto& sig : s.signatures) {
@@ -199,7 +218,8 @@ int cmdInspect(const std::vector<std::string>& args, std::ostream& out) {
 
 }  // namespace
 
-int runPluginsetCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+int runPluginsetCommand(const std::vector<std::string>& args, std::ostream& out,
+                        std::ostream& err) {
     if (args.empty()) {
         err << kUsage;
         return 2;
@@ -221,7 +241,8 @@ int runPluginsetCommand(const std::vector<std::string>& args, std::ostream& out,
         err << "klinikbox pluginset " << verb << ": " << e.what() << "\n\n" << kUsage;
         return 2;
     } catch (const VerifyError& e) {
-        err << "klinikbox pluginset " << verb << ": " << toString(e.reason()) << ": " << e.what() << "\n";
+        err << "klinikbox pluginset " << verb << ": " << toString(e.reason()) << ": " << e.what()
+            << "\n";
         return 1;
     } catch (const std::exception& e) {
         err << "klinikbox pluginset " << verb << ": " << e.what() << "\n";

@@ -19,10 +19,11 @@ bool digits(std::string_view s, std::size_t from, std::size_t n, int& out) {
 
 std::optional<std::chrono::sys_days> parseDate(std::string_view text) {
     int y = 0, m = 0, d = 0;
-    if (text.size() != 10 || text[4] != '-' || text[7] != '-' || !digits(text, 0, 4, y) || !digits(text, 5, 2, m) ||
-        !digits(text, 8, 2, d))
+    if (text.size() != 10 || text[4] != '-' || text[7] != '-' || !digits(text, 0, 4, y) ||
+        !digits(text, 5, 2, m) || !digits(text, 8, 2, d))
         return std::nullopt;
-    const std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{static_cast<unsigned>(m)},
+    const std::chrono::year_month_day ymd{std::chrono::year{y},
+                                          std::chrono::month{static_cast<unsigned>(m)},
                                           std::chrono::day{static_cast<unsigned>(d)}};
     if (!ymd.ok()) return std::nullopt;
     return std::chrono::sys_days{ymd};
@@ -33,17 +34,19 @@ std::optional<TimePoint> parseInstant(std::string_view text) {
     if (!day) return std::nullopt;
     if (text.size() == 10) return TimePoint{*day};
     int h = 0, mi = 0, s = 0;
-    if (text.size() != 20 || text[10] != 'T' || text[13] != ':' || text[16] != ':' || text[19] != 'Z' ||
-        !digits(text, 11, 2, h) || !digits(text, 14, 2, mi) || !digits(text, 17, 2, s) || h > 23 || mi > 59 || s > 59)
+    if (text.size() != 20 || text[10] != 'T' || text[13] != ':' || text[16] != ':' ||
+        text[19] != 'Z' || !digits(text, 11, 2, h) || !digits(text, 14, 2, mi) ||
+        !digits(text, 17, 2, s) || h > 23 || mi > 59 || s > 59)
         return std::nullopt;
-    return TimePoint{*day} + std::chrono::hours(h) + std::chrono::minutes(mi) + std::chrono::seconds(s);
+    return TimePoint{*day} + std::chrono::hours(h) + std::chrono::minutes(mi) +
+           std::chrono::seconds(s);
 }
 
 std::string formatDate(std::chrono::sys_days d) {
     const std::chrono::year_month_day ymd{d};
     char buf[16];
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                  static_cast<unsigned>(ymd.day()));
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
     return buf;
 }
 
@@ -51,8 +54,9 @@ std::string formatInstant(TimePoint t) {
     const auto day = std::chrono::floor<std::chrono::days>(t);
     const std::chrono::hh_mm_ss hms{std::chrono::floor<std::chrono::seconds>(t - day)};
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%sT%02d:%02d:%02dZ", formatDate(day).c_str(), static_cast<int>(hms.hours().count()),
-                  static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()));
+    std::snprintf(buf, sizeof buf, "%sT%02d:%02d:%02dZ", formatDate(day).c_str(),
+                  static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                  static_cast<int>(hms.seconds().count()));
     return buf;
 }
 

@@ -19,7 +19,7 @@ struct HighWater {
 };
 
 class HighWaterStore {
-public:
+  public:
     virtual ~HighWaterStore() = default;
     // The mark for a region (by HSA-id), nullopt when nothing was accepted from it yet.
     [[nodiscard]] virtual std::optional<HighWater> get(const std::string& regionHsaId) = 0;
@@ -30,12 +30,12 @@ public:
 
 // The marks in the box's database, table kb_pluginset_highwater (created if missing).
 class DbHighWaterStore final : public HighWaterStore {
-public:
+  public:
     explicit DbHighWaterStore(db::Connection& conn);
     [[nodiscard]] std::optional<HighWater> get(const std::string& regionHsaId) override;
     void raise(const std::string& regionHsaId, const HighWater& mark) override;
 
-private:
+  private:
     db::Connection& conn_;
 };
 

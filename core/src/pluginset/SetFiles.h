@@ -13,13 +13,15 @@ namespace klinikbox::pluginset {
 
 // Throws VerifyError: DuplicatePlugin, UnsafePath, FileExtra, FileTampered, FileMissing,
 // PluginMismatch.
-[[nodiscard]] std::vector<VerifiedPlugin> readCertifiedFiles(const SetSource& source, const SetManifest& manifest);
+[[nodiscard]] std::vector<VerifiedPlugin> readCertifiedFiles(const SetSource& source,
+                                                             const SetManifest& manifest);
 
 // The id and version a plugin.yaml declares; throws VerifyError(PluginMismatch) when it
 // has none. `shown` names the file in messages.
 struct PluginIdentity {
     std::string id, version;
 };
-[[nodiscard]] PluginIdentity pluginIdentity(const std::string& pluginYaml, const std::string& shown);
+[[nodiscard]] PluginIdentity pluginIdentity(const std::string& pluginYaml,
+                                            const std::string& shown);
 
 }  // namespace klinikbox::pluginset

@@ -20,7 +20,7 @@ namespace klinikbox::pluginset {
 namespace {
 
 class UniqueFd {
-public:
+  public:
     explicit UniqueFd(int fd = -1) : fd_(fd) {}
     ~UniqueFd() {
         if (fd_ >= 0) ::close(fd_);
@@ -31,15 +31,18 @@ public:
     UniqueFd& operator=(UniqueFd&&) = delete;
     [[nodiscard]] int get() const { return fd_; }
 
-private:
+  private:
     int fd_;
 };
 
-std::string mib(std::uint64_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
+std::string mib(std::uint64_t bytes) {
+    return std::to_string(bytes >> 20) + " MiB";
+}
 
 [[noreturn]] void tooLarge(const std::string& what, const ArchiveLimits& lim) {
-    throw VerifyError(Reason::ArchiveTooLarge,
-                      what + " (limits: " + std::to_string(lim.maxEntries) + " entries, " + mib(lim.maxTotalBytes) + ")");
+    throw VerifyError(Reason::ArchiveTooLarge, what +
+                                                   " (limits: " + std::to_string(lim.maxEntries) +
+                                                   " entries, " + mib(lim.maxTotalBytes) + ")");
 }
 
 // Names in a directory, sorted; "." and ".." left out.
@@ -65,11 +68,13 @@ std::string readFd(int fd, std::uint64_t cap, const std::string& shown) {
     std::string bytes;
     char buf[65536];
     while (bytes.size() <= cap) {
-        const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(sizeof buf, cap + 1 - bytes.size()));
+        const auto want =
+            static_cast<std::size_t>(std::min<std::uint64_t>(sizeof buf, cap + 1 - bytes.size()));
         const ssize_t n = ::read(fd, buf, want);
         if (n < 0) {
             if (errno == EINTR) continue;
-            throw VerifyError(Reason::Unreadable, "cannot read " + shown + ": " + std::strerror(errno));
+            throw VerifyError(Reason::Unreadable,
+                              "cannot read " + shown + ": " + std::strerror(errno));
         }
         if (n == 0) break;
         bytes.append(buf, static_cast<std::size_t>(n));
@@ -79,14 +84,19 @@ std::string readFd(int fd, std::uint64_t cap, const std::string& shown) {
 
 // Opens a regular file below dirfd without following a link, and checks the open file
 // itself (not the name) is regular, so a swap between stat and open is caught.
-UniqueFd openRegular(int dirfd, const std::string& name, const std::string& shown, struct stat& st) {
-    UniqueFd f(::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+UniqueFd openRegular(int dirfd, const std::string& name, const std::string& shown,
+                     struct stat& st) {
+    UniqueFd f(
+        ::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
     if (f.get() < 0) {
-        if (errno == ELOOP) throw VerifyError(Reason::UnsafePath, shown + " is a symbolic link; a plugin set may not contain links");
+        if (errno == ELOOP)
+            throw VerifyError(Reason::UnsafePath,
+                              shown + " is a symbolic link; a plugin set may not contain links");
         throw VerifyError(Reason::Unreadable, "cannot open " + shown + ": " + std::strerror(errno));
     }
     if (::fstat(f.get(), &st) != 0) throw VerifyError(Reason::Unreadable, "cannot stat " + shown);
-    if (!S_ISREG(st.st_mode)) throw VerifyError(Reason::UnsafePath, shown + " is not a regular file");
+    if (!S_ISREG(st.st_mode))
+        throw VerifyError(Reason::UnsafePath, shown + " is not a regular file");
     return f;
 }
 
@@ -94,7 +104,9 @@ std::uint32_t le16(std::string_view s, std::size_t off) {
     return static_cast<std::uint32_t>(static_cast<unsigned char>(s[off])) |
            static_cast<std::uint32_t>(static_cast<unsigned char>(s[off + 1])) << 8;
 }
-std::uint32_t le32(std::string_view s, std::size_t off) { return le16(s, off) | le16(s, off + 2) << 16; }
+std::uint32_t le32(std::string_view s, std::size_t off) {
+    return le16(s, off) | le16(s, off + 2) << 16;
+}
 
 struct CentralEntry {
     std::string name;
@@ -105,7 +117,8 @@ struct CentralEntry {
 
 // Reads the central directory ourselves: POCO keeps entries in a map by name (so it would
 // hide a duplicate) and does not expose the Unix mode that marks a symlink entry.
-std::vector<CentralEntry> centralDirectory(std::string_view zip, const std::string& shown, const ArchiveLimits& lim) {
+std::vector<CentralEntry> centralDirectory(std::string_view zip, const std::string& shown,
+                                           const ArchiveLimits& lim) {
     constexpr std::size_t kEocd = 22;
     if (zip.size() < kEocd) throw VerifyError(Reason::Unreadable, shown + " is not a zip archive");
     std::size_t eocd = std::string_view::npos;
@@ -116,22 +129,28 @@ std::vector<CentralEntry> centralDirectory(std::string_view zip, const std::stri
             break;
         }
     }
-    if (eocd == std::string_view::npos) throw VerifyError(Reason::Unreadable, shown + " is not a zip archive (no end of central directory)");
+    if (eocd == std::string_view::npos)
+        throw VerifyError(Reason::Unreadable,
+                          shown + " is not a zip archive (no end of central directory)");
     const std::uint32_t count = le16(zip, eocd + 10);
     const std::uint32_t cdSize = le32(zip, eocd + 12);
     const std::uint32_t cdOffset = le32(zip, eocd + 16);
     if (count == 0xFFFF || cdOffset == 0xFFFFFFFF || cdSize == 0xFFFFFFFF)
-        throw VerifyError(Reason::Unreadable, shown + " is a zip64 archive; plugin sets are plain zip archives");
+        throw VerifyError(Reason::Unreadable,
+                          shown + " is a zip64 archive; plugin sets are plain zip archives");
     if (count > lim.maxEntries) tooLarge(shown + " has " + std::to_string(count) + " entries", lim);
     if (static_cast<std::uint64_t>(cdOffset) + cdSize > eocd)
-        throw VerifyError(Reason::Unreadable, shown + ": the central directory lies outside the archive");
+        throw VerifyError(Reason::Unreadable,
+                          shown + ": the central directory lies outside the archive");
     std::vector<CentralEntry> out;
     std::size_t p = cdOffset;
     for (std::uint32_t i = 0; i < count; ++i) {
         if (p + 46 > eocd || le32(zip, p) != 0x02014b50)
             throw VerifyError(Reason::Unreadable, shown + ": the central directory is damaged");
-        const std::size_t nameLen = le16(zip, p + 28), extraLen = le16(zip, p + 30), commentLen = le16(zip, p + 32);
-        if (p + 46 + nameLen > eocd) throw VerifyError(Reason::Unreadable, shown + ": the central directory is damaged");
+        const std::size_t nameLen = le16(zip, p + 28), extraLen = le16(zip, p + 30),
+                          commentLen = le16(zip, p + 32);
+        if (p + 46 + nameLen > eocd)
+            throw VerifyError(Reason::Unreadable, shown + ": the central directory is damaged");
         CentralEntry e;
         e.name.assign(zip.substr(p + 46, nameLen));
         e.encrypted = (le16(zip, p + 8) & 1) != 0;
@@ -182,12 +201,16 @@ struct SetSource::Directory {
 
 SetSource SetSource::open(const std::string& path, const ArchiveLimits& limits) {
     struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) throw VerifyError(Reason::Unreadable, path + " does not exist");
+    if (::stat(path.c_str(), &st) != 0)
+        throw VerifyError(Reason::Unreadable, path + " does not exist");
     if (!S_ISDIR(st.st_mode)) {
         UniqueFd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
         struct stat fst {};
-        if (f.get() < 0 || ::fstat(f.get(), &fst) != 0) throw VerifyError(Reason::Unreadable, "cannot open " + path);
-        if (!S_ISREG(fst.st_mode)) throw VerifyError(Reason::Unreadable, path + " is neither a directory nor a zip archive");
+        if (f.get() < 0 || ::fstat(f.get(), &fst) != 0)
+            throw VerifyError(Reason::Unreadable, "cannot open " + path);
+        if (!S_ISREG(fst.st_mode))
+            throw VerifyError(Reason::Unreadable,
+                              path + " is neither a directory nor a zip archive");
         if (static_cast<std::uint64_t>(fst.st_size) > limits.maxTotalBytes)
             tooLarge(path + " is " + std::to_string(fst.st_size) + " bytes", limits);
         return fromArchive(readFd(f.get(), limits.maxTotalBytes, path), path, limits);
@@ -196,13 +219,17 @@ SetSource SetSource::open(const std::string& path, const ArchiveLimits& limits) 
     s.name_ = path;
     s.limits_ = limits;
     const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) throw VerifyError(Reason::Unreadable, "the plugin set " + path + " cannot be opened: " + std::strerror(errno));
+    if (fd < 0)
+        throw VerifyError(Reason::Unreadable,
+                          "the plugin set " + path + " cannot be opened: " + std::strerror(errno));
     s.dir_ = std::make_shared<const Directory>(fd);
     return s;
 }
 
-SetSource SetSource::fromArchive(std::string zipBytes, const std::string& shownName, const ArchiveLimits& limits) {
-    if (zipBytes.size() > limits.maxTotalBytes) tooLarge(shownName + " is " + std::to_string(zipBytes.size()) + " bytes", limits);
+SetSource SetSource::fromArchive(std::string zipBytes, const std::string& shownName,
+                                 const ArchiveLimits& limits) {
+    if (zipBytes.size() > limits.maxTotalBytes)
+        tooLarge(shownName + " is " + std::to_string(zipBytes.size()) + " bytes", limits);
     auto a = std::make_shared<Archive>();
     const auto central = centralDirectory(zipBytes, shownName, limits);
     std::set<std::string> names;
@@ -211,28 +238,39 @@ SetSource SetSource::fromArchive(std::string zipBytes, const std::string& shownN
         const bool isDir = !e.name.empty() && e.name.back() == '/';
         const std::string path = isDir ? e.name.substr(0, e.name.size() - 1) : e.name;
         if (!isSafeRelativePath(path))
-            throw VerifyError(Reason::UnsafePath, shownName + ": unsafe entry name '" + e.name +
-                                                      "' (absolute, '..', backslash or control character: zip-slip refused)");
+            throw VerifyError(
+                Reason::UnsafePath,
+                shownName + ": unsafe entry name '" + e.name +
+                    "' (absolute, '..', backslash or control character: zip-slip refused)");
         const std::uint32_t type = e.unixMode & 0170000;
-        if (type == 0120000) throw VerifyError(Reason::UnsafePath, shownName + ": " + path + " is a symbolic link entry; a plugin set may not contain links");
+        if (type == 0120000)
+            throw VerifyError(Reason::UnsafePath,
+                              shownName + ": " + path +
+                                  " is a symbolic link entry; a plugin set may not contain links");
         if (type != 0 && type != 0100000 && type != 0040000)
-            throw VerifyError(Reason::UnsafePath, shownName + ": " + path + " is a special file entry");
-        if (e.encrypted) throw VerifyError(Reason::Unreadable, shownName + ": " + path + " is encrypted");
-        if (!names.insert(path).second) throw VerifyError(Reason::UnsafePath, shownName + " holds " + path + " twice");
+            throw VerifyError(Reason::UnsafePath,
+                              shownName + ": " + path + " is a special file entry");
+        if (e.encrypted)
+            throw VerifyError(Reason::Unreadable, shownName + ": " + path + " is encrypted");
+        if (!names.insert(path).second)
+            throw VerifyError(Reason::UnsafePath, shownName + " holds " + path + " twice");
         if (isDir) {
             a->dirs.insert(path);
         } else {
             declared += e.size;
-            if (declared > limits.maxTotalBytes) tooLarge(shownName + " unpacks to more than allowed (at " + path + ")", limits);
+            if (declared > limits.maxTotalBytes)
+                tooLarge(shownName + " unpacks to more than allowed (at " + path + ")", limits);
         }
     }
     // Every parent of a file is a directory, and no name is both a file and a directory.
     for (const auto& e : central) {
         if (e.name.back() == '/') continue;
-        for (auto slash = e.name.find('/'); slash != std::string::npos; slash = e.name.find('/', slash + 1)) {
+        for (auto slash = e.name.find('/'); slash != std::string::npos;
+             slash = e.name.find('/', slash + 1)) {
             const auto parent = e.name.substr(0, slash);
             if (names.count(parent) && !a->dirs.count(parent))
-                throw VerifyError(Reason::UnsafePath, shownName + ": " + parent + " is both a file and a directory");
+                throw VerifyError(Reason::UnsafePath,
+                                  shownName + ": " + parent + " is both a file and a directory");
             a->dirs.insert(parent);
         }
     }
@@ -246,7 +284,10 @@ SetSource SetSource::fromArchive(std::string zipBytes, const std::string& shownN
             local.insert(n);
         }
         if (local != names)
-            throw VerifyError(Reason::Unreadable, shownName + ": the local file headers and the central directory list different entries");
+            throw VerifyError(
+                Reason::Unreadable,
+                shownName +
+                    ": the local file headers and the central directory list different entries");
         for (auto it = archive.headerBegin(); it != archive.headerEnd(); ++it) {
             const auto& h = it->second;
             if (h.isDirectory() || a->dirs.count(it->first)) continue;
@@ -261,16 +302,20 @@ SetSource SetSource::fromArchive(std::string zipBytes, const std::string& shownN
                 content.append(buf, static_cast<std::size_t>(got));
                 // The declared sizes may lie: count what actually comes out.
                 if (a->totalBytes + content.size() > limits.maxTotalBytes)
-                    tooLarge(shownName + " unpacks to more than allowed (at " + it->first + ")", limits);
+                    tooLarge(shownName + " unpacks to more than allowed (at " + it->first + ")",
+                             limits);
             }
-            if (zin.bad()) throw VerifyError(Reason::Unreadable, shownName + ": " + it->first + " cannot be unpacked");
+            if (zin.bad())
+                throw VerifyError(Reason::Unreadable,
+                                  shownName + ": " + it->first + " cannot be unpacked");
             a->totalBytes += content.size();
             a->files.emplace(it->first, std::move(content));
         }
     } catch (const VerifyError&) {
         throw;
     } catch (const std::exception& e) {
-        throw VerifyError(Reason::Unreadable, shownName + " cannot be read as a zip archive: " + e.what());
+        throw VerifyError(Reason::Unreadable,
+                          shownName + " cannot be read as a zip archive: " + e.what());
     }
     SetSource s;
     s.name_ = shownName;
@@ -281,7 +326,8 @@ SetSource SetSource::fromArchive(std::string zipBytes, const std::string& shownN
 
 std::string SetSource::summary() const {
     if (!archive_) return "directory " + name_;
-    return "archive " + name_ + ": " + std::to_string(archive_->files.size() + archive_->dirs.size()) + " entries, " +
+    return "archive " + name_ + ": " +
+           std::to_string(archive_->files.size() + archive_->dirs.size()) + " entries, " +
            std::to_string(archive_->totalBytes) + " bytes unpacked";
 }
 
@@ -293,27 +339,35 @@ std::vector<std::string> SetSource::topLevelNames() const {
     return {out.begin(), out.end()};
 }
 
-std::optional<std::string> SetSource::readTopLevel(const std::string& fileName, std::uint64_t maxBytes) const {
+std::optional<std::string> SetSource::readTopLevel(const std::string& fileName,
+                                                   std::uint64_t maxBytes) const {
     if (archive_) {
-        if (archive_->dirs.count(fileName)) throw VerifyError(Reason::UnsafePath, fileName + " is not a regular file");
+        if (archive_->dirs.count(fileName))
+            throw VerifyError(Reason::UnsafePath, fileName + " is not a regular file");
         const auto it = archive_->files.find(fileName);
         if (it == archive_->files.end()) return std::nullopt;
         if (it->second.size() > maxBytes)
-            throw VerifyError(Reason::ArchiveTooLarge, fileName + " is larger than " + std::to_string(maxBytes) + " bytes");
+            throw VerifyError(Reason::ArchiveTooLarge,
+                              fileName + " is larger than " + std::to_string(maxBytes) + " bytes");
         return it->second;
     }
     struct stat st {};
     if (::fstatat(dir_->root.get(), fileName.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
         if (errno == ENOENT) return std::nullopt;
-        throw VerifyError(Reason::Unreadable, "cannot stat " + fileName + ": " + std::strerror(errno));
+        throw VerifyError(Reason::Unreadable,
+                          "cannot stat " + fileName + ": " + std::strerror(errno));
     }
-    if (S_ISLNK(st.st_mode)) throw VerifyError(Reason::UnsafePath, fileName + " is a symbolic link; a plugin set may not contain links");
+    if (S_ISLNK(st.st_mode))
+        throw VerifyError(Reason::UnsafePath,
+                          fileName + " is a symbolic link; a plugin set may not contain links");
     auto f = openRegular(dir_->root.get(), fileName, fileName, st);
     if (static_cast<std::uint64_t>(st.st_size) > maxBytes)
-        throw VerifyError(Reason::ArchiveTooLarge, fileName + " is larger than " + std::to_string(maxBytes) + " bytes");
+        throw VerifyError(Reason::ArchiveTooLarge,
+                          fileName + " is larger than " + std::to_string(maxBytes) + " bytes");
     auto bytes = readFd(f.get(), maxBytes, fileName);
     if (bytes.size() > maxBytes)
-        throw VerifyError(Reason::ArchiveTooLarge, fileName + " is larger than " + std::to_string(maxBytes) + " bytes");
+        throw VerifyError(Reason::ArchiveTooLarge,
+                          fileName + " is larger than " + std::to_string(maxBytes) + " bytes");
     return bytes;
 }
 
@@ -324,31 +378,41 @@ struct WalkState {
     std::uint64_t bytes = 0;
 };
 
-void walkDirectory(int dirfd, const std::string& prefix, const SetSource::Visitor& visit, WalkState& ws,
-                   const ArchiveLimits& lim) {
+void walkDirectory(int dirfd, const std::string& prefix, const SetSource::Visitor& visit,
+                   WalkState& ws, const ArchiveLimits& lim) {
     for (const auto& name : listDirectory(dirfd, prefix.empty() ? "the set" : prefix)) {
         const std::string rel = prefix.empty() ? name : prefix + "/" + name;
-        if (++ws.entries > lim.maxEntries) tooLarge("the set has more than " + std::to_string(lim.maxEntries) + " entries", lim);
-        if (!isSafeRelativePath(rel)) throw VerifyError(Reason::UnsafePath, "unsafe file name '" + rel + "'");
+        if (++ws.entries > lim.maxEntries)
+            tooLarge("the set has more than " + std::to_string(lim.maxEntries) + " entries", lim);
+        if (!isSafeRelativePath(rel))
+            throw VerifyError(Reason::UnsafePath, "unsafe file name '" + rel + "'");
         struct stat st {};
         if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
-            throw VerifyError(Reason::Unreadable, "cannot stat " + rel + ": " + std::strerror(errno));
-        if (S_ISLNK(st.st_mode)) throw VerifyError(Reason::UnsafePath, rel + " is a symbolic link; a plugin set may not contain links");
+            throw VerifyError(Reason::Unreadable,
+                              "cannot stat " + rel + ": " + std::strerror(errno));
+        if (S_ISLNK(st.st_mode))
+            throw VerifyError(Reason::UnsafePath,
+                              rel + " is a symbolic link; a plugin set may not contain links");
         if (S_ISDIR(st.st_mode)) {
-            UniqueFd sub(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+            UniqueFd sub(
+                ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
             if (sub.get() < 0) {
-                if (errno == ELOOP || errno == ENOTDIR) throw VerifyError(Reason::UnsafePath, rel + " changed while it was read");
-                throw VerifyError(Reason::Unreadable, "cannot open " + rel + ": " + std::strerror(errno));
+                if (errno == ELOOP || errno == ENOTDIR)
+                    throw VerifyError(Reason::UnsafePath, rel + " changed while it was read");
+                throw VerifyError(Reason::Unreadable,
+                                  "cannot open " + rel + ": " + std::strerror(errno));
             }
             visit(SetEntry{rel, true, 0}, [](std::uint64_t) -> std::string { return {}; });
             walkDirectory(sub.get(), rel, visit, ws, lim);
             continue;
         }
-        if (!S_ISREG(st.st_mode)) throw VerifyError(Reason::UnsafePath, rel + " is not a regular file");
+        if (!S_ISREG(st.st_mode))
+            throw VerifyError(Reason::UnsafePath, rel + " is not a regular file");
         auto f = openRegular(dirfd, name, rel, st);
         const auto size = static_cast<std::uint64_t>(st.st_size);
         ws.bytes += size;
-        if (ws.bytes > lim.maxTotalBytes) tooLarge("the set is larger than allowed (at " + rel + ")", lim);
+        if (ws.bytes > lim.maxTotalBytes)
+            tooLarge("the set is larger than allowed (at " + rel + ")", lim);
         bool read = false;
         const int fd = f.get();
         visit(SetEntry{rel, false, size}, [&read, fd, &rel](std::uint64_t cap) {
@@ -376,7 +440,10 @@ void SetSource::walk(const Visitor& visit) const {
             continue;
         }
         const std::string* b = bytes;
-        visit(SetEntry{p, false, b->size()}, [b](std::uint64_t cap) { return b->substr(0, static_cast<std::size_t>(std::min<std::uint64_t>(cap + 1, b->size()))); });
+        visit(SetEntry{p, false, b->size()}, [b](std::uint64_t cap) {
+            return b->substr(0,
+                             static_cast<std::size_t>(std::min<std::uint64_t>(cap + 1, b->size())));
+        });
     }
 }
 

@@ -37,7 +37,7 @@ struct SetEntry {
 };
 
 class SetSource {
-public:
+  public:
     // Reads a file once; returns at most cap + 1 bytes so that a file longer than expected
     // shows as longer without being read whole.
     using Reader = std::function<std::string(std::uint64_t cap)>;
@@ -46,7 +46,8 @@ public:
     // A directory, or a zip archive when `path` is a file. Throws VerifyError.
     static SetSource open(const std::string& path, const ArchiveLimits& limits);
     // A zip archive already in memory (an upload). `shownName` names it in messages.
-    static SetSource fromArchive(std::string zipBytes, const std::string& shownName, const ArchiveLimits& limits);
+    static SetSource fromArchive(std::string zipBytes, const std::string& shownName,
+                                 const ArchiveLimits& limits);
 
     [[nodiscard]] bool isArchive() const { return archive_ != nullptr; }
     [[nodiscard]] const std::string& name() const { return name_; }
@@ -58,13 +59,14 @@ public:
     // A top-level file read whole; nullopt when there is none of that name. Throws
     // VerifyError: UnsafePath for a symlink or anything but a regular file, ArchiveTooLarge
     // above maxBytes.
-    [[nodiscard]] std::optional<std::string> readTopLevel(const std::string& fileName, std::uint64_t maxBytes) const;
+    [[nodiscard]] std::optional<std::string> readTopLevel(const std::string& fileName,
+                                                          std::uint64_t maxBytes) const;
 
     // Every entry below the root, depth first in name order. Symlinks and special files are
     // refused (UnsafePath) and the limits enforced (ArchiveTooLarge) while walking.
     void walk(const Visitor& visit) const;
 
-private:
+  private:
     struct Archive {
         std::map<std::string, std::string> files;
         std::set<std::string> dirs;  // explicit and implied directories

@@ -21,12 +21,12 @@
 namespace klinikbox::pluginset {
 
 struct Signature {
-    std::string file;                  // "pluginset.yaml.sig.1"
+    std::string file;  // "pluginset.yaml.sig.1"
     ssl::CmsPtr cms;
-    X509* signer = nullptr;            // owned by cms
-    ssl::X509StackPtr certs;           // the certificates the signature carries
-    const Region* region = nullptr;    // set by findRegion
-    std::string chainText;             // "CN=signer <- CN=root", set by findRegion
+    X509* signer = nullptr;          // owned by cms
+    ssl::X509StackPtr certs;         // the certificates the signature carries
+    const Region* region = nullptr;  // set by findRegion
+    std::string chainText;           // "CN=signer <- CN=root", set by findRegion
 };
 
 // Signature files hold one DER or PEM ("CMS" or "PKCS7") detached SignedData with exactly
@@ -52,10 +52,12 @@ void checkValidity(const Signature& s, TimePoint now);
 // No certificate of the chain is revoked by the region's CRLs, which must be present and
 // current when the region requires them; then the single CMS_verify. Returns what was
 // checked. Throws VerifyError(CertificateRevoked or CrlUnavailable).
-[[nodiscard]] std::string checkRevocation(const Signature& s, std::string_view content, TimePoint now);
+[[nodiscard]] std::string checkRevocation(const Signature& s, std::string_view content,
+                                          TimePoint now);
 
 // A detached CMS signature (DER) over `content` by `key` and `cert`, carrying `chain`.
 // Throws std::runtime_error.
-[[nodiscard]] std::string signDetached(std::string_view content, EVP_PKEY* key, X509* cert, STACK_OF(X509) * chain);
+[[nodiscard]] std::string signDetached(std::string_view content, EVP_PKEY* key, X509* cert,
+                                       STACK_OF(X509) * chain);
 
 }  // namespace klinikbox::pluginset

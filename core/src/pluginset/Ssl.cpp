@@ -8,8 +8,12 @@
 
 namespace klinikbox::pluginset::ssl {
 
-SharedX509 share(X509Ptr x) { return SharedX509(x.release(), X509_free); }
-SharedCrl share(CrlPtr c) { return SharedCrl(c.release(), X509_CRL_free); }
+SharedX509 share(X509Ptr x) {
+    return SharedX509(x.release(), X509_free);
+}
+SharedCrl share(CrlPtr c) {
+    return SharedCrl(c.release(), X509_CRL_free);
+}
 
 BioPtr memoryBio(std::string_view bytes) {
     BioPtr b(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
@@ -33,14 +37,17 @@ namespace {
 // PEM readers stop with PEM_R_NO_START_LINE at the end of the text; anything else after
 // the last block (a broken block, garbage) is an error.
 template <class Ptr, class ReadFn>
-std::vector<Ptr> readPem(std::string_view pem, const std::string& source, const char* what, ReadFn read) {
+std::vector<Ptr> readPem(std::string_view pem, const std::string& source, const char* what,
+                         ReadFn read) {
     ERR_clear_error();
     auto bio = memoryBio(pem);
     std::vector<Ptr> out;
     while (auto* obj = read(bio.get())) out.emplace_back(obj);
     const unsigned long err = ERR_peek_last_error();
-    const bool cleanEnd = ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE;
-    if (err != 0 && !cleanEnd) throw std::runtime_error(source + ": not a PEM " + what + " (" + errorText() + ")");
+    const bool cleanEnd =
+        ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE;
+    if (err != 0 && !cleanEnd)
+        throw std::runtime_error(source + ": not a PEM " + what + " (" + errorText() + ")");
     ERR_clear_error();
     if (out.empty()) throw std::runtime_error(source + " holds no PEM " + what);
     return out;
@@ -75,17 +82,23 @@ std::vector<X509Ptr> certificatesFromPem(std::string_view pem, const std::string
 }
 
 std::vector<CrlPtr> crlsFromPem(std::string_view pem, const std::string& source) {
-    return readPem<CrlPtr>(pem, source, "CRL",
-                           [](BIO* b) { return PEM_read_bio_X509_CRL(b, nullptr, nullptr, nullptr); });
+    return readPem<CrlPtr>(pem, source, "CRL", [](BIO* b) {
+        return PEM_read_bio_X509_CRL(b, nullptr, nullptr, nullptr);
+    });
 }
 
-std::string subjectOf(const X509* x) { return nameText(X509_get_subject_name(x)); }
-std::string issuerOf(const X509* x) { return nameText(X509_get_issuer_name(x)); }
+std::string subjectOf(const X509* x) {
+    return nameText(X509_get_subject_name(x));
+}
+std::string issuerOf(const X509* x) {
+    return nameText(X509_get_issuer_name(x));
+}
 
 std::string sha256Of(const X509* x) {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned n = 0;
-    if (X509_digest(x, EVP_sha256(), md, &n) != 1) throw std::runtime_error("cannot hash a certificate");
+    if (X509_digest(x, EVP_sha256(), md, &n) != 1)
+        throw std::runtime_error("cannot hash a certificate");
     return hex(md, n);
 }
 
@@ -102,7 +115,11 @@ std::string asn1TimeText(const ASN1_TIME* t) {
     return buf;
 }
 
-std::string notBeforeOf(const X509* x) { return asn1TimeText(X509_get0_notBefore(x)); }
-std::string notAfterOf(const X509* x) { return asn1TimeText(X509_get0_notAfter(x)); }
+std::string notBeforeOf(const X509* x) {
+    return asn1TimeText(X509_get0_notBefore(x));
+}
+std::string notAfterOf(const X509* x) {
+    return asn1TimeText(X509_get0_notAfter(x));
+}
 
 }  // namespace klinikbox::pluginset::ssl

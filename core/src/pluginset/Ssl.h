@@ -2,8 +2,10 @@
 // as text. Every OpenSSL object in this folder lives in one of these.
 #pragma once
 
+// pem.h first: cms.h declares PEM_read_bio_CMS only when pem.h came before it.
+#include <openssl/pem.h>
+
 #include <openssl/bio.h>
-#include <openssl/pem.h>  // before cms.h, which declares PEM_read_bio_CMS only after it
 #include <openssl/cms.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -57,8 +59,8 @@ std::vector<CrlPtr> crlsFromPem(std::string_view pem, const std::string& source)
 // What people read about a certificate.
 std::string subjectOf(const X509* x);
 std::string issuerOf(const X509* x);
-std::string sha256Of(const X509* x);  // lower-case hex of the DER's SHA-256
-std::string serialOf(const X509* x);  // hex
+std::string sha256Of(const X509* x);     // lower-case hex of the DER's SHA-256
+std::string serialOf(const X509* x);     // hex
 std::string notBeforeOf(const X509* x);  // 2025-01-31T12:00:00Z
 std::string notAfterOf(const X509* x);
 std::string asn1TimeText(const ASN1_TIME* t);

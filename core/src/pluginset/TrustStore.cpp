@@ -35,14 +35,17 @@ Region loadRegion(const fs::path& d) {
     try {
         y = YAML::Load(readSmallFile(d / "region.yaml"));
     } catch (const YAML::Exception& e) {
-        throw std::runtime_error(cfg + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
+        throw std::runtime_error(cfg + ":" + std::to_string(e.mark.line + 1) +
+                                 ": not valid YAML: " + e.msg);
     }
-    if (!y.IsMap()) throw std::runtime_error(cfg + ": expected keys name, hsa_id, threshold, require_crl");
+    if (!y.IsMap())
+        throw std::runtime_error(cfg + ": expected keys name, hsa_id, threshold, require_crl");
     static const std::set<std::string> known = {"name", "hsa_id", "threshold", "require_crl"};
     for (const auto& kv : y) {
         if (!known.count(kv.first.Scalar()))
-            throw std::runtime_error(cfg + ":" + std::to_string(kv.first.Mark().line + 1) + ": unknown key '" +
-                                     kv.first.Scalar() + "' (known: name, hsa_id, threshold, require_crl)");
+            throw std::runtime_error(cfg + ":" + std::to_string(kv.first.Mark().line + 1) +
+                                     ": unknown key '" + kv.first.Scalar() +
+                                     "' (known: name, hsa_id, threshold, require_crl)");
     }
     try {
         if (!y["name"] || !y["hsa_id"]) throw std::runtime_error("name and hsa_id are required");
@@ -51,13 +54,16 @@ Region loadRegion(const fs::path& d) {
         if (y["threshold"]) r.threshold = y["threshold"].as<int>();
         if (y["require_crl"]) r.requireCrl = y["require_crl"].as<bool>();
     } catch (const YAML::Exception& e) {
-        throw std::runtime_error(cfg + ": threshold is a whole number and require_crl true or false (" + e.msg + ")");
+        throw std::runtime_error(
+            cfg + ": threshold is a whole number and require_crl true or false (" + e.msg + ")");
     } catch (const std::runtime_error& e) {
         throw std::runtime_error(cfg + ": " + e.what());
     }
     if (r.name.empty()) throw std::runtime_error(cfg + ": name is empty");
-    if (!HsaId::parse(r.hsaId)) throw std::runtime_error(cfg + ": hsa_id '" + r.hsaId + "' is not an HSA-id");
-    if (r.threshold < 1 || r.threshold > 16) throw std::runtime_error(cfg + ": threshold must be 1 to 16");
+    if (!HsaId::parse(r.hsaId))
+        throw std::runtime_error(cfg + ": hsa_id '" + r.hsaId + "' is not an HSA-id");
+    if (r.threshold < 1 || r.threshold > 16)
+        throw std::runtime_error(cfg + ": threshold must be 1 to 16");
 
     const auto rootFile = d / "root.pem";
     if (!fs::is_regular_file(rootFile)) throw std::runtime_error(rootFile.string() + " is missing");
@@ -66,13 +72,15 @@ Region loadRegion(const fs::path& d) {
         // would make OpenSSL's chain building depend on what else happens to be in the set.
         if (X509_check_ca(x.get()) == 0 || X509_check_issued(x.get(), x.get()) != X509_V_OK)
             throw std::runtime_error(rootFile.string() + ": " + ssl::subjectOf(x.get()) +
-                                     " is not a self-signed CA certificate (basicConstraints CA:TRUE, issuer = subject)");
+                                     " is not a self-signed CA certificate (basicConstraints "
+                                     "CA:TRUE, issuer = subject)");
         r.roots.push_back(ssl::share(std::move(x)));
     }
     const auto crlFile = d / "crl.pem";
     r.crlFile = crlFile.string();
     if (fs::exists(crlFile)) {
-        for (auto& c : ssl::crlsFromPem(readSmallFile(crlFile), crlFile.string())) r.crls.push_back(ssl::share(std::move(c)));
+        for (auto& c : ssl::crlsFromPem(readSmallFile(crlFile), crlFile.string()))
+            r.crls.push_back(ssl::share(std::move(c)));
     }
     return r;
 }
@@ -83,26 +91,31 @@ TrustStore TrustStore::load(const std::string& trustDir) {
     TrustStore ts;
     ts.dir_ = trustDir;
     std::error_code ec;
-    if (!fs::is_directory(trustDir, ec)) throw std::runtime_error("the trust directory " + trustDir + " does not exist");
+    if (!fs::is_directory(trustDir, ec))
+        throw std::runtime_error("the trust directory " + trustDir + " does not exist");
     std::vector<fs::path> dirs;
     for (const auto& e : fs::directory_iterator(trustDir)) {
-        if (e.is_directory() && e.path().filename().string().front() != '.') dirs.push_back(e.path());
+        if (e.is_directory() && e.path().filename().string().front() != '.')
+            dirs.push_back(e.path());
     }
     std::sort(dirs.begin(), dirs.end());
     std::set<std::string> hsaIds, rootHashes;
     for (const auto& d : dirs) {
         Region r = loadRegion(d);
         if (!hsaIds.insert(r.hsaId).second)
-            throw std::runtime_error((d / "region.yaml").string() + ": region " + r.hsaId + " is configured twice");
+            throw std::runtime_error((d / "region.yaml").string() + ": region " + r.hsaId +
+                                     " is configured twice");
         for (const auto& root : r.roots) {
             // A set's region is the region whose root its signers chain to; it must be one.
             if (!rootHashes.insert(ssl::sha256Of(root.get())).second)
-                throw std::runtime_error((d / "root.pem").string() + ": " + ssl::subjectOf(root.get()) +
+                throw std::runtime_error((d / "root.pem").string() + ": " +
+                                         ssl::subjectOf(root.get()) +
                                          " is also the root of another region");
         }
         ts.regions_.push_back(std::move(r));
     }
-    if (ts.regions_.empty()) throw std::runtime_error("the trust directory " + trustDir + " holds no region");
+    if (ts.regions_.empty())
+        throw std::runtime_error("the trust directory " + trustDir + " holds no region");
     return ts;
 }
 

@@ -25,7 +25,7 @@ struct Region {
 };
 
 class TrustStore {
-public:
+  public:
     // Reads every region of a trust directory. Throws std::runtime_error naming the file
     // and the problem: missing or unknown keys, a root that is not a self-signed CA, the
     // same root or HSA-id in two regions, a crl.pem that is not PEM CRLs.
@@ -34,7 +34,7 @@ public:
     [[nodiscard]] const std::vector<Region>& regions() const { return regions_; }
     [[nodiscard]] const std::string& directory() const { return dir_; }
 
-private:
+  private:
     std::string dir_;
     std::vector<Region> regions_;
 };

@@ -58,26 +58,26 @@ enum class Reason {
     CertificateExpired,      // a certificate of the chain expired before the verification time
     CertificateNotYetValid,  // a certificate of the chain is not valid yet at the verification time
     CertificateRevoked,      // a certificate of the chain is on its region's CRL
-    CrlUnavailable,          // the region needs a CRL and none usable is installed (missing, expired)
-    ThresholdNotMet,         // fewer distinct signing certificates than the region requires
-    ManifestInvalid,         // not strict YAML, unknown or missing keys, wrong types
-    RegionMismatch,          // the manifest names another region than its signers'
-    NotYetValid,             // before the set's issued date
-    Expired,                 // after the set's expiry and its grace period
-    BoxTooOld,               // min_box_version is newer than this box
-    Rollback,                // lower sequence than accepted before, or same sequence other bytes
-    DuplicatePlugin,         // a plugin id listed twice
-    PluginMismatch,          // a plugin's plugin.yaml names another id or version than the manifest
-    FileMissing,             // a listed file is not in the set
-    FileExtra,               // a file in the set is not listed
-    FileTampered,            // size or SHA-256 differs from the manifest
+    CrlUnavailable,   // the region needs a CRL and none usable is installed (missing, expired)
+    ThresholdNotMet,  // fewer distinct signing certificates than the region requires
+    ManifestInvalid,  // not strict YAML, unknown or missing keys, wrong types
+    RegionMismatch,   // the manifest names another region than its signers'
+    NotYetValid,      // before the set's issued date
+    Expired,          // after the set's expiry and its grace period
+    BoxTooOld,        // min_box_version is newer than this box
+    Rollback,         // lower sequence than accepted before, or same sequence other bytes
+    DuplicatePlugin,  // a plugin id listed twice
+    PluginMismatch,   // a plugin's plugin.yaml names another id or version than the manifest
+    FileMissing,      // a listed file is not in the set
+    FileExtra,        // a file in the set is not listed
+    FileTampered,     // size or SHA-256 differs from the manifest
 };
 
 // Stable kebab-case name ("file-tampered"), used by the CLI, the console and the logs.
 const char* toString(Reason r);
 
 class VerifyError : public std::runtime_error {
-public:
+  public:
     VerifyError(Reason reason, const std::string& detail, std::vector<Check> checks = {})
         : std::runtime_error(detail), reason_(reason), checks_(std::move(checks)) {}
     [[nodiscard]] Reason reason() const { return reason_; }
@@ -85,7 +85,7 @@ public:
     [[nodiscard]] const std::vector<Check>& checks() const { return checks_; }
     void setChecks(std::vector<Check> c) { checks_ = std::move(c); }
 
-private:
+  private:
     Reason reason_;
     std::vector<Check> checks_;
 };

@@ -20,7 +20,7 @@ constexpr std::size_t kMaxSignatures = 16;
 // The checks made so far, and the step that runs each one: a failing step is recorded
 // and its VerifyError rethrown carrying every check.
 class Checks {
-public:
+  public:
     template <class Fn>
     void step(const std::string& name, Fn&& fn) {
         try {
@@ -36,7 +36,7 @@ public:
     }
     [[nodiscard]] const std::vector<Check>& list() const { return list_; }
 
-private:
+  private:
     std::vector<Check> list_;
 };
 
@@ -46,10 +46,12 @@ std::string joined(const std::vector<std::string>& parts, const char* sep = "; "
     return s;
 }
 
-int signatureNumber(const std::string& name) { return std::stoi(name.substr(std::string("pluginset.yaml.sig.").size())); }
+int signatureNumber(const std::string& name) {
+    return std::stoi(name.substr(std::string("pluginset.yaml.sig.").size()));
+}
 
-VerifiedSet verifyFromSource(const std::function<SetSource()>& open, const TrustStore& trust, const VerifyOptions& opts,
-                             HighWaterStore* hw) {
+VerifiedSet verifyFromSource(const std::function<SetSource()>& open, const TrustStore& trust,
+                             const VerifyOptions& opts, HighWaterStore* hw) {
     Checks checks;
     std::optional<SetSource> src;
     checks.step("archive", [&] {
@@ -68,22 +70,31 @@ VerifiedSet verifyFromSource(const std::function<SetSource()>& open, const Trust
             if (isSignatureFileName(n))
                 names.push_back(n);
             else if (n.rfind("pluginset.yaml.sig", 0) == 0)
-                throw VerifyError(Reason::SignatureMalformed, n + " is not named pluginset.yaml.sig.N (N = 1, 2, ...)");
+                throw VerifyError(Reason::SignatureMalformed,
+                                  n + " is not named pluginset.yaml.sig.N (N = 1, 2, ...)");
         }
         if (names.empty())
             throw VerifyError(Reason::SignatureMissing,
-                              src->name() + " has no signature (pluginset.yaml.sig.1 ...); production mode runs only signed sets");
+                              src->name() +
+                                  " has no signature (pluginset.yaml.sig.1 ...); production mode "
+                                  "runs only signed sets");
         if (names.size() > kMaxSignatures)
-            throw VerifyError(Reason::SignatureMalformed, src->name() + " has more than " + std::to_string(kMaxSignatures) + " signatures");
-        std::sort(names.begin(), names.end(), [](const auto& a, const auto& b) { return signatureNumber(a) < signatureNumber(b); });
+            throw VerifyError(
+                Reason::SignatureMalformed,
+                src->name() + " has more than " + std::to_string(kMaxSignatures) + " signatures");
+        std::sort(names.begin(), names.end(), [](const auto& a, const auto& b) {
+            return signatureNumber(a) < signatureNumber(b);
+        });
         for (const auto& n : names) {
             const auto bytes = src->readTopLevel(n, kMaxSignatureBytes);
-            if (!bytes) throw VerifyError(Reason::Unreadable, n + " disappeared while the set was read");
+            if (!bytes)
+                throw VerifyError(Reason::Unreadable, n + " disappeared while the set was read");
             sigs.push_back(parseSignature(n, *bytes));
             checkSignedBytes(sigs.back(), manifestBytes);
         }
-        return std::to_string(sigs.size()) + " signature(s) over the " + std::to_string(manifestBytes.size()) +
-               " bytes of pluginset.yaml (SHA-256 " + sha256Hex(manifestBytes) + ")";
+        return std::to_string(sigs.size()) + " signature(s) over the " +
+               std::to_string(manifestBytes.size()) + " bytes of pluginset.yaml (SHA-256 " +
+               sha256Hex(manifestBytes) + ")";
     });
     checks.step("chain", [&] {
         std::vector<std::string> lines;
@@ -95,7 +106,9 @@ VerifiedSet verifyFromSource(const std::function<SetSource()>& open, const Trust
     });
     checks.step("key-usage", [&] {
         for (const auto& s : sigs) checkKeyUsage(s);
-        return std::string("every signer has keyUsage digitalSignature, is no CA, and has codeSigning if it restricts extendedKeyUsage");
+        return std::string(
+            "every signer has keyUsage digitalSignature, is no CA, and has codeSigning if it "
+            "restricts extendedKeyUsage");
     });
     checks.step("certificate-validity", [&] {
         std::vector<std::string> lines;
@@ -117,25 +130,31 @@ VerifiedSet verifyFromSource(const std::function<SetSource()>& open, const Trust
         std::set<std::string> regions;
         for (const auto& s : sigs) regions.insert(s.region->name + " (" + s.region->hsaId + ")");
         if (regions.size() > 1)
-            throw VerifyError(Reason::RegionMismatch, "the set is signed by more than one region: " + joined({regions.begin(), regions.end()}, ", "));
+            throw VerifyError(Reason::RegionMismatch,
+                              "the set is signed by more than one region: " +
+                                  joined({regions.begin(), regions.end()}, ", "));
         region = sigs.front().region;
         std::set<std::string> seen;
         std::vector<std::string> subjects;
         for (const auto& s : sigs) {
             const auto hash = ssl::sha256Of(s.signer);
             if (!seen.insert(hash).second) continue;
-            signers.push_back(SignerInfo{ssl::subjectOf(s.signer), ssl::issuerOf(s.signer), hash, ssl::notAfterOf(s.signer)});
+            signers.push_back(SignerInfo{ssl::subjectOf(s.signer), ssl::issuerOf(s.signer), hash,
+                                         ssl::notAfterOf(s.signer)});
             subjects.push_back(signers.back().subject);
         }
         const auto distinct = static_cast<int>(signers.size());
         if (distinct < region->threshold)
             throw VerifyError(Reason::ThresholdNotMet,
-                              "region " + region->name + " requires " + std::to_string(region->threshold) +
-                                  " signatures by distinct certificates; the set has " + std::to_string(distinct) + " (" +
-                                  joined(subjects, ", ") + ")" +
-                                  (sigs.size() > signers.size() ? "; signatures by the same certificate count once" : ""));
-        return std::to_string(distinct) + " distinct signer(s), region " + region->name + " requires " +
-               std::to_string(region->threshold) + ": " + joined(subjects, ", ");
+                              "region " + region->name + " requires " +
+                                  std::to_string(region->threshold) +
+                                  " signatures by distinct certificates; the set has " +
+                                  std::to_string(distinct) + " (" + joined(subjects, ", ") + ")" +
+                                  (sigs.size() > signers.size()
+                                       ? "; signatures by the same certificate count once"
+                                       : ""));
+        return std::to_string(distinct) + " distinct signer(s), region " + region->name +
+               " requires " + std::to_string(region->threshold) + ": " + joined(subjects, ", ");
     });
 
     SetManifest manifest;
@@ -146,9 +165,10 @@ VerifiedSet verifyFromSource(const std::function<SetSource()>& open, const Trust
     });
     checks.step("region", [&] {
         if (manifest.regionHsaId != region->hsaId || manifest.regionName != region->name)
-            throw VerifyError(Reason::RegionMismatch, "the manifest names region " + manifest.regionName + " (" +
-                                                          manifest.regionHsaId + ") but its signers belong to " +
-                                                          region->name + " (" + region->hsaId + ")");
+            throw VerifyError(Reason::RegionMismatch,
+                              "the manifest names region " + manifest.regionName + " (" +
+                                  manifest.regionHsaId + ") but its signers belong to " +
+                                  region->name + " (" + region->hsaId + ")");
         return region->name + " (" + region->hsaId + ")";
     });
 
@@ -160,47 +180,64 @@ VerifiedSet verifyFromSource(const std::function<SetSource()>& open, const Trust
         const TimePoint start{issued}, end{expires};
         const TimePoint graceEnd = end + days(opts.graceDays);
         const std::string when = " (verification time " + formatInstant(opts.now) + ")";
-        if (opts.now < start) throw VerifyError(Reason::NotYetValid, "the set is valid from " + manifest.issued + when);
+        if (opts.now < start)
+            throw VerifyError(Reason::NotYetValid,
+                              "the set is valid from " + manifest.issued + when);
         if (opts.now >= graceEnd)
-            throw VerifyError(Reason::Expired, "the set expired on " + manifest.expires + " and its grace period of " +
-                                                   std::to_string(opts.graceDays) + " days ended on " +
-                                                   formatDate(expires + days(opts.graceDays)) + when);
+            throw VerifyError(Reason::Expired,
+                              "the set expired on " + manifest.expires +
+                                  " and its grace period of " + std::to_string(opts.graceDays) +
+                                  " days ended on " + formatDate(expires + days(opts.graceDays)) +
+                                  when);
         if (opts.now >= end) {
             out.status = "expired-in-grace";
-            out.warnings.push_back("the set expired on " + manifest.expires + "; it runs in its grace period until " +
-                                   formatDate(expires + days(opts.graceDays)) + " and is refused after that. Ask " +
-                                   region->name + " for a new set.");
+            out.warnings.push_back(
+                "the set expired on " + manifest.expires + "; it runs in its grace period until " +
+                formatDate(expires + days(opts.graceDays)) + " and is refused after that. Ask " +
+                region->name + " for a new set.");
         } else if (opts.now >= end - days(opts.warningDays)) {
             out.status = "expiring-soon";
             const auto left = ceil<days>(end - opts.now).count();
-            out.warnings.push_back("the set expires on " + manifest.expires + " (in " + std::to_string(left) + " day" +
-                                   (left == 1 ? "" : "s") + "). Ask " + region->name + " for a new set.");
+            out.warnings.push_back("the set expires on " + manifest.expires + " (in " +
+                                   std::to_string(left) + " day" + (left == 1 ? "" : "s") +
+                                   "). Ask " + region->name + " for a new set.");
         } else {
             out.status = "valid";
         }
-        return "issued " + manifest.issued + ", expires " + manifest.expires + ": " + out.status + when;
+        return "issued " + manifest.issued + ", expires " + manifest.expires + ": " + out.status +
+               when;
     });
     checks.step("box-version", [&] {
-        if (!isSemver(opts.boxVersion)) throw std::invalid_argument("the box version '" + opts.boxVersion + "' is not a version");
+        if (!isSemver(opts.boxVersion))
+            throw std::invalid_argument("the box version '" + opts.boxVersion +
+                                        "' is not a version");
         if (compareSemver(opts.boxVersion, manifest.minBoxVersion) < 0)
-            throw VerifyError(Reason::BoxTooOld, "the set needs klinikbox " + manifest.minBoxVersion +
+            throw VerifyError(Reason::BoxTooOld, "the set needs klinikbox " +
+                                                     manifest.minBoxVersion +
                                                      " or newer; this box is " + opts.boxVersion);
         return "needs " + manifest.minBoxVersion + ", box is " + opts.boxVersion;
     });
     const std::string manifestSha = sha256Hex(manifestBytes);
     checks.step("rollback", [&] {
-        if (!hw) return std::string("not checked: no high-water store (the box checks it on activation)");
+        if (!hw)
+            return std::string(
+                "not checked: no high-water store (the box checks it on activation)");
         const auto mark = hw->get(region->hsaId);
         if (!mark) return "the first set accepted from " + region->name;
         const std::string seq = std::to_string(manifest.sequence);
         if (manifest.sequence < mark->sequence)
-            throw VerifyError(Reason::Rollback, "sequence " + seq + " is lower than " + std::to_string(mark->sequence) +
-                                                    ", the highest accepted from " + region->name + " ('" + mark->setName + "')");
+            throw VerifyError(Reason::Rollback, "sequence " + seq + " is lower than " +
+                                                    std::to_string(mark->sequence) +
+                                                    ", the highest accepted from " + region->name +
+                                                    " ('" + mark->setName + "')");
         if (manifest.sequence == mark->sequence && manifestSha != mark->manifestSha256)
-            throw VerifyError(Reason::Rollback, "sequence " + seq + " was accepted before with another manifest (SHA-256 " +
-                                                    mark->manifestSha256 + "); a region never reuses a sequence number");
-        return manifest.sequence == mark->sequence ? "sequence " + seq + " is the accepted set"
-                                                   : "sequence " + seq + " is above " + std::to_string(mark->sequence);
+            throw VerifyError(
+                Reason::Rollback,
+                "sequence " + seq + " was accepted before with another manifest (SHA-256 " +
+                    mark->manifestSha256 + "); a region never reuses a sequence number");
+        return manifest.sequence == mark->sequence
+                   ? "sequence " + seq + " is the accepted set"
+                   : "sequence " + seq + " is above " + std::to_string(mark->sequence);
     });
     checks.step("files", [&] {
         out.plugins = readCertifiedFiles(*src, manifest);
@@ -236,13 +273,18 @@ bool isSignatureFileName(const std::string& name) {
     return std::regex_match(name, re);
 }
 
-VerifiedSet verifySigned(const std::string& dirOrZip, const TrustStore& trust, const VerifyOptions& opts, HighWaterStore* hw) {
-    return verifyFromSource([&] { return SetSource::open(dirOrZip, opts.limits); }, trust, opts, hw);
+VerifiedSet verifySigned(const std::string& dirOrZip, const TrustStore& trust,
+                         const VerifyOptions& opts, HighWaterStore* hw) {
+    return verifyFromSource([&] { return SetSource::open(dirOrZip, opts.limits); }, trust, opts,
+                            hw);
 }
 
-VerifiedSet verifySignedArchive(std::string zipBytes, const std::string& shownName, const TrustStore& trust,
-                                const VerifyOptions& opts, HighWaterStore* hw) {
-    return verifyFromSource([&] { return SetSource::fromArchive(std::move(zipBytes), shownName, opts.limits); }, trust, opts, hw);
+VerifiedSet verifySignedArchive(std::string zipBytes, const std::string& shownName,
+                                const TrustStore& trust, const VerifyOptions& opts,
+                                HighWaterStore* hw) {
+    return verifyFromSource(
+        [&] { return SetSource::fromArchive(std::move(zipBytes), shownName, opts.limits); }, trust,
+        opts, hw);
 }
 
 void commitHighWater(const VerifiedSet& set, HighWaterStore& hw) {
@@ -259,7 +301,9 @@ VerifiedSet loadUnsignedDevelopment(const std::string& dir, const ArchiveLimits&
     checks.step("files", [&] {
         const auto src = SetSource::open(dir, limits);
         if (src.isArchive())
-            throw VerifyError(Reason::Unreadable, dir + " is not a directory; development mode reads a directory of plugins");
+            throw VerifyError(
+                Reason::Unreadable,
+                dir + " is not a directory; development mode reads a directory of plugins");
         bool ignoredSignedParts = false;
         std::map<std::string, VerifiedPlugin> plugins;
         src.walk([&](const SetEntry& e, const SetSource::Reader& read) {
@@ -267,7 +311,8 @@ VerifiedSet loadUnsignedDevelopment(const std::string& dir, const ArchiveLimits&
             if (slash == std::string::npos) {
                 if (e.isDirectory) {
                     plugins[e.path].id = e.path;
-                } else if (e.path == "pluginset.yaml" || e.path.rfind("pluginset.yaml.sig", 0) == 0) {
+                } else if (e.path == "pluginset.yaml" ||
+                           e.path.rfind("pluginset.yaml.sig", 0) == 0) {
                     ignoredSignedParts = true;
                 } else {
                     out.warnings.push_back(e.path + " is not a plugin directory and was ignored");
@@ -276,24 +321,35 @@ VerifiedSet loadUnsignedDevelopment(const std::string& dir, const ArchiveLimits&
             }
             if (e.isDirectory) return;
             auto bytes = read(limits.maxTotalBytes);
-            plugins[e.path.substr(0, slash)].files.emplace(e.path.substr(slash + 1), std::move(bytes));
+            plugins[e.path.substr(0, slash)].files.emplace(e.path.substr(slash + 1),
+                                                           std::move(bytes));
         });
         if (ignoredSignedParts)
-            out.warnings.push_back("pluginset.yaml and its signatures were ignored: development mode runs the plugin directories unsigned");
+            out.warnings.push_back(
+                "pluginset.yaml and its signatures were ignored: development mode runs the plugin "
+                "directories unsigned");
         for (auto& [id, p] : plugins) {
             const auto it = p.files.find("plugin.yaml");
             if (it == p.files.end())
-                throw VerifyError(Reason::FileMissing, id + "/ has no plugin.yaml; every directory of a development set is a plugin");
+                throw VerifyError(
+                    Reason::FileMissing,
+                    id + "/ has no plugin.yaml; every directory of a development set is a plugin");
             const auto identity = pluginIdentity(it->second, id + "/plugin.yaml");
             if (identity.id != id)
-                throw VerifyError(Reason::PluginMismatch, id + "/plugin.yaml declares id '" + identity.id + "'; the directory must be named for its id");
+                throw VerifyError(Reason::PluginMismatch,
+                                  id + "/plugin.yaml declares id '" + identity.id +
+                                      "'; the directory must be named for its id");
             p.version = identity.version;
             out.plugins.push_back(std::move(p));
         }
-        return std::to_string(out.plugins.size()) + " plugin(s) read from " + dir + "; no symlinks, nothing outside it";
+        return std::to_string(out.plugins.size()) + " plugin(s) read from " + dir +
+               "; no symlinks, nothing outside it";
     });
-    checks.step("signatures", [&] { return std::string("not checked: development mode runs unsigned sets"); });
-    out.warnings.push_back("development mode: the plugins are not certified by any region; production mode refuses them");
+    checks.step("signatures",
+                [&] { return std::string("not checked: development mode runs unsigned sets"); });
+    out.warnings.push_back(
+        "development mode: the plugins are not certified by any region; production mode refuses "
+        "them");
     out.checks = checks.list();
     return out;
 }

@@ -25,7 +25,8 @@
 namespace klinikbox::pluginset {
 
 struct VerifyOptions {
-    TimePoint now = std::chrono::system_clock::now();  // the verification time (certificates, CRLs, set dates)
+    TimePoint now =
+        std::chrono::system_clock::now();  // the verification time (certificates, CRLs, set dates)
     int graceDays = 14;    // after expiry the set still runs, flagged "expired-in-grace"
     int warningDays = 30;  // before expiry the set is flagged "expiring-soon"
     std::string boxVersion = kBoxVersion;
@@ -38,11 +39,12 @@ struct VerifyOptions {
 // A signed set: a directory or a .zip archive. `hw` may be null (no rollback check, e.g.
 // the CLI); with `hw` the sequence is checked against the region's mark and, when
 // opts.commitHighWater, the mark raised. Throws VerifyError.
-[[nodiscard]] VerifiedSet verifySigned(const std::string& dirOrZip, const TrustStore& trust, const VerifyOptions& opts,
-                                       HighWaterStore* hw);
+[[nodiscard]] VerifiedSet verifySigned(const std::string& dirOrZip, const TrustStore& trust,
+                                       const VerifyOptions& opts, HighWaterStore* hw);
 // The same for an archive already in memory (a console upload). `shownName` names it.
-[[nodiscard]] VerifiedSet verifySignedArchive(std::string zipBytes, const std::string& shownName, const TrustStore& trust,
-                                              const VerifyOptions& opts, HighWaterStore* hw);
+[[nodiscard]] VerifiedSet verifySignedArchive(std::string zipBytes, const std::string& shownName,
+                                              const TrustStore& trust, const VerifyOptions& opts,
+                                              HighWaterStore* hw);
 
 // Raises the region's mark to a set verified earlier without committing (activation of a
 // stored set). Throws VerifyError(Rollback) when a higher mark was recorded meanwhile.
@@ -53,7 +55,8 @@ void commitHighWater(const VerifiedSet& set, HighWaterStore& hw);
 // pluginset.yaml and its signatures are ignored; any other top-level file is ignored with a
 // warning; a directory without plugin.yaml, or whose plugin.yaml names another id, is
 // refused. Throws VerifyError.
-[[nodiscard]] VerifiedSet loadUnsignedDevelopment(const std::string& dir, const ArchiveLimits& limits = {});
+[[nodiscard]] VerifiedSet loadUnsignedDevelopment(const std::string& dir,
+                                                  const ArchiveLimits& limits = {});
 
 // True for "pluginset.yaml.sig.N", N = 1..9999 without leading zeros.
 [[nodiscard]] bool isSignatureFileName(const std::string& name);

@@ -15,12 +15,13 @@ using ps::Reason;
 namespace fs = std::filesystem;
 
 class Archives : public PluginSetTest {
-protected:
+  protected:
     // Every file of a signed set, as ZipWriter entries (in path order).
     std::vector<std::pair<std::string, std::string>> entriesOf(const std::string& dir) {
         std::vector<std::pair<std::string, std::string>> out;
         for (const auto& e : fs::recursive_directory_iterator(dir))
-            if (e.is_regular_file()) out.emplace_back(fs::relative(e.path(), dir).string(), readFile(e.path().string()));
+            if (e.is_regular_file())
+                out.emplace_back(fs::relative(e.path(), dir).string(), readFile(e.path().string()));
         std::sort(out.begin(), out.end());
         return out;
     }
@@ -42,7 +43,8 @@ TEST_F(Archives, PackedSetVerifiesLikeItsDirectory) {
     EXPECT_EQ(fromZip.manifestSha256, fromDir.manifestSha256);
     ASSERT_EQ(fromZip.plugins.size(), 2u);
     EXPECT_EQ(fromZip.plugins[0].files, fromDir.plugins[0].files);
-    EXPECT_NE(fromZip.checks[0].detail.find("archive " + tmp.file("set.zip")), std::string::npos) << fromZip.checks[0].detail;
+    EXPECT_NE(fromZip.checks[0].detail.find("archive " + tmp.file("set.zip")), std::string::npos)
+        << fromZip.checks[0].detail;
 }
 
 TEST_F(Archives, PackingTheSameSetTwiceGivesTheSameBytes) {
@@ -55,7 +57,8 @@ TEST_F(Archives, PackingTheSameSetTwiceGivesTheSameBytes) {
 TEST_F(Archives, UploadedArchiveIsVerifiedFromMemory) {
     const auto dir = makeSignedSet();
     ps::packSet(dir, tmp.file("set.zip"));
-    const auto set = ps::verifySignedArchive(readFile(tmp.file("set.zip")), "upload.zip", trust(), at("2025-06-01"), nullptr);
+    const auto set = ps::verifySignedArchive(readFile(tmp.file("set.zip")), "upload.zip", trust(),
+                                             at("2025-06-01"), nullptr);
     EXPECT_EQ(set.plugins.size(), 2u);
     EXPECT_NE(set.checks[0].detail.find("archive upload.zip"), std::string::npos);
 }
@@ -71,19 +74,23 @@ TEST_F(Archives, TamperedFileInsideAnArchiveIsRefused) {
 }
 
 TEST_F(Archives, ZipSlipEntryIsRefused) {
-    const auto zip = zipOf(makeSignedSet(), [](ZipWriter& w) { w.add("../../etc/cron.d/evil", "* * * * * root sh\n"); });
+    const auto zip = zipOf(makeSignedSet(), [](ZipWriter& w) {
+        w.add("../../etc/cron.d/evil", "* * * * * root sh\n");
+    });
     const auto e = refusal(zip);
     EXPECT_REFUSED(e, Reason::UnsafePath, "unsafe entry name '../../etc/cron.d/evil'");
     EXPECT_EQ(e.checks().back().name, "archive");
 }
 
 TEST_F(Archives, ZipSlipInsideAPluginIsRefused) {
-    const auto zip = zipOf(makeSignedSet(), [](ZipWriter& w) { w.add("hello/../../evil.lua", "x"); });
+    const auto zip =
+        zipOf(makeSignedSet(), [](ZipWriter& w) { w.add("hello/../../evil.lua", "x"); });
     EXPECT_REFUSED(refusal(zip), Reason::UnsafePath, "zip-slip refused");
 }
 
 TEST_F(Archives, AbsoluteEntryIsRefused) {
-    const auto zip = zipOf(makeSignedSet(), [](ZipWriter& w) { w.add("/etc/passwd", "root::0:0::/:/bin/sh\n"); });
+    const auto zip = zipOf(makeSignedSet(),
+                           [](ZipWriter& w) { w.add("/etc/passwd", "root::0:0::/:/bin/sh\n"); });
     EXPECT_REFUSED(refusal(zip), Reason::UnsafePath, "unsafe entry name '/etc/passwd'");
 }
 
@@ -102,17 +109,20 @@ TEST_F(Archives, SymlinkEntryIsRefused) {
             w.add(name, data);
     }
     writeFile(tmp.file("link.zip"), w.finish());
-    EXPECT_REFUSED(refusal(tmp.file("link.zip")), Reason::UnsafePath, "hello/lua/main.lua is a symbolic link entry");
+    EXPECT_REFUSED(refusal(tmp.file("link.zip")), Reason::UnsafePath,
+                   "hello/lua/main.lua is a symbolic link entry");
 }
 
 TEST_F(Archives, DuplicateEntryIsRefused) {
-    const auto zip = zipOf(makeSignedSet(), [](ZipWriter& w) { w.add("world/main.lua", "return {evil}\n"); });
+    const auto zip =
+        zipOf(makeSignedSet(), [](ZipWriter& w) { w.add("world/main.lua", "return {evil}\n"); });
     EXPECT_REFUSED(refusal(zip), Reason::UnsafePath, "holds world/main.lua twice");
 }
 
 TEST_F(Archives, NameThatIsBothAFileAndADirectoryIsRefused) {
     const auto zip = zipOf(makeSignedSet(), [](ZipWriter& w) { w.add("world/main.lua/x", "y"); });
-    EXPECT_REFUSED(refusal(zip), Reason::UnsafePath, "world/main.lua is both a file and a directory");
+    EXPECT_REFUSED(refusal(zip), Reason::UnsafePath,
+                   "world/main.lua is both a file and a directory");
 }
 
 TEST_F(Archives, ArchiveWithMoreEntriesThanAllowedIsRefused) {
@@ -128,7 +138,8 @@ TEST_F(Archives, ArchiveUnpackingToMoreThanAllowedIsRefused) {
     {
         Poco::Zip::Compress c(zipBytes, true);
         std::istringstream zeros(std::string(8u << 20, '\0'));
-        c.addFile(zeros, Poco::DateTime(2020, 1, 1), Poco::Path("hello/big.bin", Poco::Path::PATH_UNIX));
+        c.addFile(zeros, Poco::DateTime(2020, 1, 1),
+                  Poco::Path("hello/big.bin", Poco::Path::PATH_UNIX));
         c.close();
     }
     ASSERT_LT(zipBytes.str().size(), 64u << 10);

@@ -11,7 +11,7 @@ namespace {
 namespace fs = std::filesystem;
 
 class Cli : public PluginSetTest {
-protected:
+  protected:
     std::string out, err;
     int run(std::vector<std::string> args) {
         std::ostringstream o, e;
@@ -26,12 +26,15 @@ protected:
         return tmp.file(name);
     }
     int create(const std::string& dir, long long sequence = 1) {
-        return run({"create", dir, "--name", "Region A set", "--sequence", std::to_string(sequence), "--region-name",
-                    "Region A", "--region-hsa-id", kRegionAHsa, "--issued", "2025-01-01", "--expires", "2026-01-01"});
+        return run({"create", dir, "--name", "Region A set", "--sequence", std::to_string(sequence),
+                    "--region-name", "Region A", "--region-hsa-id", kRegionAHsa, "--issued",
+                    "2025-01-01", "--expires", "2026-01-01"});
     }
 };
 
-bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool has(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
 
 TEST_F(Cli, RegionCreatesSignsVerifiesAndPacksASet) {
     const auto dir = makePlugins();
@@ -43,13 +46,17 @@ TEST_F(Cli, RegionCreatesSignsVerifiesAndPacksASet) {
     ASSERT_EQ(run({"sign", dir, "--key=" + b + ".key.pem", "--cert=" + b + ".cert.pem"}), 0) << err;
     EXPECT_TRUE(has(out, "pluginset.yaml.sig.2")) << out;
     ASSERT_EQ(run({"verify", dir, "--trust", trustDir(), "--now", "2025-06-01"}), 0) << out << err;
-    for (const char* check : {"archive", "signatures", "chain", "key-usage", "certificate-validity", "revocation", "threshold",
-                              "manifest", "region", "dates", "box-version", "rollback", "files"})
+    for (const char* check :
+         {"archive", "signatures", "chain", "key-usage", "certificate-validity", "revocation",
+          "threshold", "manifest", "region", "dates", "box-version", "rollback", "files"})
         EXPECT_TRUE(has(out, std::string("  ok    ") + check)) << check << "\n" << out;
-    EXPECT_TRUE(has(out, "ACCEPTED: 'Region A set' sequence 1 from Region A (SE2321000016-AAAA), status valid")) << out;
+    EXPECT_TRUE(has(
+        out, "ACCEPTED: 'Region A set' sequence 1 from Region A (SE2321000016-AAAA), status valid"))
+        << out;
     EXPECT_TRUE(has(out, "signer: CN=Region A infosec officer")) << out;
     ASSERT_EQ(run({"pack", dir, "-o", tmp.file("set.zip")}), 0) << err;
-    ASSERT_EQ(run({"verify", tmp.file("set.zip"), "--trust", trustDir(), "--now", "2025-06-01"}), 0) << out;
+    ASSERT_EQ(run({"verify", tmp.file("set.zip"), "--trust", trustDir(), "--now", "2025-06-01"}), 0)
+        << out;
 }
 
 TEST_F(Cli, VerifyPrintsEveryCheckAndTheReasonOfARefusal) {
@@ -63,10 +70,13 @@ TEST_F(Cli, VerifyPrintsEveryCheckAndTheReasonOfARefusal) {
 
 TEST_F(Cli, VerifyHonoursTheGivenTimeAndGracePeriod) {
     const auto dir = makeSignedSet();
-    EXPECT_EQ(run({"verify", dir, "--trust", trustDir(), "--now", "2026-01-10T12:00:00Z"}), 0) << out;
+    EXPECT_EQ(run({"verify", dir, "--trust", trustDir(), "--now", "2026-01-10T12:00:00Z"}), 0)
+        << out;
     EXPECT_TRUE(has(out, "status expired-in-grace")) << out;
     EXPECT_TRUE(has(out, "warning: the set expired on 2026-01-01")) << out;
-    EXPECT_EQ(run({"verify", dir, "--trust", trustDir(), "--now", "2026-01-10T12:00:00Z", "--grace-days", "5"}), 1);
+    EXPECT_EQ(run({"verify", dir, "--trust", trustDir(), "--now", "2026-01-10T12:00:00Z",
+                   "--grace-days", "5"}),
+              1);
     EXPECT_TRUE(has(out, "REFUSED (expired)")) << out;
 }
 
@@ -100,8 +110,8 @@ TEST_F(Cli, UsageErrorsExitWithTwo) {
     EXPECT_TRUE(has(err, "unknown option --force")) << err;
     EXPECT_EQ(run({"create", tmp.path(), "--name", "x"}), 2);
     EXPECT_TRUE(has(err, "create needs --expires --region-hsa-id --region-name --sequence")) << err;
-    EXPECT_EQ(run({"create", tmp.path(), "--name", "x", "--sequence", "seven", "--region-name", "R", "--region-hsa-id",
-                   kRegionAHsa, "--expires", "2026-01-01"}),
+    EXPECT_EQ(run({"create", tmp.path(), "--name", "x", "--sequence", "seven", "--region-name", "R",
+                   "--region-hsa-id", kRegionAHsa, "--expires", "2026-01-01"}),
               2);
     EXPECT_TRUE(has(err, "--sequence must be a whole number")) << err;
     EXPECT_EQ(run({"pack", tmp.path()}), 2);
@@ -111,13 +121,14 @@ TEST_F(Cli, UsageErrorsExitWithTwo) {
 
 TEST_F(Cli, CreateRefusesBadDatesAndRegionIds) {
     const auto dir = makePlugins();
-    EXPECT_EQ(run({"create", dir, "--name", "x", "--sequence", "1", "--region-name", "R", "--region-hsa-id", "SE123",
-                   "--expires", "2026-01-01"}),
+    EXPECT_EQ(run({"create", dir, "--name", "x", "--sequence", "1", "--region-name", "R",
+                   "--region-hsa-id", "SE123", "--expires", "2026-01-01"}),
               1);
     EXPECT_TRUE(has(err, "is not an HSA-id")) << err;
-    EXPECT_EQ(run({"create", dir, "--name", "x", "--sequence", "1", "--region-name", "R", "--region-hsa-id", kRegionAHsa,
-                   "--issued", "2026-02-01", "--expires", "2026-01-01"}),
-              1);
+    EXPECT_EQ(
+        run({"create", dir, "--name", "x", "--sequence", "1", "--region-name", "R",
+             "--region-hsa-id", kRegionAHsa, "--issued", "2026-02-01", "--expires", "2026-01-01"}),
+        1);
     EXPECT_TRUE(has(err, "--expires must come after --issued")) << err;
     EXPECT_FALSE(fs::exists(dir + "/pluginset.yaml"));
 }
@@ -139,7 +150,9 @@ TEST_F(Cli, SignRefusesAKeyThatIsNotTheCertificates) {
     const auto dir = makeSet();
     writeFile(tmp.file("mixed.key.pem"), medinfo.keyPem());
     writeFile(tmp.file("mixed.cert.pem"), infosec.certPem());
-    EXPECT_EQ(run({"sign", dir, "--key", tmp.file("mixed.key.pem"), "--cert", tmp.file("mixed.cert.pem")}), 1);
+    EXPECT_EQ(run({"sign", dir, "--key", tmp.file("mixed.key.pem"), "--cert",
+                   tmp.file("mixed.cert.pem")}),
+              1);
     EXPECT_TRUE(has(err, "is not the key of CN=Region A infosec officer")) << err;
     EXPECT_FALSE(fs::exists(dir + "/pluginset.yaml.sig.1"));
 }

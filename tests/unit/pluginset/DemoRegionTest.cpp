@@ -36,12 +36,13 @@ const bool kAnswersAsKlinikbox = [] {
 const std::string kDemo = std::string(KB_SOURCE_DIR) + "/config/demo-region";
 
 class DemoRegion : public PluginSetTest {
-protected:
+  protected:
     std::string pki = tmp.file("demo-pki");
 
     void SetUp() override {
         ASSERT_FALSE(kAnswersAsKlinikbox);
-        ASSERT_EQ(std::system(("sh " + kDemo + "/make-demo-pki.sh " + pki + " >/dev/null").c_str()), 0);
+        ASSERT_EQ(std::system(("sh " + kDemo + "/make-demo-pki.sh " + pki + " >/dev/null").c_str()),
+                  0);
     }
     // A `klinikbox` for the scripts: this test binary behind an environment switch.
     std::string klinikbox() {
@@ -49,7 +50,8 @@ protected:
         const auto n = ::readlink("/proc/self/exe", self, sizeof self - 1);
         if (n <= 0) throw std::runtime_error("cannot find the test binary");
         const auto wrapper = tmp.file("klinikbox");
-        writeFile(wrapper, "#!/bin/sh\nKB_TEST_AS_KLINIKBOX=1 exec '" + std::string(self, static_cast<std::size_t>(n)) + "' \"$@\"\n");
+        writeFile(wrapper, "#!/bin/sh\nKB_TEST_AS_KLINIKBOX=1 exec '" +
+                               std::string(self, static_cast<std::size_t>(n)) + "' \"$@\"\n");
         fs::permissions(wrapper, fs::perms::owner_all);
         return wrapper;
     }
@@ -69,7 +71,8 @@ TEST_F(DemoRegion, PkiScriptMakesATrustEntryWithThresholdTwoAndAFreshCrl) {
     EXPECT_EQ(r.threshold, 2);
     EXPECT_EQ(r.crls.size(), 1u);
     EXPECT_TRUE(fs::exists(pki + "/signers/infosec.key.pem"));
-    EXPECT_EQ(fs::status(pki + "/signers/infosec.key.pem").permissions() & fs::perms::others_all, fs::perms::none);
+    EXPECT_EQ(fs::status(pki + "/signers/infosec.key.pem").permissions() & fs::perms::others_all,
+              fs::perms::none);
     const auto crl = readFile(pki + "/trust/demo-region/crl.pem");
     ASSERT_EQ(std::system(("sh " + kDemo + "/make-demo-pki.sh " + pki + " >/dev/null").c_str()), 0);
     EXPECT_NE(readFile(pki + "/trust/demo-region/crl.pem"), crl);  // republished, same PKI
@@ -80,27 +83,34 @@ TEST_F(DemoRegion, OfficersCertificatesSignASetTheBoxAccepts) {
     auto o = options();
     o.regionName = "Demoregionen (DEMO)";
     o.regionHsaId = "SE2321000016-DEMO";
-    o.issued = ps::formatDate(std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()));
-    o.expires = ps::formatDate(std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()) + std::chrono::days(90));
+    o.issued =
+        ps::formatDate(std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()));
+    o.expires =
+        ps::formatDate(std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()) +
+                       std::chrono::days(90));
     const auto dir = makePlugins();
     ps::createManifest(dir, o);
     for (const char* who : {"infosec", "medinfo"})
-        ps::signManifest(dir, pki + "/signers/" + who + ".key.pem", pki + "/signers/" + who + ".cert.pem");
+        ps::signManifest(dir, pki + "/signers/" + who + ".key.pem",
+                         pki + "/signers/" + who + ".cert.pem");
     const auto set = verifyNow(dir, ps::TrustStore::load(pki + "/trust"));
     EXPECT_EQ(set.status, "valid");
     ASSERT_EQ(set.signers.size(), 2u);
-    EXPECT_NE(set.signers[0].subject.find("informationssäkerhetsansvarig"), std::string::npos) << set.signers[0].subject;
+    EXPECT_NE(set.signers[0].subject.find("informationssäkerhetsansvarig"), std::string::npos)
+        << set.signers[0].subject;
 }
 
 TEST_F(DemoRegion, SigningScriptCopiesThePluginsAndCertifiesThemWithBothOfficers) {
     const auto plugins = makePlugins("plugins");
     fs::create_directories(plugins + "/notes");
     const auto out = tmp.file("demo-set");
-    const auto cmd = "sh " + kDemo + "/sign-demo-set.sh " + plugins + " " + out + " " + pki + " " + klinikbox() + " 3 >" +
-                     tmp.file("out.txt") + " 2>" + tmp.file("err.txt");
-    ASSERT_EQ(std::system(cmd.c_str()), 0) << readFile(tmp.file("out.txt")) << readFile(tmp.file("err.txt"));
+    const auto cmd = "sh " + kDemo + "/sign-demo-set.sh " + plugins + " " + out + " " + pki + " " +
+                     klinikbox() + " 3 >" + tmp.file("out.txt") + " 2>" + tmp.file("err.txt");
+    ASSERT_EQ(std::system(cmd.c_str()), 0)
+        << readFile(tmp.file("out.txt")) << readFile(tmp.file("err.txt"));
     EXPECT_NE(readFile(tmp.file("out.txt")).find("ACCEPTED"), std::string::npos);
-    EXPECT_NE(readFile(tmp.file("err.txt")).find("notes/ has no plugin.yaml; not part of the set"), std::string::npos);
+    EXPECT_NE(readFile(tmp.file("err.txt")).find("notes/ has no plugin.yaml; not part of the set"),
+              std::string::npos);
     const auto set = verifyNow(out, ps::TrustStore::load(pki + "/trust"));
     EXPECT_EQ(set.sequence, 3);
     EXPECT_EQ(set.signers.size(), 2u);
@@ -112,8 +122,8 @@ TEST_F(DemoRegion, SigningScriptRecertifiesASetInPlaceWithANewSequence) {
     const auto dir = makePlugins();
     const auto kb = klinikbox();
     const auto run = [&](int seq) {
-        return std::system(("sh " + kDemo + "/sign-demo-set.sh " + dir + " " + pki + " " + kb + " " + std::to_string(seq) +
-                            " >/dev/null")
+        return std::system(("sh " + kDemo + "/sign-demo-set.sh " + dir + " " + pki + " " + kb +
+                            " " + std::to_string(seq) + " >/dev/null")
                                .c_str());
     };
     ASSERT_EQ(run(1), 0);

@@ -8,7 +8,7 @@ using ps::Reason;
 namespace fs = std::filesystem;
 
 class Development : public PluginSetTest {
-protected:
+  protected:
     ps::VerifyError devRefusal(const std::string& dir) {
         try {
             (void)ps::loadUnsignedDevelopment(dir);
@@ -29,7 +29,8 @@ TEST_F(Development, PluginDirectoryIsLoadedUnsignedWithItsBytes) {
     ASSERT_EQ(set.plugins.size(), 2u);
     EXPECT_EQ(set.plugins[0].id, "hello");
     EXPECT_EQ(set.plugins[0].version, "1.0.0");
-    EXPECT_EQ(set.plugins[0].files.at("migrations/0001_init.sql"), readFile(dir + "/hello/migrations/0001_init.sql"));
+    EXPECT_EQ(set.plugins[0].files.at("migrations/0001_init.sql"),
+              readFile(dir + "/hello/migrations/0001_init.sql"));
     EXPECT_EQ(set.plugins[1].version, "2.1.0");
     ASSERT_FALSE(set.warnings.empty());
     EXPECT_NE(set.warnings.back().find("not certified by any region"), std::string::npos);
@@ -37,12 +38,14 @@ TEST_F(Development, PluginDirectoryIsLoadedUnsignedWithItsBytes) {
 
 TEST_F(Development, ManifestAndSignaturesAreIgnoredWithAWarning) {
     const auto dir = makeSignedSet();
-    writeFile(dir + "/world/main.lua", "return { changed = 'after signing' }\n");  // nothing checks hashes here
+    writeFile(dir + "/world/main.lua",
+              "return { changed = 'after signing' }\n");  // nothing checks hashes here
     const auto set = ps::loadUnsignedDevelopment(dir);
     EXPECT_EQ(set.plugins.size(), 2u);
     EXPECT_EQ(set.plugins[1].files.at("main.lua"), "return { changed = 'after signing' }\n");
     ASSERT_EQ(set.warnings.size(), 2u);
-    EXPECT_NE(set.warnings[0].find("pluginset.yaml and its signatures were ignored"), std::string::npos);
+    EXPECT_NE(set.warnings[0].find("pluginset.yaml and its signatures were ignored"),
+              std::string::npos);
 }
 
 TEST_F(Development, StrayTopLevelFileIsIgnoredWithAWarning) {
@@ -63,7 +66,8 @@ TEST_F(Development, DirectoryWithoutPluginYamlIsRefused) {
 TEST_F(Development, PluginYamlNamingAnotherIdIsRefused) {
     const auto dir = makePlugins();
     writeFile(dir + "/world/plugin.yaml", "id: hello\nversion: 1.0.0\n");
-    EXPECT_REFUSED(devRefusal(dir), Reason::PluginMismatch, "world/plugin.yaml declares id 'hello'");
+    EXPECT_REFUSED(devRefusal(dir), Reason::PluginMismatch,
+                   "world/plugin.yaml declares id 'hello'");
 }
 
 TEST_F(Development, SymlinkInAPluginIsRefused) {

@@ -25,38 +25,44 @@ TEST_F(Files, TamperedFileOfTheSameSizeIsRefused) {
 TEST_F(Files, FileOfAnotherSizeIsRefused) {
     const auto dir = makeSignedSet();
     writeFile(dir + "/world/main.lua", "return { more = true }\n");
-    EXPECT_REFUSED(refusal(dir), Reason::FileTampered, "world/main.lua is 23 bytes; the manifest says 10");
+    EXPECT_REFUSED(refusal(dir), Reason::FileTampered,
+                   "world/main.lua is 23 bytes; the manifest says 10");
 }
 
 TEST_F(Files, ExtraFileInAPluginIsRefused) {
     const auto dir = makeSignedSet();
     writeFile(dir + "/hello/lua/extra.lua", "os.execute('rm -rf /')\n");
-    EXPECT_REFUSED(refusal(dir), Reason::FileExtra, "hello/lua/extra.lua is in the set but not in its manifest");
+    EXPECT_REFUSED(refusal(dir), Reason::FileExtra,
+                   "hello/lua/extra.lua is in the set but not in its manifest");
 }
 
 TEST_F(Files, ExtraPluginDirectoryIsRefused) {
     const auto dir = makeSignedSet();
     fs::create_directories(dir + "/evil");
     writeFile(dir + "/evil/plugin.yaml", "id: evil\nversion: 1.0.0\n");
-    EXPECT_REFUSED(refusal(dir), Reason::FileExtra, "evil/ is in the set but is not a plugin of its manifest");
+    EXPECT_REFUSED(refusal(dir), Reason::FileExtra,
+                   "evil/ is in the set but is not a plugin of its manifest");
 }
 
 TEST_F(Files, ExtraTopLevelFileIsRefused) {
     const auto dir = makeSignedSet();
     writeFile(dir + "/README.txt", "hello\n");
-    EXPECT_REFUSED(refusal(dir), Reason::FileExtra, "README.txt is in the set but not in its manifest");
+    EXPECT_REFUSED(refusal(dir), Reason::FileExtra,
+                   "README.txt is in the set but not in its manifest");
 }
 
 TEST_F(Files, MissingFileIsRefused) {
     const auto dir = makeSignedSet();
     fs::remove(dir + "/hello/migrations/0001_init.sql");
-    EXPECT_REFUSED(refusal(dir), Reason::FileMissing, "hello/migrations/0001_init.sql is listed in the manifest but missing");
+    EXPECT_REFUSED(refusal(dir), Reason::FileMissing,
+                   "hello/migrations/0001_init.sql is listed in the manifest but missing");
 }
 
 TEST_F(Files, MissingPluginDirectoryIsRefused) {
     const auto dir = makeSignedSet();
     fs::remove_all(dir + "/world");
-    EXPECT_REFUSED(refusal(dir), Reason::FileMissing, "world/main.lua is listed in the manifest but missing");
+    EXPECT_REFUSED(refusal(dir), Reason::FileMissing,
+                   "world/main.lua is listed in the manifest but missing");
 }
 
 TEST_F(Files, ManifestPathWithDotDotIsRefused) {
@@ -128,7 +134,8 @@ TEST_F(Files, NamedPipeInTheSetIsRefused) {
 TEST_F(Files, DuplicatePluginIdsAreRefused) {
     const auto dir = makeSet();
     auto text = readFile(dir + "/pluginset.yaml");
-    const auto hello = text.substr(text.find("  - id: \"hello\""), text.find("  - id: \"world\"") - text.find("  - id: \"hello\""));
+    const auto hello = text.substr(text.find("  - id: \"hello\""),
+                                   text.find("  - id: \"world\"") - text.find("  - id: \"hello\""));
     resign(dir, text + hello);
     EXPECT_REFUSED(refusal(dir), Reason::DuplicatePlugin, "lists plugin 'hello' twice");
 }
@@ -136,21 +143,24 @@ TEST_F(Files, DuplicatePluginIdsAreRefused) {
 TEST_F(Files, PluginYamlDeclaringAnotherVersionThanCertifiedIsRefused) {
     const auto dir = makeSet();
     resign(dir, edited(dir, "version: \"2.1.0\"", "version: \"2.2.0\""));
-    EXPECT_REFUSED(refusal(dir), Reason::PluginMismatch, "world/plugin.yaml declares world 2.1.0; the manifest certifies world 2.2.0");
+    EXPECT_REFUSED(refusal(dir), Reason::PluginMismatch,
+                   "world/plugin.yaml declares world 2.1.0; the manifest certifies world 2.2.0");
 }
 
 TEST_F(Files, SetWithMoreEntriesThanAllowedIsRefused) {
     const auto dir = makeSignedSet();
     auto opts = at("2025-06-01");
     opts.limits.maxEntries = 6;
-    EXPECT_REFUSED(refusal(dir, "", nullptr, &opts), Reason::ArchiveTooLarge, "more than 6 entries");
+    EXPECT_REFUSED(refusal(dir, "", nullptr, &opts), Reason::ArchiveTooLarge,
+                   "more than 6 entries");
 }
 
 TEST_F(Files, SetLargerThanAllowedIsRefused) {
     const auto dir = makeSignedSet();
     auto opts = at("2025-06-01");
     opts.limits.maxTotalBytes = 100;
-    EXPECT_REFUSED(refusal(dir, "", nullptr, &opts), Reason::ArchiveTooLarge, "larger than allowed");
+    EXPECT_REFUSED(refusal(dir, "", nullptr, &opts), Reason::ArchiveTooLarge,
+                   "larger than allowed");
 }
 
 }  // namespace

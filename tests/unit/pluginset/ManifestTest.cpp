@@ -48,8 +48,10 @@ TEST_F(Manifest, UnknownTopLevelKeyIsRefused) {
 
 TEST_F(Manifest, UnknownKeyInAPluginIsRefused) {
     const auto dir = makeSet();
-    resign(dir, edited(dir, "    version: \"1.0.0\"\n", "    version: \"1.0.0\"\n    native_override: libevil.so\n"));
-    EXPECT_REFUSED(refusal(dir), Reason::ManifestInvalid, "unknown key 'native_override' in a plugin");
+    resign(dir, edited(dir, "    version: \"1.0.0\"\n",
+                       "    version: \"1.0.0\"\n    native_override: libevil.so\n"));
+    EXPECT_REFUSED(refusal(dir), Reason::ManifestInvalid,
+                   "unknown key 'native_override' in a plugin");
 }
 
 TEST_F(Manifest, DuplicateKeyIsRefused) {
@@ -104,8 +106,10 @@ TEST_F(Manifest, MalformedHashIsRefused) {
 
 TEST_F(Manifest, ManifestNamingAnotherRegionThanItsSignersIsRefused) {
     const auto dir = makeSet("set", options(1, "A"));
-    resign(dir, readFile(dir + "/pluginset.yaml"), &signerB, &signerB);  // region B signs a "Region A" set
-    EXPECT_REFUSED(refusal(dir), Reason::RegionMismatch, "names region Region A (SE2321000016-AAAA) but its signers belong to Region B");
+    resign(dir, readFile(dir + "/pluginset.yaml"), &signerB,
+           &signerB);  // region B signs a "Region A" set
+    EXPECT_REFUSED(refusal(dir), Reason::RegionMismatch,
+                   "names region Region A (SE2321000016-AAAA) but its signers belong to Region B");
 }
 
 TEST_F(Manifest, RegionNameMustMatchTheTrustConfiguration) {
@@ -117,7 +121,8 @@ TEST_F(Manifest, RegionNameMustMatchTheTrustConfiguration) {
 class Dates : public PluginSetTest {};
 
 TEST_F(Dates, SetBeforeItsIssuedDateIsRefused) {
-    EXPECT_REFUSED(refusal(makeSignedSet(), "2024-12-31T23:59:59Z"), Reason::NotYetValid, "valid from 2025-01-01");
+    EXPECT_REFUSED(refusal(makeSignedSet(), "2024-12-31T23:59:59Z"), Reason::NotYetValid,
+                   "valid from 2025-01-01");
 }
 
 TEST_F(Dates, SetIsValidFromTheStartOfItsIssuedDate) {
@@ -128,7 +133,8 @@ TEST_F(Dates, SetExpiringWithinThirtyDaysIsAcceptedWithAWarning) {
     const auto set = verify(makeSignedSet(), "2025-12-10");
     EXPECT_EQ(set.status, "expiring-soon");
     ASSERT_EQ(set.warnings.size(), 1u);
-    EXPECT_NE(set.warnings[0].find("expires on 2026-01-01 (in 22 days)"), std::string::npos) << set.warnings[0];
+    EXPECT_NE(set.warnings[0].find("expires on 2026-01-01 (in 22 days)"), std::string::npos)
+        << set.warnings[0];
 }
 
 TEST_F(Dates, SetThirtyOneDaysFromExpiryIsSimplyValid) {
@@ -166,12 +172,14 @@ TEST_F(BoxVersion, SetNeedingANewerBoxIsRefused) {
     auto o = options();
     o.minBoxVersion = "0.2.0";
     const auto dir = makeSignedSet("set", o);
-    EXPECT_REFUSED(refusal(dir), Reason::BoxTooOld, "needs klinikbox 0.2.0 or newer; this box is 0.1.0");
+    EXPECT_REFUSED(refusal(dir), Reason::BoxTooOld,
+                   "needs klinikbox 0.2.0 or newer; this box is 0.1.0");
     auto opts = at("2025-06-01");
     opts.boxVersion = "0.2.0-rc.1";
     EXPECT_REFUSED(refusal(dir, "", nullptr, &opts), Reason::BoxTooOld, "this box is 0.2.0-rc.1");
     opts.boxVersion = "0.10.0";
-    EXPECT_EQ(ps::verifySigned(dir, trust(), opts, nullptr).checks[10].detail, "needs 0.2.0, box is 0.10.0");
+    EXPECT_EQ(ps::verifySigned(dir, trust(), opts, nullptr).checks[10].detail,
+              "needs 0.2.0, box is 0.10.0");
 }
 
 TEST(Semver, ComparesByPrecedence) {

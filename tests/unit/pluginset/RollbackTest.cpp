@@ -9,14 +9,16 @@ namespace {
 using ps::Reason;
 
 class Rollback : public PluginSetTest {
-protected:
+  protected:
     klinikbox::db::Connection db{tmp.file("box.db")};
     ps::DbHighWaterStore hw{db};
 
     std::string signedSet(long long sequence, const std::string& name) {
         return makeSignedSet(name, options(sequence));
     }
-    ps::VerifiedSet activate(const std::string& dir) { return verify(dir, "2025-06-01", &hw, true); }
+    ps::VerifiedSet activate(const std::string& dir) {
+        return verify(dir, "2025-06-01", &hw, true);
+    }
 };
 
 TEST_F(Rollback, AcceptingTheFirstSetOfARegionRecordsItsSequence) {

@@ -9,8 +9,8 @@
 
 #include "pluginset/Certify.h"
 #include "pluginset/HighWaterStore.h"
-#include "pluginset/TrustStore.h"
 #include "pluginset/Signatures.h"
+#include "pluginset/TrustStore.h"
 #include "pluginset/Verifier.h"
 
 #include <gtest/gtest.h>
@@ -26,7 +26,7 @@ inline constexpr const char* kRegionAHsa = "SE2321000016-AAAA";
 inline constexpr const char* kRegionBHsa = "SE2321000032-BBBB";
 
 class PluginSetTest : public ::testing::Test {
-protected:
+  protected:
     TempDir tmp;
     Identity rootA = makeRoot("Region A Plugin Root");
     Identity infosec = issue(rootA, CertSpec("Region A infosec officer").eku("codeSigning"));
@@ -42,11 +42,13 @@ protected:
     std::string trustDir() const { return tmp.file("trust"); }
     ps::TrustStore trust() const { return ps::TrustStore::load(trustDir()); }
 
-    void writeRegion(const std::string& dir, const std::string& name, const std::string& hsa, int threshold,
-                     const Identity& root, const std::string& crlPem, const std::string& extra = "") {
+    void writeRegion(const std::string& dir, const std::string& name, const std::string& hsa,
+                     int threshold, const Identity& root, const std::string& crlPem,
+                     const std::string& extra = "") {
         const auto d = trustDir() + "/" + dir;
         std::filesystem::create_directories(d);
-        writeFile(d + "/region.yaml", "name: " + name + "\nhsa_id: " + hsa + "\nthreshold: " + std::to_string(threshold) + "\n" + extra);
+        writeFile(d + "/region.yaml", "name: " + name + "\nhsa_id: " + hsa + "\nthreshold: " +
+                                          std::to_string(threshold) + "\n" + extra);
         writeFile(d + "/root.pem", root.certPem());
         if (crlPem.empty())
             std::filesystem::remove(d + "/crl.pem");
@@ -60,10 +62,14 @@ protected:
         std::filesystem::create_directories(dir + "/hello/lua");
         std::filesystem::create_directories(dir + "/hello/migrations");
         std::filesystem::create_directories(dir + "/world");
-        writeFile(dir + "/hello/plugin.yaml", "id: hello\nname: Hello\nversion: 1.0.0\napi: 1\nkind: lua\nentry: lua/main.lua\n");
+        writeFile(
+            dir + "/hello/plugin.yaml",
+            "id: hello\nname: Hello\nversion: 1.0.0\napi: 1\nkind: lua\nentry: lua/main.lua\n");
         writeFile(dir + "/hello/lua/main.lua", "return { greet = function() return 'hej' end }\n");
-        writeFile(dir + "/hello/migrations/0001_init.sql", "CREATE TABLE hello_greetings (id INTEGER PRIMARY KEY);\n");
-        writeFile(dir + "/world/plugin.yaml", "id: world\nname: World\nversion: 2.1.0\napi: 1\nkind: lua\nentry: main.lua\n");
+        writeFile(dir + "/hello/migrations/0001_init.sql",
+                  "CREATE TABLE hello_greetings (id INTEGER PRIMARY KEY);\n");
+        writeFile(dir + "/world/plugin.yaml",
+                  "id: world\nname: World\nversion: 2.1.0\napi: 1\nkind: lua\nentry: main.lua\n");
         writeFile(dir + "/world/main.lua", "return {}\n");
         return dir;
     }
@@ -88,13 +94,15 @@ protected:
     }
 
     // Adds a signature by `who` through the same code path as `klinikbox pluginset sign`.
-    std::string sign(const std::string& dir, const Identity& who, const std::string& chainPem = "") {
+    std::string sign(const std::string& dir, const Identity& who,
+                     const std::string& chainPem = "") {
         static int n = 0;
         const auto base = tmp.file("id" + std::to_string(++n));
         writeFile(base + ".key.pem", who.keyPem());
         writeFile(base + ".cert.pem", who.certPem());
         if (!chainPem.empty()) writeFile(base + ".chain.pem", chainPem);
-        return ps::signManifest(dir, base + ".key.pem", base + ".cert.pem", chainPem.empty() ? "" : base + ".chain.pem");
+        return ps::signManifest(dir, base + ".key.pem", base + ".cert.pem",
+                                chainPem.empty() ? "" : base + ".chain.pem");
     }
 
     // A Region A set signed by both officers.
@@ -115,14 +123,16 @@ protected:
     void resign(const std::string& dir, const std::string& text, const Identity* first = nullptr,
                 const Identity* second = nullptr) {
         for (const auto& e : std::filesystem::directory_iterator(dir))
-            if (e.path().filename().string().rfind("pluginset.yaml.sig.", 0) == 0) std::filesystem::remove(e.path());
+            if (e.path().filename().string().rfind("pluginset.yaml.sig.", 0) == 0)
+                std::filesystem::remove(e.path());
         writeFile(dir + "/pluginset.yaml", text);
         writeFile(dir + "/pluginset.yaml.sig.1", rawSignature(text, first ? *first : infosec));
         writeFile(dir + "/pluginset.yaml.sig.2", rawSignature(text, second ? *second : medinfo));
     }
 
     // The manifest of `dir` with `from` replaced by `to` (which must occur).
-    static std::string edited(const std::string& dir, const std::string& from, const std::string& to) {
+    static std::string edited(const std::string& dir, const std::string& from,
+                              const std::string& to) {
         auto text = readFile(dir + "/pluginset.yaml");
         const auto at = text.find(from);
         if (at == std::string::npos) throw std::runtime_error("'" + from + "' not in the manifest");
@@ -144,7 +154,8 @@ protected:
     }
 
     // The refusal of verifying `path`; fails the test when it is accepted.
-    ps::VerifyError refusal(const std::string& path, const std::string& now = "2025-06-01", ps::HighWaterStore* hw = nullptr,
+    ps::VerifyError refusal(const std::string& path, const std::string& now = "2025-06-01",
+                            ps::HighWaterStore* hw = nullptr,
                             const ps::VerifyOptions* opts = nullptr) {
         try {
             (void)ps::verifySigned(path, trust(), opts ? *opts : at(now), hw);
@@ -157,13 +168,13 @@ protected:
 };
 
 // The failing check's reason, and its message containing `text`.
-#define EXPECT_REFUSED(err, reasonValue, text)                                                  \
-    do {                                                                                        \
-        const auto& e_ = (err);                                                                 \
+#define EXPECT_REFUSED(err, reasonValue, text)                                                     \
+    do {                                                                                           \
+        const auto& e_ = (err);                                                                    \
         EXPECT_EQ(ps::toString(e_.reason()), std::string(ps::toString(reasonValue))) << e_.what(); \
-        EXPECT_NE(std::string(e_.what()).find(text), std::string::npos) << e_.what();          \
-        ASSERT_FALSE(e_.checks().empty());                                                      \
-        EXPECT_FALSE(e_.checks().back().passed);                                                \
+        EXPECT_NE(std::string(e_.what()).find(text), std::string::npos) << e_.what();              \
+        ASSERT_FALSE(e_.checks().empty());                                                         \
+        EXPECT_FALSE(e_.checks().back().passed);                                                   \
     } while (0)
 
 }  // namespace kbtest

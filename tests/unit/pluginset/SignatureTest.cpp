@@ -33,8 +33,9 @@ TEST_F(Signatures, SetSignedByBothOfficersOfItsRegionIsAccepted) {
         EXPECT_TRUE(c.passed) << c.name;
         names.push_back(c.name);
     }
-    EXPECT_EQ(names, (std::vector<std::string>{"archive", "signatures", "chain", "key-usage", "certificate-validity",
-                                               "revocation", "threshold", "manifest", "region", "dates", "box-version",
+    EXPECT_EQ(names, (std::vector<std::string>{"archive", "signatures", "chain", "key-usage",
+                                               "certificate-validity", "revocation", "threshold",
+                                               "manifest", "region", "dates", "box-version",
                                                "rollback", "files"}));
 }
 
@@ -90,14 +91,16 @@ TEST_F(Signatures, SetWithoutManifestIsRefused) {
 TEST_F(Signatures, GarbageSignatureFileIsRefused) {
     const auto dir = makeSignedSet();
     writeFile(dir + "/pluginset.yaml.sig.2", "this is not a signature at all\n");
-    EXPECT_REFUSED(refusal(dir), Reason::SignatureMalformed, "pluginset.yaml.sig.2 is not a CMS signature");
+    EXPECT_REFUSED(refusal(dir), Reason::SignatureMalformed,
+                   "pluginset.yaml.sig.2 is not a CMS signature");
 }
 
 TEST_F(Signatures, TruncatedSignatureFileIsRefused) {
     const auto dir = makeSignedSet();
     const auto der = readFile(dir + "/pluginset.yaml.sig.1");
     writeFile(dir + "/pluginset.yaml.sig.1", der.substr(0, der.size() / 2));
-    EXPECT_REFUSED(refusal(dir), Reason::SignatureMalformed, "pluginset.yaml.sig.1 is not a CMS signature");
+    EXPECT_REFUSED(refusal(dir), Reason::SignatureMalformed,
+                   "pluginset.yaml.sig.1 is not a CMS signature");
 }
 
 TEST_F(Signatures, EmptySignatureFileIsRefused) {
@@ -124,7 +127,8 @@ TEST_F(Signatures, SignatureWithoutItsSignerCertificateIsRefused) {
     char* p = nullptr;
     const long n = BIO_get_mem_data(out.get(), &p);
     writeFile(dir + "/pluginset.yaml.sig.1", std::string(p, static_cast<std::size_t>(n)));
-    EXPECT_REFUSED(refusal(dir), Reason::SignatureMalformed, "does not carry its signer's certificate");
+    EXPECT_REFUSED(refusal(dir), Reason::SignatureMalformed,
+                   "does not carry its signer's certificate");
 }
 
 TEST_F(Signatures, SignatureOverOtherBytesIsRefused) {
@@ -151,7 +155,8 @@ TEST_F(Signatures, SignerFromAnUntrustedRootIsRefused) {
     sign(dir, signer);
     const auto e = refusal(dir);
     EXPECT_REFUSED(e, Reason::UntrustedSigner, "CN=Stranger");
-    EXPECT_NE(std::string(e.what()).find("does not chain to the root of any trusted region"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("does not chain to the root of any trusted region"),
+              std::string::npos);
 }
 
 TEST_F(Signatures, SignerFromALookAlikeRootWithTheSameNameIsRefused) {
@@ -174,7 +179,8 @@ TEST_F(Signatures, SignerWithoutKeyUsageIsRefused) {
 TEST_F(Signatures, SignerWhoseKeyUsageLacksDigitalSignatureIsRefused) {
     const auto encipher = issue(rootA, CertSpec("Encryption only").ku("critical,keyAgreement"));
     const auto dir = makeSet();
-    writeFile(dir + "/pluginset.yaml.sig.1", rawSignature(readFile(dir + "/pluginset.yaml"), encipher));
+    writeFile(dir + "/pluginset.yaml.sig.1",
+              rawSignature(readFile(dir + "/pluginset.yaml"), encipher));
     EXPECT_REFUSED(refusal(dir), Reason::KeyUsage, "without digitalSignature");
 }
 
@@ -186,24 +192,28 @@ TEST_F(Signatures, TlsServerCertificateOfTheRegionCannotSignSets) {
 }
 
 TEST_F(Signatures, CaCertificateCannotSignSetsItself) {
-    const auto sub = issue(rootA, CertSpec("Region A sub CA").ca("critical,digitalSignature,keyCertSign"));
+    const auto sub =
+        issue(rootA, CertSpec("Region A sub CA").ca("critical,digitalSignature,keyCertSign"));
     const auto dir = makeSet();
     writeFile(dir + "/pluginset.yaml.sig.1", rawSignature(readFile(dir + "/pluginset.yaml"), sub));
     EXPECT_REFUSED(refusal(dir), Reason::KeyUsage, "is a CA certificate");
 }
 
 TEST_F(Signatures, ExpiredSigningCertificateIsRefused) {
-    const auto old = issue(rootA, CertSpec("Former officer").validity("2021-01-01T00:00:00Z", "2024-12-31T00:00:00Z"));
+    const auto old = issue(
+        rootA, CertSpec("Former officer").validity("2021-01-01T00:00:00Z", "2024-12-31T00:00:00Z"));
     const auto dir = makeSet();
     sign(dir, infosec);
     sign(dir, old);
     const auto e = refusal(dir);
     EXPECT_REFUSED(e, Reason::CertificateExpired, "CN=Former officer");
-    EXPECT_NE(std::string(e.what()).find("expired on 2024-12-31T00:00:00Z"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("expired on 2024-12-31T00:00:00Z"), std::string::npos)
+        << e.what();
 }
 
 TEST_F(Signatures, SigningCertificateNotYetValidIsRefused) {
-    const auto future = issue(rootA, CertSpec("Future officer").validity("2030-01-01T00:00:00Z", "2040-01-01T00:00:00Z"));
+    const auto future = issue(
+        rootA, CertSpec("Future officer").validity("2030-01-01T00:00:00Z", "2040-01-01T00:00:00Z"));
     const auto dir = makeSet();
     sign(dir, infosec);
     sign(dir, future);
@@ -226,7 +236,8 @@ TEST_F(Signatures, MissingCrlIsRefusedWhenTheRegionRequiresOne) {
 }
 
 TEST_F(Signatures, ExpiredCrlIsRefused) {
-    writeRegion("region-a", "Region A", kRegionAHsa, 2, rootA, makeCrlPem(rootA, {}, "2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z"));
+    writeRegion("region-a", "Region A", kRegionAHsa, 2, rootA,
+                makeCrlPem(rootA, {}, "2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z"));
     const auto e = refusal(makeSignedSet());
     EXPECT_REFUSED(e, Reason::CrlUnavailable, "CRL has expired");
     EXPECT_NE(std::string(e.what()).find("next update 2025-02-01"), std::string::npos) << e.what();
@@ -234,26 +245,31 @@ TEST_F(Signatures, ExpiredCrlIsRefused) {
 
 TEST_F(Signatures, CrlOfAnotherIssuerDoesNotCount) {
     writeRegion("region-a", "Region A", kRegionAHsa, 2, rootA, makeCrlPem(rootB, {}));
-    EXPECT_REFUSED(refusal(makeSignedSet()), Reason::CrlUnavailable, "unable to get certificate CRL");
+    EXPECT_REFUSED(refusal(makeSignedSet()), Reason::CrlUnavailable,
+                   "unable to get certificate CRL");
 }
 
 TEST_F(Signatures, RegionThatDoesNotRequireACrlAcceptsSetsWithoutOne) {
     writeRegion("region-a", "Region A", kRegionAHsa, 2, rootA, "", "require_crl: false\n");
     const auto set = verify(makeSignedSet());
-    EXPECT_NE(set.checks[5].detail.find("require_crl: false"), std::string::npos) << set.checks[5].detail;
+    EXPECT_NE(set.checks[5].detail.find("require_crl: false"), std::string::npos)
+        << set.checks[5].detail;
 }
 
 TEST_F(Signatures, RegionThatDoesNotRequireACrlStillHonoursOneItPublishes) {
-    writeRegion("region-a", "Region A", kRegionAHsa, 2, rootA, makeCrlPem(rootA, {&infosec}), "require_crl: false\n");
+    writeRegion("region-a", "Region A", kRegionAHsa, 2, rootA, makeCrlPem(rootA, {&infosec}),
+                "require_crl: false\n");
     EXPECT_REFUSED(refusal(makeSignedSet()), Reason::CertificateRevoked, "infosec officer");
 }
 
 TEST_F(Signatures, TwoSignaturesBySameCertificateCountOnce) {
     const auto dir = makeSet();
     sign(dir, infosec);
-    writeFile(dir + "/pluginset.yaml.sig.2", rawSignature(readFile(dir + "/pluginset.yaml"), infosec));
+    writeFile(dir + "/pluginset.yaml.sig.2",
+              rawSignature(readFile(dir + "/pluginset.yaml"), infosec));
     const auto e = refusal(dir);
-    EXPECT_REFUSED(e, Reason::ThresholdNotMet, "requires 2 signatures by distinct certificates; the set has 1");
+    EXPECT_REFUSED(e, Reason::ThresholdNotMet,
+                   "requires 2 signatures by distinct certificates; the set has 1");
     EXPECT_NE(std::string(e.what()).find("count once"), std::string::npos);
 }
 
@@ -273,19 +289,23 @@ TEST_F(Signatures, SignaturesFromTwoRegionsAreRefused) {
 TEST_F(Signatures, SignerUnderAnIntermediateCaIsAcceptedWithBothCrls) {
     auto sub = issue(rootA, CertSpec("Region A issuing CA").ca());
     const auto officer = issue(sub, CertSpec("Officer under the issuing CA"));
-    writeRegion("region-a", "Region A", kRegionAHsa, 2, rootA, makeCrlPem(rootA, {}) + makeCrlPem(sub, {}));
+    writeRegion("region-a", "Region A", kRegionAHsa, 2, rootA,
+                makeCrlPem(rootA, {}) + makeCrlPem(sub, {}));
     const auto dir = makeSet();
     sign(dir, infosec);
     sign(dir, officer, sub.certPem());
     const auto set = verify(dir);
-    EXPECT_NE(set.checks[2].detail.find("CN=Officer under the issuing CA,O=Test <- CN=Region A issuing CA,O=Test <- CN=Region A Plugin Root"), std::string::npos)
+    EXPECT_NE(set.checks[2].detail.find("CN=Officer under the issuing CA,O=Test <- CN=Region A "
+                                        "issuing CA,O=Test <- CN=Region A Plugin Root"),
+              std::string::npos)
         << set.checks[2].detail;
 }
 
 TEST_F(Signatures, RevokedIntermediateCaIsRefused) {
     auto sub = issue(rootA, CertSpec("Region A issuing CA").ca());
     const auto officer = issue(sub, CertSpec("Officer under the issuing CA"));
-    writeRegion("region-a", "Region A", kRegionAHsa, 2, rootA, makeCrlPem(rootA, {&sub}) + makeCrlPem(sub, {}));
+    writeRegion("region-a", "Region A", kRegionAHsa, 2, rootA,
+                makeCrlPem(rootA, {&sub}) + makeCrlPem(sub, {}));
     const auto dir = makeSet();
     sign(dir, infosec);
     sign(dir, officer, sub.certPem());

@@ -51,17 +51,21 @@ Identity build(const CertSpec& spec, const Identity* issuer, ssl::PkeyPtr key) {
     setTime(X509_getm_notAfter(x.get()), spec.notAfter);
     X509_set_pubkey(x.get(), key.get());
     X509_NAME* name = X509_get_subject_name(x.get());
-    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>("Test"), -1, -1, 0);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(spec.cn.c_str()), -1, -1, 0);
+    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
+                               reinterpret_cast<const unsigned char*>("Test"), -1, -1, 0);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+                               reinterpret_cast<const unsigned char*>(spec.cn.c_str()), -1, -1, 0);
     X509* issuerCert = issuer ? issuer->cert.get() : x.get();
     X509_set_issuer_name(x.get(), X509_get_subject_name(issuerCert));
-    addExt(x.get(), issuerCert, NID_basic_constraints, spec.isCa ? "critical,CA:TRUE" : "critical,CA:FALSE");
+    addExt(x.get(), issuerCert, NID_basic_constraints,
+           spec.isCa ? "critical,CA:TRUE" : "critical,CA:FALSE");
     addExt(x.get(), issuerCert, NID_key_usage, spec.keyUsage);
     addExt(x.get(), issuerCert, NID_ext_key_usage, spec.extKeyUsage);
     addExt(x.get(), issuerCert, NID_subject_key_identifier, "hash");
     if (issuer) addExt(x.get(), issuerCert, NID_authority_key_identifier, "keyid:always");
     EVP_PKEY* signingKey = issuer ? issuer->key.get() : key.get();
-    if (X509_sign(x.get(), signingKey, EVP_sha256()) <= 0) throw std::runtime_error("X509_sign failed");
+    if (X509_sign(x.get(), signingKey, EVP_sha256()) <= 0)
+        throw std::runtime_error("X509_sign failed");
     return Identity{std::move(key), std::move(x)};
 }
 
@@ -77,7 +81,9 @@ std::string pem(Fn write) {
 }  // namespace
 
 std::string Identity::keyPem() const {
-    return pem([this](BIO* b) { PEM_write_bio_PrivateKey(b, key.get(), nullptr, nullptr, 0, nullptr, nullptr); });
+    return pem([this](BIO* b) {
+        PEM_write_bio_PrivateKey(b, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+    });
 }
 
 std::string Identity::certPem() const {
@@ -88,12 +94,16 @@ Identity makeRoot(const std::string& cn) {
     return build(CertSpec(cn).ca(), nullptr, newKey());
 }
 
-Identity issue(const Identity& issuer, const CertSpec& spec) { return build(spec, &issuer, newKey()); }
+Identity issue(const Identity& issuer, const CertSpec& spec) {
+    return build(spec, &issuer, newKey());
+}
 
-Identity selfSigned(const CertSpec& spec) { return build(spec, nullptr, newKey()); }
+Identity selfSigned(const CertSpec& spec) {
+    return build(spec, nullptr, newKey());
+}
 
-std::string makeCrlPem(const Identity& issuer, const std::vector<const Identity*>& revoked, const std::string& lastUpdate,
-                       const std::string& nextUpdate) {
+std::string makeCrlPem(const Identity& issuer, const std::vector<const Identity*>& revoked,
+                       const std::string& lastUpdate, const std::string& nextUpdate) {
     ssl::CrlPtr crl(X509_CRL_new());
     X509_CRL_set_version(crl.get(), 1);
     X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(issuer.cert.get()));
@@ -111,7 +121,8 @@ std::string makeCrlPem(const Identity& issuer, const std::vector<const Identity*
     }
     ASN1_TIME_free(t);
     X509_CRL_sort(crl.get());
-    if (X509_CRL_sign(crl.get(), issuer.key.get(), EVP_sha256()) <= 0) throw std::runtime_error("X509_CRL_sign failed");
+    if (X509_CRL_sign(crl.get(), issuer.key.get(), EVP_sha256()) <= 0)
+        throw std::runtime_error("X509_CRL_sign failed");
     return pem([&crl](BIO* b) { PEM_write_bio_X509_CRL(b, crl.get()); });
 }
 
@@ -147,10 +158,10 @@ void ZipWriter::add(const std::string& name, const std::string& data, unsigned u
     crc.update(data.data(), static_cast<unsigned>(data.size()));
     Entry e{name, data, unixMode, crc.checksum(), static_cast<std::uint32_t>(body_.size())};
     put32(body_, 0x04034b50);
-    put16(body_, 20);  // version needed
-    put16(body_, 0);   // flags
-    put16(body_, 0);   // stored
-    put16(body_, 0);   // time
+    put16(body_, 20);    // version needed
+    put16(body_, 0);     // flags
+    put16(body_, 0);     // stored
+    put16(body_, 0);     // time
     put16(body_, 0x21);  // date 1980-01-01
     put32(body_, e.crc);
     put32(body_, static_cast<std::uint32_t>(data.size()));

@@ -17,7 +17,7 @@ struct CertSpec {
     std::string cn;
     bool isCa = false;
     std::string keyUsage = "critical,digitalSignature";  // "" leaves the extension out
-    std::string extKeyUsage;                              // e.g. "codeSigning"; "" leaves it out
+    std::string extKeyUsage;                             // e.g. "codeSigning"; "" leaves it out
     std::string notBefore = "2020-01-01T00:00:00Z";
     std::string notAfter = "2040-01-01T00:00:00Z";
 
@@ -67,11 +67,11 @@ std::string readFile(const std::string& path);
 // A zip archive built entry by entry (stored, no compression), for archives no honest tool
 // would make: zip-slip names, symlink entries, duplicate names.
 class ZipWriter {
-public:
+  public:
     void add(const std::string& name, const std::string& data, unsigned unixMode = 0100644);
     [[nodiscard]] std::string finish() const;
 
-private:
+  private:
     struct Entry {
         std::string name, data;
         unsigned mode;

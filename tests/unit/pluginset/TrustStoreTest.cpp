@@ -7,7 +7,7 @@ namespace {
 namespace fs = std::filesystem;
 
 class Trust : public PluginSetTest {
-protected:
+  protected:
     std::string loadError() {
         try {
             (void)trust();
@@ -39,7 +39,8 @@ TEST_F(Trust, ThresholdDefaultsToOne) {
 }
 
 TEST_F(Trust, UnknownKeyInRegionYamlIsRefused) {
-    writeFile(trustDir() + "/region-a/region.yaml", "name: Region A\nhsa_id: SE2321000016-AAAA\ntreshold: 2\n");
+    writeFile(trustDir() + "/region-a/region.yaml",
+              "name: Region A\nhsa_id: SE2321000016-AAAA\ntreshold: 2\n");
     EXPECT_NE(loadError().find("unknown key 'treshold'"), std::string::npos);
 }
 
@@ -54,7 +55,8 @@ TEST_F(Trust, RegionWithAMalformedHsaIdIsRefused) {
 }
 
 TEST_F(Trust, ThresholdOfZeroIsRefused) {
-    writeFile(trustDir() + "/region-a/region.yaml", "name: Region A\nhsa_id: SE2321000016-AAAA\nthreshold: 0\n");
+    writeFile(trustDir() + "/region-a/region.yaml",
+              "name: Region A\nhsa_id: SE2321000016-AAAA\nthreshold: 0\n");
     EXPECT_NE(loadError().find("threshold must be 1 to 16"), std::string::npos);
 }
 
@@ -74,7 +76,8 @@ TEST_F(Trust, SameHsaIdInTwoRegionsIsRefused) {
 }
 
 TEST_F(Trust, GarbageCrlFileIsRefused) {
-    writeFile(trustDir() + "/region-a/crl.pem", "-----BEGIN X509 CRL-----\nnot base64 at all\n-----END X509 CRL-----\n");
+    writeFile(trustDir() + "/region-a/crl.pem",
+              "-----BEGIN X509 CRL-----\nnot base64 at all\n-----END X509 CRL-----\n");
     EXPECT_NE(loadError().find("crl.pem: not a PEM CRL"), std::string::npos) << loadError();
 }
 
