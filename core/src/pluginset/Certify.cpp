@@ -168,12 +168,12 @@ std::string signManifest(const std::string& dir, const std::string& keyPemFile,
     // Further certificates in the certificate file, then the chain file: intermediates.
     for (std::size_t i = 1; i < certs.size(); ++i) {
         if (!sk_X509_push(chain.get(), certs[i].get())) throw std::runtime_error("out of memory");
-        certs[i].release();
+        (void)certs[i].release();  // the stack owns it now
     }
     if (!chainPemFile.empty()) {
         for (auto& c : ssl::certificatesFromPem(readFile(chainPemFile, "chain"), chainPemFile)) {
             if (!sk_X509_push(chain.get(), c.get())) throw std::runtime_error("out of memory");
-            c.release();
+            (void)c.release();  // the stack owns it now
         }
     }
 

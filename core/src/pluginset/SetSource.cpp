@@ -1,5 +1,6 @@
 #include "pluginset/SetSource.h"
 
+#include <Poco/MemoryStream.h>
 #include <Poco/Zip/ZipArchive.h>
 #include <Poco/Zip/ZipStream.h>
 
@@ -226,7 +227,7 @@ SetSource SetSource::open(const std::string& path, const ArchiveLimits& limits) 
     return s;
 }
 
-SetSource SetSource::fromArchive(std::string zipBytes, const std::string& shownName,
+SetSource SetSource::fromArchive(const std::string& zipBytes, const std::string& shownName,
                                  const ArchiveLimits& limits) {
     if (zipBytes.size() > limits.maxTotalBytes)
         tooLarge(shownName + " is " + std::to_string(zipBytes.size()) + " bytes", limits);
@@ -275,7 +276,9 @@ SetSource SetSource::fromArchive(std::string zipBytes, const std::string& shownN
         }
     }
     try {
-        std::istringstream in(zipBytes);
+        // Streams over the bytes, never copies of them: an archive of many entries must not
+        // cost its size once per entry.
+        Poco::MemoryInputStream in(zipBytes.data(), static_cast<std::streamsize>(zipBytes.size()));
         Poco::Zip::ZipArchive archive(in);
         std::set<std::string> local;
         for (auto it = archive.headerBegin(); it != archive.headerEnd(); ++it) {
@@ -291,7 +294,8 @@ SetSource SetSource::fromArchive(std::string zipBytes, const std::string& shownN
         for (auto it = archive.headerBegin(); it != archive.headerEnd(); ++it) {
             const auto& h = it->second;
             if (h.isDirectory() || a->dirs.count(it->first)) continue;
-            std::istringstream data(zipBytes);
+            Poco::MemoryInputStream data(zipBytes.data(),
+                                         static_cast<std::streamsize>(zipBytes.size()));
             Poco::Zip::ZipInputStream zin(data, h, true);
             std::string content;
             char buf[65536];

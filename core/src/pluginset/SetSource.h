@@ -46,7 +46,7 @@ class SetSource {
     // A directory, or a zip archive when `path` is a file. Throws VerifyError.
     static SetSource open(const std::string& path, const ArchiveLimits& limits);
     // A zip archive already in memory (an upload). `shownName` names it in messages.
-    static SetSource fromArchive(std::string zipBytes, const std::string& shownName,
+    static SetSource fromArchive(const std::string& zipBytes, const std::string& shownName,
                                  const ArchiveLimits& limits);
 
     [[nodiscard]] bool isArchive() const { return archive_ != nullptr; }

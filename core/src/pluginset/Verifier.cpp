@@ -225,6 +225,14 @@ VerifiedSet verifyFromSource(const std::function<SetSource()>& open, const Trust
         const auto mark = hw->get(region->hsaId);
         if (!mark) return "the first set accepted from " + region->name;
         const std::string seq = std::to_string(manifest.sequence);
+        if (manifest.sequence < mark->sequence && manifest.sequence == opts.allowRollbackTo) {
+            out.warnings.push_back("rolled back by an administrator to sequence " + seq + " of " +
+                                   region->name + "; sequence " + std::to_string(mark->sequence) +
+                                   " was accepted before");
+            return "sequence " + seq + " is below " + std::to_string(mark->sequence) +
+                   ", allowed as an administrator's rollback; the mark stays at " +
+                   std::to_string(mark->sequence);
+        }
         if (manifest.sequence < mark->sequence)
             throw VerifyError(Reason::Rollback, "sequence " + seq + " is lower than " +
                                                     std::to_string(mark->sequence) +
@@ -258,6 +266,10 @@ VerifiedSet verifyFromSource(const std::function<SetSource()>& open, const Trust
     out.manifestSha256 = manifestSha;
     if (hw && opts.commitHighWater) {
         checks.step("high-water", [&] {
+            const auto mark = hw->get(region->hsaId);
+            if (mark && mark->sequence > out.sequence)  // an allowed rollback never lowers the mark
+                return "region " + region->name + " stays at sequence " +
+                       std::to_string(mark->sequence);
             commitHighWater(out, *hw);
             return "region " + region->name + " raised to sequence " + std::to_string(out.sequence);
         });
@@ -279,12 +291,11 @@ VerifiedSet verifySigned(const std::string& dirOrZip, const TrustStore& trust,
                             hw);
 }
 
-VerifiedSet verifySignedArchive(std::string zipBytes, const std::string& shownName,
+VerifiedSet verifySignedArchive(const std::string& zipBytes, const std::string& shownName,
                                 const TrustStore& trust, const VerifyOptions& opts,
                                 HighWaterStore* hw) {
     return verifyFromSource(
-        [&] { return SetSource::fromArchive(std::move(zipBytes), shownName, opts.limits); }, trust,
-        opts, hw);
+        [&] { return SetSource::fromArchive(zipBytes, shownName, opts.limits); }, trust, opts, hw);
 }
 
 void commitHighWater(const VerifiedSet& set, HighWaterStore& hw) {

@@ -34,6 +34,11 @@ struct VerifyOptions {
     // Raise the region's high-water mark once the set passed. Activation commits; a console
     // "verify before storing" and `klinikbox pluginset verify` do not.
     bool commitHighWater = true;
+    // An administrator's deliberate return to an earlier set (console "roll back"): a set
+    // with exactly this sequence passes the rollback check although the region's mark is
+    // higher, flagged with a warning; the mark is not lowered, so the box keeps passing the
+    // same value at every start while that set is active. 0: no rollback allowed. Audit-log it.
+    long long allowRollbackTo = 0;
 };
 
 // A signed set: a directory or a .zip archive. `hw` may be null (no rollback check, e.g.
@@ -42,9 +47,9 @@ struct VerifyOptions {
 [[nodiscard]] VerifiedSet verifySigned(const std::string& dirOrZip, const TrustStore& trust,
                                        const VerifyOptions& opts, HighWaterStore* hw);
 // The same for an archive already in memory (a console upload). `shownName` names it.
-[[nodiscard]] VerifiedSet verifySignedArchive(std::string zipBytes, const std::string& shownName,
-                                              const TrustStore& trust, const VerifyOptions& opts,
-                                              HighWaterStore* hw);
+[[nodiscard]] VerifiedSet verifySignedArchive(const std::string& zipBytes,
+                                              const std::string& shownName, const TrustStore& trust,
+                                              const VerifyOptions& opts, HighWaterStore* hw);
 
 // Raises the region's mark to a set verified earlier without committing (activation of a
 // stored set). Throws VerifyError(Rollback) when a higher mark was recorded meanwhile.

@@ -160,6 +160,20 @@ TEST_F(Archives, ArchiveFileLargerThanAllowedIsRefused) {
     EXPECT_REFUSED(refusal(zip, "", nullptr, &opts), Reason::ArchiveTooLarge, "bytes (limits");
 }
 
+TEST_F(Archives, ArchiveWithManyFilesWithinTheLimitsIsAccepted) {
+    const auto dir = makePlugins();
+    fs::create_directories(dir + "/hello/web");
+    for (int i = 0; i < 1500; ++i)
+        writeFile(dir + "/hello/web/page" + std::to_string(i) + ".js", "export const n = " + std::to_string(i) + ";\n");
+    ps::createManifest(dir, options());
+    sign(dir, infosec);
+    sign(dir, medinfo);
+    ps::packSet(dir, tmp.file("many.zip"));
+    const auto set = verify(tmp.file("many.zip"));
+    EXPECT_EQ(set.plugins[0].files.size(), 1503u);
+    EXPECT_EQ(set.plugins[0].files.at("web/page1499.js"), "export const n = 1499;\n");
+}
+
 TEST_F(Archives, GarbageArchiveIsRefused) {
     writeFile(tmp.file("garbage.zip"), std::string(4096, 'x'));
     EXPECT_REFUSED(refusal(tmp.file("garbage.zip")), Reason::Unreadable, "is not a zip archive");

@@ -101,6 +101,26 @@ TEST_F(Rollback, StoreNeverLowersTheMark) {
     hw.raise(kRegionAHsa, {8, std::string(64, 'a'), "eight"});  // the same mark again is fine
 }
 
+TEST_F(Rollback, AdministratorMayRollBackToTheNamedEarlierSetWithoutLoweringTheMark) {
+    const auto previous = signedSet(4, "s4");
+    activate(previous);
+    activate(signedSet(5, "s5"));
+    auto opts = at("2025-06-01");
+    opts.commitHighWater = true;
+    opts.allowRollbackTo = 4;
+    const auto set = ps::verifySigned(previous, trust(), opts, &hw);
+    EXPECT_EQ(set.sequence, 4);
+    ASSERT_EQ(set.warnings.size(), 1u);
+    EXPECT_NE(set.warnings[0].find("rolled back by an administrator to sequence 4"),
+              std::string::npos);
+    EXPECT_EQ(set.checks.back().detail, "region Region A stays at sequence 5");
+    EXPECT_EQ(hw.get(kRegionAHsa)->sequence, 5);
+    // The allowance names one sequence; it lets no other older set through.
+    opts.allowRollbackTo = 3;
+    EXPECT_REFUSED(refusal(previous, "", &hw, &opts), Reason::Rollback,
+                   "sequence 4 is lower than 5");
+}
+
 TEST_F(Rollback, MarkSurvivesReopeningTheDatabase) {
     activate(signedSet(5, "s5"));
     klinikbox::db::Connection reopened(tmp.file("box.db"));
