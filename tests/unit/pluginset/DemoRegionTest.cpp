@@ -100,6 +100,28 @@ TEST_F(DemoRegion, OfficersCertificatesSignASetTheBoxAccepts) {
         << set.signers[0].subject;
 }
 
+TEST_F(DemoRegion, SignaturesMadeWithOpensslCmsAreAcceptedInDerAndPem) {
+    // What an officer whose key is on a smart card or HSM does instead of `pluginset sign`.
+    auto o = options();
+    o.regionName = "Demoregionen (DEMO)";
+    o.regionHsaId = "SE2321000016-DEMO";
+    const auto today = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
+    o.issued = ps::formatDate(today);
+    o.expires = ps::formatDate(today + std::chrono::days(90));
+    const auto dir = makePlugins();
+    ps::createManifest(dir, o);
+    int n = 0;
+    for (const char* form : {"DER", "PEM"}) {
+        const std::string who = ++n == 1 ? "infosec" : "medinfo";
+        const auto cmd = "openssl cms -sign -binary -md sha256 -nosmimecap -outform " +
+                         std::string(form) + " -in " + dir + "/pluginset.yaml -signer " + pki +
+                         "/signers/" + who + ".cert.pem -inkey " + pki + "/signers/" + who +
+                         ".key.pem -out " + dir + "/pluginset.yaml.sig." + std::to_string(n);
+        ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    }
+    EXPECT_EQ(verifyNow(dir, ps::TrustStore::load(pki + "/trust")).signers.size(), 2u);
+}
+
 TEST_F(DemoRegion, SigningScriptCopiesThePluginsAndCertifiesThemWithBothOfficers) {
     const auto plugins = makePlugins("plugins");
     fs::create_directories(plugins + "/notes");
