@@ -119,7 +119,8 @@ int BoxProcess::cli(const std::vector<std::string>& args, std::string* out, cons
         ::dup2(i, 0);
         std::vector<std::string> all = {binary()};
         all.insert(all.end(), args.begin(), args.end());
-        if (std::find(args.begin(), args.end(), "--config") == args.end()) {
+        // pluginset commands take no box configuration.
+        if (std::find(args.begin(), args.end(), "--config") == args.end() && (args.empty() || args[0] != "pluginset")) {
             all.push_back("--config");
             all.push_back(config_);
         }
@@ -196,6 +197,11 @@ HttpResult BoxProcess::authed(const std::string& method, const std::string& path
     std::map<std::string, std::string> h = {{"Cookie", cookie_}};
     if (withCsrf) h["X-CSRF-Token"] = csrf_;
     return request(method, path, body, h);
+}
+
+HttpResult BoxProcess::authedRaw(const std::string& method, const std::string& path, const std::string& body,
+                                 const std::string& contentType) const {
+    return request(method, path, body, {{"Cookie", cookie_}, {"X-CSRF-Token", csrf_}, {"Content-Type", contentType}});
 }
 
 }  // namespace kbtest

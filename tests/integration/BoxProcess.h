@@ -48,6 +48,9 @@ public:
     void loginAs(const std::string& username, const std::string& role);
     HttpResult authed(const std::string& method, const std::string& path, const std::string& body = {},
                       bool withCsrf = true) const;
+    // The same with another content type (uploads).
+    HttpResult authedRaw(const std::string& method, const std::string& path, const std::string& body,
+                         const std::string& contentType) const;
 
     static std::string binary();
 

@@ -87,3 +87,57 @@ TEST(PluginSetServer, OlderSetIsRefusedAfterANewerOneWasAccepted) {
     EXPECT_NE(box.request("GET", "/readyz").json()->getObject("plugin_set")->getValue<std::string>("refusal").find("rollback"),
               std::string::npos);
 }
+
+namespace {
+std::string slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+}  // namespace
+
+TEST(PluginSetServer, AdminUploadsActivatesAndRollsBackSets) {
+    SignedHello s(1);
+    BoxProcess box(s.config(), s.set, "production");
+    box.start();
+    box.loginAs("ada", "admin");
+    auto pack = [&](int seq) {
+        s.resign(seq);
+        const std::string zip = s.dir.file("set" + std::to_string(seq) + ".zip");
+        std::string out;
+        EXPECT_EQ(box.cli({"pluginset", "pack", s.set, "-o", zip}, &out), 0) << out;
+        return slurp(zip);
+    };
+    const auto v2 = pack(2), v3 = pack(3);
+    auto up2 = box.authedRaw("POST", "/api/v1/pluginsets", v2, "application/zip");
+    ASSERT_EQ(up2.status, 201) << up2.body;
+    const long long id2 = up2.json()->getValue<long long>("id");
+    EXPECT_EQ(box.authedRaw("POST", "/api/v1/pluginsets", v2, "application/zip").status, 409) << "the same set twice";
+    EXPECT_EQ(box.authedRaw("POST", "/api/v1/pluginsets", "not a zip", "application/zip").status, 422);
+    EXPECT_EQ(box.authedRaw("POST", "/api/v1/pluginsets", v2, "text/plain").status, 415);
+
+    ASSERT_EQ(box.authed("POST", "/api/v1/pluginsets/" + std::to_string(id2) + "/activate", "{}").status, 200);
+    auto ready = box.request("GET", "/readyz").json();
+    EXPECT_EQ(ready->getObject("plugin_set")->getValue<int>("sequence"), 2);
+    EXPECT_EQ(ready->getArray("plugins")->getObject(0)->getValue<std::string>("state"), "running");
+    EXPECT_EQ(box.authed("POST", "/api/v1/pluginsets/rollback", "{}").status, 409) << "nothing uploaded before";
+
+    // An older set than one accepted is refused at upload.
+    const auto v1 = pack(1);
+    auto old = box.authedRaw("POST", "/api/v1/pluginsets", v1, "application/zip");
+    EXPECT_EQ(old.status, 422);
+    EXPECT_EQ(old.json()->getValue<std::string>("reason"), "rollback") << old.body;
+
+    auto up3 = box.authedRaw("POST", "/api/v1/pluginsets", v3, "application/zip");
+    ASSERT_EQ(up3.status, 201) << up3.body;
+    ASSERT_EQ(box.authed("POST", "/api/v1/pluginsets/" + std::to_string(up3.json()->getValue<long long>("id")) + "/activate", "{}").status, 200);
+    EXPECT_EQ(box.request("GET", "/readyz").json()->getObject("plugin_set")->getValue<int>("sequence"), 3);
+
+    // The admin's deliberate rollback returns to sequence 2, also after a restart.
+    ASSERT_EQ(box.authed("POST", "/api/v1/pluginsets/rollback", "{}").status, 200);
+    EXPECT_EQ(box.request("GET", "/readyz").json()->getObject("plugin_set")->getValue<int>("sequence"), 2);
+    box.stop();
+    box.start();
+    auto after = box.request("GET", "/readyz").json();
+    EXPECT_EQ(after->getObject("plugin_set")->getValue<int>("sequence"), 2) << box.output();
+    EXPECT_EQ(after->getArray("plugins")->getObject(0)->getValue<std::string>("state"), "running");
+}

@@ -22,6 +22,14 @@ std::string join(const std::vector<std::string>& v) {
 }
 }  // namespace
 
+long long Dispatcher::bodyLimit(const std::string& method, const std::string& path, long long serverLimit) const {
+    Match m;
+    std::vector<std::string> allowed;
+    if (routes_.match(method, path, m, allowed) == RouteTable::Result::Found && m.route->maxBodyBytes > 0)
+        return m.route->maxBodyBytes;
+    return serverLimit;
+}
+
 DispatchResult Dispatcher::dispatch(Request& req) {
     DispatchResult out;
     out.routePattern = "unmatched";

@@ -41,6 +41,8 @@ public:
     void setStaticHandler(StaticHandler h) { static_ = std::move(h); }
 
     DispatchResult dispatch(Request& req);
+    // The body limit of the route a request is for: its own, else `serverLimit`.
+    [[nodiscard]] long long bodyLimit(const std::string& method, const std::string& path, long long serverLimit) const;
 
     static Response problemResponse(const Problem& p, const Request& req);
 

@@ -93,7 +93,7 @@ public:
 
 private:
     void readBody(Poco::Net::HTTPServerRequest& in, Request& req) {
-        const long long limit = s_.options_.maxBodyBytes;
+        const long long limit = s_.dispatcher_.bodyLimit(req.method, req.path, s_.options_.maxBodyBytes);
         const Problem tooLarge(413, "/problems/body-too-large", "Request body too large",
                                "the body may be at most " + std::to_string(limit) + " bytes");
         std::istream& is = in.stream();

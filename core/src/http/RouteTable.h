@@ -22,6 +22,7 @@ struct Route {
     Handler handler;
     RouteDoc doc;
     bool csrfExempt = false;  // only for login itself and the unauthenticated kiosk
+    long long maxBodyBytes = 0;  // 0: the server's limit (server.max_body_bytes)
 };
 
 struct Match {

@@ -320,8 +320,10 @@ PluginStatus PluginHost::reload(const std::string& id) {
     }
     stopOne(*l);
     const PluginBundle bundle = l->bundle;
-    // The old library stays mapped (see dlopenFromBytes); its objects are released here.
-    l->plugin.reset();
+    {
+        std::lock_guard lock(mu_);
+        retired_.push_back(std::move(l));
+    }
     loadOne(bundle);
     std::lock_guard lock(mu_);
     for (const auto& s : statuses_)
@@ -361,16 +363,19 @@ void PluginHost::stopAll() {
         ps.swap(plugins_);
     }
     // Stop in reverse start order.
-    for (auto it = ps.rbegin(); it != ps.rend(); ++it) {
-        auto& l = **it;
-        stopOne(l);
-        l.plugin.reset();
-        // The library stays mapped: handlers registered elsewhere may still hold code
-        // pointers into it until the process ends.
-    }
+    for (auto it = ps.rbegin(); it != ps.rend(); ++it) stopOne(**it);
     std::lock_guard lock(mu_);
+    // The libraries stay mapped and the objects alive (see retired_).
+    for (auto& l : ps) retired_.push_back(std::move(l));
     for (auto& s : statuses_)
         if (s.state == "running") s.state = "stopped";
+}
+
+void PluginHost::reset() {
+    stopAll();
+    std::lock_guard lock(mu_);
+    statuses_.clear();
+    pages_.clear();
 }
 
 std::vector<PluginStatus> PluginHost::status() const {

@@ -81,6 +81,8 @@ public:
     // the others start regardless.
     void loadAll(const std::vector<PluginBundle>& bundles);
     void stopAll();
+    // Stops every plugin and forgets their states (before loading another set).
+    void reset();
 
     [[nodiscard]] std::vector<PluginStatus> status() const;
     [[nodiscard]] std::vector<RegisteredPage> pages() const;
@@ -99,6 +101,9 @@ private:
     SettingsProvider settingsProvider_;
     mutable std::mutex mu_;
     std::vector<std::unique_ptr<Loaded>> plugins_;
+    // Stopped plugins are kept until the host goes away: a request that was already inside
+    // one of their handlers when they were replaced finishes on a live object.
+    std::vector<std::unique_ptr<Loaded>> retired_;
     std::vector<PluginStatus> statuses_;
     std::vector<RegisteredPage> pages_;
 };

@@ -126,6 +126,12 @@ void Box::stop() {
     if (bus_) bus_->stop();
 }
 
+void Box::reloadPlugins() {
+    host_->reset();
+    activeSet_ = ActiveSet{};
+    if (bundleSource_) host_->loadAll(bundleSource_(*this));
+}
+
 std::optional<Response> Box::serveStatic(const Request& req) {
     std::string path = req.path;
     // Plugin console scripts come from the plugin's verified bytes: /plugins/<id>/<file>.

@@ -72,6 +72,9 @@ public:
     using BundleSource = std::function<std::vector<plugin::PluginBundle>(Box&)>;
     void setBundleSource(BundleSource s) { bundleSource_ = std::move(s); }
 
+    // Stops every plugin and loads the bundle source's set again (a new active set).
+    void reloadPlugins();
+
     // The console's static files (web-admin/).
     [[nodiscard]] const std::string& webRoot() const { return webRoot_; }
 

@@ -107,6 +107,27 @@ CREATE TABLE kb_plugin_settings (
   updated_by TEXT NOT NULL
 );
 )SQL"},
+        {4, "0004_pluginsets",
+         R"SQL(
+-- Plugin sets uploaded through the console: the archive lives in data_dir/pluginsets/.
+CREATE TABLE kb_pluginsets (
+  id INTEGER PRIMARY KEY,
+  archive_sha256 TEXT NOT NULL UNIQUE,
+  file TEXT NOT NULL,
+  name TEXT NOT NULL,
+  sequence INTEGER NOT NULL,
+  region_hsa_id TEXT NOT NULL,
+  region_name TEXT NOT NULL,
+  expires TEXT NOT NULL,
+  signers TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'stored' CHECK (state IN ('stored','active','previous')),
+  rolled_back INTEGER NOT NULL DEFAULT 0,  -- active through an admin's rollback
+  uploaded_at INTEGER NOT NULL,
+  uploaded_by TEXT NOT NULL
+);
+CREATE UNIQUE INDEX kb_pluginsets_one_active ON kb_pluginsets(state) WHERE state = 'active';
+CREATE UNIQUE INDEX kb_pluginsets_one_previous ON kb_pluginsets(state) WHERE state = 'previous';
+)SQL"},
     };
     return list;
 }
