@@ -19,7 +19,18 @@ export default {
   'role.admin': 'administratör', 'role.staff': 'personal', 'role.auditor': 'granskare', 'role.it': 'IT',
 
   'nav.dashboard': 'Översikt', 'nav.plugins': 'Tillägg', 'nav.outbox': 'Utkorg',
-  'nav.users': 'Användare', 'nav.audit': 'Loggkontroll',
+  'nav.users': 'Användare', 'nav.audit': 'Loggkontroll', 'nav.pluginsets': 'Tilläggspaket',
+
+  'sets.title': 'Tilläggspaket',
+  'sets.intro': 'Boxen kör bara tilläggspaket som en region du litar på har certifierat. Ett uppladdat paket kontrolleras innan det sparas; när du aktiverar det startas tilläggen om på det nya paketet och det gamla sparas så att du kan gå tillbaka.',
+  'sets.running': 'Körs nu', 'sets.upload': 'Ladda upp paket (.zip)', 'sets.uploadButton': 'Kontrollera och spara',
+  'sets.uploaded': 'Paketet {name} (nummer {seq}) är kontrollerat och sparat.', 'sets.name': 'Namn', 'sets.sequence': 'Nummer',
+  'sets.region': 'Region', 'sets.expires': 'Giltigt till', 'sets.signers': 'Signerat av', 'sets.state': 'Läge',
+  'sets.activate': 'Aktivera', 'sets.rollback': 'Gå tillbaka till föregående paket',
+  'sets.confirmActivate': 'Aktivera {name}? Tilläggen startas om.', 'sets.confirmRollback': 'Gå tillbaka till föregående paket? Tilläggen startas om.',
+  'sets.activated': 'Paketet är aktiverat.', 'sets.rolledBack': 'Boxen kör nu det föregående paketet.',
+  'sets.refused': 'Paketet godtogs inte: {detail}', 'sets.none': 'Inga paket har laddats upp här ännu.',
+  'sets.state.active': 'aktivt', 'sets.state.previous': 'föregående', 'sets.state.stored': 'sparat',
 
   'login.title': 'Logga in',
   'login.username': 'Användarnamn',

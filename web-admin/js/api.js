@@ -35,7 +35,21 @@ async function call(method, path, body) {
   return data;
 }
 
+// Uploads a file as the raw request body (plugin-set archives).
+async function upload(path, file, type) {
+  const res = await fetch(path, {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: {'Content-Type': type, 'X-CSRF-Token': csrfToken, Accept: 'application/json'},
+    body: file,
+  });
+  const data = await res.json();
+  if (!res.ok) throw new ApiError(res.status, data);
+  return data;
+}
+
 export const api = {
+  upload,
   get: (path) => call('GET', path),
   post: (path, body = {}) => call('POST', path, body),
   put: (path, body = {}) => call('PUT', path, body),

@@ -9,10 +9,12 @@ import outboxPage from './pages/outbox.js';
 import usersPage from './pages/users.js';
 import auditPage from './pages/audit.js';
 import extractPage from './pages/extract.js';
+import pluginsetsPage from './pages/pluginsets.js';
 
 const pages = [
   {path: '', key: 'nav.dashboard', render: dashboardPage, roles: null},
   {path: 'plugins', key: 'nav.plugins', render: pluginsPage, roles: ['admin', 'it']},
+  {path: 'pluginsets', key: 'nav.pluginsets', render: pluginsetsPage, roles: ['admin', 'it']},
   {path: 'outbox', key: 'nav.outbox', render: outboxPage, roles: ['admin', 'it']},
   {path: 'users', key: 'nav.users', render: usersPage, roles: ['admin']},
   {path: 'audit', key: 'nav.audit', render: auditPage, roles: ['auditor']},
