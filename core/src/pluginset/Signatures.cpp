@@ -30,7 +30,7 @@ ssl::StorePtr makeStore(const Region& region, bool withCrls) {
 
 struct ChainOutcome {
     int error = X509_V_OK;
-    X509* at = nullptr;  // the certificate at fault, owned by the signature or the store
+    ssl::X509Ptr at;  // the certificate at fault (a reference of our own: the context is gone)
     std::string chainText;
     std::string errorText() const { return X509_verify_cert_error_string(error); }
 };
@@ -52,8 +52,10 @@ ChainOutcome verifyChain(const Signature& s, X509_STORE* store, unsigned long fl
             out.chainText += (i ? " <- " : "") + ssl::subjectOf(sk_X509_value(chain.get(), i));
     } else {
         out.error = X509_STORE_CTX_get_error(ctx.get());
-        out.at = X509_STORE_CTX_get_current_cert(ctx.get());
-        if (!out.at) out.at = s.signer;
+        X509* fault = X509_STORE_CTX_get_current_cert(ctx.get());
+        if (!fault) fault = s.signer;
+        X509_up_ref(fault);
+        out.at.reset(fault);
         if (out.error == X509_V_OK) out.error = X509_V_ERR_UNSPECIFIED;
     }
     ERR_clear_error();
@@ -182,16 +184,16 @@ void checkValidity(const Signature& s, TimePoint now) {
     auto store = makeStore(*s.region, false);
     const auto out = verifyChain(s, store.get(), 0, now);
     if (out.error == X509_V_OK) return;
-    const std::string cert = "the certificate " + ssl::subjectOf(out.at);
+    const std::string cert = "the certificate " + ssl::subjectOf(out.at.get());
     const std::string when = formatInstant(now);
     if (out.error == X509_V_ERR_CERT_HAS_EXPIRED)
         throw VerifyError(Reason::CertificateExpired, s.file + ": " + cert + " expired on " +
-                                                          ssl::notAfterOf(out.at) +
+                                                          ssl::notAfterOf(out.at.get()) +
                                                           " (verification time " + when + ")");
     if (out.error == X509_V_ERR_CERT_NOT_YET_VALID)
         throw VerifyError(Reason::CertificateNotYetValid,
-                          s.file + ": " + cert + " is not valid until " + ssl::notBeforeOf(out.at) +
-                              " (verification time " + when + ")");
+                          s.file + ": " + cert + " is not valid until " +
+                              ssl::notBeforeOf(out.at.get()) + " (verification time " + when + ")");
     throw VerifyError(Reason::UntrustedSigner, s.file + ": " + cert + " cannot be verified at " +
                                                    when + ": " + out.errorText());
 }
@@ -210,22 +212,23 @@ std::string checkRevocation(const Signature& s, std::string_view content, TimePo
         const auto out =
             verifyChain(s, store.get(), X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL, now);
         if (out.error != X509_V_OK) {
-            const std::string cert = ssl::subjectOf(out.at);
-            const X509_CRL* crl = crlFor(region, out.at);
+            const std::string cert = ssl::subjectOf(out.at.get());
+            const X509_CRL* crl = crlFor(region, out.at.get());
             if (out.error == X509_V_ERR_CERT_REVOKED) {
                 std::string date;
                 X509_REVOKED* rev = nullptr;
-                if (crl && X509_CRL_get0_by_cert(const_cast<X509_CRL*>(crl), &rev, out.at) == 1 &&
+                if (crl &&
+                    X509_CRL_get0_by_cert(const_cast<X509_CRL*>(crl), &rev, out.at.get()) == 1 &&
                     rev)
                     date = " on " + ssl::asn1TimeText(X509_REVOKED_get0_revocationDate(rev));
                 throw VerifyError(Reason::CertificateRevoked,
                                   s.file + ": the certificate " + cert + " (serial " +
-                                      ssl::serialOf(out.at) + ") was revoked" + date + " by " +
-                                      region.crlFile);
+                                      ssl::serialOf(out.at.get()) + ") was revoked" + date +
+                                      " by " + region.crlFile);
             }
             std::string crlText;
             if (crl)
-                crlText = " (CRL of " + ssl::issuerOf(out.at) + ": last update " +
+                crlText = " (CRL of " + ssl::issuerOf(out.at.get()) + ": last update " +
                           ssl::asn1TimeText(X509_CRL_get0_lastUpdate(crl)) + ", next update " +
                           ssl::asn1TimeText(X509_CRL_get0_nextUpdate(crl)) + ")";
             throw VerifyError(Reason::CrlUnavailable,
