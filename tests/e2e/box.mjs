@@ -21,13 +21,28 @@ function helloSet(dir) {
   cpSync(join(buildDir, 'plugins', 'hello', 'libhello.so'), join(to, 'libhello.so'));
 }
 
-export async function startBox({withHello = false} = {}) {
+// A demo-region PKI and a zip of the hello plugin certified with it (DEMO ONLY keys).
+export function signedHelloZip(dir, sequence) {
+  const pki = join(dir, 'pki');
+  const demo = join(sourceDir, 'config', 'demo-region');
+  execFileSync('sh', [join(demo, 'make-demo-pki.sh'), pki], {stdio: 'ignore'});
+  const plugins = join(dir, `src${sequence}`);
+  const set = join(dir, `set${sequence}`);
+  helloSet(plugins);
+  execFileSync('sh', [join(demo, 'sign-demo-set.sh'), join(plugins, 'plugins'), set, pki, bin, String(sequence)], {stdio: 'ignore'});
+  const zip = join(dir, `set${sequence}.zip`);
+  execFileSync(bin, ['pluginset', 'pack', set, '-o', zip], {stdio: 'ignore'});
+  return {zip, trust: join(pki, 'trust')};
+}
+
+export async function startBox({withHello = false, trustDir = ''} = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'kb-e2e-'));
   const config = join(dir, 'klinikbox.yaml');
   mkdirSync(join(dir, 'plugins'));
   if (withHello) helloSet(dir);
   writeFileSync(config, `box:\n  mode: development\n  data_dir: ${join(dir, 'data')}\n` +
-    `server:\n  listen: 127.0.0.1\n  port: 0\nplugins:\n  set: ${join(dir, 'plugins')}\n`);
+    `server:\n  listen: 127.0.0.1\n  port: 0\nplugins:\n  set: ${join(dir, 'plugins')}\n` +
+    (trustDir ? `  trust_dir: ${trustDir}\n` : ''));
   const password = 'e2e chefens lösenord 42';
   execFileSync(bin, ['user', 'add', '--username', 'admin', '--role', 'admin', '--name', 'Anna Admin',
     '--password-stdin', '--config', config], {input: `${password}\n`});
