@@ -18,7 +18,7 @@ after(async () => {
 });
 
 test('a setting the schema refuses is shown next to its field, a valid one restarts the plugin', async () => {
-  await page.getByRole('link', {name: 'Tillägg'}).click();
+  await page.getByRole('link', {name: 'Tillägg', exact: true}).click();
   await page.getByRole('cell', {name: 'running'}).or(page.getByRole('cell', {name: 'körs'})).first().waitFor();
   await page.getByRole('button', {name: 'Inställningar'}).click();
   const greeting = page.getByLabel('greeting');
