@@ -127,6 +127,7 @@ void Box::stop() {
 }
 
 void Box::reloadPlugins() {
+    std::lock_guard lock(reloadMu_);
     host_->reset();
     activeSet_ = ActiveSet{};
     if (bundleSource_) host_->loadAll(bundleSource_(*this));

@@ -16,6 +16,7 @@
 #include <klinikbox/Clock.h>
 
 #include <functional>
+#include <mutex>
 #include <memory>
 #include <string>
 
@@ -100,6 +101,7 @@ private:
     std::vector<std::function<void()>> starters_;
     BundleSource bundleSource_;
     std::string webRoot_;
+    std::mutex reloadMu_;  // one plugin-set change at a time (admin, maintenance)
     bool started_ = false;
     bool stopped_ = false;
 };

@@ -4,6 +4,8 @@
 
 #include <sys/statvfs.h>
 
+#include <ctime>
+
 namespace klinikbox::server {
 
 Maintenance::Maintenance(Box& box, MaintenanceOptions options) : box_(box), options_(options) {}
@@ -22,8 +24,29 @@ void Maintenance::checkDisk() {
     lowDisk_ = low;
 }
 
+void Maintenance::checkPluginSet() {
+    auto& set = box_.activeSet();
+    if (!set.isSigned || set.expires.size() != 10) return;
+    std::tm tm{};
+    if (!strptime(set.expires.c_str(), "%Y-%m-%d", &tm)) return;
+    const auto expires = std::chrono::system_clock::from_time_t(timegm(&tm));
+    const auto now = box_.clock().now();
+    const auto day = std::chrono::hours(24);
+    auto& log = Poco::Logger::get("pluginset");
+    if (now >= expires + day * box_.config().graceDays) {
+        log.error("the plugin set " + set.name + " expired on " + set.expires + " and its grace period is over");
+        box_.reloadPlugins();  // verified again: refused, so its plugins stop
+    } else if (now >= expires) {
+        if (set.status != "expired-in-grace") log.warning("the plugin set " + set.name + " expired on " + set.expires);
+        set.status = "expired-in-grace";
+    } else if (now >= expires - day * 30) {
+        set.status = "expiring-soon";
+    }
+}
+
 long long Maintenance::runOnce() {
     checkDisk();
+    checkPluginSet();
     long long removed = 0;
     const long long nowMs =
         std::chrono::duration_cast<std::chrono::milliseconds>(box_.clock().now().time_since_epoch()).count();

@@ -31,6 +31,10 @@ public:
     [[nodiscard]] long long freeBytes() const { return freeBytes_; }
     [[nodiscard]] bool lowDisk() const { return lowDisk_; }
 
+    // A box runs for months: re-evaluates the running set's dates (the banner from 30 days
+    // before expiry, the grace period, then a refusal that stops its plugins).
+    void checkPluginSet();
+
 private:
     void checkDisk();
     Box& box_;

@@ -39,3 +39,32 @@ TEST(Maintenance, OldDeliveredMessagesAndDeadSessionsArePrunedAndRecentOnesKept)
     EXPECT_EQ(left, 2) << "the recent delivered and the pending message stay";
     EXPECT_GT(m.freeBytes(), 0);
 }
+
+TEST(Maintenance, RunningSetIsFlaggedAsItsExpiryNearsAndRefusedAfterTheGracePeriod) {
+    kbtest::TempDir dir;
+    auto cfg = server::parseBoxConfig("box: {data_dir: data}\nserver: {port: 0}\nplugins: {grace_days: 14}\n", "t.yaml", dir.path());
+    FixedClock clock(std::chrono::system_clock::from_time_t(1'800'000'000));  // 2027-01-15
+    server::Box box(cfg, clock);
+    box.open();
+    int loads = 0;
+    box.setBundleSource([&](server::Box& b) {
+        ++loads;
+        b.activeSet().status = "refused";
+        return std::vector<plugin::PluginBundle>{};
+    });
+    auto& set = box.activeSet();
+    set.isSigned = true;
+    set.name = "Regionens paket";
+    set.expires = "2027-02-01";
+    set.status = "valid";
+    server::Maintenance m(box, server::MaintenanceOptions{});
+    m.checkPluginSet();
+    EXPECT_EQ(set.status, "expiring-soon");
+    clock.advance(std::chrono::hours(24 * 20));  // 2027-02-04
+    m.checkPluginSet();
+    EXPECT_EQ(set.status, "expired-in-grace");
+    EXPECT_EQ(loads, 0);
+    clock.advance(std::chrono::hours(24 * 12));  // 2027-02-16: past 14 days of grace
+    m.checkPluginSet();
+    EXPECT_EQ(loads, 1) << "the set is verified again (and refused)";
+}
