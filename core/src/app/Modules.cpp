@@ -32,14 +32,7 @@ void installLuaHooks(server::Box& box) {
             for (const auto& s : host->scripts())
                 if (!s.loaded) Poco::Logger::get("lua").error("script refused: " + s.error);
         }
-        http::Route r;
-        r.owner = "core";
-        r.method = "GET";
-        r.pattern = "/api/v1/lua/scripts";
-        r.access = Access::only({Role::It, Role::Admin});
-        r.doc.summary = "The clinic's hook scripts, their events and last errors";
-        r.doc.tag = "lua";
-        r.handler = [host, &b](Request&) {
+        b.routes().addCore("lua", "GET", "/api/v1/lua/scripts", Access::only({Role::It, Role::Admin}), [host, &b](Request&) {
             Poco::JSON::Array::Ptr arr = new Poco::JSON::Array;
             for (const auto& s : host->scripts()) {
                 Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
@@ -55,8 +48,7 @@ void installLuaHooks(server::Box& box) {
             o->set("scripts_dir", b.config().luaScriptsDir);
             o->set("scripts", arr);
             return Response::json(o);
-        };
-        b.routes().add(std::move(r));
+        }, "The clinic's hook scripts, their events and last errors");
     });
 }
 

@@ -129,17 +129,10 @@ ReviewFilter parseFilter(const Request& req, const Clock& clock) {
 
 void installReview(server::Box& box) {
     box.addModule([](server::Box& b) {
+        // Log review is the auditor's task (PDL 4:3); admins may verify but not read.
         auto add = [&b](std::string pattern, Handler h, std::string summary) {
-            http::Route r;
-            r.owner = "core";
-            r.method = "GET";
-            r.pattern = std::move(pattern);
-            // Log review is the auditor's task (PDL 4:3); admins may verify but not read.
-            r.access = Access::only({Role::Auditor});
-            r.handler = std::move(h);
-            r.doc.summary = std::move(summary);
-            r.doc.tag = "audit";
-            b.routes().add(std::move(r));
+            b.routes().addCore("audit", "GET", std::move(pattern), Access::only({Role::Auditor}), std::move(h),
+                               std::move(summary));
         };
         auto& log = b.audit();
         auto& db = b.db();
@@ -215,14 +208,7 @@ void installReview(server::Box& box) {
             return Response::json(o);
         }, "A patient's log extract: which units and users accessed the patient's data, per day");
 
-        http::Route verify;
-        verify.owner = "core";
-        verify.method = "GET";
-        verify.pattern = "/api/v1/audit/verify";
-        verify.access = Access::only({Role::Auditor, Role::Admin});
-        verify.doc.summary = "Verify the audit log's hash chain";
-        verify.doc.tag = "audit";
-        verify.handler = [&log](Request& req) {
+        b.routes().addCore("audit", "GET", "/api/v1/audit/verify", Access::only({Role::Auditor, Role::Admin}), [&log](Request& req) {
             const auto r = log.verify();
             log.append(AuditLog::actorOf(req), AuditEntry{"audit.verify", "", "loggkontroll", r.ok ? "ok" : "failed",
                                                           r.ok ? "" : r.problem});
@@ -234,8 +220,7 @@ void installReview(server::Box& box) {
                 o->set("problem", r.problem);
             }
             return Response::json(o);
-        };
-        b.routes().add(std::move(verify));
+        }, "Verify the audit log's hash chain");
     });
 }
 

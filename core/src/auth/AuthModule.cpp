@@ -109,16 +109,8 @@ void install(server::Box& box) {
 
         auto add = [&b](std::string method, std::string pattern, Access access, Handler h, std::string summary,
                         bool csrfExempt = false) {
-            http::Route r;
-            r.owner = "core";
-            r.method = std::move(method);
-            r.pattern = std::move(pattern);
-            r.access = std::move(access);
-            r.handler = std::move(h);
-            r.doc.summary = std::move(summary);
-            r.doc.tag = "auth";
-            r.csrfExempt = csrfExempt;
-            b.routes().add(std::move(r));
+            b.routes().addCore("auth", std::move(method), std::move(pattern), std::move(access), std::move(h),
+                               std::move(summary), {csrfExempt, 0});
         };
 
         add("POST", "/api/v1/auth/login", Access::anyone(), [accounts, &audit, secure](Request& req) {

@@ -50,6 +50,21 @@ void RouteTable::add(Route r) {
     routes_.push_back(std::make_shared<const Route>(std::move(r)));
 }
 
+void RouteTable::addCore(std::string tag, std::string method, std::string pattern, Access access, Handler handler,
+                         std::string summary, RouteOptions options) {
+    Route r;
+    r.owner = "core";
+    r.method = std::move(method);
+    r.pattern = std::move(pattern);
+    r.access = std::move(access);
+    r.handler = std::move(handler);
+    r.doc.summary = std::move(summary);
+    r.doc.tag = std::move(tag);
+    r.csrfExempt = options.csrfExempt;
+    r.maxBodyBytes = options.maxBodyBytes;
+    add(std::move(r));
+}
+
 void RouteTable::removeOwner(const std::string& owner) {
     std::unique_lock lock(mu_);
     routes_.erase(std::remove_if(routes_.begin(), routes_.end(),

@@ -30,10 +30,19 @@ struct Match {
     std::map<std::string, std::string> params;
 };
 
+// Settings a core route may need beyond method, pattern, roles and handler.
+struct RouteOptions {
+    bool csrfExempt = false;
+    long long maxBodyBytes = 0;
+};
+
 class RouteTable {
 public:
     // Throws std::invalid_argument on a malformed pattern or a duplicate method+pattern.
     void add(Route r);
+    // A route of the box itself (owner "core"), documented under `tag`.
+    void addCore(std::string tag, std::string method, std::string pattern, Access access, Handler handler,
+                 std::string summary, RouteOptions options = {});
     void removeOwner(const std::string& owner);
 
     enum class Result { Found, NotFound, MethodNotAllowed };

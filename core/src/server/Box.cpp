@@ -170,15 +170,8 @@ void Box::registerCoreRoutes() {
     using Poco::JSON::Object;
     auto add = [this](std::string method, std::string pattern, Access access, Handler h, std::string summary,
                       std::string tag = "core") {
-        http::Route r;
-        r.owner = "core";
-        r.method = std::move(method);
-        r.pattern = std::move(pattern);
-        r.access = std::move(access);
-        r.handler = std::move(h);
-        r.doc.summary = std::move(summary);
-        r.doc.tag = std::move(tag);
-        routes_.add(std::move(r));
+        routes_.addCore(std::move(tag), std::move(method), std::move(pattern), std::move(access), std::move(h),
+                        std::move(summary));
     };
 
     add("GET", "/healthz", Access::anyone(), [](Request&) {

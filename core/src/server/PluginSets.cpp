@@ -146,16 +146,8 @@ void installPluginSets(Box& box) {
     box.addModule([](Box& b) {
         auto add = [&b](std::string method, std::string pattern, Access access, Handler h, std::string summary,
                         long long maxBody = 0) {
-            http::Route r;
-            r.owner = "core";
-            r.method = std::move(method);
-            r.pattern = std::move(pattern);
-            r.access = std::move(access);
-            r.handler = std::move(h);
-            r.doc.summary = std::move(summary);
-            r.doc.tag = "pluginsets";
-            r.maxBodyBytes = maxBody;
-            b.routes().add(std::move(r));
+            b.routes().addCore("pluginsets", std::move(method), std::move(pattern), std::move(access), std::move(h),
+                               std::move(summary), {false, maxBody});
         };
 
         add("GET", "/api/v1/pluginsets", Access::only({Role::Admin, Role::It}), [&b](Request&) {

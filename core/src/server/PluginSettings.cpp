@@ -91,15 +91,8 @@ void installPluginSettings(Box& box) {
 
     box.addModule([](Box& b) {
         auto add = [&b](std::string method, std::string pattern, Handler h, std::string summary) {
-            http::Route r;
-            r.owner = "core";
-            r.method = std::move(method);
-            r.pattern = std::move(pattern);
-            r.access = Access::only({Role::Admin, Role::It});
-            r.handler = std::move(h);
-            r.doc.summary = std::move(summary);
-            r.doc.tag = "plugins";
-            b.routes().add(std::move(r));
+            b.routes().addCore("plugins", std::move(method), std::move(pattern), Access::only({Role::Admin, Role::It}),
+                               std::move(h), std::move(summary));
         };
         add("GET", "/api/v1/plugins/{id}/settings", [&b](Request& req) {
             const auto id = pluginParam(b, req);
