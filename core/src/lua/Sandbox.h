@@ -1,70 +1,104 @@
-// One Lua 5.4 state for one script, with the limits a clinic's IT staff cannot exceed:
-// a memory cap (allocator), an instruction budget and a wall-clock limit (count hook, sticky
-// once tripped so pcall cannot swallow it), a string-size cap, and only safe libraries.
-// Each script has its own state, so no table or metatable is shared between scripts.
+// One sandboxed Lua 5.4 state (RAII over lua_State) with the limits a clinic's scripts
+// cannot exceed: a memory cap (allocator), an instruction budget and a wall-clock deadline
+// (count hook, sticky once tripped so a pcall in the script cannot swallow the kill),
+// string-size caps, interruptible pattern functions, and only safe libraries. Scripts get
+// environments of their own (pushEnvironment), so several can share one state without
+// seeing each other's globals or library tables.
+//
+// A Sandbox is used by one thread at a time. Every Lua API call that can raise an error
+// runs inside a Call (lua_pcall), so no longjmp crosses a C++ frame with live destructors.
 #pragma once
+
+#include "lua/Limits.h"
+#include "lua/LuaError.h"
 
 #include <klinikbox/Clock.h>
 
-#include <chrono>
-#include <cstddef>
-#include <functional>
 #include <memory>
-#include <stdexcept>
 #include <string>
+#include <string_view>
 
 struct lua_State;
 
 namespace klinikbox::lua {
 
-struct Limits {
-    std::size_t memoryBytes = 16u << 20;
-    long long instructions = 10'000'000;
-    std::chrono::milliseconds time{200};
-    std::size_t maxStringBytes = 1u << 20;  // string.rep results and pattern-function inputs
-};
-
-enum class ErrorKind { Runtime, Timeout, Memory, Syntax, Sandbox };
-const char* toString(ErrorKind k);
-
-// A script failed. `what()` names the script, the line and (for hooks) the event.
-class LuaError : public std::runtime_error {
-public:
-    LuaError(ErrorKind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
-    [[nodiscard]] ErrorKind kind() const { return kind_; }
-
-private:
-    ErrorKind kind_;
-};
+struct Guard;
 
 class Sandbox {
 public:
-    using LogSink = std::function<void(const std::string& level, const std::string& message)>;
-
-    Sandbox(std::string scriptName, Limits limits, const Clock& clock, LogSink log = {});
+    Sandbox(const Limits& limits, const Clock& clock);
     ~Sandbox();
     Sandbox(const Sandbox&) = delete;
     Sandbox& operator=(const Sandbox&) = delete;
 
-    // Compiles text (never bytecode) and runs its top level under the limits.
-    void run(const std::string& source);
-
-    // Calls a function the caller pushed, followed by its `nargs` arguments, under the
-    // limits; leaves `nresults` results. Throws LuaError and then leaves the stack as it
-    // was below the function. `context` names the hook or event in error messages.
-    void call(int nargs, int nresults, const std::string& context);
-
-    [[nodiscard]] lua_State* state() const { return L_; }
-    [[nodiscard]] const std::string& name() const { return name_; }
+    [[nodiscard]] lua_State* state() const { return L_.get(); }
+    [[nodiscard]] const Limits& limits() const;
     [[nodiscard]] std::size_t memoryUsed() const;
+    [[nodiscard]] std::size_t memoryPeak() const;
+    // os.time/os.date and kb.now/kb.today read this clock (tests swap in a fixed one).
+    void setClock(const Clock& clock);
+    [[nodiscard]] const Clock& clock() const;
 
-    // Internal state the C callbacks reach through the Lua extra space.
-    struct Guard;
+    // Pushes a fresh environment for one script: its own table holding copies of the safe
+    // base functions and of the string/table/math/utf8/coroutine/os libraries, with
+    // _G referring to itself. Reading io, debug, package, require, dofile, loadfile or
+    // os.execute & co. is a sandbox violation. Call inside a Call (it allocates).
+    void pushEnvironment();
+
+    // Compiles text (never bytecode) named `script` and pushes the function; give it an
+    // environment (upvalue 1) before calling it. Throws LuaError (Syntax, Sandbox, Memory).
+    void compile(std::string_view source, const std::string& script);
+
+    class Call;
 
 private:
-    std::string name_;
     std::unique_ptr<Guard> guard_;
-    lua_State* L_ = nullptr;
+    std::unique_ptr<lua_State, void (*)(lua_State*)> L_;
 };
+
+// One budgeted call into the state: construction arms the limits (fresh instruction
+// budget and deadline), destruction disarms them and restores the stack.
+class Sandbox::Call {
+public:
+    // `script` and `context` (event name, "load", "route GET /x") name errors.
+    Call(Sandbox& sb, std::string script, std::string context);
+    ~Call();
+    Call(const Call&) = delete;
+    Call& operator=(const Call&) = delete;
+
+    // Calls the function below its `nargs` arguments. Returns true when it returned (its
+    // results are on the stack), false when the script vetoed with kb.reject (nothing
+    // pushed). Throws LuaError on an error or an exceeded limit, even one the script caught.
+    bool run(int nargs, int nresults);
+
+    // Runs `body` (callable as int(lua_State*)) as a C function under the same protection,
+    // with the `nargs` values on top of the stack as its arguments. The body may use only
+    // plain data in its own frame: a Lua error unwinds it with longjmp. Same result as run.
+    template <class F>
+    bool runC(F& body, int nargs, int nresults) {
+        pushTrampoline(&trampoline<F>, &body, nargs);
+        return run(nargs + 1, nresults);
+    }
+
+    [[nodiscard]] const std::string& rejectReason() const;
+    [[nodiscard]] lua_State* state() const { return sb_.state(); }
+
+private:
+    template <class F>
+    static int trampoline(lua_State* L);
+    static void* takeBody(lua_State* L);
+    void pushTrampoline(int (*fn)(lua_State*), void* body, int nargs);
+    [[nodiscard]] LuaError error(int status);
+
+    Sandbox& sb_;
+    std::string script_;
+    std::string context_;
+    int base_;
+};
+
+template <class F>
+int Sandbox::Call::trampoline(lua_State* L) {
+    return (*static_cast<F*>(takeBody(L)))(L);
+}
 
 }  // namespace klinikbox::lua

@@ -1,0 +1,124 @@
+// The kb.* API a script sees, and what the box injects for it. The bindings themselves are
+// internal (KbApi.cpp); ScriptInstance installs them into each script's environment.
+#pragma once
+
+#include "lua/ValueTree.h"
+
+#include <klinikbox/Clock.h>
+#include <klinikbox/Events.h>
+#include <klinikbox/Http.h>
+#include <klinikbox/Outbox.h>
+
+#include <Poco/JSON/Object.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+struct lua_State;
+
+namespace klinikbox {
+class PluginContext;
+namespace db {
+class Connection;
+}
+}  // namespace klinikbox
+
+namespace klinikbox::lua {
+
+// What the box gives hook scripts. The server fills it; tests and the CLI use their own.
+struct ScriptServices {
+    // The box's clock: kb.now, kb.today, os.time, os.date. Required.
+    const Clock* clock = nullptr;
+    // kb.log.info|warn|error and print. `level` is "info", "warn" or "error"; the message
+    // is already masked (personnummer -> YYYYMMDD-****).
+    std::function<void(const std::string& level, const std::string& script, const std::string& message)> log;
+    // kb.config(key): the settings of one script (e.g. klinikbox.yaml lua.config.<file>);
+    // may return null.
+    std::function<Poco::JSON::Object::Ptr(const std::string& script)> config;
+    // kb.send: queues an outbound message (the server writes it to the outbox in its own
+    // transaction); returns the message id.
+    std::function<long long(const std::string& script, const OutboundMessage& message)> send;
+    // Outbox channels each script may send on, by file name; the "*" entry applies to every
+    // script. An entry "sms.*" allows every channel starting with "sms."; "*" allows all.
+    std::map<std::string, std::set<std::string>> allowedChannels;
+};
+
+enum class ScriptMode {
+    Hook,    // a clinic hook script: kb.on, kb.subscribe
+    Plugin,  // the entry script of a Lua plugin: also kb.route, kb.db, kb.events, kb.audit, kb.page
+    Test,    // `klinikbox lua test`: kb.test cases run, kb.fire, kb.sent, kb.set_now
+};
+
+struct HookRegistration {
+    std::string event;
+    bool async = false;  // kb.subscribe
+    HookSpec spec;       // phase, after, before (name and budget are set by the host)
+    int ref = 0;         // the function, in the state's registry
+    int line = 0;
+};
+
+struct RouteRegistration {
+    std::string method;
+    std::string path;  // as given; relative paths are under /api/v1/<plugin-id>
+    Access access;
+    std::string summary;
+    int ref = 0;
+    int line = 0;
+};
+
+struct PageRegistration {
+    std::string id, title, script;
+    Access access;
+};
+
+struct TestRegistration {
+    std::string name;
+    int ref = 0;
+    int line = 0;
+};
+
+struct SentMessage {
+    std::string channel, payload, idempotencyKey;
+};
+
+// What the C bindings of one script reach (through an upvalue). Lives as long as the
+// script's state; owned by its ScriptInstance.
+struct ScriptContext {
+    enum class CallKind { None, Load, SyncHook, AsyncHandler, Route, Test };
+
+    std::string name;  // file name, e.g. "guardian.lua" (plugins: "<id>/<entry>")
+    ScriptMode mode = ScriptMode::Hook;
+    std::shared_ptr<const ScriptServices> services;
+    PluginContext* plugin = nullptr;
+    int envRef = 0;
+
+    // Collected while the script's top level runs.
+    std::vector<HookRegistration> hooks;
+    std::vector<RouteRegistration> routes;
+    std::vector<PageRegistration> pages;
+    std::vector<TestRegistration> tests;
+
+    // The running call.
+    CallKind call = CallKind::None;
+    const Request* request = nullptr;
+    db::Connection* tx = nullptr;
+
+    // Test mode.
+    std::vector<SentMessage> sent;
+    std::unique_ptr<FixedClock> testClock;
+
+    // Scratch space of the bindings: C++ objects never live in a C function's frame.
+    ValueTree tree;
+    std::string text;
+    std::string error;
+};
+
+// Pushes the kb table of `ctx` and sets `print` in the environment at `envIndex`.
+// Call inside a Sandbox::Call.
+void installKb(lua_State* L, ScriptContext& ctx, int envIndex);
+
+}  // namespace klinikbox::lua

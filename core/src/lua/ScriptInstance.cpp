@@ -1,0 +1,284 @@
+#include "lua/ScriptInstance.h"
+
+#include <Poco/JSON/Array.h>
+
+#include <lua.hpp>
+
+#include <algorithm>
+
+namespace klinikbox::lua {
+
+namespace {
+
+using CallKind = ScriptContext::CallKind;
+
+// Resets the context's call state however the call ends.
+struct CallScope {
+    ScriptContext& c;
+    CallScope(ScriptContext& ctx, CallKind kind, const Request* request) : c(ctx) {
+        c.call = kind;
+        c.request = request;
+    }
+    ~CallScope() {
+        c.call = CallKind::None;
+        c.request = nullptr;
+        c.tx = nullptr;
+    }
+    CallScope(const CallScope&) = delete;
+    CallScope& operator=(const CallScope&) = delete;
+};
+
+Poco::JSON::Object::Ptr userOf(const std::optional<Principal>& p) {
+    if (!p) return nullptr;
+    Poco::JSON::Object::Ptr u = new Poco::JSON::Object;
+    u->set("username", p->username);
+    u->set("role", std::string(toString(p->role)));
+    u->set("hsa_id", p->hsaId);
+    u->set("care_unit", p->careUnit);
+    return u;
+}
+
+ValueTree eventTree(const Event& event, std::size_t maxNodes, const std::string& script) {
+    Poco::JSON::Object::Ptr ev = new Poco::JSON::Object;
+    ev->set("name", event.name);
+    ev->set("payload", event.payload ? event.payload : Poco::JSON::Object::Ptr(new Poco::JSON::Object));
+    ev->set("request_id", event.requestId);
+    if (auto u = userOf(event.principal)) ev->set("user", u);
+    ValueTree t;
+    try {
+        appendVar(t, ev, maxNodes);
+    } catch (const std::exception& e) {
+        throw LuaError(ErrorKind::Runtime, script, 0, event.name, std::string("the event cannot be given to Lua: ") + e.what());
+    }
+    return t;
+}
+
+// Position after the subtree rooted at `pos`.
+std::size_t skip(const ValueTree& t, std::size_t pos) {
+    const std::size_t n = t[pos].children;
+    ++pos;
+    for (std::size_t i = 0; i < n; ++i) pos = skip(t, pos);
+    return pos;
+}
+
+bool headerSafe(const std::string& s) {
+    return std::none_of(s.begin(), s.end(), [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
+}
+
+}  // namespace
+
+ScriptInstance::ScriptInstance(std::string name, std::string_view source, ScriptMode mode, const Limits& limits,
+                               std::shared_ptr<const ScriptServices> services, PluginContext* plugin)
+    : sandbox_(limits, *services->clock) {
+    context_.name = std::move(name);
+    context_.mode = mode;
+    context_.services = std::move(services);
+    context_.plugin = plugin;
+    if (mode == ScriptMode::Test) {
+        context_.testClock = std::make_unique<FixedClock>(context_.services->clock->now());
+        sandbox_.setClock(*context_.testClock);
+    }
+    sandbox_.compile(source, context_.name);
+    Sandbox::Call call(sandbox_, context_.name, "load");
+    CallScope scope(context_, CallKind::Load, nullptr);
+    ScriptContext& ctx = context_;
+    Sandbox& sb = sandbox_;
+    auto body = [&ctx, &sb](lua_State* L) -> int {
+        sb.pushEnvironment();
+        const int env = lua_gettop(L);
+        installKb(L, ctx, env);
+        lua_pushvalue(L, env);
+        ctx.envRef = luaL_ref(L, LUA_REGISTRYINDEX);
+        lua_pushvalue(L, env);
+        lua_setupvalue(L, 1, 1);
+        lua_pushvalue(L, 1);
+        lua_call(L, 0, 0);
+        return 0;
+    };
+    call.runC(body, 1, 0);
+}
+
+ScriptInstance::~ScriptInstance() = default;
+
+bool ScriptInstance::handles(const std::string& event, bool async) const {
+    return std::any_of(context_.hooks.begin(), context_.hooks.end(),
+                       [&](const HookRegistration& h) { return h.async == async && h.event == event; });
+}
+
+ScriptInstance::HookResult ScriptInstance::runSync(const Event& event) {
+    const ValueTree in = eventTree(event, sandbox_.limits().maxValueNodes, context_.name);
+    ValueTree out;
+    Sandbox::Call call(sandbox_, context_.name, event.name);
+    CallScope scope(context_, CallKind::SyncHook, nullptr);
+    ScriptContext& ctx = context_;
+    const std::size_t maxNodes = sandbox_.limits().maxValueNodes;
+    auto body = [&](lua_State* L) -> int {
+        std::size_t pos = 0;
+        pushTree(L, in, pos);
+        const int ev = lua_gettop(L);
+        for (std::size_t i = 0; i < ctx.hooks.size(); ++i) {
+            if (ctx.hooks[i].async || ctx.hooks[i].event != event.name) continue;
+            lua_rawgeti(L, LUA_REGISTRYINDEX, ctx.hooks[i].ref);
+            lua_pushvalue(L, ev);
+            lua_call(L, 1, 0);
+        }
+        if (lua_getfield(L, ev, "payload") != LUA_TTABLE) luaL_error(L, "event.payload must stay a table");
+        readValue(L, -1, out, maxNodes, "event.payload");
+        return 0;
+    };
+    HookResult r;
+    if (!call.runC(body, 0, 0)) {
+        r.vetoed = true;
+        r.reason = call.rejectReason();
+        return r;
+    }
+    std::size_t pos = 0;
+    const auto v = toVar(out, pos);
+    if (v.type() != typeid(Poco::JSON::Object::Ptr))
+        throw LuaError(ErrorKind::Runtime, context_.name, 0, event.name, "event.payload must be a table with named fields");
+    r.payload = v.extract<Poco::JSON::Object::Ptr>();
+    restoreNulls(event.payload, r.payload);
+    return r;
+}
+
+void ScriptInstance::runAsync(const Event& event) {
+    const ValueTree in = eventTree(event, sandbox_.limits().maxValueNodes, context_.name);
+    Sandbox::Call call(sandbox_, context_.name, event.name);
+    CallScope scope(context_, CallKind::AsyncHandler, nullptr);
+    ScriptContext& ctx = context_;
+    auto body = [&](lua_State* L) -> int {
+        std::size_t pos = 0;
+        pushTree(L, in, pos);
+        const int ev = lua_gettop(L);
+        for (std::size_t i = 0; i < ctx.hooks.size(); ++i) {
+            if (!ctx.hooks[i].async || ctx.hooks[i].event != event.name) continue;
+            lua_rawgeti(L, LUA_REGISTRYINDEX, ctx.hooks[i].ref);
+            lua_pushvalue(L, ev);
+            lua_call(L, 1, 0);
+        }
+        return 0;
+    };
+    (void)call.runC(body, 0, 0);
+}
+
+Response ScriptInstance::runRoute(std::size_t index, Request& request) {
+    const RouteRegistration& route = context_.routes.at(index);
+    const std::string where = "route " + route.method + " " + route.path;
+    ValueTree in;
+    {
+        Poco::JSON::Object::Ptr r = new Poco::JSON::Object;
+        r->set("method", request.method);
+        r->set("path", request.path);
+        Poco::JSON::Object::Ptr params = new Poco::JSON::Object;
+        for (const auto& [k, v] : request.pathParams) params->set(k, v);
+        r->set("params", params);
+        Poco::JSON::Object::Ptr query = new Poco::JSON::Object;
+        for (const auto& [k, v] : request.query)
+            if (!query->has(k)) query->set(k, v);
+        r->set("query", query);
+        Poco::JSON::Object::Ptr headers = new Poco::JSON::Object;
+        for (const auto& [k, v] : request.headers)
+            if (k != "cookie" && k != "authorization" && k != "x-csrf-token") headers->set(k, v);
+        r->set("headers", headers);
+        r->set("body", request.body);
+        const std::string type = request.header("content-type");
+        if (!request.body.empty() && type.find("json") != std::string::npos) r->set("json", request.json());
+        r->set("request_id", request.requestId);
+        if (auto u = userOf(request.principal)) r->set("user", u);
+        try {
+            appendVar(in, r, sandbox_.limits().maxValueNodes);
+        } catch (const std::exception& e) {
+            throw LuaError(ErrorKind::Runtime, context_.name, 0, where, std::string("the request cannot be given to Lua: ") + e.what());
+        }
+    }
+    ValueTree out;
+    Sandbox::Call call(sandbox_, context_.name, where);
+    CallScope scope(context_, CallKind::Route, &request);
+    const int ref = route.ref;
+    const std::size_t maxNodes = sandbox_.limits().maxValueNodes;
+    auto body = [&](lua_State* L) -> int {
+        std::size_t pos = 0;
+        lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+        pushTree(L, in, pos);
+        lua_call(L, 1, 1);
+        if (!lua_isnil(L, -1)) {
+            if (!lua_istable(L, -1)) luaL_error(L, "a route must return a table such as {status = 200, json = {...}} or nothing");
+            readValue(L, -1, out, maxNodes, "the route's result");
+        }
+        return 0;
+    };
+    (void)call.runC(body, 0, 0);
+    if (out.empty()) return Response::noContent();
+    auto bad = [&](const std::string& why) { return LuaError(ErrorKind::Runtime, context_.name, route.line, where, why); };
+    if (out[0].type != ValueNode::Type::Object) throw bad("a route must return a table with named fields");
+    Response resp;
+    std::optional<Poco::Dynamic::Var> json;
+    std::optional<std::string> body2, contentType;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::size_t pos = 1;
+    for (std::size_t i = 0; i < out[0].children; ++i) {
+        const ValueNode& n = out[pos];
+        if (n.key == "status") {
+            if (n.type != ValueNode::Type::Int || n.integer < 100 || n.integer > 599) throw bad("status must be an integer 100-599");
+            resp.status = static_cast<int>(n.integer);
+            pos = skip(out, pos);
+        } else if (n.key == "json") {
+            json = toVar(out, pos);
+        } else if (n.key == "body") {
+            if (n.type != ValueNode::Type::String) throw bad("body must be a string");
+            body2 = n.text;
+            pos = skip(out, pos);
+        } else if (n.key == "content_type") {
+            if (n.type != ValueNode::Type::String || !headerSafe(n.text)) throw bad("content_type must be a string");
+            contentType = n.text;
+            pos = skip(out, pos);
+        } else if (n.key == "headers") {
+            if (n.type != ValueNode::Type::Object) throw bad("headers must be a table of strings");
+            const std::size_t count = n.children;
+            ++pos;
+            for (std::size_t h = 0; h < count; ++h) {
+                const ValueNode& hv = out[pos];
+                if (hv.type != ValueNode::Type::String || !headerSafe(hv.key) || !headerSafe(hv.text) || hv.key.empty())
+                    throw bad("headers must be a table of strings");
+                std::string lower = hv.key;
+                std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+                if (lower == "set-cookie" || lower == "content-type" || lower == "content-length")
+                    throw bad("a route may not set the header " + hv.key);
+                headers.emplace_back(hv.key, hv.text);
+                pos = skip(out, pos);
+            }
+        } else {
+            throw bad("unknown field '" + n.key + "' in the route's result (status, json, body, content_type, headers)");
+        }
+    }
+    if (json && body2) throw bad("a route returns json or body, not both");
+    const int status = resp.status;
+    if (json) {
+        if (json->type() == typeid(Poco::JSON::Object::Ptr)) resp = Response::json(json->extract<Poco::JSON::Object::Ptr>(), status);
+        else if (json->type() == typeid(Poco::JSON::Array::Ptr)) resp = Response::json(json->extract<Poco::JSON::Array::Ptr>(), status);
+        else throw bad("json must be a table");
+    } else if (body2) {
+        resp = Response::text(*body2, contentType.value_or("text/plain; charset=utf-8"), status);
+    } else {
+        resp.body.clear();
+        if (contentType) resp.contentType = *contentType;
+    }
+    resp.headers = std::move(headers);
+    return resp;
+}
+
+std::optional<LuaError> ScriptInstance::runTest(std::size_t index) {
+    const TestRegistration& t = context_.tests.at(index);
+    try {
+        Sandbox::Call call(sandbox_, context_.name, "test \"" + t.name + "\"");
+        CallScope scope(context_, CallKind::Test, nullptr);
+        lua_State* L = sandbox_.state();
+        lua_rawgeti(L, LUA_REGISTRYINDEX, t.ref);
+        (void)call.run(0, 0);
+    } catch (const LuaError& e) {
+        return e;
+    }
+    return std::nullopt;
+}
+
+}  // namespace klinikbox::lua

@@ -1,0 +1,59 @@
+// One script loaded into a sandbox of its own, with its kb.* registrations: the unit a
+// StatePool hands out. Runs the script's hooks, routes and tests under the limits and
+// converts payloads between Poco JSON and Lua tables.
+#pragma once
+
+#include "lua/KbApi.h"
+#include "lua/Sandbox.h"
+
+#include <klinikbox/Events.h>
+#include <klinikbox/Http.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace klinikbox::lua {
+
+class ScriptInstance {
+public:
+    // Compiles `source` and runs its top level (where kb.on, kb.route, kb.test register).
+    // Throws LuaError when it does not compile or its top level fails.
+    ScriptInstance(std::string name, std::string_view source, ScriptMode mode, const Limits& limits,
+                   std::shared_ptr<const ScriptServices> services, PluginContext* plugin = nullptr);
+    ~ScriptInstance();
+    ScriptInstance(const ScriptInstance&) = delete;
+    ScriptInstance& operator=(const ScriptInstance&) = delete;
+
+    [[nodiscard]] const std::string& name() const { return context_.name; }
+    [[nodiscard]] Sandbox& sandbox() { return sandbox_; }
+    [[nodiscard]] ScriptContext& context() { return context_; }
+    [[nodiscard]] const std::vector<HookRegistration>& hooks() const { return context_.hooks; }
+    [[nodiscard]] const std::vector<RouteRegistration>& routes() const { return context_.routes; }
+    [[nodiscard]] const std::vector<PageRegistration>& pages() const { return context_.pages; }
+    [[nodiscard]] const std::vector<TestRegistration>& tests() const { return context_.tests; }
+    // True when the script has a sync hook (async: a kb.subscribe handler) for `event`.
+    [[nodiscard]] bool handles(const std::string& event, bool async) const;
+
+    struct HookResult {
+        bool vetoed = false;
+        std::string reason;               // the kb.reject reason
+        Poco::JSON::Object::Ptr payload;  // the payload after the hooks (when not vetoed)
+    };
+    // Runs the script's sync hooks for event.name, in registration order, as one budgeted
+    // call. `event` is not modified. Throws LuaError.
+    [[nodiscard]] HookResult runSync(const Event& event);
+    // Runs the script's kb.subscribe handlers for event.name. Throws LuaError.
+    void runAsync(const Event& event);
+    // Runs route `index` (of routes()) for `request`. Throws LuaError.
+    [[nodiscard]] Response runRoute(std::size_t index, Request& request);
+    // Runs test `index` (of tests()); nullopt when it passed.
+    [[nodiscard]] std::optional<LuaError> runTest(std::size_t index);
+
+private:
+    ScriptContext context_;  // declared first: outlives the state that points to it
+    Sandbox sandbox_;
+};
+
+}  // namespace klinikbox::lua
