@@ -28,21 +28,34 @@ std::optional<Money> Money::parse(std::string_view text) {
     return Money(kr * 100 + ore);
 }
 
+namespace {
+
+// |ore| without overflow: -INT64_MIN does not fit an int64_t.
+std::uint64_t magnitude(std::int64_t ore) {
+    return ore < 0 ? 0 - static_cast<std::uint64_t>(ore) : static_cast<std::uint64_t>(ore);
+}
+
+std::string twoDigits(std::uint64_t v) {
+    return (v < 10 ? "0" : "") + std::to_string(v);
+}
+
+}  // namespace
+
 std::string Money::toDecimalString() const {
-    const std::int64_t a = ore_ < 0 ? -ore_ : ore_;
-    std::string s = std::to_string(a / 100) + "." + (a % 100 < 10 ? "0" : "") + std::to_string(a % 100);
+    const std::uint64_t a = magnitude(ore_);
+    std::string s = std::to_string(a / 100) + "." + twoDigits(a % 100);
     return ore_ < 0 ? "-" + s : s;
 }
 
 std::string Money::toDisplaySv() const {
-    const std::int64_t a = ore_ < 0 ? -ore_ : ore_;
+    const std::uint64_t a = magnitude(ore_);
     std::string kr = std::to_string(a / 100);
     std::string grouped;
     for (std::size_t i = 0; i < kr.size(); ++i) {
         if (i > 0 && (kr.size() - i) % 3 == 0) grouped.push_back(' ');
         grouped.push_back(kr[i]);
     }
-    std::string s = grouped + "," + (a % 100 < 10 ? "0" : "") + std::to_string(a % 100) + " kr";
+    std::string s = grouped + "," + twoDigits(a % 100) + " kr";
     return ore_ < 0 ? "-" + s : s;
 }
 

@@ -8,33 +8,53 @@ using namespace std::chrono;
 
 std::string_view toString(PersonnummerError e) {
     switch (e) {
-        case PersonnummerError::Empty: return "empty";
-        case PersonnummerError::InvalidCharacters: return "invalid-characters";
-        case PersonnummerError::WrongLength: return "wrong-length";
-        case PersonnummerError::InvalidDate: return "invalid-date";
-        case PersonnummerError::InvalidChecksum: return "invalid-checksum";
-        case PersonnummerError::FutureDate: return "future-date";
-        case PersonnummerError::SeparatorMisuse: return "separator-misuse";
+        case PersonnummerError::Empty:
+            return "empty";
+        case PersonnummerError::InvalidCharacters:
+            return "invalid-characters";
+        case PersonnummerError::WrongLength:
+            return "wrong-length";
+        case PersonnummerError::InvalidDate:
+            return "invalid-date";
+        case PersonnummerError::InvalidChecksum:
+            return "invalid-checksum";
+        case PersonnummerError::FutureDate:
+            return "future-date";
+        case PersonnummerError::SeparatorMisuse:
+            return "separator-misuse";
     }
     return "unknown";
 }
 
 std::string_view describeSv(PersonnummerError e) {
     switch (e) {
-        case PersonnummerError::Empty: return "Personnummer saknas.";
-        case PersonnummerError::InvalidCharacters: return "Personnumret får bara innehålla siffror och ett bindestreck.";
-        case PersonnummerError::WrongLength: return "Personnumret ska ha 10 eller 12 siffror.";
-        case PersonnummerError::InvalidDate: return "Personnumret innehåller inget giltigt datum.";
-        case PersonnummerError::InvalidChecksum: return "Kontrollsiffran stämmer inte. Kontrollera personnumret.";
-        case PersonnummerError::FutureDate: return "Födelsedatumet ligger i framtiden.";
-        case PersonnummerError::SeparatorMisuse: return "Plustecken används bara för personer som fyllt 100 år.";
+        case PersonnummerError::Empty:
+            return "Personnummer saknas.";
+        case PersonnummerError::InvalidCharacters:
+            return "Personnumret får bara innehålla siffror och ett bindestreck eller plustecken.";
+        case PersonnummerError::WrongLength:
+            return "Personnumret ska ha 10 eller 12 siffror.";
+        case PersonnummerError::InvalidDate:
+            return "Personnumret innehåller inget giltigt datum.";
+        case PersonnummerError::InvalidChecksum:
+            return "Kontrollsiffran stämmer inte. Kontrollera personnumret.";
+        case PersonnummerError::FutureDate:
+            return "Födelsedatumet ligger i framtiden.";
+        case PersonnummerError::SeparatorMisuse:
+            return "Plustecken används bara för personer som fyllt 100 år.";
     }
     return "Ogiltigt personnummer.";
 }
 
 namespace {
 
-bool isDigit(char c) { return c >= '0' && c <= '9'; }
+bool isDigit(char c) {
+    return c >= '0' && c <= '9';
+}
+
+bool isSpace(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
 
 int num(std::string_view s) {
     int v = 0;
@@ -65,11 +85,11 @@ int yearsBetween(year_month_day birth, year_month_day on) {
 
 }  // namespace
 
-std::variant<Personnummer, PersonnummerError> Personnummer::parse(std::string_view text, year_month_day today) {
-    // Trim surrounding white space.
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\n' || text.back() == '\r'))
-        text.remove_suffix(1);
+std::variant<Personnummer, PersonnummerError> Personnummer::parse(std::string_view text,
+                                                                  year_month_day today) {
+    // Surrounding white space is trimmed (form fields and pasted text often carry some).
+    while (!text.empty() && isSpace(text.front())) text.remove_prefix(1);
+    while (!text.empty() && isSpace(text.back())) text.remove_suffix(1);
     if (text.empty()) return PersonnummerError::Empty;
 
     std::string digits;
@@ -106,15 +126,18 @@ std::variant<Personnummer, PersonnummerError> Personnummer::parse(std::string_vi
         const int ty = static_cast<int>(today.year());
         fullYear = ty - ty % 100 + yy;
         // The most recent year with these two digits whose date is not after today.
-        const year_month_day cand{year{fullYear}, month{static_cast<unsigned>(mm)}, day{static_cast<unsigned>(dd)}};
+        const year_month_day cand{year{fullYear}, month{static_cast<unsigned>(mm)},
+                                  day{static_cast<unsigned>(dd)}};
         if (fullYear > ty || (cand.ok() && sys_days(cand) > sys_days(today))) fullYear -= 100;
         if (sep == '+') fullYear -= 100;
     }
-    const year_month_day birth{year{fullYear}, month{static_cast<unsigned>(mm)}, day{static_cast<unsigned>(dd)}};
+    const year_month_day birth{year{fullYear}, month{static_cast<unsigned>(mm)},
+                               day{static_cast<unsigned>(dd)}};
     if (!birth.ok() || fullYear < 1800) return PersonnummerError::InvalidDate;
     if (luhnCheckDigit(ten.substr(0, 9)) != ten[9] - '0') return PersonnummerError::InvalidChecksum;
     if (sys_days(birth) > sys_days(today)) return PersonnummerError::FutureDate;
-    if (digits.size() == 12 && sep == '+' && yearsBetween(birth, today) < 100) return PersonnummerError::SeparatorMisuse;
+    if (digits.size() == 12 && sep == '+' && yearsBetween(birth, today) < 100)
+        return PersonnummerError::SeparatorMisuse;
 
     std::string stored = std::to_string(fullYear);
     while (stored.size() < 4) stored.insert(stored.begin(), '0');
@@ -129,13 +152,21 @@ Personnummer Personnummer::parseOrThrow(std::string_view text, year_month_day to
     return std::get<Personnummer>(std::move(r));
 }
 
-std::string Personnummer::formatted() const { return digits_.substr(0, 8) + "-" + digits_.substr(8); }
+std::string Personnummer::formatted() const {
+    return digits_.substr(0, 8) + "-" + digits_.substr(8);
+}
 
-std::string Personnummer::masked() const { return digits_.substr(0, 8) + "-****"; }
+std::string Personnummer::masked() const {
+    return digits_.substr(0, 8) + "-****";
+}
 
-Sex Personnummer::sex() const { return (digits_[10] - '0') % 2 == 1 ? Sex::Male : Sex::Female; }
+Sex Personnummer::sex() const {
+    return (digits_[10] - '0') % 2 == 1 ? Sex::Male : Sex::Female;
+}
 
-int Personnummer::ageOn(year_month_day date) const { return yearsBetween(birth_, date); }
+int Personnummer::ageOn(year_month_day date) const {
+    return yearsBetween(birth_, date);
+}
 
 std::string maskPersonnummerInText(std::string_view text) {
     std::string out;

@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <iterator>
+#include <set>
+#include <string>
+#include <vector>
+
 using namespace klinikbox;
 using namespace std::chrono;
 
@@ -29,7 +34,8 @@ std::string wrongCheck(const std::string& nine) {
 PersonnummerError errorOf(std::string_view s, year_month_day today = kToday) {
     auto r = Personnummer::parse(s, today);
     EXPECT_TRUE(std::holds_alternative<PersonnummerError>(r)) << s << " was accepted";
-    return std::holds_alternative<PersonnummerError>(r) ? std::get<PersonnummerError>(r) : PersonnummerError::Empty;
+    return std::holds_alternative<PersonnummerError>(r) ? std::get<PersonnummerError>(r)
+                                                        : PersonnummerError::Empty;
 }
 
 Personnummer ok(std::string_view s, year_month_day today = kToday) {
@@ -60,17 +66,18 @@ TEST(Personnummer, OfficialTestNumberIsValidInEveryWrittenForm) {
 TEST(Personnummer, TableOfValidNumbersParsesToTheStoredForm) {
     const std::vector<Valid> table = {
         {withCheck("800101123"), "19" + withCheck("800101123")},
-        {withCheck("000229123"), "20" + withCheck("000229123")},      // leap day 2000
+        {withCheck("000229123"), "20" + withCheck("000229123")},  // leap day 2000
         {"20" + withCheck("000229123"), "20" + withCheck("000229123")},
-        {withCheck("261122123"), "20" + withCheck("261122123")},      // born today
-        {withCheck("261123123"), "19" + withCheck("261123123")},      // tomorrow's date: a century ago
+        {withCheck("261122123"), "20" + withCheck("261122123")},  // born today
+        {withCheck("261123123"), "19" + withCheck("261123123")},  // tomorrow's date: a century ago
         {withCheck("991231987"), "19" + withCheck("991231987")},
         {"19" + withCheck("991231987"), "19" + withCheck("991231987")},
         {withCheck("050615001"), "20" + withCheck("050615001")},
-        {withCheck("121272123"), "20" + withCheck("121272123")},      // samordningsnummer, day 12+60
-        {withCheck("010161123"), "20" + withCheck("010161123")},      // samordningsnummer, day 1+60
+        {withCheck("121272123"), "20" + withCheck("121272123")},  // samordningsnummer, day 12+60
+        {withCheck("010161123"), "20" + withCheck("010161123")},  // samordningsnummer, day 1+60
         {withCheck("450131234").insert(6, "-"), "19" + withCheck("450131234")},
-        {withCheck("200229123").insert(6, "+"), "19" + withCheck("200229123")},  // 1920 leap day, 100+
+        {withCheck("200229123").insert(6, "+"),
+         "19" + withCheck("200229123")},  // 1920 leap day, 100+
         {"19" + withCheck("200229123"), "19" + withCheck("200229123")},
         {withCheck("250101123").insert(6, "+"), "19" + withCheck("250101123")},  // 101 years old
         {"18" + withCheck("991231123"), "18" + withCheck("991231123")},
@@ -92,13 +99,13 @@ TEST(Personnummer, TableOfInvalidNumbersGivesThePreciseError) {
         {"121212_1212", PersonnummerError::InvalidCharacters},
         {wrongCheck("121212121"), PersonnummerError::InvalidChecksum},
         {"19" + wrongCheck("800101123"), PersonnummerError::InvalidChecksum},
-        {withCheck("801301123"), PersonnummerError::InvalidDate},  // month 13
-        {withCheck("800001123"), PersonnummerError::InvalidDate},  // month 00
-        {withCheck("800100123"), PersonnummerError::InvalidDate},  // day 00
-        {withCheck("800132123"), PersonnummerError::InvalidDate},  // day 32
-        {withCheck("800431123"), PersonnummerError::InvalidDate},  // April 31
+        {withCheck("801301123"), PersonnummerError::InvalidDate},         // month 13
+        {withCheck("800001123"), PersonnummerError::InvalidDate},         // month 00
+        {withCheck("800100123"), PersonnummerError::InvalidDate},         // day 00
+        {withCheck("800132123"), PersonnummerError::InvalidDate},         // day 32
+        {withCheck("800431123"), PersonnummerError::InvalidDate},         // April 31
         {"19" + withCheck("000229123"), PersonnummerError::InvalidDate},  // 1900 is no leap year
-        {withCheck("800192123"), PersonnummerError::InvalidDate},  // samordning day 32
+        {withCheck("800192123"), PersonnummerError::InvalidDate},         // samordning day 32
         {"20" + withCheck("301010123"), PersonnummerError::FutureDate},
         {"20" + withCheck("261123123"), PersonnummerError::FutureDate},
         {"19" + withCheck("800101123").insert(6, "+"), PersonnummerError::SeparatorMisuse},
@@ -128,7 +135,7 @@ TEST(Personnummer, CoordinationNumberIsRecognisedWithItsRealBirthDate) {
 }
 
 TEST(Personnummer, SecondToLastDigitGivesSex) {
-    EXPECT_EQ(ok("191212121212").sex(), Sex::Male);   // 1 is odd
+    EXPECT_EQ(ok("191212121212").sex(), Sex::Male);  // 1 is odd
     EXPECT_EQ(ok(withCheck("800101124")).sex(), Sex::Female);
 }
 
@@ -152,11 +159,13 @@ TEST(Personnummer, ParseOrThrowThrowsOnInvalidInput) {
 
 TEST(Personnummer, ErrorsHaveStableNamesAndSwedishDescriptions) {
     EXPECT_EQ(toString(PersonnummerError::InvalidChecksum), "invalid-checksum");
-    EXPECT_NE(describeSv(PersonnummerError::InvalidChecksum).find("Kontrollsiffran"), std::string_view::npos);
+    EXPECT_NE(describeSv(PersonnummerError::InvalidChecksum).find("Kontrollsiffran"),
+              std::string_view::npos);
 }
 
 TEST(MaskPersonnummer, MasksEveryWrittenFormInFreeText) {
-    EXPECT_EQ(maskPersonnummerInText("GET /api/v1/x/191212121212/bookings"), "GET /api/v1/x/19121212****/bookings");
+    EXPECT_EQ(maskPersonnummerInText("GET /api/v1/x/191212121212/bookings"),
+              "GET /api/v1/x/19121212****/bookings");
     EXPECT_EQ(maskPersonnummerInText("pnr=19121212-1212&x=1"), "pnr=19121212-****&x=1");
     EXPECT_EQ(maskPersonnummerInText("patient 121212-1212 arrived"), "patient 121212-**** arrived");
     EXPECT_EQ(maskPersonnummerInText("old 121212+1212."), "old 121212+****.");
@@ -164,8 +173,151 @@ TEST(MaskPersonnummer, MasksEveryWrittenFormInFreeText) {
 }
 
 TEST(MaskPersonnummer, LeavesOtherNumbersAlone) {
-    for (const char* s : {"order 12345", "ts 20261122134501", "id 1234567890123", "2026-11-22", "year 2026 x",
-                          "a 19121212-12345 b", "8443"}) {
+    for (const char* s : {"order 12345", "ts 20261122134501", "id 1234567890123", "2026-11-22",
+                          "year 2026 x", "a 19121212-12345 b", "8443"}) {
         EXPECT_EQ(maskPersonnummerInText(s), s);
     }
+}
+
+TEST(Personnummer, TwelveDigitPlusIsAcceptedFromTheHundredthBirthday) {
+    // kToday is 2026-11-22: someone born 1926-11-22 turns 100 today, 1926-11-23 tomorrow.
+    const std::string today100 = "19" + withCheck("261122123");
+    const std::string tomorrow100 = "19" + withCheck("261123123");
+    EXPECT_EQ(ok(std::string(today100).insert(8, "+")).twelveDigits(), today100);
+    EXPECT_EQ(errorOf(std::string(tomorrow100).insert(8, "+")), PersonnummerError::SeparatorMisuse);
+    // A hyphen in a 12-digit form is common even for centenarians and is accepted.
+    EXPECT_EQ(ok(std::string(today100).insert(8, "-")).twelveDigits(), today100);
+    EXPECT_EQ(ok(std::string(tomorrow100).insert(8, "-")).twelveDigits(), tomorrow100);
+}
+
+TEST(Personnummer, TenDigitPlusMeansTheCenturyBeforeTheUnderHundredChoice) {
+    // 261122: under 100 it is today's newborn (2026), so '+' makes it 1926 (100 today).
+    EXPECT_EQ(static_cast<int>(ok(withCheck("261122123").insert(6, "+")).birthDate().year()), 1926);
+    // 261123: under 100 it is 1926 (99 today), so '+' makes it 1826.
+    EXPECT_EQ(static_cast<int>(ok(withCheck("261123123").insert(6, "+")).birthDate().year()), 1826);
+    EXPECT_EQ(static_cast<int>(ok(withCheck("261123123").insert(6, "-")).birthDate().year()), 1926);
+}
+
+TEST(Personnummer, CenturyBoundaryMovesWithTheReferenceDate) {
+    const std::string nine = withCheck("000101123");
+    EXPECT_EQ(static_cast<int>(ok(nine, {year{1999}, month{12}, day{31}}).birthDate().year()),
+              1900);
+    EXPECT_EQ(static_cast<int>(ok(nine, {year{2000}, month{1}, day{1}}).birthDate().year()), 2000);
+    EXPECT_EQ(static_cast<int>(
+                  ok(withCheck("991231123"), {year{2000}, month{1}, day{1}}).birthDate().year()),
+              1999);
+    // 19000229 never existed and 18000229 neither: with today 2000-01-01 the 10-digit 000229
+    // resolves to 1900, which is no leap year.
+    EXPECT_EQ(errorOf(withCheck("000229123"), {year{2000}, month{1}, day{1}}),
+              PersonnummerError::InvalidDate);
+}
+
+TEST(Personnummer, CoordinationNumberDaysRunFromSixtyOneToNinetyOne) {
+    EXPECT_TRUE(ok(withCheck("800161123")).isCoordinationNumber());
+    EXPECT_EQ(ok(withCheck("800191123")).birthDate(),
+              (year_month_day{year{1980}, month{1}, day{31}}));
+    EXPECT_EQ(errorOf(withCheck("800160123")), PersonnummerError::InvalidDate);  // day 0 + 60
+    EXPECT_EQ(errorOf(withCheck("800491123")), PersonnummerError::InvalidDate);  // April 31 + 60
+    EXPECT_EQ(errorOf(withCheck("810289123")), PersonnummerError::InvalidDate);  // 29 Feb 1981 + 60
+    EXPECT_EQ(ok(withCheck("800289123")).birthDate(),
+              (year_month_day{year{1980}, month{2}, day{29}}));
+    EXPECT_EQ(errorOf(wrongCheck("800172123")), PersonnummerError::InvalidChecksum);
+    EXPECT_EQ(errorOf("20" + withCheck("301272123")), PersonnummerError::FutureDate);
+    EXPECT_EQ(ok(withCheck("121272123").insert(6, "+")).twelveDigits(),
+              "19" + withCheck("121272123"));
+}
+
+TEST(Personnummer, CoordinationNumberKeepsItsDayInEveryForm) {
+    const auto p = ok("19" + withCheck("121272123"));
+    EXPECT_EQ(p.twelveDigits().substr(0, 8), "19121272");
+    EXPECT_EQ(p.formatted().substr(0, 9), "19121272-");
+    EXPECT_EQ(p.masked(), "19121272-****");
+    EXPECT_EQ(p.ageOn(kToday), 113);
+}
+
+TEST(Personnummer, SurroundingWhitespaceOfAnyKindIsTrimmed) {
+    for (const char* s : {"\n191212121212\r\n", "\t121212+1212 ", "  19121212-1212\t"}) {
+        EXPECT_EQ(ok(s).twelveDigits(), "191212121212") << s;
+    }
+    EXPECT_EQ(errorOf("\t \n"), PersonnummerError::Empty);
+}
+
+TEST(Personnummer, MoreMalformedInputsGiveThePreciseError) {
+    const std::vector<std::pair<std::string, PersonnummerError>> table = {
+        {"12121212121212", PersonnummerError::WrongLength},  // 14 digits, e.g. a timestamp
+        {"121212", PersonnummerError::WrongLength},
+        {"12121-21212", PersonnummerError::InvalidCharacters},  // separator in the wrong place
+        {"121212-121X", PersonnummerError::InvalidCharacters},
+        {"121212\xe2\x80\x93"
+         "1212",
+         PersonnummerError::InvalidCharacters},  // en dash
+        {"121212-+1212", PersonnummerError::InvalidCharacters},
+        {"+1212121212", PersonnummerError::InvalidCharacters},
+        {"1212121212-", PersonnummerError::InvalidCharacters},
+        {"19121212 1212", PersonnummerError::InvalidCharacters},
+        {withCheck("810229123"), PersonnummerError::InvalidDate},  // 1981 was no leap year
+        {"20" + withCheck("261231123"), PersonnummerError::FutureDate},
+    };
+    for (const auto& [input, err] : table) EXPECT_EQ(errorOf(input), err) << input;
+    EXPECT_EQ(ok(withCheck("800229123")).birthDate(),
+              (year_month_day{year{1980}, month{2}, day{29}}));
+}
+
+TEST(Personnummer, EveryErrorHasADistinctKebabCaseNameAndASwedishText) {
+    const PersonnummerError all[] = {
+        PersonnummerError::Empty,           PersonnummerError::InvalidCharacters,
+        PersonnummerError::WrongLength,     PersonnummerError::InvalidDate,
+        PersonnummerError::InvalidChecksum, PersonnummerError::FutureDate,
+        PersonnummerError::SeparatorMisuse};
+    std::set<std::string_view> names, texts;
+    for (auto e : all) {
+        const auto name = toString(e);
+        EXPECT_FALSE(name.empty());
+        for (char c : name) EXPECT_TRUE((c >= 'a' && c <= 'z') || c == '-') << name;
+        names.insert(name);
+        texts.insert(describeSv(e));
+    }
+    EXPECT_EQ(names.size(), std::size(all));
+    EXPECT_EQ(texts.size(), std::size(all));
+    EXPECT_EQ(toString(PersonnummerError::SeparatorMisuse), "separator-misuse");
+    EXPECT_EQ(describeSv(PersonnummerError::FutureDate), "Födelsedatumet ligger i framtiden.");
+}
+
+TEST(Personnummer, AgeChangesOnTheBirthdayItself) {
+    const auto p = ok("19" + withCheck("800515123"));
+    EXPECT_EQ(p.ageOn({year{2026}, month{5}, day{14}}), 45);
+    EXPECT_EQ(p.ageOn({year{2026}, month{5}, day{15}}), 46);
+    EXPECT_EQ(p.ageOn({year{1980}, month{5}, day{15}}), 0);
+    EXPECT_EQ(ok("20" + withCheck("000229123")).ageOn({year{2100}, month{2}, day{28}}),
+              99);  // 2100: no leap day
+    EXPECT_EQ(ok("20" + withCheck("000229123")).ageOn({year{2100}, month{3}, day{1}}), 100);
+}
+
+TEST(MaskPersonnummer, MasksSeveralNumbersAndNumbersAtTheEdges) {
+    EXPECT_EQ(maskPersonnummerInText("191212121212,121212-1212"), "19121212****,121212-****");
+    EXPECT_EQ(maskPersonnummerInText("121212-1212"), "121212-****");
+    EXPECT_EQ(maskPersonnummerInText("id=1212121212&next=191212121212"),
+              "id=121212****&next=19121212****");
+    EXPECT_EQ(maskPersonnummerInText("{\"pnr\":\"19121212-1212\"}"), "{\"pnr\":\"19121212-****\"}");
+    EXPECT_EQ(maskPersonnummerInText("\xc3\xa5 121212+1212 \xc3\xa4"),
+              "\xc3\xa5 121212+**** \xc3\xa4");
+    EXPECT_EQ(maskPersonnummerInText(""), "");
+}
+
+TEST(MaskPersonnummer, OnlyRunsOfExactlyTenOrTwelveDigitsAreMasked) {
+    for (const char* s : {"123456789", "12345678901", "1234567890123", "20261122134501",
+                          "1912121-1212", "121212-121", "121212-12121", "1212121-1212",
+                          "121212--1212", "19121212/1212", "121212 1212"}) {
+        EXPECT_EQ(maskPersonnummerInText(s), s);
+    }
+    // Masking is by shape only: a ten-digit order number is masked too (better safe in logs).
+    EXPECT_EQ(maskPersonnummerInText("order 1234567890"), "order 123456****");
+}
+
+TEST(MaskPersonnummer, KeepsTheLengthOfTheLine) {
+    const std::string line =
+        "2026-11-22T13:45:01 INFO check-in 19121212-1212 booking 1234 from 10.0.0.1";
+    const auto masked = maskPersonnummerInText(line);
+    EXPECT_EQ(masked.size(), line.size());
+    EXPECT_EQ(masked, "2026-11-22T13:45:01 INFO check-in 19121212-**** booking 1234 from 10.0.0.1");
 }
