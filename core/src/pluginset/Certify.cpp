@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -68,18 +69,36 @@ SetManifest createManifest(const std::string& dir, const CreateOptions& o) {
     if (o.regionName.empty()) throw std::invalid_argument("--region-name is empty");
     if (!HsaId::parse(o.regionHsaId))
         throw std::invalid_argument("--region-hsa-id '" + o.regionHsaId + "' is not an HSA-id");
-    if (!parseDate(o.issued))
-        throw std::invalid_argument("--issued '" + o.issued + "' is not a date YYYY-MM-DD");
-    if (!parseDate(o.expires))
-        throw std::invalid_argument("--expires '" + o.expires + "' is not a date YYYY-MM-DD");
-    if (*parseDate(o.expires) <= *parseDate(o.issued))
+    if (!parseInstant(o.issued))
+        throw std::invalid_argument("--issued '" + o.issued +
+                                    "' is not a date YYYY-MM-DD or a time YYYY-MM-DDTHH:MM:SSZ");
+    if (!parseInstant(o.expires))
+        throw std::invalid_argument("--expires '" + o.expires +
+                                    "' is not a date YYYY-MM-DD or a time YYYY-MM-DDTHH:MM:SSZ");
+    if (*parseInstant(o.expires) <= *parseInstant(o.issued))
         throw std::invalid_argument("--expires must come after --issued");
     if (!isSemver(o.minBoxVersion))
         throw std::invalid_argument("--min-box-version '" + o.minBoxVersion + "' is not a version");
 
     const auto src = openDirectory(dir);
+    const fs::path inDir = fs::path(dir) / "pluginset.yaml";
+    fs::path target = o.output.empty() ? inDir : fs::path(o.output);
+    const auto canonicalDir = fs::weakly_canonical(dir);
+    const auto canonicalTarget = fs::weakly_canonical(target);
+    const bool intoSet = canonicalTarget == fs::weakly_canonical(inDir);
+    if (!intoSet) {
+        const auto rel = canonicalTarget.lexically_relative(canonicalDir);
+        if (!rel.empty() && *rel.begin() != "..")
+            throw std::invalid_argument(
+                "-o " + o.output + " lies inside " + dir +
+                ", where it would be a file the manifest does not list; write it outside the "
+                "set or as " +
+                inDir.string());
+        if (fs::is_directory(target))
+            throw std::invalid_argument("-o " + o.output + " is a directory");
+    }
     for (const auto& n : src.topLevelNames()) {
-        if (n.rfind("pluginset.yaml.sig", 0) == 0)
+        if (intoSet && n.rfind("pluginset.yaml.sig", 0) == 0)
             throw std::invalid_argument(
                 dir + " already holds " + n +
                 "; a new manifest would not match it. Remove the old signatures first.");
@@ -136,19 +155,37 @@ SetManifest createManifest(const std::string& dir, const CreateOptions& o) {
     }
     const std::string text = m.render();
     (void)SetManifest::parse(text);  // what we write must be what a box accepts
-    writeFileAtomically(fs::path(dir) / "pluginset.yaml", text);
+    writeFileAtomically(target, text);
     return m;
 }
 
-std::string signManifest(const std::string& dir, const std::string& keyPemFile,
-                         const std::string& certPemFile, const std::string& chainPemFile) {
+SignResult signManifest(const std::string& target, const std::string& keyPemFile,
+                        const std::string& certPemFile, const std::string& chainPemFile) {
+    // The directory the signature goes into, and the manifest's name in it.
+    std::error_code ec;
+    const bool isDir = fs::is_directory(target, ec);
+    if (!isDir && !fs::is_regular_file(target, ec))
+        throw std::invalid_argument(target + " is neither a set directory nor a manifest file");
+    std::string dir = target, manifestName = "pluginset.yaml";
+    if (!isDir) {
+        const fs::path p(target);
+        dir = p.has_parent_path() ? p.parent_path().string() : std::string(".");
+        manifestName = p.filename().string();
+    }
     const auto src = openDirectory(dir);
-    const auto manifestBytes = src.readTopLevel("pluginset.yaml", kMaxManifestBytes);
+    const auto manifestBytes = src.readTopLevel(manifestName, kMaxManifestBytes);
     if (!manifestBytes)
         throw std::invalid_argument(
             dir + " has no pluginset.yaml; run `klinikbox pluginset create` first");
-    const auto manifest = SetManifest::parse(*manifestBytes);
-    (void)readCertifiedFiles(src, manifest);  // never sign a manifest the files do not match
+    const auto manifest = SetManifest::parse(*manifestBytes, manifestName);
+    bool filesChecked = isDir;
+    if (!isDir) {
+        const auto names = src.topLevelNames();
+        for (const auto& p : manifest.plugins)
+            if (std::find(names.begin(), names.end(), p.id) != names.end()) filesChecked = true;
+    }
+    // Never sign a manifest that the files next to it do not match.
+    if (filesChecked) (void)readCertifiedFiles(src, manifest, manifestName);
 
     const std::string keyText = readFile(keyPemFile, "key");
     auto keyBio = ssl::memoryBio(keyText);
@@ -178,31 +215,33 @@ std::string signManifest(const std::string& dir, const std::string& keyPemFile,
     }
 
     const std::string certHash = ssl::sha256Of(cert);
+    const std::string prefix = manifestName + ".sig.";
     int next = 1;
     for (const auto& n : src.topLevelNames()) {
-        if (!isSignatureFileName(n)) continue;
-        next = std::max(next, std::stoi(n.substr(std::string("pluginset.yaml.sig.").size())) + 1);
+        if (n.rfind(prefix, 0) != 0 ||
+            !isSignatureFileName("pluginset.yaml.sig." + n.substr(prefix.size())))
+            continue;
+        next = std::max(next, std::stoi(n.substr(prefix.size())) + 1);
         const auto existing = parseSignature(n, src.readTopLevel(n, 256u << 10).value_or(""));
         if (ssl::sha256Of(existing.signer) == certHash)
             throw std::invalid_argument(ssl::subjectOf(cert) + " already signed this set (" + n +
                                         "); the region's threshold counts distinct certificates");
     }
     const std::string der = signDetached(*manifestBytes, key.get(), cert, chain.get());
-    const std::string name = "pluginset.yaml.sig." + std::to_string(next);
+    const std::string name = prefix + std::to_string(next);
     checkSignedBytes(parseSignature(name, der), *manifestBytes);
 
-    const fs::path target = fs::path(dir) / name;
-    const int fd =
-        ::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+    const fs::path path = fs::path(dir) / name;
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0)
-        throw std::runtime_error("cannot create " + target.string() + ": " + std::strerror(errno));
+        throw std::runtime_error("cannot create " + path.string() + ": " + std::strerror(errno));
     const ssize_t written = ::write(fd, der.data(), der.size());
     const int closed = ::close(fd);
     if (written != static_cast<ssize_t>(der.size()) || closed != 0) {
-        fs::remove(target);
-        throw std::runtime_error("cannot write " + target.string());
+        fs::remove(path);
+        throw std::runtime_error("cannot write " + path.string());
     }
-    return name;
+    return SignResult{name, path.string(), filesChecked};
 }
 
 void packSet(const std::string& dir, const std::string& zipFile) {

@@ -18,22 +18,34 @@ struct CreateOptions {
     std::string name;
     long long sequence = 0;
     std::string regionName, regionHsaId;
-    std::string issued, expires;  // YYYY-MM-DD
+    std::string issued, expires;  // YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)
     std::string minBoxVersion = kBoxVersion;
+    // Where to write the manifest; empty: DIR/pluginset.yaml. Anywhere but inside DIR (where
+    // it would become an unlisted file of the set).
+    std::string output;
 };
 
-// Writes DIR/pluginset.yaml listing every file of every plugin directory under DIR (id and
-// version from each plugin.yaml). Refuses links, unsafe names, directories without a
-// plugin.yaml, other top-level files, and a DIR that already holds signatures. Returns the
-// manifest. Throws VerifyError or std::invalid_argument.
+// Writes DIR/pluginset.yaml (or options.output) listing every file of every plugin
+// directory under DIR (id and version from each plugin.yaml). Refuses links, unsafe names,
+// directories without a plugin.yaml, other top-level files, and a DIR that already holds
+// signatures. Returns the manifest. Throws VerifyError or std::invalid_argument.
 SetManifest createManifest(const std::string& dir, const CreateOptions& options);
 
-// Signs DIR/pluginset.yaml with a PEM key and certificate (+ PEM chain of intermediates)
-// into the next free DIR/pluginset.yaml.sig.N, after checking the manifest parses, the
-// files match it, the key belongs to the certificate, the certificate may sign sets, and it
-// has not signed this set already. Returns the new file's name.
-std::string signManifest(const std::string& dir, const std::string& keyPemFile,
-                         const std::string& certPemFile, const std::string& chainPemFile = {});
+struct SignResult {
+    std::string file;   // "pluginset.yaml.sig.2"
+    std::string path;   // where it was written
+    bool filesChecked;  // the plugin files were checked against the manifest before signing
+};
+
+// Signs a manifest with a PEM key and certificate (+ PEM chain of intermediates) into the
+// next free "<manifest>.sig.N" next to it, after checking that the manifest parses, the key
+// belongs to the certificate, the certificate may sign sets, and it has not signed this
+// manifest already. `target` is a set directory (its pluginset.yaml; the files must match)
+// or a manifest file (the files are checked when its directory holds any of the plugin
+// directories it lists, so a manifest kept apart from the plugins can be signed too).
+// Throws VerifyError, std::invalid_argument or std::runtime_error.
+SignResult signManifest(const std::string& target, const std::string& keyPemFile,
+                        const std::string& certPemFile, const std::string& chainPemFile = {});
 
 // Packs a set directory (pluginset.yaml, its signatures and the plugin directories) into a
 // zip archive with fixed timestamps, so packing the same set twice gives the same bytes.

@@ -21,17 +21,21 @@ namespace {
 const char* kUsage = R"(usage: klinikbox pluginset <verb> ...
 
 For a region's IT department
-  create DIR --name N --sequence S --region-name R --region-hsa-id H --expires YYYY-MM-DD
-         [--issued YYYY-MM-DD] [--min-box-version V]
-                    hash every plugin directory under DIR into DIR/pluginset.yaml
-  sign DIR --key KEY.pem --cert CERT.pem [--chain CHAIN.pem]
-                    add the next DIR/pluginset.yaml.sig.N (CMS, detached, DER)
+  create DIR --name N --sequence S --region-name R --region-hsa-id H --expires DATE
+         [--issued DATE] [--min-box-version V] [-o FILE]
+                    hash every plugin directory under DIR into DIR/pluginset.yaml (or FILE,
+                    outside DIR); DATE is YYYY-MM-DD (00:00 UTC) or YYYY-MM-DDTHH:MM:SSZ
+  sign DIR|MANIFEST --key KEY.pem --cert CERT.pem [--chain CHAIN.pem]
+                    add the next pluginset.yaml.sig.N (CMS, detached, DER) next to the manifest
   pack DIR -o FILE.zip
                     pack a signed set into one archive for the clinics
 
 For everyone
-  verify DIR|ZIP --trust TRUSTDIR [--now YYYY-MM-DD[THH:MM:SSZ]] [--grace-days N] [--box-version V]
-                    run every check a box runs (except rollback) and print each one; exit 0 or 1
+  verify DIR|ZIP --trust TRUSTDIR [--mode production|development] [--now DATE]
+         [--grace-days N] [--box-version V]
+                    run every check a box runs (except rollback) and print each one; exit 0
+                    or 1. Development mode loads a plugin directory unsigned, as a box in
+                    development mode does (no --trust needed).
   inspect DIR|ZIP   show what a set claims, without verifying it
 
 See docs/region-certification.md.
@@ -73,7 +77,9 @@ Parsed parse(const std::vector<std::string>& args, const std::set<std::string>& 
     }
     if (p.target.empty())
         throw UsageError(args[0] + " needs a DIR" +
-                         (args[0] == "verify" || args[0] == "inspect" ? " or ZIP" : ""));
+                         (args[0] == "verify" || args[0] == "inspect" ? " or ZIP"
+                          : args[0] == "sign"                         ? " or MANIFEST"
+                                                                      : ""));
     std::string missing;
     for (const auto& r : required)
         if (!p.options.count(r)) missing += " " + r;
@@ -91,8 +97,10 @@ long long wholeNumber(const std::string& text, const std::string& option) {
 int cmdCreate(const std::vector<std::string>& args, std::ostream& out) {
     const auto p = parse(args,
                          {"--name", "--sequence", "--region-name", "--region-hsa-id", "--expires",
-                          "--issued", "--min-box-version"},
+                          "--issued", "--min-box-version", "-o", "--output"},
                          {"--name", "--sequence", "--region-name", "--region-hsa-id", "--expires"});
+    if (p.options.count("-o") && p.options.count("--output"))
+        throw UsageError("-o and --output are the same option; give it once");
     CreateOptions o;
     o.name = p.options.at("--name");
     o.sequence = wholeNumber(p.options.at("--sequence"), "--sequence");
@@ -104,24 +112,32 @@ int cmdCreate(const std::vector<std::string>& args, std::ostream& out) {
             ? p.options.at("--issued")
             : formatDate(std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()));
     if (p.options.count("--min-box-version")) o.minBoxVersion = p.options.at("--min-box-version");
+    if (p.options.count("-o")) o.output = p.options.at("-o");
+    if (p.options.count("--output")) o.output = p.options.at("--output");
     const auto m = createManifest(p.target, o);
     std::size_t files = 0;
     for (const auto& pl : m.plugins) files += pl.files.size();
-    out << "wrote " << (std::filesystem::path(p.target) / "pluginset.yaml").string() << ": '"
-        << m.name << "' sequence " << m.sequence << ", " << m.plugins.size() << " plugin(s), "
-        << files << " file(s), valid " << m.issued << " to " << m.expires << "\n";
+    const std::string written =
+        o.output.empty() ? (std::filesystem::path(p.target) / "pluginset.yaml").string() : o.output;
+    out << "wrote " << written << ": '" << m.name << "' sequence " << m.sequence << ", "
+        << m.plugins.size() << " plugin(s), " << files << " file(s), valid " << m.issued << " to "
+        << m.expires << "\n";
     for (const auto& pl : m.plugins)
         out << "  " << pl.id << " " << pl.version << " (" << pl.files.size() << " files)\n";
-    out << "next: klinikbox pluginset sign " << p.target << " --key KEY.pem --cert CERT.pem\n";
+    out << "next: klinikbox pluginset sign " << (o.output.empty() ? p.target : o.output)
+        << " --key KEY.pem --cert CERT.pem\n";
     return 0;
 }
 
 int cmdSign(const std::vector<std::string>& args, std::ostream& out) {
     const auto p = parse(args, {"--key", "--cert", "--chain"}, {"--key", "--cert"});
-    const auto name =
+    const auto r =
         signManifest(p.target, p.options.at("--key"), p.options.at("--cert"),
                      p.options.count("--chain") ? p.options.at("--chain") : std::string());
-    out << "wrote " << (std::filesystem::path(p.target) / name).string() << "\n";
+    out << "wrote " << r.path << "\n";
+    if (!r.filesChecked)
+        out << "note: the plugin files were not checked (none of the manifest's plugin "
+               "directories is next to it); verify the assembled set before shipping it\n";
     return 0;
 }
 
@@ -137,7 +153,39 @@ int cmdPack(const std::vector<std::string>& args, std::ostream& out) {
 }
 
 int cmdVerify(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-    const auto p = parse(args, {"--trust", "--now", "--grace-days", "--box-version"}, {"--trust"});
+    const auto p = parse(args, {"--trust", "--mode", "--now", "--grace-days", "--box-version"}, {});
+    const std::string mode = p.options.count("--mode") ? p.options.at("--mode") : "production";
+    if (mode != "production" && mode != "development")
+        throw UsageError("--mode must be production or development");
+    auto print = [&out](const std::vector<Check>& checks) {
+        for (const auto& c : checks)
+            out << "  " << std::left << std::setw(6) << (c.passed ? "ok" : "FAIL") << std::setw(22)
+                << c.name << c.detail << "\n";
+    };
+    if (mode == "development") {
+        for (const auto* opt : {"--trust", "--now", "--grace-days", "--box-version"})
+            if (p.options.count(opt))
+                throw UsageError(std::string(opt) +
+                                 " applies to production mode only; development mode checks no "
+                                 "signatures, certificates or dates");
+        out << "loading " << p.target << " as an unsigned development set\n";
+        try {
+            const auto set = loadUnsignedDevelopment(p.target);
+            print(set.checks);
+            out << "ACCEPTED IN DEVELOPMENT MODE ONLY: " << set.plugins.size()
+                << " plugin(s), unsigned; a box in production mode refuses them\n";
+            for (const auto& pl : set.plugins)
+                out << "  plugin: " << pl.id << " " << pl.version << " (" << pl.files.size()
+                    << " files)\n";
+            for (const auto& w : set.warnings) out << "  warning: " << w << "\n";
+            return 0;
+        } catch (const VerifyError& e) {
+            print(e.checks());
+            out << "REFUSED (" << toString(e.reason()) << "): " << e.what() << "\n";
+            return 1;
+        }
+    }
+    if (!p.options.count("--trust")) throw UsageError("verify needs --trust in production mode");
     VerifyOptions o;
     o.commitHighWater = false;
     if (p.options.count("--now")) {
@@ -161,11 +209,6 @@ int cmdVerify(const std::vector<std::string>& args, std::ostream& out, std::ostr
     }
     out << "verifying " << p.target << " against " << p.options.at("--trust") << " at "
         << formatInstant(o.now) << "\n";
-    auto print = [&out](const std::vector<Check>& checks) {
-        for (const auto& c : checks)
-            out << "  " << std::left << std::setw(6) << (c.passed ? "ok" : "FAIL") << std::setw(22)
-                << c.name << c.detail << "\n";
-    };
     try {
         const auto set = verifySigned(p.target, trust, o, nullptr);
         print(set.checks);

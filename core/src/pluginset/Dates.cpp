@@ -60,4 +60,9 @@ std::string formatInstant(TimePoint t) {
     return buf;
 }
 
+std::string formatMoment(TimePoint t) {
+    const auto day = std::chrono::floor<std::chrono::days>(t);
+    return t == TimePoint{day} ? formatDate(day) : formatInstant(t);
+}
+
 }  // namespace klinikbox::pluginset

@@ -17,5 +17,8 @@ using TimePoint = std::chrono::system_clock::time_point;
 
 [[nodiscard]] std::string formatDate(std::chrono::sys_days d);
 [[nodiscard]] std::string formatInstant(TimePoint t);  // 2026-01-31T12:00:00Z
+// "2026-01-31" at midnight UTC, "2026-01-31T12:00:00Z" otherwise: a moment derived from a
+// manifest date reads like the manifest wrote it.
+[[nodiscard]] std::string formatMoment(TimePoint t);
 
 }  // namespace klinikbox::pluginset

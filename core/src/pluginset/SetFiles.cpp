@@ -20,8 +20,14 @@ PluginIdentity pluginIdentity(const std::string& pluginYaml, const std::string& 
     throw VerifyError(Reason::PluginMismatch, shown + " declares no id and version");
 }
 
-std::vector<VerifiedPlugin> readCertifiedFiles(const SetSource& source,
-                                               const SetManifest& manifest) {
+std::vector<VerifiedPlugin> readCertifiedFiles(const SetSource& source, const SetManifest& manifest,
+                                               const std::string& manifestName) {
+    const std::string sigPrefix = manifestName + ".sig.";
+    const auto isManifestOrSignature = [&](const std::string& name) {
+        return name == manifestName ||
+               (name.rfind(sigPrefix, 0) == 0 &&
+                isSignatureFileName("pluginset.yaml.sig." + name.substr(sigPrefix.size())));
+    };
     struct Expected {
         std::size_t plugin;
         const ManifestFile* file;
@@ -54,8 +60,7 @@ std::vector<VerifiedPlugin> readCertifiedFiles(const SetSource& source,
                         e.path + "/ is in the set but is not a plugin of its manifest");
                 return;
             }
-            if (e.path == "pluginset.yaml" || isSignatureFileName(e.path))
-                return;  // read by the signature check
+            if (isManifestOrSignature(e.path)) return;  // read by the signature check
             throw VerifyError(Reason::FileExtra, e.path + " is in the set but not in its manifest");
         }
         if (e.isDirectory) return;  // its files are what count

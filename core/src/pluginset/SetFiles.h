@@ -12,9 +12,11 @@
 namespace klinikbox::pluginset {
 
 // Throws VerifyError: DuplicatePlugin, UnsafePath, FileExtra, FileTampered, FileMissing,
-// PluginMismatch.
-[[nodiscard]] std::vector<VerifiedPlugin> readCertifiedFiles(const SetSource& source,
-                                                             const SetManifest& manifest);
+// PluginMismatch. The top-level file `manifestName` and its "<manifestName>.sig.N" are the
+// manifest and its signatures, read by the signature check, not files of the set.
+[[nodiscard]] std::vector<VerifiedPlugin> readCertifiedFiles(
+    const SetSource& source, const SetManifest& manifest,
+    const std::string& manifestName = "pluginset.yaml");
 
 // The id and version a plugin.yaml declares; throws VerifyError(PluginMismatch) when it
 // has none. `shown` names the file in messages.

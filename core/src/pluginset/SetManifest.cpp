@@ -283,10 +283,12 @@ SetManifest SetManifest::parse(std::string_view yaml, const std::string& source)
     if (!HsaId::parse(m.regionHsaId))
         r.fail(*region[1], "region hsa_id '" + m.regionHsaId + "' is not an HSA-id");
     m.issued = r.text(*top[3], "issued");
-    if (!parseDate(m.issued)) r.fail(*top[3], "issued must be a date, YYYY-MM-DD");
+    if (!parseInstant(m.issued))
+        r.fail(*top[3], "issued must be a date YYYY-MM-DD or a UTC time YYYY-MM-DDTHH:MM:SSZ");
     m.expires = r.text(*top[4], "expires");
-    if (!parseDate(m.expires)) r.fail(*top[4], "expires must be a date, YYYY-MM-DD");
-    if (*parseDate(m.expires) <= *parseDate(m.issued))
+    if (!parseInstant(m.expires))
+        r.fail(*top[4], "expires must be a date YYYY-MM-DD or a UTC time YYYY-MM-DDTHH:MM:SSZ");
+    if (*parseInstant(m.expires) <= *parseInstant(m.issued))
         r.fail(*top[4], "expires must come after issued");
     m.minBoxVersion = r.text(*top[5], "min_box_version");
     if (!isSemver(m.minBoxVersion)) r.fail(*top[5], "min_box_version must be a version like 1.2.0");

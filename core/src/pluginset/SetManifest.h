@@ -26,7 +26,7 @@ struct SetManifest {
     std::string name;
     long long sequence = 0;
     std::string regionName, regionHsaId;
-    std::string issued, expires;  // YYYY-MM-DD
+    std::string issued, expires;  // YYYY-MM-DD (00:00 UTC) or YYYY-MM-DDTHH:MM:SSZ
     std::string minBoxVersion;    // semver
     std::vector<ManifestPlugin> plugins;
 

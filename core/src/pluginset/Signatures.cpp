@@ -6,13 +6,24 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <optional>
 #include <stdexcept>
 
 namespace klinikbox::pluginset {
 
 namespace {
+
+// OpenSSL security level 2 for every certificate of a chain: keys of at least 112-bit
+// strength (RSA/DSA >= 2048 bits, EC >= 224 bits) and no CA signature with SHA-1 or MD5.
+constexpr int kAuthLevel = 2;
+
+bool isWeakChainError(int error) {
+    return error == X509_V_ERR_EE_KEY_TOO_SMALL || error == X509_V_ERR_CA_KEY_TOO_SMALL ||
+           error == X509_V_ERR_CA_MD_TOO_WEAK;
+}
 
 time_t toTimeT(TimePoint t) {
     return std::chrono::system_clock::to_time_t(t);
@@ -44,6 +55,7 @@ ChainOutcome verifyChain(const Signature& s, X509_STORE* store, unsigned long fl
         throw std::runtime_error("cannot set up certificate verification: " + ssl::errorText());
     X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
     X509_VERIFY_PARAM_set_flags(param, flags);
+    X509_VERIFY_PARAM_set_auth_level(param, kAuthLevel);
     if (at) X509_VERIFY_PARAM_set_time(param, toTimeT(*at));
     ChainOutcome out;
     if (X509_verify_cert(ctx.get()) == 1) {
@@ -110,12 +122,25 @@ Signature parseSignature(const std::string& file, std::string_view bytes) {
     s.certs.reset(CMS_get1_certs(s.cms.get()));
     // Matches the SignerInfo to a certificate the signature carries, without judging it.
     if (CMS_set1_signers_certs(s.cms.get(), nullptr, 0) < 0) ERR_clear_error();
-    CMS_SignerInfo_get0_algs(sk_CMS_SignerInfo_value(infos, 0), nullptr, &s.signer, nullptr,
+    X509_ALGOR* digest = nullptr;
+    CMS_SignerInfo_get0_algs(sk_CMS_SignerInfo_value(infos, 0), nullptr, &s.signer, &digest,
                              nullptr);
     if (!s.signer)
         throw VerifyError(
             Reason::SignatureMalformed,
             file + " does not carry its signer's certificate (sign without -nocerts)");
+    const ASN1_OBJECT* digestOid = nullptr;
+    if (digest) X509_ALGOR_get0(&digestOid, nullptr, nullptr, digest);
+    const int digestNid = digestOid ? OBJ_obj2nid(digestOid) : NID_undef;
+    static constexpr int kStrongDigests[] = {NID_sha256,   NID_sha384,   NID_sha512,
+                                             NID_sha3_256, NID_sha3_384, NID_sha3_512};
+    if (std::find(std::begin(kStrongDigests), std::end(kStrongDigests), digestNid) ==
+        std::end(kStrongDigests))
+        throw VerifyError(Reason::WeakAlgorithm,
+                          file + " uses the digest " +
+                              (digestNid == NID_undef ? std::string("(unknown)")
+                                                      : std::string(OBJ_nid2sn(digestNid))) +
+                              "; set signatures use SHA-256 or stronger (openssl cms -md sha256)");
     ERR_clear_error();
     return s;
 }
@@ -135,7 +160,7 @@ void checkSignedBytes(const Signature& s, std::string_view content) {
 }
 
 void findRegion(Signature& s, const TrustStore& trust) {
-    std::string why;
+    std::string why, weak;
     for (const auto& region : trust.regions()) {
         auto store = makeStore(region, false);
         const auto out = verifyChain(s, store.get(), X509_V_FLAG_NO_CHECK_TIME, std::nullopt);
@@ -144,9 +169,15 @@ void findRegion(Signature& s, const TrustStore& trust) {
             s.chainText = out.chainText;
             return;
         }
+        if (isWeakChainError(out.error) && weak.empty())
+            weak = who(s) + ": the certificate " + ssl::subjectOf(out.at.get()) +
+                   " is too weak: " + out.errorText() +
+                   " (keys of 112-bit strength, RSA 2048 or EC P-256, and CA signatures with "
+                   "SHA-256 or stronger are required)";
         if (why.empty() || out.error != X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY)
             why = out.errorText();
     }
+    if (!weak.empty()) throw VerifyError(Reason::WeakAlgorithm, weak);
     throw VerifyError(Reason::UntrustedSigner,
                       who(s) + ", issued by " + ssl::issuerOf(s.signer) +
                           ", does not chain to the root of any trusted region: " + why);
@@ -178,6 +209,13 @@ void checkKeyUsage(X509* signer, const std::string& what) {
         throw VerifyError(Reason::KeyUsage, what + ": the certificate " + subject +
                                                 " has an extendedKeyUsage without codeSigning (a "
                                                 "TLS or e-mail certificate cannot sign sets)");
+    const EVP_PKEY* key = X509_get0_pubkey(signer);
+    const int bits = key ? EVP_PKEY_get_security_bits(key) : 0;
+    if (bits < 112)
+        throw VerifyError(Reason::WeakAlgorithm,
+                          what + ": the key of " + subject + " has " + std::to_string(bits) +
+                              "-bit strength; a set signing key needs at least 112 (RSA 2048, "
+                              "EC P-256)");
 }
 
 void checkValidity(const Signature& s, TimePoint now) {
@@ -244,6 +282,7 @@ std::string checkRevocation(const Signature& s, std::string_view content, TimePo
     if (useCrls)
         X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
     X509_VERIFY_PARAM_set_time(param, toTimeT(now));
+    X509_VERIFY_PARAM_set_auth_level(param, kAuthLevel);
     X509_STORE_set_purpose(store.get(), X509_PURPOSE_ANY);
     auto data = ssl::memoryBio(content);
     if (CMS_verify(s.cms.get(), nullptr, store.get(), data.get(), nullptr,

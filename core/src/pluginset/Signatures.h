@@ -30,18 +30,21 @@ struct Signature {
 };
 
 // Signature files hold one DER or PEM ("CMS" or "PKCS7") detached SignedData with exactly
-// one signer whose certificate it carries. Throws VerifyError(SignatureMalformed).
+// one signer whose certificate it carries, digested with SHA-256 or stronger. Throws
+// VerifyError(SignatureMalformed or WeakAlgorithm).
 [[nodiscard]] Signature parseSignature(const std::string& file, std::string_view bytes);
 
 // The signature is over exactly `content`. Throws VerifyError(SignatureMismatch).
 void checkSignedBytes(const Signature& s, std::string_view content);
 
-// Finds the trusted region whose root the signer chains to (time and CRLs not yet judged).
-// Throws VerifyError(UntrustedSigner).
+// Finds the trusted region whose root the signer chains to (time and CRLs not yet judged),
+// with OpenSSL security level 2 on every certificate of the chain. Throws
+// VerifyError(UntrustedSigner or WeakAlgorithm).
 void findRegion(Signature& s, const TrustStore& trust);
 
-// keyUsage with digitalSignature, not a CA, extendedKeyUsage (if any) with codeSigning.
-// Throws VerifyError(KeyUsage); `what` names where the certificate came from.
+// keyUsage with digitalSignature, not a CA, extendedKeyUsage (if any) with codeSigning, a
+// key of at least 112-bit strength. Throws VerifyError(KeyUsage or WeakAlgorithm); `what`
+// names where the certificate came from.
 void checkKeyUsage(const Signature& s);
 void checkKeyUsage(X509* signer, const std::string& what);
 

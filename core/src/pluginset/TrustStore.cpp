@@ -76,10 +76,22 @@ Region loadRegion(const fs::path& d) {
                                      "CA:TRUE, issuer = subject)");
         r.roots.push_back(ssl::share(std::move(x)));
     }
-    const auto crlFile = d / "crl.pem";
-    r.crlFile = crlFile.string();
-    if (fs::exists(crlFile)) {
-        for (auto& c : ssl::crlsFromPem(readSmallFile(crlFile), crlFile.string()))
+    // crl.pem, and crl-<anything>.pem for regions that publish one file per CA.
+    std::vector<fs::path> crlFiles;
+    for (const auto& e : fs::directory_iterator(d)) {
+        const auto n = e.path().filename().string();
+        const bool named = n == "crl.pem" || (n.size() > 8 && n.rfind("crl-", 0) == 0 &&
+                                              n.compare(n.size() - 4, 4, ".pem") == 0);
+        if (!named) continue;
+        if (!e.is_regular_file())
+            throw std::runtime_error(e.path().string() + " is not a regular file");
+        crlFiles.push_back(e.path());
+    }
+    std::sort(crlFiles.begin(), crlFiles.end());
+    if (crlFiles.empty()) r.crlFile = (d / "crl.pem").string();
+    for (const auto& f : crlFiles) {
+        r.crlFile += (r.crlFile.empty() ? "" : ", ") + f.string();
+        for (auto& c : ssl::crlsFromPem(readSmallFile(f), f.string()))
             r.crls.push_back(ssl::share(std::move(c)));
     }
     return r;

@@ -2,7 +2,8 @@
 // subdirectory per region:
 //   <trust>/<region>/region.yaml   name, hsa_id, threshold (default 1), require_crl (default true)
 //   <trust>/<region>/root.pem      one or more self-signed region root certificates
-//   <trust>/<region>/crl.pem       the region's current CRLs (one per CA of its hierarchy)
+//   <trust>/<region>/crl.pem       the region's current CRLs (one per CA of its hierarchy,
+//   <trust>/<region>/crl-*.pem     concatenated in crl.pem or spread over crl-<name>.pem)
 // See docs/region-certification.md.
 #pragma once
 
@@ -21,7 +22,7 @@ struct Region {
     bool requireCrl = true;
     std::vector<ssl::SharedX509> roots;
     std::vector<ssl::SharedCrl> crls;
-    std::string crlFile;  // where its CRLs come from, for messages
+    std::string crlFile;  // where its CRLs come from (comma-separated files), for messages
 };
 
 class TrustStore {

@@ -22,6 +22,8 @@ const char* toString(Reason r) {
             return "untrusted-signer";
         case Reason::KeyUsage:
             return "key-usage";
+        case Reason::WeakAlgorithm:
+            return "weak-algorithm";
         case Reason::CertificateExpired:
             return "certificate-expired";
         case Reason::CertificateNotYetValid:

@@ -46,15 +46,16 @@ struct VerifiedSet {
 
 // Why a set was refused. Every reason has a test that provokes it.
 enum class Reason {
-    Unreadable,              // the set, the archive or one of its files cannot be read
-    UnsafePath,              // '..', absolute path, backslash, NUL, symlink, special file, zip-slip
-    ArchiveTooLarge,         // too many entries or bytes (archive or directory)
-    ManifestMissing,         // no pluginset.yaml
-    SignatureMissing,        // no pluginset.yaml.sig.N
-    SignatureMalformed,      // truncated or garbage signature file, not a detached CMS signature
-    SignatureMismatch,       // the signature is not over these manifest bytes
-    UntrustedSigner,         // the signer does not chain to a trusted region root
-    KeyUsage,                // the signer may not sign sets (keyUsage, CA flag, extendedKeyUsage)
+    Unreadable,          // the set, the archive or one of its files cannot be read
+    UnsafePath,          // '..', absolute path, backslash, NUL, symlink, special file, zip-slip
+    ArchiveTooLarge,     // too many entries or bytes (archive or directory)
+    ManifestMissing,     // no pluginset.yaml
+    SignatureMissing,    // no pluginset.yaml.sig.N
+    SignatureMalformed,  // truncated or garbage signature file, not a detached CMS signature
+    SignatureMismatch,   // the signature is not over these manifest bytes
+    UntrustedSigner,     // the signer does not chain to a trusted region root
+    KeyUsage,            // the signer may not sign sets (keyUsage, CA flag, extendedKeyUsage)
+    WeakAlgorithm,  // a digest below SHA-256, a key below 112-bit strength (RSA < 2048), SHA-1 CA
     CertificateExpired,      // a certificate of the chain expired before the verification time
     CertificateNotYetValid,  // a certificate of the chain is not valid yet at the verification time
     CertificateRevoked,      // a certificate of the chain is on its region's CRL

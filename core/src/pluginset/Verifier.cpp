@@ -175,9 +175,8 @@ VerifiedSet verifyFromSource(const std::function<SetSource()>& open, const Trust
     VerifiedSet out;
     checks.step("dates", [&] {
         using namespace std::chrono;
-        const auto issued = *parseDate(manifest.issued);
-        const auto expires = *parseDate(manifest.expires);
-        const TimePoint start{issued}, end{expires};
+        const TimePoint start = *parseInstant(manifest.issued);
+        const TimePoint end = *parseInstant(manifest.expires);
         const TimePoint graceEnd = end + days(opts.graceDays);
         const std::string when = " (verification time " + formatInstant(opts.now) + ")";
         if (opts.now < start)
@@ -187,14 +186,13 @@ VerifiedSet verifyFromSource(const std::function<SetSource()>& open, const Trust
             throw VerifyError(Reason::Expired,
                               "the set expired on " + manifest.expires +
                                   " and its grace period of " + std::to_string(opts.graceDays) +
-                                  " days ended on " + formatDate(expires + days(opts.graceDays)) +
-                                  when);
+                                  " days ended on " + formatMoment(graceEnd) + when);
         if (opts.now >= end) {
             out.status = "expired-in-grace";
-            out.warnings.push_back(
-                "the set expired on " + manifest.expires + "; it runs in its grace period until " +
-                formatDate(expires + days(opts.graceDays)) + " and is refused after that. Ask " +
-                region->name + " for a new set.");
+            out.warnings.push_back("the set expired on " + manifest.expires +
+                                   "; it runs in its grace period until " + formatMoment(graceEnd) +
+                                   " and is refused after that. Ask " + region->name +
+                                   " for a new set.");
         } else if (opts.now >= end - days(opts.warningDays)) {
             out.status = "expiring-soon";
             const auto left = ceil<days>(end - opts.now).count();

@@ -164,7 +164,8 @@ TEST_F(Archives, ArchiveWithManyFilesWithinTheLimitsIsAccepted) {
     const auto dir = makePlugins();
     fs::create_directories(dir + "/hello/web");
     for (int i = 0; i < 1500; ++i)
-        writeFile(dir + "/hello/web/page" + std::to_string(i) + ".js", "export const n = " + std::to_string(i) + ";\n");
+        writeFile(dir + "/hello/web/page" + std::to_string(i) + ".js",
+                  "export const n = " + std::to_string(i) + ";\n");
     ps::createManifest(dir, options());
     sign(dir, infosec);
     sign(dir, medinfo);

@@ -181,5 +181,87 @@ TEST_F(Cli, SignRefusesWhenTheFilesNoLongerMatchTheManifest) {
     EXPECT_TRUE(has(err, "file-tampered: world/main.lua")) << err;
 }
 
+TEST_F(Cli, ManifestWrittenApartFromThePluginsIsSignedThenJoinsTheSet) {
+    const auto dir = makePlugins();
+    const auto staging = tmp.file("staging");
+    fs::create_directories(staging);
+    const auto manifest = staging + "/pluginset.yaml";
+    ASSERT_EQ(run({"create", dir, "--name", "Region A set", "--sequence", "1", "--region-name",
+                   "Region A", "--region-hsa-id", kRegionAHsa, "--issued", "2025-01-01",
+                   "--expires", "2026-01-01", "-o", manifest}),
+              0)
+        << err;
+    EXPECT_TRUE(has(out, "wrote " + manifest)) << out;
+    EXPECT_FALSE(fs::exists(dir + "/pluginset.yaml"));
+    const auto a = keyFile(infosec, "infosec"), b = keyFile(medinfo, "medinfo");
+    ASSERT_EQ(run({"sign", manifest, "--key", a + ".key.pem", "--cert", a + ".cert.pem"}), 0)
+        << err;
+    EXPECT_TRUE(has(out, "wrote " + staging + "/pluginset.yaml.sig.1")) << out;
+    EXPECT_TRUE(has(out, "note: the plugin files were not checked")) << out;
+    ASSERT_EQ(run({"sign", manifest, "--key", b + ".key.pem", "--cert", b + ".cert.pem"}), 0)
+        << err;
+    for (const char* f : {"pluginset.yaml", "pluginset.yaml.sig.1", "pluginset.yaml.sig.2"})
+        fs::copy_file(staging + "/" + f, dir + "/" + f);
+    EXPECT_EQ(run({"verify", dir, "--trust", trustDir(), "--now", "2025-06-01"}), 0) << out;
+}
+
+TEST_F(Cli, CreateRefusesAnOutputInsideTheSet) {
+    const auto dir = makePlugins();
+    EXPECT_EQ(run({"create", dir, "--name", "x", "--sequence", "1", "--region-name", "Region A",
+                   "--region-hsa-id", kRegionAHsa, "--issued", "2025-01-01", "--expires",
+                   "2026-01-01", "-o", dir + "/hello/manifest.yaml"}),
+              1);
+    EXPECT_TRUE(has(err, "lies inside")) << err;
+    EXPECT_FALSE(fs::exists(dir + "/hello/manifest.yaml"));
+}
+
+TEST_F(Cli, SigningTheManifestOfASetChecksItsFiles) {
+    const auto dir = makeSet();
+    writeFile(dir + "/world/main.lua", "return {2}\n");
+    const auto a = keyFile(infosec, "infosec");
+    EXPECT_EQ(
+        run({"sign", dir + "/pluginset.yaml", "--key", a + ".key.pem", "--cert", a + ".cert.pem"}),
+        1);
+    EXPECT_TRUE(has(err, "file-tampered: world/main.lua")) << err;
+    writeFile(dir + "/world/main.lua", "return {}\n");
+    ASSERT_EQ(
+        run({"sign", dir + "/pluginset.yaml", "--key", a + ".key.pem", "--cert", a + ".cert.pem"}),
+        0)
+        << err;
+    EXPECT_TRUE(has(out, "wrote " + dir + "/pluginset.yaml.sig.1")) << out;
+    EXPECT_FALSE(has(out, "not checked")) << out;
+}
+
+TEST_F(Cli, VerifyInDevelopmentModeLoadsThePluginsUnsigned) {
+    const auto dir = makePlugins();
+    ASSERT_EQ(run({"verify", dir, "--mode", "development"}), 0) << out << err;
+    EXPECT_TRUE(has(out, "  ok    files")) << out;
+    EXPECT_TRUE(has(out, "ACCEPTED IN DEVELOPMENT MODE ONLY: 2 plugin(s), unsigned")) << out;
+    EXPECT_TRUE(has(out, "plugin: hello 1.0.0 (3 files)")) << out;
+    EXPECT_EQ(run({"verify", dir, "--mode", "production", "--trust", trustDir()}), 1);
+    EXPECT_TRUE(has(out, "REFUSED (manifest-missing)")) << out;
+}
+
+TEST_F(Cli, VerifyInDevelopmentModeStillRefusesLinks) {
+    const auto dir = makePlugins();
+    fs::create_symlink("/etc/passwd", dir + "/hello/lua/passwd.lua");
+    EXPECT_EQ(run({"verify", dir, "--mode", "development"}), 1);
+    EXPECT_TRUE(has(out, "REFUSED (unsafe-path): hello/lua/passwd.lua is a symbolic link")) << out;
+}
+
+TEST_F(Cli, VerifyModeErrorsExitWithTwo) {
+    EXPECT_EQ(run({"verify", tmp.path(), "--mode", "staging", "--trust", trustDir()}), 2);
+    EXPECT_TRUE(has(err, "--mode must be production or development")) << err;
+    EXPECT_EQ(run({"verify", tmp.path(), "--mode", "development", "--trust", trustDir()}), 2);
+    EXPECT_TRUE(has(err, "--trust applies to production mode only")) << err;
+    EXPECT_EQ(run({"sign", "--key", "k", "--cert", "c"}), 2);
+    EXPECT_TRUE(has(err, "sign needs a DIR or MANIFEST")) << err;
+    EXPECT_EQ(run({"create", tmp.path(), "--name", "x", "--sequence", "1", "--region-name", "R",
+                   "--region-hsa-id", kRegionAHsa, "--expires", "2026-01-01", "-o", "a", "--output",
+                   "b"}),
+              2);
+    EXPECT_TRUE(has(err, "-o and --output are the same option")) << err;
+}
+
 }  // namespace
 }  // namespace kbtest

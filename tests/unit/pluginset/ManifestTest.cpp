@@ -166,6 +166,27 @@ TEST_F(Dates, GracePeriodIsConfigurable) {
     EXPECT_EQ(ps::verifySigned(dir, trust(), opts, nullptr).status, "expired-in-grace");
 }
 
+TEST_F(Dates, TimestampsBoundTheSetToTheSecond) {
+    auto o = options();
+    o.issued = "2025-01-01T08:00:00Z";
+    o.expires = "2026-01-01T12:00:00Z";
+    const auto dir = makeSignedSet("set", o);
+    EXPECT_REFUSED(refusal(dir, "2025-01-01T07:59:59Z"), Reason::NotYetValid,
+                   "valid from 2025-01-01T08:00:00Z");
+    EXPECT_EQ(verify(dir, "2025-01-01T08:00:00Z").status, "valid");
+    EXPECT_EQ(verify(dir, "2026-01-01T11:59:59Z").status, "expiring-soon");
+    EXPECT_EQ(verify(dir, "2026-01-01T12:00:00Z").status, "expired-in-grace");
+    EXPECT_REFUSED(refusal(dir, "2026-01-15T12:00:00Z"), Reason::Expired,
+                   "grace period of 14 days ended on 2026-01-15T12:00:00Z");
+}
+
+TEST_F(Dates, TimestampWithoutUtcIsRefused) {
+    const auto dir = makeSet();
+    resign(dir, edited(dir, "issued: \"2025-01-01\"", "issued: \"2025-01-01T08:00:00+01:00\""));
+    EXPECT_REFUSED(refusal(dir), Reason::ManifestInvalid,
+                   "issued must be a date YYYY-MM-DD or a UTC time YYYY-MM-DDTHH:MM:SSZ");
+}
+
 class BoxVersion : public PluginSetTest {};
 
 TEST_F(BoxVersion, SetNeedingANewerBoxIsRefused) {

@@ -102,7 +102,8 @@ class PluginSetTest : public ::testing::Test {
         writeFile(base + ".cert.pem", who.certPem());
         if (!chainPem.empty()) writeFile(base + ".chain.pem", chainPem);
         return ps::signManifest(dir, base + ".key.pem", base + ".cert.pem",
-                                chainPem.empty() ? "" : base + ".chain.pem");
+                                chainPem.empty() ? "" : base + ".chain.pem")
+            .file;
     }
 
     // A Region A set signed by both officers.

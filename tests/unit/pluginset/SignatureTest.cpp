@@ -312,5 +312,19 @@ TEST_F(Signatures, RevokedIntermediateCaIsRefused) {
     EXPECT_REFUSED(refusal(dir), Reason::CertificateRevoked, "CN=Region A issuing CA");
 }
 
+TEST_F(Signatures, CrlsSpreadOverSeveralFilesAreAllRead) {
+    auto sub = issue(rootA, CertSpec("Region A issuing CA").ca());
+    const auto officer = issue(sub, CertSpec("Officer under the issuing CA"));
+    const auto dir = makeSet();
+    sign(dir, infosec);
+    sign(dir, officer, sub.certPem());
+    // crl.pem holds only the root's CRL: the issuing CA's is missing.
+    EXPECT_REFUSED(refusal(dir), Reason::CrlUnavailable, "CN=Officer under the issuing CA");
+    writeFile(trustDir() + "/region-a/crl-issuing-ca.pem", makeCrlPem(sub, {}));
+    EXPECT_EQ(verify(dir).signers.size(), 2u);
+    writeFile(trustDir() + "/region-a/crl-issuing-ca.pem", makeCrlPem(sub, {&officer}));
+    EXPECT_REFUSED(refusal(dir), Reason::CertificateRevoked, "crl-issuing-ca.pem");
+}
+
 }  // namespace
 }  // namespace kbtest

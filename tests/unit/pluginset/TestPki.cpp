@@ -20,9 +20,10 @@ long nextSerial() {
     return ++serial;
 }
 
-ssl::PkeyPtr newKey() {
-    ssl::PkeyPtr k(EVP_EC_gen("P-256"));
-    if (!k) throw std::runtime_error("EC key generation failed");
+ssl::PkeyPtr newKey(const CertSpec& spec) {
+    ssl::PkeyPtr k(spec.rsaBits ? EVP_RSA_gen(static_cast<unsigned>(spec.rsaBits))
+                                : EVP_EC_gen("P-256"));
+    if (!k) throw std::runtime_error("key generation failed");
     return k;
 }
 
@@ -64,8 +65,9 @@ Identity build(const CertSpec& spec, const Identity* issuer, ssl::PkeyPtr key) {
     addExt(x.get(), issuerCert, NID_subject_key_identifier, "hash");
     if (issuer) addExt(x.get(), issuerCert, NID_authority_key_identifier, "keyid:always");
     EVP_PKEY* signingKey = issuer ? issuer->key.get() : key.get();
-    if (X509_sign(x.get(), signingKey, EVP_sha256()) <= 0)
-        throw std::runtime_error("X509_sign failed");
+    const EVP_MD* md = EVP_get_digestbyname(spec.issuerDigest.c_str());
+    if (!md) throw std::runtime_error("unknown digest " + spec.issuerDigest);
+    if (X509_sign(x.get(), signingKey, md) <= 0) throw std::runtime_error("X509_sign failed");
     return Identity{std::move(key), std::move(x)};
 }
 
@@ -91,15 +93,16 @@ std::string Identity::certPem() const {
 }
 
 Identity makeRoot(const std::string& cn) {
-    return build(CertSpec(cn).ca(), nullptr, newKey());
+    const auto spec = CertSpec(cn).ca();
+    return build(spec, nullptr, newKey(spec));
 }
 
 Identity issue(const Identity& issuer, const CertSpec& spec) {
-    return build(spec, &issuer, newKey());
+    return build(spec, &issuer, newKey(spec));
 }
 
 Identity selfSigned(const CertSpec& spec) {
-    return build(spec, nullptr, newKey());
+    return build(spec, nullptr, newKey(spec));
 }
 
 std::string makeCrlPem(const Identity& issuer, const std::vector<const Identity*>& revoked,

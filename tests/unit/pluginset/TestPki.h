@@ -20,6 +20,8 @@ struct CertSpec {
     std::string extKeyUsage;                             // e.g. "codeSigning"; "" leaves it out
     std::string notBefore = "2020-01-01T00:00:00Z";
     std::string notAfter = "2040-01-01T00:00:00Z";
+    int rsaBits = 0;                      // 0: an EC P-256 key; else an RSA key of this size
+    std::string issuerDigest = "SHA256";  // what the issuer signs the certificate with
 
     CertSpec(std::string name) : cn(std::move(name)) {}  // NOLINT: implicit from a name on purpose
     CertSpec& ca(std::string usage = "critical,keyCertSign,cRLSign") {
@@ -33,6 +35,14 @@ struct CertSpec {
     }
     CertSpec& eku(std::string usage) {
         extKeyUsage = std::move(usage);
+        return *this;
+    }
+    CertSpec& rsa(int bits) {
+        rsaBits = bits;
+        return *this;
+    }
+    CertSpec& signedWith(std::string digest) {
+        issuerDigest = std::move(digest);
         return *this;
     }
     CertSpec& validity(std::string from, std::string to) {
@@ -53,7 +63,7 @@ struct Identity {
 Identity makeRoot(const std::string& cn);
 // A certificate issued by `issuer` per `spec`, with a fresh EC P-256 key.
 Identity issue(const Identity& issuer, const CertSpec& spec);
-// A self-signed certificate made with an existing key (for a look-alike root).
+// A self-signed certificate with a fresh key (for a look-alike root).
 Identity selfSigned(const CertSpec& spec);
 
 // A CRL by `issuer` revoking `revoked`, valid from lastUpdate to nextUpdate.
