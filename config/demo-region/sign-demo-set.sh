@@ -9,7 +9,9 @@
 #       certifies SETDIR in place, replacing an earlier manifest and its signatures
 #
 # PKIDIR is what make-demo-pki.sh made. SEQUENCE defaults to 1; a box refuses a set with a
-# lower sequence than one it accepted before, so raise it for every new set.
+# lower sequence than one it accepted before, so raise it for every new set. SEQUENCE "auto"
+# takes the current time in seconds since 1970, which grows with every build (for signing
+# at build time, where nothing keeps a counter).
 set -eu
 if [ $# -ge 4 ] && [ -d "$3" ]; then
   plugins="$1"; set_dir="$2"; pki="$3"; kb="$4"; seq="${5:-1}"
@@ -31,6 +33,9 @@ else
   echo "usage: sign-demo-set.sh PLUGINDIR OUTDIR PKIDIR KLINIKBOX_BIN [SEQUENCE]" >&2
   echo "       sign-demo-set.sh SETDIR PKIDIR KLINIKBOX_BIN [SEQUENCE]" >&2
   exit 2
+fi
+if [ "$seq" = auto ]; then
+  seq="$(date -u +%s)"
 fi
 [ -f "$pki/trust/demo-region/region.yaml" ] || { echo "sign-demo-set.sh: run make-demo-pki.sh $pki first" >&2; exit 2; }
 

@@ -70,7 +70,9 @@ Region loadRegion(const fs::path& d) {
     for (auto& x : ssl::certificatesFromPem(readSmallFile(rootFile), rootFile.string())) {
         // Only self-signed CA certificates are trust anchors: a leaf or an intermediate here
         // would make OpenSSL's chain building depend on what else happens to be in the set.
-        if (X509_check_ca(x.get()) == 0 || X509_check_issued(x.get(), x.get()) != X509_V_OK)
+        // X509_check_ca is 1 only for basicConstraints CA:TRUE; OpenSSL would also take a v1
+        // self-signed certificate (3) or keyCertSign without basicConstraints (4) as a CA.
+        if (X509_check_ca(x.get()) != 1 || X509_check_issued(x.get(), x.get()) != X509_V_OK)
             throw std::runtime_error(rootFile.string() + ": " + ssl::subjectOf(x.get()) +
                                      " is not a self-signed CA certificate (basicConstraints "
                                      "CA:TRUE, issuer = subject)");

@@ -155,5 +155,19 @@ TEST_F(DemoRegion, SigningScriptRecertifiesASetInPlaceWithANewSequence) {
     EXPECT_FALSE(fs::exists(dir + "/pluginset.yaml.sig.3"));  // the old signatures were replaced
 }
 
+TEST_F(DemoRegion, SigningScriptNumbersAnAutoSetByTheTimeSoEveryBuildIsHigher) {
+    const auto dir = makePlugins();
+    const auto before = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    ASSERT_EQ(std::system(("sh " + kDemo + "/sign-demo-set.sh " + dir + " " + pki + " " +
+                           klinikbox() + " auto >/dev/null")
+                              .c_str()),
+              0);
+    const auto set = verifyNow(dir, ps::TrustStore::load(pki + "/trust"));
+    EXPECT_GE(set.sequence, before);
+    EXPECT_LE(set.sequence, before + 600);
+}
+
 }  // namespace
 }  // namespace kbtest

@@ -46,7 +46,7 @@ void addExt(X509* cert, X509* issuer, int nid, const std::string& value) {
 
 Identity build(const CertSpec& spec, const Identity* issuer, ssl::PkeyPtr key) {
     ssl::X509Ptr x(X509_new());
-    X509_set_version(x.get(), 2);
+    X509_set_version(x.get(), spec.version1 ? 0 : 2);
     ASN1_INTEGER_set(X509_get_serialNumber(x.get()), nextSerial());
     setTime(X509_getm_notBefore(x.get()), spec.notBefore);
     setTime(X509_getm_notAfter(x.get()), spec.notAfter);
@@ -58,12 +58,14 @@ Identity build(const CertSpec& spec, const Identity* issuer, ssl::PkeyPtr key) {
                                reinterpret_cast<const unsigned char*>(spec.cn.c_str()), -1, -1, 0);
     X509* issuerCert = issuer ? issuer->cert.get() : x.get();
     X509_set_issuer_name(x.get(), X509_get_subject_name(issuerCert));
-    addExt(x.get(), issuerCert, NID_basic_constraints,
-           spec.isCa ? "critical,CA:TRUE" : "critical,CA:FALSE");
-    addExt(x.get(), issuerCert, NID_key_usage, spec.keyUsage);
-    addExt(x.get(), issuerCert, NID_ext_key_usage, spec.extKeyUsage);
-    addExt(x.get(), issuerCert, NID_subject_key_identifier, "hash");
-    if (issuer) addExt(x.get(), issuerCert, NID_authority_key_identifier, "keyid:always");
+    if (!spec.version1) {
+        addExt(x.get(), issuerCert, NID_basic_constraints,
+               spec.isCa ? "critical,CA:TRUE" : "critical,CA:FALSE");
+        addExt(x.get(), issuerCert, NID_key_usage, spec.keyUsage);
+        addExt(x.get(), issuerCert, NID_ext_key_usage, spec.extKeyUsage);
+        addExt(x.get(), issuerCert, NID_subject_key_identifier, "hash");
+        if (issuer) addExt(x.get(), issuerCert, NID_authority_key_identifier, "keyid:always");
+    }
     EVP_PKEY* signingKey = issuer ? issuer->key.get() : key.get();
     const EVP_MD* md = EVP_get_digestbyname(spec.issuerDigest.c_str());
     if (!md) throw std::runtime_error("unknown digest " + spec.issuerDigest);

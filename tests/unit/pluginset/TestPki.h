@@ -20,6 +20,7 @@ struct CertSpec {
     std::string extKeyUsage;                             // e.g. "codeSigning"; "" leaves it out
     std::string notBefore = "2020-01-01T00:00:00Z";
     std::string notAfter = "2040-01-01T00:00:00Z";
+    bool version1 = false;                // an X.509 v1 certificate: no extensions at all
     int rsaBits = 0;                      // 0: an EC P-256 key; else an RSA key of this size
     std::string issuerDigest = "SHA256";  // what the issuer signs the certificate with
 
@@ -35,6 +36,10 @@ struct CertSpec {
     }
     CertSpec& eku(std::string usage) {
         extKeyUsage = std::move(usage);
+        return *this;
+    }
+    CertSpec& v1() {
+        version1 = true;
         return *this;
     }
     CertSpec& rsa(int bits) {

@@ -65,6 +65,18 @@ TEST_F(Trust, LeafCertificateAsRootIsRefused) {
     EXPECT_NE(loadError().find("is not a self-signed CA certificate"), std::string::npos);
 }
 
+TEST_F(Trust, SelfSignedCertificateWithoutCaBasicConstraintsIsRefusedAsRoot) {
+    writeFile(trustDir() + "/region-a/root.pem",
+              selfSigned(CertSpec("Old v1 root").v1()).certPem());
+    EXPECT_NE(loadError().find("CN=Old v1 root,O=Test is not a self-signed CA certificate"),
+              std::string::npos);
+    writeFile(
+        trustDir() + "/region-a/root.pem",
+        selfSigned(CertSpec("Root without basicConstraints").ku("keyCertSign,cRLSign")).certPem());
+    // keyCertSign on a certificate with basicConstraints CA:FALSE does not make it a CA.
+    EXPECT_NE(loadError().find("is not a self-signed CA certificate"), std::string::npos);
+}
+
 TEST_F(Trust, SameRootInTwoRegionsIsRefused) {
     writeFile(trustDir() + "/region-b/root.pem", rootA.certPem());
     EXPECT_NE(loadError().find("is also the root of another region"), std::string::npos);
