@@ -25,8 +25,9 @@
 namespace klinikbox::pluginset {
 
 struct VerifyOptions {
-    TimePoint now =
-        std::chrono::system_clock::now();  // the verification time (certificates, CRLs, set dates)
+    // The verification time for certificates, CRLs and the set's dates; the box passes its
+    // injected Clock's now(), tests and `verify --now` a fixed time.
+    TimePoint now = std::chrono::system_clock::now();
     int graceDays = 14;    // after expiry the set still runs, flagged "expired-in-grace"
     int warningDays = 30;  // before expiry the set is flagged "expiring-soon"
     std::string boxVersion = kBoxVersion;
