@@ -129,6 +129,31 @@ int safeSetmetatable(lua_State* L) {
     return 1;
 }
 
+// The message handler given to xpcall, wrapped: once a limit tripped, the script's handler
+// is not run. (An error raised by the count hook calls the handler while Lua has hooks
+// disabled, so a handler that loops could never be stopped.)
+int guardedHandler(lua_State* L) {
+    if (guardOf(L)->trip != Trip::None) return 1;  // keep the error object as it is
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+int finishXpcall(lua_State* L, int, lua_KContext) { return lua_gettop(L); }
+
+// xpcall(f, handler, ...) -> ok, results... | false, handler's result
+int safeXpcall(lua_State* L) {
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushvalue(L, 2);
+    lua_pushcclosure(L, guardedHandler, 1);
+    lua_replace(L, 2);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_callk(L, lua_gettop(L) - 1, LUA_MULTRET, 0, finishXpcall);  // yieldable, like the original
+    return finishXpcall(L, LUA_OK, 0);
+}
+
 // collectgarbage([opt]) -> the state's memory in KiB for "count", 0 otherwise: scripts
 // cannot steer the collector.
 int safeCollectgarbage(lua_State* L) {
@@ -306,7 +331,7 @@ int setupState(lua_State* L) {
     lua_newtable(L);  // the template
     const int T = G + 1;
     for (const char* k : {"assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawget", "rawlen", "rawset",
-                          "select", "tonumber", "tostring", "type", "xpcall", "_VERSION", LUA_STRLIBNAME, LUA_TABLIBNAME,
+                          "select", "tonumber", "tostring", "type", "_VERSION", LUA_STRLIBNAME, LUA_TABLIBNAME,
                           LUA_MATHLIBNAME, LUA_UTF8LIBNAME, LUA_COLIBNAME}) {
         lua_getfield(L, G, k);
         lua_setfield(L, T, k);
@@ -317,6 +342,9 @@ int setupState(lua_State* L) {
     lua_getfield(L, G, "setmetatable");
     lua_pushcclosure(L, safeSetmetatable, 1);
     lua_setfield(L, T, "setmetatable");
+    lua_getfield(L, G, "xpcall");
+    lua_pushcclosure(L, safeXpcall, 1);
+    lua_setfield(L, T, "xpcall");
     lua_pushcfunction(L, safeCollectgarbage);
     lua_setfield(L, T, "collectgarbage");
     lua_getfield(L, G, LUA_OSLIBNAME);

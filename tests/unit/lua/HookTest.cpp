@@ -1,9 +1,6 @@
 // Hook scripts on the real event bus: defined order, payload changes and vetoes, failing
 // closed, async handlers, hot reload (also under load) and many threads at once.
-#include "LuaFixture.h"
-
-#include "events/Bus.h"
-#include "lua/HookHost.h"
+#include "HookFixture.h"
 
 #include "TempDir.h"
 
@@ -14,33 +11,6 @@
 
 using namespace kbtest;
 using kbtest::TempDir;
-
-namespace {
-
-struct HookBox : LuaBox {
-    events::Bus bus;
-    std::unique_ptr<HookHost> host;
-
-    explicit HookBox(bool withUnhook = true, std::size_t states = 4) {
-        ScriptRegistry::Options ro{limits};
-        ro.statesPerScript = states;
-        LuaHookHost::Options ho;
-        if (withUnhook) ho.unhook = [this](const std::string& prefix) { bus.removeByPrefix(prefix); };
-        host = std::make_unique<HookHost>(bus, services, ro, ho);
-    }
-    ~HookBox() { host.reset(); }
-
-    HookOutcome publish(Event& e) { return bus.publishSync(e); }
-
-    ScriptStatus statusOf(const std::string& file) {
-        for (const auto& s : host->scripts())
-            if (s.file == file) return s;
-        ADD_FAILURE() << "no status for " << file;
-        return {};
-    }
-};
-
-}  // namespace
 
 TEST(LuaHooks, ScriptsRunInPhaseThenAfterThenNameOrder) {
     HookBox box;

@@ -110,6 +110,16 @@ TEST(LuaSandbox, LoadIsTextOnlyAndUsesTheScriptsEnvironment) {
     EXPECT_EQ(box.loadError("\x1bLua\x54").kind(), ErrorKind::Sandbox) << "a precompiled script file";
 }
 
+TEST(LuaSandbox, XpcallHandlersWorkAndYieldingThroughPcallWorks) {
+    LuaBox box;
+    EXPECT_EQ(box.eval("select(2, xpcall(function() error('x', 0) end, function(m) return 'handled ' .. m end))"), "handled x");
+    EXPECT_EQ(box.eval("select(2, xpcall(function(a, b) return a + b end, print, 2, 3))"), "5");
+    EXPECT_EQ(box.eval("select(2, coroutine.resume(coroutine.create(function() return xpcall(function() coroutine.yield(7) end, print) end)))"),
+              "7");
+    EXPECT_EQ(box.eval("select(2, coroutine.resume(coroutine.create(function() return pcall(function() coroutine.yield(8) end) end)))"),
+              "8");
+}
+
 TEST(LuaSandbox, CollectgarbageOnlyReportsMemory) {
     LuaBox box;
     EXPECT_EQ(box.eval("collectgarbage('count') > 1"), "true");
