@@ -856,6 +856,17 @@ void checkSingleStatement(db::Connection& conn, std::string_view sql) {
     if (tail && tail < end) throw std::invalid_argument("one SQL statement per call");
 }
 
+// Runs `f` (C++ side); a refusal of the authorizer gets a hint of what is allowed.
+template <class F>
+void withTableHint(const ScriptContext& c, F&& f) {
+    try {
+        f();
+    } catch (const db::AccessDenied& e) {
+        throw std::runtime_error(std::string(e.what()) + " (a plugin may only use its own tables, named " +
+                                 (c.plugin ? c.plugin->pluginId() : std::string("<plugin-id>")) + "_...)");
+    }
+}
+
 // kb.db.query(sql, params...) -> {row, ...} (each row: column name -> value)
 int kbDbQuery(lua_State* L) {
     ScriptContext& c = ctxOf(L);
@@ -908,8 +919,10 @@ int kbDbQuery(lua_State* L) {
                 }
                 c.tree[0].children = rows;
             };
-            if (c.tx) run(*c.tx);
-            else c.plugin->store().read(run);
+            withTableHint(c, [&] {
+                if (c.tx) run(*c.tx);
+                else c.plugin->store().read(run);
+            });
         }))
         fail(L, "kb.db.query", c);
     pushTreeOf(L, c);
@@ -934,8 +947,10 @@ int kbDbExec(lua_State* L) {
                 changes = conn.changes();
                 lastId = conn.lastInsertId();
             };
-            if (c.tx) run(*c.tx);
-            else c.plugin->store().write(run);
+            withTableHint(c, [&] {
+                if (c.tx) run(*c.tx);
+                else c.plugin->store().write(run);
+            });
         }))
         fail(L, "kb.db.exec", c);
     lua_pushinteger(L, changes);
