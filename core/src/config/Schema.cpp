@@ -176,7 +176,14 @@ void checkDefault(const SchemaNode& s, const YAML::Node& def, const std::string&
                   const std::string& path);
 
 std::shared_ptr<SchemaNode> parseNode(const YAML::Node& n, const std::string& src,
-                                      const std::string& path, bool insideSecret) {
+                                      const std::string& path, bool insideSecret,
+                                      std::size_t depth) {
+    // An alias used inside its own anchor (`properties: &p {a: {..., properties: *p}}`)
+    // would make the schema infinite.
+    if (depth > kMaxDepth)
+        schemaError(src, n,
+                    named(path) + " is nested more than " + std::to_string(kMaxDepth) +
+                        " levels deep (a YAML alias used inside itself?)");
     if (!n.IsMap()) schemaError(src, n, named(path) + " must be a mapping");
     auto s = std::make_shared<SchemaNode>();
     std::set<std::string> seen;
@@ -218,8 +225,8 @@ std::shared_ptr<SchemaNode> parseNode(const YAML::Node& n, const std::string& sr
             if (s->property(name))
                 schemaError(src, kv.first, "property '" + name + "' is defined twice");
             s->properties.emplace_back(
-                name,
-                parseNode(kv.second, src, path.empty() ? name : path + "." + name, s->secret));
+                name, parseNode(kv.second, src, path.empty() ? name : path + "." + name, s->secret,
+                                depth + 1));
         }
     }
     if (const auto r = n["required"]) {
@@ -270,7 +277,7 @@ std::shared_ptr<SchemaNode> parseNode(const YAML::Node& n, const std::string& sr
             schemaError(src, p, "pattern is not a valid regular expression");
         }
     }
-    if (const auto i = n["items"]) s->items = parseNode(i, src, path + "[]", s->secret);
+    if (const auto i = n["items"]) s->items = parseNode(i, src, path + "[]", s->secret, depth + 1);
     if (const auto f = n["format"]) {
         if (!f.IsScalar() || !kFormats.count(f.Scalar()))
             schemaError(src, f,
@@ -279,8 +286,8 @@ std::shared_ptr<SchemaNode> parseNode(const YAML::Node& n, const std::string& sr
         s->format = f.Scalar();
     }
     if (const auto d = n["default"]) {
+        checkDefault(*s, d, src, path);  // first: it also refuses a cyclic default
         s->defaultValue = YAML::Clone(d);
-        checkDefault(*s, d, src, path);
     }
     return s;
 }
@@ -316,7 +323,18 @@ struct Validator {
     // Values still allowed to be visited. YAML aliases let a few lines expand into billions of
     // values ("billion laughs"); every visit, alias or not, spends one.
     std::size_t budget = kMaxValues;
+    // Nesting of the value being visited. An alias used inside its own anchor makes a cycle;
+    // real configuration is a few levels deep.
+    std::size_t depth = 0;
     bool exhausted = false;
+
+    struct Descend {
+        std::size_t& depth;
+        explicit Descend(std::size_t& d) : depth(++d) {}
+        ~Descend() { --depth; }
+        Descend(const Descend&) = delete;
+        Descend& operator=(const Descend&) = delete;
+    };
 
     void err(const YAML::Mark& m, const std::string& path, const std::string& msg) const {
         if (errors->size() == kMaxErrors) {
@@ -337,6 +355,13 @@ struct Validator {
 
     bool spend(const YAML::Mark& m, const std::string& path) {
         if (exhausted) return false;
+        if (depth > kMaxDepth) {
+            exhausted = true;
+            err(m, path,
+                "nested more than " + std::to_string(kMaxDepth) +
+                    " levels deep (a YAML alias used inside itself?)");
+            return false;
+        }
         if (budget == 0) {
             exhausted = true;
             err(m, path,
@@ -378,6 +403,7 @@ struct Validator {
     }
 
     bool countWithin(const YAML::Node& n, const std::string& path, const YAML::Mark& at) {
+        const Descend level(depth);
         if (!spend(at, path)) return false;
         if (n.IsMap()) {
             for (const auto& kv : n)
@@ -393,6 +419,7 @@ struct Validator {
     YAML::Node check(const SchemaNode& s, const YAML::Node& n, const std::string& path,
                      const YAML::Mark& outer) {
         const YAML::Mark at = markOf(n, outer);
+        const Descend level(depth);
         if (!spend(at, path)) return emptyOf(s);
         if (s.type == "object") return checkObject(s, n, path, at);
         if (s.type == "array") return checkArray(s, n, path, at);
@@ -735,7 +762,7 @@ std::string ConfigError::toString() const {
 
 Schema Schema::fromYaml(const YAML::Node& schema, const std::string& sourceName) {
     Schema s;
-    s.root_ = parseNode(schema, sourceName, "", false);
+    s.root_ = parseNode(schema, sourceName, "", false, 0);
     if (s.root_->type != "object")
         throw std::invalid_argument(sourceName + ": schema: the root must be an object");
     return s;

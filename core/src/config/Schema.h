@@ -26,11 +26,14 @@
 namespace klinikbox::config {
 
 // Limits that keep validation cheap on hostile input (console requests, fuzzing).
-inline constexpr std::size_t kMaxValues =
-    100000;  // values visited per document; aliases count per use
-inline constexpr std::size_t kMaxErrors =
-    100;  // errors reported per document (then one "too many")
-inline constexpr std::size_t kMaxPatternInput = 1024;  // longest value checked against a pattern
+// Values visited per document; a YAML alias counts each time it is used.
+inline constexpr std::size_t kMaxValues = 100000;
+// Errors reported per document (then one "too many errors").
+inline constexpr std::size_t kMaxErrors = 100;
+// Longest value checked against a pattern (std::regex recurses once per character).
+inline constexpr std::size_t kMaxPatternInput = 1024;
+// Nesting of documents and schemas (an alias used inside itself makes a cycle).
+inline constexpr std::size_t kMaxDepth = 64;
 
 struct ConfigError {
     std::string file;

@@ -355,6 +355,38 @@ TEST(Schema, AliasExpansionIsStoppedByTheValueBudget) {
     EXPECT_EQ(r.document.size(), 0u);  // no partial document
 }
 
+TEST(Schema, AnAliasUsedInsideItselfIsAnErrorNotAStackOverflow) {
+    // Found by fuzz_config: yaml-cpp turns `&a [x, *a]` into a cycle.
+    const auto s = schemaOf(
+        "type: object\ndoc: x\nproperties:\n  free: {type: object, doc: f, additionalProperties: "
+        "true}\n"
+        "  list: {type: array, doc: l}\n");
+    for (const char* doc :
+         {"free:\n  a: &a [x, *a]\n", "list: &l [1, *l]\n", "free: &f {a: *f}\n"}) {
+        auto r = s.validate(YAML::Load(doc), "c.yaml");
+        ASSERT_EQ(r.errors.size(), 1u) << doc << errorsOf(r);
+        EXPECT_NE(r.errors[0].message.find("nested more than 64 levels deep"), std::string::npos)
+            << r.errors[0].message;
+    }
+    const auto nested = [](std::size_t levels) {
+        return "free: {a: " + std::string(levels, '[') + "1" + std::string(levels, ']') + "}\n";
+    };
+    const auto tooDeep = s.validate(YAML::Load(nested(kMaxDepth)), "c.yaml");
+    ASSERT_EQ(tooDeep.errors.size(), 1u) << errorsOf(tooDeep);
+    EXPECT_NE(tooDeep.errors[0].message.find("nested more than"), std::string::npos);
+    EXPECT_TRUE(s.validate(YAML::Load(nested(kMaxDepth - 4)), "c.yaml").ok());
+}
+
+TEST(Schema, ASchemaThatRefersToItselfIsRefused) {
+    const auto message = schemaErrorOf(
+        "type: object\ndoc: x\nproperties: &p\n  a: {type: object, doc: y, properties: *p}\n");
+    EXPECT_NE(message.find("nested more than 64 levels deep"), std::string::npos) << message;
+    const auto cyclicDefault = schemaErrorOf(
+        "type: object\ndoc: x\nproperties:\n  a: {type: array, doc: y, default: &d [*d]}\n");
+    EXPECT_NE(cyclicDefault.find("the default of a is invalid"), std::string::npos)
+        << cyclicDefault;
+}
+
 TEST(Schema, TooManyErrorsAreCutShort) {
     std::string yaml = "name: x\n";
     for (int i = 0; i < 500; ++i) yaml += "unknown" + std::to_string(i) + ": 1\n";
