@@ -15,6 +15,9 @@ struct OutboundMessage {
     std::string channel;         // "<plugin-id>.<name>", registered with registerChannel
     std::string payload;         // usually JSON text; never logged
     std::string idempotencyKey;  // unique per channel; a second enqueue with it is a no-op
+    // Not delivered before this time (the box's clock); the default means "now". Used for
+    // reminders: the message survives restarts and goes out when it is due.
+    std::chrono::system_clock::time_point notBefore{};
 };
 
 // What a deliverer sees of a queued message.

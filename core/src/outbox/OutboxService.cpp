@@ -38,11 +38,14 @@ long long OutboxService::enqueue(const std::string& owner, db::Connection& tx,
     long long id = 0;
     store::Database::asCore(tx, [&] {
         const long long now = nowMs(clock_);
+        const long long due = std::max(
+            now, static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                            m.notBefore.time_since_epoch()).count()));
         auto ins = tx.prepare(
             "INSERT INTO kb_outbox(owner, channel, idempotency_key, payload, next_attempt_at, created_at, updated_at)"
             " VALUES(?,?,?,?,?,?,?) ON CONFLICT(channel, idempotency_key) DO NOTHING");
         ins.bind(1, owner).bind(2, m.channel).bind(3, m.idempotencyKey).bind(4, m.payload)
-            .bind(5, now).bind(6, now).bind(7, now);
+            .bind(5, due).bind(6, now).bind(7, now);
         ins.exec();
         auto sel = tx.prepare("SELECT id FROM kb_outbox WHERE channel=? AND idempotency_key=?");
         sel.bind(1, m.channel).bind(2, m.idempotencyKey);

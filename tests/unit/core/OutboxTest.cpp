@@ -199,3 +199,26 @@ TEST(Outbox, StopDoesNotWaitForAHungPeerBeyondItsLimit) {
     release = true;
     std::this_thread::sleep_for(300ms);  // let the detached worker finish before the service goes away
 }
+
+TEST(Outbox, MessageWithNotBeforeWaitsUntilItIsDueAndSurvivesARestart) {
+    Fixture f;
+    int calls = 0;
+    outbox::PluginOutbox po(f.svc, "demo");
+    f.db.write("demo", [&](db::Connection& c) {
+        OutboundMessage m{"demo.send", "{}", "reminder-1"};
+        m.notBefore = f.clock.now() + 2h;
+        po.enqueue(c, m);
+    });
+    // A second service on the same database stands in for the box after a restart.
+    outbox::OutboxService restarted{f.db, f.clock, f.opts};
+    restarted.registerChannel("demo.send", [&](const QueuedMessage&) {
+        ++calls;
+        return DeliveryResult::delivered();
+    });
+    EXPECT_EQ(restarted.deliverDue(), 0);
+    f.clock.advance(119min);
+    EXPECT_EQ(restarted.deliverDue(), 0);
+    f.clock.advance(1min);
+    EXPECT_EQ(restarted.deliverDue(), 1);
+    EXPECT_EQ(calls, 1);
+}
