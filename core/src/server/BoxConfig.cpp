@@ -7,6 +7,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
+#include <set>
 #include <fstream>
 #include <sstream>
 
@@ -132,6 +133,38 @@ BoxConfig parseBoxConfig(const std::string& yamlText, const std::string& fileNam
     b.luaMemoryLimit = l["memory_limit_bytes"].as<long long>();
     b.luaInstructionLimit = l["instruction_limit"].as<long long>();
     b.luaTimeLimitMs = l["time_limit_ms"].as<int>();
+    if (l["config"] && l["config"].IsMap()) {
+        for (const auto& kv : l["config"]) {
+            auto v = toVar(kv.second);
+            if (v.type() != typeid(Poco::JSON::Object::Ptr)) {
+                const auto m = kv.second.Mark();
+                throw ConfigInvalid({fileName + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1) +
+                                     ": lua.config." + kv.first.Scalar() + ": expected a mapping of settings"});
+            }
+            b.luaScriptConfig[kv.first.Scalar()] = v.extract<Poco::JSON::Object::Ptr>();
+        }
+    }
+    if (l["channels"] && l["channels"].IsSequence()) {
+        std::set<std::string> names;
+        for (const auto& ch : l["channels"]) {
+            BoxConfig::LuaChannel lc;
+            lc.name = ch["name"].as<std::string>();
+            lc.url = ch["url"].as<std::string>();
+            lc.bearerToken = ch["bearer_token"].as<std::string>();
+            lc.timeoutMs = ch["timeout_ms"].as<int>();
+            for (const auto& sc : ch["scripts"]) lc.scripts.push_back(sc.as<std::string>());
+            const auto m = ch.Mark();
+            const std::string where = fileName + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1) +
+                                      ": lua.channels." + lc.name + ": ";
+            if (!names.insert(lc.name).second) throw ConfigInvalid({where + "the channel name is used twice"});
+            const bool https = lc.url.rfind("https://", 0) == 0;
+            const bool loopback = lc.url.rfind("http://127.0.0.1", 0) == 0 || lc.url.rfind("http://localhost", 0) == 0 ||
+                                  lc.url.rfind("http://[::1]", 0) == 0;
+            if (!https && !loopback)
+                throw ConfigInvalid({where + "url must be https:// (plain http only on loopback), got '" + lc.url + "'"});
+            b.luaChannels.push_back(std::move(lc));
+        }
+    }
 
     const auto sec = c["security"];
     b.sessionIdleMinutes = sec["session_idle_minutes"].as<int>();

@@ -43,6 +43,15 @@ struct BoxConfig {
     long long luaMemoryLimit = 16 << 20;
     long long luaInstructionLimit = 10'000'000;
     int luaTimeLimitMs = 200;
+    // kb.config of each hook script, by file name.
+    std::map<std::string, Poco::JSON::Object::Ptr> luaScriptConfig;
+    // Outbound channels for hook scripts (lua.<name>), delivered as JSON POSTs.
+    struct LuaChannel {
+        std::string name, url, bearerToken;
+        std::vector<std::string> scripts;
+        int timeoutMs = 10000;
+    };
+    std::vector<LuaChannel> luaChannels;
 
     int sessionIdleMinutes = 30;
     int sessionAbsoluteHours = 10;

@@ -52,6 +52,9 @@ int authorizer(void* user, int action, const char* a1, const char* a2, const cha
                            ownsTable(*g, a2)
                        ? SQLITE_OK
                        : SQLITE_DENY;
+        case SQLITE_REINDEX:
+            // CREATE INDEX asks for this on the new index (a1 is the index name).
+            return ownsTable(*g, a1) ? SQLITE_OK : SQLITE_DENY;
         case SQLITE_CREATE_TRIGGER:
         case SQLITE_DROP_TRIGGER:
             return ownsTable(*g, a1) && ownsTable(*g, a2) ? SQLITE_OK : SQLITE_DENY;

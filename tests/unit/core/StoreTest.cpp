@@ -85,6 +85,17 @@ TEST(Store, PluginMigrationCannotCreateTablesOutsideItsPrefix) {
     EXPECT_THROW(Migrations::apply(f.db, "demo", {{1, "0001.sql", "CREATE TABLE demox(a);"}}), MigrationError);
 }
 
+TEST(Store, PluginMigrationMayIndexItsOwnTablesButNoOneElses) {
+    Fixture f;
+    Migrations::apply(f.db, "demo",
+                      {{1, "0001.sql", "CREATE TABLE demo_t(a TEXT PRIMARY KEY, b); CREATE INDEX demo_t_b ON demo_t(b);"
+                                       " CREATE UNIQUE INDEX demo_t_ab ON demo_t(a, b);"}});
+    EXPECT_THROW(Migrations::apply(f.db, "demo", {{1, "0001.sql", "CREATE TABLE demo_t(a TEXT PRIMARY KEY, b); CREATE INDEX demo_t_b ON demo_t(b);"
+                                                                  " CREATE UNIQUE INDEX demo_t_ab ON demo_t(a, b);"},
+                                                   {2, "0002.sql", "CREATE INDEX demo_users ON kb_users(username);"}}),
+                 MigrationError);
+}
+
 TEST(Store, PluginCannotReadOrWriteCoreOrOtherPluginsTables) {
     Fixture f;
     Migrations::apply(f.db, "alpha", {{1, "0001.sql", "CREATE TABLE alpha_t(a);"}});

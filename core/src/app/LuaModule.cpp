@@ -1,0 +1,296 @@
+// The clinic's Lua in a running box: hook scripts from lua.scripts_dir (hot reload, kb.config
+// from lua.config, kb.send over lua.channels), `kind: lua` plugins, the scripts' metrics, and
+// the console's script API (list, read, save with a compile check and an audit record, dry
+// run).
+#include "app/Modules.h"
+
+#include "lua/Cli.h"
+#include "lua/HookHost.h"
+#include "lua/LuaPlugin.h"
+#include "lua/ScriptVersion.h"
+#include "outbox/HttpPostDeliverer.h"
+#include "outbox/OutboxService.h"
+#include "plugin/Manifest.h"
+#include "plugin/PluginHost.h"
+#include "http/RouteTable.h"
+
+#include <klinikbox/JsonInput.h>
+#include <klinikbox/Problem.h>
+
+#include <Poco/JSON/Array.h>
+#include <Poco/Logger.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+namespace klinikbox::app {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::regex kScriptName("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\\.lua$");
+constexpr std::size_t kMaxScriptBytes = 512u << 10;
+
+std::string readText(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    if (!in) return {};
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+long long ms(std::chrono::system_clock::time_point t) {
+    if (t.time_since_epoch().count() == 0) return 0;
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+Poco::JSON::Object::Ptr errorJson(const lua::LuaError& e) {
+    Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+    o->set("kind", lua::toString(e.kind()));
+    o->set("script", e.script());
+    o->set("line", e.line());
+    o->set("message", e.message());
+    o->set("text", std::string(e.what()));
+    return o;
+}
+
+Poco::JSON::Object::Ptr statusJson(const lua::ScriptStatus& s) {
+    Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+    o->set("file", s.file);
+    o->set("loaded", s.loaded);
+    o->set("refused", s.refused);
+    o->set("version", s.version);
+    o->set("hash", s.hash);
+    o->set("loaded_at", ms(s.loadedAt));
+    o->set("error", s.error);
+    o->set("error_kind", s.errorKind);
+    o->set("error_at", ms(s.errorAt));
+    Poco::JSON::Array::Ptr events = new Poco::JSON::Array;
+    for (const auto& e : s.events) events->add(e);
+    o->set("events", events);
+    Poco::JSON::Object::Ptr c = new Poco::JSON::Object;
+    c->set("calls", s.calls);
+    c->set("vetoes", s.vetoes);
+    c->set("errors", s.errors);
+    c->set("timeouts", s.timeouts);
+    c->set("memory_errors", s.memoryErrors);
+    c->set("sandbox_errors", s.sandboxErrors);
+    c->set("load_failures", s.loadFailures);
+    o->set("counters", c);
+    o->set("states", static_cast<long long>(s.states));
+    return o;
+}
+
+lua::Limits limitsOf(const server::BoxConfig& cfg) {
+    lua::Limits limits;
+    limits.memoryBytes = static_cast<std::size_t>(cfg.luaMemoryLimit);
+    limits.instructions = cfg.luaInstructionLimit;
+    limits.time = std::chrono::milliseconds(cfg.luaTimeLimitMs);
+    return limits;
+}
+
+std::string scriptFileParam(const Request& req) {
+    const auto it = req.pathParams.find("file");
+    const std::string f = it == req.pathParams.end() ? "" : it->second;
+    if (!std::regex_match(f, kScriptName))
+        throw Problem(400, "/problems/invalid-script-name", "Ogiltigt skriptnamn",
+                      "a script name is 1-64 letters, digits, '_', '-' or '.', ending in .lua");
+    return f;
+}
+
+}  // namespace
+
+void installLua(server::Box& box) {
+    box.addModule([](server::Box& b) {
+        const auto& cfg = b.config();
+        const lua::Limits limits = limitsOf(cfg);
+        auto& log = Poco::Logger::get("lua");
+
+        // Hook scripts' services: the box's clock, its log, kb.config and kb.send.
+        auto services = std::make_shared<lua::ScriptServices>();
+        services->clock = &b.clock();
+        services->log = [](const std::string& level, const std::string& script, const std::string& m) {
+            auto& l = Poco::Logger::get("lua");
+            const std::string text = script + ": " + m;
+            if (level == "error") l.error(text);
+            else if (level == "warn") l.warning(text);
+            else l.information(text);
+        };
+        auto scriptConfig = cfg.luaScriptConfig;
+        services->config = [scriptConfig](const std::string& script) -> Poco::JSON::Object::Ptr {
+            const auto it = scriptConfig.find(script);
+            return it == scriptConfig.end() ? Poco::JSON::Object::Ptr() : it->second;
+        };
+        auto* db = &b.db();
+        auto* outbox = &b.outbox();
+        services->send = [db, outbox](const std::string&, const OutboundMessage& m) {
+            long long id = 0;
+            db->write("lua", [&](db::Connection& c) { id = outbox->enqueue("lua", c, m); });
+            return id;
+        };
+        for (const auto& ch : cfg.luaChannels) {
+            const std::string channel = "lua." + ch.name;
+            for (const auto& s : ch.scripts) services->allowedChannels[s].insert(channel);
+            outbox->registerChannel(channel, outbox::httpPostDeliverer({ch.url, ch.bearerToken, ch.timeoutMs}));
+        }
+
+        lua::ScriptRegistry::Options ro;
+        ro.limits = limits;
+        ro.maxScriptBytes = kMaxScriptBytes;
+        lua::LuaHookHost::Options ho;
+        auto* bus = &b.bus();
+        ho.unhook = [bus](const std::string& prefix) { bus->removeByPrefix(prefix); };
+        auto host = std::make_shared<lua::HookHost>(b.bus(), services, ro, ho);
+        const std::string dir = cfg.luaScriptsDir;
+        if (!dir.empty()) {
+            std::error_code ec;
+            fs::create_directories(dir, ec);
+            host->loadDirectory(dir);
+            for (const auto& s : host->scripts())
+                if (s.refused) log.error("script refused: " + s.error);
+            host->watch(dir);
+        }
+        b.metrics().addCollector([host](std::string& out) { out += lua::prometheusMetrics(host->scripts()); });
+
+        // `kind: lua` plugins: the entry script in the sandbox, on the plugin's own context.
+        b.plugins().setLuaFactory([limits](const plugin::Manifest& m, const plugin::PluginBundle& bundle) {
+            lua::LuaPluginSource src;
+            src.id = m.id;
+            src.entry = m.entry;
+            src.files = bundle.files;
+            src.limits = limits;
+            return std::make_unique<lua::LuaPlugin>(std::move(src));
+        });
+
+        const auto itAdmin = Access::only({Role::It, Role::Admin});
+        const auto itOnly = Access::only({Role::It});
+        http::RouteOptions bigBody;
+        bigBody.maxBodyBytes = static_cast<long long>(kMaxScriptBytes) * 2 + 65536;  // JSON-escaped source and a payload
+        b.routes().addCore("lua", "GET", "/api/v1/lua/scripts", itAdmin, [host, &b](Request&) {
+            Poco::JSON::Array::Ptr arr = new Poco::JSON::Array;
+            for (const auto& s : host->scripts()) arr->add(statusJson(s));
+            Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+            o->set("scripts_dir", b.config().luaScriptsDir);
+            o->set("editable", !b.config().luaScriptsDir.empty());
+            Poco::JSON::Object::Ptr lim = new Poco::JSON::Object;
+            lim->set("memory_bytes", b.config().luaMemoryLimit);
+            lim->set("instructions", b.config().luaInstructionLimit);
+            lim->set("time_ms", b.config().luaTimeLimitMs);
+            o->set("limits", lim);
+            Poco::JSON::Array::Ptr chans = new Poco::JSON::Array;
+            for (const auto& c : b.config().luaChannels) {
+                Poco::JSON::Object::Ptr co = new Poco::JSON::Object;
+                co->set("channel", "lua." + c.name);
+                Poco::JSON::Array::Ptr sc = new Poco::JSON::Array;
+                for (const auto& s : c.scripts) sc->add(s);
+                co->set("scripts", sc);
+                chans->add(co);
+            }
+            o->set("channels", chans);
+            o->set("scripts", arr);
+            return Response::json(o);
+        }, "The clinic's hook scripts in the order they run, their events, counters and last errors");
+
+        b.routes().addCore("lua", "GET", "/api/v1/lua/scripts/{file}", itAdmin, [host, &b](Request& req) {
+            const std::string file = scriptFileParam(req);
+            const fs::path p = fs::path(b.config().luaScriptsDir) / file;
+            std::error_code ec;
+            if (b.config().luaScriptsDir.empty() || !fs::is_regular_file(p, ec))
+                throw Problem(404, "/problems/not-found", "Skriptet finns inte", file + " is not in the scripts directory");
+            const std::string source = readText(p);
+            Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+            o->set("file", file);
+            o->set("source", source);
+            o->set("hash", lua::ScriptVersion::sha256(source));
+            for (const auto& s : host->scripts())
+                if (s.file == file) o->set("status", statusJson(s));
+            return Response::json(o);
+        }, "A hook script's source, its hash (for a save) and its state");
+
+        // Save: compile check first (a refused script never reaches the disk), then an atomic
+        // write, an audit record with both hashes, and the reload.
+        b.routes().addCore("lua", "PUT", "/api/v1/lua/scripts/{file}", itOnly, [host, services, limits, &b](Request& req) {
+            const std::string file = scriptFileParam(req);
+            if (b.config().luaScriptsDir.empty())
+                throw Problem(409, "/problems/no-scripts-dir", "Ingen skriptkatalog",
+                              "lua.scripts_dir is not set in the box's configuration");
+            JsonInput in(req.json(), {"source", "base_hash"});
+            const std::string source = in.str("source", kMaxScriptBytes);
+            const std::string base = in.optStr("base_hash", 64).value_or("");
+            const fs::path p = fs::path(b.config().luaScriptsDir) / file;
+            std::error_code ec;
+            const bool exists = fs::is_regular_file(p, ec);
+            const std::string current = exists ? lua::ScriptVersion::sha256(readText(p)) : "";
+            if (current != base)
+                throw Problem(409, "/problems/script-changed", "Skriptet har ändrats",
+                              exists ? "the script changed since it was opened (hash " + current.substr(0, 12) +
+                                           "); reload it and apply your change again"
+                                     : "the script was removed since it was opened");
+            const std::string next = lua::ScriptVersion::sha256(source);
+            try {
+                (void)lua::ScriptVersion::load(file, source, 0, limits, services, 1, std::make_shared<lua::ScriptStats>(),
+                                               b.clock().now());
+            } catch (const lua::LuaError& e) {
+                b.audit().append(audit::AuditLog::actorOf(req),
+                                 AuditEntry{"lua.script.save", "", "administration", "failed",
+                                            file + ": refused (" + std::string(lua::toString(e.kind())) + ", line " +
+                                                std::to_string(e.line()) + ")"});
+                Problem pr(422, "/problems/script-refused", "Skriptet kunde inte laddas", e.what());
+                throw pr;
+            }
+            const fs::path tmp = p.string() + ".tmp-save";
+            {
+                std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+                out << source;
+                out.flush();
+                if (!out) throw std::runtime_error("cannot write " + tmp.string());
+            }
+            fs::rename(tmp, p);
+            b.audit().append(audit::AuditLog::actorOf(req),
+                             AuditEntry{"lua.script.save", "", "administration", "ok",
+                                        file + ": " + (current.empty() ? "new" : current.substr(0, 16)) + " -> " +
+                                            next.substr(0, 16) + ", " + std::to_string(source.size()) + " bytes"});
+            Poco::Logger::get("lua").notice(file + " saved by " + req.principal->username);
+            host->load(file, source);
+            Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+            o->set("file", file);
+            o->set("hash", next);
+            for (const auto& s : host->scripts())
+                if (s.file == file) o->set("status", statusJson(s));
+            return Response::json(o);
+        }, "Save a hook script: compile-checked, audit-logged, loaded at once", bigBody);
+
+        b.routes().addCore("lua", "POST", "/api/v1/lua/dryrun", itAdmin, [limits, &b](Request& req) {
+            JsonInput in(req.json(), {"file", "source", "event", "payload"});
+            const std::string file = in.optStr("file", 64).value_or("dryrun.lua");
+            const std::string source = in.str("source", kMaxScriptBytes);
+            const std::string event = in.str("event", 100);
+            Poco::JSON::Object::Ptr payload;
+            if (in.has("payload")) {
+                const auto v = in.object()->get("payload");
+                if (v.type() != typeid(Poco::JSON::Object::Ptr)) throw JsonInput::invalid("payload", "expected a JSON object");
+                payload = v.extract<Poco::JSON::Object::Ptr>();
+            }
+            const auto r = lua::dryRun(file, source, event, payload, b.clock(), limits);
+            Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+            o->set("hooked", r.hooked);
+            o->set("accepted", r.accepted);
+            o->set("vetoed", r.vetoed);
+            if (r.vetoed) o->set("reason", r.reason);
+            if (r.payload) o->set("payload", r.payload);
+            Poco::JSON::Array::Ptr ch = new Poco::JSON::Array;
+            for (const auto& c : r.changes) ch->add(c);
+            o->set("changes", ch);
+            Poco::JSON::Array::Ptr lg = new Poco::JSON::Array;
+            for (const auto& l : r.log) lg->add(l);
+            o->set("log", lg);
+            if (r.error) o->set("error", errorJson(*r.error));
+            return Response::json(o);
+        }, "Dry run: what a script's hooks would do to a sample payload (nothing is sent or stored)", bigBody);
+    });
+}
+
+}  // namespace klinikbox::app

@@ -1,0 +1,306 @@
+// The Lua runtime in a running box: a `kind: lua` plugin loaded like a native one, the
+// console's script API (save with compile check and audit record, dry run), kb.send over a
+// configured channel, the scripts' metrics and the `klinikbox lua` command.
+#include "BoxProcess.h"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/StreamCopier.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+using namespace kbtest;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string readFile(const std::string& p) {
+    std::ifstream in(p);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// The worked Lua plugin (vardkontakter) and a second Lua plugin that publishes the
+// checkin.arrived events it counts.
+std::string luaSet(const TempDir& dir) {
+    const fs::path set = fs::path(dir.path()) / "set";
+    fs::create_directories(set);
+    fs::copy(fs::path(KB_SOURCE_DIR) / "scripts/examples/plugins/vardkontakter", set / "vardkontakter",
+             fs::copy_options::recursive);
+    fs::create_directories(set / "arrivals");
+    std::ofstream(set / "arrivals" / "plugin.yaml") << R"(id: arrivals
+name: Arrivals (test)
+version: 1.0.0
+api: 1
+kind: lua
+entry: main.lua
+description: Publishes checkin.arrived for the test.
+permissions:
+  events:
+    publish: [checkin.arrived]
+  outbound_hosts: []
+  patient_data: false
+)";
+    std::ofstream(set / "arrivals" / "main.lua") << R"(
+kb.route("POST", "/arrive", { roles = { "staff" } }, function(req)
+  kb.events.publish("checkin.arrived", req.json)
+  return { status = 202, json = { queued = true } }
+end)
+)";
+    return set.string();
+}
+
+struct Received {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<std::pair<std::string, std::string>> items;  // (headers summary, body)
+};
+
+class Sink : public Poco::Net::HTTPRequestHandler {
+public:
+    explicit Sink(Received& r) : r_(r) {}
+    void handleRequest(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& res) override {
+        std::string body;
+        Poco::StreamCopier::copyToString(req.stream(), body);
+        {
+            std::lock_guard lock(r_.mu);
+            r_.items.emplace_back(req.get("Authorization", "") + "|" + req.get("Idempotency-Key", ""), body);
+        }
+        r_.cv.notify_all();
+        res.setStatus(Poco::Net::HTTPResponse::HTTP_ACCEPTED);
+        res.send();
+    }
+
+private:
+    Received& r_;
+};
+
+class SinkFactory : public Poco::Net::HTTPRequestHandlerFactory {
+public:
+    explicit SinkFactory(Received& r) : r_(r) {}
+    Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
+        return new Sink(r_);
+    }
+
+private:
+    Received& r_;
+};
+
+}  // namespace
+
+TEST(LuaServer, LuaPluginIsLoadedLikeANativeOneAndCountsCareContacts) {
+    TempDir d;
+    BoxProcess box("", luaSet(d));
+    box.start();
+    auto ready = box.request("GET", "/readyz");
+    ASSERT_NE(ready.body.find("vardkontakter"), std::string::npos) << ready.body;
+    auto plugins = ready.json()->getArray("plugins");
+    ASSERT_TRUE(plugins);
+    for (std::size_t i = 0; i < plugins->size(); ++i)
+        EXPECT_EQ(plugins->getObject(static_cast<unsigned>(i))->getValue<std::string>("state"), "running")
+            << ready.body << box.output();
+
+    box.loginAs("sam", "staff");
+    const std::string arrival = R"({"booking_id": 17, "care_unit": "SE2321000016-A1B2", "practitioner": "SE2321000016-C3D4",
+        "visit_form": "physical", "start": "2026-11-10T09:00:00+01:00", "patient": "191212121212"})";
+    ASSERT_EQ(box.authed("POST", "/api/v1/arrivals/arrive", arrival).status, 202);
+    ASSERT_EQ(box.authed("POST", "/api/v1/arrivals/arrive", arrival).status, 202);  // the same contact again
+    // The subscriber runs asynchronously: poll the report until it has counted the contact.
+    Poco::JSON::Object::Ptr report;
+    for (int i = 0; i < 200; ++i) {
+        auto r = box.authed("GET", "/api/v1/vardkontakter/report?month=2026-11");
+        ASSERT_EQ(r.status, 200) << r.body;
+        report = r.json();
+        if (report->getValue<int>("total") > 0) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    EXPECT_EQ(report->getValue<int>("total"), 1);
+    auto csv = box.authed("GET", "/api/v1/vardkontakter/report.csv?month=2026-11");
+    EXPECT_EQ(csv.status, 200);
+    EXPECT_NE(csv.body.find("2026-11;SE2321000016-A1B2;SE2321000016-C3D4;physical;1"), std::string::npos) << csv.body;
+    EXPECT_EQ(box.authed("GET", "/api/v1/vardkontakter/report?month=13-2026").status, 400);
+    // The Lua plugin's routes carry the same role checks as native ones.
+    box.loginAs("ivar", "it");
+    EXPECT_EQ(box.authed("GET", "/api/v1/vardkontakter/report?month=2026-11").status, 403);
+}
+
+TEST(LuaServer, ConsoleSavesAScriptOnlyAfterACompileCheckAndLogsEveryChange) {
+    TempDir d;
+    fs::create_directories(d.file("scripts"));
+    const std::string original = "kb.on('demo.requested', function(e) e.payload.seen = true end)\n";
+    std::ofstream(d.file("scripts/triage.lua")) << original;
+    BoxProcess box("lua:\n  scripts_dir: " + d.file("scripts") + "\n");
+    box.start();
+
+    box.loginAs("sam", "staff");
+    EXPECT_EQ(box.authed("GET", "/api/v1/lua/scripts").status, 403);
+    box.loginAs("adam", "admin");
+    EXPECT_EQ(box.authed("PUT", "/api/v1/lua/scripts/triage.lua", R"({"source":"x"})").status, 403)
+        << "only IT staff edit scripts";
+    box.loginAs("ivar", "it");
+    auto got = box.authed("GET", "/api/v1/lua/scripts/triage.lua");
+    ASSERT_EQ(got.status, 200) << got.body;
+    EXPECT_EQ(got.json()->getValue<std::string>("source"), original);
+    const std::string hash = got.json()->getValue<std::string>("hash");
+    const int traversal = box.authed("GET", "/api/v1/lua/scripts/..%2Fetc.lua").status;
+    EXPECT_TRUE(traversal == 400 || traversal == 404) << traversal;
+    EXPECT_EQ(box.authed("GET", "/api/v1/lua/scripts/.hidden.lua").status, 400);
+    EXPECT_EQ(box.authed("GET", "/api/v1/lua/scripts/nothere.lua").status, 404);
+
+    // A script with a syntax error is refused with its line; the file and the running
+    // version stay as they were.
+    Poco::JSON::Object::Ptr bad = new Poco::JSON::Object;
+    bad->set("source", "kb.on('demo.requested', function(e)\n  e.payload.x = \nend)\n");
+    bad->set("base_hash", hash);
+    std::ostringstream badText;
+    bad->stringify(badText);
+    auto refused = box.authed("PUT", "/api/v1/lua/scripts/triage.lua", badText.str());
+    EXPECT_EQ(refused.status, 422) << refused.body;
+    EXPECT_NE(refused.json()->getValue<std::string>("detail").find("triage.lua:3"), std::string::npos) << refused.body;
+    EXPECT_EQ(readFile(d.file("scripts/triage.lua")), original);
+
+    // A stale editor (wrong base hash) gets 409, not a silent overwrite.
+    EXPECT_EQ(box.authed("PUT", "/api/v1/lua/scripts/triage.lua", R"({"source":"-- x\n","base_hash":"abc"})").status, 409);
+    EXPECT_EQ(box.authed("PUT", "/api/v1/lua/scripts/triage.lua", R"({"source":"-- x\n","unknown":1})").status, 400);
+
+    Poco::JSON::Object::Ptr good = new Poco::JSON::Object;
+    good->set("source", "kb.on('demo.requested', function(e) kb.reject('Ring mottagningen') end)\n");
+    good->set("base_hash", hash);
+    std::ostringstream goodText;
+    good->stringify(goodText);
+    auto saved = box.authed("PUT", "/api/v1/lua/scripts/triage.lua", goodText.str());
+    ASSERT_EQ(saved.status, 200) << saved.body;
+    EXPECT_EQ(readFile(d.file("scripts/triage.lua")), good->getValue<std::string>("source"));
+    EXPECT_EQ(saved.json()->getObject("status")->getValue<int>("version"), 2);
+
+    // A new script (no base hash) can be created.
+    EXPECT_EQ(box.authed("PUT", "/api/v1/lua/scripts/new.lua", R"({"source":"-- empty\n","base_hash":""})").status, 200);
+
+    box.loginAs("aud", "auditor");
+    auto log = box.authed("GET", "/api/v1/audit?action=lua.script.save");
+    ASSERT_EQ(log.status, 200) << log.body;
+    int ok = 0, failed = 0;
+    auto items = log.json()->getArray("records");
+    ASSERT_TRUE(items) << log.body;
+    for (std::size_t i = 0; i < items->size(); ++i) {
+        auto o = items->getObject(static_cast<unsigned>(i));
+        if (o->getValue<std::string>("action") != "lua.script.save") continue;
+        EXPECT_EQ(o->getValue<std::string>("username"), "ivar");
+        (o->getValue<std::string>("outcome") == "ok" ? ok : failed)++;
+    }
+    EXPECT_EQ(ok, 2) << log.body;
+    EXPECT_EQ(failed, 1) << log.body;
+
+    // The dry run shows what a draft would do, without saving it.
+    box.loginAs("iris", "it");
+    auto dry = box.authed("POST", "/api/v1/lua/dryrun",
+                          R"J({"source":"kb.on('demo.requested', function(e) e.payload.unit = 'akut' end)",
+                              "event":"demo.requested","payload":{"patient":"191212121212"}})J");
+    ASSERT_EQ(dry.status, 200) << dry.body;
+    EXPECT_TRUE(dry.json()->getValue<bool>("accepted"));
+    EXPECT_EQ(dry.json()->getObject("payload")->getValue<std::string>("unit"), "akut");
+    auto dryBad = box.authed("POST", "/api/v1/lua/dryrun", R"({"source":"while true do end","event":"x.y"})");
+    ASSERT_EQ(dryBad.status, 200) << dryBad.body;
+    EXPECT_EQ(dryBad.json()->getObject("error")->getValue<std::string>("kind"), "timeout") << dryBad.body;
+    EXPECT_EQ(box.authed("POST", "/api/v1/lua/dryrun", R"({"source":"","event":"x.y","payload":[1]})").status, 400);
+}
+
+TEST(LuaServer, HookScriptSendsThroughAConfiguredChannelWithItsTokenAndKey) {
+    Received got;
+    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
+    auto* params = new Poco::Net::HTTPServerParams;
+    Poco::Net::HTTPServer server(new SinkFactory(got), socket, params);
+    server.start();
+    const std::string url = "http://127.0.0.1:" + std::to_string(socket.address().port()) + "/hook";
+
+    TempDir d;
+    fs::create_directories(d.file("scripts"));
+    std::ofstream(d.file("scripts/notify.lua")) << R"(
+kb.subscribe("checkin.arrived", function(e)
+  kb.send("lua.webhook", { text = "Hej " .. e.payload.name, unit = kb.config("unit") },
+          { idempotency_key = "greet-" .. e.payload.name })
+end)
+)";
+    std::ofstream(d.file("scripts/other.lua")) << R"(
+kb.subscribe("checkin.arrived", function(e)
+  kb.send("lua.webhook", { text = "x" }, { idempotency_key = "other" })
+end)
+)";
+    BoxProcess box("lua:\n  scripts_dir: " + d.file("scripts") +
+                       "\n  config:\n    notify.lua:\n      unit: Vårdcentralen\n  channels:\n    - name: webhook\n      url: " +
+                       url + "\n      scripts: [notify.lua]\n      bearer_token: s3cret-token\n",
+                   luaSet(d));
+    box.start();
+    box.loginAs("sam", "staff");
+    ASSERT_EQ(box.authed("POST", "/api/v1/arrivals/arrive", R"({"name":"Maja"})").status, 202);
+    {
+        std::unique_lock lock(got.mu);
+        ASSERT_TRUE(got.cv.wait_for(lock, std::chrono::seconds(20), [&] { return !got.items.empty(); }));
+        EXPECT_EQ(got.items[0].first, "Bearer s3cret-token|greet-Maja");
+        EXPECT_NE(got.items[0].second.find("\"Hej Maja\""), std::string::npos) << got.items[0].second;
+        EXPECT_NE(got.items[0].second.find("Vårdcentralen"), std::string::npos) << got.items[0].second;
+    }
+    // other.lua may not use the channel: its handler fails and is counted, nothing is sent.
+    box.loginAs("ivar", "it");
+    Poco::JSON::Object::Ptr other;
+    for (int i = 0; i < 200 && !other; ++i) {
+        auto list = box.authed("GET", "/api/v1/lua/scripts").json()->getArray("scripts");
+        for (std::size_t k = 0; k < list->size(); ++k) {
+            auto s = list->getObject(static_cast<unsigned>(k));
+            if (s->getValue<std::string>("file") == "other.lua" && s->getObject("counters")->getValue<int>("errors") > 0)
+                other = s;
+        }
+        if (!other) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    ASSERT_TRUE(other);
+    EXPECT_NE(other->getValue<std::string>("error").find("may not send on channel 'lua.webhook'"), std::string::npos)
+        << other->getValue<std::string>("error");
+    auto metrics = box.request("GET", "/metrics");
+    EXPECT_NE(metrics.body.find("kb_lua_script_errors_total{script=\"other.lua\"} 1"), std::string::npos);
+    EXPECT_EQ(box.output().find("s3cret-token"), std::string::npos) << "the token must never be logged";
+    std::lock_guard lock(got.mu);
+    EXPECT_EQ(got.items.size(), 1u);
+    server.stop();
+}
+
+TEST(LuaServer, LuaCommandRunsAScriptsTestsAndShowsWhatAHookDoes) {
+    TempDir d;
+    BoxProcess box;
+    std::string out;
+    EXPECT_EQ(box.cli({"lua", "test", std::string(KB_SOURCE_DIR) + "/scripts/examples/triage.lua"}, &out), 0) << out;
+    EXPECT_NE(out.find("PASS"), std::string::npos) << out;
+    std::ofstream(d.file("failing.lua")) << R"(
+kb.on("booking.requested", function(e) if e.payload.age < 18 then kb.reject("Vårdnadshavare krävs") end end)
+kb.test("adults pass", function()
+  local r = kb.fire("booking.requested", { age = 40 })
+  assert(r.accepted)
+end)
+kb.test("wrong on purpose", function()
+  local r = kb.fire("booking.requested", { age = 10 })
+  assert(r.accepted, "expected acceptance")
+end)
+)";
+    EXPECT_EQ(box.cli({"lua", "test", d.file("failing.lua")}, &out), 1) << out;
+    EXPECT_NE(out.find("FAIL"), std::string::npos) << out;
+    std::ofstream(d.file("in.json")) << R"({"age": 10})";
+    EXPECT_EQ(box.cli({"lua", "run", d.file("failing.lua"), "--event", "booking.requested", "--input", d.file("in.json")}, &out), 3)
+        << out;
+    EXPECT_NE(out.find("Vårdnadshavare krävs"), std::string::npos) << out;
+    EXPECT_EQ(box.cli({"lua", "run", d.file("failing.lua")}, &out), 2) << out;
+    EXPECT_EQ(box.cli({"lua", "frobnicate"}, &out), 2) << out;
+}
