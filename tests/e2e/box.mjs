@@ -35,14 +35,20 @@ export function signedHelloZip(dir, sequence) {
   return {zip, trust: join(pki, 'trust')};
 }
 
-export async function startBox({withHello = false, trustDir = ''} = {}) {
+// scripts: {file: source} hook scripts written to a lua.scripts_dir of the box.
+export async function startBox({withHello = false, trustDir = '', scripts = null} = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'kb-e2e-'));
   const config = join(dir, 'klinikbox.yaml');
   mkdirSync(join(dir, 'plugins'));
   if (withHello) helloSet(dir);
+  if (scripts) {
+    mkdirSync(join(dir, 'scripts'));
+    for (const [f, src] of Object.entries(scripts)) writeFileSync(join(dir, 'scripts', f), src);
+  }
   writeFileSync(config, `box:\n  mode: development\n  data_dir: ${join(dir, 'data')}\n` +
     `server:\n  listen: 127.0.0.1\n  port: 0\nplugins:\n  set: ${join(dir, 'plugins')}\n` +
-    (trustDir ? `  trust_dir: ${trustDir}\n` : ''));
+    (trustDir ? `  trust_dir: ${trustDir}\n` : '') +
+    (scripts ? `lua:\n  scripts_dir: ${join(dir, 'scripts')}\n` : ''));
   const password = 'e2e chefens lösenord 42';
   execFileSync(bin, ['user', 'add', '--username', 'admin', '--role', 'admin', '--name', 'Anna Admin',
     '--password-stdin', '--config', config], {input: `${password}\n`});

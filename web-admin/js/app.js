@@ -10,12 +10,14 @@ import usersPage from './pages/users.js';
 import auditPage from './pages/audit.js';
 import extractPage from './pages/extract.js';
 import pluginsetsPage from './pages/pluginsets.js';
+import luaPage from './pages/lua.js';
 
 const pages = [
   {path: '', key: 'nav.dashboard', render: dashboardPage, roles: null},
   {path: 'plugins', key: 'nav.plugins', render: pluginsPage, roles: ['admin', 'it']},
   {path: 'pluginsets', key: 'nav.pluginsets', render: pluginsetsPage, roles: ['admin', 'it']},
   {path: 'outbox', key: 'nav.outbox', render: outboxPage, roles: ['admin', 'it']},
+  {path: 'lua', key: 'nav.lua', render: luaPage, roles: ['it', 'admin']},
   {path: 'users', key: 'nav.users', render: usersPage, roles: ['admin']},
   {path: 'audit', key: 'nav.audit', render: auditPage, roles: ['auditor']},
   {path: 'extract', key: null, render: extractPage, roles: ['auditor']},
