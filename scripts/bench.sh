@@ -83,6 +83,8 @@ rows=$(sqlite3 "$work/data/klinikbox.db" "SELECT COUNT(*) FROM hello_greetings")
 log "raw SQLite baseline for ${secs}s"
 base=$("$KB_ROOT/build/bench/bench_sqlite" "$work/baseline.db" "$secs" 2 | awk '{print $2}')
 rss_peak=$(cat "$work/rss")
+log "Lua hook costs (bench_lua)"
+lua_out=$("$KB_ROOT/build/bench/bench_lua" 1)
 
 cat <<TABLE
 
@@ -94,4 +96,8 @@ klinikbox benchmark ($(nproc) cores, wrk -t2 -c16, ${secs}s each, TLS on loopbac
 | raw SQLite INSERT txn (same pragmas)  | ${base}             |        |        |        |        |
 rows written by the POST run: ${rows}
 box RSS: ${rss_idle} kB idle, ${rss_peak} kB peak under load
+
+Lua (one process, no HTTP): the cost of one hook call, and what a Lua hook adds to
+publishing booking.requested on the real event bus (docs/lua-api.md explains each line)
+${lua_out}
 TABLE
