@@ -33,6 +33,7 @@ for src in "$KB_ROOT"/plugins/*/; do
   for f in plugin.yaml schema.yaml README.md; do
     [ -f "$src/$f" ] && cp "$src/$f" "$set_dir/$id/"
   done
+  cp "$src"/*.lua "$set_dir/$id/" 2>/dev/null || true   # a Lua plugin's scripts
   for d in migrations web lua; do
     [ -d "$src/$d" ] && cp -r "$src/$d" "$set_dir/$id/"
   done

@@ -40,7 +40,7 @@ std::string readFile(const std::string& p) {
 std::string luaSet(const TempDir& dir) {
     const fs::path set = fs::path(dir.path()) / "set";
     fs::create_directories(set);
-    fs::copy(fs::path(KB_SOURCE_DIR) / "scripts/examples/plugins/vardkontakter", set / "vardkontakter",
+    fs::copy(fs::path(KB_SOURCE_DIR) / "plugins/vardkontakter", set / "vardkontakter",
              fs::copy_options::recursive);
     fs::create_directories(set / "arrivals");
     std::ofstream(set / "arrivals" / "plugin.yaml") << R"(id: arrivals

@@ -51,7 +51,7 @@ struct PluginBox {
     }
 };
 
-const std::string kExample = std::string(KB_SOURCE_DIR) + "/scripts/examples/plugins/vardkontakter";
+const std::string kExample = std::string(KB_SOURCE_DIR) + "/plugins/vardkontakter";
 
 void arrive(PluginBox& box, const std::string& booking, const std::string& unit, const std::string& who, const std::string& form,
             const std::string& start) {
