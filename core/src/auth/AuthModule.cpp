@@ -1,4 +1,5 @@
 #include "auth/AuthModule.h"
+#include "auth/DenialLimiter.h"
 
 #include "auth/Passwords.h"
 
@@ -100,10 +101,18 @@ void install(server::Box& box) {
         // Keep both alive as long as the box.
         b.onStop([accounts, authn, &b] { b.dispatcher().setAuthenticator(nullptr); });
         auto& audit = b.audit();
-        b.dispatcher().setDenialObserver([&audit](const Request& req, int status, const std::string& why) {
-            audit.append(audit::AuditLog::actorOf(req),
-                         AuditEntry{"access.denied", "", "", "denied", std::to_string(status) + " " + req.method + " " +
-                                                                         req.path.substr(0, 200) + ": " + why});
+        auto limiter = std::make_shared<DenialLimiter>(b.clock());
+        b.dispatcher().setDenialObserver([&audit, limiter](const Request& req, int status, const std::string& why) {
+            const auto d = limiter->onDenial(req.remoteAddress, req.principal ? req.principal->username : "");
+            const auto actor = audit::AuditLog::actorOf(req);
+            if (d.suppressedBefore > 0)
+                audit.append(actor, AuditEntry{"access.denied.suppressed", "", "", "denied",
+                                               std::to_string(d.suppressedBefore) +
+                                                   " further denials from this source in the previous window were not logged one by one"});
+            if (d.record)
+                audit.append(actor, AuditEntry{"access.denied", "", "", "denied",
+                                               std::to_string(status) + " " + req.method + " " + req.path.substr(0, 200) +
+                                                   ": " + why});
         });
         const bool secure = cfg.server.tls;
 
