@@ -1,0 +1,140 @@
+#include "Calendar.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace booking {
+
+using namespace std::chrono;
+
+year_month_day easterSunday(int y) {
+    const int a = y % 19, b = y / 100, c = y % 100, d = b / 4, e = b % 4;
+    const int f = (b + 8) / 25, g = (b - f + 1) / 3, h = (19 * a + b - d - g + 15) % 30;
+    const int i = c / 4, k = c % 4, l = (32 + 2 * e + 2 * i - h - k) % 7;
+    const int m = (a + 11 * h + 22 * l) / 451;
+    const int month = (h + l - 7 * m + 114) / 31, day = ((h + l - 7 * m + 114) % 31) + 1;
+    return year_month_day{year{y}, std::chrono::month{static_cast<unsigned>(month)}, std::chrono::day{static_cast<unsigned>(day)}};
+}
+
+int isoWeekday(year_month_day date) { return static_cast<int>(weekday{sys_days{date}}.iso_encoding()); }
+
+namespace {
+year_month_day ymd(int y, unsigned m, unsigned d) { return year_month_day{year{y}, month{m}, day{d}}; }
+year_month_day plusDays(year_month_day d, int n) { return year_month_day{sys_days{d} + days{n}}; }
+// The first date in [from, from+6] that falls on the ISO weekday.
+year_month_day firstWeekdayFrom(year_month_day from, int iso) {
+    for (int i = 0; i < 7; ++i)
+        if (isoWeekday(plusDays(from, i)) == iso) return plusDays(from, i);
+    return from;
+}
+sys_days lastSunday(int y, unsigned m) {
+    const sys_days last{year_month_day_last{year{y}, month_day_last{month{m}}}};
+    return last - days{(weekday{last}.c_encoding() + 7) % 7};
+}
+}  // namespace
+
+std::vector<Holiday> swedishHolidays(int y) {
+    const auto easter = easterSunday(y);
+    std::vector<Holiday> h = {
+        {ymd(y, 1, 1), "Nyårsdagen"},
+        {ymd(y, 1, 6), "Trettondedag jul"},
+        {plusDays(easter, -2), "Långfredagen"},
+        {easter, "Påskdagen"},
+        {plusDays(easter, 1), "Annandag påsk"},
+        {ymd(y, 5, 1), "Första maj"},
+        {plusDays(easter, 39), "Kristi himmelsfärdsdag"},
+        {plusDays(easter, 49), "Pingstdagen"},
+        {ymd(y, 6, 6), "Sveriges nationaldag"},
+        {firstWeekdayFrom(ymd(y, 6, 19), 5), "Midsommarafton", true},
+        {firstWeekdayFrom(ymd(y, 6, 20), 6), "Midsommardagen"},
+        {firstWeekdayFrom(ymd(y, 10, 31), 6), "Alla helgons dag"},
+        {ymd(y, 12, 24), "Julafton", true},
+        {ymd(y, 12, 25), "Juldagen"},
+        {ymd(y, 12, 26), "Annandag jul"},
+        {ymd(y, 12, 31), "Nyårsafton", true},
+    };
+    std::sort(h.begin(), h.end(), [](const Holiday& a, const Holiday& b) { return sys_days{a.date} < sys_days{b.date}; });
+    return h;
+}
+
+std::optional<Holiday> holidayOn(year_month_day date) {
+    for (auto& h : swedishHolidays(static_cast<int>(date.year())))
+        if (h.date == date) return h;
+    return std::nullopt;
+}
+
+int stockholmOffsetMinutes(sys_seconds utc) {
+    const int y = static_cast<int>(year_month_day{floor<days>(utc)}.year());
+    const sys_seconds start = sys_seconds{lastSunday(y, 3)} + hours{1};
+    const sys_seconds end = sys_seconds{lastSunday(y, 10)} + hours{1};
+    return utc >= start && utc < end ? 120 : 60;
+}
+
+std::optional<sys_seconds> stockholmToUtc(year_month_day date, int minuteOfDay) {
+    const sys_seconds wall = sys_seconds{sys_days{date}} + minutes{minuteOfDay};
+    // Try summer time first (the first occurrence of an ambiguous hour), then winter time.
+    for (int off : {120, 60}) {
+        const sys_seconds utc = wall - minutes{off};
+        if (stockholmOffsetMinutes(utc) == off) return utc;
+    }
+    return std::nullopt;  // inside the spring-forward gap
+}
+
+year_month_day stockholmDate(sys_seconds utc) {
+    return year_month_day{floor<days>(utc + minutes{stockholmOffsetMinutes(utc)})};
+}
+
+std::string isoDate(year_month_day d) {
+    char b[16];
+    std::snprintf(b, sizeof b, "%04d-%02u-%02u", static_cast<int>(d.year()), static_cast<unsigned>(d.month()),
+                  static_cast<unsigned>(d.day()));
+    return b;
+}
+
+std::string isoStockholm(sys_seconds utc) {
+    const int off = stockholmOffsetMinutes(utc);
+    const auto local = utc + minutes{off};
+    const auto day = floor<days>(local);
+    const hh_mm_ss t{local - day};
+    char b[40];
+    std::snprintf(b, sizeof b, "%sT%02d:%02d:%02d+%02d:00", isoDate(year_month_day{day}).c_str(),
+                  static_cast<int>(t.hours().count()), static_cast<int>(t.minutes().count()),
+                  static_cast<int>(t.seconds().count()), off / 60);
+    return b;
+}
+
+std::string rivTimestamp(sys_seconds utc) {
+    const auto local = utc + minutes{stockholmOffsetMinutes(utc)};
+    const auto day = floor<days>(local);
+    const year_month_day d{day};
+    const hh_mm_ss t{local - day};
+    char b[20];
+    std::snprintf(b, sizeof b, "%04d%02u%02u%02d%02d%02d", static_cast<int>(d.year()), static_cast<unsigned>(d.month()),
+                  static_cast<unsigned>(d.day()), static_cast<int>(t.hours().count()), static_cast<int>(t.minutes().count()),
+                  static_cast<int>(t.seconds().count()));
+    return b;
+}
+
+std::optional<year_month_day> parseDate(const std::string& s) {
+    int y = 0;
+    unsigned m = 0, d = 0;
+    char tail = 0;
+    if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
+    for (std::size_t i : {0u, 1u, 2u, 3u, 5u, 6u, 8u, 9u})
+        if (s[i] < '0' || s[i] > '9') return std::nullopt;
+    if (std::sscanf(s.c_str(), "%4d-%2u-%2u%c", &y, &m, &d, &tail) != 3) return std::nullopt;
+    const year_month_day r{year{y}, month{m}, day{d}};
+    if (!r.ok() || y < 2000 || y > 2200) return std::nullopt;
+    return r;
+}
+
+std::optional<int> parseClock(const std::string& s) {
+    if (s.size() != 5 || s[2] != ':') return std::nullopt;
+    for (std::size_t i : {0u, 1u, 3u, 4u})
+        if (s[i] < '0' || s[i] > '9') return std::nullopt;
+    const int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
+    if (m > 59 || h > 24 || (h == 24 && m != 0)) return std::nullopt;
+    return h * 60 + m;
+}
+
+}  // namespace booking
