@@ -11,15 +11,16 @@ export const bin = join(buildDir, 'bin', 'klinikbox');
 
 const sourceDir = new URL('../..', import.meta.url).pathname;
 
-// The hello example plugin as built, in a development plugin set.
-function helloSet(dir) {
-  const to = join(dir, 'plugins', 'hello');
-  const from = join(sourceDir, 'plugins', 'hello');
+// A native plugin of plugins/ as built, in a development plugin set.
+function pluginInto(dir, id) {
+  const to = join(dir, 'plugins', id);
+  const from = join(sourceDir, 'plugins', id);
   mkdirSync(to, {recursive: true});
   for (const f of ['plugin.yaml', 'schema.yaml']) cpSync(join(from, f), join(to, f));
   for (const d of ['migrations', 'web']) cpSync(join(from, d), join(to, d), {recursive: true});
-  cpSync(join(buildDir, 'plugins', 'hello', 'libhello.so'), join(to, 'libhello.so'));
+  cpSync(join(buildDir, 'plugins', id, `lib${id}.so`), join(to, `lib${id}.so`));
 }
+const helloSet = (dir) => pluginInto(dir, 'hello');
 
 // A demo-region PKI and a zip of the hello plugin certified with it (DEMO ONLY keys).
 export function signedHelloZip(dir, sequence) {
@@ -36,11 +37,13 @@ export function signedHelloZip(dir, sequence) {
 }
 
 // scripts: {file: source} hook scripts written to a lua.scripts_dir of the box.
-export async function startBox({withHello = false, trustDir = '', scripts = null} = {}) {
+// plugins: ids of native plugins of plugins/ to load (besides withHello).
+export async function startBox({withHello = false, trustDir = '', scripts = null, plugins = []} = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'kb-e2e-'));
   const config = join(dir, 'klinikbox.yaml');
   mkdirSync(join(dir, 'plugins'));
   if (withHello) helloSet(dir);
+  for (const id of plugins) pluginInto(dir, id);
   if (scripts) {
     mkdirSync(join(dir, 'scripts'));
     for (const [f, src] of Object.entries(scripts)) writeFileSync(join(dir, 'scripts', f), src);

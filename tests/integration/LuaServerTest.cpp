@@ -2,24 +2,16 @@
 // console's script API (save with compile check and audit record, dry run), kb.send over a
 // configured channel, the scripts' metrics and the `klinikbox lua` command.
 #include "BoxProcess.h"
+#include "HttpSink.h"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/ServerSocket.h>
-#include <Poco/StreamCopier.h>
 
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -64,42 +56,6 @@ end)
 )";
     return set.string();
 }
-
-struct Received {
-    std::mutex mu;
-    std::condition_variable cv;
-    std::vector<std::pair<std::string, std::string>> items;  // (headers summary, body)
-};
-
-class Sink : public Poco::Net::HTTPRequestHandler {
-public:
-    explicit Sink(Received& r) : r_(r) {}
-    void handleRequest(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& res) override {
-        std::string body;
-        Poco::StreamCopier::copyToString(req.stream(), body);
-        {
-            std::lock_guard lock(r_.mu);
-            r_.items.emplace_back(req.get("Authorization", "") + "|" + req.get("Idempotency-Key", ""), body);
-        }
-        r_.cv.notify_all();
-        res.setStatus(Poco::Net::HTTPResponse::HTTP_ACCEPTED);
-        res.send();
-    }
-
-private:
-    Received& r_;
-};
-
-class SinkFactory : public Poco::Net::HTTPRequestHandlerFactory {
-public:
-    explicit SinkFactory(Received& r) : r_(r) {}
-    Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
-        return new Sink(r_);
-    }
-
-private:
-    Received& r_;
-};
 
 }  // namespace
 
@@ -221,12 +177,8 @@ TEST(LuaServer, ConsoleSavesAScriptOnlyAfterACompileCheckAndLogsEveryChange) {
 }
 
 TEST(LuaServer, HookScriptSendsThroughAConfiguredChannelWithItsTokenAndKey) {
-    Received got;
-    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
-    auto* params = new Poco::Net::HTTPServerParams;
-    Poco::Net::HTTPServer server(new SinkFactory(got), socket, params);
-    server.start();
-    const std::string url = "http://127.0.0.1:" + std::to_string(socket.address().port()) + "/hook";
+    HttpSink sink;
+    const std::string url = sink.url("/hook");
 
     TempDir d;
     fs::create_directories(d.file("scripts"));
@@ -249,11 +201,11 @@ end)
     box.loginAs("sam", "staff");
     ASSERT_EQ(box.authed("POST", "/api/v1/arrivals/arrive", R"({"name":"Maja"})").status, 202);
     {
-        std::unique_lock lock(got.mu);
-        ASSERT_TRUE(got.cv.wait_for(lock, std::chrono::seconds(20), [&] { return !got.items.empty(); }));
-        EXPECT_EQ(got.items[0].first, "Bearer s3cret-token|greet-Maja");
-        EXPECT_NE(got.items[0].second.find("\"Hej Maja\""), std::string::npos) << got.items[0].second;
-        EXPECT_NE(got.items[0].second.find("Vårdcentralen"), std::string::npos) << got.items[0].second;
+        const auto got = sink.waitFor(1);
+        ASSERT_FALSE(got.empty());
+        EXPECT_EQ(got[0].authorization + "|" + got[0].idempotencyKey, "Bearer s3cret-token|greet-Maja");
+        EXPECT_NE(got[0].body.find("\"Hej Maja\""), std::string::npos) << got[0].body;
+        EXPECT_NE(got[0].body.find("Vårdcentralen"), std::string::npos) << got[0].body;
     }
     // other.lua may not use the channel: its handler fails and is counted, nothing is sent.
     box.loginAs("ivar", "it");
@@ -273,9 +225,7 @@ end)
     auto metrics = box.request("GET", "/metrics");
     EXPECT_NE(metrics.body.find("kb_lua_script_errors_total{script=\"other.lua\"} 1"), std::string::npos);
     EXPECT_EQ(box.output().find("s3cret-token"), std::string::npos) << "the token must never be logged";
-    std::lock_guard lock(got.mu);
-    EXPECT_EQ(got.items.size(), 1u);
-    server.stop();
+    EXPECT_EQ(sink.items().size(), 1u);
 }
 
 TEST(LuaServer, LuaCommandRunsAScriptsTestsAndShowsWhatAHookDoes) {

@@ -1,0 +1,42 @@
+// Every Swedish text of the booking plugin's pages, in one place so English can follow.
+export const sv = {
+  unit: 'Vårdenhet', date: 'Datum', days: 'Visa', day1: 'En dag', day7: 'En vecka', practitioner: 'Vårdgivare',
+  all: 'Alla', show: 'Visa', time: 'Tid', visitType: 'Besökstyp', status: 'Status', patient: 'Patient', actions: '',
+  free: 'ledig', booked: 'bokad', arrived: 'ankommen', noshow: 'uteblev', cancelled: 'avbokad', rebooked: 'ombokad',
+  book: 'Boka', cancel: 'Avboka', markNoShow: 'Uteblev', details: 'Visa',
+  pnr: 'Personnummer', phone: 'Mobilnummer (för bekräftelse och påminnelse)', email: 'E-post', reason: 'Kontaktorsak (skickas aldrig ut)',
+  booked_ok: 'Bokat: {time}.', cancelled_ok: 'Bokningen är avbokad.', noshow_ok: 'Markerad som uteblev ({count} gånger totalt).',
+  confirmCancel: 'Avboka tiden {time}?', noUnits: 'Inga vårdenheter ännu. En administratör lägger upp dem under Scheman.',
+  noSlots: 'Inga tider den här perioden.', form: { physical: 'mottagning', video: 'video', phone: 'telefon' },
+  setupTitle: 'Vårdenheter, vårdgivare och scheman',
+  units: 'Vårdenheter', practitioners: 'Vårdgivare', visitTypes: 'Besökstyper', schedules: 'Scheman', closedDays: 'Stängda dagar',
+  holidays: 'Helgdagar {year} (beräknas, stängt)', hsa: 'HSA-id', name: 'Namn', address: 'Adress', profession: 'Yrke',
+  visitForm: 'Besöksform', minutes: 'Minuter', vipBookable: 'Kan bokas med VIP-kod', id: 'Id',
+  weekdays: 'Veckodagar (1 = måndag … 7 = söndag, t.ex. 1,2,3,4,5)', start: 'Öppnar (TT:MM)', end: 'Stänger (TT:MM)',
+  breaks: 'Raster (t.ex. 12:00-13:00, flera med komma)', validFrom: 'Gäller från', validTo: 'Gäller till', reasonClosed: 'Orsak',
+  add: 'Lägg till', saved: 'Sparat.', endSchedule: 'Avsluta', confirmEnd: 'Avsluta schemat? Lediga framtida tider tas bort, bokade ligger kvar.',
+  invTitle: 'Kallelser', invNew: 'Ny kallelse', purpose: 'Syfte (visas bara för patienten efter inloggning med personnummer)',
+  questions: 'Frågor före besöket (en per rad)', kind: 'Typ', kindOpen: 'Öppen – patienten väljer tid', kindTimed: 'Tidsatt – välj tid nedan',
+  slotId: 'Tid (id från dagsvyn)', send: 'Skicka kallelse', invSent: 'Kallelsen är skickad. Länk: {link}',
+  answers: 'Svar', noInvitations: 'Inga kallelser.', vipTitle: 'VIP-koder', vipNew: 'Ny VIP-kod', vipTypes: 'Besökstyper (id, med komma)',
+  maxActive: 'Högst antal bokade tider samtidigt', horizon: 'Dagar framåt', validDays: 'Giltig i dagar',
+  create: 'Skapa', vipCreated: 'Koden är {code}. Den visas bara nu – ge den till patienten. Bokning: {link}',
+  lookup: 'Sök', revoke: 'Återkalla', revoked: 'återkallad', active: 'aktiv', expired: 'utgången',
+  icalTitle: 'Kalender-prenumeration (iCal)', icalCreate: 'Skapa hemlig länk', icalRevoke: 'Återkalla länken',
+  icalCreated: 'Prenumerera på: {url} (den gamla länken slutar gälla)', icalRevoked: 'Länken gäller inte längre.',
+  // The patient's pages (invitation link, VIP booking).
+  p: {
+    invTitle: 'Din kallelse', vipTitle: 'Boka med din kod', pnrLabel: 'Ditt personnummer (ÅÅÅÅMMDD-NNNN)',
+    codeLabel: 'Din kod (från mottagningen)', open: 'Öppna', noLink: 'Länken är ofullständig. Öppna den igen från meddelandet.',
+    from: 'Från {unit}, {address}', purpose: 'Syfte: {purpose}', yourTime: 'Din tid: {time}', chooseTime: 'Välj en tid',
+    choose: 'Boka den här tiden', bookedOk: 'Klart! Din tid är {time}. Du får en bekräftelse.', questions: 'Frågor före besöket',
+    sendAnswers: 'Skicka svaren', answered: 'Tack, dina svar är skickade.', cancel: 'Avboka tiden',
+    cancelledOk: 'Tiden är avbokad.', noTimes: 'Det finns inga lediga tider just nu. Ring mottagningen.',
+    phone: 'Mobilnummer för bekräftelse (valfritt)', failed: 'Det gick inte: {msg}', video: 'videobesök',
+  },
+};
+
+export function t(key, vars = {}) {
+  const v = key.split('.').reduce((o, k) => (o ? o[k] : undefined), sv);
+  return String(v ?? key).replace(/\{(\w+)\}/g, (_, k) => (vars[k] ?? ''));
+}

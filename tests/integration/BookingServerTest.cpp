@@ -1,0 +1,348 @@
+// The booking plugin in a running box, over HTTPS: setup, concurrent bookings of one slot,
+// the booking life cycle with hooks, audit and messages, reminders kept across a restart,
+// invitations, VIP codes and the iCalendar feed.
+#include "BoxProcess.h"
+#include "HttpSink.h"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+using namespace kbtest;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* const kUnit = "SE2321000016-U001";
+const char* const kDoctor = "SE2321000016-P001";
+const char* const kNurse = "SE2321000016-P002";
+
+std::string bookingSet(const TempDir& dir) {
+    const fs::path set = fs::path(dir.path()) / "set";
+    const fs::path src = fs::path(KB_SOURCE_DIR) / "plugins" / "booking";
+    fs::create_directories(set / "booking");
+    for (const char* f : {"plugin.yaml", "schema.yaml"}) fs::copy_file(src / f, set / "booking" / f);
+    fs::copy(src / "migrations", set / "booking" / "migrations", fs::copy_options::recursive);
+    fs::copy(src / "web", set / "booking" / "web", fs::copy_options::recursive);
+    fs::copy_file(fs::path(KB_BUILD_DIR) / "plugins" / "booking" / "libbooking.so", set / "booking" / "libbooking.so");
+    return set.string();
+}
+
+// A unit with a doctor (physical, 30 min, every day 00:00-24:00) and a nurse (video).
+void setUp(BoxProcess& box) {
+    auto ok = [&](const std::string& path, const std::string& body) {
+        const auto r = box.authed("POST", path, body);
+        ASSERT_EQ(r.status, 201) << path << ": " << r.body;
+    };
+    ok("/api/v1/booking/units", std::string(R"({"hsa_id":")") + kUnit + R"(","name":"Vårdcentralen Norr","address":"Storgatan 1, Umeå"})");
+    ok("/api/v1/booking/practitioners", std::string(R"({"hsa_id":")") + kDoctor + R"(","name":"Eva Läkare","profession":"läkare","unit":")" + kUnit + "\"}");
+    ok("/api/v1/booking/practitioners", std::string(R"({"hsa_id":")") + kNurse + R"(","name":"Sam Sköterska","profession":"sjuksköterska","unit":")" + kUnit + "\"}");
+    ok("/api/v1/booking/visittypes", R"({"id":"lak30","name":"Läkarbesök","visit_form":"physical","minutes":30,"profession":"läkare","vip_bookable":true})");
+    ok("/api/v1/booking/visittypes", R"({"id":"video20","name":"Videobesök","visit_form":"video","minutes":20,"profession":"sjuksköterska"})");
+    ok("/api/v1/booking/schedules", std::string(R"({"practitioner":")") + kDoctor +
+                                        R"(","visit_type":"lak30","weekdays":[1,2,3,4,5,6,7],"start":"00:00","end":"24:00","valid_from":"2026-01-01","valid_to":"2099-12-31"})");
+    ok("/api/v1/booking/schedules", std::string(R"({"practitioner":")") + kNurse +
+                                        R"(","visit_type":"video20","weekdays":[1,2,3,4,5,6,7],"start":"08:00","end":"16:00","breaks":["12:00-13:00"],"valid_from":"2026-01-01","valid_to":"2099-12-31"})");
+}
+
+// Free slots of a visit type, some days ahead (so the cancellation limit is not reached).
+Poco::JSON::Array::Ptr freeSlots(BoxProcess& box, const std::string& visitType, int daysAhead = 5) {
+    auto dates = box.authed("GET", std::string("/api/v1/booking/availabledates?unit=") + kUnit + "&visit_type=" + visitType);
+    EXPECT_EQ(dates.status, 200) << dates.body;
+    auto list = dates.json()->getArray("dates");
+    EXPECT_GT(list->size(), static_cast<std::size_t>(daysAhead));
+    const auto date = list->getElement<std::string>(static_cast<unsigned>(daysAhead));
+    auto slots = box.authed("GET", std::string("/api/v1/booking/timeslots?unit=") + kUnit + "&date=" + date + "&visit_type=" + visitType);
+    EXPECT_EQ(slots.status, 200) << slots.body;
+    return slots.json()->getArray("timeslots");
+}
+
+long long slotAt(const Poco::JSON::Array::Ptr& a, unsigned i) { return a->getObject(i)->getValue<long long>("slot_id"); }
+
+}  // namespace
+
+TEST(BookingServer, ManySimultaneousBookingsOfOneSlotExactlyOneWins) {
+    TempDir d;
+    BoxProcess box("", bookingSet(d));
+    box.start();
+    box.loginAs("anna", "admin");
+    setUp(box);
+    const long long slot = slotAt(freeSlots(box, "lak30"), 3);
+    // Ten different patients, each request on its own connection, all at once.
+    const std::vector<std::string> patients = {"191212121212", "199001012385", "198507099805", "197310248872",
+                                               "200001012384", "195202022389", "196603038891", "198112118883",
+                                               "194404044440", "201205051236"};
+    std::atomic<int> created{0}, taken{0}, other{0};
+    std::vector<std::thread> threads;
+    std::atomic<bool> go{false};
+    for (const auto& p : patients)
+        threads.emplace_back([&, p] {
+            while (!go) std::this_thread::yield();
+            const auto r = box.authed("POST", "/api/v1/booking/bookings",
+                                      R"({"slot_id":)" + std::to_string(slot) + R"(,"patient":")" + p + "\"}");
+            if (r.status == 201) ++created;
+            else if (r.status == 409 && r.body.find("/problems/slot-taken") != std::string::npos) ++taken;
+            else ++other;
+        });
+    go = true;
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(created.load(), 1);
+    EXPECT_EQ(taken.load(), 9);
+    EXPECT_EQ(other.load(), 0);
+    // The slot is no longer offered.
+    const auto after = freeSlots(box, "lak30");
+    for (unsigned i = 0; i < after->size(); ++i) EXPECT_NE(slotAt(after, i), slot);
+}
+
+TEST(BookingServer, BookCancelRebookAndRefusalsWithAuditAndMessages) {
+    TempDir d;
+    HttpSink sms;
+    fs::create_directories(d.file("scripts"));
+    std::ofstream(d.file("scripts/guardian.lua")) << R"(
+kb.on("booking.requested", function(e)
+  local p = e.payload
+  local age = kb.pnr.age(p.patient, string.sub(p.start, 1, 10))
+  if p.visit_form == "video" and age and age < 18 and not p.guardian then
+    kb.reject("Ett videobesök för ett barn kräver en vårdnadshavare")
+  end
+end)
+)";
+    BoxProcess box("  settings:\n    booking:\n      clinic_phone: 090-123 45\n      reminder_hours: [24, 2]\n      sms:\n        gateway_url: " +
+                       sms.url("/sms/messages") + "\n        token: gateway-secret\n" + "lua:\n  scripts_dir: " + d.file("scripts") + "\n",
+                   bookingSet(d));
+    box.start();
+    box.loginAs("anna", "admin");
+    setUp(box);
+    box.loginAs("sam", "staff");
+    const auto slots = freeSlots(box, "lak30");
+    const long long s1 = slotAt(slots, 0), s2 = slotAt(slots, 2);
+
+    // Bad input: a 4xx problem each, nothing stored.
+    EXPECT_EQ(box.authed("POST", "/api/v1/booking/bookings", R"({"slot_id":1,"patient":"191212121213"})").status, 400);
+    EXPECT_EQ(box.authed("POST", "/api/v1/booking/bookings", R"({"slot_id":"x","patient":"191212121212"})").status, 400);
+    EXPECT_EQ(box.authed("POST", "/api/v1/booking/bookings", R"({"slot_id":1,"patient":"191212121212","x":1})").status, 400);
+    EXPECT_EQ(box.authed("POST", "/api/v1/booking/bookings", R"({"slot_id":)").status, 400);
+    EXPECT_EQ(box.authed("POST", "/api/v1/booking/bookings", R"({"slot_id":999999999,"patient":"191212121212"})").status, 404);
+
+    const auto made = box.authed("POST", "/api/v1/booking/bookings",
+                                 R"({"slot_id":)" + std::to_string(s1) +
+                                     R"(,"patient":"19121212-1212","reason":"ont i örat sedan en vecka","phone":"070-123 45 67"})");
+    ASSERT_EQ(made.status, 201) << made.body;
+    const auto b = made.json();
+    const long long id = b->getValue<long long>("bookingId");
+    EXPECT_EQ(b->getValue<std::string>("subject_of_care"), "191212121212");
+    EXPECT_EQ(b->getValue<std::string>("timeTypeName"), "Läkarbesök");
+    EXPECT_TRUE(b->getValue<bool>("cancel_booking_allowed"));
+
+    // The confirmation SMS: time and place, never the reason.
+    const auto got = sms.waitFor(1);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].authorization, "Bearer gateway-secret");
+    EXPECT_NE(got[0].body.find("+46701234567"), std::string::npos) << got[0].body;
+    EXPECT_NE(got[0].body.find("Storgatan 1"), std::string::npos) << got[0].body;
+    EXPECT_EQ(got[0].body.find("örat"), std::string::npos) << "no health information in messages";
+    // The two reminders wait in the outbox until they are due.
+    box.loginAs("ivar", "it");
+    const auto pending = box.authed("GET", "/api/v1/outbox?state=pending");
+    ASSERT_EQ(pending.status, 200) << pending.body;
+    int reminders = 0;
+    const auto msgs = pending.json()->getArray("messages");
+    for (unsigned i = 0; i < msgs->size(); ++i)
+        if (msgs->getObject(i)->getValue<std::string>("idempotency_key").find("-reminder-") != std::string::npos) ++reminders;
+    EXPECT_EQ(reminders, 2) << pending.body;
+
+    // A video visit for a child without a guardian is refused by the clinic's Lua hook.
+    box.loginAs("sara", "staff");
+    const auto video = freeSlots(box, "video20");
+    const auto refused = box.authed("POST", "/api/v1/booking/bookings",
+                                    R"({"slot_id":)" + std::to_string(slotAt(video, 0)) + R"(,"patient":"201205051236"})");
+    EXPECT_EQ(refused.status, 422) << refused.body;
+    EXPECT_EQ(refused.json()->getValue<std::string>("detail"), "Ett videobesök för ett barn kräver en vårdnadshavare");
+    const auto withGuardian = box.authed("POST", "/api/v1/booking/bookings",
+                                         R"({"slot_id":)" + std::to_string(slotAt(video, 0)) +
+                                             R"(,"patient":"201205051236","guardian":"197310248872"})");
+    EXPECT_EQ(withGuardian.status, 201) << withGuardian.body;
+
+    // Rebook frees the old slot; cancel ends it; the patient's schedule shows the history.
+    const auto moved = box.authed("POST", "/api/v1/booking/bookings/" + std::to_string(id) + "/rebook",
+                                  R"({"slot_id":)" + std::to_string(s2) + "}");
+    ASSERT_EQ(moved.status, 201) << moved.body;
+    const long long newId = moved.json()->getValue<long long>("bookingId");
+    EXPECT_EQ(box.authed("GET", "/api/v1/booking/bookings/" + std::to_string(id)).json()->getValue<std::string>("status"), "rebooked");
+    EXPECT_EQ(box.authed("POST", "/api/v1/booking/bookings/" + std::to_string(id) + "/cancel", "{}").status, 409);
+    const auto again = box.authed("POST", "/api/v1/booking/bookings", R"({"slot_id":)" + std::to_string(s1) + R"(,"patient":"199001012385"})");
+    EXPECT_EQ(again.status, 201) << "the old slot is free again: " << again.body;
+    EXPECT_EQ(box.authed("POST", "/api/v1/booking/bookings/" + std::to_string(newId) + "/noshow", "{}").status, 409)
+        << "a future booking cannot be a no-show";
+    const auto cancelled = box.authed("POST", "/api/v1/booking/bookings/" + std::to_string(newId) + "/cancel", R"({"by":"patient"})");
+    ASSERT_EQ(cancelled.status, 200) << cancelled.body;
+    EXPECT_EQ(cancelled.json()->getValue<std::string>("status"), "cancelled");
+    const auto sched = box.authed("GET", "/api/v1/booking/patients/191212121212/schedule");
+    ASSERT_EQ(sched.status, 200) << sched.body;
+    EXPECT_EQ(sched.json()->getArray("bookings")->size(), 2u);
+    EXPECT_EQ(box.authed("GET", "/api/v1/booking/patients/1912121212134/schedule").status, 400);
+
+    // Every read and write of the patient's bookings is in the audit log.
+    box.loginAs("aud", "auditor");
+    const auto log = box.authed("GET", "/api/v1/audit?patient=191212121212&limit=100");
+    ASSERT_EQ(log.status, 200) << log.body;
+    std::set<std::string> actions;
+    const auto recs = log.json()->getArray("records");
+    for (unsigned i = 0; i < recs->size(); ++i) actions.insert(recs->getObject(i)->getValue<std::string>("action"));
+    for (const char* a : {"booking.create", "booking.rebook", "booking.cancel", "booking.read"})
+        EXPECT_TRUE(actions.count(a)) << a << " missing in " << log.body;
+    EXPECT_EQ(box.output().find("191212121212"), std::string::npos) << "personnummer are masked in logs";
+}
+
+TEST(BookingServer, RemindersWaitInTheOutboxAcrossARestart) {
+    TempDir d;
+    const std::string set = bookingSet(d);
+    BoxProcess box("  settings:\n    booking:\n      reminder_hours: [48]\n      email:\n        smtp_host: 127.0.0.1\n        smtp_port: 9\n", set);
+    box.start();
+    box.loginAs("anna", "admin");
+    setUp(box);
+    const auto slots = freeSlots(box, "lak30", 6);
+    ASSERT_EQ(box.authed("POST", "/api/v1/booking/bookings",
+                         R"({"slot_id":)" + std::to_string(slotAt(slots, 0)) + R"(,"patient":"191212121212","email":"p@example.se"})")
+                  .status,
+              201);
+    auto reminder = [&]() -> Poco::JSON::Object::Ptr {
+        const auto all = box.authed("GET", "/api/v1/outbox?state=pending").json()->getArray("messages");
+        for (unsigned i = 0; i < all->size(); ++i)
+            if (all->getObject(i)->getValue<std::string>("idempotency_key").find("-reminder-48-email") != std::string::npos)
+                return all->getObject(i);
+        return nullptr;
+    };
+    const auto before = reminder();
+    ASSERT_TRUE(before);
+    const auto due = before->getValue<long long>("next_attempt_at");
+    box.stop();
+    box.start();
+    box.loginAs("anna2", "admin");
+    const auto after = reminder();
+    ASSERT_TRUE(after) << "the reminder survived the restart";
+    EXPECT_EQ(after->getValue<long long>("next_attempt_at"), due);
+    EXPECT_EQ(after->getValue<int>("attempts"), 0);
+}
+
+TEST(BookingServer, OpenInvitationVipCodeAndICalFeed) {
+    TempDir d;
+    HttpSink sms;
+    BoxProcess box("  settings:\n    booking:\n      public_url: https://klinik.example.se\n      sms:\n        gateway_url: " +
+                       sms.url("/sms") + "\n",
+                   bookingSet(d));
+    box.start();
+    box.loginAs("anna", "admin");
+    setUp(box);
+
+    // An open invitation: the patient gets a link, opens it with their personnummer, answers
+    // the questions and picks a time.
+    const auto inv = box.authed("POST", "/api/v1/booking/invitations",
+                                std::string(R"({"patient":"199001012385","unit":")") + kUnit +
+                                    R"(","visit_type":"lak30","purpose":"Årlig kontroll","questions":["Hur mår du?","Tar du mediciner?"],"phone":"0701234567"})");
+    ASSERT_EQ(inv.status, 201) << inv.body;
+    const std::string link = inv.json()->getValue<std::string>("link");
+    const std::string token = link.substr(link.find('#') + 1);
+    EXPECT_EQ(link.rfind("https://klinik.example.se/plugins/booking/invite.html#", 0), 0u) << link;
+    const auto msg = sms.waitFor(1);
+    ASSERT_FALSE(msg.empty());
+    EXPECT_NE(msg[0].body.find(token), std::string::npos);
+    EXPECT_EQ(msg[0].body.find("Årlig kontroll"), std::string::npos) << "the purpose stays behind the link";
+
+    const std::string base = "/api/v1/booking/invite/" + token;
+    EXPECT_EQ(box.request("POST", base + "/open", R"({"patient":"191212121212"})", {{"Content-Type", "application/json"}}).status, 403);
+    const auto opened = box.request("POST", base + "/open", R"({"patient":"19900101-2385"})", {{"Content-Type", "application/json"}});
+    ASSERT_EQ(opened.status, 200) << opened.body;
+    EXPECT_EQ(opened.json()->getValue<std::string>("purpose"), "Årlig kontroll");
+    EXPECT_FALSE(opened.json()->has("subject_of_care"));
+    const auto offered = opened.json()->getArray("timeslots");
+    ASSERT_GT(offered->size(), 0u);
+    EXPECT_EQ(box.request("POST", base + "/answers", R"({"patient":"199001012385","answers":["Bra"]})", {{"Content-Type", "application/json"}}).status, 400);
+    EXPECT_EQ(box.request("POST", base + "/answers", R"({"patient":"199001012385","answers":["Bra","Nej"]})", {{"Content-Type", "application/json"}}).status, 204);
+    const auto picked = box.request("POST", base + "/book",
+                                    R"({"patient":"199001012385","slot_id":)" + std::to_string(slotAt(offered, 10)) + "}",
+                                    {{"Content-Type", "application/json"}});
+    ASSERT_EQ(picked.status, 201) << picked.body;
+    EXPECT_EQ(box.request("POST", base + "/book", R"({"patient":"199001012385","slot_id":)" + std::to_string(slotAt(offered, 11)) + "}",
+                          {{"Content-Type", "application/json"}}).status,
+              409);
+    const auto list = box.authed("GET", std::string("/api/v1/booking/invitations?unit=") + kUnit);
+    ASSERT_EQ(list.status, 200);
+    EXPECT_EQ(list.json()->getArray("invitations")->getObject(0)->getArray("answers")->size(), 2u);
+
+    // A VIP code: the patient books directly within the clinic's limits; a revoked code is refused.
+    const auto code = box.authed("POST", "/api/v1/booking/vipcodes", R"({"patient":"198507099805","visit_types":["lak30"],"max_active":1,"horizon_days":30})");
+    ASSERT_EQ(code.status, 201) << code.body;
+    const std::string c = code.json()->getValue<std::string>("code");
+    EXPECT_EQ(box.authed("POST", "/api/v1/booking/vipcodes", R"({"patient":"198507099805","visit_types":["video20"]})").status, 400)
+        << "video20 is not VIP-bookable";
+    const auto avail = box.request("POST", "/api/v1/booking/vip/availability", R"({"code":")" + c + R"(","patient":"198507099805"})",
+                                   {{"Content-Type", "application/json"}});
+    ASSERT_EQ(avail.status, 200) << avail.body;
+    const auto vipSlots = avail.json()->getArray("timeslots");
+    ASSERT_GT(vipSlots->size(), 2u);
+    EXPECT_FALSE(vipSlots->getObject(0)->has("performer"));
+    const auto vb = box.request("POST", "/api/v1/booking/vip/book",
+                                R"({"code":")" + c + R"(","patient":"198507099805","slot_id":)" + std::to_string(slotAt(vipSlots, 1)) + "}",
+                                {{"Content-Type", "application/json"}});
+    EXPECT_EQ(vb.status, 201) << vb.body;
+    EXPECT_EQ(box.request("POST", "/api/v1/booking/vip/book",
+                          R"({"code":")" + c + R"(","patient":"198507099805","slot_id":)" + std::to_string(slotAt(vipSlots, 2)) + "}",
+                          {{"Content-Type", "application/json"}}).status,
+              409)
+        << "max_active 1";
+    EXPECT_EQ(box.request("POST", "/api/v1/booking/vip/availability", R"({"code":")" + c + R"(","patient":"191212121212"})",
+                          {{"Content-Type", "application/json"}}).status,
+              403)
+        << "the code belongs to another patient";
+    const long long codeId = code.json()->getValue<long long>("id");
+    EXPECT_EQ(box.authed("POST", "/api/v1/booking/vipcodes/" + std::to_string(codeId) + "/revoke", "{}").status, 204);
+    EXPECT_EQ(box.request("POST", "/api/v1/booking/vip/availability", R"({"code":")" + c + R"(","patient":"198507099805"})",
+                          {{"Content-Type", "application/json"}}).status,
+              403);
+
+    // The practitioner's iCalendar feed: booked times without patient identities; revocable.
+    const auto feed = box.authed("POST", std::string("/api/v1/booking/practitioners/") + kDoctor + "/icalfeed", "{}");
+    ASSERT_EQ(feed.status, 201) << feed.body;
+    const std::string url = feed.json()->getValue<std::string>("url");
+    const std::string path = url.substr(url.find("/api/"));
+    const auto ics = box.request("GET", path);
+    ASSERT_EQ(ics.status, 200) << ics.body;
+    EXPECT_EQ(ics.contentType.rfind("text/calendar", 0), 0u);
+    EXPECT_NE(ics.body.find("BEGIN:VEVENT\r\n"), std::string::npos);
+    EXPECT_EQ(ics.body.find("199001012385"), std::string::npos);
+    EXPECT_EQ(ics.body.find("198507099805"), std::string::npos);
+    EXPECT_EQ(box.authed("DELETE", std::string("/api/v1/booking/practitioners/") + kDoctor + "/icalfeed").status, 204);
+    EXPECT_EQ(box.request("GET", path).status, 404);
+}
+
+TEST(BookingServer, SetupRefusesOverlapsAndBadSchedulesAndComputesHolidays) {
+    TempDir d;
+    BoxProcess box("", bookingSet(d));
+    box.start();
+    box.loginAs("anna", "admin");
+    setUp(box);
+    EXPECT_EQ(box.authed("POST", "/api/v1/booking/schedules",
+                         std::string(R"({"practitioner":")") + kDoctor +
+                             R"(","visit_type":"lak30","weekdays":[1],"start":"09:00","end":"10:00","valid_from":"2027-01-01","valid_to":"2027-02-01"})")
+                  .status,
+              409);
+    const auto bad = box.authed("POST", "/api/v1/booking/schedules",
+                                std::string(R"({"practitioner":")") + kNurse +
+                                    R"(","visit_type":"video20","weekdays":[9],"start":"10:00","end":"09:00","valid_from":"2027-01-01","valid_to":"2026-01-01"})");
+    EXPECT_EQ(bad.status, 400) << bad.body;
+    EXPECT_EQ(box.authed("POST", "/api/v1/booking/units", std::string(R"({"hsa_id":")") + kUnit + R"(","name":"x"})").status, 409);
+    EXPECT_EQ(box.authed("POST", "/api/v1/booking/units", R"({"hsa_id":"not-an-hsa","name":"x"})").status, 400);
+    const auto h = box.authed("GET", "/api/v1/booking/holidays?year=2027");
+    ASSERT_EQ(h.status, 200);
+    EXPECT_NE(h.body.find(R"("date":"2027-03-26","eve":false,"name":"Långfredagen")"), std::string::npos) << h.body;
+    box.loginAs("sam", "staff");
+    EXPECT_EQ(box.authed("POST", "/api/v1/booking/units", R"({"hsa_id":"SE2321000016-U009","name":"x"})").status, 403);
+}
