@@ -328,7 +328,7 @@ function kb.pnr.parse(text, on_date) end
 ---@return kb.PnrError? error
 function kb.pnr.age(text, on_date) end
 
----The text with every personnummer masked as YYYYMMDD-****.
+---The text with the last four digits of every personnummer replaced by **** ("19121212-****").
 ---@param text string
 ---@return string
 function kb.pnr.mask(text) end
