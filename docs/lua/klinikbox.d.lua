@@ -74,19 +74,20 @@
 ---@class kb.BookingRequested
 ---@field patient string 12-digit personnummer
 ---@field care_unit string HSA-id of the care unit
----@field practitioner string HSA-id of the practitioner (changeable)
----@field profession string e.g. "läkare" (changeable)
+---@field practitioner string HSA-id of the practitioner
+---@field profession string e.g. "läkare"
 ---@field visit_form kb.VisitForm
----@field visit_type string visit type id (changeable)
+---@field visit_type string visit type id
 ---@field visit_type_name string
 ---@field start string ISO 8601 with offset, e.g. "2026-11-25T09:00:00+01:00"
 ---@field ["end"] string ISO 8601 with offset
----@field slot_id any the slot's id
+---@field slot_id integer the slot; a hook may set another slot to route the booking
 ---@field reason? string free text from the booker; never sent out
 ---@field urgency_days? integer
 ---@field guardian? string personnummer of the guardian
 ---@field channel kb.BookingChannel
----@field note? string a note (changeable)
+---@field note? string a note (a hook may change it)
+---@field purpose? string the purpose of the visit (a hook may change it)
 
 ---Payload of booking.created (async); also the base of cancelled, rebooked and noshow.
 ---@class kb.BookingCreated
