@@ -11,7 +11,7 @@ KB_DEB_PACKAGES=(
   sqlite3 openssl libxml2-utils curl
 )
 KB_DEB_BROWSER=(chromium)
-KB_DEB_BENCH=(wrk)
+KB_DEB_BENCH=(wrk sqlite3)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
