@@ -43,7 +43,7 @@
 
 ---Events the booking and check-in plugins publish (any "<domain>.<what>" name is accepted).
 ---@alias kb.EventName
----| "booking.requested" # sync: change visit_type, practitioner, profession, note, or kb.reject
+---| "booking.requested" # sync: change slot_id, practitioner, note, purpose, set triage/urgency_days, or kb.reject
 ---| "booking.created"   # async
 ---| "booking.cancelled" # async
 ---| "booking.rebooked"  # async
@@ -74,7 +74,7 @@
 ---@class kb.BookingRequested
 ---@field patient string 12-digit personnummer
 ---@field care_unit string HSA-id of the care unit
----@field practitioner string HSA-id of the practitioner
+---@field practitioner string HSA-id of the practitioner; a hook may set another to route the booking to them (same time)
 ---@field profession string e.g. "läkare"
 ---@field visit_form kb.VisitForm
 ---@field visit_type string visit type id
@@ -83,7 +83,8 @@
 ---@field ["end"] string ISO 8601 with offset
 ---@field slot_id integer the slot; a hook may set another slot to route the booking
 ---@field reason? string free text from the booker; never sent out
----@field urgency_days? integer
+---@field urgency_days? integer 0..365; a hook may set it and it is stored
+---@field triage? string a hook's triage category (up to 60 characters), stored with the booking
 ---@field guardian? string personnummer of the guardian
 ---@field channel kb.BookingChannel
 ---@field note? string a note (a hook may change it)

@@ -22,7 +22,7 @@ after(async () => {
   await box?.stop();
 });
 
-test('IT sees the scripts in run order with their state', async () => {
+test('IT sees the scripts with their state', async () => {
   await page.getByRole('link', {name: 'Skript'}).click();
   await page.getByRole('heading', {name: 'Lua-skript'}).waitFor();
   await page.getByRole('cell', {name: 'körs (version 1)'}).waitFor();

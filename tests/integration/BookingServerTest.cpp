@@ -105,6 +105,15 @@ TEST(BookingServer, BookCancelRebookAndRefusalsWithAuditAndMessages) {
     TempDir d;
     HttpSink sms;
     fs::create_directories(d.file("scripts"));
+    // Triage: a reason mentioning fever is an infection (3 days); a routine control goes to
+    // the second doctor.
+    std::ofstream(d.file("scripts/triage.lua")) << R"(
+kb.on("booking.requested", function(e)
+  local p = e.payload
+  if p.reason and string.find(p.reason, "feber") then p.triage = "infektion"; p.urgency_days = 3 end
+  if p.reason == "rutinkontroll" then p.practitioner = "SE2321000016-P003" end
+end)
+)";
     std::ofstream(d.file("scripts/guardian.lua")) << R"(
 kb.on("booking.requested", function(e)
   local p = e.payload
@@ -120,6 +129,14 @@ end)
     box.start();
     box.loginAs("anna", "admin");
     setUp(box);
+    ASSERT_EQ(box.authed("POST", "/api/v1/booking/practitioners",
+                         std::string(R"({"hsa_id":"SE2321000016-P003","name":"Per Läkare","profession":"läkare","unit":")") + kUnit + "\"}")
+                  .status,
+              201);
+    ASSERT_EQ(box.authed("POST", "/api/v1/booking/schedules",
+                         R"({"practitioner":"SE2321000016-P003","visit_type":"lak30","weekdays":[1,2,3,4,5,6,7],"start":"00:00","end":"24:00","valid_from":"2026-01-01","valid_to":"2099-12-31"})")
+                  .status,
+              201);
     box.loginAs("sam", "staff");
     const auto slots = freeSlots(box, "lak30");
     const long long s1 = slotAt(slots, 0), s2 = slotAt(slots, 2);
@@ -140,6 +157,20 @@ end)
     EXPECT_EQ(b->getValue<std::string>("subject_of_care"), "191212121212");
     EXPECT_EQ(b->getValue<std::string>("timeTypeName"), "Läkarbesök");
     EXPECT_TRUE(b->getValue<bool>("cancel_booking_allowed"));
+    EXPECT_EQ(b->getValue<std::string>("triage"), "");
+
+    // The triage hook's decisions are stored; its routing books the other doctor at that time.
+    const auto fever = box.authed("POST", "/api/v1/booking/bookings",
+                                  R"({"slot_id":)" + std::to_string(slotAt(slots, 4)) + R"(,"patient":"198507099805","reason":"feber sedan i går"})");
+    ASSERT_EQ(fever.status, 201) << fever.body;
+    EXPECT_EQ(fever.json()->getValue<std::string>("triage"), "infektion");
+    EXPECT_EQ(fever.json()->getValue<int>("urgency_days"), 3);
+    const auto routine = box.authed("POST", "/api/v1/booking/bookings",
+                                    R"({"slot_id":)" + std::to_string(slotAt(slots, 6)) + R"(,"patient":"197310248872","reason":"rutinkontroll"})");
+    ASSERT_EQ(routine.status, 201) << routine.body;
+    EXPECT_EQ(routine.json()->getValue<std::string>("performer"), "SE2321000016-P003");
+    EXPECT_EQ(routine.json()->getValue<std::string>("startTimeInclusive"),
+              slots->getObject(6)->getValue<std::string>("startTimeInclusive"));
 
     // The confirmation SMS: time and place, never the reason.
     const auto got = sms.waitFor(1);

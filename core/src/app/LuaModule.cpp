@@ -192,7 +192,7 @@ void installLua(server::Box& box) {
             o->set("channels", chans);
             o->set("scripts", arr);
             return Response::json(o);
-        }, "The clinic's hook scripts in the order they run, their events, counters and last errors");
+        }, "The clinic's hook scripts by file name, their events, counters and last errors");
 
         b.routes().addCore("lua", "GET", "/api/v1/lua/scripts/{file}", itAdmin, [host, &b](Request& req) {
             const std::string file = scriptFileParam(req);

@@ -223,13 +223,15 @@ struct BookingRow {
     long long createdAt = 0;
     std::string createdBy;
     std::optional<long long> rebookedTo;
+    std::string triage;
+    std::optional<long long> urgencyDays;
 };
 
 constexpr const char* kBookingSelect =
     "SELECT b.id, b.slot_id, b.patient, b.status, b.channel, b.purpose, b.reason, b.note, b.phone, b.email, b.guardian,"
     " s.start_at, s.end_at, s.unit, u.name, u.address, s.practitioner, p.name, p.profession,"
     " v.id, v.name, v.visit_form, v.time_type_id, v.time_type_name, v.care_type_id, v.care_type_name,"
-    " COALESCE(r.name, ''), b.created_at, b.created_by, b.rebooked_to"
+    " COALESCE(r.name, ''), b.created_at, b.created_by, b.rebooked_to, b.triage, b.urgency_days"
     " FROM booking_bookings b JOIN booking_slots s ON s.id = b.slot_id"
     " JOIN booking_units u ON u.hsa_id = s.unit JOIN booking_practitioners p ON p.hsa_id = s.practitioner"
     " JOIN booking_visit_types v ON v.id = s.visit_type LEFT JOIN booking_rooms r ON r.id = s.room_id ";
@@ -266,6 +268,8 @@ BookingRow readBooking(db::Statement& st) {
     b.createdAt = st.getInt(27);
     b.createdBy = st.getText(28);
     b.rebookedTo = st.getOptionalInt(29);
+    b.triage = st.getText(30);
+    b.urgencyDays = st.getOptionalInt(31);
     return b;
 }
 
@@ -482,6 +486,8 @@ private:
         o->set("cancel_booking_allowed", live && inTime);
         o->set("rebooking_allowed", live && inTime);
         if (b.rebookedTo) o->set("rebooked_to", *b.rebookedTo);
+        o->set("triage", b.triage);
+        if (b.urgencyDays) o->set("urgency_days", *b.urgencyDays);
         return o;
     }
 
@@ -933,7 +939,7 @@ private:
 
     struct BookInput {
         long long slotId = 0;
-        std::string patient, purpose, reason, note, phone, email, guardian, channel;
+        std::string patient, purpose, reason, note, phone, email, guardian, channel, triage;
         std::optional<long long> invitationId;
         std::optional<int> urgencyDays;
     };
@@ -977,20 +983,42 @@ private:
         if (in.urgencyDays) payload->set("urgency_days", *in.urgencyDays);
         if (!in.guardian.empty()) payload->set("guardian", in.guardian);
         Event ev{"booking.requested", payload, req.principal, req.requestId};
+        const std::string practitioner = payload->getValue<std::string>("practitioner");
         const auto outcome = ctx_->events().publishSync(ev);
-        if (outcome.vetoed)
-            throw Problem(422, "/problems/booking-refused", "Bokningen godtogs inte", outcome.reason).with("hook", outcome.hook);
+        // A hook that broke (error, timeout, memory) also refuses: fail closed.
         if (outcome.failed)
             throw Problem(422, "/problems/hook-failed", "Bokningen kunde inte kontrolleras", outcome.reason).with("hook", outcome.hook);
-        // What a hook may change: the slot (routing to another practitioner or time), the
-        // note and the purpose. The patient and the channel stay.
+        if (outcome.vetoed)
+            throw Problem(422, "/problems/booking-refused", "Bokningen godtogs inte", outcome.reason).with("hook", outcome.hook);
+        // What a hook may change: the slot (another time), the practitioner (the same time
+        // and visit type with another practitioner: routing), the note and the purpose; it may
+        // add triage and urgency_days, which are stored. The patient and the channel stay.
         const long long routed = ev.payload->optValue<long long>("slot_id", in.slotId);
         if (routed != in.slotId) {
             (void)describe(routed);
             in.slotId = routed;
         }
+        const std::string toPractitioner = ev.payload->optValue<std::string>("practitioner", practitioner);
+        if (toPractitioner != practitioner) {
+            std::optional<long long> other;
+            ctx_->store().read([&](db::Connection& c) {
+                auto st = c.prepare(
+                    "SELECT o.id FROM booking_slots s JOIN booking_slots o ON o.start_at = s.start_at AND o.visit_type = s.visit_type"
+                    " AND o.practitioner = ? AND o.withdrawn = 0 WHERE s.id = ? AND NOT EXISTS (SELECT 1 FROM booking_bookings b"
+                    " WHERE b.slot_id = o.id AND b.status IN ('booked','arrived','noshow'))");
+                st.bind(1, toPractitioner).bind(2, in.slotId);
+                if (st.step()) other = st.getInt(0);
+            });
+            if (!other)
+                throw Problem(409, "/problems/no-slot-for-routing", "Ingen ledig tid hos den vårdgivaren",
+                              "a hook routed the booking to " + toPractitioner + ", who has no free slot of this type at that time");
+            in.slotId = *other;
+        }
         in.note = ev.payload->optValue<std::string>("note", in.note).substr(0, 500);
         in.purpose = ev.payload->optValue<std::string>("purpose", in.purpose).substr(0, 500);
+        in.triage = ev.payload->optValue<std::string>("triage", "").substr(0, 60);
+        if (ev.payload->has("urgency_days") && ev.payload->get("urgency_days").isInteger())
+            in.urgencyDays = std::clamp(ev.payload->getValue<int>("urgency_days"), 0, 365);
 
         BookingRow b;
         try {
@@ -1003,12 +1031,16 @@ private:
                 }
                 auto ins = c.prepare(
                     "INSERT INTO booking_bookings(slot_id, patient, status, channel, purpose, reason, note, phone, email, guardian,"
-                    " invitation_id, created_at, created_by, changed_at) VALUES(?,?,'booked',?,?,?,?,?,?,?,?,?,?,?)");
+                    " invitation_id, created_at, created_by, changed_at, triage, urgency_days)"
+                    " VALUES(?,?,'booked',?,?,?,?,?,?,?,?,?,?,?,?,?)");
                 ins.bind(1, in.slotId).bind(2, in.patient).bind(3, in.channel).bind(4, in.purpose).bind(5, in.reason)
                     .bind(6, in.note).bind(7, in.phone).bind(8, in.email).bind(9, in.guardian);
                 if (in.invitationId) ins.bind(10, *in.invitationId);
                 else ins.bindNull(10);
-                ins.bind(11, now()).bind(12, who(req)).bind(13, now()).exec();
+                ins.bind(11, now()).bind(12, who(req)).bind(13, now()).bind(14, in.triage);
+                if (in.urgencyDays) ins.bind(15, *in.urgencyDays);
+                else ins.bindNull(15);
+                ins.exec();
                 const long long id = c.lastInsertId();
                 if (replaces)
                     c.prepare("UPDATE booking_bookings SET rebooked_to=? WHERE id=?").bind(1, id).bind(2, *replaces).exec();
@@ -1141,6 +1173,8 @@ private:
             bi.phone = old.phone;
             bi.email = old.email;
             bi.guardian = old.guardian;
+            bi.triage = old.triage;
+            if (old.urgencyDays) bi.urgencyDays = static_cast<int>(*old.urgencyDays);
             bi.channel = old.channel;
             const auto b = book(req, bi, old.id);
             publish("booking.rebooked", b, req, [&](Object& o) {

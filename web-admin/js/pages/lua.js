@@ -1,4 +1,4 @@
-// Lua scripts (role it; admin may look): every hook script in the order it runs, its state,
+// Lua scripts (role it; admin may look): every hook script by file name, its state,
 // counters and last error; open one to read or edit it; a dry run against a sample payload;
 // saving is compile-checked by the box (a refused script never replaces the running one)
 // and audit-logged.
@@ -79,8 +79,7 @@ export default async function luaPage(ctx) {
   const q = new URLSearchParams(location.hash.split('?')[1] || '');
   if (q.get('file')) return editor({api, user, file: q.get('file'), isNew: q.get('new') === '1'});
   const data = await api.get('/api/v1/lua/scripts');
-  const rows = data.scripts.map((s, i) => h('tr', {},
-    h('td', {}, String(i + 1)),
+  const rows = data.scripts.map((s) => h('tr', {},
     h('td', {}, h('a', {href: `#/lua?file=${encodeURIComponent(s.file)}`}, s.file)),
     h('td', {}, statusText(s)),
     h('td', {}, s.events.join(', ')),
@@ -104,7 +103,7 @@ export default async function luaPage(ctx) {
     h('h1', {}, t('lua.title')),
     h('p', {}, t('lua.intro', {dir: data.scripts_dir || t('lua.noDir')})),
     h('p', {class: 'hint'}, t('lua.limits', {ms: data.limits.time_ms, mb: Math.round(data.limits.memory_bytes / 1048576)})),
-    rows.length ? table(['#', t('lua.file'), t('lua.state'), t('lua.events'), t('lua.counters'), t('lua.error')], rows)
+    rows.length ? table([t('lua.file'), t('lua.state'), t('lua.events'), t('lua.counters'), t('lua.error')], rows)
       : h('p', {}, t('lua.none')),
     user.role === 'it' && data.editable ? h('section', {}, h('h2', {}, t('lua.newTitle')), fNew,
       h('button', {type: 'button', onclick: create}, t('lua.create'))) : null);
