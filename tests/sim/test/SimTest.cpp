@@ -1,0 +1,246 @@
+// klinikbox-sim speaks the outside services' protocols: mutual TLS, eFrikort SOAP whose
+// bodies validate against the eFrikort 3.0 schemas, Swish-style payments with callbacks,
+// BankID-style identification, fault injection and state that survives a restart.
+#include "SimProcess.h"
+
+#include <Poco/JSON/Array.h>
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+using namespace kbtest;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kXsd = std::string(KB_SHARED_DIR) + "/schemas/efrikort-3.0/interactions/";
+
+std::string xsdFor(const std::string& op) { return kXsd + op + "Interaction/" + op + "Responder_3.0.xsd"; }
+
+// The Body's child of a SOAP envelope (its namespaces are declared on it).
+std::string bodyChild(const std::string& envelope) {
+    const auto open = envelope.find("<soap:Body>");
+    const auto close = envelope.rfind("</soap:Body>");
+    if (open == std::string::npos || close == std::string::npos) return {};
+    return envelope.substr(open + 11, close - open - 11);
+}
+
+// Validates XML against an XSD with xmllint; returns xmllint's complaint, "" when valid.
+std::string validate(const std::string& xml, const std::string& xsd) {
+    if (std::system("command -v xmllint >/dev/null 2>&1") != 0)
+        return "xmllint is missing: install Debian's libxml2-utils (scripts/test.sh does)";
+    const std::string file = fs::temp_directory_path() / ("kbsim-" + std::to_string(::getpid()) + ".xml");
+    std::ofstream(file) << xml;
+    const std::string out = file + ".out";
+    const int rc = std::system(("xmllint --noout --schema '" + xsd + "' '" + file + "' >'" + out + "' 2>&1").c_str());
+    std::ifstream in(out);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    fs::remove(file);
+    fs::remove(out);
+    return rc == 0 ? "" : ss.str();
+}
+
+std::string envelope(const std::string& body) {
+    return "<?xml version=\"1.0\" encoding=\"UTF-8\"?><soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\">"
+           "<soap:Header><LogicalAddress xmlns=\"urn:riv:itintegration:registry:1\">SE2321000016-REG1</LogicalAddress></soap:Header>"
+           "<soap:Body>" + body + "</soap:Body></soap:Envelope>";
+}
+
+std::string ns(const std::string& op) { return "urn:riv:cgi:healthcare:efrikort:" + op + "Responder:3"; }
+
+const std::string kActor = "<actor><e:employeeId>SE2321000016-E001</e:employeeId><e:careProviderId>SE2321000016-CP01</e:careProviderId></actor>";
+
+std::string getCard(const std::string& pnr) {
+    return "<GetCardForPerson xmlns=\"" + ns("GetCardForPerson") + "\"><carePrincipalId>SE2321000016-REG1</carePrincipalId><personId>" +
+           pnr + "</personId><cardTypeId>CARE_VISIT</cardTypeId></GetCardForPerson>";
+}
+std::string registerTx(const std::string& pnr, const std::string& amount) {
+    return "<RegisterTransaction xmlns=\"" + ns("RegisterTransaction") + "\" xmlns:e=\"urn:riv:cgi:healthcare:efrikort:3\">"
+           "<carePrincipalId>SE2321000016-REG1</carePrincipalId><careProvider>Vårdcentralen Norr AB</careProvider>"
+           "<careUnit>Vårdcentralen Norr</careUnit><cardTypeId>CARE_VISIT</cardTypeId><personId>" + pnr +
+           "</personId><transactionDate>2026-11-23</transactionDate><amount>" + amount + "</amount>" + kActor + "</RegisterTransaction>";
+}
+
+// Calls an eFrikort operation; checks that request and response validate.
+SimResult efrikort(const SimProcess& sim, const std::string& op, const std::string& body) {
+    EXPECT_EQ(validate(body, xsdFor(op)), "") << "request of " << op;
+    auto r = sim.call("POST", "/efrikort/" + op, envelope(body), "text/xml; charset=utf-8");
+    if (r.status == 200) {
+        EXPECT_EQ(validate(bodyChild(r.body), xsdFor(op)), "") << "response of " << op << ": " << r.body;
+    }
+    return r;
+}
+
+std::string text(const std::string& xml, const std::string& local) {
+    const auto p = xml.find(":" + local + ">");
+    if (p == std::string::npos) return {};
+    const auto s = p + local.size() + 2;
+    return xml.substr(s, xml.find('<', s) - s);
+}
+
+}  // namespace
+
+TEST(SimTls, ServicesRequireTheClientCertificate) {
+    SimProcess sim;
+    sim.start();
+    EXPECT_THROW((void)sim.call("POST", "/efrikort/GetCardForPerson", envelope(getCard("191212121212")), "text/xml", false),
+                 std::exception);
+    EXPECT_EQ(sim.call("POST", "/efrikort/GetCardForPerson", envelope(getCard("191212121212")), "text/xml").status, 200);
+}
+
+TEST(SimEfrikort, FeesAccumulateToAFrikortAndEveryBodyValidates) {
+    SimProcess sim;
+    sim.start();
+    auto none = efrikort(sim, "GetCardForPerson", getCard("191212121212"));
+    ASSERT_EQ(none.status, 200) << none.body;
+    EXPECT_EQ(text(none.body, "resultCode"), "OK");
+    EXPECT_EQ(none.body.find("<e:card>"), std::string::npos);
+
+    auto r1 = efrikort(sim, "RegisterTransaction", registerTx("191212121212", "1200.00"));
+    ASSERT_EQ(r1.status, 200) << r1.body;
+    const std::string tx = text(r1.body, "transactionId");
+    EXPECT_EQ(tx.size(), 36u);
+    auto card = efrikort(sim, "GetCardForPerson", getCard("191212121212"));
+    EXPECT_EQ(text(card.body, "status"), "BELOW_LIMIT");
+    EXPECT_EQ(text(card.body, "amountToLimit"), "250.00");
+    auto r2 = efrikort(sim, "RegisterTransaction", registerTx("191212121212", "250.00"));
+    ASSERT_EQ(r2.status, 200);
+    card = efrikort(sim, "GetCardForPerson", getCard("191212121212"));
+    EXPECT_EQ(text(card.body, "status"), "FINAL");
+    EXPECT_EQ(text(card.body, "amountToLimit"), "0.00");
+
+    auto ext = efrikort(sim, "GetExtendedCardForPerson",
+                        "<GetExtendedCardForPerson xmlns=\"" + ns("GetExtendedCardForPerson") +
+                            "\"><carePrincipalId>SE2321000016-REG1</carePrincipalId><personId>191212121212</personId><cardTypeId>CARE_VISIT</cardTypeId></GetExtendedCardForPerson>");
+    EXPECT_NE(ext.body.find(tx), std::string::npos);
+
+    // A correction and a deletion.
+    auto upd = efrikort(sim, "UpdateTransaction",
+                        "<UpdateTransaction xmlns=\"" + ns("UpdateTransaction") + "\" xmlns:e=\"urn:riv:cgi:healthcare:efrikort:3\">"
+                        "<carePrincipalId>SE2321000016-REG1</carePrincipalId><careProvider>Vårdcentralen Norr AB</careProvider>"
+                        "<transactionId>" + tx + "</transactionId><transactionDate>2026-11-23</transactionDate><amount>1000.00</amount>"
+                        "<updateReason>rättelse</updateReason>" + kActor + "</UpdateTransaction>");
+    EXPECT_EQ(text(upd.body, "resultCode"), "OK") << upd.body;
+    card = efrikort(sim, "GetCardForPerson", getCard("191212121212"));
+    EXPECT_EQ(text(card.body, "amountToLimit"), "200.00");
+    auto del = efrikort(sim, "DeleteTransaction",
+                        "<DeleteTransaction xmlns=\"" + ns("DeleteTransaction") + "\" xmlns:e=\"urn:riv:cgi:healthcare:efrikort:3\">"
+                        "<carePrincipalId>SE2321000016-REG1</carePrincipalId><transactionId>" + tx + "</transactionId>" + kActor +
+                        "</DeleteTransaction>");
+    EXPECT_EQ(text(del.body, "resultCode"), "OK") << del.body;
+    const auto person = sim.steer("GET", "/sim/api/efrikort/persons/191212121212").json();
+    EXPECT_EQ(person->getValue<long long>("current_ore"), 25000);
+}
+
+TEST(SimEfrikort, OptInRequiredUntilThePatientJoins) {
+    SimProcess sim;
+    sim.start();
+    ASSERT_EQ(sim.steer("PUT", "/sim/api/efrikort/persons/199001012385", R"({"opt_in": false})").status, 200);
+    auto r = efrikort(sim, "RegisterTransaction", registerTx("199001012385", "200.00"));
+    EXPECT_EQ(text(r.body, "resultCode"), "OPTINREQUIRED");
+    auto opt = efrikort(sim, "RegisterOptIn",
+                        "<RegisterOptIn xmlns=\"" + ns("RegisterOptIn") + "\" xmlns:e=\"urn:riv:cgi:healthcare:efrikort:3\">"
+                        "<carePrincipalId>SE2321000016-REG1</carePrincipalId><personId>199001012385</personId>"
+                        "<cardTypeId>CARE_VISIT</cardTypeId>" + kActor + "</RegisterOptIn>");
+    EXPECT_EQ(text(opt.body, "resultCode"), "OK") << opt.body;
+    r = efrikort(sim, "RegisterTransaction", registerTx("199001012385", "200.00"));
+    EXPECT_EQ(text(r.body, "resultCode"), "OK");
+}
+
+TEST(SimFaults, ArmedFaultsHitTheNextCallsOnly) {
+    SimProcess sim;
+    sim.start();
+    ASSERT_EQ(sim.steer("POST", "/sim/api/faults", R"({"service":"efrikort","operation":"RegisterTransaction","kind":"fail","count":2})").status, 204);
+    for (int i = 0; i < 2; ++i) {
+        auto r = sim.call("POST", "/efrikort/RegisterTransaction", envelope(registerTx("191212121212", "100")), "text/xml");
+        EXPECT_EQ(r.status, 500);
+        EXPECT_NE(r.body.find("soap:Fault"), std::string::npos);
+    }
+    EXPECT_EQ(sim.call("POST", "/efrikort/RegisterTransaction", envelope(registerTx("191212121212", "100")), "text/xml").status, 200);
+    sim.steer("POST", "/sim/api/faults", R"({"service":"efrikort","kind":"optinrequired"})");
+    auto r = sim.call("POST", "/efrikort/GetCardForPerson", envelope(getCard("191212121212")), "text/xml");
+    EXPECT_EQ(text(r.body, "resultCode"), "OPTINREQUIRED");
+    const auto got = sim.steer("GET", "/sim/api/received?service=efrikort").json()->getArray("items");
+    EXPECT_EQ(got->size(), 4u);
+}
+
+TEST(SimSwish, PaymentRequestsAreValidatedSettledAndCancelledLikeSwish) {
+    SimProcess sim;
+    sim.start();
+    const std::string ok = R"({"payeeAlias":"1231181189","amount":"200.00","currency":"SEK","callbackUrl":"https://127.0.0.1:1/cb","message":"Besök 23/11"})";
+    auto bad = sim.call("PUT", "/swish-cpcapi/api/v2/paymentrequests/abc", ok, "application/json");
+    EXPECT_EQ(bad.status, 422);
+    EXPECT_NE(bad.body.find("RP01"), std::string::npos);
+    auto badAmount = sim.call("PUT", "/swish-cpcapi/api/v2/paymentrequests/0123456789ABCDEF0123456789ABCDEF",
+                              R"({"payeeAlias":"1231181189","amount":"2,00","currency":"SEK","callbackUrl":"https://x/cb"})", "application/json");
+    EXPECT_EQ(badAmount.status, 422);
+    EXPECT_NE(badAmount.body.find("AM02"), std::string::npos);
+    const std::string id = "11112222333344445555666677778888";
+    EXPECT_EQ(sim.call("PUT", "/swish-cpcapi/api/v2/paymentrequests/" + id, ok, "application/json").status, 201);
+    EXPECT_EQ(sim.call("PUT", "/swish-cpcapi/api/v2/paymentrequests/" + id, ok, "application/json").status, 409);
+    auto st = sim.call("GET", "/swish-cpcapi/api/v1/paymentrequests/" + id, "", "application/json");
+    EXPECT_EQ(st.json()->getValue<std::string>("status"), "CREATED");
+    EXPECT_EQ(sim.steer("POST", "/sim/api/swish/paymentrequests/" + id + "/settle", R"({"status":"PAID"})").status, 204);
+    st = sim.call("GET", "/swish-cpcapi/api/v1/paymentrequests/" + id, "", "application/json");
+    EXPECT_EQ(st.json()->getValue<std::string>("status"), "PAID");
+    EXPECT_FALSE(st.json()->getValue<std::string>("paymentReference").empty());
+    auto cancel = sim.call("PATCH", "/swish-cpcapi/api/v1/paymentrequests/" + id, R"([{"op":"replace","path":"/status","value":"cancelled"}])",
+                           "application/json-patch+json");
+    EXPECT_EQ(cancel.status, 422);
+    EXPECT_NE(cancel.body.find("RP07"), std::string::npos);
+    const std::string id2 = "AAAABBBBCCCCDDDDEEEEFFFF00001111";
+    EXPECT_EQ(sim.call("PUT", "/swish-cpcapi/api/v2/paymentrequests/" + id2, ok, "application/json").status, 201);
+    cancel = sim.call("PATCH", "/swish-cpcapi/api/v1/paymentrequests/" + id2, R"([{"op":"replace","path":"/status","value":"cancelled"}])",
+                      "application/json-patch+json");
+    EXPECT_EQ(cancel.status, 200);
+    EXPECT_EQ(cancel.json()->getValue<std::string>("status"), "CANCELLED");
+}
+
+TEST(SimState, CardsAndPaymentsSurviveARestart) {
+    const std::string dir = (fs::temp_directory_path() / ("kbsim-restart-" + std::to_string(::getpid()))).string();
+    {
+        SimProcess sim(dir);
+        sim.start();
+        ASSERT_EQ(sim.call("POST", "/efrikort/RegisterTransaction", envelope(registerTx("191212121212", "300.00")), "text/xml").status, 200);
+        sim.stop();
+        sim.start();
+        const auto p = sim.steer("GET", "/sim/api/efrikort/persons/191212121212").json();
+        EXPECT_EQ(p->getValue<long long>("current_ore"), 30000);
+        EXPECT_EQ(p->getArray("transactions")->size(), 1u);
+    }
+    fs::remove_all(dir);
+}
+
+TEST(SimBankId, AnOrderCompletesAsTheSteeredPerson) {
+    SimProcess sim;
+    sim.start();
+    ASSERT_EQ(sim.steer("POST", "/sim/api/bankid/next", R"({"personalNumber":"191212121212","name":"Tolvan Tolvansson"})").status, 204);
+    auto auth = sim.call("POST", "/bankid/rp/v6.0/auth", R"({"endUserIp":"127.0.0.1"})", "application/json");
+    ASSERT_EQ(auth.status, 200) << auth.body;
+    const std::string ref = auth.json()->getValue<std::string>("orderRef");
+    auto c1 = sim.call("POST", "/bankid/rp/v6.0/collect", R"({"orderRef":")" + ref + "\"}", "application/json");
+    EXPECT_EQ(c1.json()->getValue<std::string>("status"), "pending");
+    auto c2 = sim.call("POST", "/bankid/rp/v6.0/collect", R"({"orderRef":")" + ref + "\"}", "application/json");
+    EXPECT_EQ(c2.json()->getValue<std::string>("status"), "complete");
+    EXPECT_EQ(c2.json()->getObject("completionData")->getObject("user")->getValue<std::string>("personalNumber"), "191212121212");
+    // Without a steered person, the user cancels.
+    auth = sim.call("POST", "/bankid/rp/v6.0/auth", R"({"endUserIp":"127.0.0.1"})", "application/json");
+    const std::string ref2 = auth.json()->getValue<std::string>("orderRef");
+    (void)sim.call("POST", "/bankid/rp/v6.0/collect", R"({"orderRef":")" + ref2 + "\"}", "application/json");
+    auto f = sim.call("POST", "/bankid/rp/v6.0/collect", R"({"orderRef":")" + ref2 + "\"}", "application/json");
+    EXPECT_EQ(f.json()->getValue<std::string>("status"), "failed");
+    EXPECT_EQ(f.json()->getValue<std::string>("hintCode"), "userCancel");
+}
+
+TEST(SimSms, MessagesNeedATokenAndAreRecorded) {
+    SimProcess sim;
+    sim.start();
+    EXPECT_EQ(sim.steer("POST", "/sms/messages", R"({"to":"+46701234567","text":"hej"})").status, 401);
+    const auto items = sim.steer("GET", "/sim/api/received?service=sms").json()->getArray("items");
+    EXPECT_EQ(items->size(), 1u);
+}
