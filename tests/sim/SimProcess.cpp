@@ -25,6 +25,36 @@ namespace kbtest {
 
 namespace fs = std::filesystem;
 
+std::string validateXml(const std::string& xml, const std::string& xsd) {
+    if (std::system("command -v xmllint >/dev/null 2>&1") != 0)
+        return "xmllint is missing: install Debian's libxml2-utils (scripts/test.sh does)";
+    char tmpl[] = "/tmp/kbxml-XXXXXX";
+    const int fd = ::mkstemp(tmpl);
+    if (fd < 0) return "mkstemp failed";
+    ::close(fd);
+    const std::string file = tmpl;
+    std::ofstream(file) << xml;
+    const std::string out = file + ".out";
+    const int rc = std::system(("xmllint --noout --schema '" + xsd + "' '" + file + "' >'" + out + "' 2>&1").c_str());
+    std::ifstream in(out);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    fs::remove(file);
+    fs::remove(out);
+    return rc == 0 ? "" : ss.str();
+}
+
+std::string efrikortXsd(const std::string& contract) {
+    return std::string(KB_SHARED_DIR) + "/schemas/efrikort-3.0/interactions/" + contract + "Interaction/" + contract + "Responder_3.0.xsd";
+}
+
+std::string soapBodyChild(const std::string& envelope) {
+    const auto open = envelope.find("<soap:Body>");
+    const auto close = envelope.rfind("</soap:Body>");
+    if (open == std::string::npos || close == std::string::npos) return {};
+    return envelope.substr(open + 11, close - open - 11);
+}
+
 Poco::JSON::Object::Ptr SimResult::json() const {
     Poco::JSON::Parser p;
     return p.parse(body).extract<Poco::JSON::Object::Ptr>();

@@ -14,6 +14,14 @@ struct SimResult {
     [[nodiscard]] Poco::JSON::Object::Ptr json() const;
 };
 
+// Validates an XML document against an XSD with xmllint (Debian's libxml2-utils); returns
+// xmllint's complaint, or "" when valid. A missing xmllint is a complaint, not a pass.
+std::string validateXml(const std::string& xml, const std::string& xsd);
+// The eFrikort 3.0 responder schema of a contract, from ../shared/schemas.
+std::string efrikortXsd(const std::string& contract);
+// The SOAP Body's child of an envelope written as <soap:Body>...</soap:Body>.
+std::string soapBodyChild(const std::string& envelope);
+
 class SimProcess {
 public:
     // `stateDir`: empty for a fresh temporary directory (removed afterwards); give one to

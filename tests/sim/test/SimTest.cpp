@@ -17,33 +17,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::string kXsd = std::string(KB_SHARED_DIR) + "/schemas/efrikort-3.0/interactions/";
-
-std::string xsdFor(const std::string& op) { return kXsd + op + "Interaction/" + op + "Responder_3.0.xsd"; }
-
-// The Body's child of a SOAP envelope (its namespaces are declared on it).
-std::string bodyChild(const std::string& envelope) {
-    const auto open = envelope.find("<soap:Body>");
-    const auto close = envelope.rfind("</soap:Body>");
-    if (open == std::string::npos || close == std::string::npos) return {};
-    return envelope.substr(open + 11, close - open - 11);
-}
-
-// Validates XML against an XSD with xmllint; returns xmllint's complaint, "" when valid.
-std::string validate(const std::string& xml, const std::string& xsd) {
-    if (std::system("command -v xmllint >/dev/null 2>&1") != 0)
-        return "xmllint is missing: install Debian's libxml2-utils (scripts/test.sh does)";
-    const std::string file = fs::temp_directory_path() / ("kbsim-" + std::to_string(::getpid()) + ".xml");
-    std::ofstream(file) << xml;
-    const std::string out = file + ".out";
-    const int rc = std::system(("xmllint --noout --schema '" + xsd + "' '" + file + "' >'" + out + "' 2>&1").c_str());
-    std::ifstream in(out);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    fs::remove(file);
-    fs::remove(out);
-    return rc == 0 ? "" : ss.str();
-}
+std::string xsdFor(const std::string& op) { return efrikortXsd(op); }
+std::string bodyChild(const std::string& envelope) { return soapBodyChild(envelope); }
+std::string validate(const std::string& xml, const std::string& xsd) { return validateXml(xml, xsd); }
 
 std::string envelope(const std::string& body) {
     return "<?xml version=\"1.0\" encoding=\"UTF-8\"?><soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\">"

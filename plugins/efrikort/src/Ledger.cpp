@@ -1,0 +1,135 @@
+#include "Ledger.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+namespace efrikort {
+
+using namespace std::chrono;
+
+std::optional<long long> ceilingOn(const std::vector<Ceiling>& ceilings, Date date) {
+    std::optional<long long> best;
+    std::optional<Date> bestFrom;
+    for (const auto& c : ceilings)
+        if (sys_days{c.from} <= sys_days{date} && (!bestFrom || sys_days{c.from} > sys_days{*bestFrom})) {
+            best = c.amountOre;
+            bestFrom = c.from;
+        }
+    return best;
+}
+
+namespace {
+// The same day twelve months later, minus one day (25 April -> 24 April next year; 29
+// February -> 27 February, as the day before 28 February).
+Date windowEnd(Date start) {
+    const year_month_day next{start.year() + years{1}, start.month(), start.day()};
+    const sys_days n = next.ok() ? sys_days{next} : sys_days{year_month_day_last{next.year(), month_day_last{next.month()}}};
+    return Date{n - days{1}};
+}
+}  // namespace
+
+Window windowOn(std::vector<Fee> fees, Date today, const std::vector<Ceiling>& ceilings) {
+    std::sort(fees.begin(), fees.end(), [](const Fee& a, const Fee& b) { return sys_days{a.date} < sys_days{b.date}; });
+    fees.erase(std::remove_if(fees.begin(), fees.end(),
+                              [&](const Fee& f) { return f.ore <= 0 || sys_days{f.date} > sys_days{today}; }),
+               fees.end());
+    Window w;
+    // Walk the fees: a window opens at a fee outside any open window; it closes with a
+    // frikort when the ceiling is reached, or rolls when 12 months pass without that.
+    std::size_t i = 0;
+    while (i < fees.size()) {
+        Window cur;
+        cur.start = fees[i].date;
+        cur.end = windowEnd(*cur.start);
+        const long long ceiling = ceilingOn(ceilings, fees[i].date).value_or(0);
+        std::size_t j = i;
+        long long sum = 0;
+        for (; j < fees.size() && sys_days{fees[j].date} <= sys_days{cur.end}; ++j) {
+            sum += fees[j].ore;
+            if (ceiling > 0 && sum >= ceiling && !cur.frikort) {
+                cur.frikort = true;
+                cur.frikortFrom = fees[j].date;
+            }
+        }
+        cur.paidOre = sum;
+        if (sys_days{today} <= sys_days{cur.end}) {
+            w = cur;
+            break;
+        }
+        if (cur.frikort) {
+            i = j;  // the frikort window is over; the next fee starts a new one
+            continue;
+        }
+        // Not reached within 12 months: the window rolls, counting 12 months back from today.
+        ++i;
+        while (i < fees.size() && sys_days{windowEnd(fees[i].date)} < sys_days{today}) ++i;
+    }
+    const long long ceiling = ceilingOn(ceilings, today).value_or(0);
+    if (!w.start) {
+        w.leftOre = ceiling;
+        return w;
+    }
+    w.leftOre = w.frikort ? 0 : std::max(0LL, ceiling - w.paidOre);
+    return w;
+}
+
+CardStatus parseCardStatus(const std::string& s) {
+    if (s == "BELOW_LIMIT") return CardStatus::BelowLimit;
+    if (s == "PRELIMINARY") return CardStatus::Preliminary;
+    if (s == "FINAL") return CardStatus::Final;
+    if (s == "EXPIRED") return CardStatus::Expired;
+    if (s == "NONE") return CardStatus::None;
+    return CardStatus::Unknown;
+}
+
+const char* toString(CardStatus s) {
+    switch (s) {
+        case CardStatus::None: return "NONE";
+        case CardStatus::BelowLimit: return "BELOW_LIMIT";
+        case CardStatus::Preliminary: return "PRELIMINARY";
+        case CardStatus::Final: return "FINAL";
+        case CardStatus::Expired: return "EXPIRED";
+        default: return "UNKNOWN";
+    }
+}
+
+long long chargeFor(long long feeOre, bool counts, CardStatus status, std::optional<long long> leftOre) {
+    if (feeOre <= 0) return 0;
+    if (!counts) return feeOre;
+    if (status == CardStatus::Preliminary || status == CardStatus::Final) return 0;
+    if (leftOre) return std::clamp(*leftOre, 0LL, feeOre);
+    return feeOre;
+}
+
+std::string soapAmount(long long ore) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%s%lld.%02lld", ore < 0 ? "-" : "", std::llabs(ore) / 100, std::llabs(ore) % 100);
+    return b;
+}
+
+std::optional<long long> parseSoapAmount(const std::string& s) {
+    if (s.empty() || s.size() > 20) return std::nullopt;
+    char* end = nullptr;
+    const double d = std::strtod(s.c_str(), &end);
+    if (end != s.c_str() + s.size() || d < 0 || d > 1e10) return std::nullopt;
+    return static_cast<long long>(d * 100 + 0.5);
+}
+
+std::string isoDate(Date d) {
+    char b[16];
+    std::snprintf(b, sizeof b, "%04d-%02u-%02u", static_cast<int>(d.year()), static_cast<unsigned>(d.month()),
+                  static_cast<unsigned>(d.day()));
+    return b;
+}
+
+std::optional<Date> parseDate(const std::string& s) {
+    int y = 0;
+    unsigned m = 0, d = 0;
+    if (s.size() != 10 || std::sscanf(s.c_str(), "%4d-%2u-%2u", &y, &m, &d) != 3) return std::nullopt;
+    const Date r{year{y}, month{m}, day{d}};
+    if (!r.ok()) return std::nullopt;
+    return r;
+}
+
+}  // namespace efrikort

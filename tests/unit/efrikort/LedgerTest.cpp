@@ -1,0 +1,78 @@
+#include "Ledger.h"
+
+#include <gtest/gtest.h>
+
+using namespace efrikort;
+using namespace std::chrono;
+
+namespace {
+Date d(int y, unsigned m, unsigned dd) { return Date{year{y}, month{m}, day{dd}}; }
+const std::vector<Ceiling> kCeilings = {{d(2023, 1, 1), 130000}, {d(2024, 1, 1), 140000}, {d(2025, 1, 1), 145000}};
+}  // namespace
+
+TEST(EfrikortLedger, TheCeilingIsTheOneValidOnTheDate) {
+    EXPECT_EQ(ceilingOn(kCeilings, d(2023, 12, 31)), 130000);
+    EXPECT_EQ(ceilingOn(kCeilings, d(2024, 1, 1)), 140000);
+    EXPECT_EQ(ceilingOn(kCeilings, d(2026, 6, 1)), 145000);
+    EXPECT_FALSE(ceilingOn(kCeilings, d(2022, 12, 31)));
+}
+
+TEST(EfrikortLedger, TheWorkedExampleOf1177FreeUntilTheDayBeforeTheFirstVisitNextYear) {
+    // First visit 25 April, the ceiling reached 10 October: free until 24 April next year.
+    std::vector<Fee> fees = {{d(2025, 4, 25), 30000}, {d(2025, 6, 1), 40000}, {d(2025, 8, 15), 50000}, {d(2025, 10, 10), 25000}};
+    auto w = windowOn(fees, d(2025, 12, 1), kCeilings);
+    ASSERT_TRUE(w.start);
+    EXPECT_EQ(isoDate(*w.start), "2025-04-25");
+    EXPECT_EQ(isoDate(w.end), "2026-04-24");
+    EXPECT_TRUE(w.frikort);
+    EXPECT_EQ(isoDate(*w.frikortFrom), "2025-10-10");
+    EXPECT_EQ(w.leftOre, 0);
+    // The window crosses the year end: on 24 April 2026 still free, on 25 April a new window.
+    EXPECT_TRUE(windowOn(fees, d(2026, 4, 24), kCeilings).frikort);
+    fees.push_back({d(2026, 4, 25), 20000});
+    w = windowOn(fees, d(2026, 4, 25), kCeilings);
+    EXPECT_FALSE(w.frikort);
+    EXPECT_EQ(isoDate(*w.start), "2026-04-25");
+    EXPECT_EQ(w.paidOre, 20000);
+    EXPECT_EQ(w.leftOre, 125000);
+}
+
+TEST(EfrikortLedger, AWindowThatDoesNotReachTheCeilingRollsOverTwelveMonths) {
+    const std::vector<Fee> fees = {{d(2024, 11, 1), 40000}, {d(2025, 3, 1), 40000}, {d(2025, 10, 1), 40000}};
+    // On 2025-10-31 all three count (the first window runs to 2025-10-31).
+    auto w = windowOn(fees, d(2025, 10, 31), kCeilings);
+    EXPECT_EQ(w.paidOre, 120000);
+    EXPECT_EQ(w.leftOre, 25000);
+    // On 2025-11-01 the fee of 2024-11-01 drops out.
+    w = windowOn(fees, d(2025, 11, 1), kCeilings);
+    EXPECT_EQ(isoDate(*w.start), "2025-03-01");
+    EXPECT_EQ(w.paidOre, 80000);
+    EXPECT_EQ(w.leftOre, 65000);
+}
+
+TEST(EfrikortLedger, LeapDayWindowsEndTheDayBeforeTheAnniversary) {
+    const auto w = windowOn({{d(2028, 2, 29), 10000}}, d(2028, 3, 1), kCeilings);
+    EXPECT_EQ(isoDate(w.end), "2029-02-27");
+}
+
+TEST(EfrikortLedger, TheLastFeeIsCutSoTheTotalLandsOnTheCeiling) {
+    EXPECT_EQ(chargeFor(30000, true, CardStatus::BelowLimit, 12000), 12000);
+    EXPECT_EQ(chargeFor(30000, true, CardStatus::BelowLimit, 50000), 30000);
+    EXPECT_EQ(chargeFor(30000, true, CardStatus::Final, 50000), 0);
+    EXPECT_EQ(chargeFor(30000, true, CardStatus::Preliminary, std::nullopt), 0);
+    EXPECT_EQ(chargeFor(30000, false, CardStatus::Final, 0), 30000) << "a fee that does not count is charged in full";
+    EXPECT_EQ(chargeFor(30000, true, CardStatus::Unknown, std::nullopt), 30000);
+    EXPECT_EQ(chargeFor(30000, true, CardStatus::Expired, 0), 0) << "left 0 means nothing more to pay in this window";
+    const auto w = windowOn({{d(2025, 1, 10), 130000}, {d(2025, 2, 10), 15000}}, d(2025, 2, 10), kCeilings);
+    EXPECT_TRUE(w.frikort);
+    EXPECT_EQ(w.paidOre, 145000);
+}
+
+TEST(EfrikortLedger, SoapAmountsKeepOre) {
+    EXPECT_EQ(soapAmount(145000), "1450.00");
+    EXPECT_EQ(soapAmount(5), "0.05");
+    EXPECT_EQ(parseSoapAmount("1450.00"), 145000);
+    EXPECT_EQ(parseSoapAmount("0.1"), 10);
+    EXPECT_EQ(parseSoapAmount("250"), 25000);
+    for (const char* bad : {"", "abc", "-1", "1,50", "1e99"}) EXPECT_FALSE(parseSoapAmount(bad)) << bad;
+}
