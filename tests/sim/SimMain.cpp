@@ -445,6 +445,10 @@ public:
         } else {
             try {
                 response = efrikortAnswer(op, body, fault == "optinrequired");
+                if (fault == "lost_answer") {  // done, but the answer never reaches the caller
+                    response = "answer lost";
+                    status = 502;
+                }
             } catch (const std::exception& e) {
                 response = soapFault(std::string("cannot process the request: ") + e.what());
                 status = 500;
@@ -454,7 +458,7 @@ public:
             std::lock_guard lock(state_.mu);
             state_.record("efrikort", op, body, response);
         }
-        send(res, status, status == 500 && fault == "http500" ? "text/plain" : "text/xml; charset=utf-8", response);
+        send(res, status, (status == 500 && fault == "http500") || status == 502 ? "text/plain" : "text/xml; charset=utf-8", response);
     }
 
     std::string efrikortAnswer(const std::string& op, const std::string& body, bool forceOptIn) {

@@ -21,6 +21,19 @@ public:
     }
 };
 
+// The system clock shifted by a fixed offset: a development box that lives "as if" on another
+// day (box.clock_start) while time still passes.
+class OffsetClock final : public Clock {
+public:
+    explicit OffsetClock(std::chrono::system_clock::duration offset) : offset_(offset) {}
+    [[nodiscard]] std::chrono::system_clock::time_point now() const override {
+        return std::chrono::system_clock::now() + offset_;
+    }
+
+private:
+    std::chrono::system_clock::duration offset_;
+};
+
 // A clock that stands still until moved; for tests.
 class FixedClock final : public Clock {
 public:

@@ -105,7 +105,10 @@ protected:
         // After the Application framework's own initialisation, which resets logging.
         server::setupLogging(cfg_.logLevel, cfg_.logFile);
         ProcessLock lock(cfg_.dataDir);
-        SystemClock clock;
+        SystemClock system;
+        OffsetClock shifted(cfg_.clockStart ? *cfg_.clockStart - std::chrono::system_clock::now() : std::chrono::system_clock::duration{});
+        const Clock& clock = cfg_.clockStart ? static_cast<const Clock&>(shifted) : system;
+        if (cfg_.clockStart) std::cout << "klinikbox: development clock starts at box.clock_start" << std::endl;
         server::Box box(cfg_, clock);
         box.open();
         installModules(box);

@@ -6,6 +6,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <ctime>
 #include <filesystem>
 #include <set>
 #include <fstream>
@@ -82,6 +83,14 @@ BoxConfig parseBoxConfig(const std::string& yamlText, const std::string& fileNam
     b.name = c["box"]["name"].as<std::string>();
     b.dataDir = resolve(baseDir, c["box"]["data_dir"].as<std::string>());
     b.timezone = c["box"]["timezone"].as<std::string>();
+    if (const auto cs = c["box"]["clock_start"].as<std::string>(); !cs.empty()) {
+        if (b.mode == "production")
+            throw ConfigInvalid({fileName + ": box.clock_start is for development and tests only; remove it in production"});
+        std::tm tm{};
+        if (!strptime(cs.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm))
+            throw ConfigInvalid({fileName + ": box.clock_start: expected YYYY-MM-DDTHH:MM:SSZ, got '" + cs + "'"});
+        b.clockStart = std::chrono::system_clock::from_time_t(timegm(&tm));
+    }
 
     const auto s = c["server"];
     b.server.listen = s["listen"].as<std::string>();

@@ -8,7 +8,9 @@
 
 #include <Poco/JSON/Object.h>
 
+#include <chrono>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -18,6 +20,8 @@ namespace klinikbox::server {
 struct BoxConfig {
     std::string sourceFile;
     std::string mode = "development";  // or "production"
+    // Development only: the clock starts at this instant and runs on (box.clock_start).
+    std::optional<std::chrono::system_clock::time_point> clockStart;
     std::string name = "Klinikbox";
     std::string dataDir;
     std::string timezone = "Europe/Stockholm";

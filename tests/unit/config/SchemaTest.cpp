@@ -525,6 +525,7 @@ TEST(Schema, TheBoxSchemaTurnsAnEmptyFileIntoFullDefaults) {
         {"box.mode", "development"},
         {"box.name", "Klinikbox"},
         {"box.data_dir", "./data"},
+        {"box.clock_start", ""},
         {"box.timezone", "Europe/Stockholm"},
         {"server.listen", "127.0.0.1"},
         {"server.port", "8443"},

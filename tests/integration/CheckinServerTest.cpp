@@ -1,0 +1,298 @@
+// Check-in, payment and e-frikort in a running box with the booking, checkin and efrikort
+// plugins, against the national-services simulator: the fee is charged right, paid once,
+// registered once (also across a killed box, duplicate callbacks and lost answers), a patient
+// at the ceiling pays 0, and an outage falls back to the local ledger.
+#include "BoxProcess.h"
+#include "SimProcess.h"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <csignal>
+#include <sstream>
+#include <thread>
+
+using namespace kbtest;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* const kUnit = "SE2321000016-U001";
+// Wednesday 25 November 2026, 08:50 in Stockholm: the 09:00 slot is in the check-in window.
+const char* const kClock = "2026-11-25T07:50:00Z";
+
+std::string pluginSet(const TempDir& dir) {
+    const fs::path set = fs::path(dir.path()) / "set";
+    for (const char* id : {"booking", "checkin", "efrikort"}) {
+        const fs::path src = fs::path(KB_SOURCE_DIR) / "plugins" / id;
+        fs::create_directories(set / id);
+        for (const char* f : {"plugin.yaml", "schema.yaml"}) fs::copy_file(src / f, set / id / f);
+        fs::copy(src / "migrations", set / id / "migrations", fs::copy_options::recursive);
+        fs::copy(src / "web", set / id / "web", fs::copy_options::recursive);
+        fs::copy_file(fs::path(KB_BUILD_DIR) / "plugins" / id / (std::string("lib") + id + ".so"), set / id / (std::string("lib") + id + ".so"));
+    }
+    return set.string();
+}
+
+std::string settings(const SimProcess& sim, const std::string& callbackUrl) {
+    std::ostringstream c;
+    c << "  settings:\n"
+      << "    checkin:\n      care_unit: " << kUnit << "\n      clinic_name: Vårdcentralen Norr\n"
+      << "      fees:\n        free_from_age: 85\n        youth_free_below_age: 20\n        default_fee_ore: 20000\n"
+      << "        tariffs:\n          - {name: Läkarbesök, profession: läkare, fee_ore: 30000}\n"
+      << "      swish:\n        enabled: true\n        url: " << sim.https() << "/swish-cpcapi\n        payee_alias: \"1231181189\"\n"
+      << "        client_cert: " << sim.clientCert() << "\n        client_key: " << sim.clientKey() << "\n        ca_bundle: " << sim.ca()
+      << "\n        callback_url: " << callbackUrl << "\n"
+      << "    efrikort:\n      care_principal_id: SE2321000016-REG1\n      care_provider_name: Vårdcentralen Norr AB\n"
+      << "      care_provider_id: SE2321000016-CP01\n      care_unit_name: Vårdcentralen Norr\n      care_unit_id: " << kUnit << "\n"
+      << "      employee_id: SE2321000016-E001\n      service_url: \"" << sim.https() << "/efrikort/{contract}\"\n"
+      << "      client_cert: " << sim.clientCert() << "\n      client_key: " << sim.clientKey() << "\n      ca_bundle: " << sim.ca()
+      << "\n      timeout_ms: 2000\n";
+    return c.str();
+}
+
+struct Clinic {
+    TempDir dir;
+    SimProcess sim{"", 3000};
+    std::unique_ptr<BoxProcess> box;
+
+    explicit Clinic(const std::string& callbackUrl = "https://127.0.0.1:1/api/v1/checkin/swish/callback") {
+        sim.start();
+        box = std::make_unique<BoxProcess>(settings(sim, callbackUrl), pluginSet(dir));
+        // The development clock: the box lives on Wednesday morning.
+        std::string cfg;
+        {
+            std::ifstream in(box->configFile());
+            std::stringstream ss;
+            ss << in.rdbuf();
+            cfg = ss.str();
+        }
+        cfg.replace(cfg.find("box:\n"), 5, std::string("box:\n  clock_start: \"") + kClock + "\"\n");
+        std::ofstream(box->configFile()) << cfg;
+        box->start();
+        box->loginAs("anna", "admin");
+        auto ok = [&](const std::string& path, const std::string& body) {
+            const auto r = box->authed("POST", path, body);
+            ASSERT_EQ(r.status, 201) << path << ": " << r.body;
+        };
+        ok("/api/v1/booking/units", std::string(R"({"hsa_id":")") + kUnit + R"(","name":"Vårdcentralen Norr","address":"Storgatan 1"})");
+        for (const char* p : {"SE2321000016-P001", "SE2321000016-P002", "SE2321000016-P003", "SE2321000016-P004"}) {
+            ok("/api/v1/booking/practitioners", std::string(R"({"hsa_id":")") + p + R"(","name":"Läkare )" + p + R"(","profession":"läkare","unit":")" + kUnit + "\"}");
+        }
+        ok("/api/v1/booking/visittypes", R"({"id":"lak30","name":"Läkarbesök","visit_form":"physical","minutes":30,"profession":"läkare"})");
+        for (const char* p : {"SE2321000016-P001", "SE2321000016-P002", "SE2321000016-P003", "SE2321000016-P004"})
+            ok("/api/v1/booking/schedules", std::string(R"({"practitioner":")") + p +
+                                                R"(","visit_type":"lak30","weekdays":[1,2,3,4,5],"start":"08:00","end":"17:00","valid_from":"2026-01-01","valid_to":"2099-12-31"})");
+        box->loginAs("sam", "staff");
+    }
+
+    // Books the patient at 09:00 (or `time`) with practitioner n (1..4).
+    long long book(const std::string& patient, int practitioner = 1, const std::string& time = "09:00") {
+        const auto r = box->authed("GET", std::string("/api/v1/booking/timeslots?unit=") + kUnit + "&date=2026-11-25&practitioner=SE2321000016-P00" +
+                                               std::to_string(practitioner));
+        const auto slots = r.json()->getArray("timeslots");
+        for (unsigned i = 0; i < slots->size(); ++i)
+            if (slots->getObject(i)->getValue<std::string>("startTimeInclusive").substr(11, 5) == time) {
+                const auto b = box->authed("POST", "/api/v1/booking/bookings",
+                                           R"({"slot_id":)" + std::to_string(slots->getObject(i)->getValue<long long>("slot_id")) +
+                                               R"(,"patient":")" + patient + "\"}");
+                EXPECT_EQ(b.status, 201) << b.body;
+                return b.json()->getValue<long long>("bookingId");
+            }
+        ADD_FAILURE() << "no slot at " << time << ": " << r.body;
+        return 0;
+    }
+
+    HttpResult kiosk(const std::string& method, const std::string& path, const std::string& body = {}) {
+        return box->request(method, path, body, {{"Content-Type", "application/json"}});
+    }
+
+    Poco::JSON::Object::Ptr person(const std::string& pnr) { return sim.steer("GET", "/sim/api/efrikort/persons/" + pnr).json(); }
+
+    // Waits (bounded) until the simulator holds n transactions for the person.
+    Poco::JSON::Object::Ptr waitForTransactions(const std::string& pnr, std::size_t n) {
+        Poco::JSON::Object::Ptr p;
+        for (int i = 0; i < 400; ++i) {
+            p = person(pnr);
+            if (p->getArray("transactions")->size() >= n) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(25));
+        }
+        return p;
+    }
+};
+
+std::string paySwishAndConfirm(Clinic& c, const std::string& token) {
+    const auto pay = c.kiosk("POST", "/api/v1/checkin/arrivals/" + token + "/payment", R"({"method":"swish"})");
+    EXPECT_EQ(pay.status, 201) << pay.body;
+    const auto reqs = c.sim.steer("GET", "/sim/api/swish/paymentrequests").json()->getArray("items");
+    const std::string id = reqs->getObject(static_cast<unsigned>(reqs->size() - 1))->getValue<std::string>("id");
+    EXPECT_EQ(c.sim.steer("POST", "/sim/api/swish/paymentrequests/" + id + "/settle", R"({"status":"PAID"})").status, 204);
+    return id;
+}
+
+}  // namespace
+
+TEST(CheckinServer, PatientChecksInPaysWithSwishAndTheFeeIsRegisteredOnce) {
+    Clinic c;
+    c.book("199001012385");
+    // The kiosk never answers with another patient's data: an unknown personnummer is 404.
+    const auto unknown = c.kiosk("POST", "/api/v1/checkin/arrivals", R"({"patient":"198507099805"})");
+    EXPECT_EQ(unknown.status, 404) << unknown.body;
+    EXPECT_EQ(c.kiosk("POST", "/api/v1/checkin/arrivals", R"({"patient":"19900101-2384"})").status, 400);
+    EXPECT_EQ(c.kiosk("POST", "/api/v1/checkin/arrivals", R"({"patient":"199001012385","x":1})").status, 400);
+
+    const auto in = c.kiosk("POST", "/api/v1/checkin/arrivals", R"({"patient":"19900101-2385"})");
+    ASSERT_EQ(in.status, 201) << in.body;
+    const auto s = in.json();
+    EXPECT_EQ(s->getValue<std::string>("time"), "09:00");
+    EXPECT_EQ(s->getValue<long long>("fee_ore"), 30000);
+    EXPECT_EQ(s->getValue<long long>("charge_ore"), 30000);
+    EXPECT_EQ(s->getValue<std::string>("card_source"), "national");
+    EXPECT_FALSE(s->has("patient")) << "the kiosk does not echo the personnummer";
+    const std::string token = s->getValue<std::string>("token");
+
+    // Swish: the request, the payer approves; the callback never comes (its URL is dead), so
+    // the kiosk's polling confirms the payment with Swish.
+    const std::string id = paySwishAndConfirm(c, token);
+    EXPECT_EQ(id.size(), 32u);
+    Poco::JSON::Object::Ptr st;
+    for (int i = 0; i < 200; ++i) {
+        st = c.kiosk("GET", "/api/v1/checkin/arrivals/" + token).json();
+        if (st->getValue<std::string>("state") == "paid") break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_EQ(st->getValue<std::string>("state"), "paid");
+    // A second tap on "pay" does not charge again.
+    EXPECT_EQ(c.kiosk("POST", "/api/v1/checkin/arrivals/" + token + "/payment", R"({"method":"swish"})").json()->getValue<std::string>("state"),
+              "paid");
+    // Callbacks that arrive (twice) are confirmed with Swish and change nothing more.
+    for (int i = 0; i < 2; ++i)
+        EXPECT_EQ(c.kiosk("POST", "/api/v1/checkin/swish/callback", R"({"id":")" + id + R"(","status":"PAID"})").status, 204);
+    const auto p = c.waitForTransactions("199001012385", 1);
+    ASSERT_EQ(p->getArray("transactions")->size(), 1u) << "registered in eFrikort";
+    EXPECT_EQ(p->getArray("transactions")->getObject(0)->getValue<long long>("amount_ore"), 30000);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    EXPECT_EQ(c.person("199001012385")->getArray("transactions")->size(), 1u) << "and only once";
+
+    // The receipt and the day report.
+    const auto receipt = c.kiosk("GET", "/api/v1/checkin/arrivals/" + token + "/receipt");
+    ASSERT_EQ(receipt.status, 200);
+    EXPECT_EQ(receipt.json()->getObject("payment")->getValue<std::string>("status"), "paid");
+    const auto day = c.box->authed("GET", "/api/v1/checkin/day?date=2026-11-25");
+    ASSERT_EQ(day.status, 200) << day.body;
+    EXPECT_EQ(day.json()->getValue<int>("checked_in"), 1);
+    EXPECT_EQ(day.json()->getObject("paid_ore_by_method")->getValue<long long>("swish"), 30000);
+    // The booking is marked arrived.
+    const auto sched = c.box->authed("GET", "/api/v1/booking/patients/199001012385/schedule");
+    EXPECT_NE(sched.body.find(R"("status":"arrived")"), std::string::npos) << sched.body;
+}
+
+TEST(CheckinServer, APatientAtTheCeilingPaysNothingAndEarlyLateAmbiguousAreExplained) {
+    Clinic c;
+    ASSERT_EQ(c.sim.steer("PUT", "/sim/api/efrikort/persons/198507099805", R"({"status":"FINAL"})").status, 200);
+    c.book("198507099805");
+    const auto in = c.kiosk("POST", "/api/v1/checkin/arrivals", R"({"patient":"198507099805"})");
+    ASSERT_EQ(in.status, 201) << in.body;
+    EXPECT_EQ(in.json()->getValue<long long>("charge_ore"), 0);
+    EXPECT_EQ(in.json()->getValue<std::string>("exempt_reason"), "frikort");
+    EXPECT_EQ(c.kiosk("POST", "/api/v1/checkin/arrivals/" + in.json()->getValue<std::string>("token") + "/payment", R"({"method":"swish"})").status,
+              409);
+    // Almost at the ceiling: the last fee is cut to what is left.
+    ASSERT_EQ(c.sim.steer("PUT", "/sim/api/efrikort/persons/197005051235", R"({"accumulated_ore":135000})").status, 200);
+    c.book("197005051235", 2);
+    const auto cut = c.kiosk("POST", "/api/v1/checkin/arrivals", R"({"patient":"197005051235"})");
+    ASSERT_EQ(cut.status, 201) << cut.body;
+    EXPECT_EQ(cut.json()->getValue<long long>("charge_ore"), 10000);
+    // 85 or older: free by the rules.
+    c.book("193803031230", 3);
+    const auto old = c.kiosk("POST", "/api/v1/checkin/arrivals", R"({"patient":"193803031230"})");
+    ASSERT_EQ(old.status, 201);
+    EXPECT_EQ(old.json()->getValue<long long>("charge_ore"), 0);
+    EXPECT_EQ(old.json()->getValue<std::string>("exempt_reason"), "85 år eller äldre");
+    // Early (a booking at 11:00), ambiguous (two bookings now).
+    c.book("201007071234", 4, "11:00");
+    const auto early = c.kiosk("POST", "/api/v1/checkin/arrivals", R"({"patient":"201007071234"})");
+    EXPECT_EQ(early.status, 409);
+    EXPECT_NE(early.body.find("checkin-early"), std::string::npos);
+    EXPECT_NE(early.json()->getValue<std::string>("detail").find("11:00"), std::string::npos) << early.body;
+    c.book("194404044440", 4, "09:00");
+    c.book("194404044440", 1, "09:30");
+    const auto two = c.kiosk("POST", "/api/v1/checkin/arrivals", R"({"patient":"194404044440"})");
+    EXPECT_EQ(two.status, 409);
+    EXPECT_NE(two.body.find("checkin-ambiguous"), std::string::npos) << two.body;
+}
+
+TEST(CheckinServer, AnOutageFallsBackToTheLocalLedgerAndAKilledBoxRegistersOnceAfterRestart) {
+    Clinic c;
+    c.book("199001012385");
+    // eFrikort is down at check-in: the fee comes from the local ledger, marked local.
+    c.sim.steer("POST", "/sim/api/faults", R"({"service":"efrikort","operation":"GetCardForPerson","kind":"fail","count":5})");
+    const auto in = c.kiosk("POST", "/api/v1/checkin/arrivals", R"({"patient":"199001012385"})");
+    ASSERT_EQ(in.status, 201) << in.body;
+    EXPECT_EQ(in.json()->getValue<std::string>("card_source"), "local");
+    EXPECT_EQ(in.json()->getValue<long long>("charge_ore"), 30000);
+    const std::string token = in.json()->getValue<std::string>("token");
+    // The registration's answer is lost twice after eFrikort committed: the retry must adopt
+    // the transaction, not register it again. And the box is killed meanwhile.
+    c.sim.steer("POST", "/sim/api/faults", R"({"service":"efrikort","operation":"RegisterTransaction","kind":"lost_answer","count":1})");
+    c.sim.steer("POST", "/sim/api/faults", R"({"service":"efrikort","operation":"GetExtendedCardForPerson","kind":"fail","count":1})");
+    paySwishAndConfirm(c, token);
+    for (int i = 0; i < 200; ++i) {
+        if (c.kiosk("GET", "/api/v1/checkin/arrivals/" + token).json()->getValue<std::string>("state") == "paid") break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    c.waitForTransactions("199001012385", 1);
+    c.box->stop(SIGKILL);
+    c.box->start();
+    c.box->loginAs("ivar", "admin");
+    // The outbox finishes the job after the restart; the staff view shows it registered.
+    Poco::JSON::Object::Ptr view;
+    for (int i = 0; i < 400; ++i) {
+        view = c.box->authed("GET", "/api/v1/efrikort/patients/199001012385").json();
+        const auto fees = view->getObject("local")->getArray("fees");
+        if (fees->size() == 1 && fees->getObject(0)->getValue<std::string>("state") == "registered") break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    const auto fees = view->getObject("local")->getArray("fees");
+    ASSERT_EQ(fees->size(), 1u);
+    EXPECT_EQ(fees->getObject(0)->getValue<std::string>("state"), "registered") << c.box->output();
+    EXPECT_EQ(c.person("199001012385")->getArray("transactions")->size(), 1u) << "registered exactly once";
+    EXPECT_EQ(view->getObject("local")->getValue<long long>("left_ore"), 145000 - 30000);
+    EXPECT_EQ(view->getObject("national")->getValue<long long>("left_ore"), 145000 - 30000);
+}
+
+TEST(CheckinServer, OptInAndARefundCorrectTheRegistration) {
+    Clinic c;
+    ASSERT_EQ(c.sim.steer("PUT", "/sim/api/efrikort/persons/199001012385", R"({"opt_in":false})").status, 200);
+    c.book("199001012385");
+    const auto in = c.kiosk("POST", "/api/v1/checkin/arrivals", R"({"patient":"199001012385"})");
+    ASSERT_EQ(in.status, 201) << in.body;
+    EXPECT_TRUE(in.json()->getValue<bool>("optin_required"));
+    const std::string token = in.json()->getValue<std::string>("token");
+    EXPECT_EQ(c.kiosk("POST", "/api/v1/checkin/arrivals/" + token + "/optin", R"({"consent":true})").status, 204);
+    // Paid at the desk by staff.
+    c.box->loginAs("kassa", "staff");
+    const auto day = c.box->authed("GET", "/api/v1/checkin/day?date=2026-11-25").json();
+    const long long visit = day->getArray("visits")->getObject(0)->getValue<long long>("visit_id");
+    ASSERT_EQ(c.box->authed("POST", "/api/v1/checkin/visits/" + std::to_string(visit) + "/payment", R"({"method":"desk"})").status, 201);
+    auto p = c.waitForTransactions("199001012385", 1);
+    ASSERT_EQ(p->getArray("transactions")->size(), 1u) << "registered after the opt-in";
+    EXPECT_TRUE(p->getValue<bool>("opt_in"));
+    // A partial refund updates the transaction.
+    c.box->loginAs("anna2", "admin");
+    const auto d2 = c.box->authed("GET", "/api/v1/checkin/day?date=2026-11-25").json();
+    const long long payment = d2->getArray("visits")->getObject(0)->getObject("payment")->getValue<long long>("id");
+    ASSERT_EQ(c.box->authed("POST", "/api/v1/checkin/payments/" + std::to_string(payment) + "/refund", R"({"amount_ore":10000})").status, 204);
+    for (int i = 0; i < 400; ++i) {
+        p = c.person("199001012385");
+        if (p->getArray("transactions")->getObject(0)->getValue<std::string>("status") == "UPDATED") break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    EXPECT_EQ(p->getArray("transactions")->getObject(0)->getValue<long long>("amount_ore"), 20000);
+    EXPECT_EQ(c.box->authed("POST", "/api/v1/checkin/payments/" + std::to_string(payment) + "/refund", R"({"amount_ore":30000})").status, 400)
+        << "more than was paid";
+}
