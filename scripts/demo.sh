@@ -54,8 +54,39 @@ if [ "$mode" = production ]; then
   trust_dir="$data/demo-region/trust"
 fi
 
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  log "demo stopped (data kept in $data)"
+}
+trap cleanup INT TERM EXIT
+
+# The national services (e-frikort, Swish, BankID, SMS) are the simulator, on loopback.
+log "starting the national-services simulator"
+mkdir -p "$data/sim"
+"$build/tests/sim/klinikbox-sim" --state-dir "$data/sim" > "$data/sim.out" 2> "$data/sim.err" &
+pids+=($!)
+sim_line=""
+for _ in $(seq 1 100); do
+  sim_line="$(head -n1 "$data/sim.out" 2>/dev/null || true)"
+  [ -n "$sim_line" ] && break
+  sleep 0.1
+done
+[ -n "$sim_line" ] || { cat "$data/sim.err" >&2; die "the simulator did not start"; }
+sim_get() { printf '%s' "$sim_line" | sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }
+sim_http="$(sim_get http)"; sim_https="$(sim_get https)"
+
+# The clinic's Lua hook scripts: the guardian rule for minors' video visits.
+mkdir -p "$data/scripts"
+[ -f "$data/scripts/guardian.lua" ] || cp "$KB_ROOT/scripts/examples/guardian.lua" "$data/scripts/"
+
 config="$data/klinikbox.yaml"
-sed -e "s|@MODE@|$mode|" -e "s|@PORT@|$port|" -e "s|@PLUGIN_SET@|$set_dir|" -e "s|@TRUST_DIR@|$trust_dir|" \
+sed -e "s|@MODE@|$mode|" -e "s|@PORT@|$port|g" -e "s|@PLUGIN_SET@|$set_dir|" -e "s|@TRUST_DIR@|$trust_dir|" \
+  -e "s|@SIM_HTTP@|$sim_http|g" -e "s|@SIM_HTTPS@|$sim_https|g" -e "s|@SIM_CERT@|$(sim_get client_cert)|g" \
+  -e "s|@SIM_KEY@|$(sim_get client_key)|g" -e "s|@SIM_CA@|$(sim_get ca)|g" -e "s|@SCRIPTS_DIR@|$data/scripts|" \
+  -e "s|@VIDEO_SETTINGS@||" \
   "$KB_ROOT/config/demo/klinikbox.yaml.in" > "$config"
 "$bin" config check --config "$config" >/dev/null
 
@@ -72,27 +103,25 @@ if [ ! -f "$login_file" ]; then
   printf 'admin: demo / %s\nstaff: personal / %s\n' "$admin_pw" "$staff_pw" > "$login_file"
 fi
 
-pids=()
-cleanup() {
-  trap - INT TERM EXIT
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  log "demo stopped (data kept in $data)"
-}
-trap cleanup INT TERM EXIT
-
 log "starting klinikbox"
 "$bin" serve --config "$config" > "$data/klinikbox.out" 2>&1 &
-pids+=($!)
+box_pid=$!
+pids+=("$box_pid")
 url=""
 for _ in $(seq 1 150); do
   url="$(grep -o 'listening on [^ ]*' "$data/klinikbox.out" | head -n1 | sed 's/listening on //')" || true
   [ -n "$url" ] && break
-  kill -0 "${pids[0]}" 2>/dev/null || { cat "$data/klinikbox.out" >&2; die "klinikbox did not start"; }
+  kill -0 "$box_pid" 2>/dev/null || { cat "$data/klinikbox.out" >&2; die "klinikbox did not start"; }
   sleep 0.1
 done
 [ -n "$url" ] || die "klinikbox did not print its URL"
 curl -sk --max-time 5 "${url}healthz" >/dev/null || die "the box does not answer /healthz"
+
+log "demo data: schedules, today's bookings, the simulator's patients"
+# shellcheck source=lib/demo-seed.sh
+source "$KB_ROOT/scripts/lib/demo-seed.sh"
+seed_demo "$url" "$(sed -n 1p "$login_file" | sed 's/^admin: demo \/ //')" "$sim_http" > "$data/demo-seed.txt" \
+  || { cat "$data/demo-seed.txt" >&2; die "the demo data could not be created"; }
 
 cat <<MSG
 
@@ -101,11 +130,15 @@ cat <<MSG
   Console:   ${url}
   Login:     $(sed -n 1p "$login_file")
              $(sed -n 2p "$login_file")
+  Kiosk:     ${url}kiosk   (check-in; try the personnummer below)
+  Simulator: ${sim_http}/   (what e-frikort, Swish, BankID and the SMS gateway received)
   Health:    ${url}healthz   ${url}readyz   ${url}metrics
   Data:      $data   (log: $data/klinikbox.out)
+
+$(cat "$data/demo-seed.txt")
 
   Your browser will warn about the self-signed certificate; its SHA-256 fingerprint is
   printed in the log. Press Ctrl-C to stop.
 
 MSG
-wait "${pids[0]}"
+wait "$box_pid"
