@@ -38,7 +38,8 @@ export function signedHelloZip(dir, sequence) {
 
 // scripts: {file: source} hook scripts written to a lua.scripts_dir of the box.
 // plugins: ids of native plugins of plugins/ to load (besides withHello).
-export async function startBox({withHello = false, trustDir = '', scripts = null, plugins = []} = {}) {
+// extraConfig: YAML appended under plugins: (e.g. "  settings:\n    checkin: ..."); clockStart: box.clock_start.
+export async function startBox({withHello = false, trustDir = '', scripts = null, plugins = [], extraConfig = '', clockStart = ''} = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'kb-e2e-'));
   const config = join(dir, 'klinikbox.yaml');
   mkdirSync(join(dir, 'plugins'));
@@ -49,8 +50,9 @@ export async function startBox({withHello = false, trustDir = '', scripts = null
     for (const [f, src] of Object.entries(scripts)) writeFileSync(join(dir, 'scripts', f), src);
   }
   writeFileSync(config, `box:\n  mode: development\n  data_dir: ${join(dir, 'data')}\n` +
+    (clockStart ? `  clock_start: "${clockStart}"\n` : '') +
     `server:\n  listen: 127.0.0.1\n  port: 0\nplugins:\n  set: ${join(dir, 'plugins')}\n` +
-    (trustDir ? `  trust_dir: ${trustDir}\n` : '') +
+    (trustDir ? `  trust_dir: ${trustDir}\n` : '') + extraConfig +
     (scripts ? `lua:\n  scripts_dir: ${join(dir, 'scripts')}\n` : ''));
   const password = 'e2e chefens lösenord 42';
   execFileSync(bin, ['user', 'add', '--username', 'admin', '--role', 'admin', '--name', 'Anna Admin',
