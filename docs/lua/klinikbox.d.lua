@@ -49,7 +49,7 @@
 ---| "booking.rebooked"  # async
 ---| "booking.noshow"    # async
 ---| "checkin.arrived"   # sync then async; hook scripts should kb.subscribe
----| "checkin.fee"       # sync fee override (see docs/lua-api.md: not in the plugins' fixed contract)
+---| "checkin.fee"       # sync fee override at check-in: change fee_ore, set fee_exemption, or kb.reject
 ---| string
 
 -- ---------------------------------------------------------------------------------------
@@ -131,13 +131,18 @@
 ---@field start string
 ---@field arrived_at string
 
----Payload of checkin.fee as scripts/examples/fee_override.lua expects it (sync fee override).
+---Payload of checkin.fee (sync fee override, published by the check-in plugin at check-in).
 ---@class kb.CheckinFee
 ---@field patient string
 ---@field visit_form kb.VisitForm
----@field date? string "YYYY-MM-DD" of the visit
----@field frikort? boolean the patient has a high-cost card
----@field fee_ore integer the fee in öre; the hook may set it
+---@field visit_type string
+---@field profession string
+---@field date string "YYYY-MM-DD" of the visit
+---@field age integer the patient's age on the visit day
+---@field frikort boolean false here: the frikort is checked after this hook
+---@field fee_ore integer the fee in öre by the region's rules; the hook may set it (>= 0)
+---@field counts_toward_ceiling boolean whether the fee counts toward the high-cost protection; the hook may change it
+---@field fee_exemption? string why the visit is free; set it to exempt (the fee becomes 0)
 
 ---@class kb.BookingRequestedEvent: kb.Event
 ---@field payload kb.BookingRequested
