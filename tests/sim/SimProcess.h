@@ -16,8 +16,16 @@ struct SimResult {
 
 // Validates an XML document against an XSD with xmllint (Debian's libxml2-utils); returns
 // xmllint's complaint, or "" when valid. A missing xmllint is a complaint, not a pass.
+// When the eFrikort schemas are not on this machine at all (see efrikortSchemasFound), the
+// check is skipped with a warning on stderr instead.
 std::string validateXml(const std::string& xml, const std::string& xsd);
-// The eFrikort 3.0 responder schema of a contract, from ../shared/schemas.
+// The directory holding the eFrikort 3.0 schemas (schemas/efrikort-3.0 under the project's
+// shared folder): $KB_SHARED_DIR, else ../shared beside the source tree, else /work/shared.
+// Empty when none has them. The schemas are not copied into the repository (licence and
+// provenance stay with the shared folder).
+std::string efrikortSchemaRoot();
+[[nodiscard]] inline bool efrikortSchemasFound() { return !efrikortSchemaRoot().empty(); }
+// The eFrikort 3.0 responder schema of a contract.
 std::string efrikortXsd(const std::string& contract);
 // The SOAP Body's child of an envelope written as <soap:Body>...</soap:Body>.
 std::string soapBodyChild(const std::string& envelope);

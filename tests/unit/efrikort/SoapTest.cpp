@@ -20,6 +20,7 @@ Endpoint endpoint(const SimProcess& sim, int timeoutMs = 4000) {
 }  // namespace
 
 TEST(EfrikortSoap, EveryRequestBodyValidatesAgainstTheSchemas) {
+    if (!kbtest::efrikortSchemasFound()) GTEST_SKIP() << "the eFrikort 3.0 schemas are not on this machine (set KB_SHARED_DIR)";
     const auto p = party();
     EXPECT_EQ(kbtest::validateXml(getCardBody(p, "191212121212", false), kbtest::efrikortXsd("GetCardForPerson")), "");
     EXPECT_EQ(kbtest::validateXml(getCardBody(p, "191212121212", true), kbtest::efrikortXsd("GetExtendedCardForPerson")), "");
