@@ -63,11 +63,11 @@ test('staff book a patient from the week view and cancel the booking', async () 
   await page.getByRole('button', {name: 'Boka'}).nth(20).click();
   await page.getByLabel('Personnummer').fill('19121212-1212');
   await page.locator('form.card').getByRole('button', {name: 'Boka'}).click();
-  await page.getByText(/^Bokat: /).waitFor();
+  await page.locator('main').getByText(/^Bokat: /).waitFor();
   await page.getByRole('cell', {name: '191212121212'}).waitFor();
   page.once('dialog', (d) => d.accept());
   await page.getByRole('button', {name: 'Avboka'}).click();
-  await page.getByText('Bokningen är avbokad.').waitFor();
+  await page.locator('main').getByText('Bokningen är avbokad.').waitFor();
   assert.equal(await page.getByRole('cell', {name: '191212121212'}).count(), 0);
 });
 

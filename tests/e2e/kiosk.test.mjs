@@ -55,12 +55,12 @@ test('a booked patient checks in, sees time, room and fee, and pays at the desk'
   await kiosk.getByLabel('Personnummer').fill('19900101-2385');
   await kiosk.getByRole('button', {name: 'Checka in'}).click();
   await kiosk.getByRole('heading', {name: 'Du är incheckad'}).waitFor();
-  await kiosk.getByText('Din tid är kl. 09:00.').waitFor();
-  await kiosk.getByText('Rum: Rum 3').waitFor();
-  await kiosk.getByText('Att betala: 300 kr').waitFor();
+  await kiosk.locator('main').getByText('Din tid är kl. 09:00.').waitFor();
+  await kiosk.locator('main').getByText('Rum: Rum 3').waitFor();
+  await kiosk.locator('main').getByText('Att betala: 300 kr').waitFor();
   assert.equal(await kiosk.getByRole('button', {name: 'Betala med Swish'}).count(), 0, 'Swish is not configured here');
   await kiosk.getByRole('button', {name: 'Betala i receptionen'}).click();
-  await kiosk.getByText('Betala i receptionen när du är klar.').waitFor();
+  await kiosk.locator('main').getByText('Betala i receptionen när du är klar.').waitFor();
   await kiosk.getByRole('button', {name: 'Klar'}).click();
   await kiosk.getByRole('heading', {name: 'Välkommen – checka in här'}).waitFor();
   await kiosk.close();
