@@ -141,14 +141,19 @@ TEST(Store, OnlineBackupWhileWritingGivesACompleteRestorableCopy) {
     Fixture f;
     Migrations::apply(f.db, "demo", {{1, "0001.sql", "CREATE TABLE demo_t(a);"}});
     std::atomic<bool> stop{false};
+    std::atomic<int> written{0};
     std::thread writer([&] {
         int i = 0;
-        while (!stop) f.db.write("demo", [&](db::Connection& c) {
-            auto st = c.prepare("INSERT INTO demo_t VALUES(?)");
-            st.bind(1, ++i).exec();
-        });
+        while (!stop) {
+            f.db.write("demo", [&](db::Connection& c) {
+                auto st = c.prepare("INSERT INTO demo_t VALUES(?)");
+                st.bind(1, ++i).exec();
+            });
+            ++written;
+        }
     });
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    // The backup starts once rows exist and runs while more are written.
+    while (written < 20) std::this_thread::yield();
     backupTo(f.db, f.dir.file("backup.db"));
     stop = true;
     writer.join();

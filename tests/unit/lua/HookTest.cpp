@@ -167,7 +167,11 @@ TEST(LuaHooks, ReloadSwapsInTheNewVersionAndRefusedVersionsLeaveTheOldRunning) {
 }
 
 TEST(LuaHooks, CallsInFlightFinishOnTheOldVersion) {
-    HookBox box;
+    // Ample wall-clock time: the slow call must finish, not time out, on a loaded machine.
+    Limits l = smallLimits();
+    l.time = std::chrono::seconds(10);
+    l.instructions = 1'000'000'000'000;
+    HookBox box(l);
     ASSERT_TRUE(box.host->load("slow.lua", R"(
 kb.on("x.y", function(e)
   local t = os.clock()

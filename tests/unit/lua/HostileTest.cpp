@@ -66,7 +66,7 @@ struct HostileBox : HookBox {
     do {                                                                            \
         const auto r_ = (box).run(code);                                            \
         EXPECT_EQ(r_.kind, expectedKind) << (code) << "\n  " << r_.reason;          \
-        EXPECT_LT(r_.took, std::chrono::milliseconds(1500)) << (code);              \
+        EXPECT_LT(r_.took, std::chrono::milliseconds(5000)) << (code);              \
     } while (0)
 
 }  // namespace
@@ -113,11 +113,14 @@ TEST(LuaHostile, TheWallClockStopsWhatTheInstructionBudgetAllows) {
     EXPECT_EQ(r.kind, "timeout");
     EXPECT_NE(r.reason.find("time limit of 100 ms"), std::string::npos) << r.reason;
     EXPECT_GE(r.took, std::chrono::milliseconds(100));
-    EXPECT_LT(r.took, std::chrono::milliseconds(400));
+    EXPECT_LT(r.took, std::chrono::milliseconds(1500));
 }
 
 TEST(LuaHostile, MemoryBombsHitTheCap) {
-    HostileBox box;
+    // Ample wall-clock time, so only the memory cap can stop them even on a loaded machine.
+    Limits l = smallLimits();
+    l.time = std::chrono::seconds(10);
+    HostileBox box(l);
     EXPECT_CONTAINED(box, "local t = {} for i = 1, 1e9 do t[i] = i end", "memory");
     EXPECT_CONTAINED(box, "local s = 'x' while true do s = s .. s end", "memory");
     EXPECT_CONTAINED(box, "local t = {} for i = 1, 1e9 do t[#t + 1] = tostring(i) .. 'padding padding' end", "memory");
