@@ -151,7 +151,6 @@ std::optional<long long> parseIsoTime(const std::string& t) {
 VideoSettings settingsFrom(const Poco::JSON::Object::Ptr& c) {
     VideoSettings s;
     s.publicUrl = c->optValue<std::string>("public_url", "https://klinikbox.local");
-    while (!s.publicUrl.empty() && s.publicUrl.back() == '/') s.publicUrl.pop_back();
     s.windowBeforeMinutes = c->optValue<int>("window_before_minutes", 15);
     s.windowAfterMinutes = c->optValue<int>("window_after_minutes", 30);
     return s;
@@ -159,7 +158,9 @@ VideoSettings settingsFrom(const Poco::JSON::Object::Ptr& c) {
 
 Visits::Visits(PluginContext& ctx, VideoSettings settings, std::shared_ptr<MeetingProvider> meetings,
                std::shared_ptr<IdentityProvider> idp)
-    : ctx_(ctx), s_(std::move(settings)), meetings_(std::move(meetings)), idp_(std::move(idp)) {}
+    : ctx_(ctx), s_(std::move(settings)), meetings_(std::move(meetings)), idp_(std::move(idp)) {
+    while (!s_.publicUrl.empty() && s_.publicUrl.back() == '/') s_.publicUrl.pop_back();
+}
 
 void Visits::init() {
     std::string key;
