@@ -30,4 +30,3 @@ CREATE TABLE video_rooms (
   updated_at INTEGER NOT NULL,
   CHECK (end_at > start_at)
 );
-CREATE INDEX video_rooms_start_date ON video_rooms(start_date);
