@@ -99,6 +99,9 @@ long long chargeFor(long long feeOre, bool counts, CardStatus status, std::optio
     if (feeOre <= 0) return 0;
     if (!counts) return feeOre;
     if (status == CardStatus::Preliminary || status == CardStatus::Final) return 0;
+    // An EXPIRED card's amountToLimit belongs to a window that is over (often 0, as the card
+    // was a frikort): this visit opens a new window, so the fee is due in full.
+    if (status == CardStatus::Expired) return feeOre;
     if (leftOre) return std::clamp(*leftOre, 0LL, feeOre);
     return feeOre;
 }

@@ -78,7 +78,9 @@ TEST(EfrikortLedger, TheLastFeeIsCutSoTheTotalLandsOnTheCeiling) {
     EXPECT_EQ(chargeFor(30000, true, CardStatus::Preliminary, std::nullopt), 0);
     EXPECT_EQ(chargeFor(30000, false, CardStatus::Final, 0), 30000) << "a fee that does not count is charged in full";
     EXPECT_EQ(chargeFor(30000, true, CardStatus::Unknown, std::nullopt), 30000);
-    EXPECT_EQ(chargeFor(30000, true, CardStatus::Expired, 0), 0) << "left 0 means nothing more to pay in this window";
+    EXPECT_EQ(chargeFor(30000, true, CardStatus::BelowLimit, 0), 0) << "left 0 means nothing more to pay in this window";
+    EXPECT_EQ(chargeFor(30000, true, CardStatus::Expired, 0), 30000)
+        << "an expired frikort's amountToLimit (0) belongs to a window that is over: the new visit pays";
     const auto w = windowOn({{d(2025, 1, 10), 130000}, {d(2025, 2, 10), 15000}}, d(2025, 2, 10), kCeilings);
     EXPECT_TRUE(w.frikort);
     EXPECT_EQ(w.paidOre, 145000);
