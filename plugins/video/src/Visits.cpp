@@ -286,6 +286,15 @@ void Visits::onRebooked(const Event& e) {
         ctx_.log().warning(std::string("video: ignoring booking.rebooked: ") + ex.what());
         return;
     }
+    // A booking plugin that moves a booking into a new booking (old_booking_id) ends the
+    // old booking's room: its links stop working, and the new booking gets its own room.
+    if (e.payload->has("old_booking_id")) {
+        const auto old = e.payload->get("old_booking_id");
+        if (old.isInteger() || old.isString()) {
+            const std::string oldId = old.convert<std::string>();
+            if (oldId != b.id) revoke(oldId, "booking " + oldId + " moved to booking " + b.id);
+        }
+    }
     if (b.visitForm != "video") {
         revoke(b.id, "booking " + b.id + " rebooked to another visit form");
         return;
