@@ -86,7 +86,6 @@ config="$data/klinikbox.yaml"
 sed -e "s|@MODE@|$mode|" -e "s|@PORT@|$port|g" -e "s|@PLUGIN_SET@|$set_dir|" -e "s|@TRUST_DIR@|$trust_dir|" \
   -e "s|@SIM_HTTP@|$sim_http|g" -e "s|@SIM_HTTPS@|$sim_https|g" -e "s|@SIM_CERT@|$(sim_get client_cert)|g" \
   -e "s|@SIM_KEY@|$(sim_get client_key)|g" -e "s|@SIM_CA@|$(sim_get ca)|g" -e "s|@SCRIPTS_DIR@|$data/scripts|" \
-  -e "s|@VIDEO_SETTINGS@||" \
   "$KB_ROOT/config/demo/klinikbox.yaml.in" > "$config"
 "$bin" config check --config "$config" >/dev/null
 

@@ -115,6 +115,8 @@ private:
                 if (r.hasCard) {
                     status = efrikort::parseCardStatus(r.cardStatus);
                     left = r.amountToLimitOre;
+                    // An expired card's amount is of a window that is over: a new one starts.
+                    if (status == efrikort::CardStatus::Expired) left = efrikort::ceilingOn(ceilings_, today());
                 } else {
                     status = efrikort::CardStatus::None;
                     left = efrikort::ceilingOn(ceilings_, today());

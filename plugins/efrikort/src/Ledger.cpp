@@ -61,9 +61,10 @@ Window windowOn(std::vector<Fee> fees, Date today, const std::vector<Ceiling>& c
             i = j;  // the frikort window is over; the next fee starts a new one
             continue;
         }
-        // Not reached within 12 months: the window rolls, counting 12 months back from today.
+        // Not reached within 12 months: the window rolls to the next fee. Each later window is
+        // walked in turn (not skipped), because one of them may itself have reached the ceiling
+        // and given a frikort whose end decides where the next window may start.
         ++i;
-        while (i < fees.size() && sys_days{windowEnd(fees[i].date)} < sys_days{today}) ++i;
     }
     const long long ceiling = ceilingOn(ceilings, today).value_or(0);
     if (!w.start) {
@@ -98,6 +99,9 @@ long long chargeFor(long long feeOre, bool counts, CardStatus status, std::optio
     if (feeOre <= 0) return 0;
     if (!counts) return feeOre;
     if (status == CardStatus::Preliminary || status == CardStatus::Final) return 0;
+    // An EXPIRED card's amountToLimit belongs to a window that is over (often 0, as the card
+    // was a frikort): this visit opens a new window, so the fee is due in full.
+    if (status == CardStatus::Expired) return feeOre;
     if (leftOre) return std::clamp(*leftOre, 0LL, feeOre);
     return feeOre;
 }

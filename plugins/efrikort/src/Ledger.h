@@ -48,7 +48,8 @@ enum class CardStatus { Unknown, None, BelowLimit, Preliminary, Final, Expired }
 [[nodiscard]] const char* toString(CardStatus s);
 
 // What to charge: 0 with a PRELIMINARY or FINAL card; otherwise the lesser of the fee and the
-// amount left to the ceiling. A fee that does not count toward the ceiling is charged in full.
+// amount left to the ceiling. A fee that does not count toward the ceiling is charged in full,
+// and so is a fee with an EXPIRED card (its window is over; this visit starts a new one).
 [[nodiscard]] long long chargeFor(long long feeOre, bool counts, CardStatus status, std::optional<long long> leftOre);
 
 // "1 450,00" style amount for SOAP (xs:double with a '.') and back.

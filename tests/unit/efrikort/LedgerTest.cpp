@@ -50,6 +50,22 @@ TEST(EfrikortLedger, AWindowThatDoesNotReachTheCeilingRollsOverTwelveMonths) {
     EXPECT_EQ(w.leftOre, 65000);
 }
 
+TEST(EfrikortLedger, AFrikortReachedInARolledWindowEndsWithThatWindow) {
+    // The first window (2024-01-10..2025-01-09) does not reach the ceiling and rolls to the
+    // fee of 2024-06-01, whose window (to 2025-05-31) reaches 1 400 kr on 2025-02-01.
+    const std::vector<Fee> fees = {{d(2024, 1, 10), 50000}, {d(2024, 6, 1), 50000}, {d(2025, 2, 1), 90000}};
+    auto w = windowOn(fees, d(2025, 4, 1), kCeilings);
+    EXPECT_TRUE(w.frikort);
+    EXPECT_EQ(isoDate(*w.start), "2024-06-01");
+    // After that frikort window has ended, no fee since starts a new one: the whole ceiling is
+    // left (the fee of 2025-02-01 belonged to the frikort window and must not be counted again).
+    w = windowOn(fees, d(2025, 8, 1), kCeilings);
+    EXPECT_FALSE(w.start.has_value());
+    EXPECT_FALSE(w.frikort);
+    EXPECT_EQ(w.paidOre, 0);
+    EXPECT_EQ(w.leftOre, 145000);
+}
+
 TEST(EfrikortLedger, LeapDayWindowsEndTheDayBeforeTheAnniversary) {
     const auto w = windowOn({{d(2028, 2, 29), 10000}}, d(2028, 3, 1), kCeilings);
     EXPECT_EQ(isoDate(w.end), "2029-02-27");
@@ -62,7 +78,9 @@ TEST(EfrikortLedger, TheLastFeeIsCutSoTheTotalLandsOnTheCeiling) {
     EXPECT_EQ(chargeFor(30000, true, CardStatus::Preliminary, std::nullopt), 0);
     EXPECT_EQ(chargeFor(30000, false, CardStatus::Final, 0), 30000) << "a fee that does not count is charged in full";
     EXPECT_EQ(chargeFor(30000, true, CardStatus::Unknown, std::nullopt), 30000);
-    EXPECT_EQ(chargeFor(30000, true, CardStatus::Expired, 0), 0) << "left 0 means nothing more to pay in this window";
+    EXPECT_EQ(chargeFor(30000, true, CardStatus::BelowLimit, 0), 0) << "left 0 means nothing more to pay in this window";
+    EXPECT_EQ(chargeFor(30000, true, CardStatus::Expired, 0), 30000)
+        << "an expired frikort's amountToLimit (0) belongs to a window that is over: the new visit pays";
     const auto w = windowOn({{d(2025, 1, 10), 130000}, {d(2025, 2, 10), 15000}}, d(2025, 2, 10), kCeilings);
     EXPECT_TRUE(w.frikort);
     EXPECT_EQ(w.paidOre, 145000);
