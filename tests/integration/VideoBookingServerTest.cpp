@@ -54,7 +54,7 @@ TEST(VideoBooking, ABookedVideoVisitIsMetAndARebookingMovesIt) {
     sim.start();
     TempDir d;
     std::ostringstream cfg;
-    cfg << "  settings:\n    video:\n      public_url: https://klinik.example.se\n      jitsi:\n        server_url: https://meet.example.se\n"
+    cfg << "  settings:\n    booking:\n      sms:\n        gateway_url: " << sim.http() << "/sms/messages\n        token: t0ken\n    video:\n      public_url: https://klinik.example.se\n      jitsi:\n        server_url: https://meet.example.se\n"
         << "        app_secret: demo-jitsi-secret-0123456789-abcdef\n      idp:\n        base_url: " << sim.https() << "\n        client_cert: "
         << sim.clientCert() << "\n        client_key: " << sim.clientKey() << "\n        ca: " << sim.ca() << "\n";
     BoxProcess box(cfg.str(), set(d));
@@ -87,7 +87,7 @@ TEST(VideoBooking, ABookedVideoVisitIsMetAndARebookingMovesIt) {
         if (t == "10:00") ten = slots->getObject(i)->getValue<long long>("slot_id");
     }
     ASSERT_TRUE(nine && ten);
-    const auto booked = box.authed("POST", "/api/v1/booking/bookings", R"({"slot_id":)" + std::to_string(nine) + R"(,"patient":"199001012385"})");
+    const auto booked = box.authed("POST", "/api/v1/booking/bookings", R"({"slot_id":)" + std::to_string(nine) + R"(,"patient":"199001012385","phone":"0701234567"})");
     ASSERT_EQ(booked.status, 201) << booked.body;
     const std::string id = std::to_string(booked.json()->getValue<long long>("bookingId"));
 
@@ -98,6 +98,13 @@ TEST(VideoBooking, ABookedVideoVisitIsMetAndARebookingMovesIt) {
     const std::string url = links.json()->getValue<std::string>("patient_join_url");
     ASSERT_EQ(url.rfind("https://klinik.example.se/", 0), 0u) << url;
     const std::string token = url.substr(url.find("#t=") + 3);
+    // The patient gets the link by SMS through the booking plugin (time and link only).
+    ASSERT_TRUE(eventually([&] {
+        const auto items = sim.steer("GET", "/sim/api/received?service=sms").json()->getArray("items");
+        for (unsigned i = 0; i < items->size(); ++i)
+            if (items->getObject(i)->getValue<std::string>("request").find(token) != std::string::npos) return true;
+        return false;
+    })) << sim.steer("GET", "/sim/api/received?service=sms").body;
 
     // Someone else's BankID is refused; the patient's own is accepted.
     ASSERT_EQ(sim.steer("POST", "/sim/api/bankid/next", R"({"personalNumber":"198507099805","name":"Fel Person"})").status, 204);

@@ -514,7 +514,7 @@ private:
     }
 
     // The text of a message: time and place only.
-    std::string messageText(const BookingRow& b, const std::string& kind) const {
+    std::string messageText(const BookingRow& b, const std::string& kind, const std::string& link = {}) const {
         const std::string when = booking::swedishWhen(fromSec(b.start));
         const std::string where = b.visitForm == "video"  ? "Videobesök – länken kommer i ett eget meddelande."
                                   : b.visitForm == "phone" ? "Vi ringer dig."
@@ -522,6 +522,7 @@ private:
         const std::string call = s_.clinicPhone.empty() ? "" : " Frågor eller avbokning: ring " + s_.clinicPhone + ".";
         if (kind == "cancelled") return "Din tid " + when + " hos " + b.unitName + " är avbokad." + call;
         if (kind == "reminder") return "Påminnelse: du har en tid " + when + ". " + where + call;
+        if (kind == "videolink") return "Länk till ditt videobesök " + when + ": " + link + call;
         if (kind == "rebooked") return "Din tid är flyttad till " + when + ". " + where + call;
         return "Du har fått en tid " + when + ". " + where + call;
     }
@@ -534,9 +535,9 @@ private:
             std::optional<BookingRow> b;
             ctx_->store().read([&](db::Connection& c) { b = loadBooking(c, o->getValue<long long>("booking_id")); });
             if (!b) return DeliveryResult::delivered("skipped: the booking no longer exists");
-            if (kind == "reminder" && (b->status != "booked" || b->start != o->getValue<long long>("start_at")))
+            if ((kind == "reminder" || kind == "videolink") && (b->status != "booked" || b->start != o->getValue<long long>("start_at")))
                 return DeliveryResult::delivered("skipped: the booking was cancelled or moved");
-            const std::string text = messageText(*b, kind);
+            const std::string text = messageText(*b, kind, o->optValue<std::string>("link", ""));
             const std::string to = o->getValue<std::string>("to");
             if (sms) return booking::sendSms(s_.sms, to, text);
             return booking::sendEmail(s_.email, to, "Din tid hos " + b->unitName, text + "\n\nDetta meddelande går inte att svara på.");
@@ -546,6 +547,31 @@ private:
     void registerChannels() {
         ctx_->outbox().registerChannel("booking.sms", deliverer(true));
         ctx_->outbox().registerChannel("booking.email", deliverer(false));
+        // The video plugin's join link goes to the patient by the booking's own channels.
+        ctx_->events().subscribe("video.link", "booking:video-link", [this](const Event& e) {
+            const long long id = e.payload->optValue<long long>("booking_id", 0);
+            const std::string url = e.payload->optValue<std::string>("patient_join_url", "");
+            if (!id || url.rfind("https://", 0) != 0) return;
+            ctx_->store().write([&](db::Connection& c) {
+                const auto b = loadBooking(c, id);
+                if (!b || b->status != "booked") return;
+                const auto phone = booking::normalisePhone(b->phone);
+                const std::string key = "booking-" + std::to_string(id) + "-videolink-" + sha256Hex(url).substr(0, 16);
+                for (const auto& [channel, to] : std::vector<std::pair<std::string, std::string>>{
+                         {"booking.sms", phone.value_or("")}, {"booking.email", b->email}}) {
+                    if (to.empty()) continue;
+                    Object o;
+                    o.set("booking_id", id);
+                    o.set("kind", "videolink");
+                    o.set("to", to);
+                    o.set("start_at", b->start);
+                    o.set("link", url);
+                    std::ostringstream js;
+                    o.stringify(js);
+                    ctx_->outbox().enqueue(c, {channel, js.str(), key + "-" + channel.substr(8)});
+                }
+            });
+        });
     }
 
     // ---- hooks for the check-in plugin ----
