@@ -11,11 +11,11 @@
 #include <klinikbox/Personnummer.h>
 #include <klinikbox/Plugin.h>
 #include <klinikbox/Problem.h>
+#include <klinikbox/Secrets.h>
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
 
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -38,40 +38,6 @@ const std::set<Role> kAdmin = {Role::Admin};
 constexpr const char* kPurposeCare = "vård";
 
 // ---- small helpers ---------------------------------------------------------------------
-
-std::string sha256Hex(const std::string& s) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    EVP_Digest(s.data(), s.size(), md, &n, EVP_sha256(), nullptr);
-    static const char* hex = "0123456789abcdef";
-    std::string o;
-    for (unsigned i = 0; i < n; ++i) {
-        o += hex[md[i] >> 4];
-        o += hex[md[i] & 15];
-    }
-    return o;
-}
-
-// An unguessable token (256 bits) in base64url without padding.
-std::string randomToken(std::size_t bytes = 32) {
-    std::string raw(bytes, '\0');
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1)
-        throw std::runtime_error("no randomness available");
-    static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    std::string o;
-    unsigned v = 0;
-    int bits = 0;
-    for (unsigned char c : raw) {
-        v = (v << 8) | c;
-        bits += 8;
-        while (bits >= 6) {
-            o += a[(v >> (bits - 6)) & 63];
-            bits -= 6;
-        }
-    }
-    if (bits > 0) o += a[(v << (6 - bits)) & 63];
-    return o;
-}
 
 // A VIP code a patient can type: 10 characters without look-alikes (0/O, 1/I/L).
 std::string vipCode() {

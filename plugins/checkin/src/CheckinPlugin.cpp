@@ -10,6 +10,7 @@
 #include <klinikbox/Personnummer.h>
 #include <klinikbox/Plugin.h>
 #include <klinikbox/Problem.h>
+#include <klinikbox/Secrets.h>
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
@@ -18,8 +19,6 @@
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SMTPClientSession.h>
 
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include <map>
 #include <mutex>
@@ -34,30 +33,7 @@ using Poco::JSON::Object;
 
 const std::set<Role> kStaff = {Role::Staff, Role::Admin};
 
-std::string sha256Hex(const std::string& s) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    EVP_Digest(s.data(), s.size(), md, &n, EVP_sha256(), nullptr);
-    static const char* hex = "0123456789abcdef";
-    std::string o;
-    for (unsigned i = 0; i < n; ++i) {
-        o += hex[md[i] >> 4];
-        o += hex[md[i] & 15];
-    }
-    return o;
-}
-
-std::string token() {
-    unsigned char b[24];
-    if (RAND_bytes(b, sizeof b) != 1) throw std::runtime_error("no randomness available");
-    static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    std::string o;
-    for (std::size_t i = 0; i < sizeof b; i += 3) {
-        const unsigned v = (b[i] << 16) | (b[i + 1] << 8) | b[i + 2];
-        for (int k = 18; k >= 0; k -= 6) o += a[(v >> k) & 63];
-    }
-    return o;
-}
+std::string token() { return randomToken(24); }
 
 std::string json(const Object& o) {
     std::ostringstream s;
