@@ -13,7 +13,8 @@ function show(...nodes) {
   main.focus();
 }
 
-async function open() {
+// notice: a confirmation to show above the invitation (it survives the re-render).
+async function open(notice) {
   const inv = await post(`/api/v1/booking/invite/${encodeURIComponent(token)}/open`, {patient: pnr});
   const parts = [h('p', {}, t('p.from', {unit: inv.healthcare_facility_name, address: inv.address})),
     h('p', {}, t('p.purpose', {purpose: inv.purpose}))];
@@ -36,8 +37,7 @@ async function open() {
       h('button', {type: 'button', onclick: async () => {
         try {
           const r = await post(`/api/v1/booking/invite/${encodeURIComponent(token)}/book`, {patient: pnr, slot_id: s.slot_id});
-          msg.replaceChildren(h('p', {class: 'ok'}, t('p.bookedOk', {time: when(r.startTimeInclusive)})));
-          await open();
+          await open(t('p.bookedOk', {time: when(r.startTimeInclusive)}));
         } catch (e) {
           msg.replaceChildren(errorBox(t('p.failed', {msg: e.message})));
         }
@@ -59,6 +59,7 @@ async function open() {
     });
     parts.push(f);
   }
+  if (notice) msg.replaceChildren(h('p', {class: 'ok'}, notice));
   show(msg, ...parts);
 }
 
