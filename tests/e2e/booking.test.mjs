@@ -68,6 +68,7 @@ test('staff book a patient from the week view and cancel the booking', async () 
   page.once('dialog', (d) => d.accept());
   await page.getByRole('button', {name: 'Avboka'}).click();
   await page.locator('main').getByText('Bokningen är avbokad.').waitFor();
+  await page.getByRole('cell', {name: '191212121212'}).waitFor({state: 'detached'});
   assert.equal(await page.getByRole('cell', {name: '191212121212'}).count(), 0);
 });
 

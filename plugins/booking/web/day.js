@@ -20,12 +20,13 @@ export default async function render(root, api) {
   const msg = h('div', {'aria-live': 'polite'});
   const out = h('div', {});
 
+  // The message appears once the table shows the change.
   const act = async (fn, done) => {
     try {
       const r = await fn();
+      await load();
       msg.replaceChildren(h('p', {class: 'ok'}, done(r)));
       announce(done(r));
-      await load();
     } catch (e) {
       msg.replaceChildren(errorBox(e.message));
     }
