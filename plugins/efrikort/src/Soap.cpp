@@ -2,18 +2,12 @@
 
 #include "Ledger.h"
 
+#include <klinikbox/RivTa.h>
+
 #include <Poco/AutoPtr.h>
-#include <Poco/DOM/DOMParser.h>
 #include <Poco/DOM/Document.h>
 #include <Poco/DOM/Element.h>
 #include <Poco/DOM/NodeList.h>
-#include <Poco/Net/Context.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/Net/HTTPSClientSession.h>
-#include <Poco/SAX/SAXException.h>
-#include <Poco/StreamCopier.h>
-#include <Poco/URI.h>
 
 namespace efrikort {
 
@@ -21,19 +15,7 @@ namespace {
 
 const std::string kCore = "urn:riv:cgi:healthcare:efrikort:3";
 
-std::string esc(const std::string& s) {
-    std::string o;
-    for (char c : s) {
-        switch (c) {
-            case '&': o += "&amp;"; break;
-            case '<': o += "&lt;"; break;
-            case '>': o += "&gt;"; break;
-            case '"': o += "&quot;"; break;
-            default: o += c;
-        }
-    }
-    return o;
-}
+std::string esc(const std::string& s) { return klinikbox::rivta::xmlEscape(s); }
 
 std::string open(const std::string& op) {
     return "<" + op + " xmlns=\"urn:riv:cgi:healthcare:efrikort:" + op + "Responder:3\" xmlns:e=\"" + kCore + "\">";
@@ -83,21 +65,15 @@ std::string registerOptInBody(const Party& p, const std::string& personId) {
 }
 
 std::string envelope(const std::string& logicalAddress, const std::string& body) {
-    return "<?xml version=\"1.0\" encoding=\"UTF-8\"?><soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\">"
-           "<soap:Header><LogicalAddress xmlns=\"urn:riv:itintegration:registry:1\">" + esc(logicalAddress) +
-           "</LogicalAddress></soap:Header><soap:Body>" + body + "</soap:Body></soap:Envelope>";
+    return klinikbox::rivta::envelope(logicalAddress, body);
 }
 
 Result parseAnswer(const std::string& xml) {
-    Poco::XML::DOMParser parser;
-    parser.setFeature(Poco::XML::XMLReader::FEATURE_NAMESPACES, true);
-    parser.setFeature(Poco::XML::XMLReader::FEATURE_EXTERNAL_GENERAL_ENTITIES, false);
-    parser.setFeature(Poco::XML::XMLReader::FEATURE_EXTERNAL_PARAMETER_ENTITIES, false);
     Poco::AutoPtr<Poco::XML::Document> doc;
     try {
-        doc = parser.parseString(xml);
-    } catch (const Poco::Exception& e) {
-        throw std::runtime_error("the answer is not XML: " + e.displayText());
+        doc = klinikbox::rivta::parse(xml);
+    } catch (const klinikbox::rivta::XmlError& e) {
+        throw std::runtime_error(std::string("the answer is not acceptable XML: ") + e.what());
     }
     Poco::XML::Element* root = doc->documentElement();
     Poco::AutoPtr<Poco::XML::NodeList> faults = root->getElementsByTagNameNS("http://schemas.xmlsoap.org/soap/envelope/", "Fault");
@@ -134,30 +110,16 @@ Result call(const Endpoint& e, const std::string& contract, const std::string& e
     std::string url = e.urlPattern;
     const auto p = url.find("{contract}");
     if (p != std::string::npos) url.replace(p, 10, contract);
-    const Poco::URI uri(url);
-    if (uri.getScheme() != "https") throw std::runtime_error("the eFrikort service URL must be https");
-    Poco::Net::Context::Params params;
-    params.certificateFile = e.clientCert;
-    params.privateKeyFile = e.clientKey;
-    params.caLocation = e.caBundle;
-    params.loadDefaultCAs = e.caBundle.empty();
-    params.verificationMode = Poco::Net::Context::VERIFY_RELAXED;
-    Poco::Net::Context::Ptr ctx = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
-    Poco::Net::HTTPSClientSession s(uri.getHost(), uri.getPort(), ctx);
-    const Poco::Timespan t(static_cast<long>(e.timeoutMs) * 1000);
-    s.setTimeout(t, t, t);
-    Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_POST, uri.getPathAndQuery(), Poco::Net::HTTPMessage::HTTP_1_1);
-    req.setContentType("text/xml; charset=utf-8");
-    req.set("SOAPAction", "urn:riv:cgi:healthcare:efrikort:" + contract + "Responder:3:" + contract);
-    req.setContentLength(static_cast<std::streamsize>(envelopeXml.size()));
-    s.sendRequest(req) << envelopeXml;
-    Poco::Net::HTTPResponse res;
-    std::istream& in = s.receiveResponse(res);
-    std::string body;
-    Poco::StreamCopier::copyToString(in, body);
-    if (res.getStatus() != 200 && body.find("Fault") == std::string::npos)
-        throw std::runtime_error("eFrikort answered HTTP " + std::to_string(res.getStatus()));
-    return parseAnswer(body);
+    const klinikbox::rivta::Endpoint ep{url, e.clientCert, e.clientKey, e.caBundle, e.timeoutMs};
+    klinikbox::rivta::HttpAnswer a;
+    try {
+        a = klinikbox::rivta::post(ep, "urn:riv:cgi:healthcare:efrikort:" + contract + "Responder:3:" + contract, envelopeXml);
+    } catch (const klinikbox::rivta::TransportError& ex) {
+        throw std::runtime_error(std::string("eFrikort: ") + ex.what());
+    }
+    if (a.status != 200 && a.body.find("Fault") == std::string::npos)
+        throw std::runtime_error("eFrikort answered HTTP " + std::to_string(a.status));
+    return parseAnswer(a.body);
 }
 
 }  // namespace efrikort

@@ -1,0 +1,77 @@
+// The shared RIV-TA helpers: envelopes, the hardened parser (hostile XML is refused before it
+// reaches the parser) and the DOM helpers.
+#include <klinikbox/RivTa.h>
+
+#include <gtest/gtest.h>
+
+using namespace klinikbox::rivta;
+
+TEST(RivTa, EnvelopeCarriesTheLogicalAddressAndTheBody) {
+    const auto xml = envelope("SE2321000016-15CQ", "<x:Op xmlns:x=\"urn:t\"><x:a>1 &lt; 2</x:a></x:Op>");
+    const auto env = parseEnvelope(xml);
+    EXPECT_EQ(env.logicalAddress, "SE2321000016-15CQ");
+    ASSERT_NE(env.body, nullptr);
+    EXPECT_EQ(env.body->localName(), "Op");
+    EXPECT_EQ(env.body->namespaceURI(), "urn:t");
+    EXPECT_EQ(childText(env.body, "a"), "1 < 2");
+}
+
+TEST(RivTa, TextIsEscapedInElementsAndTheAddress) {
+    EXPECT_EQ(element("a", "<&>\"'"), "<a>&lt;&amp;&gt;&quot;&apos;</a>");
+    const auto env = parseEnvelope(envelope("a<b", "<Op xmlns=\"urn:t\"/>"));
+    EXPECT_EQ(env.logicalAddress, "a<b");
+}
+
+TEST(RivTa, AFaultBodyIsThrownWithItsCodeAndText) {
+    try {
+        (void)parseEnvelope(faultEnvelope("soap:Server", "the service is down"));
+        FAIL() << "no SoapFault";
+    } catch (const SoapFault& f) {
+        EXPECT_EQ(f.code(), "soap:Server");
+        EXPECT_NE(std::string(f.what()).find("the service is down"), std::string::npos);
+    }
+}
+
+TEST(RivTa, BillionLaughsIsRefusedBeforeParsing) {
+    const std::string xml =
+        "<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;&lol;&lol;\">]>"
+        "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body><a>&lol2;</a></soap:Body></soap:Envelope>";
+    EXPECT_THROW((void)parse(xml), XmlError);
+}
+
+TEST(RivTa, ExternalEntitiesAreRefused) {
+    const std::string xml = "<?xml version=\"1.0\"?><!DOCTYPE a [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><a>&x;</a>";
+    EXPECT_THROW((void)parse(xml), XmlError);
+}
+
+TEST(RivTa, OversizedAndMalformedDocumentsAreRefused) {
+    EXPECT_THROW((void)parse(std::string(2000, ' ') + "<a/>", 1000), XmlError);
+    EXPECT_THROW((void)parse("<a><b></a>"), XmlError);
+    EXPECT_THROW((void)parse(""), XmlError);
+}
+
+TEST(RivTa, ADocumentThatIsNoEnvelopeIsRefused) {
+    EXPECT_THROW((void)parseEnvelope("<Envelope><Body><a/></Body></Envelope>"), XmlError);
+    EXPECT_THROW((void)parseEnvelope("<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"/>"), XmlError);
+    EXPECT_THROW((void)parseEnvelope(
+                     "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body> </soap:Body></soap:Envelope>"),
+                 XmlError);
+}
+
+TEST(RivTa, ChildrenAreMatchedByNamespaceAndLocalName) {
+    auto doc = parse("<r xmlns:a=\"urn:a\" xmlns:b=\"urn:b\"><a:x>1</a:x><b:x>2</b:x><a:x>3</a:x><a:y><a:x>4</a:x></a:y></r>");
+    auto* root = doc->documentElement();
+    EXPECT_EQ(children(root, "urn:a", "x").size(), 2u);
+    EXPECT_EQ(children(root, "*", "x").size(), 3u);
+    EXPECT_EQ(child(root, "urn:b", "x")->innerText(), "2");
+    EXPECT_EQ(child(root, "urn:c", "x"), nullptr);
+    EXPECT_EQ(descendantText(child(root, "urn:a", "y"), "x"), "4");
+}
+
+TEST(RivTa, PostRefusesAPlainHttpUrl) {
+    EXPECT_THROW((void)post(Endpoint{"http://127.0.0.1:1/x", "", "", "", 100}, "a", "<a/>"), TransportError);
+}
+
+TEST(RivTa, PostToAClosedPortIsATransportError) {
+    EXPECT_THROW((void)post(Endpoint{"https://127.0.0.1:1/x", "", "", "", 500}, "a", "<a/>"), TransportError);
+}
