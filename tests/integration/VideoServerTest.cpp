@@ -427,3 +427,40 @@ TEST(VideoServer, IdentityProviderIsOnlyReachedWithTheConfiguredClientCertificat
     EXPECT_EQ(r.status, 502) << r.body;
     EXPECT_TRUE(idp.calls().empty());
 }
+
+// Issue 14.1: the nested jitsi.app_secret was returned in clear to the IT role; secrets at any
+// depth are write-only, and saving the form with the mask keeps the stored secret.
+TEST(VideoServer, NestedSecretSettingsAreNeverReturnedAndAMaskKeepsThem) {
+    TempDir d;
+    makePki(d.path());
+    FakeIdp idp(d.path());
+    BoxProcess box(settings(d.path(), idp.url()), videoSet(d));
+    box.start();
+    box.loginAs("ida", "it");
+    auto get = box.authed("GET", "/api/v1/plugins/video/settings");
+    ASSERT_EQ(get.status, 200) << get.body;
+    EXPECT_EQ(get.body.find(kJitsiSecret), std::string::npos) << get.body;
+    Poco::JSON::Object::Ptr values = get.json()->getObject("values");
+    EXPECT_EQ(values->getObject("jitsi")->getValue<std::string>("app_secret"), "********");
+    // Send the form back unchanged (mask included), with one visible change.
+    values->set("window_before_minutes", 20);
+    Poco::JSON::Object::Ptr body = new Poco::JSON::Object;
+    body->set("values", values);
+    std::ostringstream os;
+    body->stringify(os);
+    auto put = box.authed("PUT", "/api/v1/plugins/video/settings", os.str());
+    ASSERT_EQ(put.status, 200) << put.body;
+    get = box.authed("GET", "/api/v1/plugins/video/settings");
+    EXPECT_EQ(get.body.find(kJitsiSecret), std::string::npos);
+    EXPECT_EQ(get.json()->getObject("values")->getValue<int>("window_before_minutes"), 20);
+    // The stored secret survived the round trip: the restarted plugin still issues meeting
+    // links (without a secret it issues none).
+    box.loginAs("eva", "staff");
+    ASSERT_EQ(box.authed("POST", "/api/v1/fakebooking/events", bookingEvent("booking.created", 777, std::chrono::minutes(5))).status, 204);
+    HttpResult links;
+    ASSERT_TRUE(eventually([&] { return (links = box.authed("GET", "/api/v1/video/bookings/777/links")).status == 200; }))
+        << links.body << box.output();
+    auto day = box.authed("GET", "/api/v1/video/visits");
+    ASSERT_EQ(day.status, 200) << day.body;
+    EXPECT_TRUE(day.json()->getValue<bool>("meetings_configured")) << day.body;
+}

@@ -1,5 +1,7 @@
 #include "server/PluginSettings.h"
 
+#include "config/SecretValues.h"
+
 #include "config/Schema.h"
 
 #include <klinikbox/JsonInput.h>
@@ -14,7 +16,6 @@ namespace klinikbox::server {
 
 namespace {
 
-constexpr const char* kMasked = "********";
 
 std::string stringify(const Poco::JSON::Object::Ptr& o) {
     std::ostringstream os;
@@ -112,11 +113,9 @@ void installPluginSettings(Box& box) {
             auto c = check(id, text, current);
             Poco::JSON::Object::Ptr values = c.values ? c.values : current;
             // Secrets are never sent back; the form shows that one is set.
-            Poco::JSON::Object::Ptr shown = new Poco::JSON::Object(*values);
-            for (const auto& k : schema.secretKeys())
-                if (shown->has(k) && !shown->getValue<std::string>(k).empty()) shown->set(k, kMasked);
-            o->set("schema", schema.toJson());
-            o->set("values", shown);
+            const auto schemaJson = schema.toJson();
+            o->set("schema", schemaJson);
+            o->set("values", config::maskSecrets(schemaJson, values));
             o->set("source", stored(b, id) ? "console" : "klinikbox.yaml");
             return Response::json(o);
         }, "A plugin's settings and the schema the console renders its form from");
@@ -132,12 +131,11 @@ void installPluginSettings(Box& box) {
             if (!text.empty()) {
                 const auto schema = config::Schema::fromYaml(YAML::Load(text), id + "/schema.yaml");
                 auto previous = stored(b, id);
-                for (const auto& k : schema.secretKeys()) {
-                    if (values->has(k) && values->get(k).isString() && values->getValue<std::string>(k) == kMasked) {
-                        if (previous && previous->has(k)) values->set(k, previous->get(k));
-                        else values->remove(k);
-                    }
+                if (!previous) {
+                    auto it = b.config().pluginSettings.find(id);
+                    if (it != b.config().pluginSettings.end()) previous = it->second;
                 }
+                config::restoreMaskedSecrets(schema.toJson(), values, previous);
             }
             auto c = check(id, text, values);
             if (!c.errors.empty()) {
