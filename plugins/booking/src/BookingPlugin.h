@@ -8,6 +8,8 @@
 //   Invitations.cpp    kallelser (invitations): a link by which a patient books a given visit
 //   Feeds.cpp          a practitioner's bookings as an iCalendar feed
 //   CheckinHooks.cpp   the hooks the check-in plugin calls (lookup, arrived)
+//   Patients.cpp       what every resource does with a patient: personnummer, PDL audit record
+//   BookingRow, Settings, Support: the loaded booking, the settings, the shared helpers
 // The pure rules (holidays, local time, slots, iCalendar text, message texts) live in
 // Calendar, Schedule, ICal and Messages.
 #pragma once
