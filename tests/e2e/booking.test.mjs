@@ -3,7 +3,7 @@
 // invitation link with their personnummer and picks a time.
 import {test, before, after} from 'node:test';
 import assert from 'node:assert/strict';
-import {startBox, launch, login} from './box.mjs';
+import {startBox, launch, login, waitForMessage, newPage} from './box.mjs';
 
 let box, browser, page;
 
@@ -63,11 +63,11 @@ test('staff book a patient from the week view and cancel the booking', async () 
   await page.getByRole('button', {name: 'Boka'}).nth(20).click();
   await page.getByLabel('Personnummer').fill('19121212-1212');
   await page.locator('form.card').getByRole('button', {name: 'Boka'}).click();
-  await page.locator('main').getByText(/^Bokat: /).waitFor();
+  await waitForMessage(page, /^Bokat: /);
   await page.getByRole('cell', {name: '191212121212'}).waitFor();
   page.once('dialog', (d) => d.accept());
   await page.getByRole('button', {name: 'Avboka'}).click();
-  await page.locator('main').getByText('Bokningen är avbokad.').waitFor();
+  await waitForMessage(page, 'Bokningen är avbokad.');
   await page.getByRole('cell', {name: '191212121212'}).waitFor({state: 'detached'});
   assert.equal(await page.getByRole('cell', {name: '191212121212'}).count(), 0);
 });
@@ -83,18 +83,18 @@ test('a patient opens an invitation with their personnummer and picks a time', a
   });
   assert.equal(res.status, 201, JSON.stringify(res.body));
   const link = res.body.link.replace(/^https:\/\/[^/]+/, box.url);
-  const patient = await browser.newPage({ignoreHTTPSErrors: true});
+  const patient = await newPage(browser);
   await patient.goto(link);
   await patient.getByLabel(/Ditt personnummer/).fill('19121212-1212');
   await patient.getByRole('button', {name: 'Öppna'}).click();
   await patient.getByRole('alert').waitFor();
   await patient.getByLabel(/Ditt personnummer/).fill('19900101-2385');
   await patient.getByRole('button', {name: 'Öppna'}).click();
-  await patient.getByText('Syfte: Årlig kontroll').waitFor();
+  await waitForMessage(patient, 'Syfte: Årlig kontroll');
   await patient.getByRole('button', {name: 'Boka den här tiden'}).nth(5).click();
-  await patient.getByText(/^Klart! Din tid är/).waitFor();
+  await waitForMessage(patient, /^Klart! Din tid är/);
   await patient.getByLabel('Hur mår du?').fill('Bra, tack');
   await patient.getByRole('button', {name: 'Skicka svaren'}).click();
-  await patient.getByText('Tack, dina svar är skickade.').waitFor();
+  await waitForMessage(patient, 'Tack, dina svar är skickade.');
   await patient.close();
 });

@@ -93,7 +93,34 @@ export async function launch() {
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   const context = await browser.newContext({ignoreHTTPSErrors: true, locale: 'sv-SE', viewport: {width: 1024, height: 768}});
+  context.setDefaultTimeout(waitTimeout);
   return {browser, context, page: await context.newPage()};
+}
+
+// How long a browser test waits for a condition. Generous on purpose: the tests run on a
+// loaded 2-core machine next to builds, and waiting for a condition costs nothing when it is
+// already true.
+export const waitTimeout = 60000;
+
+// A message the page shows (a confirmation, a field's error, a result). The console, the
+// kiosk and the patient pages repeat every announced message in a live region (#status,
+// outside main) for screen readers, so a text locator on the whole page can match twice
+// (Playwright's strict mode fails) or match the live region's copy before main shows it.
+// Messages are looked for inside main only.
+export function message(page, text) {
+  return page.locator('main').getByText(text);
+}
+
+// A page of its own (the kiosk, a patient's browser) with the same generous timeout.
+export async function newPage(browser) {
+  const page = await browser.newPage({ignoreHTTPSErrors: true});
+  page.setDefaultTimeout(waitTimeout);
+  return page;
+}
+
+// Waits until main shows `text` (a string or a RegExp).
+export async function waitForMessage(page, text, {timeout = waitTimeout} = {}) {
+  await message(page, text).waitFor({timeout});
 }
 
 export async function login(page, url, username, password) {

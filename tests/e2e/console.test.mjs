@@ -1,7 +1,7 @@
 // The console end to end in Debian's chromium against the real box.
 import {test, before, after} from 'node:test';
 import assert from 'node:assert/strict';
-import {startBox, launch, login} from './box.mjs';
+import {startBox, launch, login, waitForMessage} from './box.mjs';
 
 let box, browser, page;
 
@@ -63,7 +63,7 @@ test('an auditor finds the admin\'s login in the log review', async () => {
   assert.ok(text.some((r) => r.includes('auth.login') && r.includes('ok')), text.join('\n'));
   assert.ok(text.some((r) => r.includes('failed')), 'the failed attempt is logged too');
   await page.getByRole('button', {name: 'Kontrollera loggkedjan'}).click();
-  await page.getByText(/Loggkedjan är obruten/).waitFor();
+  await waitForMessage(page, /Loggkedjan är obruten/);
 });
 
 test('a state-changing request without the CSRF token is refused', async () => {

@@ -3,7 +3,7 @@
 // the desk; the screen can be cleared for the next patient.
 import {test, before, after} from 'node:test';
 import assert from 'node:assert/strict';
-import {startBox, launch, login} from './box.mjs';
+import {startBox, launch, login, waitForMessage, newPage} from './box.mjs';
 
 let box, browser, page;
 const unit = 'SE2321000016-U001';
@@ -39,7 +39,7 @@ after(async () => {
 });
 
 test('an unknown personnummer gets a clear message and no data', async () => {
-  const kiosk = await browser.newPage({ignoreHTTPSErrors: true});
+  const kiosk = await newPage(browser);
   await kiosk.goto(`${box.url}/kiosk`);
   await kiosk.getByRole('heading', {name: 'Välkommen – checka in här'}).waitFor();
   await kiosk.getByLabel('Personnummer').fill('19850709-9805');
@@ -50,17 +50,17 @@ test('an unknown personnummer gets a clear message and no data', async () => {
 });
 
 test('a booked patient checks in, sees time, room and fee, and pays at the desk', async () => {
-  const kiosk = await browser.newPage({ignoreHTTPSErrors: true});
+  const kiosk = await newPage(browser);
   await kiosk.goto(`${box.url}/kiosk`);
   await kiosk.getByLabel('Personnummer').fill('19900101-2385');
   await kiosk.getByRole('button', {name: 'Checka in'}).click();
   await kiosk.getByRole('heading', {name: 'Du är incheckad'}).waitFor();
-  await kiosk.locator('main').getByText('Din tid är kl. 09:00.').waitFor();
-  await kiosk.locator('main').getByText('Rum: Rum 3').waitFor();
-  await kiosk.locator('main').getByText('Att betala: 300 kr').waitFor();
+  await waitForMessage(kiosk, 'Din tid är kl. 09:00.');
+  await waitForMessage(kiosk, 'Rum: Rum 3');
+  await waitForMessage(kiosk, 'Att betala: 300 kr');
   assert.equal(await kiosk.getByRole('button', {name: 'Betala med Swish'}).count(), 0, 'Swish is not configured here');
   await kiosk.getByRole('button', {name: 'Betala i receptionen'}).click();
-  await kiosk.locator('main').getByText('Betala i receptionen när du är klar.').waitFor();
+  await waitForMessage(kiosk, 'Betala i receptionen när du är klar.');
   await kiosk.getByRole('button', {name: 'Klar'}).click();
   await kiosk.getByRole('heading', {name: 'Välkommen – checka in här'}).waitFor();
   await kiosk.close();

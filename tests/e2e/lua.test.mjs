@@ -4,7 +4,7 @@ import {test, before, after} from 'node:test';
 import assert from 'node:assert/strict';
 import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
-import {startBox, launch, login} from './box.mjs';
+import {startBox, launch, login, waitForMessage} from './box.mjs';
 
 let box, browser, page;
 const original = 'kb.on("booking.requested", function(e)\n  e.payload.checked = true\nend)\n';
@@ -42,8 +42,8 @@ test('the dry run shows a veto, and a good script is saved and runs', async () =
   const src = page.getByLabel('Källkod');
   await src.fill('kb.on("booking.requested", function(e)\n  if e.payload.visit_form == "video" then kb.reject("Ring oss först") end\nend)\n');
   await page.getByRole('button', {name: 'Provkör'}).click();
-  await page.getByText('Händelsen nekas: Ring oss först').waitFor();
+  await waitForMessage(page, 'Händelsen nekas: Ring oss först');
   await page.getByRole('button', {name: 'Kontrollera och spara'}).click();
-  await page.getByText('triage.lua är sparat och körs (version 2).').first().waitFor();
+  await waitForMessage(page, 'triage.lua är sparat och körs (version 2).');
   assert.match(readFileSync(join(box.dir, 'scripts', 'triage.lua'), 'utf8'), /Ring oss först/);
 });

@@ -2,7 +2,7 @@
 // plugin adds to the console.
 import {test, before, after} from 'node:test';
 import assert from 'node:assert/strict';
-import {startBox, launch, login} from './box.mjs';
+import {startBox, launch, login, waitForMessage} from './box.mjs';
 
 let box, browser, page;
 
@@ -24,11 +24,11 @@ test('a setting the schema refuses is shown next to its field, a valid one resta
   const greeting = page.getByLabel('greeting');
   await greeting.fill('');
   await page.getByRole('button', {name: 'Spara och starta om tillägget'}).click();
-  await page.getByText('must have at least 1 character').waitFor();
+  await waitForMessage(page, 'must have at least 1 character');
   assert.equal(await greeting.getAttribute('aria-invalid'), 'true');
   await greeting.fill('God morgon');
   await page.getByRole('button', {name: 'Spara och starta om tillägget'}).click();
-  await page.getByText('Inställningarna är sparade och tillägget har startats om.').waitFor();
+  await waitForMessage(page, 'Inställningarna är sparade och tillägget har startats om.');
 });
 
 test('a plugin\'s own console page is listed and renders', async () => {

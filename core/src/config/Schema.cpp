@@ -1,3 +1,6 @@
+// The schema validator: reads schema YAML, validates documents against it with errors that
+// name file:line:column, and renders the reference. Long because the Validator (one struct
+// that walks every keyword with its error text) reads best as one unit with its parsers.
 #include "config/Schema.h"
 
 #include <klinikbox/HsaId.h>

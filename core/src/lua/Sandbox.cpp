@@ -1,3 +1,6 @@
+// The Lua sandbox: the state, its allocator budget, the wrapped base functions and the guards.
+// Long because they share one set of invariants (memory budget, step budget, the longjmp rules
+// of a C Lua) that are easier to check when read together.
 #include "lua/Sandbox.h"
 
 #include "lua/Guard.h"

@@ -4,6 +4,7 @@
 
 #include "TempDir.h"
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -174,20 +175,24 @@ TEST(LuaHooks, CallsInFlightFinishOnTheOldVersion) {
     HookBox box(l);
     ASSERT_TRUE(box.host->load("slow.lua", R"(
 kb.on("x.y", function(e)
+  kb.log.info("version 1 runs")
   local t = os.clock()
   while os.clock() - t < 0.1 do end
   e.payload.v = 1
 end)
 )"));
-    std::atomic<bool> started{false};
     Event inFlight = event("x.y");
     HookOutcome out;
-    std::thread t([&] {
-        started = true;
-        out = box.publish(inFlight);
-    });
-    while (!started) std::this_thread::yield();
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::thread t([&] { out = box.publish(inFlight); });
+    // Reload only once the old version is running (a fixed sleep raced a loaded machine).
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    auto running = [&] {
+        std::lock_guard lock(box.logMu);
+        return std::any_of(box.logs.begin(), box.logs.end(),
+                           [](const std::string& line) { return line.find("version 1 runs") != std::string::npos; });
+    };
+    while (!running() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    EXPECT_TRUE(running()) << "the old version never started";
     ASSERT_TRUE(box.host->load("slow.lua", "kb.on('x.y', function(e) e.payload.v = 2 end)"));
     auto after = event("x.y");
     EXPECT_FALSE(box.publish(after).vetoed);

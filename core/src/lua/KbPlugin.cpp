@@ -1,0 +1,102 @@
+// kb.route and kb.page: what a Lua plugin registers while it loads.
+#include "lua/KbInternal.h"
+
+#include <cstring>
+
+namespace klinikbox::lua::kbapi {
+
+static bool isMethod(const char* m) {
+    for (const char* k : {"GET", "POST", "PUT", "PATCH", "DELETE"})
+        if (std::strcmp(k, m) == 0) return true;
+    return false;
+}
+
+// Reads options.roles / options.anonymous into `access` (fields of the table at opts).
+static void readAccess(lua_State* L, ScriptContext& c, int opts, const char* fn, Access& access) {
+    lua_getfield(L, opts, "anonymous");
+    const bool anonymous = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    if (lua_getfield(L, opts, "roles") == LUA_TTABLE) {
+        const auto n = static_cast<lua_Integer>(lua_rawlen(L, -1));
+        for (lua_Integer i = 1; i <= n; ++i) {
+            lua_rawgeti(L, -1, i);
+            const char* r = lua_tostring(L, -1);
+            bool known = false;
+            if (!cxx(c, [&] {
+                    if (auto role = r ? roleFromString(r) : std::nullopt) {
+                        access.roles.insert(*role);
+                        known = true;
+                    }
+                }))
+                fail(L, fn, c);
+            if (!known) luaL_error(L, "%s: unknown role '%s' (admin, staff, auditor, it)", fn, r ? r : "?");
+            lua_pop(L, 1);
+        }
+    } else if (!lua_isnil(L, -1)) {
+        luaL_error(L, "%s: roles must be a list such as {\"staff\"}", fn);
+    }
+    lua_pop(L, 1);
+    access.anonymous = anonymous;
+}
+
+// kb.route(method, path, [options,] fn): fn(request) -> {status =, json = | body =, content_type =, headers =}
+int kbRoute(lua_State* L) {
+    ScriptContext& c = ctxOf(L);
+    requirePlugin(L, c, "kb.route");
+    requireLoading(L, c, "kb.route");
+    const char* method = luaL_checkstring(L, 1);
+    std::size_t pn = 0;
+    const char* path = luaL_checklstring(L, 2, &pn);
+    if (!isMethod(method)) return luaL_argerror(L, 1, "GET, POST, PUT, PATCH or DELETE expected");
+    if (pn == 0 || pn > 200 || path[0] != '/' || std::strpbrk(path, " \t\r\n?#"))
+        return luaL_argerror(L, 2, "a path such as \"/report\" or \"/visits/{id}\" expected");
+    const bool hasOptions = lua_type(L, 3) == LUA_TTABLE;
+    const int fnIndex = hasOptions ? 4 : 3;
+    luaL_checktype(L, fnIndex, LUA_TFUNCTION);
+    if (hasOptions) checkOptionKeys(L, 3, "kb.route", {"roles", "anonymous", "summary"});
+    std::size_t sn = 0;
+    const char* summary = hasOptions ? optStringField(L, 3, "kb.route", "summary", &sn) : nullptr;
+    const int line = callerLine(L);
+    if (!cxx(c, [&] {
+            RouteRegistration r;
+            r.method = method;
+            r.path.assign(path, pn);
+            if (summary) r.summary.assign(summary, sn);
+            r.line = line;
+            r.access = Access::loggedIn();
+            c.routes.push_back(std::move(r));
+        }))
+        fail(L, "kb.route", c);
+    if (hasOptions) readAccess(L, c, 3, "kb.route", c.routes.back().access);
+    lua_pushvalue(L, fnIndex);
+    c.routes.back().ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return 0;
+}
+
+// kb.page{id =, title =, script =, roles = {...}}: a console page of the plugin
+int kbPage(lua_State* L) {
+    ScriptContext& c = ctxOf(L);
+    requirePlugin(L, c, "kb.page");
+    requireLoading(L, c, "kb.page");
+    luaL_checktype(L, 1, LUA_TTABLE);
+    checkOptionKeys(L, 1, "kb.page", {"id", "title", "script", "roles"});
+    std::size_t a = 0, b = 0, d = 0;
+    const char* id = optStringField(L, 1, "kb.page", "id", &a);
+    const char* title = optStringField(L, 1, "kb.page", "title", &b);
+    const char* script = optStringField(L, 1, "kb.page", "script", &d);
+    if (!id || !title || !script) return luaL_error(L, "kb.page: id, title and script are required");
+    if (!cxx(c, [&] {
+            c.pages.push_back(PageRegistration{std::string(id, a), std::string(title, b), std::string(script, d), Access{}});
+        }))
+        fail(L, "kb.page", c);
+    readAccess(L, c, 1, "kb.page", c.pages.back().access);
+    // Without roles a page is for admin and it.
+    if (!cxx(c, [&] {
+            Access& access = c.pages.back().access;
+            if (access.roles.empty() && !access.anonymous) access = Access::only({Role::Admin, Role::It});
+        }))
+        fail(L, "kb.page", c);
+    return 0;
+}
+
+}  // namespace klinikbox::lua::kbapi

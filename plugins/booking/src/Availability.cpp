@@ -1,0 +1,142 @@
+// Availability: slot generation from the schedules and the free dates and times (no patient data).
+#include "BookingPlugin.h"
+
+#include <Poco/JSON/Parser.h>
+
+#include <algorithm>
+#include <sstream>
+
+namespace booking {
+
+std::vector<booking::ScheduleRule> BookingPlugin::loadRules(db::Connection& c) {
+    std::vector<booking::ScheduleRule> rules;
+    auto st = c.prepare(
+        "SELECT s.id, s.practitioner, p.unit, s.visit_type, v.minutes, s.weekdays, s.start_min, s.end_min, s.breaks,"
+        " s.valid_from, s.valid_to, COALESCE(s.room_id, 0) FROM booking_schedules s"
+        " JOIN booking_practitioners p ON p.hsa_id = s.practitioner JOIN booking_visit_types v ON v.id = s.visit_type");
+    while (st.step()) {
+        booking::ScheduleRule r;
+        r.id = st.getInt(0);
+        r.practitioner = st.getText(1);
+        r.unit = st.getText(2);
+        r.visitType = st.getText(3);
+        r.slotMinutes = static_cast<int>(st.getInt(4));
+        for (const auto& d : splitList(st.getText(5))) r.weekdays.insert(std::stoi(d));
+        r.start = static_cast<int>(st.getInt(6));
+        r.end = static_cast<int>(st.getInt(7));
+        for (const auto& b : splitList(st.getText(8))) {
+            const auto dash = b.find('-');
+            r.breaks.push_back({std::stoi(b.substr(0, dash)), std::stoi(b.substr(dash + 1))});
+        }
+        r.validFrom = *booking::parseDate(st.getText(9));
+        r.validTo = *booking::parseDate(st.getText(10));
+        r.roomId = st.getInt(11);
+        rules.push_back(std::move(r));
+    }
+    return rules;
+}
+
+// Makes sure the slots of [from, to] exist. Idempotent (UNIQUE practitioner+start), so a
+// restart or two requests at once only cost time.
+void BookingPlugin::ensureSlots(year_month_day from, year_month_day to) {
+    std::lock_guard lock(genMu_);
+    std::vector<year_month_day> missing;
+    for (sys_days d{from}; d <= sys_days{to}; d += days{1})
+        if (!generatedDays_.count(isoDate(year_month_day{d}))) missing.emplace_back(d);
+    if (missing.empty()) return;
+    ctx_->store().write([&](db::Connection& c) {
+        booking::ClosedDays closed;
+        closed.closeOnEves = s_.closeOnEves;
+        auto cd = c.prepare("SELECT unit, date FROM booking_closed_days");
+        while (cd.step()) closed.unitDates.insert(cd.getText(0) + "|" + cd.getText(1));
+        const auto rules = loadRules(c);
+        const auto slots = booking::generateSlots(rules, missing.front(), missing.back(), closed);
+        auto ins = c.prepare(
+            "INSERT OR IGNORE INTO booking_slots(schedule_id, practitioner, unit, visit_type, room_id, start_at, end_at)"
+            " VALUES(?,?,?,?,?,?,?)");
+        for (const auto& s : slots) {
+            ins.reset();
+            ins.bind(1, s.scheduleId).bind(2, s.practitioner).bind(3, s.unit).bind(4, s.visitType);
+            if (s.roomId) ins.bind(5, s.roomId);
+            else ins.bindNull(5);
+            ins.bind(6, toSec(s.start)).bind(7, toSec(s.end)).exec();
+        }
+    });
+    for (const auto& d : missing) generatedDays_.insert(isoDate(d));
+}
+
+void BookingPlugin::forgetGeneratedDays() {
+    std::lock_guard lock(genMu_);
+    generatedDays_.clear();
+}
+
+// Free slots: not withdrawn, in the future, without a live booking.
+Array::Ptr BookingPlugin::freeSlots(const std::string& unit, const std::string& visitType, const std::string& practitioner,
+                                    year_month_day from, year_month_day to, int limit) {
+    ensureSlots(from, to);
+    Array::Ptr arr = new Array;
+    const auto start = booking::stockholmToUtc(from, 0).value_or(sys_seconds{sys_days{from}});
+    const auto end = booking::stockholmToUtc(year_month_day{sys_days{to} + days{1}}, 0)
+                         .value_or(sys_seconds{sys_days{to} + days{1}});
+    ctx_->store().read([&](db::Connection& c) {
+        auto st = c.prepare(
+            "SELECT s.id, s.start_at, s.end_at, s.practitioner, p.name, p.profession, s.visit_type, v.name, v.visit_form,"
+            " COALESCE(r.name, '') FROM booking_slots s JOIN booking_practitioners p ON p.hsa_id = s.practitioner"
+            " JOIN booking_visit_types v ON v.id = s.visit_type LEFT JOIN booking_rooms r ON r.id = s.room_id"
+            " WHERE s.unit = ?1 AND s.withdrawn = 0 AND s.start_at >= ?2 AND s.start_at < ?3 AND s.start_at > ?4"
+            " AND (?5 = '' OR s.visit_type = ?5) AND (?6 = '' OR s.practitioner = ?6)"
+            " AND NOT EXISTS (SELECT 1 FROM booking_bookings b WHERE b.slot_id = s.id AND b.status IN ('booked','arrived','noshow'))"
+            " ORDER BY s.start_at, s.practitioner LIMIT ?7");
+        st.bind(1, unit).bind(2, toSec(start)).bind(3, toSec(end)).bind(4, now()).bind(5, visitType).bind(6, practitioner)
+            .bind(7, limit);
+        while (st.step()) {
+            Object::Ptr o = new Object;
+            o->set("slot_id", st.getInt(0));
+            o->set("startTimeInclusive", isoStockholm(fromSec(st.getInt(1))));
+            o->set("endTimeExclusive", isoStockholm(fromSec(st.getInt(2))));
+            o->set("performer", st.getText(3));
+            o->set("performerName", st.getText(4));
+            o->set("profession", st.getText(5));
+            o->set("timeTypeID", st.getText(6));
+            o->set("timeTypeName", st.getText(7));
+            o->set("visit_form", st.getText(8));
+            o->set("resourceName", st.getText(9));
+            arr->add(o);
+        }
+    });
+    return arr;
+}
+
+void BookingPlugin::registerAvailabilityRoutes() {
+    auto& r = ctx_->router();
+    r.add("GET", "/api/v1/booking/availabledates", Access::only(kStaff), [this](Request& req) {
+        const auto unit = queryHsa(req, "unit");
+        const auto visitType = req.queryParam("visit_type").value_or("");
+        const auto from = queryDate(req, "from", today());
+        const auto to = std::min(sys_days{queryDate(req, "to", horizonEnd())}, sys_days{horizonEnd()});
+        if (sys_days{from} > to) throw Problem::badRequest("/problems/invalid-parameter", "'from' is after 'to'");
+        ensureSlots(from, year_month_day{to});
+        std::set<std::string> dates;
+        const auto slots = freeSlots(unit, visitType, "", from, year_month_day{to}, 5000);
+        for (std::size_t i = 0; i < slots->size(); ++i)
+            dates.insert(slots->getObject(static_cast<unsigned>(i))->getValue<std::string>("startTimeInclusive").substr(0, 10));
+        Object::Ptr o = new Object;
+        o->set("healthcare_facility", unit);
+        o->set("dates", stringArray({dates.begin(), dates.end()}));
+        return Response::json(o);
+    }, RouteDoc{"GetAvailableDates: dates with free slots at a unit", "booking", nullptr, nullptr});
+
+    r.add("GET", "/api/v1/booking/timeslots", Access::only(kStaff), [this](Request& req) {
+        const auto unit = queryHsa(req, "unit");
+        const auto date = queryDate(req, "date", std::nullopt);
+        const auto days_ = static_cast<int>(req.intQuery("days", 1, 1, 14));
+        const auto to = year_month_day{sys_days{date} + days{days_ - 1}};
+        const auto practitioner = queryHsa(req, "practitioner", false);
+        Object::Ptr o = new Object;
+        o->set("healthcare_facility", unit);
+        o->set("timeslots", freeSlots(unit, req.queryParam("visit_type").value_or(""), practitioner, date, to, 1000));
+        return Response::json(o);
+    }, RouteDoc{"GetAvailableTimeslots: free slots at a unit on a date", "booking", nullptr, nullptr});
+}
+
+}  // namespace booking

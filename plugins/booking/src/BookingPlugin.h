@@ -1,0 +1,182 @@
+// The booking plugin's state and the resources it serves, one file each:
+//   BookingPlugin.cpp  registration only: channels, hooks, routes, console pages
+//   Setup.cpp          units, practitioners, visit types, rooms, schedules, closed days (admin)
+//   Availability.cpp   slot generation and the free dates and times (no patient data)
+//   Bookings.cpp       booking, rebooking, cancelling and no-shows: the one path every channel uses
+//   Reminders.cpp      what the patient is told and when: outbox channels, texts, reminders
+//   VipCodes.cpp       codes that let a patient book beyond the normal rules
+//   Invitations.cpp    kallelser (invitations): a link by which a patient books a given visit
+//   Feeds.cpp          a practitioner's bookings as an iCalendar feed
+//   CheckinHooks.cpp   the hooks the check-in plugin calls (lookup, arrived)
+//   Patients.cpp       what every resource does with a patient: personnummer, PDL audit record
+//   BookingRow, Settings, Support: the loaded booking, the settings, the shared helpers
+// The pure rules (holidays, local time, slots, iCalendar text, message texts) live in
+// Calendar, Schedule, ICal and Messages.
+#pragma once
+
+#include "BookingRow.h"
+#include "Calendar.h"
+#include "ICal.h"
+#include "Messages.h"
+#include "Schedule.h"
+#include "Settings.h"
+#include "Support.h"
+
+#include <klinikbox/HsaId.h>
+#include <klinikbox/JsonInput.h>
+#include <klinikbox/Personnummer.h>
+#include <klinikbox/Plugin.h>
+#include <klinikbox/Secrets.h>
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace booking {
+
+class BookingPlugin final : public Plugin {
+public:
+    // BookingPlugin.cpp: the registration.
+    void start(PluginContext& ctx) override;
+
+private:
+    PluginContext* ctx_ = nullptr;
+    Settings s_;
+    std::mutex genMu_;
+    std::set<std::string> generatedDays_;  // dates whose slots exist (generation is idempotent)
+    std::mutex vipMu_;
+    std::map<std::string, std::pair<long long, int>> vipFailures_;  // address -> (window start, failures)
+
+    [[nodiscard]] long long now() const { return toSec(floor<seconds>(ctx_->clock().now())); }
+    [[nodiscard]] year_month_day today() const { return booking::stockholmDate(fromSec(now())); }
+    [[nodiscard]] std::string who(const Request& req) const {
+        return req.principal ? req.principal->username : std::string("patient");
+    }
+
+    std::string parsePatient(const std::string& text, const std::string& field = "patient") const;
+
+    void audit(const Request& req, const std::string& action, const std::string& patient, const std::string& details,
+               db::Connection* tx = nullptr, const std::string& outcome = "ok");
+
+    // ---- slots ----
+
+    std::vector<booking::ScheduleRule> loadRules(db::Connection& c);
+
+    // Makes sure the slots of [from, to] exist. Idempotent (UNIQUE practitioner+start), so a
+    // restart or two requests at once only cost time.
+    void ensureSlots(year_month_day from, year_month_day to);
+    void forgetGeneratedDays();
+
+    year_month_day horizonEnd() const { return year_month_day{sys_days{today()} + days{s_.horizonDays}}; }
+
+    // Free slots: not withdrawn, in the future, without a live booking.
+    Array::Ptr freeSlots(const std::string& unit, const std::string& visitType, const std::string& practitioner,
+                         year_month_day from, year_month_day to, int limit);
+
+    // ---- JSON of a booking (crm:scheduling names) ----
+
+    Object::Ptr bookingJson(const BookingRow& b) const;
+
+    // ---- messages through the outbox ----
+
+    void queueMessages(db::Connection& c, const BookingRow& b, const std::string& kind);
+
+    // The text of a message: time and place only.
+    std::string messageText(const BookingRow& b, const std::string& kind, const std::string& link = {}) const;
+
+    Deliverer deliverer(bool sms);
+
+    void registerChannels();
+
+    // ---- hooks for the check-in plugin ----
+
+    void registerHooks();
+
+    // ---- setup (admin) ----
+
+    void registerSetupRoutes();
+
+    void insertOrConflict(const Request& req, const std::string& sql, const std::vector<std::string>& values,
+                          const std::string& conflict, const std::string& action, const std::string& what);
+    void requireExists(const std::string& sql, const std::string& value, const std::string& field, const std::string& why);
+    static Response created(const std::string& id);
+
+    // ---- availability (no patient data) ----
+
+    void registerAvailabilityRoutes();
+
+    // ---- booking: the one path every channel uses ----
+
+    struct BookInput {
+        long long slotId = 0;
+        std::string patient, purpose, reason, note, phone, email, guardian, channel, triage;
+        std::optional<long long> invitationId;
+        std::optional<int> urgencyDays;
+    };
+
+    // Runs booking.requested (hooks may change slot_id, note, purpose or veto), then inserts
+    // the booking, its audit record and its messages in one transaction.
+    BookingRow book(const Request& req, BookInput in, std::optional<long long> replaces = std::nullopt);
+
+    void queueReminders(db::Connection& c, const BookingRow& b);
+
+    void publish(const std::string& name, const BookingRow& b, const Request& req,
+                 const std::function<void(Object&)>& extra = {});
+
+    BookInput readBookInput(const JsonInput& in, const std::string& channel) const;
+
+    BookingRow requireBooking(long long id);
+
+    void checkChangeAllowed(const Request& req, const BookingRow& b, bool late) const;
+
+    BookingRow cancel(const Request& req, const BookingRow& b, const std::string& by);
+
+    void registerBookingRoutes();
+
+    // ---- VIP codes ----
+
+    // At most 10 wrong codes per address in 10 minutes.
+    void vipThrottle(const Request& req, bool failed);
+
+    struct Vip {
+        long long id = 0;
+        std::string patient;
+        std::set<std::string> visitTypes;
+        long long maxActive = 0, horizonDays = 0;
+    };
+
+    Vip checkVip(const Request& req, const std::string& code, const std::string& patient);
+
+    void registerVipRoutes();
+
+    // ---- invitations (kallelser) ----
+
+    struct Invitation {
+        long long id = 0;
+        std::string patient, unit, unitName, address, visitType, visitTypeName, purpose, kind, phone, email;
+        std::string questions, answers;
+        std::optional<long long> bookingId;
+        long long expires = 0;
+    };
+
+    std::optional<Invitation> loadInvitation(db::Connection& c, const std::string& where, const std::string& key);
+
+    // The patient opens the link and proves who they are with their personnummer.
+    Invitation openInvitation(const Request& req, const std::string& patientText);
+
+    Object::Ptr invitationJson(const Invitation& inv, bool forPatient);
+
+    void queueInvitationMessage(db::Connection& c, const Invitation& inv, const std::string& token);
+
+    void registerInvitationRoutes();
+
+    // ---- iCalendar feeds ----
+
+    void registerICalRoutes();
+};
+
+}  // namespace booking

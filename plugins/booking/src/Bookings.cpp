@@ -1,0 +1,368 @@
+// Bookings: the one path every channel uses to book, rebook, cancel and mark no-shows, and
+// the JSON of a booking (crm:scheduling names).
+#include "BookingPlugin.h"
+
+#include <Poco/JSON/Parser.h>
+
+#include <algorithm>
+#include <sstream>
+
+namespace booking {
+
+Object::Ptr BookingPlugin::bookingJson(const BookingRow& b) const {
+    Object::Ptr o = new Object;
+    o->set("bookingId", b.id);
+    o->set("slot_id", b.slotId);
+    o->set("subject_of_care", b.patient);
+    o->set("status", b.status);
+    o->set("healthcare_facility", b.unit);
+    o->set("healthcare_facility_name", b.unitName);
+    o->set("address", b.address);
+    o->set("performer", b.practitioner);
+    o->set("performerName", b.practitionerName);
+    o->set("profession", b.profession);
+    o->set("resourceName", b.room);
+    o->set("startTimeInclusive", isoStockholm(fromSec(b.start)));
+    o->set("endTimeExclusive", isoStockholm(fromSec(b.end)));
+    o->set("timeTypeID", b.timeTypeId);
+    o->set("timeTypeName", b.timeTypeName);
+    o->set("careTypeID", b.careTypeId);
+    o->set("careTypeName", b.careTypeName);
+    o->set("visit_type", b.visitType);
+    o->set("visit_type_name", b.visitTypeName);
+    o->set("visit_form", b.visitForm);
+    o->set("purpose", b.purpose);
+    o->set("reason", b.reason);
+    o->set("note", b.note);
+    o->set("phone", b.phone);
+    o->set("email", b.email);
+    o->set("guardian", b.guardian);
+    o->set("channel", b.channel);
+    o->set("isInvitation", b.channel == "invitation");
+    const bool live = b.status == "booked";
+    const bool inTime = now() < b.start - static_cast<long long>(s_.cancelLatestHours) * 3600;
+    o->set("cancel_booking_allowed", live && inTime);
+    o->set("rebooking_allowed", live && inTime);
+    if (b.rebookedTo) o->set("rebooked_to", *b.rebookedTo);
+    o->set("triage", b.triage);
+    if (b.urgencyDays) o->set("urgency_days", *b.urgencyDays);
+    return o;
+}
+
+// Runs booking.requested (hooks may change slot_id, note, purpose or veto), then inserts
+// the booking, its audit record and its messages in one transaction.
+BookingRow BookingPlugin::book(const Request& req, BookInput in, std::optional<long long> replaces) {
+    Object::Ptr payload;
+    auto describe = [&](long long slotId) {
+        Object::Ptr p = new Object;
+        bool found = false;
+        ctx_->store().read([&](db::Connection& c) {
+            auto st = c.prepare(
+                "SELECT s.start_at, s.end_at, s.unit, s.practitioner, p.profession, v.visit_form, v.id, v.name, s.withdrawn"
+                " FROM booking_slots s JOIN booking_practitioners p ON p.hsa_id = s.practitioner"
+                " JOIN booking_visit_types v ON v.id = s.visit_type WHERE s.id = ?");
+            st.bind(1, slotId);
+            if (!st.step() || st.getInt(8)) return;
+            found = true;
+            if (st.getInt(0) <= now())
+                throw Problem(409, "/problems/slot-passed", "Tiden har passerat", "the slot has already started");
+            p->set("start", isoStockholm(fromSec(st.getInt(0))));
+            p->set("end", isoStockholm(fromSec(st.getInt(1))));
+            p->set("care_unit", st.getText(2));
+            p->set("practitioner", st.getText(3));
+            p->set("profession", st.getText(4));
+            p->set("visit_form", st.getText(5));
+            p->set("visit_type", st.getText(6));
+            p->set("visit_type_name", st.getText(7));
+        });
+        if (!found) throw Problem(404, "/problems/no-such-slot", "Tiden finns inte", "no slot " + std::to_string(slotId));
+        return p;
+    };
+    payload = describe(in.slotId);
+    payload->set("patient", in.patient);
+    payload->set("slot_id", in.slotId);
+    payload->set("channel", in.channel);
+    payload->set("note", in.note);
+    payload->set("purpose", in.purpose);
+    if (!in.reason.empty()) payload->set("reason", in.reason);
+    if (in.urgencyDays) payload->set("urgency_days", *in.urgencyDays);
+    if (!in.guardian.empty()) payload->set("guardian", in.guardian);
+    Event ev{"booking.requested", payload, req.principal, req.requestId};
+    const std::string practitioner = payload->getValue<std::string>("practitioner");
+    const auto outcome = ctx_->events().publishSync(ev);
+    // A hook that broke (error, timeout, memory) also refuses: fail closed.
+    if (outcome.failed)
+        throw Problem(422, "/problems/hook-failed", "Bokningen kunde inte kontrolleras", outcome.reason).with("hook", outcome.hook);
+    if (outcome.vetoed)
+        throw Problem(422, "/problems/booking-refused", "Bokningen godtogs inte", outcome.reason).with("hook", outcome.hook);
+    // What a hook may change: the slot (another time), the practitioner (the same time
+    // and visit type with another practitioner: routing), the note and the purpose; it may
+    // add triage and urgency_days, which are stored. The patient and the channel stay.
+    const long long routed = ev.payload->optValue<long long>("slot_id", in.slotId);
+    if (routed != in.slotId) {
+        (void)describe(routed);
+        in.slotId = routed;
+    }
+    const std::string toPractitioner = ev.payload->optValue<std::string>("practitioner", practitioner);
+    if (toPractitioner != practitioner) {
+        std::optional<long long> other;
+        ctx_->store().read([&](db::Connection& c) {
+            auto st = c.prepare(
+                "SELECT o.id FROM booking_slots s JOIN booking_slots o ON o.start_at = s.start_at AND o.visit_type = s.visit_type"
+                " AND o.practitioner = ? AND o.withdrawn = 0 WHERE s.id = ? AND NOT EXISTS (SELECT 1 FROM booking_bookings b"
+                " WHERE b.slot_id = o.id AND b.status IN ('booked','arrived','noshow'))");
+            st.bind(1, toPractitioner).bind(2, in.slotId);
+            if (st.step()) other = st.getInt(0);
+        });
+        if (!other)
+            throw Problem(409, "/problems/no-slot-for-routing", "Ingen ledig tid hos den vårdgivaren",
+                          "a hook routed the booking to " + toPractitioner + ", who has no free slot of this type at that time");
+        in.slotId = *other;
+    }
+    in.note = ev.payload->optValue<std::string>("note", in.note).substr(0, 500);
+    in.purpose = ev.payload->optValue<std::string>("purpose", in.purpose).substr(0, 500);
+    in.triage = ev.payload->optValue<std::string>("triage", "").substr(0, 60);
+    if (ev.payload->has("urgency_days") && ev.payload->get("urgency_days").isInteger())
+        in.urgencyDays = std::clamp(ev.payload->getValue<int>("urgency_days"), 0, 365);
+
+    BookingRow b;
+    try {
+        ctx_->store().write([&](db::Connection& c) {
+            if (replaces) {
+                c.prepare("UPDATE booking_bookings SET status='rebooked', changed_at=? WHERE id=? AND status='booked'")
+                    .bind(1, now()).bind(2, *replaces).exec();
+                if (c.changes() != 1)
+                    throw Problem::conflict("/problems/booking-changed", "the booking is no longer booked");
+            }
+            auto ins = c.prepare(
+                "INSERT INTO booking_bookings(slot_id, patient, status, channel, purpose, reason, note, phone, email, guardian,"
+                " invitation_id, created_at, created_by, changed_at, triage, urgency_days)"
+                " VALUES(?,?,'booked',?,?,?,?,?,?,?,?,?,?,?,?,?)");
+            ins.bind(1, in.slotId).bind(2, in.patient).bind(3, in.channel).bind(4, in.purpose).bind(5, in.reason)
+                .bind(6, in.note).bind(7, in.phone).bind(8, in.email).bind(9, in.guardian);
+            if (in.invitationId) ins.bind(10, *in.invitationId);
+            else ins.bindNull(10);
+            ins.bind(11, now()).bind(12, who(req)).bind(13, now()).bind(14, in.triage);
+            if (in.urgencyDays) ins.bind(15, *in.urgencyDays);
+            else ins.bindNull(15);
+            ins.exec();
+            const long long id = c.lastInsertId();
+            if (replaces)
+                c.prepare("UPDATE booking_bookings SET rebooked_to=? WHERE id=?").bind(1, id).bind(2, *replaces).exec();
+            b = *loadBooking(c, id);
+            audit(req, replaces ? "booking.rebook" : "booking.create", b.patient,
+                  "booking " + std::to_string(id) + (replaces ? " replaces " + std::to_string(*replaces) : "") + " via " + in.channel,
+                  &c);
+            queueMessages(c, b, replaces ? "rebooked" : "confirmation");
+            // Reminders follow the (new) time; the old booking's are skipped when due.
+            queueReminders(c, b);
+        });
+    } catch (const db::ConstraintError&) {
+        throw Problem(409, "/problems/slot-taken", "Tiden är redan bokad", "the slot was booked by someone else");
+    }
+    return b;
+}
+
+void BookingPlugin::publish(const std::string& name, const BookingRow& b, const Request& req,
+                            const std::function<void(Object&)>& extra) {
+    auto p = eventPayload(b);
+    if (extra) extra(*p);
+    ctx_->events().publish(Event{name, p, req.principal, req.requestId});
+}
+
+BookingPlugin::BookInput BookingPlugin::readBookInput(const JsonInput& in, const std::string& channel) const {
+    BookInput b;
+    b.slotId = in.integer("slot_id", 1, 9'000'000'000'000'000'000LL);
+    b.patient = parsePatient(in.str("patient", 20));
+    b.purpose = in.optStr("purpose", 500).value_or("");
+    b.reason = in.optStr("reason", 1000).value_or("");
+    b.note = in.optStr("note", 500).value_or("");
+    b.phone = in.optStr("phone", 30).value_or("");
+    if (!b.phone.empty() && !booking::normalisePhone(b.phone)) throw invalid("phone", "not a phone number");
+    b.email = in.optStr("email", 254).value_or("");
+    if (!b.email.empty() && !booking::plausibleEmail(b.email)) throw invalid("email", "not an e-mail address");
+    if (const auto g = in.optStr("guardian", 20); g && !g->empty()) b.guardian = parsePatient(*g, "guardian");
+    if (const auto u = in.optInteger("urgency_days", 0, 365)) b.urgencyDays = static_cast<int>(*u);
+    b.channel = channel;
+    return b;
+}
+
+BookingRow BookingPlugin::requireBooking(long long id) {
+    std::optional<BookingRow> b;
+    ctx_->store().read([&](db::Connection& c) { b = loadBooking(c, id); });
+    if (!b) throw Problem::notFound("no booking " + std::to_string(id));
+    return *b;
+}
+
+void BookingPlugin::checkChangeAllowed(const Request& req, const BookingRow& b, bool late) const {
+    if (b.status != "booked")
+        throw Problem::conflict("/problems/booking-not-active", "the booking is " + b.status + ", not booked");
+    const long long latest = b.start - static_cast<long long>(s_.cancelLatestHours) * 3600;
+    if (now() >= latest && !(late && req.principal && req.principal->role == Role::Admin))
+        throw Problem(409, "/problems/too-late", "För sent att ändra",
+                      "bookings can be changed until " + std::to_string(s_.cancelLatestHours) +
+                          " hours before they start (an admin may pass \"late\": true)");
+}
+
+BookingRow BookingPlugin::cancel(const Request& req, const BookingRow& b, const std::string& by) {
+    BookingRow out;
+    ctx_->store().write([&](db::Connection& c) {
+        c.prepare("UPDATE booking_bookings SET status='cancelled', changed_at=? WHERE id=? AND status='booked'")
+            .bind(1, now()).bind(2, b.id).exec();
+        if (c.changes() != 1) throw Problem::conflict("/problems/booking-changed", "the booking is no longer booked");
+        out = *loadBooking(c, b.id);
+        audit(req, "booking.cancel", b.patient, "booking " + std::to_string(b.id) + " cancelled by " + by, &c);
+        queueMessages(c, out, "cancelled");
+    });
+    publish("booking.cancelled", out, req, [&](Object& o) { o.set("cancelled_by", by); });
+    return out;
+}
+
+void BookingPlugin::registerBookingRoutes() {
+    auto& r = ctx_->router();
+    r.add("POST", "/api/v1/booking/bookings", Access::only(kStaff), [this](Request& req) {
+        JsonInput in(req.json(), {"slot_id", "patient", "purpose", "reason", "note", "phone", "email", "guardian", "urgency_days"});
+        const auto b = book(req, readBookInput(in, "console"));
+        publish("booking.created", b, req);
+        return Response::json(bookingJson(b), 201);
+    }, RouteDoc{"MakeBooking: book a slot for a patient (runs booking.requested hooks)", "booking", nullptr, nullptr});
+
+    r.add("GET", "/api/v1/booking/bookings/{id}", Access::only(kStaff), [this](Request& req) {
+        const auto b = requireBooking(req.intParam("id"));
+        audit(req, "booking.read", b.patient, "booking " + std::to_string(b.id));
+        return Response::json(bookingJson(b));
+    }, RouteDoc{"GetBookingDetails", "booking", nullptr, nullptr});
+
+    r.add("POST", "/api/v1/booking/bookings/{id}/cancel", Access::only(kStaff), [this](Request& req) {
+        JsonInput in(req.json(), {"late", "by"});
+        const auto b = requireBooking(req.intParam("id"));
+        checkChangeAllowed(req, b, in.optBoolean("late").value_or(false));
+        const auto by = in.optStr("by", 10).value_or("staff");
+        if (by != "staff" && by != "patient") throw invalid("by", "staff or patient");
+        return Response::json(bookingJson(cancel(req, b, by)));
+    }, RouteDoc{"CancelBooking (until the configured latest time)", "booking", nullptr, nullptr});
+
+    r.add("POST", "/api/v1/booking/bookings/{id}/rebook", Access::only(kStaff), [this](Request& req) {
+        JsonInput in(req.json(), {"slot_id", "late"});
+        const auto old = requireBooking(req.intParam("id"));
+        checkChangeAllowed(req, old, in.optBoolean("late").value_or(false));
+        BookInput bi;
+        bi.slotId = in.integer("slot_id", 1, 9'000'000'000'000'000'000LL);
+        bi.patient = old.patient;
+        bi.purpose = old.purpose;
+        bi.reason = old.reason;
+        bi.note = old.note;
+        bi.phone = old.phone;
+        bi.email = old.email;
+        bi.guardian = old.guardian;
+        bi.triage = old.triage;
+        if (old.urgencyDays) bi.urgencyDays = static_cast<int>(*old.urgencyDays);
+        bi.channel = old.channel;
+        const auto b = book(req, bi, old.id);
+        publish("booking.rebooked", b, req, [&](Object& o) {
+            o.set("old_booking_id", old.id);
+            o.set("old_start", isoStockholm(fromSec(old.start)));
+            o.set("old_end", isoStockholm(fromSec(old.end)));
+        });
+        return Response::json(bookingJson(b), 201);
+    }, RouteDoc{"UpdateBooking: move a booking to another slot (the old slot is freed)", "booking", nullptr, nullptr});
+
+    r.add("POST", "/api/v1/booking/bookings/{id}/noshow", Access::only(kStaff), [this](Request& req) {
+        const auto b = requireBooking(req.intParam("id"));
+        if (b.status != "booked") throw Problem::conflict("/problems/booking-not-active", "the booking is " + b.status);
+        if (now() < b.start) throw Problem::conflict("/problems/not-started", "a booking can be marked no-show once it has started");
+        long long count = 0;
+        BookingRow out;
+        ctx_->store().write([&](db::Connection& c) {
+            c.prepare("UPDATE booking_bookings SET status='noshow', changed_at=? WHERE id=? AND status='booked'")
+                .bind(1, now()).bind(2, b.id).exec();
+            if (c.changes() != 1) throw Problem::conflict("/problems/booking-changed", "the booking changed meanwhile");
+            auto n = c.prepare("SELECT COUNT(*) FROM booking_bookings WHERE patient = ? AND status = 'noshow'");
+            n.bind(1, b.patient);
+            if (n.step()) count = n.getInt(0);
+            out = *loadBooking(c, b.id);
+            audit(req, "booking.noshow", b.patient, "booking " + std::to_string(b.id) + ", no-show number " + std::to_string(count), &c);
+        });
+        publish("booking.noshow", out, req, [&](Object& o) { o.set("noshow_count", count); });
+        auto o = bookingJson(out);
+        o->set("noshow_count", count);
+        return Response::json(o);
+    }, RouteDoc{"Mark a booking as a no-show (publishes booking.noshow with the patient's count)", "booking", nullptr, nullptr});
+
+    r.add("GET", "/api/v1/booking/patients/{patient}/schedule", Access::only(kStaff), [this](Request& req) {
+        const auto patient = parsePatient(req.pathParams.at("patient"));
+        const bool all = req.queryParam("include_past").value_or("") == "true";
+        Array::Ptr arr = new Array;
+        long long noshows = 0;
+        ctx_->store().read([&](db::Connection& c) {
+            auto st = c.prepare(std::string(kBookingSelect) + "WHERE b.patient = ? AND (? OR s.end_at > ?) ORDER BY s.start_at");
+            st.bind(1, patient).bind(2, all ? 1 : 0).bind(3, now());
+            while (st.step()) arr->add(bookingJson(readBooking(st)));
+            auto n = c.prepare("SELECT COUNT(*) FROM booking_bookings WHERE patient = ? AND status = 'noshow'");
+            n.bind(1, patient);
+            if (n.step()) noshows = n.getInt(0);
+        });
+        audit(req, "booking.read", patient, "schedule of the patient");
+        Object::Ptr o = new Object;
+        o->set("subject_of_care", patient);
+        o->set("noshow_count", noshows);
+        o->set("bookings", arr);
+        return Response::json(o);
+    }, RouteDoc{"GetSubjectOfCareSchedule: a patient's bookings", "booking", nullptr, nullptr});
+
+    // Day and week views: every slot of the unit with its booking; each patient shown is logged.
+    r.add("GET", "/api/v1/booking/calendar", Access::only(kStaff), [this](Request& req) {
+        const auto unit = queryHsa(req, "unit");
+        const auto from = queryDate(req, "date", today());
+        const auto n = static_cast<int>(req.intQuery("days", 1, 1, 7));
+        const auto practitioner = queryHsa(req, "practitioner", false);
+        const auto to = year_month_day{sys_days{from} + days{n - 1}};
+        ensureSlots(from, to);
+        const auto start = booking::stockholmToUtc(from, 0).value_or(sys_seconds{sys_days{from}});
+        const auto end = booking::stockholmToUtc(year_month_day{sys_days{to} + days{1}}, 0).value_or(start + days{n});
+        Array::Ptr arr = new Array;
+        std::set<std::string> patients;
+        ctx_->store().read([&](db::Connection& c) {
+            auto st = c.prepare(
+                "SELECT s.id, s.start_at, s.end_at, s.practitioner, p.name, v.id, v.name, v.visit_form, COALESCE(r.name,''),"
+                " b.id, b.patient, b.status, b.channel FROM booking_slots s"
+                " JOIN booking_practitioners p ON p.hsa_id = s.practitioner JOIN booking_visit_types v ON v.id = s.visit_type"
+                " LEFT JOIN booking_rooms r ON r.id = s.room_id"
+                " LEFT JOIN booking_bookings b ON b.slot_id = s.id AND b.status IN ('booked','arrived','noshow')"
+                " WHERE s.unit = ?1 AND s.start_at >= ?2 AND s.start_at < ?3 AND (?4 = '' OR s.practitioner = ?4)"
+                " AND (s.withdrawn = 0 OR b.id IS NOT NULL) ORDER BY s.start_at, p.name");
+            st.bind(1, unit).bind(2, toSec(start)).bind(3, toSec(end)).bind(4, practitioner);
+            while (st.step()) {
+                Object::Ptr o = new Object;
+                o->set("slot_id", st.getInt(0));
+                o->set("start", isoStockholm(fromSec(st.getInt(1))));
+                o->set("end", isoStockholm(fromSec(st.getInt(2))));
+                o->set("practitioner", st.getText(3));
+                o->set("practitioner_name", st.getText(4));
+                o->set("visit_type", st.getText(5));
+                o->set("visit_type_name", st.getText(6));
+                o->set("visit_form", st.getText(7));
+                o->set("room", st.getText(8));
+                if (!st.isNull(9)) {
+                    o->set("booking_id", st.getInt(9));
+                    o->set("patient", st.getText(10));
+                    o->set("status", st.getText(11));
+                    o->set("channel", st.getText(12));
+                    patients.insert(st.getText(10));
+                } else {
+                    o->set("status", "free");
+                }
+                arr->add(o);
+            }
+        });
+        for (const auto& p : patients) audit(req, "booking.read", p, "calendar " + unit + " from " + isoDate(from));
+        Object::Ptr o = new Object;
+        o->set("healthcare_facility", unit);
+        o->set("from", isoDate(from));
+        o->set("days", n);
+        o->set("slots", arr);
+        return Response::json(o);
+    }, RouteDoc{"Day or week view of a unit: every slot and its booking", "booking", nullptr, nullptr});
+}
+
+}  // namespace booking
