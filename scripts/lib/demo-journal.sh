@@ -25,6 +25,6 @@ seed_journal() {
     19500307-2385  consent: notes from three systems, one hidden for lack of an accountable unit
     19680114-9888  consent, but the psychiatry unit is blocked: "Det finns spärrad information"
     19751230-3442  no consent: register consent, or open with emergency access (shown in red)
-  Log review and the patient's log extract: an auditor account, menu "Loggkontroll".
+  Log review and the patient's log extract: the auditor account, menu "Loggkontroll journal".
 TXT
 }

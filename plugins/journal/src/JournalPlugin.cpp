@@ -69,7 +69,7 @@ public:
               [j, c](Request& req) {
                   const auto p = patientParam(req, "patient", c->clock().today());
                   JsonInput in(req.json(), {"reason"});
-                  return Response::json(j->assertRelation(req, p, in.str("reason", 500)));
+                  return Response::json(j->assertRelation(req, p, in.optStr("reason", 500).value_or("")));
               },
               RouteDoc{"Assert a patient relationship with a reason (flagged for log review)", "journal", nullptr, nullptr});
         r.add("POST", base + "/patients/{patient}/consent", staff,
@@ -83,7 +83,7 @@ public:
               [j, c](Request& req) {
                   const auto p = patientParam(req, "patient", c->clock().today());
                   JsonInput in(req.json(), {"reason"});
-                  return Response::json(j->registerEmergency(req, p, in.str("reason", 500)), 201);
+                  return Response::json(j->registerEmergency(req, p, in.optStr("reason", 500).value_or("")), 201);
               },
               RouteDoc{"Emergency access (nödåtkomst) with a mandatory reason, time-limited", "journal", nullptr, nullptr});
         r.add("GET", base + "/patients/{patient}/records/{kind}", staff,
@@ -129,7 +129,7 @@ public:
               RouteDoc{"The patient's log extract as a printable page", "journal", nullptr, nullptr});
 
         ctx.addConsolePage(ConsolePage{"journal", "Sammanhållen journal", "journal.js", staff});
-        ctx.addConsolePage(ConsolePage{"review", "Loggkontroll", "review.js", auditor});
+        ctx.addConsolePage(ConsolePage{"review", "Loggkontroll journal", "review.js", auditor});
         if (journal_->settings().units.empty()) ctx.log().warning("journal: no care_units configured; nobody can choose an assignment");
         if (journal_->settings().consentUrl.empty() || journal_->settings().blocksUrl.empty() || journal_->settings().npoUrl.empty())
             ctx.log().warning("journal: national services are not configured; every access is refused (fail closed)");

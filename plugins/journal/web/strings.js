@@ -35,7 +35,7 @@ export const strings = {
   none: 'Ingen information hittades.',
   failed: 'Det gick inte:',
   // Log review
-  reviewTitle: 'Loggkontroll',
+  reviewTitle: 'Loggkontroll – sammanhållen journal',
   period: 'Period',
   show: 'Visa',
   withoutBooking: 'Åtkomster utan bokning',
@@ -51,7 +51,7 @@ export const strings = {
   yes: 'Ja',
   no: 'Nej',
   extractHeading: 'Loggutdrag för patient',
-  extractJson: 'Visa',
+  extractJson: 'Visa loggutdrag',
   extractPrint: 'Utskriftsvänlig sida',
   extractNone: 'Inga åtkomster under perioden.',
 };
