@@ -20,6 +20,9 @@ std::string str(const Poco::JSON::Object::Ptr& p, const std::string& k, std::siz
 }
 
 long long isoSeconds(const std::string& text) {
+    // Poco's parser is lenient (it accepts words); the shape is checked first.
+    static const std::regex shape(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))");
+    if (!std::regex_match(text, shape)) throw std::invalid_argument("start is not an ISO 8601 time with offset");
     int tz = 0;
     Poco::DateTime dt;
     if (!Poco::DateTimeParser::tryParse(Poco::DateTimeFormat::ISO8601_FORMAT, text, dt, tz) &&
