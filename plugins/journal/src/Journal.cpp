@@ -353,7 +353,7 @@ Object::Ptr Journal::records(Request& req, const std::string& patient, Kind kind
         x->set("care_unit", rec.accountableUnit);
         x->set("care_provider", rec.accountableProvider);
         x->set("source_system", rec.sourceSystem);
-        if (kind == Kind::Notes) x->set("html", renderNoteHtml(rec.text));
+        if (kind == Kind::Notes) x->set("content", renderNote(rec.text));
         else x->set("text", rec.text);
         items->add(x);
     }

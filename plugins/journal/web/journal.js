@@ -28,6 +28,16 @@ function input(type, name) {
   return i;
 }
 
+// The note as the box rendered it (DocBook.cpp): text leaves and a few tags of its own,
+// built with createElement/textContent so no producer text becomes markup.
+const allowedTags = new Set(['p', 'h4', 'div', 'em', 'ul', 'ol', 'li', 'br']);
+function build(node) {
+  if (typeof node === 'string') return document.createTextNode(node);
+  const e = document.createElement(allowedTags.has(node.tag) ? node.tag : 'span');
+  for (const c of node.children || []) e.append(build(c));
+  return e;
+}
+
 export default async function render(root, api) {
   const message = el('p', '');
   message.setAttribute('role', 'status');
@@ -131,10 +141,9 @@ export default async function render(root, api) {
     for (const r of data.records) {
       const art = el('article', undefined, 'record');
       art.append(el('h3', `${r.time.slice(0, 8)} ${r.title || r.code}`), el('p', `${r.unit_name} – ${r.author}`));
-      if (r.html !== undefined) {
-        // Built by the box from escaped text and a short list of its own tags (DocBook.cpp).
+      if (r.content !== undefined) {
         const div = el('div');
-        div.innerHTML = r.html;
+        div.append(...r.content.map(build));
         art.append(div);
       } else {
         art.append(el('p', `${r.code} ${r.text}`));

@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 using namespace klinikbox;
 using namespace klinikbox::journal;
 
@@ -123,4 +125,9 @@ TEST(JournalDocBook, ProducerTextNeverBecomesMarkup) {
     // A DOCTYPE (entity expansion) is refused by the hardened parser and shown as text.
     EXPECT_EQ(renderNoteHtml("<!DOCTYPE x [<!ENTITY a \"b\">]><para>&a;</para>").find("<para>"), std::string::npos);
     EXPECT_EQ(renderNoteHtml("   "), "");
+    // The tree the console builds from: text leaves, only the box's own tags.
+    const auto tree = renderNote("<para>a<script>b</script><emphasis>c</emphasis></para>");
+    std::ostringstream s;
+    tree->stringify(s);
+    EXPECT_EQ(s.str(), R"([{"children":["a","b",{"children":["c"],"tag":"em"}],"tag":"p"}])");
 }
