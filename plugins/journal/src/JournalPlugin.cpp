@@ -99,7 +99,7 @@ public:
                   if (q.from.empty() != q.to.empty())
                       throw Problem::badRequest("/problems/invalid-period", "Ange både from och to, eller ingen av dem.");
                   if (!q.from.empty() && q.to < q.from) throw Problem::badRequest("/problems/invalid-period", "Perioden slutar före den börjar.");
-                  if (q.provider.size() > 31 || !HsaLike(q.provider))
+                  if (q.provider.size() > 31 || !hsaLike(q.provider))
                       throw Problem::badRequest("/problems/invalid-provider", "provider ska vara ett HSA-id.");
                   auto resp = Response::json(j->records(req, p, kind, q));
                   resp.headers.emplace_back("Cache-Control", "no-store");
@@ -136,7 +136,7 @@ public:
     }
 
 private:
-    static bool HsaLike(const std::string& s) {
+    static bool hsaLike(const std::string& s) {
         for (char ch : s)
             if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-') return false;
         return true;
