@@ -234,6 +234,13 @@ TEST(JournalServer, EveryRowOfTheDecisionTableHoldsInTheRunningBox) {
     EXPECT_EQ(r.json()->getValue<int>("blocked_count"), 3);
     EXPECT_EQ(r.body.find("Knäsmärta"), std::string::npos);
 
+    // No relation × emergency access: emergency replaces consent only, never the relation.
+    ASSERT_EQ(c.box->authed("POST", "/api/v1/journal/patients/194001011230/emergency", R"({"reason":"Medvetslös vid ankomst"})").status, 201);
+    r = c.notes("194001011230");
+    EXPECT_EQ(r.status, 403);
+    EXPECT_EQ(c.reason(r), "no-relation");
+    EXPECT_FALSE(hasContent(r.body));
+
     // Asserted relation (no booking) × registered consent: shown, flagged for review.
     r = c.notes(kNoBooking);
     EXPECT_EQ(c.reason(r), "no-relation");
