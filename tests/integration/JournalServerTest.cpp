@@ -50,7 +50,7 @@ std::string settings(const SimProcess& sim) {
            "      care_units:\n        - {hsa_id: " + kUnit + ", name: Vårdcentralen Norr}\n"
            "      services:\n        npo_url: \"" + u + "/npo/{contract}\"\n        consent_url: " + u + "/consent\n        blocks_url: " + u +
            "/blocks\n        log_url: " + u + "/log\n        client_cert: " + sim.clientCert() + "\n        client_key: " + sim.clientKey() +
-           "\n        ca: " + sim.ca() + "\n        timeout_ms: 1500\n";
+           "\n        ca: " + sim.ca() + "\n        timeout_ms: 5000\n";
 }
 
 std::string isoIn(std::chrono::seconds d) {
@@ -80,7 +80,7 @@ bool hasContent(const std::string& body) {
 
 struct Clinic {
     TempDir dir;
-    SimProcess sim{"", 3000};
+    SimProcess sim{"", 8000};  // a "timeout" fault holds the answer longer than the box waits (5 s)
     std::unique_ptr<BoxProcess> box;
     Clinic() {
         sim.start();
