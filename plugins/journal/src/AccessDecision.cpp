@@ -20,7 +20,9 @@ AccessDecision decideBeforeFetch(Relation relation, Consent consent, bool emerge
         return d;
     }
     d.shown = true;
-    d.basis = consent == Consent::Consent && !emergencyActive ? "consent" : "emergency";
+    // A valid consent is the basis whenever there is one: an emergency access asserted for
+    // a patient who has consented is itself logged and reviewed, the reads rest on consent.
+    d.basis = consent == Consent::Consent ? "consent" : "emergency";
     d.flagForReview = d.basis == "emergency" || relation == Relation::Asserted;
     return d;
 }

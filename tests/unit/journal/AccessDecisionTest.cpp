@@ -36,7 +36,7 @@ std::vector<Row> table() {
                     else if (bl == Blocks::Unavailable) r.reason = "block-service-unavailable";
                     else {
                         r.shown = true;
-                        r.reason = (con == Consent::Consent && !em) ? "consent" : "emergency";
+                        r.reason = con == Consent::Consent ? "consent" : "emergency";
                         r.blockedHidden = bl == Blocks::SomeBlocked;
                         r.review = r.reason == "emergency" || rel == Relation::Asserted;
                     }
