@@ -13,6 +13,7 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <regex>
 #include <set>
 #include <thread>
 
@@ -291,6 +292,7 @@ TEST(JournalServer, EveryAccessReachesTheNationalLogThroughAnOutage) {
     for (std::size_t i = 0; i < logs->size(); ++i) {
         const auto l = logs->getObject(static_cast<unsigned>(i));
         logIds.insert(l->getValue<std::string>("logId"));
+        EXPECT_TRUE(std::regex_match(l->getValue<std::string>("logId"), std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")));
         EXPECT_EQ(l->getValue<std::string>("userId"), "SE2321000016-E001");
         EXPECT_EQ(l->getValue<std::string>("careUnitId"), kUnit);
         EXPECT_EQ(l->getValue<std::string>("patient"), kShared);

@@ -19,12 +19,6 @@ Object::Ptr section(const Object::Ptr& cfg, const std::string& name) {
     return o ? o : Object::Ptr(new Object);
 }
 
-std::string uuid() {
-    auto h = randomToken(16);  // hex
-    h.resize(32, '0');
-    return h.substr(0, 8) + "-" + h.substr(8, 4) + "-4" + h.substr(13, 3) + "-a" + h.substr(17, 3) + "-" + h.substr(20, 12);
-}
-
 std::string resourceTypeOf(Kind k) {
     switch (k) {
         case Kind::Notes: return "Journalanteckning";
@@ -171,7 +165,7 @@ void Journal::logAccess(const Request& req, const Reader& r, const std::string& 
                              ", blocked " + std::to_string(a.blocked);
         ctx_.audit().record(req, {"journal." + a.what, patient, "vård", a.outcome == "refused" ? "denied" : "ok", details}, c);
         if (a.resourceType.empty()) return;
-        LogRecord l{uuid(), s_.systemHsaId, a.outcome == "registered" ? "Registrera" : "Läsa", xsDateTime(ctx_.clock().now()),
+        LogRecord l{newUuid(), s_.systemHsaId, a.outcome == "registered" ? "Registrera" : "Läsa", xsDateTime(ctx_.clock().now()),
                     kPurpose, r.actor.employeeId, r.actor.careProviderId, r.actor.careUnitId, patient, a.resourceType,
                     a.basis == "emergency" ? "nödåtkomst" : a.basis};
         c.prepare("INSERT INTO journal_national_log(log_id, record, created_at) VALUES(?, ?, ?)").bind(1, l.logId).bind(2, toJson(l))
@@ -225,7 +219,7 @@ Object::Ptr Journal::assertRelation(Request& req, const std::string& patient, co
 
 Object::Ptr Journal::registerConsent(Request& req, const std::string& patient, const std::string& endDate) {
     const auto r = reader(req);
-    ConsentRegistration reg{uuid(), false, patient, r.actor, xsDateTime(ctx_.clock().now()), "", xsDateTime(ctx_.clock().now()), ""};
+    ConsentRegistration reg{newUuid(), false, patient, r.actor, xsDateTime(ctx_.clock().now()), "", xsDateTime(ctx_.clock().now()), ""};
     std::optional<long long> endsAt;
     if (!endDate.empty()) {
         int y = 0, m = 0, d = 0;
@@ -264,7 +258,7 @@ Object::Ptr Journal::registerEmergency(Request& req, const std::string& patient,
     if (reason.size() < 5) throw Problem::badRequest("/problems/reason-required", "Nödåtkomst kräver ett skäl (minst 5 tecken).");
     const auto t = ctx_.clock().now();
     const auto until = t + std::chrono::hours(s_.emergencyHours);
-    ConsentRegistration reg{uuid(), true, patient, r.actor, xsDateTime(t), xsDateTime(until), xsDateTime(t), reason};
+    ConsentRegistration reg{newUuid(), true, patient, r.actor, xsDateTime(t), xsDateTime(until), xsDateTime(t), reason};
     try {
         consent_->registerConsent(reg);
     } catch (const ServiceError& e) {

@@ -1,5 +1,7 @@
 #include "Service.h"
 
+#include <klinikbox/Secrets.h>
+
 #include <cctype>
 #include <ctime>
 
@@ -22,6 +24,14 @@ rivta::Envelope callService(const rivta::Endpoint& endpoint, const std::string& 
     } catch (const rivta::XmlError& e) {
         throw ServiceError(service + " answered HTTP " + std::to_string(a.status) + " without a usable envelope: " + e.what());
     }
+}
+
+std::string newUuid() {
+    // 128 bits of the system's randomness (randomToken), spread to hex through SHA-256.
+    auto h = sha256Hex(randomToken(16)).substr(0, 32);
+    h[12] = '4';                                         // version 4
+    h[16] = "89ab"[std::stoi(h.substr(16, 1), nullptr, 16) & 3];  // RFC 4122 variant
+    return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20, 12);
 }
 
 std::string xsDateTime(std::chrono::system_clock::time_point t) {

@@ -33,6 +33,9 @@ public:
                                           const std::string& logicalAddress, const std::string& body,
                                           const std::string& service);
 
+// A random (version 4) UUID in lower-case hex: log ids and assertion ids.
+[[nodiscard]] std::string newUuid();
+
 // 2026-12-05T10:00:00 (local wall time, as the contracts' xs:dateTime without zone).
 [[nodiscard]] std::string xsDateTime(std::chrono::system_clock::time_point t);
 // 20261205100000 -> 2026-12-05T10:00:00; "" when the input is not 14 digits.

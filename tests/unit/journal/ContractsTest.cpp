@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include <regex>
+#include <set>
 #include <sstream>
 
 using namespace klinikbox;
@@ -130,4 +132,16 @@ TEST(JournalDocBook, ProducerTextNeverBecomesMarkup) {
     std::ostringstream s;
     tree->stringify(s);
     EXPECT_EQ(s.str(), R"([{"children":["a","b",{"children":["c"],"tag":"em"}],"tag":"p"}])");
+}
+
+TEST(JournalContracts, LogAndAssertionIdsAreVersion4UuidsAndDoNotRepeat) {
+    // A bug fixed: the ids were base64 text padded with zeros, not UUIDs.
+    static const std::regex uuid("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+    std::set<std::string> seen;
+    for (int i = 0; i < 1000; ++i) {
+        const auto id = newUuid();
+        ASSERT_TRUE(std::regex_match(id, uuid)) << id;
+        seen.insert(id);
+    }
+    EXPECT_EQ(seen.size(), 1000u);
 }
