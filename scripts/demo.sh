@@ -99,7 +99,10 @@ if [ ! -f "$login_file" ]; then
     --password-stdin --config "$config" >/dev/null
   printf '%s\n' "$staff_pw" | "$bin" user add --username personal --role staff --name "Demo Personal" \
     --hsa-id SE2321000016-D001 --care-unit SE2321000016-DEMO --password-stdin --config "$config" >/dev/null
-  printf 'admin: demo / %s\nstaff: personal / %s\n' "$admin_pw" "$staff_pw" > "$login_file"
+  auditor_pw="$(head -c 18 /dev/urandom | base64 | tr -d '/+=' | head -c 20)"
+  printf '%s\n' "$auditor_pw" | "$bin" user add --username granskare --role auditor --name "Demo Granskare" \
+    --password-stdin --config "$config" >/dev/null
+  printf 'admin: demo / %s\nstaff: personal / %s\nauditor: granskare / %s\n' "$admin_pw" "$staff_pw" "$auditor_pw" > "$login_file"
 fi
 
 log "starting klinikbox"
@@ -121,6 +124,11 @@ log "demo data: schedules, today's bookings, the simulator's patients"
 source "$KB_ROOT/scripts/lib/demo-seed.sh"
 seed_demo "$url" "$(sed -n 1p "$login_file" | sed 's/^admin: demo \/ //')" "$sim_http" > "$data/demo-seed.txt" \
   || { cat "$data/demo-seed.txt" >&2; die "the demo data could not be created"; }
+# Shared journal access: bookings for the simulator's journal patients (scripts/lib/demo-journal.sh).
+# shellcheck source=lib/demo-journal.sh
+source "$KB_ROOT/scripts/lib/demo-journal.sh"
+seed_journal "$url" "$(sed -n 1p "$login_file" | sed 's/^admin: demo \/ //')" >> "$data/demo-seed.txt" \
+  || { cat "$data/demo-seed.txt" >&2; die "the journal demo data could not be created"; }
 
 cat <<MSG
 
@@ -129,6 +137,7 @@ cat <<MSG
   Console:   ${url}
   Login:     $(sed -n 1p "$login_file")
              $(sed -n 2p "$login_file")
+             $(sed -n 3p "$login_file")
   Kiosk:     ${url}kiosk   (check-in; try the personnummer below)
   Simulator: ${sim_http}/   (what e-frikort, Swish, BankID and the SMS gateway received)
   Health:    ${url}healthz   ${url}readyz   ${url}metrics

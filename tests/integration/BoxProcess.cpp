@@ -179,10 +179,12 @@ HttpResult BoxProcess::request(const std::string& method, const std::string& pat
     return r;
 }
 
-void BoxProcess::loginAs(const std::string& username, const std::string& role) {
+void BoxProcess::loginAs(const std::string& username, const std::string& role, const std::vector<std::string>& extraArgs) {
     const std::string pw = "correct horse battery staple";
     std::string out;
-    if (cli({"user", "add", "--username", username, "--role", role, "--password-stdin"}, &out, pw + "\n") != 0)
+    std::vector<std::string> args = {"user", "add", "--username", username, "--role", role, "--password-stdin"};
+    args.insert(args.end(), extraArgs.begin(), extraArgs.end());
+    if (cli(args, &out, pw + "\n") != 0)
         throw std::runtime_error("user add failed: " + out);
     auto r = request("POST", "/api/v1/auth/login",
                      R"({"username":")" + username + R"(","password":")" + pw + R"("})");

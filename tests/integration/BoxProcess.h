@@ -45,7 +45,8 @@ public:
                        const std::map<std::string, std::string>& headers = {}) const;
 
     // Creates a user through the CLI and logs in; later requests carry its cookie and CSRF token.
-    void loginAs(const std::string& username, const std::string& role);
+    // `extraArgs` go to `user add` (e.g. {"--hsa-id", "SE...-..."}).
+    void loginAs(const std::string& username, const std::string& role, const std::vector<std::string>& extraArgs = {});
     HttpResult authed(const std::string& method, const std::string& path, const std::string& body = {},
                       bool withCsrf = true) const;
     // The same with another content type (uploads).

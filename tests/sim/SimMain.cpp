@@ -4,6 +4,7 @@
 //   BankID-style identity provider;  plain HTTP: an SMS gateway sink, the steering/inspection
 //   JSON API and a page listing what was received.
 // Prints one JSON line with its addresses when ready; runs until SIGTERM.
+#include "NpoServices.h"
 #include "Pki.h"
 
 #include <Poco/DOM/DOMParser.h>
@@ -426,7 +427,21 @@ void pause(int ms) {
 
 class Sim {
 public:
-    Sim(const std::string& dir, int timeoutMs) : state_(dir + "/state.json"), timeoutMs_(timeoutMs) {}
+    Sim(const std::string& dir, int timeoutMs) : state_(dir + "/state.json"), timeoutMs_(timeoutMs) {
+        // The shared-journal services (NpoServices.h); schemas from $KB_SHARED_DIR/schemas or the source tree's ../shared.
+        const char* shared = std::getenv("KB_SHARED_DIR");
+        npo = std::make_unique<kbsim::NpoServices>(
+            shared ? std::string(shared) + "/schemas" : std::string(KB_SIM_SCHEMAS), timeoutMs_,
+            [this](const std::string& s, const std::string& o, const std::string& q, const std::string& a) {
+                std::lock_guard l(state_.mu);
+                state_.record(s, o, q, a);
+            },
+            [this](const std::string& s, const std::string& o) {
+                std::lock_guard l(state_.mu);
+                return state_.takeFault(s, o);
+            });
+    }
+    std::unique_ptr<kbsim::NpoServices> npo;
     State& state() { return state_; }
 
     // ---- eFrikort ----
@@ -833,6 +848,8 @@ public:
         const std::string body = bodyOf(req);
         const std::string path = Poco::URI(req.getURI()).getPath();
         if (path.rfind("/efrikort/", 0) == 0 && req.getMethod() == "POST") return sim_.efrikort(path.substr(10), body, res);
+        if (req.getMethod() == "POST")
+            if (auto a = sim_.npo->https(path, body)) return send(res, a->status, a->contentType, a->body);
         if (path.rfind("/swish-cpcapi/", 0) == 0) return sim_.swish(req, res, body);
         if (path.rfind("/bankid/rp/v6.0/", 0) == 0 && req.getMethod() == "POST") return sim_.bankid(path.substr(16), body, res);
         send(res, 404, "text/plain", "no such service");
@@ -884,6 +901,7 @@ public:
                 st.nextIdentities.clear();
                 st.autoSettle.clear();
                 st.save();
+                sim_.npo->reset();
                 return send(res, 204, "", "");
             }
             if (path == "/sim/api/faults" && req.getMethod() == "POST") {
@@ -962,6 +980,7 @@ public:
                 st.nextIdentities.emplace_back(o->getValue<std::string>("personalNumber"), o->optValue<std::string>("name", "Test Testsson"));
                 return send(res, 204, "", "");
             }
+            if (auto a = sim_.npo->steer(req.getMethod(), path, body)) return send(res, a->status, a->contentType, a->body);
             if (path == "/" && req.getMethod() == "GET") return send(res, 200, "text/html; charset=utf-8", page());
             send(res, 404, "application/json", R"({"error":"not found"})");
         } catch (const std::exception& e) {
@@ -991,7 +1010,7 @@ public:
                "<h1>Nationella tjänster (simulator)</h1><h2>e-frikort</h2><table border=1><tr><th>Person</th><th>Status</th>"
                "<th>Betalt</th><th>Kvar</th><th>Transaktioner</th></tr>" + persons +
                "</table><h2>Mottaget</h2><table border=1><tr><th>Tid</th><th>Tjänst</th><th>Anrop</th><th>Svar</th></tr>" + rows +
-               "</table></body></html>";
+               "</table>" + sim_.npo->pageSection() + "</body></html>";
     }
 
 private:

@@ -1,0 +1,150 @@
+// The shared journal plugin: registration of the booking/check-in subscriptions, the log
+// channel, the staff routes (assignment, relation, consent, emergency access, records), the
+// auditor's routes (log review, patient log extract) and the console pages. The work is in
+// Journal and LogReview.
+#include "Journal.h"
+#include "LogReview.h"
+
+#include <klinikbox/JsonInput.h>
+#include <klinikbox/Plugin.h>
+
+#include <memory>
+
+namespace {
+
+using namespace klinikbox;
+using namespace klinikbox::journal;
+
+void onlyQuery(const Request& req, std::initializer_list<const char*> allowed) {
+    for (const auto& [k, v] : req.query) {
+        bool ok = false;
+        for (const char* a : allowed) ok = ok || k == a;
+        if (!ok) throw Problem::badRequest("/problems/unknown-parameter", "unknown query parameter '" + k + "'");
+    }
+}
+
+std::string dateQuery(const Request& req, const char* name) {
+    const auto v = req.queryParam(name);
+    if (!v) return {};
+    int y = 0, m = 0, d = 0;
+    if (v->size() != 10 || std::sscanf(v->c_str(), "%4d-%2d-%2d", &y, &m, &d) != 3 ||
+        !std::chrono::year_month_day{std::chrono::year{y}, std::chrono::month{static_cast<unsigned>(m)}, std::chrono::day{static_cast<unsigned>(d)}}.ok())
+        throw Problem::badRequest("/problems/invalid-date", std::string(name) + " ska skrivas ÅÅÅÅ-MM-DD.");
+    return v->substr(0, 4) + v->substr(5, 2) + v->substr(8, 2);
+}
+
+class JournalPlugin final : public Plugin {
+public:
+    void start(PluginContext& ctx) override {
+        journal_ = std::make_unique<Journal>(ctx, settingsFrom(ctx.config()));
+        review_ = std::make_unique<LogReview>(ctx, journal_->settings().reviewSample);
+        auto* j = journal_.get();
+        auto* lr = review_.get();
+        auto* c = &ctx;
+
+        for (const char* ev : {"booking.created", "booking.cancelled", "booking.rebooked", "checkin.arrived"})
+            ctx.events().subscribe(ev, "relations", [j](const Event& e) { j->onVisitEvent(e); });
+        ctx.outbox().registerChannel(kLogChannel, [j](const QueuedMessage& m) { return j->deliverLogs(m); });
+
+        auto& r = ctx.router();
+        const auto staff = Access::only({Role::Staff});
+        const auto auditor = Access::only({Role::Auditor});
+        const std::string base = "/api/v1/journal";
+
+        r.add("GET", base + "/assignment", staff, [j](Request& req) { return Response::json(j->assignment(req)); },
+              RouteDoc{"The user's assignment (care unit and purpose) and the units to choose from", "journal", nullptr, nullptr});
+        r.add("PUT", base + "/assignment", staff,
+              [j](Request& req) {
+                  JsonInput in(req.json(), {"care_unit"});
+                  return Response::json(j->chooseAssignment(req, in.str("care_unit", 31)));
+              },
+              RouteDoc{"Choose the assignment (medarbetaruppdrag) the user reads shared records in", "journal", nullptr, nullptr});
+        r.add("GET", base + "/patients/{patient}", staff,
+              [j, c](Request& req) {
+                  onlyQuery(req, {});
+                  return Response::json(j->status(req, patientParam(req, "patient", c->clock().today())));
+              },
+              RouteDoc{"The access-control state for a patient: relation and emergency access (no record content)", "journal", nullptr, nullptr});
+        r.add("POST", base + "/patients/{patient}/relation", staff,
+              [j, c](Request& req) {
+                  const auto p = patientParam(req, "patient", c->clock().today());
+                  JsonInput in(req.json(), {"reason"});
+                  return Response::json(j->assertRelation(req, p, in.optStr("reason", 500).value_or("")));
+              },
+              RouteDoc{"Assert a patient relationship with a reason (flagged for log review)", "journal", nullptr, nullptr});
+        r.add("POST", base + "/patients/{patient}/consent", staff,
+              [j, c](Request& req) {
+                  const auto p = patientParam(req, "patient", c->clock().today());
+                  JsonInput in(req.json(), {"end_date"});
+                  return Response::json(j->registerConsent(req, p, in.optStr("end_date", 10).value_or("")), 201);
+              },
+              RouteDoc{"Register the patient's consent (RegisterExtendedConsent, NationalLevel)", "journal", nullptr, nullptr});
+        r.add("POST", base + "/patients/{patient}/emergency", staff,
+              [j, c](Request& req) {
+                  const auto p = patientParam(req, "patient", c->clock().today());
+                  JsonInput in(req.json(), {"reason"});
+                  return Response::json(j->registerEmergency(req, p, in.optStr("reason", 500).value_or("")), 201);
+              },
+              RouteDoc{"Emergency access (nödåtkomst) with a mandatory reason, time-limited", "journal", nullptr, nullptr});
+        r.add("GET", base + "/patients/{patient}/records/{kind}", staff,
+              [j, c](Request& req) {
+                  const auto p = patientParam(req, "patient", c->clock().today());
+                  onlyQuery(req, {"from", "to", "provider"});
+                  const auto& k = req.pathParams.at("kind");
+                  Kind kind = Kind::Notes;
+                  if (k == "diagnoses") kind = Kind::Diagnoses;
+                  else if (k == "alerts") kind = Kind::Alerts;
+                  else if (k != "notes") throw Problem::notFound("Okänd informationsmängd.");
+                  Query q{p, dateQuery(req, "from"), dateQuery(req, "to"), req.queryParam("provider").value_or("")};
+                  if (q.from.empty() != q.to.empty())
+                      throw Problem::badRequest("/problems/invalid-period", "Ange både from och to, eller ingen av dem.");
+                  if (!q.from.empty() && q.to < q.from) throw Problem::badRequest("/problems/invalid-period", "Perioden slutar före den börjar.");
+                  if (q.provider.size() > 31 || !hsaLike(q.provider))
+                      throw Problem::badRequest("/problems/invalid-provider", "provider ska vara ett HSA-id.");
+                  auto resp = Response::json(j->records(req, p, kind, q));
+                  resp.headers.emplace_back("Cache-Control", "no-store");
+                  return resp;
+              },
+              RouteDoc{"Other providers' notes, diagnoses or alerts, after the PDL checks", "journal", nullptr, nullptr});
+
+        r.add("GET", base + "/review", auditor, [lr](Request& req) { return Response::json(lr->review(req, periodParam(req))); },
+              RouteDoc{"Log review (loggkontroll) of a period: without booking, emergency, random sample", "journal", nullptr, nullptr});
+        r.add("POST", base + "/review/{id}", auditor,
+              [lr](Request& req) {
+                  JsonInput in(req.json(), {"comment"});
+                  return Response::json(lr->markReviewed(req, req.intParam("id"), in.str("comment", 1000)));
+              },
+              RouteDoc{"Mark an access as reviewed with a comment", "journal", nullptr, nullptr});
+        r.add("GET", base + "/extract/{patient}", auditor,
+              [lr, c](Request& req) { return Response::json(lr->extract(req, patientParam(req, "patient", c->clock().today()), periodParam(req))); },
+              RouteDoc{"The patient's log extract for a period (JSON)", "journal", nullptr, nullptr});
+        r.add("GET", base + "/extract/{patient}/print", auditor,
+              [lr, c](Request& req) {
+                  auto resp = Response::text(lr->extractHtml(req, patientParam(req, "patient", c->clock().today()), periodParam(req)),
+                                             "text/html; charset=utf-8");
+                  resp.headers.emplace_back("Cache-Control", "no-store");
+                  resp.headers.emplace_back("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+                  return resp;
+              },
+              RouteDoc{"The patient's log extract as a printable page", "journal", nullptr, nullptr});
+
+        ctx.addConsolePage(ConsolePage{"journal", "Sammanhållen journal", "journal.js", staff});
+        ctx.addConsolePage(ConsolePage{"review", "Loggkontroll journal", "review.js", auditor});
+        if (journal_->settings().units.empty()) ctx.log().warning("journal: no care_units configured; nobody can choose an assignment");
+        if (journal_->settings().consentUrl.empty() || journal_->settings().blocksUrl.empty() || journal_->settings().npoUrl.empty())
+            ctx.log().warning("journal: national services are not configured; every access is refused (fail closed)");
+    }
+
+private:
+    static bool hsaLike(const std::string& s) {
+        for (char ch : s)
+            if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-') return false;
+        return true;
+    }
+    std::unique_ptr<Journal> journal_;
+    std::unique_ptr<LogReview> review_;
+};
+
+}  // namespace
+
+KB_PLUGIN(JournalPlugin)
