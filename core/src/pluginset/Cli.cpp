@@ -1,12 +1,16 @@
 #include "pluginset/Cli.h"
 
+#include "pluginset/Assemble.h"
 #include "pluginset/Certify.h"
 #include "pluginset/Dates.h"
 #include "pluginset/TrustStore.h"
 #include "pluginset/Verifier.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <iomanip>
 #include <map>
 #include <optional>
@@ -22,11 +26,17 @@ const char* kUsage = R"(usage: klinikbox pluginset <verb> ...
 
 For a region's IT department
   create DIR --name N --sequence S --region-name R --region-hsa-id H --expires DATE
-         [--issued DATE] [--min-box-version V] [-o FILE]
+         [--issued DATE] [--min-box-version V] [-o FILE] [--signer-certs A.pem,B.pem]
                     hash every plugin directory under DIR into DIR/pluginset.yaml (or FILE,
-                    outside DIR); DATE is YYYY-MM-DD (00:00 UTC) or YYYY-MM-DDTHH:MM:SSZ
+                    outside DIR); DATE is YYYY-MM-DD (00:00 UTC) or YYYY-MM-DDTHH:MM:SSZ.
+                    --signer-certs: refuse an expiry later than any of these certificates
+  create DIR --from PLUGINS --build BUILT [--plugins ID,ID...] --name ... (as above)
+                    first lay out DIR (new or empty) from the project: plugins/<id>/ gives
+                    plugin.yaml, schema.yaml, migrations/, web/, lua/ (and a Lua entry);
+                    BUILT/<id>/ the native library its entry names (e.g. build/plugins)
   sign DIR|MANIFEST --key KEY.pem --cert CERT.pem [--chain CHAIN.pem]
-                    add the next pluginset.yaml.sig.N (CMS, detached, DER) next to the manifest
+                    add the next pluginset.yaml.sig.N (CMS, detached, DER) next to the manifest;
+                    refuses an expired certificate and a set that outlives the certificate
   pack DIR -o FILE.zip
                     pack a signed set into one archive for the clinics
 
@@ -97,7 +107,8 @@ long long wholeNumber(const std::string& text, const std::string& option) {
 int cmdCreate(const std::vector<std::string>& args, std::ostream& out) {
     const auto p = parse(args,
                          {"--name", "--sequence", "--region-name", "--region-hsa-id", "--expires",
-                          "--issued", "--min-box-version", "-o", "--output"},
+                          "--issued", "--min-box-version", "-o", "--output", "--signer-certs",
+                          "--from", "--build", "--plugins"},
                          {"--name", "--sequence", "--region-name", "--region-hsa-id", "--expires"});
     if (p.options.count("-o") && p.options.count("--output"))
         throw UsageError("-o and --output are the same option; give it once");
@@ -114,7 +125,57 @@ int cmdCreate(const std::vector<std::string>& args, std::ostream& out) {
     if (p.options.count("--min-box-version")) o.minBoxVersion = p.options.at("--min-box-version");
     if (p.options.count("-o")) o.output = p.options.at("-o");
     if (p.options.count("--output")) o.output = p.options.at("--output");
-    const auto m = createManifest(p.target, o);
+    if (p.options.count("--signer-certs")) {
+        SetManifest planned;
+        planned.expires = o.expires;
+        if (!parseInstant(o.expires))
+            throw UsageError("--expires must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
+        std::string list = p.options.at("--signer-certs");
+        for (std::size_t start = 0; start <= list.size();) {
+            const auto comma = std::min(list.find(',', start), list.size());
+            const auto file = list.substr(start, comma - start);
+            start = comma + 1;
+            if (file.empty()) continue;
+            std::ifstream in(file, std::ios::binary);
+            if (!in) throw UsageError("cannot read " + file);
+            const std::string pem((std::istreambuf_iterator<char>(in)), {});
+            for (const auto& c : ssl::certificatesFromPem(pem, file))
+                checkSignerFitsSet(c.get(), file, planned, std::chrono::system_clock::now());
+        }
+    }
+    if (p.options.count("--build") && !p.options.count("--from"))
+        throw UsageError("--build needs --from (the plugins' source directory)");
+    if (p.options.count("--plugins") && !p.options.count("--from"))
+        throw UsageError("--plugins needs --from (the plugins' source directory)");
+    const bool assembled = p.options.count("--from") > 0;
+    if (assembled) {
+        std::vector<std::string> ids;
+        if (p.options.count("--plugins")) {
+            const auto& list = p.options.at("--plugins");
+            for (std::size_t start = 0; start <= list.size();) {
+                const auto comma = std::min(list.find(',', start), list.size());
+                if (comma > start) ids.push_back(list.substr(start, comma - start));
+                start = comma + 1;
+            }
+        }
+        if (!o.output.empty()) throw UsageError("-o cannot be used with --from");
+        const auto laid = assembleSet(p.options.at("--from"),
+                                      p.options.count("--build") ? p.options.at("--build") : "",
+                                      ids, p.target);
+        for (const auto& pl : laid)
+            out << "laid out " << pl.id << " " << pl.version << " (" << pl.kind << "): "
+                << pl.files.size() << " file(s)\n";
+    }
+    SetManifest m;
+    try {
+        m = createManifest(p.target, o);
+    } catch (...) {
+        if (assembled) {
+            std::error_code ec;
+            std::filesystem::remove_all(p.target, ec);  // no half-made set left behind
+        }
+        throw;
+    }
     std::size_t files = 0;
     for (const auto& pl : m.plugins) files += pl.files.size();
     const std::string written =
@@ -268,7 +329,9 @@ int runPluginsetCommand(const std::vector<std::string>& args, std::ostream& out,
         return 2;
     }
     const std::string& verb = args[0];
-    if (verb == "help" || verb == "--help" || verb == "-h") {
+    // "help", and --help or -h anywhere (`pluginset verify --help`): the usage, exit 0.
+    if (verb == "help" || std::find(args.begin(), args.end(), "--help") != args.end() ||
+        std::find(args.begin(), args.end(), "-h") != args.end()) {
         out << kUsage;
         return 0;
     }

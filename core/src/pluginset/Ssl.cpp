@@ -102,6 +102,10 @@ std::string sha256Of(const X509* x) {
     return hex(md, n);
 }
 
+std::string crlIssuerOf(const X509_CRL* c) {
+    return nameText(X509_CRL_get_issuer(c));
+}
+
 std::string publicKeySha256Of(const X509* x) {
     const X509_PUBKEY* spki = X509_get_X509_PUBKEY(x);
     unsigned char* der = nullptr;

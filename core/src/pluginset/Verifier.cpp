@@ -1,5 +1,6 @@
 #include "pluginset/Verifier.h"
 
+#include "pluginset/Expiry.h"
 #include "pluginset/SetFiles.h"
 #include "pluginset/SetManifest.h"
 #include "pluginset/Signatures.h"
@@ -238,6 +239,15 @@ VerifiedSet verifyFromSource(const std::function<SetSource()>& open, const Trust
         } else {
             out.status = "valid";
         }
+        // What else stops this set on a known day: its signers' certificates and its
+        // region's CRLs, warned ahead like the set's own expiry.
+        VerifiedSet probe;
+        probe.isSigned = true;
+        probe.regionHsaId = region->hsaId;
+        probe.signers = signers;
+        TrustStore only = TrustStore::ofRegion(*region);
+        for (const auto& e : expiriesOf(probe, only))
+            if (isDue(e, opts.now)) out.warnings.push_back(warningFor(e, opts.now, region->name));
         return "issued " + manifest.issued + ", expires " + manifest.expires + ": " + out.status +
                when;
     });
@@ -284,7 +294,19 @@ VerifiedSet verifyFromSource(const std::function<SetSource()>& open, const Trust
     checks.step("files", [&] {
         out.plugins = readCertifiedFiles(*src, manifest);
         std::size_t files = 0;
-        for (const auto& p : out.plugins) files += p.files.size();
+        for (const auto& p : out.plugins) {
+            files += p.files.size();
+            const auto y = p.files.find("plugin.yaml");
+            if (y == p.files.end()) continue;
+            const auto identity = pluginIdentity(y->second, p.id + "/plugin.yaml");
+            if (identity.api != opts.sdkApiVersion)
+                out.warnings.push_back(
+                    "plugin " + p.id + " " + p.version + " asks for SDK API " +
+                    (identity.api < 0 ? std::string("(none or not a number)")
+                                      : std::to_string(identity.api)) +
+                    "; this box provides API " + std::to_string(opts.sdkApiVersion) +
+                    ", so it refuses that plugin while the rest of the set runs");
+        }
         return std::to_string(files) + " file(s) of " + std::to_string(out.plugins.size()) +
                " plugin(s) match their size and SHA-256; nothing missing, nothing extra";
     });

@@ -10,6 +10,7 @@
 #include "metrics/Metrics.h"
 #include "outbox/OutboxService.h"
 #include "plugin/PluginHost.h"
+#include "pluginset/Expiry.h"
 #include "server/BoxConfig.h"
 #include "store/Database.h"
 
@@ -31,6 +32,10 @@ struct ActiveSet {
     bool isSigned = false;
     std::vector<std::string> signers;
     std::vector<std::string> warnings;
+    std::string manifestSha256;
+    // Every date that stops the set (its expiry, its signers' certificates, its region's
+    // CRLs): /readyz, /metrics, the console banner and the daily log line warn ahead of each.
+    std::vector<pluginset::Expiry> expiries;
 };
 
 class Box {

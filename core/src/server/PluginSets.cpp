@@ -90,7 +90,11 @@ std::vector<plugin::PluginBundle> verifiedBundles(Box& b) {
     active.status = set.status;
     active.isSigned = set.isSigned;
     active.warnings = set.warnings;
+    active.manifestSha256 = set.manifestSha256;
+    active.signers.clear();
+    active.expiries.clear();
     for (const auto& s : set.signers) active.signers.push_back(s.subject);
+    if (set.isSigned) active.expiries = pluginset::expiriesOf(set, trust(b));
     for (const auto& w : set.warnings) log.warning(w);
     std::vector<plugin::PluginBundle> out;
     for (auto& p : set.plugins) out.push_back(plugin::PluginBundle{p.id, p.version, std::move(p.files)});

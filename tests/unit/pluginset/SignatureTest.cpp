@@ -204,7 +204,7 @@ TEST_F(Signatures, ExpiredSigningCertificateIsRefused) {
         rootA, CertSpec("Former officer").validity("2021-01-01T00:00:00Z", "2024-12-31T00:00:00Z"));
     const auto dir = makeSet();
     sign(dir, infosec);
-    sign(dir, old);
+    signRaw(dir, old);
     const auto e = refusal(dir);
     EXPECT_REFUSED(e, Reason::CertificateExpired, "CN=Former officer");
     EXPECT_NE(std::string(e.what()).find("expired on 2024-12-31T00:00:00Z"), std::string::npos)
@@ -216,7 +216,7 @@ TEST_F(Signatures, SigningCertificateNotYetValidIsRefused) {
         rootA, CertSpec("Future officer").validity("2030-01-01T00:00:00Z", "2040-01-01T00:00:00Z"));
     const auto dir = makeSet();
     sign(dir, infosec);
-    sign(dir, future);
+    signRaw(dir, future);
     EXPECT_REFUSED(refusal(dir), Reason::CertificateNotYetValid, "not valid until 2030-01-01");
 }
 
@@ -282,7 +282,7 @@ TEST_F(Signatures, RenewedCertificateOverTheSameKeyCountsOnce) {
         infosec);
     const auto dir = makeSet();
     sign(dir, infosec);
-    sign(dir, renewed);
+    signRaw(dir, renewed);
     const auto e = refusal(dir);
     EXPECT_REFUSED(e, Reason::ThresholdNotMet, "the set has 1");
     EXPECT_NE(std::string(e.what()).find("pluginset.yaml.sig.2 uses the same key as "
@@ -295,7 +295,7 @@ TEST_F(Signatures, SamePersonWithTwoKeysCountsOnce) {
     const auto second = issue(rootA, CertSpec("Region A infosec officer"));  // same subject
     const auto dir = makeSet();
     sign(dir, infosec);
-    sign(dir, second);
+    signRaw(dir, second);
     const auto e = refusal(dir);
     EXPECT_REFUSED(e, Reason::ThresholdNotMet, "the set has 1");
     EXPECT_NE(std::string(e.what()).find("same subject"), std::string::npos) << e.what();
@@ -306,7 +306,7 @@ TEST_F(Signatures, TwoPeopleWithTwoKeysStillMeetTheThreshold) {
     const auto renewed = reissue(rootA, CertSpec("Region A infosec officer (renewed)"), infosec);
     const auto dir = makeSet();
     sign(dir, infosec);
-    sign(dir, renewed);
+    signRaw(dir, renewed);
     sign(dir, medinfo);
     const auto set = verify(dir);
     EXPECT_EQ(set.signers.size(), 3u);
