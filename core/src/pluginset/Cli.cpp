@@ -3,6 +3,7 @@
 #include "pluginset/Assemble.h"
 #include "pluginset/Certify.h"
 #include "pluginset/Dates.h"
+#include "pluginset/SigningLog.h"
 #include "pluginset/TrustStore.h"
 #include "pluginset/Verifier.h"
 
@@ -39,6 +40,10 @@ For a region's IT department
                     refuses an expired certificate and a set that outlives the certificate
   pack DIR -o FILE.zip
                     pack a signed set into one archive for the clinics
+  log-append DIR|ZIP --log FILE
+                    record a signed set in the region's append-only, hash-chained signing
+                    log (JSON lines: time, name, sequence, manifest SHA-256, signers)
+  log-verify FILE   check the signing log's chain and list what the region signed
 
 For everyone
   verify DIR|ZIP --trust TRUSTDIR [--mode production|development] [--now DATE]
@@ -85,6 +90,7 @@ Parsed parse(const std::vector<std::string>& args, const std::set<std::string>& 
         if (!p.target.empty()) throw UsageError("one DIR or ZIP only; unexpected '" + a + "'");
         p.target = a;
     }
+    if (p.target.empty() && args[0] == "log-verify") throw UsageError("log-verify needs a FILE");
     if (p.target.empty())
         throw UsageError(args[0] + " needs a DIR" +
                          (args[0] == "verify" || args[0] == "inspect" ? " or ZIP"
@@ -210,6 +216,29 @@ int cmdPack(const std::vector<std::string>& args, std::ostream& out) {
     if (file.empty()) throw UsageError("pack needs -o FILE.zip");
     packSet(p.target, file);
     out << "wrote " << file << " (" << std::filesystem::file_size(file) << " bytes)\n";
+    return 0;
+}
+
+int cmdLogAppend(const std::vector<std::string>& args, std::ostream& out) {
+    const auto p = parse(args, {"--log"}, {"--log"});
+    bool appended = false;
+    const auto e = appendToSigningLog(p.options.at("--log"), p.target,
+                                      std::chrono::system_clock::now(), &appended);
+    out << (appended ? "logged as line " : "already logged as line ") << e.index << " of "
+        << p.options.at("--log") << ": '" << e.name << "' sequence " << e.sequence
+        << ", manifest SHA-256 " << e.manifestSha256 << "\n";
+    return 0;
+}
+
+int cmdLogVerify(const std::vector<std::string>& args, std::ostream& out) {
+    const auto p = parse(args, {}, {});
+    const auto entries = readSigningLog(p.target);
+    for (const auto& e : entries) {
+        out << e.index << "  " << e.time << "  " << e.regionHsaId << "  sequence " << e.sequence
+            << "  " << e.manifestSha256 << "  '" << e.name << "'\n";
+        for (const auto& s : e.signers) out << "      signed by " << s << "\n";
+    }
+    out << "the signing log's " << entries.size() << " line(s) chain unbroken\n";
     return 0;
 }
 
@@ -341,6 +370,8 @@ int runPluginsetCommand(const std::vector<std::string>& args, std::ostream& out,
         if (verb == "verify") return cmdVerify(args, out, err);
         if (verb == "inspect") return cmdInspect(args, out);
         if (verb == "pack") return cmdPack(args, out);
+        if (verb == "log-append") return cmdLogAppend(args, out);
+        if (verb == "log-verify") return cmdLogVerify(args, out);
         err << "klinikbox pluginset: unknown verb '" << verb << "'\n\n" << kUsage;
         return 2;
     } catch (const UsageError& e) {
