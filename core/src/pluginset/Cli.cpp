@@ -3,6 +3,8 @@
 #include "pluginset/Assemble.h"
 #include "pluginset/Certify.h"
 #include "pluginset/Dates.h"
+#include "pluginset/Mirror.h"
+#include "pluginset/RegionIndex.h"
 #include "pluginset/SigningLog.h"
 #include "pluginset/TrustStore.h"
 #include "pluginset/Verifier.h"
@@ -44,6 +46,17 @@ For a region's IT department
                     record a signed set in the region's append-only, hash-chained signing
                     log (JSON lines: time, name, sequence, manifest SHA-256, signers)
   log-verify FILE   check the signing log's chain and list what the region signed
+  publish OUTDIR --region-hsa-id H --key KEY.pem --cert CERT.pem [--chain CHAIN.pem]
+         [--sets A.zip,B.zip] [--crls crl.pem,...] [--log signing-log.jsonl]
+         [--valid-hours 48] [--version N] [--activate stage|auto]
+                    write the region's static publication: the files plus index.json (sizes,
+                    SHA-256, a growing version, a short expiry) and index.json.sig.1
+
+For a clinic's box
+  fetch URL --trust TRUSTDIR --state DIR
+                    poll a region mirror once: verify the signed index (refusing an old,
+                    expired or forged one), fetch and check each file, verify each set, and
+                    only then store them under DIR
 
 For everyone
   verify DIR|ZIP --trust TRUSTDIR [--mode production|development] [--now DATE]
@@ -242,6 +255,55 @@ int cmdLogVerify(const std::vector<std::string>& args, std::ostream& out) {
     return 0;
 }
 
+std::vector<std::string> listOption(const Parsed& p, const std::string& name) {
+    std::vector<std::string> out;
+    if (!p.options.count(name)) return out;
+    const auto& list = p.options.at(name);
+    for (std::size_t start = 0; start <= list.size();) {
+        const auto comma = std::min(list.find(',', start), list.size());
+        if (comma > start) out.push_back(list.substr(start, comma - start));
+        start = comma + 1;
+    }
+    return out;
+}
+
+int cmdPublish(const std::vector<std::string>& args, std::ostream& out) {
+    const auto p = parse(args,
+                         {"--region-hsa-id", "--key", "--cert", "--chain", "--sets", "--crls",
+                          "--log", "--valid-hours", "--version", "--activate"},
+                         {"--region-hsa-id", "--key", "--cert"});
+    PublishOptions o;
+    o.outDir = p.target;
+    o.regionHsaId = p.options.at("--region-hsa-id");
+    o.keyPem = p.options.at("--key");
+    o.certPem = p.options.at("--cert");
+    if (p.options.count("--chain")) o.chainPem = p.options.at("--chain");
+    o.sets = listOption(p, "--sets");
+    o.crls = listOption(p, "--crls");
+    if (p.options.count("--log")) o.signingLog = p.options.at("--log");
+    if (p.options.count("--valid-hours"))
+        o.validHours = static_cast<int>(wholeNumber(p.options.at("--valid-hours"), "--valid-hours"));
+    if (p.options.count("--version")) o.version = wholeNumber(p.options.at("--version"), "--version");
+    if (p.options.count("--activate")) o.activate = p.options.at("--activate");
+    const auto x = publishRegion(o, std::chrono::system_clock::now());
+    out << "published " << p.target << "/index.json version " << x.version << ", valid until "
+        << x.expires << ", " << x.files.size() << " file(s); serve the directory as static files "
+        << "and publish again before it expires\n";
+    return 0;
+}
+
+int cmdFetch(const std::vector<std::string>& args, std::ostream& out) {
+    const auto p = parse(args, {"--trust", "--state"}, {"--trust", "--state"});
+    const auto trust = TrustStore::load(p.options.at("--trust"));
+    const auto r = pollMirror(p.target, trust, p.options.at("--state"), std::chrono::system_clock::now());
+    out << "index version " << r.index.version << " of " << r.index.regionHsaId << " accepted"
+        << (r.changed ? " (new)" : " (unchanged)") << ", valid until " << r.index.expires << "\n";
+    for (const auto& s : r.newSets) out << "  new verified set: " << s << "\n";
+    for (const auto& c : r.crls) out << "  CRL: " << c << "\n";
+    for (const auto& w : r.warnings) out << "  warning: " << w << "\n";
+    return 0;
+}
+
 int cmdVerify(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
     const auto p = parse(args, {"--trust", "--mode", "--now", "--grace-days", "--box-version"}, {});
     const std::string mode = p.options.count("--mode") ? p.options.at("--mode") : "production";
@@ -372,6 +434,8 @@ int runPluginsetCommand(const std::vector<std::string>& args, std::ostream& out,
         if (verb == "pack") return cmdPack(args, out);
         if (verb == "log-append") return cmdLogAppend(args, out);
         if (verb == "log-verify") return cmdLogVerify(args, out);
+        if (verb == "publish") return cmdPublish(args, out);
+        if (verb == "fetch") return cmdFetch(args, out);
         err << "klinikbox pluginset: unknown verb '" << verb << "'\n\n" << kUsage;
         return 2;
     } catch (const UsageError& e) {
