@@ -241,6 +241,7 @@ void Box::registerCoreRoutes() {
         set->set("warnings", warnings);
         o->set("plugin_set", set);
         o->set("plugins", plugins);
+        for (const auto& part : readyzParts_) part(*o);
         return Response::json(o, dbOk ? 200 : 503);
     }, "Readiness: database, mode, plugin set and each plugin's state");
 

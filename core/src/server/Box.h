@@ -70,6 +70,8 @@ public:
     // each gets the box and registers its routes, collectors and services.
     using Module = std::function<void(Box&)>;
     void addModule(Module m) { modules_.push_back(std::move(m)); }
+    // Adds a part to /readyz (e.g. the region subscription's state).
+    void addReadyzPart(std::function<void(Poco::JSON::Object&)> f) { readyzParts_.push_back(std::move(f)); }
     // Called once the listener runs (the port is known).
     void onStarted(std::function<void()> f) { starters_.push_back(std::move(f)); }
     // Called at stop(), in reverse order of registration.
@@ -104,6 +106,7 @@ private:
     std::vector<Module> modules_;
     std::vector<std::function<void()>> stoppers_;
     std::vector<std::function<void()>> starters_;
+    std::vector<std::function<void(Poco::JSON::Object&)>> readyzParts_;
     BundleSource bundleSource_;
     std::string webRoot_;
     std::mutex reloadMu_;  // one plugin-set change at a time (admin, maintenance)
