@@ -48,7 +48,7 @@ For a region's IT department
   log-verify FILE   check the signing log's chain and list what the region signed
   publish OUTDIR --region-hsa-id H --key KEY.pem --cert CERT.pem [--chain CHAIN.pem]
          [--sets A.zip,B.zip] [--crls crl.pem,...] [--log signing-log.jsonl]
-         [--valid-hours 48] [--version N] [--activate stage|auto]
+         [--valid-hours 48] [--version N] [--activate stage|auto] [--roots NEWROOT.pem]
                     write the region's static publication: the files plus index.json (sizes,
                     SHA-256, a growing version, a short expiry) and index.json.sig.1
 
@@ -270,7 +270,7 @@ std::vector<std::string> listOption(const Parsed& p, const std::string& name) {
 int cmdPublish(const std::vector<std::string>& args, std::ostream& out) {
     const auto p = parse(args,
                          {"--region-hsa-id", "--key", "--cert", "--chain", "--sets", "--crls",
-                          "--log", "--valid-hours", "--version", "--activate"},
+                          "--log", "--valid-hours", "--version", "--activate", "--roots"},
                          {"--region-hsa-id", "--key", "--cert"});
     PublishOptions o;
     o.outDir = p.target;
@@ -280,6 +280,7 @@ int cmdPublish(const std::vector<std::string>& args, std::ostream& out) {
     if (p.options.count("--chain")) o.chainPem = p.options.at("--chain");
     o.sets = listOption(p, "--sets");
     o.crls = listOption(p, "--crls");
+    o.roots = listOption(p, "--roots");
     if (p.options.count("--log")) o.signingLog = p.options.at("--log");
     if (p.options.count("--valid-hours"))
         o.validHours = static_cast<int>(wholeNumber(p.options.at("--valid-hours"), "--valid-hours"));

@@ -10,7 +10,11 @@
 #include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/URI.h>
 
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
 #include <algorithm>
+#include <set>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -101,6 +105,7 @@ PollResult pollMirror(const std::string& baseUrl, const TrustStore& trust, const
         const auto held = readIfAny(dest);
         if (!held.empty() && held.size() == f.size && sha256Hex(held) == f.sha256) {
             if (f.kind == "crl") r.crls.push_back(dest.string());
+            if (f.kind == "root") r.roots.push_back(dest.string());
             continue;
         }
         const auto bytes = get(base, f.path, opts);
@@ -117,6 +122,9 @@ PollResult pollMirror(const std::string& baseUrl, const TrustStore& trust, const
                 continue;
             }
             r.newSets.push_back(dest.string());
+        } else if (f.kind == "root") {
+            (void)ssl::certificatesFromPem(bytes, f.path);
+            r.roots.push_back(dest.string());
         } else if (f.kind == "crl") {
             (void)ssl::crlsFromPem(bytes, f.path);
             r.crls.push_back(dest.string());
@@ -126,6 +134,33 @@ PollResult pollMirror(const std::string& baseUrl, const TrustStore& trust, const
     for (const auto& [p, bytes] : toStore) writeAtomically(p, bytes);
     writeAtomically(state / "state", std::to_string(r.index.version) + " " + indexSha + "\n");
     return r;
+}
+
+int installAnnouncedRoots(const std::string& trustDir, const Region& region,
+                          const std::vector<std::string>& rootFiles) {
+    const fs::path file = fs::path(trustDir) / region.dir / "root.pem";
+    std::string text = readIfAny(file);
+    std::set<std::string> known;
+    for (const auto& c : ssl::certificatesFromPem(text, file.string())) known.insert(ssl::sha256Of(c.get()));
+    int added = 0;
+    for (const auto& f : rootFiles) {
+        const auto pem = readIfAny(f);
+        for (const auto& c : ssl::certificatesFromPem(pem, f)) {
+            if (X509_check_ca(c.get()) != 1 || X509_check_issued(c.get(), c.get()) != X509_V_OK)
+                throw std::runtime_error(f + ": " + ssl::subjectOf(c.get()) +
+                                         " is not a self-signed CA certificate; not a region root");
+            if (!known.insert(ssl::sha256Of(c.get())).second) continue;
+            ssl::BioPtr b(BIO_new(BIO_s_mem()));
+            PEM_write_bio_X509(b.get(), c.get());
+            char* p = nullptr;
+            const long n = BIO_get_mem_data(b.get(), &p);
+            if (!text.empty() && text.back() != '\n') text += '\n';
+            text.append(p, static_cast<std::size_t>(n));
+            ++added;
+        }
+    }
+    if (added) writeAtomically(file, text);
+    return added;
 }
 
 std::chrono::minutes backoff(std::chrono::minutes interval, int failures) {

@@ -30,6 +30,7 @@ struct PollResult {
     bool changed = false;               // a newer index was accepted
     std::vector<std::string> newSets;   // stored paths of sets not held before
     std::vector<std::string> crls;      // stored CRL paths (all, current)
+    std::vector<std::string> roots;     // stored paths of announced new region roots
     std::vector<std::string> warnings;  // e.g. a set in the index that a box would refuse
 };
 
@@ -37,6 +38,14 @@ struct PollResult {
 // (mirror unreachable, HTTP error, timeout). Stores nothing unless everything passed.
 PollResult pollMirror(const std::string& baseUrl, const TrustStore& trust,
                       const std::string& stateDir, TimePoint now, const MirrorOptions& opts = {});
+
+// Trust-anchor rollover: adds the announced roots (each a self-signed CA certificate, as
+// TrustStore requires) to <trustDir>/<region.dir>/root.pem, keeping the current ones, so
+// sets signed under either root verify during the changeover. Only roots that came through
+// pollMirror (an index verified under the current root) may be passed. Returns how many
+// roots were new. Throws std::runtime_error, leaving root.pem unchanged.
+int installAnnouncedRoots(const std::string& trustDir, const Region& region,
+                          const std::vector<std::string>& rootFiles);
 
 // The next wait after `failures` failed polls in a row: poll interval doubled per
 // failure, capped at 8 times the interval and at 24 hours.

@@ -70,13 +70,13 @@ RegionIndex parseIndex(const std::string& bytes) {
         x.issued = y["issued"].as<std::string>();
         x.expires = y["expires"].as<std::string>();
         x.activate = y["activate"].as<std::string>();
-        static const std::regex safe("^(sets/[A-Za-z0-9._-]+\\.zip|crl/[A-Za-z0-9._-]+\\.pem|signing-log\\.jsonl)$");
+        static const std::regex safe("^(sets/[A-Za-z0-9._-]+\\.zip|crl/[A-Za-z0-9._-]+\\.pem|root/[A-Za-z0-9._-]+\\.pem|signing-log\\.jsonl)$");
         for (const auto& f : y["files"]) {
             IndexFile e{f["path"].as<std::string>(), f["kind"].as<std::string>(),
                         f["size"].as<std::uint64_t>(), f["sha256"].as<std::string>()};
             if (!std::regex_match(e.path, safe))
                 throw std::runtime_error("unsafe or unknown file path '" + e.path + "'");
-            if (e.kind != "set" && e.kind != "crl" && e.kind != "log")
+            if (e.kind != "set" && e.kind != "crl" && e.kind != "log" && e.kind != "root")
                 throw std::runtime_error("unknown file kind '" + e.kind + "'");
             x.files.push_back(std::move(e));
         }
@@ -112,15 +112,18 @@ RegionIndex publishRegion(const PublishOptions& o, TimePoint now) {
     x.activate = o.activate;
     fs::create_directories(out / "sets");
     fs::create_directories(out / "crl");
+    if (!o.roots.empty()) fs::create_directories(out / "root");
     auto add = [&](const std::string& src, const std::string& rel, const std::string& kind) {
         const auto bytes = slurp(src);
         if (kind == "crl") (void)ssl::crlsFromPem(bytes, src);
+        if (kind == "root") (void)ssl::certificatesFromPem(bytes, src);
         spit(out / rel, bytes);
         x.files.push_back(IndexFile{rel, kind, bytes.size(), sha256Hex(bytes)});
     };
     for (const auto& s : o.sets) add(s, "sets/" + fs::path(s).filename().string(), "set");
     for (const auto& c : o.crls) add(c, "crl/" + fs::path(c).filename().string(), "crl");
     if (!o.signingLog.empty()) add(o.signingLog, "signing-log.jsonl", "log");
+    for (const auto& r : o.roots) add(r, "root/" + fs::path(r).filename().string(), "root");
     const std::string text = render(x);
     (void)parseIndex(text);  // every name we publish must pass the box's own rules
 

@@ -17,7 +17,7 @@ namespace klinikbox::pluginset {
 
 struct IndexFile {
     std::string path;  // "sets/region-exempel-12.zip", "crl/crl.pem", "signing-log.jsonl"
-    std::string kind;  // "set" | "crl" | "log"
+    std::string kind;  // "set" | "crl" | "log" | "root" (a new region root, announced)
     std::uint64_t size = 0;
     std::string sha256;
 };
@@ -37,6 +37,9 @@ struct PublishOptions {
     int validHours = 48;
     std::string activate = "stage";
     std::vector<std::string> sets, crls;  // files to publish (copied into outDir)
+    // New region roots announced for a changeover: the index that lists them is signed
+    // under the current root, which is what makes a box accept them.
+    std::vector<std::string> roots;
     std::string signingLog;               // optional
     std::string keyPem, certPem, chainPem;
 };

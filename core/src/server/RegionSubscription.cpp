@@ -52,6 +52,12 @@ void RegionSubscription::pollOnce() {
             crlChanged = true;
             log.information("installed the region's CRL " + fs::path(c).filename().string() + " from " + cfg.subscription.url);
         }
+        // Trust-anchor rollover: roots announced in an index signed under the current root.
+        if (!r.roots.empty()) {
+            const int added = pluginset::installAnnouncedRoots(cfg.trustDir, *region, r.roots);
+            if (added) log.warning("installed " + std::to_string(added) + " new root(s) of " + region->name +
+                                   " announced under its current root (trust-anchor rollover)");
+        }
         for (const auto& w : r.warnings) log.warning(w);
         long long staged = 0;
         const std::string policy = cfg.subscription.activate == "region" ? r.index.activate : cfg.subscription.activate;

@@ -249,3 +249,67 @@ TEST_F(Mirror, PublishingNeverLowersTheVersion) {
 
 }  // namespace
 }  // namespace kbtest
+
+namespace kbtest {
+namespace {
+
+TEST_F(Mirror, NewRootAnnouncedUnderTheCurrentRootIsAddedToTheTrustEntry) {
+    const auto newRoot = makeRoot("Region A Plugin Root 2030");
+    writeFile(tmp.file("new-root.pem"), newRoot.certPem());
+    ps::PublishOptions o;
+    o.outDir = pub;
+    o.regionHsaId = kRegionAHsa;
+    o.roots = {tmp.file("new-root.pem")};
+    o.keyPem = keys + ".key.pem";
+    o.certPem = keys + ".cert.pem";
+    (void)ps::publishRegion(o, published);
+    StaticMirror mirror(pub);
+    const auto r = poll(mirror, soon);
+    ASSERT_EQ(r.roots.size(), 1u);
+    const auto before = trust();
+    const auto& region = before.regions()[0];
+    EXPECT_EQ(ps::installAnnouncedRoots(trustDir(), region, r.roots), 1);
+    EXPECT_EQ(ps::installAnnouncedRoots(trustDir(), region, r.roots), 0);  // once
+    const auto after = trust();
+    ASSERT_EQ(after.regions()[0].roots.size(), 2u);  // the old root stays for the changeover
+    // A set signed under the new root now verifies, once the new root's CRL is installed too
+    // (a box installs the CRLs the index lists, as the subscription does).
+    writeFile(trustDir() + "/region-a/crl-2030.pem", makeCrlPem(newRoot, {}));
+    const auto officer = issue(newRoot, CertSpec("Region A officer 2030").eku("codeSigning"));
+    const auto officer2 = issue(newRoot, CertSpec("Region A second officer 2030"));
+    const auto dir = makeSet("new");
+    signRaw(dir, officer);
+    signRaw(dir, officer2);
+    EXPECT_EQ(verify(dir).signers.size(), 2u);
+}
+
+TEST_F(Mirror, RootAnnouncedUnderAnotherRootIsNeverFetched) {
+    // An index signed by an impostor root's key is refused before any root is looked at.
+    const auto impostor = makeRoot("Region A Plugin Root");  // same name, other key
+    const auto signer = issue(impostor, CertSpec("Impostor").eku("codeSigning"));
+    writeFile(keys + ".key.pem", signer.keyPem());
+    writeFile(keys + ".cert.pem", signer.certPem());
+    writeFile(tmp.file("impostor-root.pem"), impostor.certPem());
+    ps::PublishOptions o;
+    o.outDir = pub;
+    o.regionHsaId = kRegionAHsa;
+    o.roots = {tmp.file("impostor-root.pem")};
+    o.keyPem = keys + ".key.pem";
+    o.certPem = keys + ".cert.pem";
+    (void)ps::publishRegion(o, published);
+    StaticMirror mirror(pub);
+    EXPECT_EQ(refusalOf([&] { (void)poll(mirror, soon); }).reason(), ps::Reason::UntrustedSigner);
+    EXPECT_EQ(trust().regions()[0].roots.size(), 1u);
+    EXPECT_FALSE(fs::exists(state + "/root"));
+}
+
+TEST_F(Mirror, LeafCertificateIsNeverInstalledAsARoot) {
+    writeFile(tmp.file("leaf.pem"), medinfo.certPem());
+    const auto store = trust();
+    EXPECT_THROW((void)ps::installAnnouncedRoots(trustDir(), store.regions()[0], {tmp.file("leaf.pem")}),
+                 std::runtime_error);
+    EXPECT_EQ(trust().regions()[0].roots.size(), 1u);
+}
+
+}  // namespace
+}  // namespace kbtest
