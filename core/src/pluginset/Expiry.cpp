@@ -2,6 +2,8 @@
 
 #include "pluginset/Ssl.h"
 
+#include <algorithm>
+
 namespace klinikbox::pluginset {
 
 std::vector<Expiry> expiriesOf(const VerifiedSet& set, const TrustStore& trust) {
@@ -17,8 +19,17 @@ std::vector<Expiry> expiriesOf(const VerifiedSet& set, const TrustStore& trust) 
         for (const auto& crl : r.crls) {
             const auto at = ssl::asn1TimeText(X509_CRL_get0_nextUpdate(crl.get()));
             const auto issuer = ssl::crlIssuerOf(crl.get());
-            if (const auto t = parseInstant(at))
+            const auto t = parseInstant(at);
+            if (!t) continue;
+            // Several CRLs of one CA (an old crl.pem next to a newer one fetched from the
+            // region's mirror): OpenSSL uses the newest, so only its date counts.
+            const auto same = std::find_if(out.begin(), out.end(), [&](const Expiry& e) {
+                return e.kind == "crl" && e.name == issuer;
+            });
+            if (same == out.end())
                 out.push_back(Expiry{"crl", issuer, at, *t, kCrlWarningDays});
+            else if (*t > same->when)
+                *same = Expiry{"crl", issuer, at, *t, kCrlWarningDays};
         }
     }
     return out;

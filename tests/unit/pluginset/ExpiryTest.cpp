@@ -60,6 +60,17 @@ TEST_F(Expiries, EveryDateThatStopsTheSetIsListedWithItsDaysLeft) {
     EXPECT_EQ(ps::daysLeft(list[0], *ps::parseInstant("2026-01-03")), -2);
 }
 
+TEST_F(Expiries, OnlyTheNewestCrlOfACaCounts) {
+    writeRegion("region-a", "Region A", kRegionAHsa, 2, rootA,
+                makeCrlPem(rootA, {}, "2025-05-01T00:00:00Z", "2025-06-05T00:00:00Z"));
+    writeFile(trustDir() + "/region-a/crl-mirror-crl.pem",
+              makeCrlPem(rootA, {}, "2025-05-30T00:00:00Z", "2025-07-30T00:00:00Z"));
+    const auto set = verify(makeSignedSet(), "2025-06-01");
+    const auto list = ps::expiriesOf(set, trust());
+    ASSERT_EQ(list.size(), 4u);
+    EXPECT_EQ(list[3].at, "2025-07-30T00:00:00Z");
+}
+
 TEST_F(Expiries, AnUnsignedSetHasNoExpiries) {
     ps::VerifiedSet dev;
     dev.isSigned = false;
