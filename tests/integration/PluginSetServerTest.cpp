@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 using namespace kbtest;
 namespace fs = std::filesystem;
@@ -36,7 +37,16 @@ struct SignedHello {
         if (std::system(cmd.c_str()) != 0) throw std::runtime_error("signing failed");
     }
     std::string config() const { return "  trust_dir: " + pki + "/trust\n"; }
+    // Publishes a new CRL of the demo CA that is due in `days` days, as the region would.
+    void publishCrl(int days) const {
+        const std::string cmd = "KB_CA_DIR=" + pki + "/ca openssl ca -config " + std::string(KB_SOURCE_DIR) +
+                                "/config/demo-region/openssl.cnf -batch -gencrl -crldays " + std::to_string(days) +
+                                " -out " + pki + "/trust/demo-region/crl.pem 2>/dev/null";
+        if (std::system(cmd.c_str()) != 0) throw std::runtime_error("gencrl failed");
+    }
 };
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 }  // namespace
 
@@ -52,6 +62,58 @@ TEST(PluginSetServer, ProductionModeRunsTheSignedSetAndShowsItsSigners) {
     EXPECT_EQ(set->getValue<std::string>("status"), "valid");
     EXPECT_EQ(set->getArray("signers")->size(), 2u);
     EXPECT_EQ(j->getArray("plugins")->getObject(0)->getValue<std::string>("state"), "running");
+}
+
+TEST(PluginSetServer, EveryDateThatStopsTheSetIsShownWithItsDaysLeft) {
+    SignedHello s;
+    BoxProcess box(s.config(), s.set, "production");
+    box.start();
+    auto set = box.request("GET", "/readyz").json()->getObject("plugin_set");
+    auto expiries = set->getArray("expiries");
+    ASSERT_EQ(expiries->size(), 4u);  // the set, two signers, the CRL
+    std::map<std::string, int> kinds;
+    for (std::size_t i = 0; i < expiries->size(); ++i) {
+        auto e = expiries->getObject(static_cast<unsigned>(i));
+        ++kinds[e->getValue<std::string>("kind")];
+        EXPECT_GT(e->getValue<int>("days_left"), 170);
+        EXPECT_FALSE(e->getValue<bool>("warning"));
+    }
+    EXPECT_EQ(kinds, (std::map<std::string, int>{{"crl", 1}, {"set", 1}, {"signer", 2}}));
+    EXPECT_EQ(set->getArray("warnings")->size(), 0u);
+    const auto metrics = box.request("GET", "/metrics").body;
+    EXPECT_TRUE(contains(metrics, "kb_pluginset_days_left{kind=\"set\",name=\"Demoregionens plugin-paket (DEMO)\"} 1"))
+        << metrics;
+    EXPECT_TRUE(contains(metrics, "kb_pluginset_days_left{kind=\"signer\",name=\"CN=Demoregionen informationss"));
+    EXPECT_TRUE(contains(metrics, "kb_pluginset_days_left{kind=\"crl\",name=\"CN=Demoregionen plugin certification root"));
+    EXPECT_TRUE(contains(metrics, "kb_pluginset_info{region=\"Demoregionen (DEMO)\",region_hsa_id=\"SE2321000016-DEMO\","
+                                  "name=\"Demoregionens plugin-paket (DEMO)\",sequence=\"1\",manifest_sha256=\""))
+        << metrics;
+}
+
+TEST(PluginSetServer, CrlDueSoonIsWarnedWhileTheBoxStaysReady) {
+    SignedHello s;
+    s.publishCrl(3);
+    BoxProcess box(s.config(), s.set, "production");
+    box.start();
+    auto j = box.request("GET", "/readyz").json();
+    EXPECT_EQ(j->getValue<std::string>("status"), "ready") << box.output();
+    auto set = j->getObject("plugin_set");
+    ASSERT_GE(set->getArray("warnings")->size(), 1u);
+    EXPECT_TRUE(contains(set->getArray("warnings")->getElement<std::string>(0), "the CRL of CN=Demoregionen"))
+        << set->getArray("warnings")->getElement<std::string>(0);
+    bool crlWarned = false;
+    for (std::size_t i = 0; i < set->getArray("expiries")->size(); ++i) {
+        auto e = set->getArray("expiries")->getObject(static_cast<unsigned>(i));
+        if (e->getValue<std::string>("kind") == "crl") {
+            crlWarned = e->getValue<bool>("warning");
+            EXPECT_LE(e->getValue<int>("days_left"), 3);
+        }
+    }
+    EXPECT_TRUE(crlWarned);
+    // The daily log line.
+    EXPECT_TRUE(contains(box.output(), "the CRL of CN=Demoregionen")) << box.output();
+    const auto metrics = box.request("GET", "/metrics").body;
+    EXPECT_TRUE(contains(metrics, "kb_pluginset_days_left{kind=\"crl\"")) << metrics;
 }
 
 TEST(PluginSetServer, TamperedSetIsRefusedWithTheReasonAndNoPluginRuns) {

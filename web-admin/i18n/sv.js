@@ -12,6 +12,8 @@ export default {
   'app.devBanner': 'Utvecklingsläge: osignerade tillägg kan köras. Använd inte med riktiga patientuppgifter.',
   'app.setExpired': 'Tilläggspaketet har gått ut. Boxen slutar köra det när respitperioden är slut – installera ett nytt certifierat paket.',
   'app.setExpiring': 'Tilläggspaketet går snart ut. Be regionen om ett nytt certifierat paket.',
+  'app.signerExpiring': 'Certifikatet för {name}, som signerat tilläggspaketet, går ut om {days} dagar. Då slutar tilläggen att köras – be regionen om ett paket signerat med giltiga certifikat.',
+  'app.crlDue': 'Regionens spärrlista ({name}) måste förnyas inom {days} dagar, annars slutar tilläggen att köras. Installera regionens nya spärrlista.',
   'app.degraded': 'Minst ett tillägg fungerar inte. Se Tillägg.',
   'app.setRefused': 'Tilläggspaketet godtogs inte och inga tillägg körs: {reason}',
   'app.lowDisk': 'Lite diskutrymme kvar för boxens data. Kontakta IT.',

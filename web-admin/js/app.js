@@ -39,6 +39,13 @@ async function showBanner() {
     if (set.refusal) msgs.push(t('app.setRefused', {reason: set.refusal}));
     if (set.status === 'expired-in-grace') msgs.push(t('app.setExpired'));
     if (set.status === 'expiring-soon') msgs.push(t('app.setExpiring'));
+    // Signer certificates and CRLs that stop the set soon (the set's own date is above).
+    for (const e of set.expiries || []) {
+      if (!e.warning || e.kind === 'set') continue;
+      const days = String(Math.max(0, e.days_left));
+      if (e.kind === 'signer') msgs.push(t('app.signerExpiring', {name: e.name, days}));
+      if (e.kind === 'crl') msgs.push(t('app.crlDue', {name: e.name, days}));
+    }
     if (ready.disk_warning) msgs.push(t('app.lowDisk'));
     if (ready.status === 'degraded' && !set.refusal && !ready.disk_warning) msgs.push(t('app.degraded'));
     banner.textContent = msgs.join(' ');

@@ -159,8 +159,43 @@ SetManifest createManifest(const std::string& dir, const CreateOptions& o) {
     return m;
 }
 
+namespace {
+
+// A signer certificate (or an intermediate above it) that is not valid now, or that expires
+// before the set does, would sign a set that boxes refuse or stop on a day nobody planned.
+void checkSignerDates(const X509* cert, const std::string& what, const SetManifest& manifest,
+                      TimePoint now) {
+    const auto notBefore = parseInstant(ssl::notBeforeOf(cert));
+    const auto notAfter = parseInstant(ssl::notAfterOf(cert));
+    if (!notBefore || !notAfter)
+        throw VerifyError(Reason::CertificateExpired, what + " has unreadable validity dates");
+    if (now >= *notAfter)
+        throw VerifyError(Reason::CertificateExpired,
+                          what + " (" + ssl::subjectOf(cert) + ") expired on " +
+                              ssl::notAfterOf(cert) + "; it cannot sign sets any more");
+    if (now < *notBefore)
+        throw VerifyError(Reason::CertificateNotYetValid,
+                          what + " (" + ssl::subjectOf(cert) + ") is valid only from " +
+                              ssl::notBeforeOf(cert));
+    const auto expires = parseInstant(manifest.expires);
+    if (expires && *expires > *notAfter)
+        throw VerifyError(Reason::CertificateExpired,
+                          "the set expires on " + manifest.expires + " but " + what + " (" +
+                              ssl::subjectOf(cert) + ") expires on " + ssl::notAfterOf(cert) +
+                              ", and boxes refuse the set from then on; create the set with "
+                              "--expires no later than that, or sign with a newer certificate");
+}
+
+}  // namespace
+
+void checkSignerFitsSet(const X509* cert, const std::string& what, const SetManifest& manifest,
+                        TimePoint now) {
+    checkSignerDates(cert, what, manifest, now);
+}
+
 SignResult signManifest(const std::string& target, const std::string& keyPemFile,
-                        const std::string& certPemFile, const std::string& chainPemFile) {
+                        const std::string& certPemFile, const std::string& chainPemFile,
+                        TimePoint now) {
     // The directory the signature goes into, and the manifest's name in it.
     std::error_code ec;
     const bool isDir = fs::is_directory(target, ec);
@@ -201,6 +236,7 @@ SignResult signManifest(const std::string& target, const std::string& keyPemFile
         throw std::invalid_argument(keyPemFile + " is not the key of " + ssl::subjectOf(cert) +
                                     " (" + certPemFile + ")");
     checkKeyUsage(cert, certPemFile);
+    checkSignerDates(cert, certPemFile, manifest, now);
     ssl::X509StackPtr chain(sk_X509_new_null());
     // Further certificates in the certificate file, then the chain file: intermediates.
     for (std::size_t i = 1; i < certs.size(); ++i) {
@@ -214,7 +250,12 @@ SignResult signManifest(const std::string& target, const std::string& keyPemFile
         }
     }
 
+    for (int i = 0; i < sk_X509_num(chain.get()); ++i)
+        checkSignerDates(sk_X509_value(chain.get(), i), "the chain certificate", manifest, now);
+
     const std::string certHash = ssl::sha256Of(cert);
+    const std::string keyHash = ssl::publicKeySha256Of(cert);
+    const std::string subject = ssl::subjectOf(cert);
     const std::string prefix = manifestName + ".sig.";
     int next = 1;
     for (const auto& n : src.topLevelNames()) {
@@ -224,8 +265,15 @@ SignResult signManifest(const std::string& target, const std::string& keyPemFile
         next = std::max(next, std::stoi(n.substr(prefix.size())) + 1);
         const auto existing = parseSignature(n, src.readTopLevel(n, 256u << 10).value_or(""));
         if (ssl::sha256Of(existing.signer) == certHash)
-            throw std::invalid_argument(ssl::subjectOf(cert) + " already signed this set (" + n +
-                                        "); the region's threshold counts distinct certificates");
+            throw std::invalid_argument(subject + " already signed this set (" + n +
+                                        "); the region's threshold counts distinct signers");
+        if (ssl::publicKeySha256Of(existing.signer) == keyHash)
+            throw std::invalid_argument(n + " was made with the same key (by " +
+                                        ssl::subjectOf(existing.signer) +
+                                        "); the region's threshold counts distinct keys");
+        if (ssl::subjectOf(existing.signer) == subject)
+            throw std::invalid_argument(subject + " already signed this set with another key (" +
+                                        n + "); the region's threshold counts distinct subjects");
     }
     const std::string der = signDetached(*manifestBytes, key.get(), cert, chain.get());
     const std::string name = prefix + std::to_string(next);

@@ -3,7 +3,9 @@
 // inside a set before trusting it.
 #pragma once
 
+#include "pluginset/Dates.h"
 #include "pluginset/SetManifest.h"
+#include "pluginset/Ssl.h"
 #include "pluginset/SetSource.h"
 #include "pluginset/VerifiedSet.h"
 
@@ -43,9 +45,17 @@ struct SignResult {
 // manifest already. `target` is a set directory (its pluginset.yaml; the files must match)
 // or a manifest file (the files are checked when its directory holds any of the plugin
 // directories it lists, so a manifest kept apart from the plugins can be signed too).
+// The certificate (and every chain certificate) must be valid at `now` and not expire
+// before the set does; a certificate, key or subject that signed the set already is refused.
 // Throws VerifyError, std::invalid_argument or std::runtime_error.
 SignResult signManifest(const std::string& target, const std::string& keyPemFile,
-                        const std::string& certPemFile, const std::string& chainPemFile = {});
+                        const std::string& certPemFile, const std::string& chainPemFile = {},
+                        TimePoint now = std::chrono::system_clock::now());
+
+// The check `sign` makes of a signer's dates, for `create --signer-cert`: valid at `now`, and
+// no earlier notAfter than the set's expiry. Throws VerifyError.
+void checkSignerFitsSet(const X509* cert, const std::string& what, const SetManifest& manifest,
+                        TimePoint now);
 
 // Packs a set directory (pluginset.yaml, its signatures and the plugin directories) into a
 // zip archive with fixed timestamps, so packing the same set twice gives the same bytes.

@@ -1,12 +1,19 @@
 #include "pluginset/Cli.h"
 
+#include "pluginset/Assemble.h"
 #include "pluginset/Certify.h"
 #include "pluginset/Dates.h"
+#include "pluginset/Mirror.h"
+#include "pluginset/RegionIndex.h"
+#include "pluginset/SigningLog.h"
 #include "pluginset/TrustStore.h"
 #include "pluginset/Verifier.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <iomanip>
 #include <map>
 #include <optional>
@@ -22,13 +29,34 @@ const char* kUsage = R"(usage: klinikbox pluginset <verb> ...
 
 For a region's IT department
   create DIR --name N --sequence S --region-name R --region-hsa-id H --expires DATE
-         [--issued DATE] [--min-box-version V] [-o FILE]
+         [--issued DATE] [--min-box-version V] [-o FILE] [--signer-certs A.pem,B.pem]
                     hash every plugin directory under DIR into DIR/pluginset.yaml (or FILE,
-                    outside DIR); DATE is YYYY-MM-DD (00:00 UTC) or YYYY-MM-DDTHH:MM:SSZ
+                    outside DIR); DATE is YYYY-MM-DD (00:00 UTC) or YYYY-MM-DDTHH:MM:SSZ.
+                    --signer-certs: refuse an expiry later than any of these certificates
+  create DIR --from PLUGINS --build BUILT [--plugins ID,ID...] --name ... (as above)
+                    first lay out DIR (new or empty) from the project: plugins/<id>/ gives
+                    plugin.yaml, schema.yaml, migrations/, web/, lua/ (and a Lua entry);
+                    BUILT/<id>/ the native library its entry names (e.g. build/plugins)
   sign DIR|MANIFEST --key KEY.pem --cert CERT.pem [--chain CHAIN.pem]
-                    add the next pluginset.yaml.sig.N (CMS, detached, DER) next to the manifest
+                    add the next pluginset.yaml.sig.N (CMS, detached, DER) next to the manifest;
+                    refuses an expired certificate and a set that outlives the certificate
   pack DIR -o FILE.zip
                     pack a signed set into one archive for the clinics
+  log-append DIR|ZIP --log FILE
+                    record a signed set in the region's append-only, hash-chained signing
+                    log (JSON lines: time, name, sequence, manifest SHA-256, signers)
+  log-verify FILE   check the signing log's chain and list what the region signed
+  publish OUTDIR --region-hsa-id H --key KEY.pem --cert CERT.pem [--chain CHAIN.pem]
+         [--sets A.zip,B.zip] [--crls crl.pem,...] [--log signing-log.jsonl]
+         [--valid-hours 48] [--version N] [--activate stage|auto] [--roots NEWROOT.pem]
+                    write the region's static publication: the files plus index.json (sizes,
+                    SHA-256, a growing version, a short expiry) and index.json.sig.1
+
+For a clinic's box
+  fetch URL --trust TRUSTDIR --state DIR
+                    poll a region mirror once: verify the signed index (refusing an old,
+                    expired or forged one), fetch and check each file, verify each set, and
+                    only then store them under DIR
 
 For everyone
   verify DIR|ZIP --trust TRUSTDIR [--mode production|development] [--now DATE]
@@ -75,6 +103,7 @@ Parsed parse(const std::vector<std::string>& args, const std::set<std::string>& 
         if (!p.target.empty()) throw UsageError("one DIR or ZIP only; unexpected '" + a + "'");
         p.target = a;
     }
+    if (p.target.empty() && args[0] == "log-verify") throw UsageError("log-verify needs a FILE");
     if (p.target.empty())
         throw UsageError(args[0] + " needs a DIR" +
                          (args[0] == "verify" || args[0] == "inspect" ? " or ZIP"
@@ -97,7 +126,8 @@ long long wholeNumber(const std::string& text, const std::string& option) {
 int cmdCreate(const std::vector<std::string>& args, std::ostream& out) {
     const auto p = parse(args,
                          {"--name", "--sequence", "--region-name", "--region-hsa-id", "--expires",
-                          "--issued", "--min-box-version", "-o", "--output"},
+                          "--issued", "--min-box-version", "-o", "--output", "--signer-certs",
+                          "--from", "--build", "--plugins"},
                          {"--name", "--sequence", "--region-name", "--region-hsa-id", "--expires"});
     if (p.options.count("-o") && p.options.count("--output"))
         throw UsageError("-o and --output are the same option; give it once");
@@ -114,7 +144,57 @@ int cmdCreate(const std::vector<std::string>& args, std::ostream& out) {
     if (p.options.count("--min-box-version")) o.minBoxVersion = p.options.at("--min-box-version");
     if (p.options.count("-o")) o.output = p.options.at("-o");
     if (p.options.count("--output")) o.output = p.options.at("--output");
-    const auto m = createManifest(p.target, o);
+    if (p.options.count("--signer-certs")) {
+        SetManifest planned;
+        planned.expires = o.expires;
+        if (!parseInstant(o.expires))
+            throw UsageError("--expires must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
+        std::string list = p.options.at("--signer-certs");
+        for (std::size_t start = 0; start <= list.size();) {
+            const auto comma = std::min(list.find(',', start), list.size());
+            const auto file = list.substr(start, comma - start);
+            start = comma + 1;
+            if (file.empty()) continue;
+            std::ifstream in(file, std::ios::binary);
+            if (!in) throw UsageError("cannot read " + file);
+            const std::string pem((std::istreambuf_iterator<char>(in)), {});
+            for (const auto& c : ssl::certificatesFromPem(pem, file))
+                checkSignerFitsSet(c.get(), file, planned, std::chrono::system_clock::now());
+        }
+    }
+    if (p.options.count("--build") && !p.options.count("--from"))
+        throw UsageError("--build needs --from (the plugins' source directory)");
+    if (p.options.count("--plugins") && !p.options.count("--from"))
+        throw UsageError("--plugins needs --from (the plugins' source directory)");
+    const bool assembled = p.options.count("--from") > 0;
+    if (assembled) {
+        std::vector<std::string> ids;
+        if (p.options.count("--plugins")) {
+            const auto& list = p.options.at("--plugins");
+            for (std::size_t start = 0; start <= list.size();) {
+                const auto comma = std::min(list.find(',', start), list.size());
+                if (comma > start) ids.push_back(list.substr(start, comma - start));
+                start = comma + 1;
+            }
+        }
+        if (!o.output.empty()) throw UsageError("-o cannot be used with --from");
+        const auto laid = assembleSet(p.options.at("--from"),
+                                      p.options.count("--build") ? p.options.at("--build") : "",
+                                      ids, p.target);
+        for (const auto& pl : laid)
+            out << "laid out " << pl.id << " " << pl.version << " (" << pl.kind << "): "
+                << pl.files.size() << " file(s)\n";
+    }
+    SetManifest m;
+    try {
+        m = createManifest(p.target, o);
+    } catch (...) {
+        if (assembled) {
+            std::error_code ec;
+            std::filesystem::remove_all(p.target, ec);  // no half-made set left behind
+        }
+        throw;
+    }
     std::size_t files = 0;
     for (const auto& pl : m.plugins) files += pl.files.size();
     const std::string written =
@@ -149,6 +229,79 @@ int cmdPack(const std::vector<std::string>& args, std::ostream& out) {
     if (file.empty()) throw UsageError("pack needs -o FILE.zip");
     packSet(p.target, file);
     out << "wrote " << file << " (" << std::filesystem::file_size(file) << " bytes)\n";
+    return 0;
+}
+
+int cmdLogAppend(const std::vector<std::string>& args, std::ostream& out) {
+    const auto p = parse(args, {"--log"}, {"--log"});
+    bool appended = false;
+    const auto e = appendToSigningLog(p.options.at("--log"), p.target,
+                                      std::chrono::system_clock::now(), &appended);
+    out << (appended ? "logged as line " : "already logged as line ") << e.index << " of "
+        << p.options.at("--log") << ": '" << e.name << "' sequence " << e.sequence
+        << ", manifest SHA-256 " << e.manifestSha256 << "\n";
+    return 0;
+}
+
+int cmdLogVerify(const std::vector<std::string>& args, std::ostream& out) {
+    const auto p = parse(args, {}, {});
+    const auto entries = readSigningLog(p.target);
+    for (const auto& e : entries) {
+        out << e.index << "  " << e.time << "  " << e.regionHsaId << "  sequence " << e.sequence
+            << "  " << e.manifestSha256 << "  '" << e.name << "'\n";
+        for (const auto& s : e.signers) out << "      signed by " << s << "\n";
+    }
+    out << "the signing log's " << entries.size() << " line(s) chain unbroken\n";
+    return 0;
+}
+
+std::vector<std::string> listOption(const Parsed& p, const std::string& name) {
+    std::vector<std::string> out;
+    if (!p.options.count(name)) return out;
+    const auto& list = p.options.at(name);
+    for (std::size_t start = 0; start <= list.size();) {
+        const auto comma = std::min(list.find(',', start), list.size());
+        if (comma > start) out.push_back(list.substr(start, comma - start));
+        start = comma + 1;
+    }
+    return out;
+}
+
+int cmdPublish(const std::vector<std::string>& args, std::ostream& out) {
+    const auto p = parse(args,
+                         {"--region-hsa-id", "--key", "--cert", "--chain", "--sets", "--crls",
+                          "--log", "--valid-hours", "--version", "--activate", "--roots"},
+                         {"--region-hsa-id", "--key", "--cert"});
+    PublishOptions o;
+    o.outDir = p.target;
+    o.regionHsaId = p.options.at("--region-hsa-id");
+    o.keyPem = p.options.at("--key");
+    o.certPem = p.options.at("--cert");
+    if (p.options.count("--chain")) o.chainPem = p.options.at("--chain");
+    o.sets = listOption(p, "--sets");
+    o.crls = listOption(p, "--crls");
+    o.roots = listOption(p, "--roots");
+    if (p.options.count("--log")) o.signingLog = p.options.at("--log");
+    if (p.options.count("--valid-hours"))
+        o.validHours = static_cast<int>(wholeNumber(p.options.at("--valid-hours"), "--valid-hours"));
+    if (p.options.count("--version")) o.version = wholeNumber(p.options.at("--version"), "--version");
+    if (p.options.count("--activate")) o.activate = p.options.at("--activate");
+    const auto x = publishRegion(o, std::chrono::system_clock::now());
+    out << "published " << p.target << "/index.json version " << x.version << ", valid until "
+        << x.expires << ", " << x.files.size() << " file(s); serve the directory as static files "
+        << "and publish again before it expires\n";
+    return 0;
+}
+
+int cmdFetch(const std::vector<std::string>& args, std::ostream& out) {
+    const auto p = parse(args, {"--trust", "--state"}, {"--trust", "--state"});
+    const auto trust = TrustStore::load(p.options.at("--trust"));
+    const auto r = pollMirror(p.target, trust, p.options.at("--state"), std::chrono::system_clock::now());
+    out << "index version " << r.index.version << " of " << r.index.regionHsaId << " accepted"
+        << (r.changed ? " (new)" : " (unchanged)") << ", valid until " << r.index.expires << "\n";
+    for (const auto& s : r.newSets) out << "  new verified set: " << s << "\n";
+    for (const auto& c : r.crls) out << "  CRL: " << c << "\n";
+    for (const auto& w : r.warnings) out << "  warning: " << w << "\n";
     return 0;
 }
 
@@ -268,7 +421,9 @@ int runPluginsetCommand(const std::vector<std::string>& args, std::ostream& out,
         return 2;
     }
     const std::string& verb = args[0];
-    if (verb == "help" || verb == "--help" || verb == "-h") {
+    // "help", and --help or -h anywhere (`pluginset verify --help`): the usage, exit 0.
+    if (verb == "help" || std::find(args.begin(), args.end(), "--help") != args.end() ||
+        std::find(args.begin(), args.end(), "-h") != args.end()) {
         out << kUsage;
         return 0;
     }
@@ -278,6 +433,10 @@ int runPluginsetCommand(const std::vector<std::string>& args, std::ostream& out,
         if (verb == "verify") return cmdVerify(args, out, err);
         if (verb == "inspect") return cmdInspect(args, out);
         if (verb == "pack") return cmdPack(args, out);
+        if (verb == "log-append") return cmdLogAppend(args, out);
+        if (verb == "log-verify") return cmdLogVerify(args, out);
+        if (verb == "publish") return cmdPublish(args, out);
+        if (verb == "fetch") return cmdFetch(args, out);
         err << "klinikbox pluginset: unknown verb '" << verb << "'\n\n" << kUsage;
         return 2;
     } catch (const UsageError& e) {

@@ -12,8 +12,15 @@ namespace klinikbox::pluginset {
 PluginIdentity pluginIdentity(const std::string& pluginYaml, const std::string& shown) {
     try {
         const YAML::Node y = YAML::Load(pluginYaml);
-        if (y.IsMap() && y["id"] && y["id"].IsScalar() && y["version"] && y["version"].IsScalar())
-            return {y["id"].Scalar(), y["version"].Scalar()};
+        if (y.IsMap() && y["id"] && y["id"].IsScalar() && y["version"] && y["version"].IsScalar()) {
+            PluginIdentity out{y["id"].Scalar(), y["version"].Scalar()};
+            if (y["api"] && y["api"].IsScalar()) {
+                const auto& a = y["api"].Scalar();
+                if (!a.empty() && a.size() < 6 && a.find_first_not_of("0123456789") == std::string::npos)
+                    out.api = std::stoi(a);
+            }
+            return out;
+        }
     } catch (const YAML::Exception& e) {
         throw VerifyError(Reason::PluginMismatch, shown + " is not valid YAML: " + e.msg);
     }

@@ -22,6 +22,7 @@ namespace klinikbox::pluginset {
 // has none. `shown` names the file in messages.
 struct PluginIdentity {
     std::string id, version;
+    int api = -1;  // the SDK API version it asks for; -1 when it names none (or not a number)
 };
 [[nodiscard]] PluginIdentity pluginIdentity(const std::string& pluginYaml,
                                             const std::string& shown);

@@ -102,6 +102,23 @@ std::string sha256Of(const X509* x) {
     return hex(md, n);
 }
 
+std::string crlIssuerOf(const X509_CRL* c) {
+    return nameText(X509_CRL_get_issuer(c));
+}
+
+std::string publicKeySha256Of(const X509* x) {
+    const X509_PUBKEY* spki = X509_get_X509_PUBKEY(x);
+    unsigned char* der = nullptr;
+    const int len = spki ? i2d_X509_PUBKEY(spki, &der) : -1;
+    if (len <= 0) throw std::runtime_error("cannot read a certificate's public key");
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned n = 0;
+    const int ok = EVP_Digest(der, static_cast<std::size_t>(len), md, &n, EVP_sha256(), nullptr);
+    OPENSSL_free(der);
+    if (ok != 1) throw std::runtime_error("cannot hash a certificate's public key");
+    return hex(md, n);
+}
+
 std::string serialOf(const X509* x) {
     const ASN1_INTEGER* s = X509_get0_serialNumber(x);
     return hex(s->data, static_cast<std::size_t>(s->length));

@@ -60,6 +60,10 @@ std::vector<CrlPtr> crlsFromPem(std::string_view pem, const std::string& source)
 std::string subjectOf(const X509* x);
 std::string issuerOf(const X509* x);
 std::string sha256Of(const X509* x);     // lower-case hex of the DER's SHA-256
+// Lower-case hex SHA-256 of the certificate's SubjectPublicKeyInfo (DER): the same for every
+// certificate issued over one key, as TUF identifies keys.
+std::string publicKeySha256Of(const X509* x);
+std::string crlIssuerOf(const X509_CRL* c);
 std::string serialOf(const X509* x);     // hex
 std::string notBeforeOf(const X509* x);  // 2025-01-31T12:00:00Z
 std::string notAfterOf(const X509* x);

@@ -32,6 +32,13 @@ class TrustStore {
     // same root or HSA-id in two regions, a crl.pem that is not PEM CRLs.
     static TrustStore load(const std::string& trustDir);
 
+    // A store of one region (for code that judges one region's CRLs).
+    static TrustStore ofRegion(const Region& r) {
+        TrustStore t;
+        t.regions_.push_back(r);
+        return t;
+    }
+
     [[nodiscard]] const std::vector<Region>& regions() const { return regions_; }
     [[nodiscard]] const std::string& directory() const { return dir_; }
 

@@ -21,6 +21,7 @@ struct SignerInfo {
     std::string issuer;
     std::string sha256;  // of the certificate's DER, lower-case hex
     std::string notAfter;
+    std::string keySha256;  // of the certificate's SubjectPublicKeyInfo, lower-case hex
 };
 
 // One step of the verification, for `klinikbox pluginset verify` and the console.
@@ -60,7 +61,7 @@ enum class Reason {
     CertificateNotYetValid,  // a certificate of the chain is not valid yet at the verification time
     CertificateRevoked,      // a certificate of the chain is on its region's CRL
     CrlUnavailable,   // the region needs a CRL and none usable is installed (missing, expired)
-    ThresholdNotMet,  // fewer distinct signing certificates than the region requires
+    ThresholdNotMet,  // fewer distinct signers (keys and subjects) than the region requires
     ManifestInvalid,  // not strict YAML, unknown or missing keys, wrong types
     RegionMismatch,   // the manifest names another region than its signers'
     NotYetValid,      // before the set's issued date

@@ -1,10 +1,13 @@
 #include "pluginset/Verifier.h"
 
+#include "pluginset/Expiry.h"
 #include "pluginset/SetFiles.h"
 #include "pluginset/SetManifest.h"
 #include "pluginset/Signatures.h"
 
 #include <algorithm>
+#include <functional>
+#include <map>
 #include <optional>
 #include <regex>
 #include <set>
@@ -134,27 +137,61 @@ VerifiedSet verifyFromSource(const std::function<SetSource()>& open, const Trust
                               "the set is signed by more than one region: " +
                                   joined({regions.begin(), regions.end()}, ", "));
         region = sigs.front().region;
+        // Distinct signers, counted as TUF counts keys and stricter: signatures by the same
+        // certificate, by certificates over the same public key (a renewal from the same CSR)
+        // or by certificates of the same subject (one person with two keys) are one signer.
+        // Signatures linked by a shared key or subject form one group (union-find), so no
+        // chain of renewals lets one person count twice.
         std::set<std::string> seen;
-        std::vector<std::string> subjects;
-        for (const auto& s : sigs) {
-            const auto hash = ssl::sha256Of(s.signer);
-            if (!seen.insert(hash).second) continue;
-            signers.push_back(SignerInfo{ssl::subjectOf(s.signer), ssl::issuerOf(s.signer), hash,
-                                         ssl::notAfterOf(s.signer)});
-            subjects.push_back(signers.back().subject);
+        std::vector<const Signature*> unique;
+        for (const auto& s : sigs)
+            if (seen.insert(ssl::sha256Of(s.signer)).second) unique.push_back(&s);
+        std::vector<std::size_t> parent(unique.size());
+        for (std::size_t i = 0; i < parent.size(); ++i) parent[i] = i;
+        const std::function<std::size_t(std::size_t)> root = [&](std::size_t i) {
+            while (parent[i] != i) i = parent[i] = parent[parent[i]];
+            return i;
+        };
+        std::map<std::string, std::size_t> byKey, bySubject;
+        std::vector<std::string> notes;
+        for (std::size_t i = 0; i < unique.size(); ++i) {
+            const X509* x = unique[i]->signer;
+            const auto subject = ssl::subjectOf(x);
+            signers.push_back(SignerInfo{subject, ssl::issuerOf(x), ssl::sha256Of(x),
+                                         ssl::notAfterOf(x), ssl::publicKeySha256Of(x)});
+            const auto [k, newKey] = byKey.emplace(signers.back().keySha256, i);
+            if (!newKey) {
+                parent[root(i)] = root(k->second);
+                notes.push_back(unique[i]->file + " uses the same key as " +
+                                unique[k->second]->file);
+            }
+            const auto [n, newSubject] = bySubject.emplace(subject, i);
+            if (!newSubject) {
+                parent[root(i)] = root(n->second);
+                notes.push_back(unique[i]->file + " has the same subject as " +
+                                unique[n->second]->file);
+            }
         }
-        const auto distinct = static_cast<int>(signers.size());
+        std::vector<std::string> subjects;
+        for (std::size_t i = 0; i < unique.size(); ++i)
+            if (root(i) == i) subjects.push_back(signers[i].subject);
+        const auto distinct = static_cast<int>(subjects.size());
+        std::string why;
+        if (sigs.size() > unique.size()) notes.push_back("signatures by the same certificate");
+        if (!notes.empty())
+            why = "; signers with the same certificate, key or subject count once (" +
+                  joined(notes) + ")";
         if (distinct < region->threshold)
             throw VerifyError(Reason::ThresholdNotMet,
                               "region " + region->name + " requires " +
                                   std::to_string(region->threshold) +
-                                  " signatures by distinct certificates; the set has " +
+                                  " signatures by distinct signers (distinct keys and distinct "
+                                  "subjects); the set has " +
                                   std::to_string(distinct) + " (" + joined(subjects, ", ") + ")" +
-                                  (sigs.size() > signers.size()
-                                       ? "; signatures by the same certificate count once"
-                                       : ""));
-        return std::to_string(distinct) + " distinct signer(s), region " + region->name +
-               " requires " + std::to_string(region->threshold) + ": " + joined(subjects, ", ");
+                                  why);
+        return std::to_string(distinct) + " distinct signer(s) (distinct keys and subjects), "
+               "region " + region->name + " requires " + std::to_string(region->threshold) +
+               ": " + joined(subjects, ", ") + why;
     });
 
     SetManifest manifest;
@@ -202,6 +239,15 @@ VerifiedSet verifyFromSource(const std::function<SetSource()>& open, const Trust
         } else {
             out.status = "valid";
         }
+        // What else stops this set on a known day: its signers' certificates and its
+        // region's CRLs, warned ahead like the set's own expiry.
+        VerifiedSet probe;
+        probe.isSigned = true;
+        probe.regionHsaId = region->hsaId;
+        probe.signers = signers;
+        TrustStore only = TrustStore::ofRegion(*region);
+        for (const auto& e : expiriesOf(probe, only))
+            if (isDue(e, opts.now)) out.warnings.push_back(warningFor(e, opts.now, region->name));
         return "issued " + manifest.issued + ", expires " + manifest.expires + ": " + out.status +
                when;
     });
@@ -248,7 +294,19 @@ VerifiedSet verifyFromSource(const std::function<SetSource()>& open, const Trust
     checks.step("files", [&] {
         out.plugins = readCertifiedFiles(*src, manifest);
         std::size_t files = 0;
-        for (const auto& p : out.plugins) files += p.files.size();
+        for (const auto& p : out.plugins) {
+            files += p.files.size();
+            const auto y = p.files.find("plugin.yaml");
+            if (y == p.files.end()) continue;
+            const auto identity = pluginIdentity(y->second, p.id + "/plugin.yaml");
+            if (identity.api != opts.sdkApiVersion)
+                out.warnings.push_back(
+                    "plugin " + p.id + " " + p.version + " asks for SDK API " +
+                    (identity.api < 0 ? std::string("(none or not a number)")
+                                      : std::to_string(identity.api)) +
+                    "; this box provides API " + std::to_string(opts.sdkApiVersion) +
+                    ", so it refuses that plugin while the rest of the set runs");
+        }
         return std::to_string(files) + " file(s) of " + std::to_string(out.plugins.size()) +
                " plugin(s) match their size and SHA-256; nothing missing, nothing extra";
     });

@@ -31,6 +31,10 @@ struct VerifyOptions {
     int graceDays = 14;    // after expiry the set still runs, flagged "expired-in-grace"
     int warningDays = 30;  // before expiry the set is flagged "expiring-soon"
     std::string boxVersion = kBoxVersion;
+    // The SDK API version this box gives plugins: a plugin asking for another one passes the
+    // set's checks (the region certified its bytes) but the box refuses that plugin alone,
+    // so it is reported as a warning.
+    int sdkApiVersion = kSdkApiVersion;
     ArchiveLimits limits;
     // Raise the region's high-water mark once the set passed. Activation commits; a console
     // "verify before storing" and `klinikbox pluginset verify` do not.

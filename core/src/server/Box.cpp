@@ -221,8 +221,27 @@ void Box::registerCoreRoutes() {
         for (const auto& sg : activeSet_.signers) signers->add(sg);
         set->set("signers", signers);
         if (!activeSet_.refusal.empty()) set->set("refusal", activeSet_.refusal);
+        // Dates ahead that stop the set: the box stays ready, and says so.
+        const auto now = clock_.now();
+        Array::Ptr expiries = new Array;
+        Array::Ptr warnings = new Array;
+        for (const auto& w : activeSet_.warnings) warnings->add(w);
+        for (const auto& e : activeSet_.expiries) {
+            Object::Ptr x = new Object;
+            x->set("kind", e.kind);
+            x->set("name", e.name);
+            x->set("at", e.at);
+            x->set("days_left", pluginset::daysLeft(e, now));
+            const bool due = pluginset::isDue(e, now);
+            x->set("warning", due);
+            expiries->add(x);
+            if (due && e.kind != "set") warnings->add(pluginset::warningFor(e, now, activeSet_.region));
+        }
+        set->set("expiries", expiries);
+        set->set("warnings", warnings);
         o->set("plugin_set", set);
         o->set("plugins", plugins);
+        for (const auto& part : readyzParts_) part(*o);
         return Response::json(o, dbOk ? 200 : 503);
     }, "Readiness: database, mode, plugin set and each plugin's state");
 
@@ -240,6 +259,21 @@ void Box::registerCoreRoutes() {
         if (maintenance_)
             out += "# HELP kb_disk_free_bytes Free space in the data directory.\n# TYPE kb_disk_free_bytes gauge\n"
                    "kb_disk_free_bytes " + std::to_string(maintenance_->freeBytes()) + "\n";
+        {
+            const auto now = clock_.now();
+            out += "# HELP kb_pluginset_days_left Whole days until a date that stops the running "
+                   "plugin set: its expiry (kind=set), a signer certificate's notAfter (signer), "
+                   "a CRL's nextUpdate (crl).\n# TYPE kb_pluginset_days_left gauge\n";
+            for (const auto& e : activeSet_.expiries)
+                out += "kb_pluginset_days_left{kind=\"" + e.kind + "\",name=\"" + metrics::labelValue(e.name) +
+                       "\"} " + std::to_string(pluginset::daysLeft(e, now)) + "\n";
+            out += "# HELP kb_pluginset_info The plugin set this box runs.\n# TYPE kb_pluginset_info gauge\n";
+            out += "kb_pluginset_info{region=\"" + metrics::labelValue(activeSet_.region) + "\",region_hsa_id=\"" +
+                   metrics::labelValue(activeSet_.regionHsaId) + "\",name=\"" + metrics::labelValue(activeSet_.name) +
+                   "\",sequence=\"" + std::to_string(activeSet_.sequence) + "\",manifest_sha256=\"" +
+                   activeSet_.manifestSha256 + "\",status=\"" + metrics::labelValue(activeSet_.status) +
+                   "\",signed=\"" + (activeSet_.isSigned ? "true" : "false") + "\"} 1\n";
+        }
         out += "# HELP kb_hook_failures_total Sync hooks and handlers that failed.\n# TYPE kb_hook_failures_total counter\n";
         for (const auto& h : bus_->stats())
             out += "kb_hook_failures_total{event=\"" + metrics::labelValue(h.event) + "\",hook=\"" +

@@ -10,6 +10,7 @@
 #include "metrics/Metrics.h"
 #include "outbox/OutboxService.h"
 #include "plugin/PluginHost.h"
+#include "pluginset/Expiry.h"
 #include "server/BoxConfig.h"
 #include "store/Database.h"
 
@@ -31,6 +32,10 @@ struct ActiveSet {
     bool isSigned = false;
     std::vector<std::string> signers;
     std::vector<std::string> warnings;
+    std::string manifestSha256;
+    // Every date that stops the set (its expiry, its signers' certificates, its region's
+    // CRLs): /readyz, /metrics, the console banner and the daily log line warn ahead of each.
+    std::vector<pluginset::Expiry> expiries;
 };
 
 class Box {
@@ -65,6 +70,8 @@ public:
     // each gets the box and registers its routes, collectors and services.
     using Module = std::function<void(Box&)>;
     void addModule(Module m) { modules_.push_back(std::move(m)); }
+    // Adds a part to /readyz (e.g. the region subscription's state).
+    void addReadyzPart(std::function<void(Poco::JSON::Object&)> f) { readyzParts_.push_back(std::move(f)); }
     // Called once the listener runs (the port is known).
     void onStarted(std::function<void()> f) { starters_.push_back(std::move(f)); }
     // Called at stop(), in reverse order of registration.
@@ -99,6 +106,7 @@ private:
     std::vector<Module> modules_;
     std::vector<std::function<void()>> stoppers_;
     std::vector<std::function<void()>> starters_;
+    std::vector<std::function<void(Poco::JSON::Object&)>> readyzParts_;
     BundleSource bundleSource_;
     std::string webRoot_;
     std::mutex reloadMu_;  // one plugin-set change at a time (admin, maintenance)

@@ -118,6 +118,15 @@ BoxConfig parseBoxConfig(const std::string& yamlText, const std::string& fileNam
     b.pluginSet = resolve(baseDir, p["set"].as<std::string>());
     b.trustDir = resolve(baseDir, p["trust_dir"].as<std::string>());
     b.graceDays = p["grace_days"].as<int>();
+    if (const auto r = c["region"]; r && r["subscription"]) {
+        const auto sub = r["subscription"];
+        b.subscription.url = sub["url"].as<std::string>("");
+        b.subscription.pollMinutes = sub["poll_minutes"].as<int>(60);
+        b.subscription.activate = sub["activate"].as<std::string>("region");
+        if (!b.subscription.url.empty() && b.subscription.url.rfind("https://", 0) != 0 &&
+            b.subscription.url.rfind("http://", 0) != 0)
+            throw ConfigInvalid({fileName + ": region.subscription.url must be an http(s) URL"});
+    }
     if (p["settings"] && p["settings"].IsMap()) {
         for (const auto& kv : p["settings"]) {
             auto v = toVar(kv.second);

@@ -39,6 +39,12 @@ struct BoxConfig {
     std::string pluginSet;
     std::string trustDir;
     int graceDays = 14;
+    // region.subscription: the region's publication this box polls (empty url: none).
+    struct {
+        std::string url;
+        int pollMinutes = 60;
+        std::string activate = "region";  // region | stage | auto
+    } subscription;
     std::map<std::string, Poco::JSON::Object::Ptr> pluginSettings;
 
     outbox::OutboxOptions outbox;

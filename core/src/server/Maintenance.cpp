@@ -44,9 +44,25 @@ void Maintenance::checkPluginSet() {
     }
 }
 
+int Maintenance::logExpiryWarnings() {
+    const auto now = box_.clock().now();
+    const long long day = std::chrono::floor<std::chrono::days>(now).time_since_epoch().count();
+    if (day == lastWarnedDay_) return 0;
+    lastWarnedDay_ = day;
+    const auto& set = box_.activeSet();
+    int n = 0;
+    for (const auto& e : set.expiries) {
+        if (!pluginset::isDue(e, now)) continue;
+        Poco::Logger::get("pluginset").warning(pluginset::warningFor(e, now, set.region));
+        ++n;
+    }
+    return n;
+}
+
 long long Maintenance::runOnce() {
     checkDisk();
     checkPluginSet();
+    logExpiryWarnings();
     long long removed = 0;
     const long long nowMs =
         std::chrono::duration_cast<std::chrono::milliseconds>(box_.clock().now().time_since_epoch()).count();

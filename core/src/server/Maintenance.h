@@ -34,6 +34,10 @@ public:
     // A box runs for months: re-evaluates the running set's dates (the banner from 30 days
     // before expiry, the grace period, then a refusal that stops its plugins).
     void checkPluginSet();
+    // Once a day (the first pass of each UTC day), a log line for each date ahead that stops
+    // the set within its warning window: the set, a signer certificate, a CRL. Returns the
+    // lines logged (tests call it directly).
+    int logExpiryWarnings();
 
 private:
     void checkDisk();
@@ -41,6 +45,7 @@ private:
     MaintenanceOptions options_;
     std::atomic<long long> freeBytes_{-1};
     std::atomic<bool> lowDisk_{false};
+    long long lastWarnedDay_ = -1;
     std::mutex mu_;
     std::condition_variable cv_;
     bool stopping_ = false;

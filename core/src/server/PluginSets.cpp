@@ -1,5 +1,7 @@
 #include "server/PluginSets.h"
 
+#include "server/RegionSubscription.h"
+
 #include "pluginset/HighWaterStore.h"
 #include "pluginset/TrustStore.h"
 #include "pluginset/Verifier.h"
@@ -90,7 +92,11 @@ std::vector<plugin::PluginBundle> verifiedBundles(Box& b) {
     active.status = set.status;
     active.isSigned = set.isSigned;
     active.warnings = set.warnings;
+    active.manifestSha256 = set.manifestSha256;
+    active.signers.clear();
+    active.expiries.clear();
     for (const auto& s : set.signers) active.signers.push_back(s.subject);
+    if (set.isSigned) active.expiries = pluginset::expiriesOf(set, trust(b));
     for (const auto& w : set.warnings) log.warning(w);
     std::vector<plugin::PluginBundle> out;
     for (auto& p : set.plugins) out.push_back(plugin::PluginBundle{p.id, p.version, std::move(p.files)});
@@ -127,6 +133,41 @@ Poco::JSON::Object::Ptr setJson(db::Statement& st) {
     return o;
 }
 
+// Stores a verified archive (the console's upload, the region subscription) and records it
+// as 'stored'. Throws db::ConstraintError when the same archive is stored already.
+long long storeSet(Box& b, const std::string& bytes, const pluginset::VerifiedSet& set, const audit::Actor& actor,
+                   const std::string& by) {
+    const std::string sha = pluginset::sha256Hex(bytes);
+    const fs::path dir = fs::path(b.config().dataDir) / "pluginsets";
+    fs::create_directories(dir);
+    const fs::path file = dir / (sha.substr(0, 16) + ".zip");
+    {
+        std::ofstream out(file.string() + ".partial", std::ios::binary);
+        out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+        if (!out) throw std::runtime_error("cannot store the plugin set");
+    }
+    fs::rename(file.string() + ".partial", file);
+    std::string signers;
+    for (const auto& s : set.signers) signers += (signers.empty() ? "" : "; ") + s.subject;
+    long long id = 0;
+    b.db().write("core", [&](db::Connection& c) {
+        auto st = c.prepare(
+            "INSERT INTO kb_pluginsets(archive_sha256, file, name, sequence, region_hsa_id, region_name, expires, signers,"
+            " uploaded_at, uploaded_by) VALUES(?,?,?,?,?,?,?,?,?,?)");
+        st.bind(1, sha).bind(2, file.string()).bind(3, set.name).bind(4, set.sequence).bind(5, set.regionHsaId)
+            .bind(6, set.regionName).bind(7, set.expires).bind(8, signers)
+            .bind(9, std::chrono::duration_cast<std::chrono::milliseconds>(b.clock().now().time_since_epoch()).count())
+            .bind(10, by)
+            .exec();
+        id = c.lastInsertId();
+        b.audit().append(actor,
+                         AuditEntry{"pluginset.upload", "", "administration", "ok",
+                                    set.name + " sequence " + std::to_string(set.sequence) + " from " + set.regionHsaId},
+                         c);
+    });
+    return id;
+}
+
 // Makes `id` the active set (the active one becomes 'previous'), then loads it.
 void activate(Box& b, long long id, bool rollback) {
     b.db().write("core", [&](db::Connection& c) {
@@ -141,8 +182,27 @@ void activate(Box& b, long long id, bool rollback) {
 
 }  // namespace
 
+long long storeVerifiedSet(Box& b, const std::string& zipBytes, const audit::Actor& actor) {
+    pluginset::VerifiedSet set;
+    {
+        auto o = options(b);
+        o.commitHighWater = false;
+        auto conn = b.db().acquire("core");
+        pluginset::DbHighWaterStore hw(*conn);
+        set = pluginset::verifySignedArchive(zipBytes, "region publication", trust(b), o, &hw);
+    }
+    try {
+        return storeSet(b, zipBytes, set, actor, actor.username);
+    } catch (const db::ConstraintError&) {
+        return 0;
+    }
+}
+
+void activateStoredSet(Box& b, long long id) { activate(b, id, false); }
+
 void installPluginSets(Box& box) {
     box.setBundleSource(verifiedBundles);
+    installRegionSubscription(box);
     box.addModule([](Box& b) {
         auto add = [&b](std::string method, std::string pattern, Access access, Handler h, std::string summary,
                         long long maxBody = 0) {
@@ -187,35 +247,9 @@ void installPluginSets(Box& box) {
                                                                             std::string(pluginset::toString(e.reason())) + ": " + e.what()});
                 throw refused(e);
             }
-            const std::string sha = pluginset::sha256Hex(req.body);
-            const fs::path dir = fs::path(b.config().dataDir) / "pluginsets";
-            fs::create_directories(dir);
-            const fs::path file = dir / (sha.substr(0, 16) + ".zip");
-            {
-                std::ofstream out(file.string() + ".partial", std::ios::binary);
-                out.write(req.body.data(), static_cast<std::streamsize>(req.body.size()));
-                if (!out) throw std::runtime_error("cannot store the plugin set");
-            }
-            fs::rename(file.string() + ".partial", file);
-            std::string signers;
-            for (const auto& s : set.signers) signers += (signers.empty() ? "" : "; ") + s.subject;
             long long id = 0;
             try {
-                b.db().write("core", [&](db::Connection& c) {
-                    auto st = c.prepare(
-                        "INSERT INTO kb_pluginsets(archive_sha256, file, name, sequence, region_hsa_id, region_name, expires, signers,"
-                        " uploaded_at, uploaded_by) VALUES(?,?,?,?,?,?,?,?,?,?)");
-                    st.bind(1, sha).bind(2, file.string()).bind(3, set.name).bind(4, set.sequence).bind(5, set.regionHsaId)
-                        .bind(6, set.regionName).bind(7, set.expires).bind(8, signers)
-                        .bind(9, std::chrono::duration_cast<std::chrono::milliseconds>(b.clock().now().time_since_epoch()).count())
-                        .bind(10, req.principal->username)
-                        .exec();
-                    id = c.lastInsertId();
-                    b.audit().append(audit::AuditLog::actorOf(req),
-                                     AuditEntry{"pluginset.upload", "", "administration", "ok",
-                                                set.name + " sequence " + std::to_string(set.sequence) + " from " + set.regionHsaId},
-                                     c);
-                });
+                id = storeSet(b, req.body, set, audit::AuditLog::actorOf(req), req.principal->username);
             } catch (const db::ConstraintError&) {
                 throw Problem::conflict("/problems/pluginset-exists", "this plugin set has been uploaded already");
             }

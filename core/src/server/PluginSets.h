@@ -10,4 +10,11 @@ namespace klinikbox::server {
 // Sets the box's plugin source and adds the /api/v1/pluginsets routes.
 void installPluginSets(Box& box);
 
+// Verifies a set archive (as an upload is: signatures, chain, dates, rollback, files) and
+// stores it for activation, audit-logged as `actor`. Returns its id, or 0 when the same
+// archive is stored already. Throws pluginset::VerifyError.
+long long storeVerifiedSet(Box& box, const std::string& zipBytes, const audit::Actor& actor);
+// Activates a stored set (the running one becomes 'previous') and reloads the plugins.
+void activateStoredSet(Box& box, long long id);
+
 }  // namespace klinikbox::server

@@ -68,6 +68,20 @@ TEST_F(Cli, VerifyPrintsEveryCheckAndTheReasonOfARefusal) {
     EXPECT_TRUE(has(out, "REFUSED (file-tampered): hello/lua/main.lua")) << out;
 }
 
+TEST_F(Cli, VerifyReportsAPluginThatAsksForAnotherSdkApi) {
+    const auto dir = makePlugins();
+    writeFile(dir + "/world/plugin.yaml",
+              "id: world\nname: World\nversion: 2.1.0\napi: 99\nkind: lua\nentry: main.lua\n");
+    ps::createManifest(dir, options());
+    sign(dir, infosec);
+    sign(dir, medinfo);
+    EXPECT_EQ(run({"verify", dir, "--trust", trustDir(), "--now", "2025-06-01"}), 0) << out;
+    EXPECT_TRUE(has(out, "warning: plugin world 2.1.0 asks for SDK API 99; this box provides API " +
+                             std::to_string(klinikbox::kSdkApiVersion)))
+        << out;
+    EXPECT_FALSE(has(out, "plugin hello")) << out;  // hello asks for the box's API
+}
+
 TEST_F(Cli, VerifyHonoursTheGivenTimeAndGracePeriod) {
     const auto dir = makeSignedSet();
     EXPECT_EQ(run({"verify", dir, "--trust", trustDir(), "--now", "2026-01-10T12:00:00Z"}), 0)
@@ -117,6 +131,74 @@ TEST_F(Cli, UsageErrorsExitWithTwo) {
     EXPECT_EQ(run({"pack", tmp.path()}), 2);
     EXPECT_TRUE(has(err, "pack needs -o")) << err;
     EXPECT_EQ(run({"help"}), 0);
+}
+
+TEST_F(Cli, EveryVerbAnswersHelpWithItsUsage) {
+    for (const std::string verb : {"create", "sign", "verify", "inspect", "pack"}) {
+        for (const std::string flag : {"--help", "-h"}) {
+            EXPECT_EQ(run({verb, flag}), 0) << verb << " " << flag << ": " << err;
+            EXPECT_TRUE(has(out, "usage: klinikbox pluginset")) << verb;
+            EXPECT_FALSE(has(err, "needs a value")) << err;
+        }
+    }
+    EXPECT_EQ(run({"verify", tmp.path(), "--help"}), 0);
+}
+
+TEST_F(Cli, SignRefusesAnExpiredCertificate) {
+    const auto dir = makeSet();
+    const auto old = issue(
+        rootA, CertSpec("Former officer").validity("2021-01-01T00:00:00Z", "2024-12-31T00:00:00Z"));
+    const auto f = keyFile(old, "old");
+    EXPECT_EQ(run({"sign", dir, "--key", f + ".key.pem", "--cert", f + ".cert.pem"}), 1);
+    EXPECT_TRUE(has(err, "expired on 2024-12-31T00:00:00Z; it cannot sign sets any more")) << err;
+    EXPECT_FALSE(fs::exists(dir + "/pluginset.yaml.sig.1"));
+}
+
+TEST_F(Cli, SignRefusesASetThatOutlivesTheCertificate) {
+    const auto dir = makePlugins();
+    ASSERT_EQ(run({"create", dir, "--name", "Long set", "--sequence", "1", "--region-name",
+                   "Region A", "--region-hsa-id", kRegionAHsa, "--issued", "2025-01-01",
+                   "--expires", "2045-01-01"}),
+              0)
+        << err;
+    const auto f = keyFile(infosec, "infosec");  // valid until 2040-01-01
+    EXPECT_EQ(run({"sign", dir, "--key", f + ".key.pem", "--cert", f + ".cert.pem"}), 1);
+    EXPECT_TRUE(has(err, "the set expires on 2045-01-01 but")) << err;
+    EXPECT_TRUE(has(err, "expires on 2040-01-01T00:00:00Z")) << err;
+    EXPECT_FALSE(fs::exists(dir + "/pluginset.yaml.sig.1"));
+}
+
+TEST_F(Cli, CreateRefusesAnExpiryLaterThanTheSignersCertificates) {
+    const auto dir = makePlugins();
+    const auto a = keyFile(infosec, "infosec");
+    const auto b = keyFile(medinfo, "medinfo");
+    EXPECT_EQ(run({"create", dir, "--name", "Long set", "--sequence", "1", "--region-name",
+                   "Region A", "--region-hsa-id", kRegionAHsa, "--issued", "2025-01-01",
+                   "--expires", "2045-01-01", "--signer-certs",
+                   a + ".cert.pem," + b + ".cert.pem"}),
+              1);
+    EXPECT_TRUE(has(err, "the set expires on 2045-01-01 but")) << err;
+    EXPECT_FALSE(fs::exists(dir + "/pluginset.yaml"));
+    EXPECT_EQ(run({"create", dir, "--name", "Set", "--sequence", "1", "--region-name", "Region A",
+                   "--region-hsa-id", kRegionAHsa, "--issued", "2025-01-01", "--expires",
+                   "2039-01-01", "--signer-certs", a + ".cert.pem," + b + ".cert.pem"}),
+              0)
+        << err;
+}
+
+TEST_F(Cli, SignRefusesTheSameKeyOrSubjectTwice) {
+    const auto dir = makeSet();
+    const auto a = keyFile(infosec, "infosec");
+    ASSERT_EQ(run({"sign", dir, "--key", a + ".key.pem", "--cert", a + ".cert.pem"}), 0) << err;
+    const auto renewed = reissue(rootA, CertSpec("Region A infosec officer, renewed"), infosec);
+    const auto r = keyFile(renewed, "renewed");
+    EXPECT_EQ(run({"sign", dir, "--key", r + ".key.pem", "--cert", r + ".cert.pem"}), 1);
+    EXPECT_TRUE(has(err, "made with the same key")) << err;
+    const auto twin = issue(rootA, CertSpec("Region A infosec officer"));
+    const auto t = keyFile(twin, "twin");
+    EXPECT_EQ(run({"sign", dir, "--key", t + ".key.pem", "--cert", t + ".cert.pem"}), 1);
+    EXPECT_TRUE(has(err, "already signed this set with another key")) << err;
+    EXPECT_FALSE(fs::exists(dir + "/pluginset.yaml.sig.2"));
 }
 
 TEST_F(Cli, CreateRefusesBadDatesAndRegionIds) {

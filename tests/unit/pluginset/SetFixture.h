@@ -106,6 +106,16 @@ class PluginSetTest : public ::testing::Test {
             .file;
     }
 
+    // Adds the next pluginset.yaml.sig.N by `who` without any of `sign`'s checks, as an
+    // officer using `openssl cms -sign` would (for what `sign` itself refuses to make).
+    std::string signRaw(const std::string& dir, const Identity& who) {
+        int n = 1;
+        while (std::filesystem::exists(dir + "/pluginset.yaml.sig." + std::to_string(n))) ++n;
+        const auto name = "pluginset.yaml.sig." + std::to_string(n);
+        writeFile(dir + "/" + name, rawSignature(readFile(dir + "/pluginset.yaml"), who));
+        return name;
+    }
+
     // A Region A set signed by both officers.
     std::string makeSignedSet(const std::string& name = "set", const ps::CreateOptions& o = {}) {
         const auto dir = makeSet(name, o);

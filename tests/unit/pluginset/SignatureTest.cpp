@@ -204,7 +204,7 @@ TEST_F(Signatures, ExpiredSigningCertificateIsRefused) {
         rootA, CertSpec("Former officer").validity("2021-01-01T00:00:00Z", "2024-12-31T00:00:00Z"));
     const auto dir = makeSet();
     sign(dir, infosec);
-    sign(dir, old);
+    signRaw(dir, old);
     const auto e = refusal(dir);
     EXPECT_REFUSED(e, Reason::CertificateExpired, "CN=Former officer");
     EXPECT_NE(std::string(e.what()).find("expired on 2024-12-31T00:00:00Z"), std::string::npos)
@@ -216,7 +216,7 @@ TEST_F(Signatures, SigningCertificateNotYetValidIsRefused) {
         rootA, CertSpec("Future officer").validity("2030-01-01T00:00:00Z", "2040-01-01T00:00:00Z"));
     const auto dir = makeSet();
     sign(dir, infosec);
-    sign(dir, future);
+    signRaw(dir, future);
     EXPECT_REFUSED(refusal(dir), Reason::CertificateNotYetValid, "not valid until 2030-01-01");
 }
 
@@ -269,8 +269,51 @@ TEST_F(Signatures, TwoSignaturesBySameCertificateCountOnce) {
               rawSignature(readFile(dir + "/pluginset.yaml"), infosec));
     const auto e = refusal(dir);
     EXPECT_REFUSED(e, Reason::ThresholdNotMet,
-                   "requires 2 signatures by distinct certificates; the set has 1");
+                   "requires 2 signatures by distinct signers");
+    EXPECT_NE(std::string(e.what()).find("the set has 1"), std::string::npos);
     EXPECT_NE(std::string(e.what()).find("count once"), std::string::npos);
+}
+
+TEST_F(Signatures, RenewedCertificateOverTheSameKeyCountsOnce) {
+    // The officer sent the same CSR again: two valid certificates, one key, one person.
+    const auto renewed = reissue(
+        rootA, CertSpec("Region A infosec officer 2").validity("2021-01-01T00:00:00Z",
+                                                               "2041-01-01T00:00:00Z"),
+        infosec);
+    const auto dir = makeSet();
+    sign(dir, infosec);
+    signRaw(dir, renewed);
+    const auto e = refusal(dir);
+    EXPECT_REFUSED(e, Reason::ThresholdNotMet, "the set has 1");
+    EXPECT_NE(std::string(e.what()).find("pluginset.yaml.sig.2 uses the same key as "
+                                         "pluginset.yaml.sig.1"),
+              std::string::npos)
+        << e.what();
+}
+
+TEST_F(Signatures, SamePersonWithTwoKeysCountsOnce) {
+    const auto second = issue(rootA, CertSpec("Region A infosec officer"));  // same subject
+    const auto dir = makeSet();
+    sign(dir, infosec);
+    signRaw(dir, second);
+    const auto e = refusal(dir);
+    EXPECT_REFUSED(e, Reason::ThresholdNotMet, "the set has 1");
+    EXPECT_NE(std::string(e.what()).find("same subject"), std::string::npos) << e.what();
+}
+
+TEST_F(Signatures, TwoPeopleWithTwoKeysStillMeetTheThreshold) {
+    // The renewal of one officer's certificate adds nothing, but does not hide the other.
+    const auto renewed = reissue(rootA, CertSpec("Region A infosec officer (renewed)"), infosec);
+    const auto dir = makeSet();
+    sign(dir, infosec);
+    signRaw(dir, renewed);
+    sign(dir, medinfo);
+    const auto set = verify(dir);
+    EXPECT_EQ(set.signers.size(), 3u);
+    EXPECT_EQ(set.signers[0].keySha256, set.signers[1].keySha256);
+    EXPECT_NE(set.signers[0].keySha256, set.signers[2].keySha256);
+    EXPECT_NE(set.checks[6].detail.find("2 distinct signer(s)"), std::string::npos)
+        << set.checks[6].detail;
 }
 
 TEST_F(Signatures, OneSignatureIsNotEnoughForAThresholdOfTwo) {

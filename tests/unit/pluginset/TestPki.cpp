@@ -103,6 +103,11 @@ Identity issue(const Identity& issuer, const CertSpec& spec) {
     return build(spec, &issuer, newKey(spec));
 }
 
+Identity reissue(const Identity& issuer, const CertSpec& spec, const Identity& sameKey) {
+    EVP_PKEY_up_ref(sameKey.key.get());
+    return build(spec, &issuer, ssl::PkeyPtr(sameKey.key.get()));
+}
+
 Identity selfSigned(const CertSpec& spec) {
     return build(spec, nullptr, newKey(spec));
 }

@@ -68,6 +68,9 @@ struct Identity {
 Identity makeRoot(const std::string& cn);
 // A certificate issued by `issuer` per `spec`, with a fresh EC P-256 key.
 Identity issue(const Identity& issuer, const CertSpec& spec);
+// A certificate issued by `issuer` per `spec` over the key of `sameKey` (a renewal from the
+// same CSR).
+Identity reissue(const Identity& issuer, const CertSpec& spec, const Identity& sameKey);
 // A self-signed certificate with a fresh key (for a look-alike root).
 Identity selfSigned(const CertSpec& spec);
 
