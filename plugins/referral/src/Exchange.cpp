@@ -26,7 +26,7 @@ Poco::JSON::Object::Ptr parsePayload(const std::string& payload) {
 Response Workflow::inbound(Request& req) {
     ProducerSettings ps{s_.units, s_.maxInboundBytes};
     const auto a = handleInbound(ctx_.store(), ps, req.body, now());
-    const std::string peer = req.header("x-kb-peer-subject");
+    const std::string peer = req.peer ? req.peer->subject : std::string("?");
     if (a.operation.empty() || !a.refusal.empty()) {
         ctx_.audit().recordSystem(AuditEntry{"referral.receive", "", "vård", "denied", "refused from " + peer.substr(0, 200)});
         ctx_.log().warning("referral: refused an inbound message: " + a.refusal);
