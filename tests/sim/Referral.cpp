@@ -105,7 +105,7 @@ std::string attrOf(const std::string& xml, const std::string& element, const std
 }
 
 std::string textOf(const std::string& xml, const std::string& element) {
-    const std::regex re("<(?:[A-Za-z0-9_]+:)?" + element + ">([^<]*)</");
+    const std::regex re("<(?:[A-Za-z0-9_]+:)?" + element + "\\b[^>]*>([^<]*)</");
     std::smatch m;
     return std::regex_search(xml, m, re) ? m[1].str() : std::string();
 }

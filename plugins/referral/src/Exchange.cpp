@@ -54,7 +54,11 @@ Response Workflow::inbound(Request& req) {
 DeliveryResult Workflow::post(const Receiver& to, const std::string& operation, const std::string& body) {
     if (majorVersion(to.contractVersion) != kContractMajor)
         return DeliveryResult::failed("the receiver speaks contract version " + to.contractVersion);
-    rivta::Endpoint e{to.endpointUrl, s_.clientCert, s_.clientKey, s_.caBundle, s_.timeoutMs};
+    // The directory holds the ProcessRequest address; the other operations are its siblings.
+    std::string url = to.endpointUrl;
+    if (const auto slash = url.rfind('/'); slash != std::string::npos && url.substr(slash + 1) == "ProcessRequest")
+        url = url.substr(0, slash + 1) + operation;
+    rivta::Endpoint e{url, s_.clientCert, s_.clientKey, s_.caBundle, s_.timeoutMs};
     rivta::HttpAnswer answer;
     try {
         answer = rivta::post(e, soapAction(operation), rivta::envelope(to.hsaId, body));
