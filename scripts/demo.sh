@@ -85,7 +85,7 @@ mkdir -p "$data/scripts"
 config="$data/klinikbox.yaml"
 sed -e "s|@MODE@|$mode|" -e "s|@PORT@|$port|g" -e "s|@PLUGIN_SET@|$set_dir|" -e "s|@TRUST_DIR@|$trust_dir|" \
   -e "s|@SIM_HTTP@|$sim_http|g" -e "s|@SIM_HTTPS@|$sim_https|g" -e "s|@SIM_CERT@|$(sim_get client_cert)|g" \
-  -e "s|@SIM_KEY@|$(sim_get client_key)|g" -e "s|@SIM_CA@|$(sim_get ca)|g" -e "s|@SCRIPTS_DIR@|$data/scripts|" \
+  -e "s|@SIM_KEY@|$(sim_get client_key)|g" -e "s|@SIM_CA@|$(sim_get ca)|g" -e "s|@SCRIPTS_DIR@|$data/scripts|" -e "s|@SIM_DIR@|$data/sim|g" \
   "$KB_ROOT/config/demo/klinikbox.yaml.in" > "$config"
 "$bin" config check --config "$config" >/dev/null
 
@@ -129,6 +129,17 @@ seed_demo "$url" "$(sed -n 1p "$login_file" | sed 's/^admin: demo \/ //')" "$sim
 source "$KB_ROOT/scripts/lib/demo-journal.sh"
 seed_journal "$url" "$(sed -n 1p "$login_file" | sed 's/^admin: demo \/ //')" >> "$data/demo-seed.txt" \
   || { cat "$data/demo-seed.txt" >&2; die "the journal demo data could not be created"; }
+
+# Referrals: the simulator's hospital radiology (2.2) and physiotherapy (3.0) in the receiver
+# directory; one referral sent to the box from the hospital so the incoming list has one.
+producer_url="$(grep -o 'producer listener (mutual TLS) on [^ ]*' "$data/klinikbox.out" | head -n1 | sed 's/.* on //')"
+if [ -n "$producer_url" ]; then
+  # shellcheck source=lib/demo-referrals.sh
+  source "$KB_ROOT/scripts/lib/demo-referrals.sh"
+  curl -s --max-time 5 -X POST "$sim_http/sim/api/referral/config" -d "{\"box_url\":\"$producer_url\"}" >/dev/null
+  seed_referrals "$url" "$(sed -n 1p "$login_file" | sed 's/^admin: demo \/ //')" "$sim_http" "$sim_https" \
+    >> "$data/demo-seed.txt" 2>&1 || log "the referral demo data could not be created"
+fi
 
 cat <<MSG
 

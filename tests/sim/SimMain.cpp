@@ -6,6 +6,7 @@
 // Prints one JSON line with its addresses when ready; runs until SIGTERM.
 #include "NpoServices.h"
 #include "Pki.h"
+#include "Referral.h"
 
 #include <Poco/DOM/DOMParser.h>
 #include <Poco/DOM/Document.h>
@@ -443,6 +444,7 @@ public:
     }
     std::unique_ptr<kbsim::NpoServices> npo;
     State& state() { return state_; }
+    sim::ReferralSim* referral = nullptr;  // the referral parties (Referral.h)
 
     // ---- eFrikort ----
     void efrikort(const std::string& op, const std::string& body, Poco::Net::HTTPServerResponse& res) {
@@ -848,6 +850,10 @@ public:
         const std::string body = bodyOf(req);
         const std::string path = Poco::URI(req.getURI()).getPath();
         if (path.rfind("/efrikort/", 0) == 0 && req.getMethod() == "POST") return sim_.efrikort(path.substr(10), body, res);
+        if (path.rfind("/referral/", 0) == 0 && req.getMethod() == "POST" && sim_.referral) {
+            const auto r = sim_.referral->handle(path, body);
+            return send(res, r.status, r.contentType, r.body);
+        }
         if (req.getMethod() == "POST")
             if (auto a = sim_.npo->https(path, body)) return send(res, a->status, a->contentType, a->body);
         if (path.rfind("/swish-cpcapi/", 0) == 0) return sim_.swish(req, res, body);
@@ -868,6 +874,8 @@ public:
         const std::string path = uri.getPath();
         auto& st = sim_.state();
         try {
+            if (sim_.referral)
+                if (auto r = sim_.referral->steer(req.getMethod(), path, body)) return send(res, r->status, r->contentType, r->body);
             if (path == "/sms/messages" && req.getMethod() == "POST") {
                 const auto auth = req.get("Authorization", "");
                 if (auth.rfind("Bearer ", 0) != 0 || auth.size() <= 7)
@@ -902,6 +910,7 @@ public:
                 st.autoSettle.clear();
                 st.save();
                 sim_.npo->reset();
+                if (sim_.referral) sim_.referral->reset();
                 return send(res, 204, "", "");
             }
             if (path == "/sim/api/faults" && req.getMethod() == "POST") {
@@ -1009,7 +1018,7 @@ public:
         return "<!doctype html><html lang=\"sv\"><head><meta charset=\"utf-8\"><title>klinikbox-sim</title></head><body>"
                "<h1>Nationella tjänster (simulator)</h1><h2>e-frikort</h2><table border=1><tr><th>Person</th><th>Status</th>"
                "<th>Betalt</th><th>Kvar</th><th>Transaktioner</th></tr>" + persons +
-               "</table><h2>Mottaget</h2><table border=1><tr><th>Tid</th><th>Tjänst</th><th>Anrop</th><th>Svar</th></tr>" + rows +
+               "</table>" + (sim_.referral ? sim_.referral->pageHtml() : std::string()) + "<h2>Mottaget</h2><table border=1><tr><th>Tid</th><th>Tjänst</th><th>Anrop</th><th>Svar</th></tr>" + rows +
                "</table>" + sim_.npo->pageSection() + "</body></html>";
     }
 
@@ -1052,6 +1061,11 @@ int main(int argc, char** argv) {
         const std::string host = arg(argc, argv, "--host", "127.0.0.1");
         Sim sim(dir, std::stoi(arg(argc, argv, "--timeout-ms", "30000")));
         sim.boxCa_ = arg(argc, argv, "--box-ca");
+        const char* sharedEnv = std::getenv("KB_SHARED_DIR");
+        sim::ReferralSim referral(pki.clientCert, pki.clientKey, pki.caCert,
+                                  arg(argc, argv, "--schemas", std::string(sharedEnv ? sharedEnv : KB_SHARED_DIR) + "/schemas"),
+                                  std::stoi(arg(argc, argv, "--timeout-ms", "30000")));
+        sim.referral = &referral;
 
         Poco::Net::ServerSocket plain(Poco::Net::SocketAddress(host, static_cast<Poco::UInt16>(std::stoi(arg(argc, argv, "--http-port", "0")))));
         Poco::Net::Context::Params params;

@@ -29,6 +29,12 @@ struct Principal {
     std::string careUnit;  // HSA-id of the care unit the user works for, may be empty
 };
 
+// The verified client certificate of a request on the producer listener (mutual TLS).
+struct PeerCertificate {
+    std::string subject;  // the full subject name, e.g. "/C=SE/O=Region/CN=..."
+    std::string hsaId;    // the subject's serialNumber, else its CN when that is an HSA-id
+};
+
 struct Request {
     std::string method;
     std::string path;                               // without query string
@@ -39,6 +45,9 @@ struct Request {
     std::string requestId;
     std::string remoteAddress;
     std::optional<Principal> principal;  // set when the route requires a role
+    // Set only on the producer listener, whose TLS handshake already verified the client
+    // certificate against the configured CA bundle. Routes with Access::service() see it.
+    std::optional<PeerCertificate> peer;
     // Audit records written for this request (counted by the SDK's Audit). For plugins
     // that declare patient data, the core logs requests whose handler wrote none.
     mutable int auditRecords = 0;
@@ -74,9 +83,14 @@ using Handler = std::function<Response(Request&)>;
 struct Access {
     std::set<Role> roles;
     bool anonymous = false;  // no login needed (health checks, kiosk, login itself)
+    // A machine-to-machine service (e.g. a RIV-TA producer): served only on the producer
+    // listener, where the client certificate authenticates the caller; the normal listener
+    // answers 404 for it, and the producer listener answers 404 for every other route.
+    bool serviceOnly = false;
     static Access anyone() { return Access{{}, true}; }
     static Access loggedIn() { return Access{{}, false}; }
     static Access only(std::set<Role> r) { return Access{std::move(r), false}; }
+    static Access service() { return Access{{}, true, true}; }
 };
 
 // Documentation of a route for the generated OpenAPI document.

@@ -37,8 +37,13 @@ DispatchResult Dispatcher::dispatch(Request& req) {
         Match m;
         std::vector<std::string> allowed;
         const auto res = routes_.match(req.method, req.path, m, allowed);
+        // The producer listener serves service routes only, and only it serves them.
+        const bool producer = req.peer.has_value();
+        if ((res == RouteTable::Result::Found && m.route->access.serviceOnly != producer) ||
+            (producer && res == RouteTable::Result::MethodNotAllowed))
+            throw Problem(404, "/problems/not-found", "Not found", "no resource at " + req.path);
         if (res == RouteTable::Result::NotFound) {
-            if ((req.method == "GET" || req.method == "HEAD") && req.path.rfind("/api/", 0) != 0 && static_) {
+            if (!producer && (req.method == "GET" || req.method == "HEAD") && req.path.rfind("/api/", 0) != 0 && static_) {
                 if (auto r = static_(req)) {
                     out.routePattern = "static";
                     out.response = std::move(*r);

@@ -8,6 +8,9 @@
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerRequestImpl.h>
+#include <Poco/Net/SecureStreamSocket.h>
+#include <Poco/Net/X509Certificate.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
@@ -72,6 +75,7 @@ public:
             } catch (const Poco::Exception&) {
                 throw Problem::badRequest("/problems/malformed-uri", "the request URI cannot be parsed");
             }
+            if (s_.options_.producer) req.peer = peerOf(in);
             readBody(in, req);
             result = s_.dispatcher_.dispatch(req);
         } catch (const Problem& p) {
@@ -92,6 +96,25 @@ public:
     }
 
 private:
+    // The verified client certificate; without one (impossible after a strict handshake)
+    // the request is refused.
+    static PeerCertificate peerOf(Poco::Net::HTTPServerRequest& in) {
+        try {
+            Poco::Net::SecureStreamSocket ss(static_cast<Poco::Net::HTTPServerRequestImpl&>(in).socket());
+            if (ss.havePeerCertificate()) {
+                const auto cert = ss.peerCertificate();
+                PeerCertificate p;
+                p.subject = cert.subjectName();
+                p.hsaId = cert.subjectName(Poco::Net::X509Certificate::NID_SERIAL_NUMBER);
+                if (p.hsaId.empty()) p.hsaId = cert.subjectName(Poco::Net::X509Certificate::NID_COMMON_NAME);
+                return p;
+            }
+        } catch (const Poco::Exception&) {
+        }
+        throw Problem(401, "/problems/client-certificate", "Client certificate required",
+                      "this listener requires a client certificate from a trusted CA");
+    }
+
     void readBody(Poco::Net::HTTPServerRequest& in, Request& req) {
         const long long limit = s_.dispatcher_.bodyLimit(req.method, req.path, s_.options_.maxBodyBytes);
         const Problem tooLarge(413, "/problems/body-too-large", "Request body too large",
@@ -190,10 +213,20 @@ void HttpServer::start() {
         p.certificateFile = options_.certFile;
         p.verificationMode = Poco::Net::Context::VERIFY_NONE;
         p.loadDefaultCAs = false;
+        if (options_.producer) {
+            // Mutual TLS: the handshake fails unless the client presents a certificate
+            // issued by a CA in clientCaFile.
+            p.verificationMode = Poco::Net::Context::VERIFY_STRICT;
+            p.caLocation = options_.clientCaFile;
+            p.verificationDepth = 5;
+        }
         p.cipherList = "HIGH:!aNULL:!eNULL:!MD5:!RC4:!3DES:!SHA1";
         Poco::Net::Context::Ptr ctx = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, p);
         ctx->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
-        ctx->enableSessionCache(true, "klinikbox");
+        ctx->enableSessionCache(true, options_.producer ? "klinikbox-producer" : "klinikbox");
+        // The client certificate is checked against the CA bundle; POCO's extra host-name check
+        // would compare the caller's certificate name with its address, which means nothing here.
+        if (options_.producer) ctx->enableExtendedCertificateVerification(false);
         sock = std::make_unique<Poco::Net::SecureServerSocket>(addr, 64, ctx);
     } else {
         sock = std::make_unique<Poco::Net::ServerSocket>(addr, 64);

@@ -24,6 +24,10 @@ struct ServerOptions {
     int maxQueued = 100;
     int drainSeconds = 10;
     bool accessLog = true;
+    // The producer listener: requires a client certificate issued by a CA in clientCaFile
+    // (the TLS handshake fails without one) and puts it into Request::peer.
+    bool producer = false;
+    std::string clientCaFile;
 };
 
 class HttpServer {

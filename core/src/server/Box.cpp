@@ -103,6 +103,19 @@ void Box::start() {
     }
     http_ = std::make_unique<http::HttpServer>(opts, dispatcher_, metrics_);
     http_->start();
+    if (config_.producer) {
+        auto p = *config_.producer;
+        if (p.certFile.empty()) {
+            auto files = http::ensureServerCertificate(config_.dataDir, opts.tls ? opts.keyFile : "",
+                                                       opts.tls ? opts.certFile : "", {"localhost", "127.0.0.1", "::1"});
+            p.certFile = files.certFile;
+            p.keyFile = files.keyFile;
+        }
+        producer_ = std::make_unique<http::HttpServer>(p, dispatcher_, metrics_);
+        producer_->start();
+        log.information("RIV-TA producer listener (mutual TLS) on https://" + p.listen + ":" +
+                        std::to_string(producer_->port()));
+    }
     started_ = true;
     for (auto& f : starters_) f();
     log.information("klinikbox " + std::string(kBoxVersion) + " serving on " + baseUrl() + " in " + config_.mode +
@@ -113,6 +126,7 @@ void Box::stop() {
     if (stopped_) return;
     stopped_ = true;
     if (http_) http_->stop();
+    if (producer_) producer_->stop();
     for (auto it = stoppers_.rbegin(); it != stoppers_.rend(); ++it) {
         try {
             (*it)();

@@ -51,6 +51,7 @@ public:
     void stop();
 
     [[nodiscard]] int port() const { return http_ ? http_->port() : 0; }
+    [[nodiscard]] int producerPort() const { return producer_ ? producer_->port() : 0; }
     [[nodiscard]] std::string baseUrl() const;
 
     BoxConfig& config() { return config_; }
@@ -101,6 +102,7 @@ private:
     http::Dispatcher dispatcher_{routes_};
     metrics::Metrics metrics_;
     std::unique_ptr<http::HttpServer> http_;
+    std::unique_ptr<http::HttpServer> producer_;  // the RIV-TA producer listener, when configured
     std::unique_ptr<class Maintenance> maintenance_;
     ActiveSet activeSet_;
     std::vector<Module> modules_;

@@ -103,6 +103,22 @@ BoxConfig parseBoxConfig(const std::string& yamlText, const std::string& fileNam
     b.server.maxQueued = s["max_queued"].as<int>();
     b.server.drainSeconds = s["drain_seconds"].as<int>();
     b.server.accessLog = c["logging"]["access_log"].as<bool>();
+    if (const auto pr = c["producer"]; pr["enabled"].as<bool>()) {
+        http::ServerOptions o = b.server;
+        o.listen = pr["listen"].as<std::string>();
+        o.port = pr["port"].as<int>();
+        o.tls = true;
+        o.producer = true;
+        if (const auto cert = pr["cert_file"].as<std::string>(); !cert.empty()) {
+            o.certFile = resolve(baseDir, cert);
+            o.keyFile = resolve(baseDir, pr["key_file"].as<std::string>());
+        }
+        o.clientCaFile = resolve(baseDir, pr["client_ca_file"].as<std::string>());
+        if (o.clientCaFile.empty())
+            throw ConfigInvalid({fileName + ": producer.client_ca_file: the producer listener needs the CA bundle of its clients"});
+        o.maxBodyBytes = pr["max_body_bytes"].as<long long>();
+        b.producer = o;
+    }
     b.publicUrl = s["public_url"].as<std::string>();
 
     const auto d = c["database"];

@@ -27,6 +27,8 @@ struct BoxConfig {
     std::string timezone = "Europe/Stockholm";
 
     http::ServerOptions server;
+    // The RIV-TA producer listener (mutual TLS); nullopt when off.
+    std::optional<http::ServerOptions> producer;
     std::string publicUrl;
 
     std::string databasePath;

@@ -562,6 +562,13 @@ TEST(Schema, TheBoxSchemaTurnsAnEmptyFileIntoFullDefaults) {
         {"security.session_absolute_hours", "10"},
         {"security.login_max_failures", "5"},
         {"security.login_lockout_minutes", "15"},
+        {"producer.enabled", "false"},
+        {"producer.listen", "127.0.0.1"},
+        {"producer.port", "8444"},
+        {"producer.cert_file", ""},
+        {"producer.key_file", ""},
+        {"producer.client_ca_file", ""},
+        {"producer.max_body_bytes", "16777216"},
     };
     // Every leaf of the defaulted document, so a new setting without a test entry is noticed.
     std::map<std::string, std::string> leaves;

@@ -1,0 +1,323 @@
+// Referrals in a running box (the referral plugin) against the simulator's referral parties:
+// send -> BEK -> SSV; a referral from the hospital received and answered; rejection;
+// forwarding; a box killed mid-send still delivers exactly once; the producer listener refuses
+// clients without a trusted certificate, hostile XML, unknown units, and is not reachable
+// from the normal listener (and the other way round); a receiver on another major version
+// gets a clear refusal.
+#include "BoxProcess.h"
+#include "SimProcess.h"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/StreamCopier.h>
+#include <Poco/URI.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <functional>
+#include <sstream>
+#include <thread>
+
+using namespace kbtest;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* const kUnit = "SE2321000016-VC01";
+const char* const kRadiology = "SE2321000016-RAD1";
+const char* const kPhysio = "SE2321000016-FYS1";
+
+std::string pluginSet(const TempDir& dir) {
+    const fs::path set = fs::path(dir.path()) / "set";
+    const fs::path src = fs::path(KB_SOURCE_DIR) / "plugins" / "referral";
+    fs::create_directories(set / "referral");
+    for (const char* f : {"plugin.yaml", "schema.yaml"}) fs::copy_file(src / f, set / "referral" / f);
+    fs::copy(src / "migrations", set / "referral" / "migrations", fs::copy_options::recursive);
+    fs::copy(src / "web", set / "referral" / "web", fs::copy_options::recursive);
+    fs::copy_file(fs::path(KB_BUILD_DIR) / "plugins" / "referral" / "libreferral.so", set / "referral" / "libreferral.so");
+    return set.string();
+}
+
+std::string config(const SimProcess& sim) {
+    const std::string pki = sim.stateDir() + "/pki";
+    std::ostringstream c;
+    c << "  settings:\n    referral:\n      units: [" << kUnit << "]\n      unit_name: Vårdcentralen Norr\n"
+      << "      client_cert: " << sim.clientCert() << "\n      client_key: " << sim.clientKey() << "\n      ca: " << sim.ca()
+      << "\n      timeout_seconds: 2\n      overdue_days: 3\n"
+      << "producer:\n  enabled: true\n  listen: 127.0.0.1\n  port: 0\n  cert_file: " << pki << "/server.pem\n  key_file: " << pki
+      << "/server.key\n  client_ca_file: " << sim.ca() << "\n  max_body_bytes: 262144\n";
+    return c.str();
+}
+
+std::string producerUrl(const BoxProcess& box) {
+    const auto out = box.output();
+    const std::string tag = "producer listener (mutual TLS) on ";
+    const auto p = out.rfind(tag);
+    if (p == std::string::npos) return {};
+    const auto e = out.find('\n', p);
+    return out.substr(p + tag.size(), e - p - tag.size());
+}
+
+bool waitFor(const std::function<bool()>& cond, int seconds = 30) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (cond()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return cond();
+}
+
+// A POST to the producer listener with an arbitrary client certificate (or none).
+int producerPost(const std::string& url, const std::string& path, const std::string& body, const std::string& cert,
+                 const std::string& key, const std::string& ca, std::string* answer = nullptr) {
+    const Poco::URI uri(url + path);
+    Poco::Net::Context::Ptr ctx =
+        new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, key, cert, ca, Poco::Net::Context::VERIFY_RELAXED);
+    Poco::Net::HTTPSClientSession s(uri.getHost(), uri.getPort(), ctx);
+    s.setTimeout(Poco::Timespan(10, 0));
+    Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_POST, uri.getPathAndQuery(), Poco::Net::HTTPMessage::HTTP_1_1);
+    req.setContentType("text/xml; charset=utf-8");
+    req.setContentLength(static_cast<std::streamsize>(body.size()));
+    s.sendRequest(req) << body;
+    Poco::Net::HTTPResponse r;
+    std::istream& in = s.receiveResponse(r);
+    std::string text;
+    Poco::StreamCopier::copyToString(in, text);
+    if (answer) *answer = text;
+    return static_cast<int>(r.getStatus());
+}
+
+struct Clinic {
+    TempDir dir;
+    SimProcess sim{"", 3000};
+    std::unique_ptr<BoxProcess> box;
+    std::string producer;
+
+    Clinic() {
+        sim.start();
+        box = std::make_unique<BoxProcess>(config(sim), pluginSet(dir));
+        start();
+    }
+    void start(bool login = true) {
+        box->start();
+        EXPECT_TRUE(waitFor([&] { return !(producer = producerUrl(*box)).empty(); }));
+        if (login) box->loginAs("eva", "admin");
+        configureSim();
+    }
+    void configureSim() {
+        Poco::JSON::Object cfg;
+        cfg.set("box_url", producer);
+        std::ostringstream s;
+        cfg.stringify(s);
+        ASSERT_EQ(sim.steer("POST", "/sim/api/referral/config", s.str()).status, 204);
+    }
+    void directory() {
+        const std::string csv = "hsaIdentity;displayName;receives;endpointUrl;contractVersion\\n" + std::string(kRadiology) +
+                                ";Röntgen;röntgen;" + sim.https() + "/referral/" + kRadiology + "/ProcessRequest;2.2\\n" + kPhysio +
+                                ";Fysio;fysioterapi;" + sim.https() + "/referral/" + kPhysio + "/ProcessRequest;3.0\\n";
+        const auto r = box->authed("POST", "/api/v1/referral/receivers/import", R"({"format":"csv","content":")" + csv + "\"}");
+        ASSERT_EQ(r.status, 200) << r.body;
+    }
+    std::string draft(const std::string& receiver) {
+        const auto r = box->authed("POST", "/api/v1/referral/referrals",
+                                   R"({"patient":"19121212-1212","receiver_hsa":")" + receiver +
+                                       R"(","priority":"akut","question":"Fraktur i handleden?","anamnesis":"Föll på isen.",)"
+                                       R"("status":"Svullen.","requested":"Röntgen höger handled","patient_informed":true})");
+        EXPECT_EQ(r.status, 201) << r.body;
+        return r.status == 201 ? r.json()->getValue<std::string>("id") : std::string();
+    }
+    std::string state(const std::string& id) {
+        const auto r = box->authed("GET", "/api/v1/referral/referrals/" + id);
+        return r.status == 200 ? r.json()->getValue<std::string>("state") : "HTTP " + std::to_string(r.status);
+    }
+    Poco::JSON::Array::Ptr simReceived() {
+        return sim.steer("GET", "/sim/api/referral/received").json()->getArray("items");
+    }
+    int receivedCount(const std::string& op, const std::string& requestId, int* deliveries = nullptr) {
+        int n = 0;
+        const auto items = simReceived();
+        for (std::size_t i = 0; i < items->size(); ++i) {
+            const auto o = items->getObject(static_cast<unsigned>(i));
+            if (o->getValue<std::string>("operation") == op && o->getValue<std::string>("request_id") == requestId &&
+                o->getValue<bool>("valid")) {
+                ++n;
+                if (deliveries) *deliveries = o->getValue<int>("deliveries");
+            }
+        }
+        return n;
+    }
+};
+
+}  // namespace
+
+TEST(ReferralServer, SentReferralIsValidConfirmedAndAnsweredAndPrintable) {
+    Clinic c;
+    c.directory();
+    const auto id = c.draft(kRadiology);
+    ASSERT_FALSE(id.empty());
+    EXPECT_EQ(c.state(id), "draft");
+    const auto sent = c.box->authed("POST", "/api/v1/referral/referrals/" + id + "/send", "{}");
+    ASSERT_EQ(sent.status, 200) << sent.body;
+    const auto requestId = sent.json()->getValue<std::string>("request_id");
+    EXPECT_TRUE(waitFor([&] { return c.state(id) == "SSV"; })) << c.state(id) << "\n" << c.box->authed("GET", "/api/v1/outbox").body;
+    EXPECT_EQ(c.receivedCount("ProcessRequest", requestId), 1);
+    // Every body the sim received validated against the XSD.
+    const auto items = c.simReceived();
+    for (std::size_t i = 0; i < items->size(); ++i)
+        EXPECT_TRUE(items->getObject(static_cast<unsigned>(i))->getValue<bool>("valid"))
+            << items->getObject(static_cast<unsigned>(i))->getValue<std::string>("schema_errors");
+    const auto full = c.box->authed("GET", "/api/v1/referral/referrals/" + id).json();
+    const auto answers = full->getArray("answers");
+    ASSERT_EQ(answers->size(), 2u);
+    EXPECT_EQ(answers->getObject(0)->getValue<std::string>("code"), "BEK");
+    EXPECT_EQ(answers->getObject(1)->getValue<std::string>("code"), "SSV");
+    // A second send is refused, the list shows the patient masked.
+    EXPECT_EQ(c.box->authed("POST", "/api/v1/referral/referrals/" + id + "/send", "{}").status, 409);
+    const auto list = c.box->authed("GET", "/api/v1/referral/outgoing");
+    EXPECT_EQ(list.body.find("191212121212"), std::string::npos);
+    EXPECT_NE(list.body.find("SSV"), std::string::npos);
+}
+
+TEST(ReferralServer, ReceivedReferralIsListedAndAnsweredAndRejectionsAndForwardsReachTheSender) {
+    Clinic c;
+    c.directory();
+    const auto sent = c.sim.steer("POST", "/sim/api/referral/send",
+                                  std::string(R"({"from":")") + kRadiology + R"(","to":")" + kUnit + R"(","question":"Rehab?"})");
+    ASSERT_EQ(sent.status, 200);
+    ASSERT_EQ(sent.json()->getValue<int>("status"), 200) << sent.body;
+    EXPECT_EQ(sent.json()->getValue<std::string>("result_code"), "OK");
+    const auto requestId = sent.json()->getValue<std::string>("request_id");
+    // A redelivery is accepted and changes nothing.
+    const auto again = c.sim.steer("POST", "/sim/api/referral/send",
+                                   std::string(R"({"from":")") + kRadiology + R"(","to":")" + kUnit + R"(","request_id":")" +
+                                       requestId + R"("})");
+    EXPECT_EQ(again.json()->getValue<std::string>("result_code"), "OK");
+    auto incoming = c.box->authed("GET", "/api/v1/referral/incoming").json()->getArray("items");
+    ASSERT_EQ(incoming->size(), 1u);
+    const auto id = incoming->getObject(0)->getValue<std::string>("id");
+    EXPECT_EQ(incoming->getObject(0)->getValue<std::string>("state"), "sent");
+    // An outcome before the confirmation is refused by the state machine.
+    EXPECT_EQ(c.box->authed("POST", "/api/v1/referral/referrals/" + id + "/answer", R"({"code":"SSV","text":"x"})").status, 409);
+    EXPECT_EQ(c.box->authed("POST", "/api/v1/referral/referrals/" + id + "/answer", R"({"code":"BEK"})").status, 200);
+    EXPECT_EQ(c.box->authed("POST", "/api/v1/referral/referrals/" + id + "/answer", R"({"code":"SSV","text":"Utlåtande."})").status,
+              200);
+    EXPECT_TRUE(waitFor([&] { return c.receivedCount("ProcessRequestOutcome", requestId) == 1; }));
+    EXPECT_EQ(c.receivedCount("ProcessRequestConfirmation", requestId), 1);
+    EXPECT_EQ(c.state(id), "SSV");
+
+    // A second referral is rejected with a reason; a third is forwarded to the radiology.
+    auto send = [&] {
+        const auto s = c.sim.steer("POST", "/sim/api/referral/send",
+                                   std::string(R"({"from":")") + kRadiology + R"(","to":")" + kUnit + R"("})");
+        return s.json()->getValue<std::string>("request_id");
+    };
+    const auto rejectId = send();
+    const auto forwardId = send();
+    incoming = c.box->authed("GET", "/api/v1/referral/incoming").json()->getArray("items");
+    ASSERT_EQ(incoming->size(), 3u);
+    std::string rid, fid;
+    for (std::size_t i = 0; i < incoming->size(); ++i) {
+        const auto o = incoming->getObject(static_cast<unsigned>(i));
+        if (o->getValue<std::string>("request_id") == rejectId) rid = o->getValue<std::string>("id");
+        if (o->getValue<std::string>("request_id") == forwardId) fid = o->getValue<std::string>("id");
+    }
+    EXPECT_EQ(c.box->authed("POST", "/api/v1/referral/referrals/" + rid + "/answer", R"({"code":"AVV"})").status, 400);
+    EXPECT_EQ(c.box->authed("POST", "/api/v1/referral/referrals/" + rid + "/answer", R"({"code":"AVV","text":"Fel mottagare."})").status,
+              200);
+    EXPECT_EQ(c.box->authed("POST", "/api/v1/referral/referrals/" + rid + "/answer", R"({"code":"BEK"})").status, 409);
+    // Forwarding to a receiver on another major version is refused; to the radiology it goes.
+    EXPECT_EQ(c.box->authed("POST", "/api/v1/referral/referrals/" + fid + "/answer",
+                            std::string(R"({"code":"VID","forward_to":")") + kPhysio + "\"}")
+                  .status,
+              422);
+    EXPECT_EQ(c.box->authed("POST", "/api/v1/referral/referrals/" + fid + "/answer",
+                            std::string(R"({"code":"VID","forward_to":")") + kRadiology + "\"}")
+                  .status,
+              200);
+    EXPECT_TRUE(waitFor([&] { return c.receivedCount("ProcessRequestConfirmation", rejectId) == 1; }));
+    EXPECT_TRUE(waitFor([&] { return c.receivedCount("ProcessRequestConfirmation", forwardId) == 1; }));
+    // The forwarded referral itself reached the new receiver, with its original request id.
+    EXPECT_TRUE(waitFor([&] { return c.receivedCount("ProcessRequest", forwardId) == 1; }));
+    EXPECT_EQ(c.state(rid), "AVV");
+    EXPECT_EQ(c.state(fid), "VID");
+}
+
+TEST(ReferralServer, ReceiverOnAnotherMajorVersionIsRefusedClearly) {
+    Clinic c;
+    c.directory();
+    const auto id = c.draft(kPhysio);
+    const auto r = c.box->authed("POST", "/api/v1/referral/referrals/" + id + "/send", "{}");
+    EXPECT_EQ(r.status, 422) << r.body;
+    EXPECT_NE(r.body.find("receiver-version"), std::string::npos);
+    EXPECT_EQ(c.state(id), "draft");
+}
+
+TEST(ReferralServer, KilledMidSendAndLostAnswersStillDeliverExactlyOnce) {
+    Clinic c;
+    c.directory();
+    // Every answer is lost until cleared: the referral arrives, the box never hears it.
+    ASSERT_EQ(c.sim.steer("POST", "/sim/api/referral/faults", R"({"kind":"lost_answer","count":1000})").status, 204);
+    const auto id = c.draft(kRadiology);
+    const auto sent = c.box->authed("POST", "/api/v1/referral/referrals/" + id + "/send", "{}");
+    ASSERT_EQ(sent.status, 200);
+    const auto requestId = sent.json()->getValue<std::string>("request_id");
+    int deliveries = 0;
+    ASSERT_TRUE(waitFor([&] { return c.receivedCount("ProcessRequest", requestId, &deliveries) == 1 && deliveries >= 2; }));
+    c.box->stop(SIGKILL);
+    ASSERT_EQ(c.sim.steer("POST", "/sim/api/referral/faults", R"({"kind":"clear"})").status, 204);
+    c.start(false);  // the session survives the restart
+    // The retry gets "already received" and adopts the earlier delivery.
+    EXPECT_TRUE(waitFor([&] { return c.state(id) == "sent"; })) << c.state(id);
+    EXPECT_EQ(c.receivedCount("ProcessRequest", requestId), 1);
+    // The hospital's automatic answers went to the killed box; it answers again by hand.
+    for (const char* code : {"BEK", "SSV"}) {
+        const auto a = c.sim.steer("POST", "/sim/api/referral/answer",
+                                   std::string(R"({"code":")") + code + R"(","to":")" + kUnit + R"(","request_id":")" + requestId +
+                                       R"(","patient":"191212121212"})");
+        EXPECT_EQ(a.json()->getValue<std::string>("result_code"), "OK") << a.body;
+    }
+    EXPECT_EQ(c.state(id), "SSV");
+    EXPECT_EQ(c.receivedCount("ProcessRequest", requestId), 1);
+}
+
+TEST(ReferralServer, ProducerListenerRefusesUntrustedClientsHostileXmlAndOtherRoutes) {
+    Clinic c;
+    const std::string pki = c.sim.stateDir() + "/pki";
+    // The normal listener does not serve the producer routes.
+    EXPECT_EQ(c.box->request("POST", "/api/v1/referral/rivta/ProcessRequest", "<x/>", {{"Content-Type", "text/xml"}}).status, 404);
+    // The producer listener does not serve anything else.
+    EXPECT_EQ(producerPost(c.producer, "/api/v1/health", "", c.sim.clientCert(), c.sim.clientKey(), c.sim.ca()), 404);
+    // A client whose certificate no trusted CA issued (the box's own self-signed one) fails the handshake.
+    const std::string certFile = c.box->dataDir() + "/tls/server.crt", keyFile = c.box->dataDir() + "/tls/server.key";
+    ASSERT_TRUE(fs::exists(certFile));
+    EXPECT_ANY_THROW((void)producerPost(c.producer, "/api/v1/referral/rivta/ProcessRequest", "<x/>", certFile, keyFile, c.sim.ca()));
+    EXPECT_ANY_THROW((void)producerPost(c.producer, "/api/v1/referral/rivta/ProcessRequest", "<x/>", "", "", c.sim.ca()));
+    // Hostile and malformed XML, unknown units and oversized bodies: refused, nothing stored.
+    const std::string path = "/api/v1/referral/rivta/ProcessRequest";
+    auto post = [&](const std::string& body, std::string* answer = nullptr) {
+        return producerPost(c.producer, path, body, c.sim.clientCert(), c.sim.clientKey(), c.sim.ca(), answer);
+    };
+    std::string answer;
+    EXPECT_EQ(post("<?xml version=\"1.0\"?><!DOCTYPE l [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">"
+                   "<!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">]><soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\">"
+                   "<soap:Body>&c;</soap:Body></soap:Envelope>",
+                   &answer),
+              400);
+    EXPECT_NE(answer.find("Fault"), std::string::npos);
+    EXPECT_EQ(post("<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><x>&e;</x>", &answer), 400);
+    EXPECT_EQ(answer.find("root:"), std::string::npos);
+    EXPECT_EQ(post("<soap:Envelope"), 400);
+    EXPECT_EQ(post(std::string(300 * 1024, 'x')), 413);
+    const auto unknown = c.sim.steer("POST", "/sim/api/referral/send",
+                                     std::string(R"({"from":")") + kRadiology + R"(","to":"SE2321000016-ZZZ9"})");
+    EXPECT_EQ(unknown.json()->getValue<int>("status"), 400);
+    EXPECT_TRUE(c.box->authed("GET", "/api/v1/referral/incoming").json()->getArray("items")->size() == 0);
+    EXPECT_TRUE(c.box->running());
+}

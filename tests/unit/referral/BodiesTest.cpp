@@ -1,0 +1,119 @@
+// Every body the plugin builds validates against the activity:request 2.2 schemas, and the
+// parser reads back what the builders wrote and refuses what is not one of the operations.
+#include "Bodies.h"
+#include "ReferralTestSupport.h"
+
+#include <gtest/gtest.h>
+
+using namespace klinikbox::referral;
+
+namespace {
+RequestBody sample() {
+    RequestBody r;
+    r.requestId = "SE2321000016-VC01#0b7f1c1e-0000-4000-8000-000000000001";
+    r.timestamp = "20261205103000";
+    r.patient = "191212121212";
+    r.sender = Party{"SE2321000016-VC01", "Vårdcentralen <Norr> & Co", "SE2321000016-L001", "Anna Läkare"};
+    r.receiverHsa = "SE2321000016-RAD1";
+    r.priority = "akut";
+    r.question = "Fraktur? <script>";
+    r.anamnesis = "Föll på isen.";
+    r.status = "Svullen handled.";
+    r.requestedActivity = "Röntgen handled";
+    r.patientInformed = true;
+    r.attachments.push_back(Attachment{"application/pdf", "remiss.pdf", "%PDF-1.4 test"});
+    return r;
+}
+AnswerBody answer(const std::string& code) {
+    AnswerBody a;
+    a.requestId = "SE2321000016-VC01#0b7f1c1e-0000-4000-8000-000000000001";
+    a.answerId = "SE2321000016-RAD1#" + code + "-1";
+    a.code = code;
+    a.timestamp = "20261205110000";
+    a.patient = "191212121212";
+    a.responder = Party{"SE2321000016-RAD1", "Röntgen", "", "Rita Radiolog"};
+    a.recipientHsa = "SE2321000016-VC01";
+    a.forwardToHsa = code == "VID" ? "SE2321000016-FYS1" : "";
+    a.text = "Svar & text";
+    return a;
+}
+void expectValid(const std::string& xml, const std::string& op) {
+    if (reftest::schemaRoot().empty()) GTEST_SKIP() << "the activity:request 2.2 schemas are not on this machine";
+    EXPECT_EQ(kbtest::validateXml(xml, reftest::xsd(op)), "") << xml;
+}
+std::string env(const std::string& body, const std::string& la = "SE2321000016-RAD1") {
+    return klinikbox::rivta::envelope(la, body);
+}
+}  // namespace
+
+TEST(ReferralBodies, ProcessRequestValidatesWithAndWithoutOptionalParts) {
+    expectValid(requestBody(sample()), "ProcessRequest");
+    auto bare = sample();
+    bare.anamnesis = bare.status = bare.requestedActivity = "";
+    bare.attachments.clear();
+    bare.coordinationNumber = true;
+    bare.patient = "197010632391";
+    bare.version = 2;
+    expectValid(requestBody(bare), "ProcessRequest");
+}
+
+TEST(ReferralBodies, EveryConfirmationAndOutcomeValidates) {
+    for (const char* c : {"BEK", "VID", "KOM", "AVB", "AVV"}) expectValid(answerBody(answer(c)), "ProcessRequestConfirmation");
+    for (const char* c : {"DSV", "PSV", "SSV"}) expectValid(answerBody(answer(c)), "ProcessRequestOutcome");
+    EXPECT_THROW((void)answerBody(answer("XYZ")), BodyError);
+}
+
+TEST(ReferralBodies, ResultsValidate) {
+    if (reftest::schemaRoot().empty()) GTEST_SKIP();
+    // The response elements are in the same schemas as the requests.
+    for (const char* op : {"ProcessRequest", "ProcessRequestConfirmation", "ProcessRequestOutcome"}) {
+        expectValid(resultBody(op, "OK"), op);
+        expectValid(resultBody(op, "ERROR", "VALIDATION_ERROR", "fel"), op);
+    }
+}
+
+TEST(ReferralBodies, ParsesBackWhatItBuilds) {
+    const auto in = parseInbound(env(requestBody(sample())), 1u << 20);
+    EXPECT_EQ(in.operation, "ProcessRequest");
+    EXPECT_EQ(in.logicalAddress, "SE2321000016-RAD1");
+    EXPECT_EQ(in.request.requestId, sample().requestId);
+    EXPECT_EQ(in.request.question, "Fraktur? <script>");
+    EXPECT_EQ(in.request.anamnesis, "Föll på isen.");
+    EXPECT_EQ(in.request.status, "Svullen handled.");
+    EXPECT_EQ(in.request.requestedActivity, "Röntgen handled");
+    EXPECT_EQ(in.request.priority, "akut");
+    EXPECT_TRUE(in.request.patientInformed);
+    EXPECT_EQ(in.request.sender.practitionerHsa, "SE2321000016-L001");
+    ASSERT_EQ(in.request.attachments.size(), 1u);
+    EXPECT_EQ(in.request.attachments[0].bytes, "%PDF-1.4 test");
+    const auto vid = parseInbound(env(answerBody(answer("VID")), "SE2321000016-VC01"), 1u << 20);
+    EXPECT_EQ(vid.operation, "ProcessRequestConfirmation");
+    EXPECT_EQ(vid.answer.code, "VID");
+    EXPECT_EQ(vid.answer.forwardToHsa, "SE2321000016-FYS1");
+    EXPECT_EQ(vid.answer.text, "Svar & text");
+    const auto ssv = parseInbound(env(answerBody(answer("SSV")), "SE2321000016-VC01"), 1u << 20);
+    EXPECT_EQ(ssv.operation, "ProcessRequestOutcome");
+    EXPECT_EQ(ssv.answer.code, "SSV");
+    EXPECT_EQ(parseResult(klinikbox::rivta::envelope("", resultBody("ProcessRequest", "ERROR", "APPLICATION_ERROR", "x"))).code,
+              "ERROR");
+}
+
+TEST(ReferralBodies, RefusesWrongNamespacesHostileAndMalformedXml) {
+    auto body = requestBody(sample());
+    auto wrongNs = body;
+    wrongNs.replace(wrongNs.find("ProcessRequestResponder:2"), 25, "ProcessRequestResponder:9");
+    EXPECT_THROW((void)parseInbound(env(wrongNs), 1u << 20), BodyError);
+    const std::string laughs =
+        "<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;&lol;&lol;\">]>"
+        "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body>&lol2;</soap:Body></soap:Envelope>";
+    EXPECT_THROW((void)parseInbound(laughs, 1u << 20), klinikbox::rivta::XmlError);
+    const std::string xxe =
+        "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>"
+        "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body>&e;</soap:Body></soap:Envelope>";
+    EXPECT_THROW((void)parseInbound(xxe, 1u << 20), klinikbox::rivta::XmlError);
+    EXPECT_THROW((void)parseInbound("<soap:Envelope", 1u << 20), klinikbox::rivta::XmlError);
+    EXPECT_THROW((void)parseInbound(env(body), 100), klinikbox::rivta::XmlError);
+    auto noId = body;
+    noId.replace(noId.find("SE2321000016-VC01#"), 18, "SE2321000016-VC01-");
+    EXPECT_THROW((void)parseInbound(env(noId), 1u << 20), BodyError);
+}
