@@ -36,8 +36,14 @@ else
 fi
 
 step "clean Debian 12 root (mmdebstrap)"
-mmdebstrap --quiet --variant=apt --include=ca-certificates,curl,openssl bookworm "$chroot_dir" \
-    http://deb.debian.org/debian >/dev/null
+# KB_PACKAGE_TEST_BASE=FILE.tar keeps the fresh root between runs (made once, then reused).
+base="${KB_PACKAGE_TEST_BASE:-$work/base.tar}"
+if [ ! -s "$base" ]; then
+    mmdebstrap --quiet --variant=apt --include=ca-certificates,curl,openssl bookworm "$base" \
+        http://deb.debian.org/debian >/dev/null
+fi
+mkdir -p "$chroot_dir"
+tar -C "$chroot_dir" -xf "$base"
 mount -t proc proc "$chroot_dir/proc"
 mount -t sysfs sys "$chroot_dir/sys"
 cp /etc/resolv.conf "$chroot_dir/etc/resolv.conf"
@@ -55,7 +61,8 @@ in_root '[ -d /etc/klinikbox/trust ] && [ "$(stat -c %G:%a /etc/klinikbox/klinik
 in_root 'dpkg-query -W -f="\${Conffiles}" klinikbox | grep -q /etc/klinikbox/klinikbox.yaml' || fail "not a conffile"
 in_root 'ls /usr/lib/klinikbox/plugins/booking/libbooking.so /usr/lib/klinikbox/plugins/vardkontakter/plugin.yaml >/dev/null' \
     || fail "shipped plugins missing"
-in_root 'deb-systemd-helper is-enabled klinikbox.service && deb-systemd-helper is-enabled klinikbox-backup.timer' \
+in_root '[ -L /etc/systemd/system/multi-user.target.wants/klinikbox.service ] \
+         && [ -L /etc/systemd/system/timers.target.wants/klinikbox-backup.timer ]' \
     || fail "units not enabled"
 
 step "first run: config check"

@@ -143,14 +143,26 @@ void Database::asCore(db::Connection& /*conn*/, const std::function<void()>& fn)
 void Database::write(const std::string& owner, const std::function<void(db::Connection&)>& fn) {
     auto c = acquire(owner);
     std::lock_guard writer(writeMu_);
-    asCore(*c, [&] { c->exec("BEGIN IMMEDIATE"); });
     try {
-        fn(*c);
-        asCore(*c, [&] { c->exec("COMMIT"); });
-    } catch (...) {
-        if (c->inTransaction()) asCore(*c, [&] { c->exec("ROLLBACK"); });
+        asCore(*c, [&] { c->exec("BEGIN IMMEDIATE"); });
+        try {
+            fn(*c);
+            asCore(*c, [&] { c->exec("COMMIT"); });
+        } catch (...) {
+            // A failed COMMIT (disk full) leaves the transaction open: roll back so that
+            // nothing half-written remains.
+            if (c->inTransaction()) asCore(*c, [&] { c->exec("ROLLBACK"); });
+            throw;
+        }
+    } catch (const db::Error& e) {
+        if (isStorageError(e.code())) storageFailing_ = true;
         throw;
     }
+    storageFailing_ = false;
+}
+
+bool Database::isStorageError(int sqliteCode) {
+    return (sqliteCode & 0xff) == SQLITE_FULL || (sqliteCode & 0xff) == SQLITE_IOERR;
 }
 
 void Database::read(const std::string& owner, const std::function<void(db::Connection&)>& fn) {

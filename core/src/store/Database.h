@@ -4,6 +4,7 @@
 
 #include <klinikbox/Db.h>
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -65,7 +66,14 @@ public:
     // outbox and audit when a plugin writes them inside its own transaction).
     static void asCore(db::Connection& conn, const std::function<void()>& fn);
 
+    // True while the last write failed because the disk is full (SQLITE_FULL) or the storage
+    // reported an I/O error; the next write that commits clears it. /readyz reports it.
+    [[nodiscard]] bool storageFailing() const { return storageFailing_.load(); }
+    // SQLITE_FULL or SQLITE_IOERR (any extended code): the storage, not the request, failed.
+    [[nodiscard]] static bool isStorageError(int sqliteCode);
+
 private:
+    std::atomic<bool> storageFailing_{false};
     friend class PooledConnection;
     void release(const std::string& owner, std::unique_ptr<db::Connection> conn,
                  std::unique_ptr<OwnerGuard> guard);
