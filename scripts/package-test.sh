@@ -101,7 +101,7 @@ step "setup-link on the chosen host name, first admin"
 in_root 'klinikbox setup-link --host box.klinik.example | grep -q "https://box.klinik.example:18443/setup.html#token="' \
     || fail "setup-link"
 in_root 'grep -q "box.klinik.example:18443/setup.html" /var/log/klinikbox/klinikbox.log' || fail "setup-link not logged"
-in_root 'echo "Lösenord-för-anna-1" | klinikbox user add --username anna --role admin --password-stdin' || fail "user add"
+in_root 'echo "Vårdcentral-2026-långt" | klinikbox user add --username anna --role admin --password-stdin' || fail "user add"
 in_root '[ "$(stat -c %U /var/lib/klinikbox/klinikbox.db)" = klinikbox ]' || fail "database not owned by klinikbox"
 
 step "backup (nightly script, then encrypted to the clinic's certificate)"
@@ -123,7 +123,7 @@ in_root 'for i in 1 2 3; do KLINIKBOX_BACKUP_KEEP=2 setpriv --reuid=klinikbox --
 step "restore (box stopped; run by root with the binary itself, not the wrapper)"
 in_root '! klinikbox restore /tmp/r/klinikbox.db' || fail "restore while the box runs"
 stop_box
-in_root 'echo "Lösenord-för-bo-12" | klinikbox user add --username bo --role staff --password-stdin >/dev/null
+in_root 'echo "Mottagning-2026-långt" | klinikbox user add --username bo --role staff --password-stdin >/dev/null
          cp /tmp/r/klinikbox.db /tmp/r/from-backup.db
          /usr/lib/klinikbox/bin/klinikbox restore /tmp/r/from-backup.db
          [ "$(stat -c %U:%a /var/lib/klinikbox/klinikbox.db)" = klinikbox:600 ]
