@@ -6,7 +6,7 @@
 # deleting it. Each step is checked; the first failure stops the test with exit 1.
 #   scripts/package-test.sh [BUILD_DIR]
 # KB_PREVIOUS_DEB=klinikbox_<old>.deb upgrades from a released package; otherwise the same
-# tree is packaged as <version>~prev first. Takes about 4 minutes (see docs/operations.md).
+# tree is packaged as <version>~prev first. Takes 3-4 minutes (see docs/operations.md).
 set -eu
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="$(cd "${1:-$root/build}" && pwd)"
