@@ -143,6 +143,29 @@ echo $! > "$work/box.pid"
 ready || fail "the upgraded box did not start"
 stop_box
 
+step "failed migration during an upgrade: backup restored, box stopped, rollback explained"
+# A core migration whose recorded checksum differs is refused by `klinikbox migrate`, as a
+# broken migration of a new version would be; a reinstall runs the same upgrade scripts.
+cat > "$chroot_dir/tmp/tamper.sql" <<'SQL'
+UPDATE kb_migrations SET checksum = 'tampered:' || checksum
+ WHERE owner = 'core' AND version = (SELECT MAX(version) FROM kb_migrations WHERE owner = 'core');
+SQL
+cat > "$chroot_dir/tmp/untamper.sql" <<'SQL'
+UPDATE kb_migrations SET checksum = substr(checksum, 10) WHERE checksum LIKE 'tampered:%';
+SQL
+in_root 'apt-get install -y -q sqlite3 >/dev/null 2>&1
+         setpriv --reuid=klinikbox --regid=klinikbox --init-groups sqlite3 /var/lib/klinikbox/klinikbox.db < /tmp/tamper.sql
+         ! apt-get install -y -q --reinstall ./tmp/klinikbox_new.deb > /tmp/failed.log 2>&1
+         grep -q "migration to .* FAILED" /tmp/failed.log
+         grep -q "restoring the backup taken before the upgrade" /tmp/failed.log
+         grep -q "To roll the package back" /tmp/failed.log
+         [ "$(dpkg-query -W -f="\${db:Status-Status}" klinikbox)" != installed ]
+         [ "$(stat -c %U /var/lib/klinikbox/klinikbox.db)" = klinikbox ]
+         setpriv --reuid=klinikbox --regid=klinikbox --init-groups sqlite3 /var/lib/klinikbox/klinikbox.db < /tmp/untamper.sql
+         dpkg --configure -a >/dev/null 2>&1
+         [ "$(dpkg-query -W -f="\${db:Status-Status}" klinikbox)" = installed ]
+         klinikbox user list | grep -q "^anna"' || { cat "$chroot_dir/tmp/failed.log" >&2; fail "failed migration"; }
+
 step "remove, purge (debconf default keeps data), purge deleting data"
 in_root 'apt-get remove -y -q klinikbox >/dev/null 2>&1; [ ! -e /usr/bin/klinikbox ] && [ -f /var/lib/klinikbox/klinikbox.db ]' \
     || fail "remove"
