@@ -103,6 +103,9 @@ dpkg-deb --root-owner-group -Zxz --build "$dbg" "$dbgdeb" >/dev/null
 echo "$main"
 echo "$dbgdeb"
 if [ "${KB_LINTIAN:-1}" != 0 ]; then
+    # The unit's sandbox must keep systemd's exposure score at or below 2.0 (it is 1.2).
+    systemd-analyze security --offline=true --threshold=20 "$stage/lib/systemd/system/klinikbox.service" >/dev/null \
+        || { echo "package.sh: klinikbox.service scores above 2.0 in systemd-analyze security" >&2; exit 1; }
     # --fail-on warning: a maintainer would not accept warnings either. Overrides, if any,
     # are in installer/debian/lintian-overrides with the reason for each.
     lintian --fail-on error,warning --suppress-tags-from-file "$deb/lintian-overrides" "$main" "$dbgdeb" >&2
