@@ -29,12 +29,20 @@ std::string setupBase(const server::BoxConfig& cfg, const std::string& host) {
     if (!host.empty()) {
         if (host.find("://") != std::string::npos) return host;
         const bool hasPort = host.find(':') != std::string::npos && host.front() != '[';
-        return scheme + host + (hasPort ? "" : ":" + std::to_string(cfg.server.port));
+        std::string url = scheme + host;
+        if (!hasPort) {
+            url += ':';  // two appends: ":" + string trips GCC 12's false -Werror=restrict at -O3
+            url += std::to_string(cfg.server.port);
+        }
+        return url;
     }
     if (!cfg.publicUrl.empty()) return cfg.publicUrl;
     std::string listen = cfg.server.listen;
     if (listen == "0.0.0.0" || listen == "::") listen = "127.0.0.1";
-    return scheme + listen + ":" + std::to_string(cfg.server.port);
+    std::string url = scheme + listen;
+    url += ':';
+    url += std::to_string(cfg.server.port);
+    return url;
 }
 
 int run(Args args) {

@@ -1,6 +1,9 @@
 #include "store/Database.h"
 
 #include <sqlite3.h>
+#include <sys/statvfs.h>
+
+#include <filesystem>
 
 #include <cstring>
 #include <string_view>
@@ -158,7 +161,17 @@ void Database::write(const std::string& owner, const std::function<void(db::Conn
         if (isStorageError(e.code())) storageFailing_ = true;
         throw;
     }
-    storageFailing_ = false;
+    // A small write may still fit into space SQLite had already allocated, so one success does
+    // not mean the disk has room again: clear only when the directory has free space.
+    if (storageFailing_ && hasRoom()) storageFailing_ = false;
+}
+
+bool Database::hasRoom() const {
+    auto dir = std::filesystem::path(options_.path).parent_path();
+    if (dir.empty()) dir = ".";
+    struct statvfs st {};
+    if (::statvfs(dir.c_str(), &st) != 0) return false;
+    return static_cast<unsigned long long>(st.f_bavail) * st.f_frsize >= kRoomBytes;
 }
 
 bool Database::isStorageError(int sqliteCode) {

@@ -66,13 +66,16 @@ public:
     // outbox and audit when a plugin writes them inside its own transaction).
     static void asCore(db::Connection& conn, const std::function<void()>& fn);
 
-    // True while the last write failed because the disk is full (SQLITE_FULL) or the storage
-    // reported an I/O error; the next write that commits clears it. /readyz reports it.
+    // True after a write failed because the disk is full (SQLITE_FULL) or the storage reported
+    // an I/O error, until a write commits with kRoomBytes free in the database's directory.
+    // /readyz reports it.
     [[nodiscard]] bool storageFailing() const { return storageFailing_.load(); }
     // SQLITE_FULL or SQLITE_IOERR (any extended code): the storage, not the request, failed.
     [[nodiscard]] static bool isStorageError(int sqliteCode);
 
 private:
+    static constexpr unsigned long long kRoomBytes = 8ull << 20;
+    [[nodiscard]] bool hasRoom() const;
     std::atomic<bool> storageFailing_{false};
     friend class PooledConnection;
     void release(const std::string& owner, std::unique_ptr<db::Connection> conn,
