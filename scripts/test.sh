@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: ctest (unit, integration, fuzz
-# corpus replays), then the browser tests. Exits non-zero on any failure.
+# corpus replays), the Debian package with lintian, then the browser tests. Exits non-zero on
+# any failure. KB_PACKAGE_TEST=1 also runs scripts/package-test.sh (a clean Debian 12, ~4 min).
 #
 #   scripts/test.sh              the normal build in build/
 #   scripts/test.sh --sanitize   the unit and integration tests under ASan+UBSan in build-asan/
@@ -30,6 +31,17 @@ fi
 configure_and_build "$KB_ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
 log "ctest"
 (cd "$KB_ROOT/build" && ctest --output-on-failure -j "$KB_JOBS" --timeout 300)
+
+ensure_packages "${KB_DEB_PACKAGING[@]}"
+log "Debian package (lintian clean)"
+scripts_out="$(mktemp -d)"
+sh "$KB_ROOT/scripts/package.sh" "$KB_ROOT/build" "$scripts_out" >/dev/null
+rm -rf "$scripts_out"
+if [ "${KB_PACKAGE_TEST:-0}" = 1 ]; then
+  ensure_packages "${KB_DEB_PACKAGE_TEST[@]}"
+  log "package test in a clean Debian 12 (mmdebstrap)"
+  sh "$KB_ROOT/scripts/package-test.sh" "$KB_ROOT/build"
+fi
 
 if [ -f "$KB_ROOT/tests/e2e/package.json" ]; then
   ensure_packages "${KB_DEB_BROWSER[@]}"

@@ -11,6 +11,8 @@ KB_DEB_PACKAGES=(
   sqlite3 openssl libxml2-utils curl
 )
 KB_DEB_BROWSER=(chromium)
+KB_DEB_PACKAGING=(lintian dpkg-dev file binutils)
+KB_DEB_PACKAGE_TEST=(mmdebstrap)
 KB_DEB_BENCH=(wrk sqlite3)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

@@ -235,6 +235,34 @@ TEST(CoreServer, ConfigErrorsNameFileLineAndColumn) {
     EXPECT_NE(out.find("prot"), std::string::npos) << out;
 }
 
+// Bug: a trust directory or plugin set path that does not exist passed `config check` as OK,
+// and the box started with 0 plugins.
+TEST(CoreServer, ConfigCheckRefusesAMissingTrustDirAndWarnsAboutAMissingSet) {
+    TempDir d;
+    const auto cfg = d.file("k.yaml");
+    std::ofstream(cfg) << "box:\n  data_dir: " << d.file("data") << "\nplugins:\n  trust_dir: " << d.file("no-trust")
+                       << "\n  set: " << d.file("no-set") << "\n";
+    BoxProcess box;
+    std::string out;
+    EXPECT_NE(box.cli({"config", "check", "--config", cfg}, &out), 0) << out;
+    EXPECT_NE(out.find("plugins.trust_dir"), std::string::npos) << out;
+    std::filesystem::create_directories(d.file("no-trust"));
+    EXPECT_EQ(box.cli({"config", "check", "--config", cfg}, &out), 0) << out;
+    EXPECT_NE(out.find("WARNING"), std::string::npos) << out;
+    EXPECT_NE(out.find("plugins.set"), std::string::npos) << out;
+}
+
+TEST(CoreServer, SetupLinkNamesTheChosenHostUntilAnAccountExists) {
+    BoxProcess box;
+    std::string out;
+    ASSERT_EQ(box.cli({"setup-link", "--host", "box.klinik.example"}, &out), 0) << out;
+    EXPECT_NE(out.find("://box.klinik.example:"), std::string::npos) << out;
+    EXPECT_NE(out.find("/setup.html#token="), std::string::npos) << out;
+    box.start();
+    box.loginAs("ada", "admin");
+    EXPECT_NE(box.cli({"setup-link"}, &out), 0) << "no setup link once an account exists: " << out;
+}
+
 TEST(CoreServer, BackupWhileServingAndRestoreAfterStop) {
     BoxProcess box;
     box.start();

@@ -69,6 +69,34 @@ void noExtraArgs(const Args& args) {
     if (!args.empty()) throw std::invalid_argument("unexpected argument '" + args.front() + "'");
 }
 
+struct PathFindings {
+    std::vector<std::string> errors, warnings;
+};
+
+// Paths that must exist for the box to run what the technician expects: a plugin set or a
+// trust directory that is not there would otherwise start a box with no plugins and say OK.
+// A missing trust directory refuses; a missing set only warns, because a set can still be
+// uploaded in the console of a box that runs (and config check runs before every start).
+PathFindings missingPaths(const server::BoxConfig& cfg) {
+    PathFindings out;
+    std::error_code ec;
+    if (!cfg.trustDir.empty() && !fs::is_directory(cfg.trustDir, ec)) {
+        out.errors.push_back("plugins.trust_dir: " + cfg.trustDir +
+                      " does not exist (or is not a directory); no plugin set could be verified");
+    } else if (cfg.production() && cfg.trustDir.empty()) {
+        out.errors.push_back("plugins.trust_dir: empty in production mode; no plugin set could be verified");
+    }
+    if (!cfg.pluginSet.empty() && !fs::exists(cfg.pluginSet, ec)) {
+        // An uploaded set activated in the console lives in the database and data_dir.
+        const bool uploaded = fs::exists(fs::path(cfg.dataDir) / "pluginsets", ec);
+        if (!uploaded) {
+            out.warnings.push_back("plugins.set: " + cfg.pluginSet +
+                          " does not exist and no set was uploaded in the console; the box would run with 0 plugins");
+        }
+    }
+    return out;
+}
+
 void applyTimezone(const server::BoxConfig& cfg) {
     ::setenv("TZ", cfg.timezone.c_str(), 1);
     ::tzset();
@@ -147,7 +175,14 @@ int cmdConfig(Args args) {
         noExtraArgs(args);
         try {
             const auto cfg = server::loadBoxConfig(path);
-            std::cout << path << ": OK (" << cfg.mode << " mode, data in " << cfg.dataDir << ")\n";
+            const auto missing = missingPaths(cfg);
+            for (const auto& m : missing.warnings) std::cerr << "WARNING: " << path << ": " << m << "\n";
+            if (!missing.errors.empty()) {
+                for (const auto& m : missing.errors) std::cerr << path << ": " << m << "\n";
+                return 1;
+            }
+            std::cout << path << ": " << (missing.warnings.empty() ? "OK" : "OK WITH WARNINGS") << " (" << cfg.mode
+                      << " mode, data in " << cfg.dataDir << ")\n";
             return 0;
         } catch (const server::ConfigInvalid& e) {
             for (const auto& m : e.errors) std::cerr << m << "\n";
@@ -183,6 +218,7 @@ int cmdBackup(Args args) {
     if (fs::exists(args[0])) throw std::runtime_error(args[0] + " exists already; choose a new file name");
     store::Database db({cfg.databasePath, cfg.synchronousFull, cfg.busyTimeoutMs});
     store::backupTo(db, args[0]);
+    store::giveToOwnerOf(args[0], cfg.dataDir);
     std::cout << "backup written to " << args[0] << " (" << fs::file_size(args[0]) << " bytes)\n"
               << "keep " << (fs::path(cfg.dataDir) / "audit.key").string()
               << " safe as well: the audit log cannot be verified without it\n";

@@ -293,6 +293,9 @@ void install(server::Box& box) {
                                         "/setup.html#token=" + token;
                 std::cout << "klinikbox: no accounts yet. Create the first admin within 24 hours at:\n  " << url
                           << "\n  (or run: klinikbox user add --username NAME --role admin)" << std::endl;
+                // Also into logging.file, where a technician looks when the journal is not at hand.
+                Poco::Logger::get("setup").notice("no accounts yet; setup link for the first admin (valid 24 hours): " +
+                                                  url + " (a new one: klinikbox setup-link --host NAME)");
             });
         }
     });

@@ -1,6 +1,10 @@
 #include "http/Dispatcher.h"
 
+#include <klinikbox/Db.h>
+
 #include <Poco/Logger.h>
+
+#include <sqlite3.h>
 
 #include <sstream>
 
@@ -89,6 +93,23 @@ DispatchResult Dispatcher::dispatch(Request& req) {
         // Handlers signal bad input they did not classify further this way.
         out.response = problemResponse(Problem(400, "/problems/invalid-request", "Invalid request", e.what()), req);
     } catch (const std::exception& e) {
+        // The disk is full (or the storage fails): not the request's fault and not a bug, so
+        // say so in Swedish where the console shows it (the transaction was rolled back).
+        const auto* dbe = dynamic_cast<const db::Error*>(&e);
+        const int primary = dbe ? (dbe->code() & 0xff) : 0;
+        if (primary == SQLITE_FULL || primary == SQLITE_IOERR) {
+            Poco::Logger::get("http").critical("request " + req.requestId + " " + req.method + " " +
+                                               out.routePattern + " could not be saved: " + e.what());
+            out.response = problemResponse(
+                primary == SQLITE_FULL
+                    ? Problem(507, "/problems/storage-full", "Lagringsutrymmet är fullt",
+                              "Boxen kunde inte spara eftersom disken är full. Ingenting sparades. Kontakta IT-support.")
+                    : Problem(503, "/problems/storage-error", "Lagringsfel",
+                              "Boxen kunde inte läsa eller skriva sin databas (fel på disken). Ingenting sparades. "
+                              "Kontakta IT-support."),
+                req);
+            return out;
+        }
         Poco::Logger::get("http").error("request " + req.requestId + " " + req.method + " " + out.routePattern +
                                         " failed: " + e.what());
         out.response = problemResponse(

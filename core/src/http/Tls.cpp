@@ -96,7 +96,9 @@ TlsFiles ensureServerCertificate(const std::string& dataDir, const std::string& 
     std::string san;
     for (const auto& n : names) {
         const bool ip = n.find_first_not_of("0123456789.") == std::string::npos || n.find(':') != std::string::npos;
-        san += (san.empty() ? "" : ",") + std::string(ip ? "IP:" : "DNS:") + n;
+        if (!san.empty()) san += ',';  // appends, not "x" + string: GCC 12 -O3 false -Werror=restrict
+        san += ip ? "IP:" : "DNS:";
+        san += n;
     }
     if (!san.empty()) addExt(cert.get(), NID_subject_alt_name, san);
     addExt(cert.get(), NID_basic_constraints, "critical,CA:FALSE");
@@ -124,7 +126,8 @@ std::string certificateFingerprint(const std::string& certFile) {
     char buf[4];
     for (unsigned i = 0; i < n; ++i) {
         std::snprintf(buf, sizeof buf, "%02X", md[i]);
-        out += (i ? ":" : "") + std::string(buf);
+        if (i) out += ':';
+        out += buf;
     }
     return out;
 }

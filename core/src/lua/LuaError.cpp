@@ -16,7 +16,12 @@ const char* toString(ErrorKind k) {
 namespace {
 std::string compose(const std::string& script, int line, const std::string& context, const std::string& message) {
     std::string s = script.empty() ? std::string("lua") : script;
-    if (line > 0) s += ":" + std::to_string(line);
+    if (line > 0) {
+        // Appended in two steps: `":" + std::to_string(line)` trips GCC 12's false
+        // -Werror=restrict at -O3 (Release builds).
+        s += ':';
+        s += std::to_string(line);
+    }
     s += ": " + message;
     if (!context.empty()) s += " (" + context + ")";
     return s;

@@ -205,6 +205,9 @@ void Box::registerCoreRoutes() {
         } catch (const std::exception&) {
             dbOk = false;
         }
+        // A read still works on a full disk; the last write tells whether the box can save.
+        const bool storageFailing = db_->storageFailing();
+        if (storageFailing) dbOk = false;
         Array::Ptr plugins = new Array;
         bool allRunning = true;
         for (const auto& s : host_->status()) {
@@ -221,7 +224,7 @@ void Box::registerCoreRoutes() {
         o->set("status", !dbOk ? "unavailable" : allRunning && activeSet_.refusal.empty() && !lowDisk ? "ready" : "degraded");
         if (maintenance_) o->set("disk_free_bytes", maintenance_->freeBytes());
         if (lowDisk) o->set("disk_warning", "low disk space in the data directory");
-        o->set("database", dbOk ? "ok" : "unavailable");
+        o->set("database", storageFailing ? "cannot write (disk full or storage error)" : dbOk ? "ok" : "unavailable");
         o->set("mode", config_.mode);
         if (!config_.production()) o->set("warning", "development mode: unsigned plugins may run");
         Object::Ptr set = new Object;

@@ -84,7 +84,13 @@ void installPluginSettings(Box& box) {
         auto c = check(m.id, schemaText, s);
         if (!c.errors.empty()) {
             std::string msg = "invalid settings:";
-            for (const auto& e : c.errors) msg += " " + (e.path.empty() ? std::string() : e.path + ": ") + e.message + ";";
+            for (const auto& e : c.errors) {
+                // Appends, not " " + string: GCC 12 -O3 false -Werror=restrict (Release builds).
+                msg += ' ';
+                if (!e.path.empty()) msg += e.path + ": ";
+                msg += e.message;
+                msg += ';';
+            }
             throw std::invalid_argument(msg);
         }
         return c.values;

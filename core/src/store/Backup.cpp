@@ -4,6 +4,13 @@
 
 #include <sqlite3.h>
 
+#include <cerrno>
+#include <cstring>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <thread>
 
@@ -28,12 +35,31 @@ void copyPages(sqlite3* dst, sqlite3* src, const std::string& what) {
     if (rc != SQLITE_DONE) throw BackupError(what + ": " + sqlite3_errstr(rc));
 }
 
+// Creates `path` empty with mode 0600 before SQLite opens it, so a copy of patient data is
+// never readable by others for a moment (SQLite would create it 0644 minus the umask).
+void createPrivate(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) throw BackupError("cannot create " + path + ": " + std::strerror(errno));
+    ::fchmod(fd, 0600);  // whatever the umask
+    ::close(fd);
+}
+
 }  // namespace
+
+void giveToOwnerOf(const std::string& path, const std::string& reference) {
+    if (::geteuid() != 0) return;  // only root can (and needs to) hand a file over
+    struct stat ref {};
+    if (::stat(reference.c_str(), &ref) != 0) throw BackupError("cannot stat " + reference);
+    if (::chown(path.c_str(), ref.st_uid, ref.st_gid) != 0) {
+        throw BackupError("cannot give " + path + " to the owner of " + reference + ": " + std::strerror(errno));
+    }
+}
 
 void backupTo(Database& db, const std::string& target) {
     const std::string partial = target + ".partial";
     std::error_code ec;
     fs::remove(partial, ec);
+    createPrivate(partial);
     {
         db::Connection dst(partial);
         auto src = db.acquire("core");
@@ -89,6 +115,7 @@ void restoreFrom(const std::string& file, const std::string& dbPath, int knownCo
     }
     const std::string tmp = dbPath + ".restoring";
     fs::remove(tmp, ec);
+    createPrivate(tmp);
     {
         db::Connection src(file, true);
         db::Connection dst(tmp);
@@ -97,6 +124,10 @@ void restoreFrom(const std::string& file, const std::string& dbPath, int knownCo
     fs::remove(dbPath + "-wal", ec);
     fs::remove(dbPath + "-shm", ec);
     fs::rename(tmp, dbPath);
+    // A restore run as root must not leave a root-owned database the box cannot write.
+    const std::string dataDir = fs::path(dbPath).parent_path().empty() ? "." : fs::path(dbPath).parent_path().string();
+    giveToOwnerOf(dbPath, dataDir);
+    if (fs::exists(dbPath + ".before-restore")) giveToOwnerOf(dbPath + ".before-restore", dataDir);
 }
 
 }  // namespace klinikbox::store

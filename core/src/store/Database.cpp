@@ -1,6 +1,9 @@
 #include "store/Database.h"
 
 #include <sqlite3.h>
+#include <sys/statvfs.h>
+
+#include <filesystem>
 
 #include <cstring>
 #include <string_view>
@@ -143,14 +146,36 @@ void Database::asCore(db::Connection& /*conn*/, const std::function<void()>& fn)
 void Database::write(const std::string& owner, const std::function<void(db::Connection&)>& fn) {
     auto c = acquire(owner);
     std::lock_guard writer(writeMu_);
-    asCore(*c, [&] { c->exec("BEGIN IMMEDIATE"); });
     try {
-        fn(*c);
-        asCore(*c, [&] { c->exec("COMMIT"); });
-    } catch (...) {
-        if (c->inTransaction()) asCore(*c, [&] { c->exec("ROLLBACK"); });
+        asCore(*c, [&] { c->exec("BEGIN IMMEDIATE"); });
+        try {
+            fn(*c);
+            asCore(*c, [&] { c->exec("COMMIT"); });
+        } catch (...) {
+            // A failed COMMIT (disk full) leaves the transaction open: roll back so that
+            // nothing half-written remains.
+            if (c->inTransaction()) asCore(*c, [&] { c->exec("ROLLBACK"); });
+            throw;
+        }
+    } catch (const db::Error& e) {
+        if (isStorageError(e.code())) storageFailing_ = true;
         throw;
     }
+    // A small write may still fit into space SQLite had already allocated, so one success does
+    // not mean the disk has room again: clear only when the directory has free space.
+    if (storageFailing_ && hasRoom()) storageFailing_ = false;
+}
+
+bool Database::hasRoom() const {
+    auto dir = std::filesystem::path(options_.path).parent_path();
+    if (dir.empty()) dir = ".";
+    struct statvfs st {};
+    if (::statvfs(dir.c_str(), &st) != 0) return false;
+    return static_cast<unsigned long long>(st.f_bavail) * st.f_frsize >= kRoomBytes;
+}
+
+bool Database::isStorageError(int sqliteCode) {
+    return (sqliteCode & 0xff) == SQLITE_FULL || (sqliteCode & 0xff) == SQLITE_IOERR;
 }
 
 void Database::read(const std::string& owner, const std::function<void(db::Connection&)>& fn) {

@@ -4,6 +4,7 @@
 
 #include <klinikbox/Db.h>
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -65,7 +66,17 @@ public:
     // outbox and audit when a plugin writes them inside its own transaction).
     static void asCore(db::Connection& conn, const std::function<void()>& fn);
 
+    // True after a write failed because the disk is full (SQLITE_FULL) or the storage reported
+    // an I/O error, until a write commits with kRoomBytes free in the database's directory.
+    // /readyz reports it.
+    [[nodiscard]] bool storageFailing() const { return storageFailing_.load(); }
+    // SQLITE_FULL or SQLITE_IOERR (any extended code): the storage, not the request, failed.
+    [[nodiscard]] static bool isStorageError(int sqliteCode);
+
 private:
+    static constexpr unsigned long long kRoomBytes = 8ull << 20;
+    [[nodiscard]] bool hasRoom() const;
+    std::atomic<bool> storageFailing_{false};
     friend class PooledConnection;
     void release(const std::string& owner, std::unique_ptr<db::Connection> conn,
                  std::unique_ptr<OwnerGuard> guard);

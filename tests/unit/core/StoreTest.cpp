@@ -6,6 +6,8 @@
 #include "TempDir.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <fstream>
@@ -199,4 +201,42 @@ TEST(Store, RestoreReplacesTheDatabaseAndKeepsThePreviousOne) {
     });
     EXPECT_EQ(v, "before");
     EXPECT_TRUE(std::filesystem::exists(live + ".before-restore"));
+}
+
+// Bug: a backup (patient data that leaves the box) was created 0644, readable by everyone.
+TEST(Store, BackupAndRestoredDatabaseAreReadableByTheOwnerOnly) {
+    kbtest::TempDir dir;
+    const auto live = dir.file("live.db");
+    const mode_t old = ::umask(0022);
+    {
+        Database db({live, true, 1000});
+        Migrations::apply(db, "core", coreMigrations());
+        backupTo(db, dir.file("b.db"));
+    }
+    restoreFrom(dir.file("b.db"), live, coreMigrations().back().version);
+    ::umask(old);
+    const auto perms = [](const std::string& p) {
+        return std::filesystem::status(p).permissions() & std::filesystem::perms::all;
+    };
+    EXPECT_EQ(perms(dir.file("b.db")), std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    EXPECT_EQ(perms(live), std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+}
+
+// Bug: a restore run as root left a root-owned database; the box then failed with
+// "attempt to write a readonly database". Root hands it to the data directory's owner.
+TEST(Store, RestoreAsRootGivesTheDatabaseToTheDataDirectorysOwner) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root to change ownership";
+    kbtest::TempDir dir;
+    const auto live = dir.file("live.db");
+    {
+        Database db({live, true, 1000});
+        Migrations::apply(db, "core", coreMigrations());
+        backupTo(db, dir.file("b.db"));
+    }
+    ASSERT_EQ(::chown(dir.path().c_str(), 65534, 65534), 0);
+    restoreFrom(dir.file("b.db"), live, coreMigrations().back().version);
+    struct stat st {};
+    ASSERT_EQ(::stat(live.c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, 65534u);
+    EXPECT_EQ(st.st_gid, 65534u);
 }
