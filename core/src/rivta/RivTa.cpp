@@ -56,7 +56,7 @@ std::string faultEnvelope(std::string_view code, std::string_view text) {
 
 HttpAnswer post(const Endpoint& e, std::string_view soapAction, const std::string& envelopeXml, std::size_t maxAnswerBytes) {
     const Poco::URI uri(e.url);
-    if (uri.getScheme() != "https") throw TransportError("the service URL must be https: " + e.url);
+    if (uri.getScheme() != "https") throw TransportError(std::string("the service URL must be https: ") + e.url);
     try {
         Poco::Net::Context::Params params;
         params.certificateFile = e.clientCert;
@@ -80,7 +80,7 @@ HttpAnswer post(const Endpoint& e, std::string_view soapAction, const std::strin
         char buf[8192];
         while (in.read(buf, sizeof buf) || in.gcount() > 0) {
             a.body.append(buf, static_cast<std::size_t>(in.gcount()));
-            if (a.body.size() > maxAnswerBytes) throw TransportError("the answer is larger than " + std::to_string(maxAnswerBytes) + " bytes");
+            if (a.body.size() > maxAnswerBytes) throw TransportError(std::string("the answer is larger than ") + std::to_string(maxAnswerBytes) + " bytes");
         }
         return a;
     } catch (const TransportError&) {
@@ -93,7 +93,7 @@ HttpAnswer post(const Endpoint& e, std::string_view soapAction, const std::strin
 }
 
 Poco::AutoPtr<Poco::XML::Document> parse(const std::string& xml, std::size_t maxBytes) {
-    if (xml.size() > maxBytes) throw XmlError("the document is larger than " + std::to_string(maxBytes) + " bytes");
+    if (xml.size() > maxBytes) throw XmlError(std::string("the document is larger than ") + std::to_string(maxBytes) + " bytes");
     // A DOCTYPE is never part of a SOAP message (SOAP 1.1 §3); refusing it outright keeps
     // entity expansion (billion laughs) and external entities (XXE) away from the parser.
     if (xml.find("<!DOCTYPE") != std::string::npos || xml.find("<!ENTITY") != std::string::npos)
@@ -105,7 +105,7 @@ Poco::AutoPtr<Poco::XML::Document> parse(const std::string& xml, std::size_t max
     try {
         return parser.parseString(xml);
     } catch (const Poco::Exception& e) {
-        throw XmlError("not well-formed XML: " + e.displayText());
+        throw XmlError(std::string("not well-formed XML: ") + e.displayText());
     }
 }
 
@@ -126,7 +126,7 @@ Envelope parseEnvelope(const std::string& xml, std::size_t maxBytes) {
         }
     if (!env.body) throw XmlError("the Body is empty");
     if (env.body->namespaceURI() == kSoapNs && env.body->localName() == "Fault")
-        throw SoapFault(childText(env.body, "faultcode"), "SOAP fault: " + childText(env.body, "faultstring"));
+        throw SoapFault(childText(env.body, "faultcode"), std::string("SOAP fault: ") + childText(env.body, "faultstring"));
     return env;
 }
 
