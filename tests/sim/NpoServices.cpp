@@ -2,6 +2,8 @@
 // each service is a short function and the documents are data.
 #include "NpoServices.h"
 
+#include <klinikbox/RivTa.h>
+
 #include <Poco/AutoPtr.h>
 #include <Poco/DOM/DOMParser.h>
 #include <Poco/DOM/Document.h>
@@ -28,19 +30,7 @@ const std::string kSys1 = "SE2321000016-SYS1", kSys2 = "SE2321000016-SYS2", kSys
 const std::string kAggregator = "5565594230";
 const std::string kBlockedUnit = "SE2321000016-VE12";
 
-std::string esc(const std::string& s) {
-    std::string o;
-    for (char c : s) {
-        switch (c) {
-            case '&': o += "&amp;"; break;
-            case '<': o += "&lt;"; break;
-            case '>': o += "&gt;"; break;
-            case '"': o += "&quot;"; break;
-            default: o += c;
-        }
-    }
-    return o;
-}
+std::string esc(const std::string& s) { return klinikbox::rivta::xmlEscape(s); }
 
 std::string nowXs() {
     const auto t = std::time(nullptr);

@@ -3,6 +3,8 @@
 // independent party.
 #include "Referral.h"
 
+#include <klinikbox/RivTa.h>
+
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/Context.h>
@@ -33,19 +35,7 @@ using Poco::JSON::Object;
 
 const char* kCoreNs = "urn:riv:clinicalprocess:activity:request:2";
 
-std::string esc(const std::string& s) {
-    std::string o;
-    for (char c : s) {
-        switch (c) {
-            case '&': o += "&amp;"; break;
-            case '<': o += "&lt;"; break;
-            case '>': o += "&gt;"; break;
-            case '"': o += "&quot;"; break;
-            default: o += c;
-        }
-    }
-    return o;
-}
+std::string esc(const std::string& s) { return klinikbox::rivta::xmlEscape(s); }
 
 std::string stampNow() {
     const std::time_t t = std::time(nullptr);
