@@ -8,6 +8,7 @@ KB_JOBS="${KB_JOBS:-$(nproc 2>/dev/null || echo 2)}"
 KB_DEB_PACKAGES=(
   build-essential cmake pkg-config git ca-certificates
   libpoco-dev liblua5.4-dev libsqlite3-dev libssl-dev libyaml-cpp-dev libgtest-dev libgmock-dev
+  libqrencode-dev
   sqlite3 openssl libxml2-utils curl
 )
 KB_DEB_BROWSER=(chromium)

@@ -198,12 +198,12 @@ std::string CheckinPlugin::clockOf(long long utc) {
 }
 
 Object::Ptr CheckinPlugin::sessionJson(const Visit& v, const std::string& tok) {
-    auto o = statusJson(v);
+    auto o = statusJson(v, tok);
     if (!tok.empty()) o->set("token", tok);
     return o;
 }
 
-Object::Ptr CheckinPlugin::statusJson(const Visit& v) {
+Object::Ptr CheckinPlugin::statusJson(const Visit& v, const std::string& sessionToken) {
     Object::Ptr o = new Object;
     o->set("time", v.start.substr(11, 5));
     o->set("room", v.room);
@@ -225,7 +225,9 @@ Object::Ptr CheckinPlugin::statusJson(const Visit& v) {
     ctx_->store().read([&](db::Connection& c) { p = livePayment(c, v.id); });
     std::string state = v.chargeOre == 0 ? "nothing_to_pay" : "unpaid";
     if (p) {
-        o->set("payment", paymentJson(*p));
+        auto pj = paymentJson(*p);
+        if (auto sw = swishView(*p, sessionToken)) pj->set("swish", sw);
+        o->set("payment", pj);
         if (p->status == "paid") state = "paid";
         else if (p->status == "invoiced") state = "invoiced";
         else if (p->status == "created") state = p->method == "desk" ? "pay_at_desk" : "waiting";

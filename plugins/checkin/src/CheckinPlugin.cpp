@@ -24,8 +24,10 @@ void CheckinPlugin::start(PluginContext& ctx) {
         swish_.clientKey = s->getValue<std::string>("client_key");
         swish_.caBundle = s->getValue<std::string>("ca_bundle");
         swish_.callbackUrl = s->getValue<std::string>("callback_url");
-        if (swishEnabled_ && (swish_.payeeAlias.empty() || swish_.callbackUrl.rfind("https://", 0) != 0))
-            throw std::runtime_error("swish.enabled needs payee_alias and an https callback_url");
+        swish_.timeoutMs = s->getValue<int>("timeout_ms");
+        if (swishEnabled_ && swish_.payeeAlias.empty()) throw std::runtime_error("swish.enabled needs payee_alias");
+        if (const auto why = checkin::callbackUrlProblem(swish_.callbackUrl); swishEnabled_ && !why.empty())
+            throw std::runtime_error("swish.callback_url " + why);
     }
     if (auto e = c->getObject("email")) {
         smtpHost_ = e->getValue<std::string>("smtp_host");
@@ -40,6 +42,7 @@ void CheckinPlugin::start(PluginContext& ctx) {
     registerPatientRoutes();
     registerStaffRoutes();
     ctx.addConsolePage({"day", "Incheckning och betalning", "day.js", Access::only(kStaff)});
+    if (swishEnabled_) reconciler_ = std::thread([this] { reconcileLoop(); });
 }
 
 }  // namespace checkin::plugin

@@ -3,10 +3,14 @@
 //   Visits.cpp         loading visits and payments, the kiosk's lookup throttle
 //   Arrivals.cpp       checking a patient in: the booking lookup, the fee, the visit's JSON
 //   Payments.cpp       paying (Swish, desk, invoice), refunds and the fee reports to e-frikort
+//   Reconciler.cpp     the background reconciler: asks Swish about every unsettled payment
+//                      (with backoff) until it is final, also after a restart
+//   SwishView.cpp      what the kiosk and the phone show of a Swish request: QR code, app link
 //   Receipts.cpp       the receipt, shown and mailed
 //   KioskRoutes.cpp    the patient's routes (kiosk and phone), Swish's callback
 //   DeskRoutes.cpp     the reception's routes: desk check-in, payments, refunds, the day report
-// The pure rules live in FeeRules (fees and exemptions) and Swish (the payment API client).
+// The pure rules live in FeeRules (fees and exemptions), Swish (the payment API client) and
+// QrCode (the QR code drawn by the box).
 #pragma once
 
 #include "FeeRules.h"
@@ -21,8 +25,10 @@
 
 #include <Poco/JSON/Array.h>
 
+#include <condition_variable>
 #include <map>
 #include <mutex>
+#include <thread>
 #include <optional>
 #include <string>
 
@@ -32,6 +38,8 @@ class CheckinPlugin final : public Plugin {
 public:
     // CheckinPlugin.cpp: reads the settings and wires the channels, routes and page.
     void start(PluginContext& ctx) override;
+    // Stops the reconciler (it returns within one Swish request's timeout).
+    void stop() override;
 
 private:
     PluginContext* ctx_ = nullptr;
@@ -42,6 +50,10 @@ private:
     checkin::SwishSettings swish_;
     std::mutex limitMu_;
     std::map<std::string, std::pair<long long, int>> misses_;  // address -> (window start, failed lookups)
+    std::thread reconciler_;
+    std::mutex reconcileMu_;
+    std::condition_variable reconcileCv_;
+    bool stopping_ = false;
 
     [[nodiscard]] long long now() const { return duration_cast<seconds>(ctx_->clock().now().time_since_epoch()).count(); }
 
@@ -52,6 +64,8 @@ private:
     std::optional<Visit> loadVisit(db::Connection& c, const std::string& where, const std::string& key);
 
     std::optional<Payment> livePayment(db::Connection& c, long long visitId);
+    // The payment row matching `where` (one bound text parameter).
+    std::optional<Payment> paymentWhere(db::Connection& c, const std::string& where, const std::string& key);
 
     Visit visitByToken(const Request& req);
 
@@ -68,7 +82,9 @@ private:
 
     Object::Ptr sessionJson(const Visit& v, const std::string& tok);
 
-    Object::Ptr statusJson(const Visit& v);
+    // The visit's state; with the session token, a Swish request's app switch link returns the
+    // phone to the receipt of this visit.
+    Object::Ptr statusJson(const Visit& v, const std::string& sessionToken = "");
 
     static Object::Ptr paymentJson(const Payment& p);
 
@@ -79,10 +95,26 @@ private:
 
     void applyStatus(long long paymentId, const std::string& status);
 
-    // Never trusts a callback or a waiting kiosk: asks Swish for the truth.
-    void confirmSwish(const Payment& p);
+    // Never trusts a callback or a waiting kiosk: asks Swish for the truth. Returns true when
+    // the payment is final now; otherwise schedules the reconciler's next query (backoff).
+    bool confirmSwish(const Payment& p);
 
-    Object::Ptr pay(const Request& req, const Visit& v, const std::string& method, const std::string& by);
+    // payerAlias: empty for m-commerce (QR code or app switch), the payer's number for e-commerce.
+    Object::Ptr pay(const Request& req, const Visit& v, const std::string& method, const std::string& by,
+                    const std::string& payerAlias = "");
+
+    // ---- the reconciler (Reconciler.cpp) ----
+
+    void reconcileLoop();
+    // Asks Swish about the unsettled Swish payments that are due (all of them when `all`);
+    // returns how many are still unsettled.
+    int reconcile(bool all);
+
+    // ---- Swish at the kiosk (SwishView.cpp) ----
+
+    // The QR code (SVG) and app switch link of a live m-commerce request, or the payer alias
+    // of an e-commerce one.
+    Object::Ptr swishView(const Payment& p, const std::string& sessionToken) const;
 
     // ---- receipts ----
 

@@ -50,14 +50,42 @@ std::optional<Visit> CheckinPlugin::loadVisit(db::Connection& c, const std::stri
     return v;
 }
 
+namespace {
+const char* const kPaymentColumns =
+    "SELECT id, visit_id, amount_ore, refunded_ore, created_at, method, status, COALESCE(instruction_id,''),"
+    " COALESCE(payment_reference,''), COALESCE(request_token,''), COALESCE(payer_alias,''), checks FROM checkin_payments ";
+
+Payment readPayment(db::Statement& st) {
+    Payment p;
+    p.id = st.getInt(0);
+    p.visitId = st.getInt(1);
+    p.amountOre = st.getInt(2);
+    p.refundedOre = st.getInt(3);
+    p.createdAt = st.getInt(4);
+    p.method = st.getText(5);
+    p.status = st.getText(6);
+    p.instructionId = st.getText(7);
+    p.reference = st.getText(8);
+    p.requestToken = st.getText(9);
+    p.payerAlias = st.getText(10);
+    p.checks = static_cast<int>(st.getInt(11));
+    return p;
+}
+}  // namespace
+
 std::optional<Payment> CheckinPlugin::livePayment(db::Connection& c, long long visitId) {
-    auto st = c.prepare("SELECT id, visit_id, amount_ore, refunded_ore, created_at, method, status, COALESCE(instruction_id,''),"
-                        " COALESCE(payment_reference,'') FROM checkin_payments WHERE visit_id = ? ORDER BY"
-                        " CASE WHEN status IN ('created','paid','invoiced') THEN 0 ELSE 1 END, id DESC LIMIT 1");
+    auto st = c.prepare(std::string(kPaymentColumns) +
+                        "WHERE visit_id = ? ORDER BY CASE WHEN status IN ('created','paid','invoiced') THEN 0 ELSE 1 END, id DESC LIMIT 1");
     st.bind(1, visitId);
     if (!st.step()) return std::nullopt;
-    return Payment{st.getInt(0), st.getInt(1), st.getInt(2), st.getInt(3), st.getInt(4), st.getText(5), st.getText(6), st.getText(7),
-                   st.getText(8)};
+    return readPayment(st);
+}
+
+std::optional<Payment> CheckinPlugin::paymentWhere(db::Connection& c, const std::string& where, const std::string& key) {
+    auto st = c.prepare(std::string(kPaymentColumns) + "WHERE " + where);
+    st.bind(1, key);
+    if (!st.step()) return std::nullopt;
+    return readPayment(st);
 }
 
 Visit CheckinPlugin::visitByToken(const Request& req) {
