@@ -3,6 +3,7 @@
 // and clears itself after a short while so the next patient never sees it.
 import {h, field, errorBox, announce} from './dom.js';
 import {t} from './i18n.js';
+import {swishPayment} from './kiosk-swish.js';
 
 const main = document.getElementById('main');
 const IDLE_MS = 60000;
@@ -94,6 +95,7 @@ function optIn(s) {
 }
 
 async function payWith(s, method) {
+  if (method === 'swish') return swishPayment(s, {call, show, problem, kr, waitForPayment});
   try {
     const r = await call('POST', `/api/v1/checkin/arrivals/${encodeURIComponent(s.token)}/payment`, {method});
     if (method === 'swish') {
