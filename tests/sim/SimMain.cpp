@@ -1105,6 +1105,15 @@ public:
                 return send(res, 204, "", "");
             }
             if (auto a = sim_.npo->steer(req.getMethod(), path, body)) return send(res, a->status, a->contentType, a->body);
+            if (path == "/sim/swish/scan" && req.getMethod() == "POST") {
+                // The page's "scan" button (a form): the payer's Swish app reads the QR code.
+                const auto at = body.find("code=");
+                std::string code;
+                if (at != std::string::npos) Poco::URI::decode(body.substr(at + 5, body.find('&', at) - at - 5), code, true);
+                (void)sim_.scan(code);
+                res.set("Location", "/");
+                return send(res, 303, "text/plain", "");
+            }
             if (path == "/" && req.getMethod() == "GET") return send(res, 200, "text/html; charset=utf-8", page());
             send(res, 404, "application/json", R"({"error":"not found"})");
         } catch (const std::exception& e) {
@@ -1130,8 +1139,21 @@ public:
             persons += "<tr><td>" + pnr.substr(0, 8) + "-****</td><td>" + v.status + "</td><td>" + amountText(v.currentOre) + "</td><td>" +
                        amountText(v.toLimitOre) + "</td><td>" + std::to_string(p.transactions.size()) + "</td></tr>";
         }
+        // m-commerce requests waiting for a payer: "scanning" one is what the Swish app does
+        // with the QR code the kiosk shows.
+        std::string swish;
+        for (const auto& [id, p] : st.payments) {
+            if (p.refund || p.status != "CREATED") continue;
+            swish += "<tr><td>" + xmlEscape(p.payeeRef) + "</td><td>" + xmlEscape(p.amount) + " kr</td><td>" +
+                     (p.token.empty() ? std::string("e-handel (betalarens nummer)")
+                                      : p.scanned ? std::string("skannad")
+                                                  : "<form method=\"post\" action=\"/sim/swish/scan\"><input type=\"hidden\" name=\"code\" value=\"D" +
+                                                        p.token + "\"><button>Skanna QR-koden</button></form>") +
+                     "</td></tr>";
+        }
         return "<!doctype html><html lang=\"sv\"><head><meta charset=\"utf-8\"><title>klinikbox-sim</title></head><body>"
-               "<h1>Nationella tjänster (simulator)</h1><h2>e-frikort</h2><table border=1><tr><th>Person</th><th>Status</th>"
+               "<h1>Nationella tjänster (simulator)</h1><h2>Swish: väntande betalningar</h2><table border=1><tr><th>Referens</th>"
+               "<th>Belopp</th><th>Betalaren</th></tr>" + swish + "</table><h2>e-frikort</h2><table border=1><tr><th>Person</th><th>Status</th>"
                "<th>Betalt</th><th>Kvar</th><th>Transaktioner</th></tr>" + persons +
                "</table>" + (sim_.referral ? sim_.referral->pageHtml() : std::string()) + "<h2>Mottaget</h2><table border=1><tr><th>Tid</th><th>Tjänst</th><th>Anrop</th><th>Svar</th></tr>" + rows +
                "</table>" + sim_.npo->pageSection() + "</body></html>";

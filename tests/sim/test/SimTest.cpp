@@ -238,6 +238,17 @@ TEST(SimSwish, AnMCommerceRequestIsPaidOnlyAfterItsTokenWasScanned) {
         if (status != "PAID") std::this_thread::sleep_for(std::chrono::milliseconds(25));
     }
     EXPECT_EQ(status, "PAID") << "settled by itself once scanned";
+
+    // The demo's page offers the scan as a button (a form post of the QR code's text).
+    sim.steer("POST", "/sim/api/swish/auto", R"({"status":"","delay_ms":0})");
+    const std::string id2 = "77777777777777777777777777777777";
+    const auto second = sim.call("PUT", "/swish-cpcapi/api/v2/paymentrequests/" + id2, body, "application/json");
+    ASSERT_EQ(second.status, 201);
+    const auto page = sim.steer("GET", "/");
+    EXPECT_NE(page.body.find("Skanna QR-koden"), std::string::npos);
+    EXPECT_NE(page.body.find("D" + second.headers.at("PaymentRequestToken")), std::string::npos);
+    EXPECT_EQ(sim.steer("POST", "/sim/swish/scan", "code=D" + second.headers.at("PaymentRequestToken")).status, 303);
+    EXPECT_EQ(sim.steer("POST", "/sim/api/swish/paymentrequests/" + id2 + "/settle", R"({"status":"PAID"})").status, 204);
 }
 
 TEST(SimState, CardsAndPaymentsSurviveARestart) {
