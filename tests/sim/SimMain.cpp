@@ -1090,7 +1090,10 @@ public:
                     Poco::JSON::Parser p;
                     auto o = p.parse(Sim::paymentJson(pay)).extract<Object::Ptr>();
                     o->set("refund", pay.refund);  // steering only: Swish's own answer has neither
-                    if (!pay.token.empty()) o->set("scanned", pay.scanned);
+                    if (!pay.token.empty()) {
+                        o->set("scanned", pay.scanned);
+                        o->set("token", pay.token);  // what the QR code shows, for a test playing a payer
+                    }
                     a.add(o);
                 }
                 Object o;
