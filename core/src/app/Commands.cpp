@@ -11,6 +11,7 @@
 
 #include "config/Schema.h"
 
+#include <Poco/JSON/Stringifier.h>
 #include <Poco/Net/SSLManager.h>
 #include <Poco/Util/ServerApplication.h>
 
@@ -22,6 +23,7 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <sstream>
 
 namespace klinikbox::app {
 
@@ -92,6 +94,25 @@ PathFindings missingPaths(const server::BoxConfig& cfg) {
         if (!uploaded) {
             out.warnings.push_back("plugins.set: " + cfg.pluginSet +
                           " does not exist and no set was uploaded in the console; the box would run with 0 plugins");
+        }
+    }
+    // Plugin settings against the schemas of a plugin set on disk (a set uploaded in the
+    // console is checked when it is activated): a wrong value is named before the start. A
+    // warning, not an error: the box starts and only that plugin refuses to run, as it would
+    // (config check runs before every start, and one plugin's setting must not stop the rest).
+    if (!cfg.pluginSet.empty() && fs::is_directory(cfg.pluginSet, ec)) {
+        for (const auto& [id, settings] : cfg.pluginSettings) {
+            const fs::path schemaFile = fs::path(cfg.pluginSet) / id / "schema.yaml";
+            if (!fs::is_regular_file(schemaFile, ec)) continue;
+            try {
+                const auto schema = config::Schema::fromYaml(YAML::LoadFile(schemaFile.string()), schemaFile.string());
+                std::ostringstream text;
+                Poco::JSON::Stringifier::stringify(settings, text);
+                for (const auto& e : schema.validateJson(text.str(), "plugins.settings." + id).errors)
+                    out.warnings.push_back("plugins.settings." + id + "." + e.path + ": " + e.message + " (the " + id + " plugin will not start)");
+            } catch (const std::exception& e) {
+                out.warnings.push_back("plugins.settings." + id + ": " + schemaFile.string() + " could not be read: " + e.what());
+            }
         }
     }
     return out;
