@@ -40,6 +40,7 @@ public:
     void start(PluginContext& ctx) override;
     // Stops the reconciler (it returns within one Swish request's timeout).
     void stop() override;
+    ~CheckinPlugin() override { stop(); }
 
 private:
     PluginContext* ctx_ = nullptr;
