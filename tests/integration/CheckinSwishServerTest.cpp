@@ -266,6 +266,30 @@ TEST(CheckinSwish, ThePatientMayTypeAMobileNumberAndARefundGoesBackThroughSwish)
     EXPECT_EQ(d->getObject("paid_ore_by_method")->getValue<long long>("swish"), 20000);
 }
 
+TEST(CheckinSwish, ARequestNobodyPaysEndsAsAnErrorFoundByTheReconcilerAndThePatientMayPayAnotherWay) {
+    SwishClinic c;
+    c.setUpSchedules();
+    c.book("199001012385", 1, "09:00");
+    // Swish gives a payer 3 minutes; here 2 seconds.
+    ASSERT_EQ(c.sim.steer("POST", "/sim/api/swish/expiry", R"({"seconds":2})").status, 204);
+    const std::string session = c.checkIn("199001012385");
+    ASSERT_EQ(c.kiosk("POST", "/api/v1/checkin/arrivals/" + session + "/payment", R"({"method":"swish"})").status, 201);
+    // Nobody scans, no kiosk polls (the patient walked away), no callback comes: the
+    // reconciler alone finds the request failed at Swish.
+    ASSERT_TRUE(eventually([&] {
+        const auto p = c.day()->getArray("visits")->getObject(0)->getObject("payment");
+        return p && p->getValue<std::string>("status") == "error";
+    })) << c.box->output();
+    EXPECT_EQ(c.swishRequests()->getObject(0)->getValue<std::string>("errorCode"), "TM01");
+    const auto st = c.kiosk("GET", "/api/v1/checkin/arrivals/" + session).json();
+    EXPECT_EQ(st->getValue<std::string>("state"), "unpaid");
+    EXPECT_FALSE(st->getObject("payment")->has("swish")) << "no QR code for a failed request";
+    // The visit is free to be paid again, here at the desk.
+    const auto desk = c.kiosk("POST", "/api/v1/checkin/arrivals/" + session + "/payment", R"({"method":"desk"})");
+    EXPECT_EQ(desk.status, 201) << desk.body;
+    EXPECT_EQ(desk.json()->getValue<std::string>("state"), "pay_at_desk");
+}
+
 TEST(CheckinSwish, ACallbackUrlOffPort443IsRefused) {
     SwishClinic c("https://127.0.0.1:8443/api/v1/checkin/swish/callback");
     // `config check` names it before the start (a warning: the rest of the box still runs) ...

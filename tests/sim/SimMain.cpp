@@ -147,6 +147,7 @@ struct Payment {
     std::string originalPaymentReference;
     std::string token;     // m-commerce: the PaymentRequestToken, the only way to reach the request
     bool scanned = false;  // the token was scanned (QR code) or opened (app switch) by a payer
+    long long createdEpoch = 0;  // seconds; a request nobody pays times out (TM01)
 };
 struct Fault {
     std::string service, operation, kind;
@@ -170,7 +171,8 @@ public:
     std::vector<std::pair<std::string, std::string>> nextIdentities;  // (personalNumber, name)
     std::string autoSettle;  // "" or PAID/DECLINED/ERROR
     int autoDelayMs = 0;
-    int callbackPort = 0;  // where a callback to port 443 is delivered (the box behind a port forward)
+    int callbackPort = 0;
+    int expirySeconds = 180;  // a payer has about 3 minutes, then the request fails with TM01  // where a callback to port 443 is delivered (the box behind a port forward)
 
     void record(const std::string& service, const std::string& op, const std::string& request, const std::string& response) {
         Object::Ptr o = new Object;
@@ -238,6 +240,7 @@ public:
             o.set("originalPaymentReference", p.originalPaymentReference);
             o.set("token", p.token);
             o.set("scanned", p.scanned);
+            o.set("created_epoch", p.createdEpoch);
             o.set("errorCode", p.errorCode);
             o.set("errorMessage", p.errorMessage);
             pays.set(id, o);
@@ -303,6 +306,7 @@ private:
                 p.originalPaymentReference = o->getValue<std::string>("originalPaymentReference");
                 p.token = o->optValue<std::string>("token", "");
                 p.scanned = o->optValue<bool>("scanned", false);
+                p.createdEpoch = o->optValue<long long>("created_epoch", 0);
                 p.errorCode = o->optValue<std::string>("errorCode", "");
                 p.errorMessage = o->optValue<std::string>("errorMessage", "");
                 payments[id] = p;
@@ -598,6 +602,7 @@ public:
                 return reply(res, "swish", req.getMethod() + " " + path, body, 404, "application/json",
                              R"([{"errorCode":"RP04","errorMessage":"No payment request found"}])");
             }
+            expireIfDue(it->second);
             if (req.getMethod() == "PATCH") {
                 if (it->second.status != "CREATED") {
                     lock.unlock();
@@ -684,6 +689,7 @@ public:
                 p.payeeRef = str(refund ? "payerPaymentReference" : "payeePaymentReference");
                 p.originalPaymentReference = str("originalPaymentReference");
                 p.dateCreated = isoNow();
+                p.createdEpoch = duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
                 if (refund) {
                     p.status = "PAID";  // refunds of the simulator settle at once
                     p.datePaid = isoNow();
@@ -731,6 +737,16 @@ public:
         return json(o);
     }
 
+    // A request nobody paid in time fails, as at Swish (TM01). The state lock is held.
+    void expireIfDue(Payment& p) {
+        if (p.refund || p.status != "CREATED" || p.createdEpoch <= 0) return;
+        if (duration_cast<seconds>(system_clock::now().time_since_epoch()).count() - p.createdEpoch < state_.expirySeconds) return;
+        p.status = "ERROR";
+        p.errorCode = "TM01";
+        p.errorMessage = "Swish timed out before the payment was started";
+        state_.save();
+    }
+
     // Swish's callbackUrl: https, and port 443 (the only port Swish calls).
     static bool callbackOk(const std::string& url) {
         try {
@@ -769,6 +785,7 @@ public:
             std::lock_guard lock(state_.mu);
             for (auto& [pid, p] : state_.payments)
                 if (!p.refund && !p.token.empty() && p.token == token) {
+                    expireIfDue(p);
                     if (p.status != "CREATED") return "the request is " + p.status;
                     p.scanned = true;
                     id = pid;
@@ -789,6 +806,7 @@ public:
         {
             std::lock_guard lock(state_.mu);
             auto it = state_.payments.find(id);
+            if (it != state_.payments.end()) expireIfDue(it->second);
             if (it == state_.payments.end() || it->second.status != "CREATED") return "no such request in state CREATED";
             if (status == "PAID" && !it->second.token.empty() && !it->second.scanned)
                 return "an m-commerce request is paid only after its token was scanned (POST /sim/api/swish/scan)";
@@ -1003,6 +1021,7 @@ public:
                 st.nextIdentities.clear();
                 st.autoSettle.clear();
                 st.callbackPort = 0;
+                st.expirySeconds = 180;
                 st.save();
                 sim_.npo->reset();
                 if (sim_.referral) sim_.referral->reset();
@@ -1067,6 +1086,13 @@ public:
                 Object err;
                 err.set("error", why);
                 return send(res, why.empty() ? 204 : 409, "application/json", why.empty() ? "" : json(err));
+            }
+            if (path == "/sim/api/swish/expiry" && req.getMethod() == "POST") {
+                Poco::JSON::Parser p;
+                const auto o = p.parse(body).extract<Object::Ptr>();
+                std::lock_guard lock(st.mu);
+                st.expirySeconds = o->getValue<int>("seconds");
+                return send(res, 204, "", "");
             }
             if (path == "/sim/api/swish/callback-port" && req.getMethod() == "POST") {
                 Poco::JSON::Parser p;
