@@ -15,7 +15,9 @@ function qrImage(svgText) {
   return document.importNode(svg, true);
 }
 
-// k: the kiosk's own helpers {call, show, problem, kr, waitForPayment}.
+// k: the kiosk's own helpers {call, show, problem, kr, waitForPayment, later}. While Swish
+// waits for the payer (about 3 minutes) the screen is not cleared.
+const SWISH_WAIT_MS = 4 * 60000;
 export function swishPayment(s, k) {
   const path = `/api/v1/checkin/arrivals/${encodeURIComponent(s.token)}/payment`;
   const mobile = h('input', {type: 'tel', inputmode: 'tel', autocomplete: 'off', maxlength: 20});
@@ -28,6 +30,7 @@ export function swishPayment(s, k) {
       await k.call('POST', path, {method: 'swish', payer_mobile: mobile.value.trim()});
       k.show(h('h1', {}, t('kiosk.swishTitle')), h('p', {class: 'big'}, t('kiosk.swishOpen', {kr: k.kr(s.charge_ore)})),
         h('p', {id: 'pay-state'}, t('kiosk.waiting')));
+      k.later(SWISH_WAIT_MS);
       k.waitForPayment(s);
     } catch (e) {
       out.replaceChildren(k.problem(e));
@@ -42,6 +45,7 @@ export function swishPayment(s, k) {
         h('div', {class: 'swish-qr'}, qrImage(sw.qr_svg)),
         h('p', {}, h('a', {href: sw.app_url, class: 'swish-app'}, t('kiosk.swishThisPhone'))),
         h('p', {id: 'pay-state'}, t('kiosk.waiting')));
+      k.later(SWISH_WAIT_MS);
       k.waitForPayment(s);
     } catch (e) {
       k.show(k.problem(e));

@@ -95,7 +95,7 @@ function optIn(s) {
 }
 
 async function payWith(s, method) {
-  if (method === 'swish') return swishPayment(s, {call, show, problem, kr, waitForPayment});
+  if (method === 'swish') return swishPayment(s, {call, show, problem, kr, waitForPayment, later});
   try {
     const r = await call('POST', `/api/v1/checkin/arrivals/${encodeURIComponent(s.token)}/payment`, {method});
     if (method === 'swish') {
