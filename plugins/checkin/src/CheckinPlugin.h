@@ -97,8 +97,9 @@ private:
     void applyStatus(long long paymentId, const std::string& status);
 
     // Never trusts a callback or a waiting kiosk: asks Swish for the truth. Returns true when
-    // the payment is final now; otherwise schedules the reconciler's next query (backoff).
-    bool confirmSwish(const Payment& p);
+    // the payment is final now; otherwise the reconciler (`reconciling`) schedules its next
+    // query on the backoff schedule (a kiosk's polling or a callback leaves it as it is).
+    bool confirmSwish(const Payment& p, bool reconciling = false);
 
     // payerAlias: empty for m-commerce (QR code or app switch), the payer's number for e-commerce.
     Object::Ptr pay(const Request& req, const Visit& v, const std::string& method, const std::string& by,

@@ -58,9 +58,10 @@ void CheckinPlugin::applyStatus(long long paymentId, const std::string& status) 
 
 // Never trusts a callback or a waiting kiosk: asks Swish for the truth. What is not final yet
 // is asked about again later, on the reconciler's backoff schedule.
-bool CheckinPlugin::confirmSwish(const Payment& p) {
+bool CheckinPlugin::confirmSwish(const Payment& p, bool reconciling) {
     if (p.method != "swish" || p.status != "created" || p.instructionId.empty()) return true;
     auto later = [&] {
+        if (!reconciling) return false;
         ctx_->store().write([&](db::Connection& c) {
             c.prepare("UPDATE checkin_payments SET checks = checks + 1, next_check_at = ? WHERE id = ? AND status = 'created'")
                 .bind(1, now() + checkin::checkDelaySeconds(p.checks)).bind(2, p.id).exec();

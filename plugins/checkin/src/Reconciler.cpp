@@ -28,7 +28,7 @@ int CheckinPlugin::reconcile(bool all) {
             if (stopping_) return unsettled;
         }
         try {
-            if (!confirmSwish(p)) ++unsettled;
+            if (!confirmSwish(p, true)) ++unsettled;
         } catch (const std::exception& e) {
             ++unsettled;
             ctx_->log().warning("checkin: the reconciler could not ask Swish about payment " + std::to_string(p.id) + ": " + e.what());
