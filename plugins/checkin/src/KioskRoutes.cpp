@@ -95,9 +95,9 @@ void CheckinPlugin::registerPatientRoutes() {
         try {
             id = req.json()->optValue<std::string>("id", "");
         } catch (...) {
-            throw Problem::badRequest("/problems/invalid-body", "the body is not a Swish payment object");
+            throw Problem::badRequest("/problems/invalid-request", "the body is not a Swish payment object");
         }
-        if (id.size() != 32) throw Problem::badRequest("/problems/invalid-body", "the body is not a Swish payment object");
+        if (id.size() != 32) throw Problem::badRequest("/problems/invalid-request", "the body is not a Swish payment object");
         std::optional<Payment> p;
         ctx_->store().read([&](db::Connection& c) { p = paymentWhere(c, "instruction_id = ?", id); });
         if (p) {
