@@ -32,6 +32,7 @@ void CheckinPlugin::start(PluginContext& ctx) {
         smtpPort_ = e->getValue<int>("smtp_port");
         mailFrom_ = e->getValue<std::string>("from");
     }
+    startKiosks(c->getObject("kiosk"));
     if (unit_.empty()) ctx.log().warning("checkin: care_unit is not set; the kiosk cannot check anyone in");
 
     ctx.outbox().registerChannel("checkin.feereport", [this](const QueuedMessage& m) { return report("checkin.fee.paid", m); });
@@ -39,7 +40,9 @@ void CheckinPlugin::start(PluginContext& ctx) {
     ctx.outbox().registerChannel("checkin.receipt", [this](const QueuedMessage& m) { return mailReceipt(m); });
     registerPatientRoutes();
     registerStaffRoutes();
+    registerKioskRoutes();
     ctx.addConsolePage({"day", "Incheckning och betalning", "day.js", Access::only(kStaff)});
+    ctx.addConsolePage({"kiosks", "Kiosker", "kiosks.js", Access::only({Role::Admin})});
 }
 
 }  // namespace checkin::plugin
