@@ -24,22 +24,7 @@ export default {
   'nav.users': 'Användare', 'nav.audit': 'Loggkontroll', 'nav.pluginsets': 'Tilläggspaket',
   'nav.lua': 'Skript',
 
-  'kiosk.title': 'Välkommen – checka in här', 'kiosk.intro': 'Skriv ditt personnummer för att anmäla att du har kommit.',
-  'kiosk.pnr': 'Personnummer', 'kiosk.pnrHint': 'ÅÅÅÅMMDD-NNNN', 'kiosk.checkIn': 'Checka in',
-  'kiosk.error': 'Något gick fel', 'kiosk.askStaff': 'Du är välkommen till receptionen så hjälper vi dig.',
-  'kiosk.welcome': 'Du är incheckad', 'kiosk.yourTime': 'Din tid är kl. {time}.', 'kiosk.room': 'Rum: {room}',
-  'kiosk.free': 'Besöket är avgiftsfritt.', 'kiosk.freeBecause': 'Du betalar inget idag ({reason}).', 'kiosk.frikort': 'frikort',
-  'kiosk.toPay': 'Att betala: {kr}', 'kiosk.cut': 'Avgiften är {kr} men du når taket i högkostnadsskyddet.',
-  'kiosk.local': 'Beloppet bygger på mottagningens egna uppgifter eftersom e-frikort inte kunde nås just nu.',
-  'kiosk.kr': '{kr} kr',
-  'kiosk.method.swish': 'Betala med Swish', 'kiosk.method.desk': 'Betala i receptionen', 'kiosk.method.invoice': 'Faktura',
-  'kiosk.optinQuestion': 'Vill du ansluta dig till e-frikort, så att dina avgifter räknas ihop i hela regionen?',
-  'kiosk.optinYes': 'Ja, anslut mig', 'kiosk.optinNo': 'Nej tack', 'kiosk.optinThanks': 'Tack, du är anmäld till e-frikort.',
-  'kiosk.swishTitle': 'Betala med Swish', 'kiosk.swishOpen': 'Öppna Swish i din telefon och godkänn {kr}.',
-  'kiosk.waiting': 'Väntar på betalningen …', 'kiosk.notPaid': 'Betalningen blev inte av.',
-  'kiosk.thanks': 'Tack!', 'kiosk.paid': 'Betalningen är klar.', 'kiosk.invoiced': 'Du får en faktura hem.',
-  'kiosk.payAtDesk': 'Betala i receptionen när du är klar.', 'kiosk.receipt': 'Visa kvitto',
-  'kiosk.sitDown': 'Slå dig ner i väntrummet, vi ropar upp dig.', 'kiosk.done': 'Klar',
+  // The kiosk's texts are in i18n/kiosk/<language>.js.
 
   'lua.title': 'Lua-skript',
   'lua.intro': 'Mottagningens egna regler, sorterade efter filnamn. Vid varje händelse körs de i fas-ordning (validate, decide, finalize), sedan enligt after/before och sist efter namn. Ett skript med fel godtas inte; den tidigare versionen fortsätter att köras. Katalog: {dir}',
