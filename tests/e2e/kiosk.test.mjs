@@ -157,3 +157,19 @@ test('a phone (not a registered kiosk) is asked for the kiosk code and refused w
   await phone.getByRole('alert').filter({hasText: 'Koden stämmer inte'}).waitFor();
   await context.close();
 });
+
+test('the admin registers a kiosk on the Kiosker page and sees it listed', async () => {
+  await page.goto(`${box.url}/#/page/checkin/kiosks`);
+  await page.getByRole('link', {name: 'Kiosker'}).click();
+  await page.getByLabel('Kioskens namn').fill('Entrén');
+  await page.getByRole('button', {name: 'Registrera den här webbläsaren som kiosk'}).click();
+  await waitForMessage(page, 'Webbläsaren är registrerad som kiosken Entrén. Öppna /kiosk.');
+  await page.locator('main table').getByText('Entrén').waitFor();
+  await page.locator('main table').getByText('Väntrummet').waitFor();
+  const cookies = await page.context().cookies(`${box.url}/api/v1/checkin/arrivals`);
+  const device = cookies.find((c) => c.name === 'kb_kiosk');
+  assert.ok(device && device.httpOnly && device.secure && device.sameSite === 'Strict', JSON.stringify(device));
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() => window.axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}}));
+  assert.deepEqual(result.violations.map((v) => v.id), []);
+});
