@@ -149,7 +149,8 @@ cat <<MSG
   Login:     $(sed -n 1p "$login_file")
              $(sed -n 2p "$login_file")
              $(sed -n 3p "$login_file")
-  Kiosk:     ${url}kiosk   (check-in; try the personnummer below)
+  Kiosk:     ${url}kiosk   (check-in; first register the browser as an admin on the console page
+             Kiosker, then try the personnummer below; without that it asks for the kiosk's code)
   Simulator: ${sim_http}/   (what e-frikort, Swish, BankID and the SMS gateway received)
   Health:    ${url}healthz   ${url}readyz   ${url}metrics
   Data:      $data   (log: $data/klinikbox.out)

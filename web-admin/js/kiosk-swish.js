@@ -4,7 +4,7 @@
 // type their mobile number so the request appears in their app. Then the screen waits for
 // the payment like the other methods.
 import {h, field} from './dom.js';
-import {t} from './i18n.js';
+import {t} from './kiosk-i18n.js';
 
 // The SVG the box drew, as DOM nodes (parsed as an image, never as HTML).
 function qrImage(svgText) {

@@ -34,6 +34,7 @@ void CheckinPlugin::start(PluginContext& ctx) {
         smtpPort_ = e->getValue<int>("smtp_port");
         mailFrom_ = e->getValue<std::string>("from");
     }
+    startKiosks(c->getObject("kiosk"));
     if (unit_.empty()) ctx.log().warning("checkin: care_unit is not set; the kiosk cannot check anyone in");
 
     ctx.outbox().registerChannel("checkin.feereport", [this](const QueuedMessage& m) { return report("checkin.fee.paid", m); });
@@ -41,8 +42,10 @@ void CheckinPlugin::start(PluginContext& ctx) {
     ctx.outbox().registerChannel("checkin.receipt", [this](const QueuedMessage& m) { return mailReceipt(m); });
     registerPatientRoutes();
     registerStaffRoutes();
+    registerKioskRoutes();
     ctx.addConsolePage({"day", "Incheckning och betalning", "day.js", Access::only(kStaff)});
     if (swishEnabled_) reconciler_ = std::thread([this] { reconcileLoop(); });
+    ctx.addConsolePage({"kiosks", "Kiosker", "kiosks.js", Access::only({Role::Admin})});
 }
 
 }  // namespace checkin::plugin

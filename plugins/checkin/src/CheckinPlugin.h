@@ -1,6 +1,7 @@
 // The check-in plugin's state and the resources it serves, one file each:
 //   CheckinPlugin.cpp  registration only: settings, outbox channels, routes, console page
-//   Visits.cpp         loading visits and payments, the kiosk's lookup throttle
+//   Visits.cpp         loading visits and payments
+//   Kiosks.cpp         kiosk devices, the phone code, the limits of anonymous check-in, what a patient sees
 //   Arrivals.cpp       checking a patient in: the booking lookup, the fee, the visit's JSON
 //   Payments.cpp       paying (Swish, desk, invoice), refunds and the fee reports to e-frikort
 //   Reconciler.cpp     the background reconciler: asks Swish about every unsettled payment
@@ -17,6 +18,8 @@
 #include "Support.h"
 #include "Swish.h"
 
+#include <klinikbox/AttemptLimiter.h>
+#include <klinikbox/DenialSummary.h>
 #include <klinikbox/JsonInput.h>
 #include <klinikbox/Personnummer.h>
 #include <klinikbox/Plugin.h>
@@ -29,8 +32,10 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace checkin::plugin {
 
@@ -49,18 +54,37 @@ private:
     checkin::FeeRules rules_;
     bool swishEnabled_ = false;
     checkin::SwishSettings swish_;
-    std::mutex limitMu_;
-    std::map<std::string, std::pair<long long, int>> misses_;  // address -> (window start, failed lookups)
     std::thread reconciler_;
     std::mutex reconcileMu_;
     std::condition_variable reconcileCv_;
     bool stopping_ = false;
+    // ---- kiosks and the limits of anonymous check-in (Kiosks.cpp) ----
+    struct Kiosk {
+        long long id = 0;
+        std::string name;
+    };
+    std::vector<std::string> languages_;
+    int idleSeconds_ = 60;
+    std::string codeSecret_;  // per start; the phone codes change with it
+    std::unique_ptr<AttemptLimiter> deviceLookups_, deviceMisses_, phoneLookups_, phoneMisses_;
+    std::unique_ptr<DenialSummary> refusals_;
 
     [[nodiscard]] long long now() const { return duration_cast<seconds>(ctx_->clock().now().time_since_epoch()).count(); }
 
-    // An unattended kiosk must not become a way to test personnummer: 20 misses per address
-    // in 10 minutes, then 429.
-    void limit(const Request& req, bool miss);
+    void startKiosks(const Object::Ptr& settings);
+    // The registered kiosk the request comes from (its device cookie), if any.
+    std::optional<Kiosk> deviceOf(const Request& req);
+    // The six-digit phone code of a five-minute step; valid are the current and the previous.
+    [[nodiscard]] std::string phoneCode(long long step) const;
+    [[nodiscard]] bool phoneCodeValid(const std::string& code) const;
+    void recordRefusal(const Request& req, const std::string& key, const std::string& why);
+    [[noreturn]] void tooMany(const Request& req, AttemptLimiter& limiter, const std::string& key);
+    // The kiosk's and the phone's check-in: presence proven, every attempt counted.
+    Object::Ptr anonymousCheckIn(const Request& req, const std::string& patient, const std::optional<std::string>& code,
+                                 const std::optional<std::string>& channelAsked);
+    // Only what the patient's screen shows of a visit (see Kiosks.cpp).
+    static Object::Ptr patientView(const Object::Ptr& full);
+    void registerKioskRoutes();
 
     std::optional<Visit> loadVisit(db::Connection& c, const std::string& where, const std::string& key);
 

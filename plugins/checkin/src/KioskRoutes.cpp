@@ -9,13 +9,15 @@ namespace checkin::plugin {
 
 void CheckinPlugin::registerPatientRoutes() {
     auto& r = ctx_->router();
-    // The kiosk and the patient's phone: no login; the personnummer finds today's booking.
+    // The kiosk and the patient's phone: no login; the personnummer finds today's booking once
+    // the patient has shown they are at the clinic (a registered kiosk, or its phone code).
     r.add("POST", "/api/v1/checkin/arrivals", Access::anyone(), [this](Request& req) {
-        JsonInput in(req.json(), {"patient", "channel"});
-        const auto channel = in.optStr("channel", 10).value_or("kiosk");
-        if (channel != "kiosk" && channel != "phone") throw JsonInput::invalid("channel", "kiosk or phone");
-        return Response::json(checkIn(req, in.str("patient", 20), channel), 201);
-    }, RouteDoc{"Check in by personnummer (kiosk or phone): today's booking within the window, the fee, a session token", "checkin", nullptr, nullptr});
+        JsonInput in(req.json(), {"patient", "channel", "code"});
+        const auto channel = in.optStr("channel", 10);
+        if (channel && *channel != "kiosk" && *channel != "phone") throw JsonInput::invalid("channel", "kiosk or phone");
+        const auto code = in.optStr("code", 12);
+        return Response::json(anonymousCheckIn(req, in.str("patient", 20), code, channel), 201);
+    }, RouteDoc{"Check in by personnummer at a registered kiosk, or on the phone with the kiosk's code: the time, room and what to pay, a session token", "checkin", nullptr, nullptr});
 
     r.add("GET", "/api/v1/checkin/arrivals/{token}", Access::anyone(), [this](Request& req) {
         const auto v = visitByToken(req);
@@ -28,7 +30,7 @@ void CheckinPlugin::registerPatientRoutes() {
                 ctx_->log().warning(std::string("checkin: Swish status check failed: ") + e.what());
             }
         }
-        return Response::json(statusJson(v, req.pathParams.at("token")));
+        return Response::json(patientView(statusJson(v, req.pathParams.at("token"))));
     }, RouteDoc{"The check-in session's state (polled by the kiosk while the patient pays)", "checkin", nullptr, nullptr});
 
     r.add("POST", "/api/v1/checkin/arrivals/{token}/payment", Access::anyone(), [this](Request& req) {
@@ -44,7 +46,7 @@ void CheckinPlugin::registerPatientRoutes() {
         }
         const auto v = visitByToken(req);
         (void)pay(req, v, method, "patient", payerAlias);
-        return Response::json(statusJson(v, req.pathParams.at("token")), 201);
+        return Response::json(patientView(statusJson(v, req.pathParams.at("token"))), 201);
     }, RouteDoc{"Pay: Swish (QR code or app switch; or the payer's mobile number in payer_mobile), at the desk, or by invoice", "checkin", nullptr, nullptr});
 
     r.add("POST", "/api/v1/checkin/arrivals/{token}/optin", Access::anyone(), [this](Request& req) {

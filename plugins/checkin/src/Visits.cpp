@@ -1,5 +1,4 @@
-// Visits: loading a visit (one patient's arrival) and its live payment, and the kiosk's
-// throttle on failed lookups.
+// Visits: loading a visit (one patient's arrival) and its live payment.
 #include "CheckinPlugin.h"
 
 #include <Poco/JSON/Parser.h>
@@ -7,20 +6,6 @@
 #include <sstream>
 
 namespace checkin::plugin {
-
-// An unattended kiosk must not become a way to test personnummer: 20 misses per address
-// in 10 minutes, then 429.
-void CheckinPlugin::limit(const Request& req, bool miss) {
-    std::lock_guard lock(limitMu_);
-    auto& [start, count] = misses_[req.remoteAddress];
-    if (now() - start > 600) {
-        start = now();
-        count = 0;
-    }
-    if (miss) ++count;
-    if (count > 20) throw Problem(429, "/problems/too-many-attempts", "För många försök", "Vänta en stund eller fråga i receptionen.");
-    if (misses_.size() > 10000) misses_.clear();
-}
 
 std::optional<Visit> CheckinPlugin::loadVisit(db::Connection& c, const std::string& where, const std::string& key) {
     auto st = c.prepare("SELECT id, booking_id, patient, care_unit, visit_date, start_at, room, tariff, fee_ore, charge_ore, counts,"
