@@ -334,6 +334,7 @@ void Box::registerCoreRoutes() {
     }, "Outbox messages and counts", "outbox");
 
     add("POST", "/api/v1/outbox/{id}/retry", outboxReaders, [this](Request& req) {
+        req.noBody();
         const auto id = req.intParam("id");
         if (!outbox_->retry(id)) throw Problem::notFound("no pending or dead message " + std::to_string(id));
         audit_->append(audit::AuditLog::actorOf(req), AuditEntry{"outbox.retry", "", "administration", "ok",

@@ -82,11 +82,12 @@ void CheckinPlugin::registerPatientRoutes() {
 
     // Swish calls back here; the body is only a hint: the status is read back from Swish.
     r.add("POST", "/api/v1/checkin/swish/callback", Access::anyone(), [this](Request& req) {
-        std::string id;
-        try {
-            id = req.json()->optValue<std::string>("id", "");
-        } catch (...) {
-        }
+        // Strict like every body: Swish's documented callback fields only, and an id.
+        const JsonInput in(req.json(), {"id", "payeePaymentReference", "paymentReference", "callbackUrl", "payerAlias",
+                                        "payeeAlias", "amount", "currency", "message", "status", "dateCreated",
+                                        "datePaid", "errorCode", "errorMessage", "originalPaymentReference",
+                                        "callbackIdentifier"});
+        const std::string id = in.str("id", 64);
         std::optional<Payment> p;
         ctx_->store().read([&](db::Connection& c) {
             auto st = c.prepare("SELECT id, visit_id, amount_ore, refunded_ore, created_at, method, status, instruction_id,"
