@@ -74,11 +74,12 @@ TEST(RouteWalk, NoRouteAcceptsMalformedJsonOrUnknownFields) {
     std::set<std::string> forbidden;  // answered 403 for admin: walked again with other roles
     auto walk = [&](const std::string& method, const std::string& path) {
         for (const auto& body : bodies) {
-            // Logging out ends the session the walk uses: only send what must be refused.
             const auto r = box.authed(method, path, body);
             if (r.status == 403) forbidden.insert(method + " " + path);
             EXPECT_FALSE(r.status >= 200 && r.status < 300) << method << " " << path << " accepted " << body << ": " << r.status;
-            EXPECT_LT(r.status, 500) << method << " " << path << " " << body << ": " << r.body;
+            // A plugin without its settings answers 503 not-configured before it reads anything.
+            const bool notConfigured = r.status == 503 && r.body.find("/problems/not-configured") != std::string::npos;
+            EXPECT_TRUE(notConfigured || r.status < 500) << method << " " << path << " " << body << ": " << r.body;
         }
     };
     for (const auto& [method, path] : routes) walk(method, path);
