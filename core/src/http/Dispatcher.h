@@ -45,6 +45,9 @@ public:
     [[nodiscard]] long long bodyLimit(const std::string& method, const std::string& path, long long serverLimit) const;
 
     static Response problemResponse(const Problem& p, const Request& req);
+    // The raw request target as the access log may show it: secret path parameters and
+    // token-shaped segments and query values redacted (see LogRedaction.h).
+    [[nodiscard]] std::string loggableTarget(const std::string& rawTarget) const;
 
 private:
     RouteTable& routes_;

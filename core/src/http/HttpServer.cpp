@@ -86,10 +86,10 @@ public:
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         s_.metrics_.observeRequest(req.method, result.routePattern, result.response.status, secs);
         if (s_.options_.accessLog) {
-            // The raw target may carry a personnummer: mask it, and never log bodies.
+            // The raw target may carry a personnummer (masked) or a token (redacted); never log bodies.
             Poco::Logger::get("access").information(maskPersonnummerInText(
                 req.remoteAddress + " " + req.requestId + " " + (req.principal ? req.principal->username : "-") +
-                " \"" + req.method + " " + rawPath + "\" " + std::to_string(result.response.status) + " " +
+                " \"" + req.method + " " + s_.dispatcher_.loggableTarget(rawPath) + "\" " + std::to_string(result.response.status) + " " +
                 std::to_string(static_cast<long long>(secs * 1000)) + "ms"));
         }
         --s_.inFlight_;

@@ -120,7 +120,9 @@ bool OutboxService::deliverOne() {
     const long long done = nowMs(clock_);
     db_.write("core", [&](db::Connection& c) {
         if (r.kind == DeliveryResult::Kind::Delivered) {
-            auto st = c.prepare("UPDATE kb_outbox SET state='delivered', delivered_at=?, updated_at=?, last_error=NULL WHERE id=?");
+            // A delivered payload is no longer needed and may carry patients' links and tokens
+            // (invitation SMS): only the row (idempotency key, times) stays.
+            auto st = c.prepare("UPDATE kb_outbox SET state='delivered', payload='', delivered_at=?, updated_at=?, last_error=NULL WHERE id=?");
             st.bind(1, done).bind(2, done).bind(3, msg.id).exec();
         } else if (r.kind == DeliveryResult::Kind::Failed || msg.attempt >= options_.maxAttempts) {
             auto st = c.prepare("UPDATE kb_outbox SET state='dead', updated_at=?, last_error=? WHERE id=?");
@@ -149,6 +151,8 @@ int OutboxService::deliverDue() {
 void OutboxService::start() {
     db_.write("core", [&](db::Connection& c) {
         c.exec("UPDATE kb_outbox SET state='pending' WHERE state='delivering'");
+        // Messages delivered by a version that kept their payloads.
+        c.exec("UPDATE kb_outbox SET payload='' WHERE state='delivered' AND payload<>''");
     });
     {
         std::lock_guard lock(shared_->mu);

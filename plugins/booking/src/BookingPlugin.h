@@ -169,7 +169,8 @@ private:
     std::optional<Invitation> loadInvitation(db::Connection& c, const std::string& where, const std::string& key);
 
     // The patient opens the link and proves who they are with their personnummer.
-    Invitation openInvitation(const Request& req, const std::string& patientText);
+    // The token comes in the body, never the path: paths reach access logs and proxies.
+    Invitation openInvitation(const Request& req, const std::string& token, const std::string& patientText);
 
     Object::Ptr invitationJson(const Invitation& inv, bool forPatient);
 

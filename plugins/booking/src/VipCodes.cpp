@@ -110,6 +110,7 @@ void BookingPlugin::registerVipRoutes() {
     }, RouteDoc{"A patient's VIP codes (never the codes themselves)", "booking", nullptr, nullptr});
 
     r.add("POST", "/api/v1/booking/vipcodes/{id}/revoke", Access::only(kStaff), [this](Request& req) {
+        req.noBody();
         const long long id = req.intParam("id");
         ctx_->store().write([&](db::Connection& c) {
             auto st = c.prepare("SELECT patient FROM booking_vip_codes WHERE id = ?");

@@ -93,12 +93,12 @@ void CheckinPlugin::registerPatientRoutes() {
     // Swish calls back here; the body is only a hint: the status is read back from Swish.
     // Swish repeats a callback until it is answered with 200.
     r.add("POST", "/api/v1/checkin/swish/callback", Access::anyone(), [this](Request& req) {
-        std::string id;
-        try {
-            id = req.json()->optValue<std::string>("id", "");
-        } catch (...) {
-            throw Problem::badRequest("/problems/invalid-request", "the body is not a Swish payment object");
-        }
+        // Strict like every body: Swish's documented callback fields only, and an id.
+        const JsonInput in(req.json(), {"id", "payeePaymentReference", "paymentReference", "callbackUrl", "payerAlias",
+                                        "payeeAlias", "amount", "currency", "message", "status", "dateCreated",
+                                        "datePaid", "errorCode", "errorMessage", "originalPaymentReference",
+                                        "callbackIdentifier", "payerPaymentReference"});
+        const std::string id = in.str("id", 64);
         if (id.size() != 32) throw Problem::badRequest("/problems/invalid-request", "the body is not a Swish payment object");
         std::optional<Payment> p;
         ctx_->store().read([&](db::Connection& c) { p = paymentWhere(c, "instruction_id = ?", id); });
