@@ -45,6 +45,10 @@ public:
     [[nodiscard]] long long bodyLimit(const std::string& method, const std::string& path, long long serverLimit) const;
 
     static Response problemResponse(const Problem& p, const Request& req);
+    // The logged-in user of a request to an anonymous route, if it carries a session.
+    [[nodiscard]] std::optional<Principal> whoIs(const Request& req) const {
+        return auth_ ? auth_->authenticate(req) : std::nullopt;
+    }
 
 private:
     RouteTable& routes_;

@@ -11,6 +11,10 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/Logger.h>
 
+#include <openssl/crypto.h>
+
+#include <algorithm>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -78,6 +82,24 @@ void Box::open() {
         plugin::HostServices{*db_, routes_, *bus_, *outbox_, *audit_, clock_});
 }
 
+std::vector<std::string> Box::certificateNames() const {
+    std::vector<std::string> names = {"localhost", "127.0.0.1", "::1"};
+    for (const auto& n : config_.tlsNames)
+        if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
+    return names;
+}
+
+bool Box::monitoringAllowed(const Request& req) const {
+    const auto& m = config_.monitoring;
+    if (m.access == "anyone") return true;
+    const auto& a = req.remoteAddress;
+    if (a == "::1" || a.rfind("127.", 0) == 0 || a.rfind("::ffff:127.", 0) == 0) return true;
+    if (m.access != "token" || m.scrapeToken.empty()) return false;
+    const std::string given = req.header("authorization");
+    const std::string want = "Bearer " + m.scrapeToken;
+    return given.size() == want.size() && CRYPTO_memcmp(given.data(), want.data(), want.size()) == 0;
+}
+
 void Box::start() {
     if (!db_) open();
     auto& log = Poco::Logger::get("box");
@@ -92,10 +114,11 @@ void Box::start() {
 
     auto opts = config_.server;
     if (opts.tls) {
-        auto files = http::ensureServerCertificate(config_.dataDir, opts.keyFile, opts.certFile,
-                                                   {"localhost", "127.0.0.1", "::1"});
+        auto files = http::ensureServerCertificate(config_.dataDir, opts.keyFile, opts.certFile, certificateNames());
         opts.keyFile = files.keyFile;
         opts.certFile = files.certFile;
+        tlsCertFile_ = files.certFile;
+        tlsConfigured_ = !config_.server.certFile.empty();
         if (files.generated) log.information("generated a self-signed TLS certificate: " + files.certFile);
         log.information("TLS certificate SHA-256 fingerprint: " + http::certificateFingerprint(files.certFile));
     } else {
@@ -107,7 +130,7 @@ void Box::start() {
         auto p = *config_.producer;
         if (p.certFile.empty()) {
             auto files = http::ensureServerCertificate(config_.dataDir, opts.tls ? opts.keyFile : "",
-                                                       opts.tls ? opts.certFile : "", {"localhost", "127.0.0.1", "::1"});
+                                                       opts.tls ? opts.certFile : "", certificateNames());
             p.certFile = files.certFile;
             p.keyFile = files.keyFile;
         }
@@ -194,7 +217,7 @@ void Box::registerCoreRoutes() {
         return Response::json(o);
     }, "Liveness: the process answers");
 
-    add("GET", "/readyz", Access::anyone(), [this](Request&) {
+    add("GET", "/readyz", Access::anyone(), [this](Request& req) {
         Object::Ptr o = new Object;
         bool dbOk = true;
         try {
@@ -208,6 +231,11 @@ void Box::registerCoreRoutes() {
         // A read still works on a full disk; the last write tells whether the box can save.
         const bool storageFailing = db_->storageFailing();
         if (storageFailing) dbOk = false;
+        // server.monitoring: anonymous remote callers learn only whether the box can serve.
+        if (!monitoringAllowed(req) && !dispatcher_.whoIs(req)) {
+            o->set("status", dbOk ? "ok" : "unavailable");
+            return Response::json(o, dbOk ? 200 : 503);
+        }
         Array::Ptr plugins = new Array;
         bool allRunning = true;
         for (const auto& s : host_->status()) {
@@ -296,7 +324,13 @@ void Box::registerCoreRoutes() {
             out += "kb_hook_failures_total{event=\"" + metrics::labelValue(h.event) + "\",hook=\"" +
                    metrics::labelValue(h.hook) + "\"} " + std::to_string(h.failures) + "\n";
     });
-    add("GET", "/metrics", Access::anyone(), [this](Request&) {
+    metrics_.addCollector([this](std::string& out) {
+        http::HttpServer::renderConnectionMetrics({{"public", http_.get()}, {"producer", producer_.get()}}, out);
+    });
+    add("GET", "/metrics", Access::anyone(), [this](Request& req) {
+        // server.monitoring: per-route counts, signers and disk are for the operator's scraper.
+        if (!monitoringAllowed(req))
+            throw Problem(404, "/problems/not-found", "Not found", "no resource at " + req.path);
         return Response::text(metrics_.render(), "text/plain; version=0.0.4; charset=utf-8");
     }, "Prometheus metrics");
 

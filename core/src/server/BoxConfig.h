@@ -30,6 +30,13 @@ struct BoxConfig {
     // The RIV-TA producer listener (mutual TLS); nullopt when off.
     std::optional<http::ServerOptions> producer;
     std::string publicUrl;
+    // server.tls.names: extra names of the first-run certificate.
+    std::vector<std::string> tlsNames;
+    // server.monitoring: who may read /metrics and /readyz details.
+    struct {
+        std::string access = "loopback";  // loopback | token | anyone
+        std::string scrapeToken;
+    } monitoring;
 
     std::string databasePath;
     bool synchronousFull = true;
