@@ -23,6 +23,7 @@ Operations
   restore FILE [--config FILE]       replace the database with a backup (box must be stopped)
   audit verify [--config FILE]       check the audit log's hash chain; exit 1 on a broken chain
   user add|passwd|disable ...        manage staff accounts (see `klinikbox user --help`)
+  tls show|renew [--name HOST]...    the HTTPS certificate: fingerprint, names; a new self-signed one
 
 Plugins and scripts
   pluginset create|sign|verify|inspect|pack ...   region-certified plugin sets

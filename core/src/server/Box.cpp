@@ -3,6 +3,7 @@
 #include "http/OpenApi.h"
 #include "http/Tls.h"
 #include "server/Maintenance.h"
+#include "server/Monitoring.h"
 #include "store/CoreMigrations.h"
 #include "store/Migrations.h"
 
@@ -10,8 +11,6 @@
 
 #include <Poco/JSON/Array.h>
 #include <Poco/Logger.h>
-
-#include <openssl/crypto.h>
 
 #include <algorithm>
 
@@ -87,17 +86,6 @@ std::vector<std::string> Box::certificateNames() const {
     for (const auto& n : config_.tlsNames)
         if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
     return names;
-}
-
-bool Box::monitoringAllowed(const Request& req) const {
-    const auto& m = config_.monitoring;
-    if (m.access == "anyone") return true;
-    const auto& a = req.remoteAddress;
-    if (a == "::1" || a.rfind("127.", 0) == 0 || a.rfind("::ffff:127.", 0) == 0) return true;
-    if (m.access != "token" || m.scrapeToken.empty()) return false;
-    const std::string given = req.header("authorization");
-    const std::string want = "Bearer " + m.scrapeToken;
-    return given.size() == want.size() && CRYPTO_memcmp(given.data(), want.data(), want.size()) == 0;
 }
 
 void Box::start() {
@@ -232,7 +220,7 @@ void Box::registerCoreRoutes() {
         const bool storageFailing = db_->storageFailing();
         if (storageFailing) dbOk = false;
         // server.monitoring: anonymous remote callers learn only whether the box can serve.
-        if (!monitoringAllowed(req) && !dispatcher_.whoIs(req)) {
+        if (!monitoringAllowed(config_.monitoring, req) && !dispatcher_.whoIs(req)) {
             o->set("status", dbOk ? "ok" : "unavailable");
             return Response::json(o, dbOk ? 200 : 503);
         }
@@ -329,7 +317,7 @@ void Box::registerCoreRoutes() {
     });
     add("GET", "/metrics", Access::anyone(), [this](Request& req) {
         // server.monitoring: per-route counts, signers and disk are for the operator's scraper.
-        if (!monitoringAllowed(req))
+        if (!monitoringAllowed(config_.monitoring, req))
             throw Problem(404, "/problems/not-found", "Not found", "no resource at " + req.path);
         return Response::text(metrics_.render(), "text/plain; version=0.0.4; charset=utf-8");
     }, "Prometheus metrics");
@@ -337,6 +325,25 @@ void Box::registerCoreRoutes() {
     add("GET", "/api/v1/openapi.json", Access::anyone(), [this](Request&) {
         return Response::json(http::buildOpenApi(routes_, kBoxVersion));
     }, "This OpenAPI document");
+
+    // The certificate staff's browsers see: its SHA-256 fingerprint to compare with the
+    // browser's, the names it covers, its expiry, and whether the box generated it.
+    add("GET", "/api/v1/system/tls", Access::only({Role::Admin, Role::It}), [this](Request&) {
+        Object::Ptr o = new Object;
+        o->set("enabled", !tlsCertFile_.empty());
+        if (tlsCertFile_.empty()) return Response::json(o);
+        const auto info = http::describeCertificate(tlsCertFile_);
+        o->set("fingerprint_sha256", info.fingerprintSha256);
+        o->set("subject", info.subject);
+        o->set("issuer", info.issuer);
+        Array::Ptr names = new Array;
+        for (const auto& n : info.names) names->add(n);
+        o->set("names", names);
+        o->set("not_after", info.notAfter);
+        o->set("self_signed", info.selfSigned);
+        o->set("source", tlsConfigured_ ? "configured" : "generated");
+        return Response::json(o);
+    }, "The HTTPS certificate: SHA-256 fingerprint, names, expiry, source", "system");
 
     const Access outboxReaders = Access::only({Role::Admin, Role::It});
     add("GET", "/api/v1/outbox", outboxReaders, [this](Request& req) {

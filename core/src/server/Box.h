@@ -91,8 +91,6 @@ private:
     void registerCoreRoutes();
     // localhost, loopback and server.tls.names: what the first-run certificate names.
     [[nodiscard]] std::vector<std::string> certificateNames() const;
-    // server.monitoring: may this caller read /metrics and the details of /readyz?
-    [[nodiscard]] bool monitoringAllowed(const Request& req) const;
     std::optional<Response> serveStatic(const Request& req);
 
     BoxConfig config_;

@@ -5,6 +5,7 @@
 
 #include "http/HttpServer.h"
 #include "outbox/OutboxService.h"
+#include "server/Monitoring.h"
 
 #include <Poco/JSON/Object.h>
 
@@ -33,10 +34,7 @@ struct BoxConfig {
     // server.tls.names: extra names of the first-run certificate.
     std::vector<std::string> tlsNames;
     // server.monitoring: who may read /metrics and /readyz details.
-    struct {
-        std::string access = "loopback";  // loopback | token | anyone
-        std::string scrapeToken;
-    } monitoring;
+    MonitoringAccess monitoring;
 
     std::string databasePath;
     bool synchronousFull = true;
