@@ -25,6 +25,7 @@ Operations
                                      (and logged checkpoints); exit 1 on a broken chain
   audit re-anchor --reason TEXT      accept this database after a deliberate restore (audit-logged)
   user add|passwd|disable ...        manage staff accounts (see `klinikbox user --help`)
+  tls show|renew [--name HOST]...    the HTTPS certificate: fingerprint, names; a new self-signed one
 
 Plugins and scripts
   pluginset create|sign|verify|inspect|pack ...   region-certified plugin sets

@@ -91,6 +91,8 @@ public:
 
 private:
     void registerCoreRoutes();
+    // localhost, loopback and server.tls.names: what the first-run certificate names.
+    [[nodiscard]] std::vector<std::string> certificateNames() const;
     std::optional<Response> serveStatic(const Request& req);
 
     BoxConfig config_;
@@ -116,6 +118,8 @@ private:
     std::string webRoot_;
     std::mutex reloadMu_;  // one plugin-set change at a time (admin, maintenance)
     bool started_ = false;
+    std::string tlsCertFile_;     // the main listener's certificate (empty: TLS off)
+    bool tlsConfigured_ = false;  // server.tls.cert_file was set (the clinic's own or a CA's)
     bool stopped_ = false;
 };
 
