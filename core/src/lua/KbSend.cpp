@@ -51,7 +51,7 @@ int kbSend(lua_State* L) {
     if (!allowed && !cxx(c, [&] { allowed = channelAllowed(c, std::string(channel, cn)); })) fail(L, "kb.send", c);
     // A refused send in a test fails the test; in the box it never loses the message: it
     // becomes a dead letter with the reason (retried once the channel exists).
-    const bool deadLetter = !allowed && !c.testing && c.services && c.services->deadLetter;
+    const bool deadLetter = !allowed && !c.testing && !c.tx && c.services && c.services->deadLetter;
     if (!allowed && !deadLetter) {
         char msg[240];
         std::snprintf(msg, sizeof msg, "kb.send: this script may not send on channel '%s'", channel);
