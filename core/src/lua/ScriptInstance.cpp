@@ -31,6 +31,9 @@ void checkLiteralChannels(const ScriptContext& c, std::string_view src) {
         const char quote = src[i];
         const std::size_t end = src.find(quote, i + 1);
         if (end == std::string_view::npos) continue;
+        std::size_t after = end + 1;
+        while (after < src.size() && (src[after] == ' ' || src[after] == '\t')) ++after;
+        if (after >= src.size() || (src[after] != ',' && src[after] != ')')) continue;  // "a" .. b: built at run time
         const std::string channel(src.substr(i + 1, end - i - 1));
         if (channel.find('\\') != std::string::npos || kbapi::channelAllowed(c, channel)) continue;
         const int line = 1 + static_cast<int>(std::count(src.begin(), src.begin() + static_cast<std::ptrdiff_t>(i), '\n'));
