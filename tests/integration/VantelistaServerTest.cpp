@@ -100,8 +100,9 @@ TEST(VantelistaServer, AnOfferWaitsForItsChannelAndGoesOutOnceTheAdminBindsIt) {
     ASSERT_TRUE(pending);
     for (std::size_t i = 0; i < pending->size(); ++i) {
         auto m = pending->getObject(static_cast<unsigned>(i));
-        if (m->getValue<std::string>("channel") == "vantelista.sms")
+        if (m->getValue<std::string>("channel") == "vantelista.sms") {
             EXPECT_EQ(box.authed("POST", "/api/v1/outbox/" + std::to_string(m->getValue<long long>("id")) + "/retry").status, 200);
+        }
     }
     const auto got = sms.waitFor(1, std::chrono::seconds(60));
     ASSERT_EQ(got.size(), 1u) << box.output();
