@@ -54,6 +54,16 @@ long long OutboxService::enqueue(const std::string& owner, db::Connection& tx,
     return id;
 }
 
+long long OutboxService::enqueueDead(const std::string& owner, db::Connection& tx, const OutboundMessage& m,
+                                     const std::string& why) {
+    const long long id = enqueue(owner, tx, m);
+    store::Database::asCore(tx, [&] {
+        auto st = tx.prepare("UPDATE kb_outbox SET state='dead', last_error=?, updated_at=? WHERE id=? AND state='pending' AND attempts=0");
+        st.bind(1, why).bind(2, nowMs(clock_)).bind(3, id).exec();
+    });
+    return id;
+}
+
 void OutboxService::registerChannel(const std::string& channel, Deliverer d) {
     std::lock_guard lock(shared_->mu);
     shared_->channels[channel] = std::move(d);
