@@ -346,11 +346,11 @@ TEST(BookingServer, OpenInvitationVipCodeAndICalFeed) {
     // more (alternating) are answered, and the 10th try is refused with 429.
     const std::map<std::string, std::string> json{{"Content-Type", "application/json"}};
     for (int i = 4; i <= 9; ++i) {
-        const auto r = i % 2 ? box.request("POST", base + "/open", R"({"patient":"191212121212"})", json)
+        const auto r = i % 2 ? box.request("POST", base + "/open", tok + R"("patient":"191212121212"})", json)
                              : box.request("POST", "/api/v1/booking/vip/availability", R"({"code":"WRONG-CODE","patient":"198507099805"})", json);
         EXPECT_EQ(r.status, 403) << "wrong try " << i << ": " << r.body;
     }
-    EXPECT_EQ(box.request("POST", base + "/open", R"({"patient":"19900101-2385"})", json).status, 429)
+    EXPECT_EQ(box.request("POST", base + "/open", tok + R"("patient":"19900101-2385"})", json).status, 429)
         << "the 10th try is refused even with the right personnummer";
 
     // The practitioner's iCalendar feed: booked times without patient identities; revocable.

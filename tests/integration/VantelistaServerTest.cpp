@@ -90,7 +90,7 @@ TEST(VantelistaServer, AnOfferWaitsForItsChannelAndGoesOutOnceTheAdminBindsIt) {
     ASSERT_NE(offers.find("\"slot_id\":4"), std::string::npos) << offers << box.output();
     EXPECT_TRUE(sms.items().empty());
 
-    box.loginAs("ada", "admin");
+    box.loginAs("adam", "admin");  // loginAs adds the user: a second admin
     EXPECT_EQ(box.authed("PUT", "/api/v1/lua/channels/vantelista.sms", R"({"gateway":"nope"})").status, 400);
     EXPECT_EQ(box.authed("PUT", "/api/v1/lua/channels/other.sms", R"({"gateway":"smsgw"})").status, 404);
     auto bind = box.authed("PUT", "/api/v1/lua/channels/vantelista.sms", R"({"gateway":"smsgw"})");
