@@ -116,6 +116,10 @@ struct SwishClinic {
             ok("/api/v1/booking/schedules", R"({"practitioner":")" + hsa +
                                                 R"(","visit_type":"lak30","weekdays":[1,2,3,4,5],"start":"08:00","end":"17:00","valid_from":"2026-01-01","valid_to":"2099-12-31"})");
         }
+        // The waiting room's kiosk: registered once by an admin, it holds the device cookie.
+        const auto reg = box->authed("POST", "/api/v1/checkin/kiosks", R"({"name":"Väntrummet"})");
+        ASSERT_EQ(reg.status, 201) << reg.body;
+        deviceCookie = reg.header("set-cookie").substr(0, reg.header("set-cookie").find(';'));
         login("staff");
     }
 
@@ -137,8 +141,9 @@ struct SwishClinic {
     }
 
     HttpResult kiosk(const std::string& method, const std::string& path, const std::string& body = {}) const {
-        return box->request(method, path, body, {{"Content-Type", "application/json"}});
+        return box->request(method, path, body, {{"Content-Type", "application/json"}, {"Cookie", deviceCookie}});
     }
+    std::string deviceCookie;  // kb_kiosk=<token>
 
     std::string checkIn(const std::string& patient) {
         const auto in = kiosk("POST", "/api/v1/checkin/arrivals", R"({"patient":")" + patient + "\"}");
