@@ -79,8 +79,23 @@ after(async () => {
   if (simDir) rmSync(simDir, {recursive: true, force: true});
 });
 
+// Anonymous check-in needs a registered kiosk: an admin registers this page's browser, then logs out.
+async function registerKiosk(kiosk) {
+  await kiosk.goto(`${box.url}/`);
+  const status = await kiosk.evaluate(async (password) => {
+    const json = {'Content-Type': 'application/json'};
+    const li = await (await fetch('/api/v1/auth/login', {method: 'POST', headers: json, body: JSON.stringify({username: 'admin', password})})).json();
+    const headers = {...json, 'X-CSRF-Token': li.csrf_token};
+    const r = await fetch('/api/v1/checkin/kiosks', {method: 'POST', headers, body: JSON.stringify({name: 'Väntrummet'})});
+    await fetch('/api/v1/auth/logout', {method: 'POST', headers});
+    return r.status;
+  }, box.password);
+  assert.equal(status, 201);
+}
+
 test('a kiosk check-in ends with a Swish QR code that is paid only after it was scanned', async () => {
   const kiosk = await newPage(browser);
+  await registerKiosk(kiosk);
   await kiosk.goto(`${box.url}/kiosk`);
   await kiosk.getByLabel('Personnummer').fill('19900101-2385');
   await kiosk.getByRole('button', {name: 'Checka in'}).click();
@@ -116,6 +131,7 @@ test('a kiosk check-in ends with a Swish QR code that is paid only after it was 
 
 test('a patient may type a mobile number instead of scanning', async () => {
   const kiosk = await newPage(browser);
+  await registerKiosk(kiosk);
   await kiosk.goto(`${box.url}/kiosk`);
   await kiosk.getByLabel('Personnummer').fill('19850709-9805');
   await kiosk.getByRole('button', {name: 'Checka in'}).click();
