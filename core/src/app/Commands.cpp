@@ -17,6 +17,8 @@
 #include <Poco/Util/ServerApplication.h>
 
 #include <sys/file.h>
+#include <csignal>
+#include <pthread.h>
 #include <pwd.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -154,6 +156,16 @@ public:
 
 protected:
     int main(const std::vector<std::string>&) override {
+        // Block the termination signals before any thread exists, so every thread inherits the
+        // mask and only waitForTerminationRequest()'s sigwait receives them. Otherwise a SIGTERM
+        // can land on a worker thread and kill the box with the default action (exit 143)
+        // instead of draining.
+        sigset_t stop;
+        sigemptyset(&stop);
+        sigaddset(&stop, SIGINT);
+        sigaddset(&stop, SIGQUIT);
+        sigaddset(&stop, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, &stop, nullptr);
         // After the Application framework's own initialisation, which resets logging.
         server::setupLogging(cfg_.logLevel, cfg_.logFile);
         ProcessLock lock(cfg_.dataDir);
