@@ -9,7 +9,7 @@ import {spawn} from 'node:child_process';
 import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {startBox, launch, login, waitForMessage, newPage, waitTimeout} from './box.mjs';
+import {startBox, launch, login, waitForMessage, newPage, waitTimeout, registerKiosk} from './box.mjs';
 
 const buildDir = process.env.KB_BUILD_DIR || new URL('../../build', import.meta.url).pathname;
 const unit = 'SE2321000016-U001';
@@ -79,23 +79,9 @@ after(async () => {
   if (simDir) rmSync(simDir, {recursive: true, force: true});
 });
 
-// Anonymous check-in needs a registered kiosk: an admin registers this page's browser, then logs out.
-async function registerKiosk(kiosk) {
-  await kiosk.goto(`${box.url}/`);
-  const status = await kiosk.evaluate(async (password) => {
-    const json = {'Content-Type': 'application/json'};
-    const li = await (await fetch('/api/v1/auth/login', {method: 'POST', headers: json, body: JSON.stringify({username: 'admin', password})})).json();
-    const headers = {...json, 'X-CSRF-Token': li.csrf_token};
-    const r = await fetch('/api/v1/checkin/kiosks', {method: 'POST', headers, body: JSON.stringify({name: 'Väntrummet'})});
-    await fetch('/api/v1/auth/logout', {method: 'POST', headers});
-    return r.status;
-  }, box.password);
-  assert.equal(status, 201);
-}
-
 test('a kiosk check-in ends with a Swish QR code that is paid only after it was scanned', async () => {
   const kiosk = await newPage(browser);
-  await registerKiosk(kiosk);
+  assert.equal(await registerKiosk(kiosk, box.url, box.password), 201);
   await kiosk.goto(`${box.url}/kiosk`);
   await kiosk.getByLabel('Personnummer').fill('19900101-2385');
   await kiosk.getByRole('button', {name: 'Checka in'}).click();
@@ -131,7 +117,7 @@ test('a kiosk check-in ends with a Swish QR code that is paid only after it was 
 
 test('a patient may type a mobile number instead of scanning', async () => {
   const kiosk = await newPage(browser);
-  await registerKiosk(kiosk);
+  assert.equal(await registerKiosk(kiosk, box.url, box.password), 201);
   await kiosk.goto(`${box.url}/kiosk`);
   await kiosk.getByLabel('Personnummer').fill('19850709-9805');
   await kiosk.getByRole('button', {name: 'Checka in'}).click();

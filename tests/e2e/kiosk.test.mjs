@@ -7,7 +7,7 @@ import {test, before, after} from 'node:test';
 import assert from 'node:assert/strict';
 import {createRequire} from 'node:module';
 import {readFileSync} from 'node:fs';
-import {startBox, launch, login, waitForMessage, waitTimeout} from './box.mjs';
+import {startBox, launch, login, waitForMessage, waitTimeout, registerKiosk} from './box.mjs';
 
 const require = createRequire(import.meta.url);
 const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -66,15 +66,7 @@ before(async () => {
   // The admin registers the touch screen's browser as the kiosk, then logs out of it.
   kioskContext = await touchContext();
   const setup = await kioskContext.newPage();
-  await setup.goto(`${box.url}/`);
-  const registered = await setup.evaluate(async (password) => {
-    const json = {'Content-Type': 'application/json'};
-    const li = await (await fetch('/api/v1/auth/login', {method: 'POST', headers: json, body: JSON.stringify({username: 'admin', password})})).json();
-    const headers = {...json, 'X-CSRF-Token': li.csrf_token};
-    const r = await fetch('/api/v1/checkin/kiosks', {method: 'POST', headers, body: JSON.stringify({name: 'Väntrummet'})});
-    await fetch('/api/v1/auth/logout', {method: 'POST', headers});
-    return r.status;
-  }, box.password);
+  const registered = await registerKiosk(setup, box.url, box.password);
   assert.equal(registered, 201);
   await setup.close();
 });

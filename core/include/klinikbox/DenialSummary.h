@@ -2,7 +2,7 @@
 // Every denial is still answered and counted; per source, the first `perWindow` denials of a
 // window are recorded one by one and the rest are counted and reported as one summary record
 // with the source's next denial in a later window — so 2,000 bogus look-ups write a handful of
-// rows, and nothing goes unrecorded. The plugins' counterpart of the core's DenialLimiter.
+// rows, and nothing goes unrecorded. The core's DenialLimiter (access denials per address and user) is built on it.
 //
 // Bounded: at most `maxKeys` sources are tracked; a source that arrives at a full table (after
 // entries with nothing left to report have been pruned) shares one bucket, "*", with the rest.
