@@ -109,6 +109,10 @@ struct ScriptContext {
 
     // Test mode.
     std::vector<SentMessage> sent;
+    // kb.set_config(t): the settings kb.config reads for the rest of the test case (a
+    // test's own table instead of the --config file's); reset before every case.
+    Poco::JSON::Object::Ptr testConfig;
+    bool testConfigSet = false;
     std::unique_ptr<FixedClock> testClock;
 
     // Scratch space of the bindings: C++ objects never live in a C function's frame.
