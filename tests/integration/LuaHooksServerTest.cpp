@@ -126,6 +126,14 @@ TEST(LuaHooksServer, RemindersExampleSetsTheHoursTheBookingPluginQueues) {
     }
     std::sort(keys.begin(), keys.end());
     EXPECT_EQ(keys, (std::vector<std::string>{"24-email", "72-email"})) << "the script's 72/24 hours, not the settings' 24/2";
+
+    // The offline tools read the same settings from the box's file.
+    std::ofstream(d.file("check.lua")) << "kb.test('settings', function() kb.assert_eq(kb.config('reminder_hours.physical'), {72, 24}) end)";
+    fs::copy_file(d.file("check.lua"), d.file("reminders.lua"));
+    std::string out;
+    EXPECT_EQ(box->cli({"lua", "test", d.file("reminders.lua"), "--config", box->configFile()}, &out), 0) << out;
+    EXPECT_EQ(box->cli({"lua", "test", d.file("reminders.lua"), "--config", ""}, &out), 1) << out;  // no settings
+    EXPECT_EQ(box->cli({"lua", "test", "--help"}, &out), 0) << out;
 }
 
 TEST(LuaHooksServer, ARoutingHookChoosesAFreeSlotAndHandlersSeeSlotAndContact) {
