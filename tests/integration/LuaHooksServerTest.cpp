@@ -109,9 +109,10 @@ TEST(LuaHooksServer, RemindersExampleSetsTheHoursTheBookingPluginQueues) {
     fs::create_directories(d.file("scripts"));
     std::ofstream(d.file("scripts") + "/reminders.lua") << example("reminders.lua");
     auto box = startBox(d,
+                        // after the generated "plugins:" block: its settings first, then lua
+                        "  settings:\n    booking:\n      reminder_hours: [24, 2]\n      email:\n        smtp_host: 127.0.0.1\n        smtp_port: 9\n"
                         "lua:\n  scripts_dir: " + d.file("scripts") +
-                            "\n  config:\n    reminders.lua:\n      reminder_hours:\n        physical: [72, 24]\n"
-                            "  settings:\n    booking:\n      reminder_hours: [24, 2]\n      email:\n        smtp_host: 127.0.0.1\n        smtp_port: 9\n",
+                            "\n  config:\n    reminders.lua:\n      reminder_hours:\n        physical: [72, 24]\n",
                         pluginSet(d, {"booking"}));
     // A visit next Wednesday: both of the script's reminders are ahead.
     const long long slot = slotOf(*box, "2026-12-02", kDoctor, "10:00");
@@ -187,10 +188,10 @@ kb.on("checkin.fee", function(e)
 end)
 )";
     auto box = startBox(d,
-                        "lua:\n  scripts_dir: " + d.file("scripts") +
-                            "\n  settings:\n    checkin:\n      care_unit: " + kUnit +
+                        std::string("  settings:\n    checkin:\n      care_unit: ") + kUnit +
                             "\n      clinic_name: Vårdcentralen Norr\n      fees:\n        free_from_age: 85\n        youth_free_below_age: 20\n"
-                            "        default_fee_ore: 20000\n        tariffs:\n          - {name: Läkarbesök, profession: läkare, fee_ore: 30000}\n",
+                            "        default_fee_ore: 20000\n        tariffs:\n          - {name: Läkarbesök, profession: läkare, fee_ore: 30000}\n"
+                            "lua:\n  scripts_dir: " + d.file("scripts") + "\n",
                         pluginSet(d, {"booking", "checkin"}));
     auto book = [&](const std::string& patient, const char* practitioner) {
         const auto r = box->authed("POST", "/api/v1/booking/bookings",
