@@ -354,6 +354,55 @@ function kb.money.parse(text) end
 ---@return string
 function kb.money.format(ore) end
 
+---JSON text <-> Lua values, mapped as event payloads are (kb.array marks an array; null is nil).
+kb.json = {}
+
+---Encodes a value as JSON; raises on what JSON cannot hold (functions, mixed tables, cycles).
+---@param value any
+---@param options? {pretty: boolean?}
+---@return string
+function kb.json.encode(value, options) end
+
+---Decodes JSON text; nil and "not JSON: ..." when it is not JSON.
+---@param text string
+---@return any value
+---@return string? error
+function kb.json.decode(text) end
+
+---ISO 8601 <-> seconds since 1970, in Swedish time (Europe/Stockholm), whatever the machine's zone.
+kb.time = {}
+
+---"YYYY-MM-DD" (midnight) or "YYYY-MM-DDTHH:MM[:SS]" with an optional "Z" or "+HH:MM"; without an
+---offset the time is Swedish time. nil and why when it is not such a time (or does not exist in Sweden).
+---@param iso string
+---@return integer|nil epoch
+---@return string? error
+function kb.time.parse(iso) end
+
+---Formats seconds since 1970 in Swedish time: "2026-01-15T13:00:00+01:00", "2026-01-15" or "13:00".
+---@param epoch integer
+---@param kind? "datetime"|"date"|"time"
+---@return string
+function kb.time.format(epoch, kind) end
+
+---The weekday in Sweden: 1 = Monday ... 7 = Sunday (of a date, an ISO time or epoch seconds).
+---@param time integer|string
+---@return integer
+function kb.time.weekday(time) end
+
+---Case mapping that knows Swedish letters (å ä ö é ü ...), unlike string.lower/upper.
+kb.text = {}
+
+---"ÅSA ÖST" -> "åsa öst"
+---@param s string
+---@return string
+function kb.text.lower(s) end
+
+---"åsa öst" -> "ÅSA ÖST"
+---@param s string
+---@return string
+function kb.text.upper(s) end
+
 ---Fails unless actual equals expected (tables compared deeply).
 ---@param actual any
 ---@param expected any
@@ -402,6 +451,11 @@ function kb.sent() end
 ---Tests only: moves the test clock (epoch seconds, "YYYY-MM-DD" = 12:00, or "YYYY-MM-DDTHH:MM[:SS]", local time).
 ---@param time integer|string
 function kb.set_now(time) end
+
+---Tests only: the settings kb.config reads for the rest of this case (nil: none). Every case
+---starts with the settings of `--config` (the script's lua.config.<file> block), if given.
+---@param settings table|nil
+function kb.set_config(settings) end
 
 ---Lua plugins only: an API route (top level only); relative paths are under /api/v1/<plugin-id>.
 ---@param method kb.HttpMethod

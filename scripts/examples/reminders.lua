@@ -1,5 +1,6 @@
 -- Reminder timing for booking.requested: sets payload.reminders to the hours before the
--- visit at which the patient is reminded (the booking plugin schedules them). Video
+-- visit at which the patient is reminded; the booking plugin queues exactly these (instead
+-- of its reminder_hours setting) for a patient with a phone number or e-mail. Video
 -- visits get a late reminder with the link; reminders that would already be past when
 -- the booking is made are left out. A patient who opted out gets none.
 --
@@ -9,28 +10,10 @@
 
 local DEFAULT_HOURS = { physical = { 72, 24 }, video = { 24, 1 }, phone = { 24 } }
 
--- Days from 1970-01-01 to a civil date (proleptic Gregorian), without the local time zone.
-local function days_from_civil(y, m, d)
-  y = m <= 2 and y - 1 or y
-  local era = (y >= 0 and y or y - 399) // 400
-  local yoe = y - era * 400
-  local doy = (153 * (m + (m > 2 and -3 or 9)) + 2) // 5 + d - 1
-  local doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-  return era * 146097 + doe - 719468
-end
-
 -- "2026-11-25T09:00:00+01:00" -> epoch seconds (nil when it is not such a time)
 local function epoch(iso)
-  local y, mo, d, h, mi, s, rest = string.match(iso or "", "^(%d%d%d%d)%-(%d%d)%-(%d%d)T(%d%d):(%d%d):(%d%d)(.*)$")
-  if not y then return nil end
-  local offset = 0
-  if rest ~= "Z" and rest ~= "" then
-    local sign, oh, om = string.match(rest, "^([+-])(%d%d):(%d%d)$")
-    if not sign then return nil end
-    offset = (tonumber(oh) * 60 + tonumber(om)) * 60 * (sign == "-" and -1 or 1)
-  end
-  return days_from_civil(tonumber(y), tonumber(mo), tonumber(d)) * 86400 + tonumber(h) * 3600 + tonumber(mi) * 60
-         + tonumber(s) - offset
+  if type(iso) ~= "string" then return nil end
+  return (kb.time.parse(iso))
 end
 
 kb.on("booking.requested", { phase = "finalize" }, function(event)

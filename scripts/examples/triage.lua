@@ -1,11 +1,15 @@
--- Triage routing for booking.requested: from the reason for the visit, decide how urgent
--- it is (acute, 0 days, up to 90 days), which profession should see the patient and
--- which care unit gets the booking; refuse what cannot be booked remotely.
+-- Triage for booking.requested: from the reason for the visit, decide how urgent it is
+-- (acute, 0 days, up to 90 days) and which category it is; refuse what cannot be booked
+-- remotely. The booking plugin stores urgency_days and triage with the booking (shown in
+-- its details). The profession and care unit that should see the patient are filled in
+-- where the booking names none, for later hooks and handlers to read: the booking plugin
+-- keeps the booked slot's own (a hook moves a booking by choosing a slot_id, see
+-- free_slots).
 --
 -- Payload fields read: reason, visit_form ("physical", "video", "phone"), urgency_days,
--- profession, care_unit. Fields set: urgency_days, profession, care_unit, triage.
--- Settings (kb.config, all optional): units = {["läkare"] = "<HSA-id>", ...} routes a
--- profession to a care unit when the booking names none.
+-- profession, care_unit. Fields set: urgency_days, triage, profession, care_unit.
+-- Settings (kb.config, all optional): units = {["läkare"] = "<HSA-id>", ...} names the
+-- care unit for a profession when the booking names none.
 
 local FORMS = { physical = true, video = true, phone = true }
 
@@ -25,9 +29,7 @@ local CATEGORIES = {
 local DEFAULT = { name = "övrigt", urgency_days = 30, profession = "läkare" }
 
 -- Lower-case, including Å, Ä and Ö (string.lower only knows ASCII).
-local function lower(s)
-  return (string.lower(s):gsub("Å", "å"):gsub("Ä", "ä"):gsub("Ö", "ö"))
-end
+local lower = kb.text.lower
 
 local function categorise(reason)
   local text = lower(reason or "")

@@ -3,6 +3,9 @@
 // a Lua hook adds to publishing booking.requested on the real bus, the count hook's
 // overhead, and a pool of states against one state per thread at 1..8 threads.
 //   bench_lua [SCALE]      (SCALE multiplies the iteration counts, default 1)
+//   bench_lua --script FILE --event NAME [--input PAYLOAD.json] [--config SETTINGS.json] [--calls N]
+//                          times the clinic's own script: its load, and one call of its sync
+//                          hooks (and kb.subscribe handlers) for the event, as the box runs them
 // Prints "name value unit" lines.
 #include "events/Bus.h"
 #include "lua/HookHost.h"
@@ -10,6 +13,9 @@
 #include "lua/ScriptVersion.h"
 
 #include <Poco/JSON/Parser.h>
+
+#include <fstream>
+#include <sstream>
 
 #include <lua.hpp>
 
@@ -90,7 +96,84 @@ double concurrent(const std::shared_ptr<const ScriptVersion>& v, bool perThread,
 
 }  // namespace
 
+namespace {
+
+std::string readAll(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read " + path);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// bench_lua --script ...: the clinic's own script, with the box's default limits.
+int benchScript(int argc, char** argv) {
+    std::string script, event, input, config;
+    long long calls = 2000;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const std::string k = argv[i], v = argv[i + 1];
+        if (k == "--script") script = v;
+        else if (k == "--event") event = v;
+        else if (k == "--input") input = v;
+        else if (k == "--config") config = v;
+        else if (k == "--calls") calls = std::max(1LL, std::atoll(v.c_str()));
+        else {
+            std::fprintf(stderr, "bench_lua: unknown option %s\n", k.c_str());
+            return 2;
+        }
+    }
+    if (script.empty() || event.empty()) {
+        std::fprintf(stderr, "usage: bench_lua --script FILE --event NAME [--input PAYLOAD.json] [--config SETTINGS.json] [--calls N]\n");
+        return 2;
+    }
+    try {
+        const std::string source = readAll(script);
+        Poco::JSON::Object::Ptr payload = new Poco::JSON::Object;
+        if (!input.empty()) payload = Poco::JSON::Parser().parse(readAll(input)).extract<Poco::JSON::Object::Ptr>();
+        Poco::JSON::Object::Ptr settings;
+        if (!config.empty()) settings = Poco::JSON::Parser().parse(readAll(config)).extract<Poco::JSON::Object::Ptr>();
+        SystemClock clock;
+        auto svc = services(clock);
+        svc->config = [settings](const std::string&) { return settings; };
+        svc->log = [](const std::string&, const std::string&, const std::string&) {};
+        svc->allowedChannels["*"] = {"*"};
+        svc->send = [](const std::string&, const OutboundMessage&) { return 1LL; };
+        const std::string name = script.substr(script.find_last_of('/') + 1);
+        const Limits limits;
+        const int loads = 50;
+        auto t0 = Clock_::now();
+        for (int i = 0; i < loads; ++i) ScriptInstance(name, source, ScriptMode::Hook, limits, svc);
+        print((name + " load").c_str(), nsPer(Clock_::now() - t0, loads) / 1000.0, "us");
+        ScriptInstance inst(name, source, ScriptMode::Hook, limits, svc);
+        const bool sync = inst.handles(event, false), async = inst.handles(event, true);
+        if (!sync && !async) {
+            std::fprintf(stderr, "bench_lua: %s has no hook for %s\n", name.c_str(), event.c_str());
+            return 1;
+        }
+        const Event ev{event, payload, std::nullopt, "bench"};
+        if (sync) {
+            long long vetoes = 0;
+            t0 = Clock_::now();
+            for (long long i = 0; i < calls; ++i) vetoes += inst.runSync(ev).vetoed ? 1 : 0;
+            print((name + " " + event + " sync hooks").c_str(), nsPer(Clock_::now() - t0, calls) / 1000.0, "us/call");
+            if (vetoes) std::printf("  (%lld of %lld calls refused with kb.reject)\n", vetoes, calls);
+        }
+        if (async) {
+            t0 = Clock_::now();
+            for (long long i = 0; i < calls; ++i) inst.runAsync(ev);
+            print((name + " " + event + " handlers").c_str(), nsPer(Clock_::now() - t0, calls) / 1000.0, "us/call");
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bench_lua: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+    if (argc > 1 && std::string(argv[1]) == "--script") return benchScript(argc, argv);
     const long long scale = argc > 1 ? std::max(1LL, std::atoll(argv[1])) : 1;
     FixedClock clock{std::chrono::system_clock::time_point(std::chrono::seconds(1795341600))};
     Limits limits;

@@ -26,6 +26,14 @@ public:
     virtual void record(const Request& by, const AuditEntry& entry, db::Connection& tx) = 0;
     // Records an action of the box itself (workers, timers), in its own transaction.
     virtual void recordSystem(const AuditEntry& entry) = 0;
+    // Records an action of the box itself inside the caller's write transaction (an event
+    // handler's or timer's own transaction), so the record and the change commit together
+    // and the call never waits for a second writer. Added after the others (API version 1
+    // plugins keep their vtable); the default, for test doubles, records on its own.
+    virtual void recordSystem(const AuditEntry& entry, db::Connection& tx) {
+        (void)tx;
+        recordSystem(entry);
+    }
 };
 
 }  // namespace klinikbox

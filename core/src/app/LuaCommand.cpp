@@ -3,31 +3,56 @@
 
 #include "app/LuaPluginTest.h"
 #include "lua/Cli.h"
+#include "server/BoxConfig.h"
 
+#include <algorithm>
+#include <filesystem>
 #include <iostream>
 
 namespace klinikbox::app {
 namespace {
 
 constexpr const char* kLuaUsage = R"(usage:
-  klinikbox lua test SCRIPT
+  klinikbox lua test SCRIPT [--config FILE]
       run the script's kb.test cases with a fixed clock and fake events;
       exit 0 when all pass, 1 when one fails or the script is refused, 2 when unreadable
   klinikbox lua test PLUGIN_DIR
       run a Lua plugin's tests (tests/*.lua) against a throwaway in-memory box:
       migrations, settings' defaults, routes (kb.request), events (kb.fire),
       timers (kb.set_now, kb.run_due), declared channels (kb.sent)
-  klinikbox lua run SCRIPT --event NAME --input FILE
+  klinikbox lua run SCRIPT --event NAME --input FILE [--config FILE]
       show what the script's hooks do to the JSON payload in FILE;
       exit 0 accepted, 3 refused (kb.reject), 1 script error, 2 unreadable input
+  --config FILE: the box's klinikbox.yaml; kb.config then reads the script's
+      lua.config.<file> settings (without it kb.config is nil unless a test calls
+      kb.set_config)
 )";
+
+// The script's settings from the box's configuration file (lua.config.<file name>).
+// Returns false (after saying why) when the file cannot be loaded.
+bool scriptSettings(const std::string& configFile, const std::string& script, Poco::JSON::Object::Ptr& out) {
+    if (configFile.empty()) return true;
+    try {
+        const auto cfg = server::loadBoxConfig(configFile);
+        const auto it = cfg.luaScriptConfig.find(std::filesystem::path(script).filename().string());
+        if (it != cfg.luaScriptConfig.end()) out = it->second;
+        return true;
+    } catch (const std::exception& e) {
+        std::cerr << "klinikbox lua: cannot use --config " << configFile << ": " << e.what() << "\n";
+        return false;
+    }
+}
 
 int run(Args args) {
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
         std::cout << kLuaUsage;
         return args.empty() ? 2 : 0;
     }
-    (void)takeOption(args, "--config");  // accepted for symmetry; the offline tools need no box
+    if (std::any_of(args.begin(), args.end(), [](const std::string& a) { return a == "--help" || a == "-h"; })) {
+        std::cout << kLuaUsage;
+        return 0;
+    }
+    const std::string configFile = takeOption(args, "--config");
     const std::string sub = args[0];
     args.erase(args.begin());
     if (sub == "test") {
@@ -36,7 +61,9 @@ int run(Args args) {
             return 2;
         }
         if (isLuaPluginDir(args[0])) return runLuaPluginTest(args[0], std::cout);
-        return lua::runLuaTest(args[0], std::cout);
+        Poco::JSON::Object::Ptr settings;
+        if (!scriptSettings(configFile, args[0], settings)) return 2;
+        return lua::runLuaTest(args[0], std::cout, settings);
     }
     if (sub == "run") {
         const std::string event = takeOption(args, "--event");
@@ -45,7 +72,9 @@ int run(Args args) {
             std::cerr << "klinikbox lua run: expected SCRIPT --event NAME --input FILE\n\n" << kLuaUsage;
             return 2;
         }
-        return lua::runLuaRun(args[0], event, input, std::cout);
+        Poco::JSON::Object::Ptr settings;
+        if (!scriptSettings(configFile, args[0], settings)) return 2;
+        return lua::runLuaRun(args[0], event, input, std::cout, settings);
     }
     std::cerr << "klinikbox lua: unknown subcommand '" << sub << "'\n\n" << kLuaUsage;
     return 2;

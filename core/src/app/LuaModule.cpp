@@ -470,7 +470,10 @@ void installLua(server::Box& box) {
                 if (v.type() != typeid(Poco::JSON::Object::Ptr)) throw JsonInput::invalid("payload", "expected a JSON object");
                 payload = v.extract<Poco::JSON::Object::Ptr>();
             }
-            const auto r = lua::dryRun(file, source, event, payload, b.clock(), limits);
+            // The script's own settings (lua.config.<file>), as when it runs in the box.
+            Poco::JSON::Object::Ptr settings;
+            if (const auto it = b.config().luaScriptConfig.find(file); it != b.config().luaScriptConfig.end()) settings = it->second;
+            const auto r = lua::dryRun(file, source, event, payload, b.clock(), limits, settings);
             Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
             o->set("hooked", r.hooked);
             o->set("accepted", r.accepted);

@@ -303,4 +303,11 @@ void PluginAudit::recordSystem(const AuditEntry& entry) {
     log_.append(a, scoped(entry));
 }
 
+void PluginAudit::recordSystem(const AuditEntry& entry, db::Connection& tx) {
+    Actor a;
+    a.username = "system:" + owner_;
+    a.role = "system";
+    log_.append(a, scoped(entry), tx);
+}
+
 }  // namespace klinikbox::audit

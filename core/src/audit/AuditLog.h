@@ -80,6 +80,7 @@ public:
     void record(const Request& by, const AuditEntry& entry) override;
     void record(const Request& by, const AuditEntry& entry, db::Connection& tx) override;
     void recordSystem(const AuditEntry& entry) override;
+    void recordSystem(const AuditEntry& entry, db::Connection& tx) override;
 
 private:
     AuditEntry scoped(const AuditEntry& e) const;

@@ -39,7 +39,7 @@ std::string where(const LuaError& e) {
 
 }  // namespace
 
-int runLuaTest(const std::string& script, std::ostream& out) {
+int runLuaTest(const std::string& script, std::ostream& out, const Poco::JSON::Object::Ptr& config) {
     std::string source;
     if (!readFile(script, source)) {
         out << "cannot read " << script << "\n";
@@ -53,6 +53,7 @@ int runLuaTest(const std::string& script, std::ostream& out) {
     services->log = [&logs](const std::string& level, const std::string&, const std::string& m) {
         logs.push_back("[" + level + "] " + m);
     };
+    services->config = [config](const std::string&) { return config; };
     auto load = [&]() -> std::unique_ptr<ScriptInstance> {
         return std::make_unique<ScriptInstance>(name, source, ScriptMode::Test, Limits{}, services);
     };
@@ -74,6 +75,8 @@ int runLuaTest(const std::string& script, std::ostream& out) {
         logs.clear();
         inst->context().testClock->set(std::chrono::system_clock::time_point(std::chrono::seconds(kTestEpoch)));
         inst->context().sent.clear();
+        inst->context().testConfigSet = false;
+        inst->context().testConfig = nullptr;
         auto err = inst->runTest(i);
         const std::string label = tests[i].name + " (" + name + ":" + std::to_string(tests[i].line) + ")";
         if (!err) {
@@ -100,10 +103,12 @@ int runLuaTest(const std::string& script, std::ostream& out) {
 }
 
 DryRun dryRun(const std::string& name, const std::string& source, const std::string& event,
-              const Poco::JSON::Object::Ptr& payload, const Clock& clock, const Limits& limits) {
+              const Poco::JSON::Object::Ptr& payload, const Clock& clock, const Limits& limits,
+              const Poco::JSON::Object::Ptr& config) {
     DryRun r;
     auto services = std::make_shared<ScriptServices>();
     services->clock = &clock;
+    services->config = [config](const std::string&) { return config; };
     services->log = [&r](const std::string& level, const std::string&, const std::string& m) { r.log.push_back("[" + level + "] " + m); };
     services->allowedChannels["*"] = {"*"};
     services->send = [&r](const std::string&, const OutboundMessage& m) {
@@ -146,7 +151,8 @@ DryRun dryRun(const std::string& name, const std::string& source, const std::str
     return r;
 }
 
-int runLuaRun(const std::string& script, const std::string& event, const std::string& inputJsonFile, std::ostream& out) {
+int runLuaRun(const std::string& script, const std::string& event, const std::string& inputJsonFile, std::ostream& out,
+              const Poco::JSON::Object::Ptr& config) {
     std::string source, input;
     if (!readFile(script, source)) {
         out << "cannot read " << script << "\n";
@@ -167,7 +173,7 @@ int runLuaRun(const std::string& script, const std::string& event, const std::st
     }
     const std::string name = std::filesystem::path(script).filename().string();
     SystemClock clock;
-    const DryRun r = dryRun(name, source, event, payload, clock);
+    const DryRun r = dryRun(name, source, event, payload, clock, Limits{}, config);
     for (const auto& l : r.log) out << l << "\n";
     if (r.error) {
         out << "ERROR  " << where(*r.error) << "\n";

@@ -21,16 +21,21 @@ namespace klinikbox::lua {
 // (PASS/FAIL, name, line, and the failure) and a summary. Returns 0 when every case
 // passed, 1 when one failed, the script was refused or has no cases, 2 when the file
 // cannot be read.
-int runLuaTest(const std::string& script, std::ostream& out);
+// `config` is what kb.config reads (the script's lua.config.<file> block of the box's
+// klinikbox.yaml, from --config); a case may replace it with kb.set_config.
+int runLuaTest(const std::string& script, std::ostream& out, const Poco::JSON::Object::Ptr& config = nullptr);
 
 // Shows what the script's hooks do to the payload in `inputJsonFile` (a JSON object) for
 // `event`: the changed fields and the new payload, or the veto reason. kb.subscribe
 // handlers run afterwards; what they would send is printed, not sent. Returns 0 when the
 // event was accepted, 3 when it was refused (kb.reject), 1 on a script error or when the
 // script has no hook for the event, 2 on unreadable input.
-int runLuaRun(const std::string& script, const std::string& event, const std::string& inputJsonFile, std::ostream& out);
+// `config` is what kb.config reads, as for runLuaTest.
+int runLuaRun(const std::string& script, const std::string& event, const std::string& inputJsonFile, std::ostream& out,
+              const Poco::JSON::Object::Ptr& config = nullptr);
 
-// The dry run itself, for the console: loads `source` as a hook script named `name`.
+// The dry run itself, for the console: loads `source` as a hook script named `name`, with
+// `config` as its kb.config settings (the box's lua.config.<name>).
 struct DryRun {
     bool accepted = false;
     bool vetoed = false;
@@ -42,6 +47,7 @@ struct DryRun {
     bool hooked = false;               // the script has a sync hook or handler for the event
 };
 [[nodiscard]] DryRun dryRun(const std::string& name, const std::string& source, const std::string& event,
-                            const Poco::JSON::Object::Ptr& payload, const Clock& clock, const Limits& limits = {});
+                            const Poco::JSON::Object::Ptr& payload, const Clock& clock, const Limits& limits = {},
+                            const Poco::JSON::Object::Ptr& config = nullptr);
 
 }  // namespace klinikbox::lua

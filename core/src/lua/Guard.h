@@ -42,6 +42,14 @@ struct Guard {
     // Where the error that ended the call was raised (set by the message handler).
     char errorSource[80] = {};
     int errorLine = 0;
+    // A hook or handler that failed under kb.fire (test mode): where it failed and which
+    // hook it was, so the error names the hook's line rather than the kb.fire call's.
+    // `hookErrorMessage` is the error's text: only that error (rethrown by kb.fire) uses it.
+    char hookErrorSource[80] = {};
+    int hookErrorLine = 0;
+    char hookErrorContext[120] = {};
+    std::string hookErrorMessage;
+    bool errorFromHook = false;
     // kb.reject is final for the call, even if the script catches its error.
     bool rejected = false;
     std::string rejectReason;
@@ -53,6 +61,13 @@ Guard* guardOf(lua_State* L);
 
 // Instructions between two count-hook calls while nothing has tripped.
 constexpr int kHookEvery = 1000;
+
+// The message handler of every protected call: records where the error was raised
+// (errorSource, errorLine) unless a location is already recorded. kb.fire uses it too.
+int messageHandler(lua_State* L);
+// Records the location of the error on top of the stack (raised inside a hook run by
+// kb.fire) for the handler that rethrows it, with `context` ("booking.requested, phase decide").
+void recordHookError(lua_State* L, const char* context);
 
 // The count hook (exposed so the pattern matcher and coroutine wrappers can re-arm it).
 void countHook(lua_State* L, lua_Debug* ar);

@@ -1,5 +1,7 @@
 #include "lua/HookHost.h"
 
+#include <cstdio>
+
 namespace klinikbox::lua {
 
 namespace {
@@ -58,6 +60,27 @@ std::string prometheusMetrics(const std::vector<ScriptStatus>& scripts) {
     family("kb_lua_script_memory_errors_total", "calls stopped by the memory limit", [](const ScriptStatus& s) { return s.memoryErrors; });
     family("kb_lua_script_sandbox_errors_total", "calls stopped for a sandbox violation", [](const ScriptStatus& s) { return s.sandboxErrors; });
     family("kb_lua_script_load_failures_total", "refused loads", [](const ScriptStatus& s) { return s.loadFailures; });
+    out += "# HELP kb_lua_hook_duration_seconds time of one script's hook (sync) or handler (async) for one event\n"
+           "# TYPE kb_lua_hook_duration_seconds histogram\n";
+    char num[32];
+    for (const auto& s : scripts) {
+        for (const auto& h : s.latencies) {
+            const std::string labels = "script=\"" + s.file + "\",event=\"" + h.event + "\",kind=\"" + (h.async ? "async" : "sync") + "\"";
+            long long cumulative = 0;
+            for (std::size_t b = 0; b <= std::size(kHookLatencyBuckets); ++b) {
+                cumulative += h.buckets[b];
+                std::string le = "+Inf";
+                if (b < std::size(kHookLatencyBuckets)) {
+                    std::snprintf(num, sizeof num, "%g", kHookLatencyBuckets[b]);
+                    le = num;
+                }
+                out += "kb_lua_hook_duration_seconds_bucket{" + labels + ",le=\"" + le + "\"} " + std::to_string(cumulative) + "\n";
+            }
+            std::snprintf(num, sizeof num, "%.6f", h.sumSeconds);
+            out += "kb_lua_hook_duration_seconds_sum{" + labels + "} " + num + "\n";
+            out += "kb_lua_hook_duration_seconds_count{" + labels + "} " + std::to_string(h.count) + "\n";
+        }
+    }
     return out;
 }
 

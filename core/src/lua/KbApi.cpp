@@ -37,6 +37,7 @@ void installKb(lua_State* L, ScriptContext& ctx, int envIndex) {
                                   {"fire", kbFire},
                                   {"sent", kbSent},
                                   {"set_now", kbSetNow},
+                                  {"set_config", kbSetConfig},
                                   {"route", kbRoute},
                                   {"page", kbPage},
                                   {"audit", kbAudit},
@@ -72,6 +73,19 @@ void installKb(lua_State* L, ScriptContext& ctx, int envIndex) {
     lua_createtable(L, 0, 1);
     setClosure(L, ctx, "publish", kbPublish);
     lua_setfield(L, kb, "events");
+    lua_createtable(L, 0, 2);
+    setClosure(L, ctx, "encode", kbJsonEncode);
+    setClosure(L, ctx, "decode", kbJsonDecode);
+    lua_setfield(L, kb, "json");
+    lua_createtable(L, 0, 3);
+    setClosure(L, ctx, "parse", kbTimeParse);
+    setClosure(L, ctx, "format", kbTimeFormat);
+    setClosure(L, ctx, "weekday", kbTimeWeekday);
+    lua_setfield(L, kb, "time");
+    lua_createtable(L, 0, 2);
+    setClosure(L, ctx, "lower", kbTextLower);
+    setClosure(L, ctx, "upper", kbTextUpper);
+    lua_setfield(L, kb, "text");
 
     // The assertion helpers, compiled into this script's environment.
     if (luaL_loadbufferx(L, kPrelude, std::strlen(kPrelude), "=kb", "t") != LUA_OK) lua_error(L);

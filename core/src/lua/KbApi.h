@@ -141,6 +141,10 @@ struct ScriptContext {
 
     // Test mode.
     std::vector<SentMessage> sent;
+    // kb.set_config(t): the settings kb.config reads for the rest of the test case (a
+    // test's own table instead of the --config file's); reset before every case.
+    Poco::JSON::Object::Ptr testConfig;
+    bool testConfigSet = false;
     std::vector<std::pair<std::string, std::string>> published;  // kb.events.publish: name, JSON (tests)
     std::vector<long long> jobNext;     // tests of a plugin: when each job is next due (epoch s)
     std::unique_ptr<Request> testRequest;  // kb.request: the request its route sees

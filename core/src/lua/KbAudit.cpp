@@ -32,8 +32,11 @@ int kbAudit(lua_State* L) {
             if (details) e.details.assign(details, dn);
             if (outcome) e.outcome.assign(outcome, on);
             Audit& a = c.plugin->audit();
+            // Inside kb.db.transaction the record joins it (a second writer would wait for
+            // this one: "database is locked"), whether a request, a handler or a timer runs.
             if (c.request && c.tx) a.record(*c.request, e, *c.tx);
             else if (c.request) a.record(*c.request, e);
+            else if (c.tx) a.recordSystem(e, *c.tx);
             else a.recordSystem(e);
         }))
         fail(L, "kb.audit", c);

@@ -3,6 +3,8 @@
 
 #include <klinikbox/PluginContext.h>
 
+#include <Poco/JSON/Array.h>
+
 namespace klinikbox::lua::kbapi {
 
 // kb.config(key) -> value | nil; "a.b" reads a nested setting
@@ -15,7 +17,8 @@ int kbConfig(lua_State* L) {
     if (!cxx(c, [&] {
             c.tree.clear();
             Poco::JSON::Object::Ptr cfg;
-            if (c.plugin) cfg = c.plugin->config();
+            if (c.testConfigSet) cfg = c.testConfig;
+            else if (c.plugin) cfg = c.plugin->config();
             else if (c.services && c.services->config) cfg = c.services->config(c.name);
             if (!cfg) return;
             Poco::Dynamic::Var v = cfg;
@@ -40,6 +43,38 @@ int kbConfig(lua_State* L) {
     }
     pushTreeOf(L, c);
     return 1;
+}
+
+// kb.set_config(t | nil): tests only; kb.config reads `t` for the rest of the test case
+// (nil: no settings at all). Each case starts with the --config file's settings.
+int kbSetConfig(lua_State* L) {
+    ScriptContext& c = ctxOf(L);
+    requireTest(L, c, "kb.set_config");
+    if (!lua_isnoneornil(L, 1)) luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1);
+    if (!cxx(c, [&] { c.tree.clear(); })) fail(L, "kb.set_config", c);
+    if (!lua_isnil(L, 1)) readValue(L, 1, c.tree, maxNodes(L), "kb.set_config settings");
+    bool ok = false;
+    if (!cxx(c, [&] {
+            c.testConfigSet = true;
+            c.testConfig = nullptr;
+            if (c.tree.empty()) {
+                ok = true;
+                return;
+            }
+            std::size_t pos = 0;
+            const auto v = toVar(c.tree, pos);
+            if (v.type() == typeid(Poco::JSON::Object::Ptr)) {
+                c.testConfig = v.extract<Poco::JSON::Object::Ptr>();
+                ok = true;
+            } else if (v.type() == typeid(Poco::JSON::Array::Ptr) && v.extract<Poco::JSON::Array::Ptr>()->size() == 0) {
+                c.testConfig = new Poco::JSON::Object;  // {} read as an empty list
+                ok = true;
+            }
+        }))
+        fail(L, "kb.set_config", c);
+    if (!ok) return luaL_argerror(L, 1, "a table of named settings expected");
+    return 0;
 }
 
 }  // namespace klinikbox::lua::kbapi

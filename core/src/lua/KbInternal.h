@@ -73,6 +73,20 @@ int kbToday(lua_State* L);
 
 // KbConfig.cpp
 int kbConfig(lua_State* L);
+int kbSetConfig(lua_State* L);
+
+// KbJson.cpp
+int kbJsonEncode(lua_State* L);
+int kbJsonDecode(lua_State* L);
+
+// KbDate.cpp
+int kbTimeParse(lua_State* L);
+int kbTimeFormat(lua_State* L);
+int kbTimeWeekday(lua_State* L);
+
+// KbText.cpp
+int kbTextLower(lua_State* L);
+int kbTextUpper(lua_State* L);
 
 // KbPnr.cpp
 int kbPnrValid(lua_State* L);
@@ -98,7 +112,8 @@ bool channelAllowed(const ScriptContext& c, const std::string& channel);
 // True when kb.send's channel is checked at all (a plugin, or a box/test with configuration).
 bool channelsChecked(const ScriptContext& c);
 
-// KbTest.cpp
+// KbTest.cpp (hookLabel: "booking.requested, phase decide", also used by ScriptInstance)
+void hookLabel(const HookRegistration& h, char* buf, std::size_t n);
 int kbTest(lua_State* L);
 int kbFire(lua_State* L);
 int kbSent(lua_State* L);

@@ -6,6 +6,7 @@
 #include <Poco/JSON/Stringifier.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 
 namespace klinikbox::lua::kbapi {
@@ -25,6 +26,13 @@ int kbTest(lua_State* L) {
     return 0;
 }
 
+// "booking.requested, phase decide" or "booking.created, kb.subscribe": the hook, for errors.
+void hookLabel(const HookRegistration& h, char* buf, std::size_t n) {
+    const char* phase = h.spec.phase == Phase::Validate ? "validate" : h.spec.phase == Phase::Finalize ? "finalize" : "decide";
+    if (h.async) std::snprintf(buf, n, "%s, kb.subscribe", h.event.c_str());
+    else std::snprintf(buf, n, "%s, phase %s", h.event.c_str(), phase);
+}
+
 // Runs the handlers of `event` (kind sync or async) with the event table at evIdx.
 // Returns true when a sync hook vetoed. Rethrows a handler's error.
 static bool runTestHandlers(lua_State* L, ScriptContext& c, const char* event, bool async, int evIdx) {
@@ -33,15 +41,28 @@ static bool runTestHandlers(lua_State* L, ScriptContext& c, const char* event, b
     for (std::size_t i = 0; i < c.hooks.size(); ++i) {
         if (c.hooks[i].async != async || c.hooks[i].event != event) continue;
         c.call = async ? CallKind::AsyncHandler : CallKind::SyncHook;
+        lua_pushcfunction(L, messageHandler);
+        const int handler = lua_gettop(L);
         lua_rawgeti(L, LUA_REGISTRYINDEX, c.hooks[i].ref);
         lua_pushvalue(L, evIdx);
-        const int st = lua_pcall(L, 1, 0, 0);
+        // The handler records the hook's own line; the outer call's would be kb.fire's.
+        const int savedLine = g->errorLine;
+        g->errorLine = 0;
+        const int st = lua_pcall(L, 1, 0, handler);
+        lua_remove(L, handler);
         c.call = previous;
         if (g->rejected) {
             if (st != LUA_OK) lua_pop(L, 1);
+            g->errorLine = savedLine;
             return true;
         }
-        if (st != LUA_OK) lua_error(L);
+        if (st != LUA_OK) {
+            char where[120];
+            hookLabel(c.hooks[i], where, sizeof where);
+            recordHookError(L, where);
+            lua_error(L);
+        }
+        g->errorLine = savedLine;
     }
     return false;
 }

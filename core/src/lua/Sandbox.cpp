@@ -80,16 +80,6 @@ bool scriptFrame(lua_State* L, int fromLevel, lua_Debug& ar) {
     return false;
 }
 
-// Message handler of every protected call: remembers where the error was raised.
-int messageHandler(lua_State* L) {
-    Guard* g = guardOf(L);
-    lua_Debug ar;
-    if (g->errorLine == 0 && scriptFrame(L, 1, ar)) {
-        copyText(g->errorSource, sizeof g->errorSource, ar.short_src);
-        g->errorLine = ar.currentline;
-    }
-    return 1;
-}
 
 // ---- wrappers of base functions ----
 
@@ -455,6 +445,40 @@ int lineOf(const std::string& m, const std::string& script) {
 
 Guard* guardOf(lua_State* L) { return *static_cast<Guard**>(lua_getextraspace(L)); }
 
+// Message handler of every protected call: remembers where the error was raised. An error
+// rethrown by kb.fire keeps the location of the hook that raised it.
+int messageHandler(lua_State* L) {
+    Guard* g = guardOf(L);
+    if (g->errorLine != 0) return 1;
+    if (g->hookErrorLine != 0 && lua_type(L, 1) == LUA_TSTRING && g->hookErrorMessage == lua_tostring(L, 1)) {
+        copyText(g->errorSource, sizeof g->errorSource, g->hookErrorSource);
+        g->errorLine = g->hookErrorLine;
+        g->errorFromHook = true;
+        return 1;
+    }
+    lua_Debug ar;
+    if (scriptFrame(L, 1, ar)) {
+        copyText(g->errorSource, sizeof g->errorSource, ar.short_src);
+        g->errorLine = ar.currentline;
+    }
+    return 1;
+}
+
+void recordHookError(lua_State* L, const char* context) {
+    Guard* g = guardOf(L);
+    // The inner handler put the hook's own location into errorSource/errorLine.
+    copyText(g->hookErrorSource, sizeof g->hookErrorSource, g->errorSource);
+    g->hookErrorLine = g->errorLine;
+    copyText(g->hookErrorContext, sizeof g->hookErrorContext, context);
+    try {
+        g->hookErrorMessage = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+    } catch (...) {
+        g->hookErrorMessage.clear();
+    }
+    g->errorSource[0] = '\0';
+    g->errorLine = 0;
+}
+
 void countHook(lua_State* L, lua_Debug* ar) {
     Guard* g = guardOf(L);
     if (!g->armed) {
@@ -565,8 +589,10 @@ Sandbox::Call::Call(Sandbox& sb, std::string script, std::string context)
     Guard& g = *sb_.guard_;
     g.executed = 0;
     g.trip = Trip::None;
-    g.tripMessage[0] = g.tripSource[0] = g.errorSource[0] = '\0';
-    g.tripLine = g.errorLine = 0;
+    g.tripMessage[0] = g.tripSource[0] = g.errorSource[0] = g.hookErrorSource[0] = g.hookErrorContext[0] = '\0';
+    g.tripLine = g.errorLine = g.hookErrorLine = 0;
+    g.hookErrorMessage.clear();
+    g.errorFromHook = false;
     g.rejected = false;
     g.rejectReason.clear();
     g.logLines = g.droppedLogLines = 0;
@@ -608,6 +634,7 @@ bool Sandbox::Call::run(int nargs, int nresults) {
     lua_pushcfunction(L, messageHandler);
     lua_insert(L, fnIndex);
     g.errorLine = 0;
+    g.errorFromHook = false;
     const int status = lua_pcall(L, nargs, nresults, fnIndex);
     lua_remove(L, fnIndex);
     if (g.rejected && g.trip == Trip::None) {
@@ -670,7 +697,9 @@ LuaError Sandbox::Call::error(int status) {
     const char* source = (kind == ErrorKind::Runtime || kind == ErrorKind::Syntax) ? g.errorSource : g.tripSource;
     if (line > 0 && source[0]) script = source;
     if (line == 0) line = lineOf(raw, script_);
-    return LuaError(kind, script, line, context_, message);
+    std::string context = context_;
+    if (g.errorFromHook && kind == ErrorKind::Runtime && g.hookErrorContext[0]) context += std::string(", in ") + g.hookErrorContext;
+    return LuaError(kind, script, line, context, message);
 }
 
 }  // namespace klinikbox::lua

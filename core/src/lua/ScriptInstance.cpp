@@ -98,6 +98,18 @@ std::size_t skip(const ValueTree& t, std::size_t pos) {
     return pos;
 }
 
+// What an error in the script's hook for `event` names: "booking.requested, phase decide"
+// or "booking.created, kb.subscribe".
+std::string hookContext(const ScriptContext& c, const std::string& event, bool async) {
+    for (const auto& h : c.hooks) {
+        if (h.async != async || h.event != event) continue;
+        if (async) return event + ", kb.subscribe";
+        return event + ", phase " +
+               (h.spec.phase == Phase::Validate ? "validate" : h.spec.phase == Phase::Finalize ? "finalize" : "decide");
+    }
+    return event;
+}
+
 bool headerSafe(const std::string& s) {
     return std::none_of(s.begin(), s.end(), [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
 }
@@ -153,7 +165,7 @@ bool ScriptInstance::handles(const std::string& event, bool async) const {
 ScriptInstance::HookResult ScriptInstance::runSync(const Event& event) {
     const ValueTree in = eventTree(event, sandbox_.limits().maxValueNodes, context_.name);
     ValueTree out;
-    Sandbox::Call call(sandbox_, context_.name, event.name);
+    Sandbox::Call call(sandbox_, context_.name, hookContext(context_, event.name, false));
     CallScope scope(context_, CallKind::SyncHook, nullptr);
     ScriptContext& ctx = context_;
     const std::size_t maxNodes = sandbox_.limits().maxValueNodes;
@@ -188,7 +200,7 @@ ScriptInstance::HookResult ScriptInstance::runSync(const Event& event) {
 
 void ScriptInstance::runAsync(const Event& event) {
     const ValueTree in = eventTree(event, sandbox_.limits().maxValueNodes, context_.name);
-    Sandbox::Call call(sandbox_, context_.name, event.name);
+    Sandbox::Call call(sandbox_, context_.name, hookContext(context_, event.name, true));
     CallScope scope(context_, CallKind::AsyncHandler, nullptr);
     ScriptContext& ctx = context_;
     auto body = [&](lua_State* L) -> int {
@@ -299,7 +311,22 @@ Response ScriptInstance::runRoute(std::size_t index, Request& request) {
     if (json && body2) throw bad("a route returns json or body, not both");
     const int status = resp.status;
     if (json) {
-        if (json->type() == typeid(Poco::JSON::Object::Ptr)) resp = Response::json(json->extract<Poco::JSON::Object::Ptr>(), status);
+        const bool object = json->type() == typeid(Poco::JSON::Object::Ptr);
+        if (object && status >= 400) {
+            // An error with a title or type is a problem document (RFC 9457), as the native
+            // routes answer: its status and instance are filled in, and it says so.
+            auto p = json->extract<Poco::JSON::Object::Ptr>();
+            if (p->has("title") || p->has("type")) {
+                if (!p->has("type")) p->set("type", "about:blank");
+                if (!p->has("status")) p->set("status", status);
+                if (!p->has("instance")) p->set("instance", request.path);
+                resp = Response::json(p, status);
+                resp.contentType = "application/problem+json";
+                resp.headers = std::move(headers);
+                return resp;
+            }
+        }
+        if (object) resp = Response::json(json->extract<Poco::JSON::Object::Ptr>(), status);
         else if (json->type() == typeid(Poco::JSON::Array::Ptr)) resp = Response::json(json->extract<Poco::JSON::Array::Ptr>(), status);
         else throw bad("json must be a table");
     } else if (body2) {

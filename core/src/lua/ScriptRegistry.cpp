@@ -31,6 +31,7 @@ std::shared_ptr<const ScriptVersion> ScriptRegistry::compile(const std::string& 
     if (auto it = running->find(file); it != running->end() && it->second->hash() == hash) {
         unchanged = true;
         rec.refusedHash.clear();
+        rec.stats->clearLoadError();  // the good text is back: its refusal is no longer shown
         return it->second;
     }
     if (rec.refusedHash == hash) return nullptr;  // refused before, error already recorded
@@ -45,6 +46,7 @@ std::shared_ptr<const ScriptVersion> ScriptRegistry::compile(const std::string& 
                                      rec.stats, now);
         ++rec.versions;
         rec.refusedHash.clear();
+        rec.stats->clearLoadError();
         return v;
     } catch (const LuaError& e) {
         rec.refusedHash = hash;
@@ -168,6 +170,7 @@ std::vector<ScriptStatus> ScriptRegistry::status() const {
         s.error = st.lastError;
         s.errorKind = st.lastErrorKind;
         s.errorAt = st.lastErrorAt;
+        s.latencies = st.latencies;
         out.push_back(std::move(s));
     }
     return out;

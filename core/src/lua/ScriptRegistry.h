@@ -31,6 +31,7 @@ struct ScriptStatus {
     std::chrono::system_clock::time_point errorAt{};
     long long calls = 0, vetoes = 0, errors = 0, timeouts = 0, memoryErrors = 0, sandboxErrors = 0, loadFailures = 0;
     std::size_t states = 0;  // Lua states of the running version's pool
+    std::vector<HookLatency> latencies;  // per event and kind (sync hook, async handler)
 };
 
 class ScriptRegistry {

@@ -16,6 +16,7 @@ void ScriptStats::recordError(const LuaError& e, std::chrono::system_clock::time
     lastError = e.what();
     lastErrorKind = toString(e.kind());
     lastErrorAt = at;
+    lastErrorIsLoad = false;
 }
 
 void ScriptStats::recordLoadFailure(const LuaError& e, std::chrono::system_clock::time_point at) {
@@ -24,6 +25,31 @@ void ScriptStats::recordLoadFailure(const LuaError& e, std::chrono::system_clock
     lastError = e.what();
     lastErrorKind = toString(e.kind());
     lastErrorAt = at;
+    lastErrorIsLoad = true;
+}
+
+void ScriptStats::clearLoadError() {
+    std::lock_guard lock(mu);
+    if (!lastErrorIsLoad) return;
+    lastError.clear();
+    lastErrorKind.clear();
+    lastErrorAt = {};
+    lastErrorIsLoad = false;
+}
+
+void ScriptStats::recordLatency(const std::string& event, bool async, std::chrono::steady_clock::duration d) {
+    const double s = std::chrono::duration<double>(d).count();
+    std::size_t b = 0;
+    while (b < std::size(kHookLatencyBuckets) && s > kHookLatencyBuckets[b]) ++b;
+    std::lock_guard lock(mu);
+    auto it = std::find_if(latencies.begin(), latencies.end(), [&](const HookLatency& h) { return h.async == async && h.event == event; });
+    if (it == latencies.end()) {
+        latencies.push_back(HookLatency{event, async});
+        it = latencies.end() - 1;
+    }
+    ++it->buckets[b];
+    ++it->count;
+    it->sumSeconds += s;
 }
 
 std::string ScriptVersion::sha256(const std::string& text) {
@@ -45,6 +71,14 @@ std::shared_ptr<ScriptVersion> ScriptVersion::load(std::string file, std::string
                                                    std::shared_ptr<const ScriptServices> services, std::size_t maxStates,
                                                    std::shared_ptr<ScriptStats> stats, std::chrono::system_clock::time_point now) {
     auto first = std::make_unique<ScriptInstance>(file, source, ScriptMode::Hook, limits, services);
+    {
+        // Loaded a second time at once: a top level whose registrations depend on time or
+        // chance is refused now, with the load's error, rather than found under load.
+        ScriptInstance second(file, source, ScriptMode::Hook, limits, services);
+        if (!sameRegistrations(second.hooks(), first->hooks()))
+            throw LuaError(ErrorKind::Runtime, file, 0, "load",
+                           "the script registered different hooks when loaded again (kb.on must not depend on time or data)");
+    }
     std::shared_ptr<ScriptVersion> v(new ScriptVersion());
     v->file_ = file;
     v->hash_ = sha256(source);
@@ -77,8 +111,25 @@ bool untrusted(const LuaError& e) {
 }
 }  // namespace
 
+namespace {
+// Records the call's latency however it ends.
+struct LatencyScope {
+    ScriptStats& stats;
+    const std::string& event;
+    bool async;
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+    ~LatencyScope() {
+        try {
+            stats.recordLatency(event, async, std::chrono::steady_clock::now() - start);
+        } catch (...) {
+        }
+    }
+};
+}  // namespace
+
 void ScriptVersion::runSync(Event& event) const {
     ++stats_->calls;
+    const LatencyScope timing{*stats_, event.name, false};
     try {
         auto lease = pool_->acquire(limits_.time);
         try {
@@ -100,6 +151,7 @@ void ScriptVersion::runSync(Event& event) const {
 
 void ScriptVersion::runAsync(const Event& event) const {
     ++stats_->calls;
+    const LatencyScope timing{*stats_, event.name, true};
     try {
         auto lease = pool_->acquire(limits_.time);
         try {

@@ -8,12 +8,24 @@
 
 #include <atomic>
 #include <chrono>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 namespace klinikbox::lua {
+
+// The latency of one script's hook (sync) or handler (async) for one event: a Prometheus
+// histogram (kHookLatencyBuckets, seconds; the last bucket is +Inf).
+inline constexpr double kHookLatencyBuckets[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0};
+struct HookLatency {
+    std::string event;
+    bool async = false;
+    long long buckets[std::size(kHookLatencyBuckets) + 1] = {};  // not cumulative; the last is > 1 s
+    long long count = 0;
+    double sumSeconds = 0;
+};
 
 // Counters of one script file, kept across its versions (for /metrics and the console).
 struct ScriptStats {
@@ -22,9 +34,14 @@ struct ScriptStats {
     std::string lastError;
     std::string lastErrorKind;
     std::chrono::system_clock::time_point lastErrorAt{};
+    bool lastErrorIsLoad = false;  // the last error is a refused load (cleared when a good text runs)
+    std::vector<HookLatency> latencies;  // under mu
 
     void recordError(const LuaError& e, std::chrono::system_clock::time_point at);
     void recordLoadFailure(const LuaError& e, std::chrono::system_clock::time_point at);
+    // The text on disk runs again (or a new version loaded): a refusal is no longer news.
+    void clearLoadError();
+    void recordLatency(const std::string& event, bool async, std::chrono::steady_clock::duration d);
 };
 
 class ScriptVersion {

@@ -118,13 +118,22 @@ private:
         std::string patient, purpose, reason, note, phone, email, guardian, channel, triage;
         std::optional<long long> invitationId;
         std::optional<int> urgencyDays;
+        std::optional<std::vector<int>> reminderHours;  // set by a booking.requested hook
     };
 
     // Runs booking.requested (hooks may change slot_id, note, purpose or veto), then inserts
     // the booking, its audit record and its messages in one transaction.
     BookingRow book(const Request& req, BookInput in, std::optional<long long> replaces = std::nullopt);
 
-    void queueReminders(db::Connection& c, const BookingRow& b);
+    // The free slots of the same care unit and visit form on the same (Swedish) day as
+    // `slotId`, still ahead: what a routing hook on booking.requested may choose from.
+    Poco::JSON::Array::Ptr freeSlotsLike(long long slotId);
+    // The reminder hours a booking.requested hook left in `reminders` (a list of whole hours
+    // 1-8760; [] for none); nullopt when absent or not such a list (the settings apply).
+    static std::optional<std::vector<int>> remindersOf(const Object::Ptr& payload);
+    // Queues the reminders `hours` before the booking (the settings' reminder_hours unless
+    // a booking.requested hook chose others).
+    void queueReminders(db::Connection& c, const BookingRow& b, const std::vector<int>& hours);
 
     void publish(const std::string& name, const BookingRow& b, const Request& req,
                  const std::function<void(Object&)>& extra = {});

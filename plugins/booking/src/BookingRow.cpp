@@ -51,7 +51,11 @@ std::optional<BookingRow> loadBooking(db::Connection& c, long long id) {
 Object::Ptr eventPayload(const BookingRow& b) {
     Object::Ptr o = new Object;
     o->set("booking_id", b.id);
+    o->set("slot_id", b.slotId);
     o->set("patient", b.patient);
+    // How to reach the patient, when the booker gave it (a handler's own reminders, offers).
+    if (!b.phone.empty()) o->set("phone", b.phone);
+    if (!b.email.empty()) o->set("email", b.email);
     o->set("care_unit", b.unit);
     o->set("care_unit_name", b.unitName);
     o->set("practitioner", b.practitioner);

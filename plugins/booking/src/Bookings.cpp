@@ -49,6 +49,40 @@ Object::Ptr BookingPlugin::bookingJson(const BookingRow& b) const {
     return o;
 }
 
+Poco::JSON::Array::Ptr BookingPlugin::freeSlotsLike(long long slotId) {
+    Poco::JSON::Array::Ptr out = new Poco::JSON::Array;
+    ctx_->store().read([&](db::Connection& c) {
+        auto one = c.prepare("SELECT s.start_at, s.unit, v.visit_form FROM booking_slots s JOIN booking_visit_types v ON v.id = s.visit_type"
+                             " WHERE s.id = ?");
+        one.bind(1, slotId);
+        if (!one.step()) return;
+        const auto day = stockholmDate(fromSec(one.getInt(0)));
+        const auto from = stockholmToUtc(day, 0);
+        const auto to = stockholmToUtc(year_month_day{sys_days{day} + days{1}}, 0);
+        if (!from || !to) return;
+        auto st = c.prepare(
+            "SELECT s.id, s.start_at, s.end_at, s.practitioner, p.name, p.profession, s.visit_type FROM booking_slots s"
+            " JOIN booking_practitioners p ON p.hsa_id = s.practitioner JOIN booking_visit_types v ON v.id = s.visit_type"
+            " WHERE s.unit = ? AND v.visit_form = ? AND s.withdrawn = 0 AND s.start_at >= ? AND s.start_at < ? AND s.start_at > ?"
+            " AND NOT EXISTS (SELECT 1 FROM booking_bookings b WHERE b.slot_id = s.id AND b.status IN ('booked','arrived','noshow'))"
+            " ORDER BY s.start_at, s.practitioner LIMIT 50");
+        st.bind(1, one.getText(1)).bind(2, one.getText(2)).bind(3, static_cast<long long>(from->time_since_epoch().count()))
+            .bind(4, static_cast<long long>(to->time_since_epoch().count())).bind(5, now());
+        while (st.step()) {
+            Object::Ptr o = new Object;
+            o->set("slot_id", st.getInt(0));
+            o->set("start", isoStockholm(fromSec(st.getInt(1))));
+            o->set("end", isoStockholm(fromSec(st.getInt(2))));
+            o->set("practitioner", st.getText(3));
+            o->set("practitioner_name", st.getText(4));
+            o->set("profession", st.getText(5));
+            o->set("visit_type", st.getText(6));
+            out->add(o);
+        }
+    });
+    return out;
+}
+
 // Runs booking.requested (hooks may change slot_id, note, purpose or veto), then inserts
 // the booking, its audit record and its messages in one transaction.
 BookingRow BookingPlugin::book(const Request& req, BookInput in, std::optional<long long> replaces) {
@@ -87,6 +121,14 @@ BookingRow BookingPlugin::book(const Request& req, BookInput in, std::optional<l
     if (!in.reason.empty()) payload->set("reason", in.reason);
     if (in.urgencyDays) payload->set("urgency_days", *in.urgencyDays);
     if (!in.guardian.empty()) payload->set("guardian", in.guardian);
+    if (!in.phone.empty()) payload->set("phone", in.phone);
+    if (!in.email.empty()) payload->set("email", in.email);
+    // The reminder schedule (hours before the visit) a hook may change, and the free slots
+    // of the same visit form that day a routing hook may choose from (slot_id).
+    Poco::JSON::Array::Ptr reminders = new Poco::JSON::Array;
+    for (int h : s_.reminderHours) reminders->add(h);
+    payload->set("reminders", reminders);
+    payload->set("free_slots", freeSlotsLike(in.slotId));
     Event ev{"booking.requested", payload, req.principal, req.requestId};
     const std::string practitioner = payload->getValue<std::string>("practitioner");
     const auto outcome = ctx_->events().publishSync(ev);
@@ -124,6 +166,7 @@ BookingRow BookingPlugin::book(const Request& req, BookInput in, std::optional<l
     in.triage = ev.payload->optValue<std::string>("triage", "").substr(0, 60);
     if (ev.payload->has("urgency_days") && ev.payload->get("urgency_days").isInteger())
         in.urgencyDays = std::clamp(ev.payload->getValue<int>("urgency_days"), 0, 365);
+    in.reminderHours = remindersOf(ev.payload);
 
     BookingRow b;
     try {
@@ -155,7 +198,7 @@ BookingRow BookingPlugin::book(const Request& req, BookInput in, std::optional<l
                   &c);
             queueMessages(c, b, replaces ? "rebooked" : "confirmation");
             // Reminders follow the (new) time; the old booking's are skipped when due.
-            queueReminders(c, b);
+            queueReminders(c, b, in.reminderHours.value_or(s_.reminderHours));
         });
     } catch (const db::ConstraintError&) {
         throw Problem(409, "/problems/slot-taken", "Tiden är redan bokad", "the slot was booked by someone else");

@@ -90,9 +90,9 @@ void BookingPlugin::registerChannels() {
     });
 }
 
-void BookingPlugin::queueReminders(db::Connection& c, const BookingRow& b) {
+void BookingPlugin::queueReminders(db::Connection& c, const BookingRow& b, const std::vector<int>& hours) {
     const auto phone = booking::normalisePhone(b.phone);
-    for (int h : s_.reminderHours) {
+    for (int h : hours) {
         const long long at = b.start - static_cast<long long>(h) * 3600;
         if (at <= now()) continue;
         const std::string key = "booking-" + std::to_string(b.id) + "-reminder-" + std::to_string(h);
@@ -111,6 +111,21 @@ void BookingPlugin::queueReminders(db::Connection& c, const BookingRow& b) {
         if (phone) q("booking.sms", *phone, key + "-sms");
         if (!b.email.empty()) q("booking.email", b.email, key + "-email");
     }
+}
+
+std::optional<std::vector<int>> BookingPlugin::remindersOf(const Object::Ptr& payload) {
+    if (!payload->has("reminders") || payload->get("reminders").type() != typeid(Poco::JSON::Array::Ptr)) return std::nullopt;
+    const auto a = payload->getArray("reminders");
+    if (!a || a->size() > 10) return std::nullopt;
+    std::vector<int> hours;
+    for (std::size_t i = 0; i < a->size(); ++i) {
+        const auto v = a->get(static_cast<unsigned>(i));
+        if (!v.isInteger()) return std::nullopt;
+        const long long h = v.convert<long long>();
+        if (h < 1 || h > 8760) return std::nullopt;
+        if (std::find(hours.begin(), hours.end(), static_cast<int>(h)) == hours.end()) hours.push_back(static_cast<int>(h));
+    }
+    return hours;
 }
 
 }  // namespace booking

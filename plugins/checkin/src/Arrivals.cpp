@@ -94,17 +94,28 @@ Object::Ptr CheckinPlugin::checkIn(const Request& req, const std::string& patien
     feeEv->set("age", vi.age);
     feeEv->set("frikort", false);
     feeEv->set("fee_ore", fee.feeOre);
+    // The tariff's fee and the exemption travel separately, so a stricter hook that removes
+    // the region's exemption knows what the visit costs.
+    feeEv->set("tariff_fee_ore", fee.tariffFeeOre);
+    feeEv->set("tariff", fee.tariff);
     feeEv->set("counts_toward_ceiling", fee.counts);
     if (!fee.exemptReason.empty()) feeEv->set("fee_exemption", fee.exemptReason);
     Event fe{"checkin.fee", feeEv, req.principal, req.requestId};
     const auto fo = ctx_->events().publishSync(fe);
     if (fo.vetoed || fo.failed)
         throw Problem(422, "/problems/fee-refused", "Avgiften kunde inte bestämmas", fo.reason + " Gå till receptionen.");
+    const long long sentFee = fee.feeOre;
+    const bool wasExempt = !fee.exemptReason.empty();
     if (fe.payload->has("fee_ore") && fe.payload->get("fee_ore").isInteger())
         fee.feeOre = std::max<long long>(0, fe.payload->getValue<long long>("fee_ore"));
     fee.counts = fe.payload->optValue<bool>("counts_toward_ceiling", fee.counts);
-    fee.exemptReason = fe.payload->optValue<std::string>("fee_exemption", fee.exemptReason);
+    // A removed fee_exemption (nil in Lua) removes the exemption; an empty one too.
+    fee.exemptReason = fe.payload->has("fee_exemption") && fe.payload->get("fee_exemption").isString()
+                           ? fe.payload->getValue<std::string>("fee_exemption")
+                           : std::string();
     if (!fee.exemptReason.empty()) fee.feeOre = 0;
+    // The exemption was removed but the fee left as the rules' 0: the tariff's fee applies.
+    else if (wasExempt && fee.feeOre == sentFee) fee.feeOre = fee.tariffFeeOre;
 
     Visit v;
     v.bookingId = bookingId;

@@ -49,6 +49,7 @@ Fee feeFor(const FeeRules& rules, const Visit& v) {
         f.tariff = t.name;
         break;
     }
+    f.tariffFeeOre = f.feeOre;
     // The exemptions cover fees inside the high-cost protection; a fee that does not count
     // (a certificate, a no-show fee) is charged at any age.
     if (f.counts && v.age >= rules.freeFromAge) {

@@ -36,7 +36,8 @@ struct Visit {
 };
 
 struct Fee {
-    long long feeOre = 0;
+    long long feeOre = 0;        // what the patient pays: 0 when exempt
+    long long tariffFeeOre = 0;  // the matching tariff's fee, before any exemption
     bool counts = true;
     std::string exemptReason;  // "85 år eller äldre", "under 20 år", or ""
     std::string tariff;        // the matching tariff's name

@@ -40,6 +40,7 @@ TEST(CheckinFees, AgeExemptionsCoverOnlyFeesInsideTheProtection) {
     f = feeFor(r, {"lak30", "läkare", "physical", 19});
     EXPECT_EQ(f.feeOre, 0);
     EXPECT_EQ(f.exemptReason, "under 20 år");
+    EXPECT_EQ(f.tariffFeeOre, 30000) << "the tariff's fee travels with the exemption (checkin.fee)";
     EXPECT_EQ(feeFor(r, {"lak30", "läkare", "physical", 20}).feeOre, 30000);
     // A certificate is charged at 90 and does not count toward the ceiling.
     f = feeFor(r, {"intyg", "läkare", "physical", 90});

@@ -127,7 +127,7 @@ kb.on("other.event", function(e) error("broken on purpose") end)
     EXPECT_EQ(r.out, "REFUSED  Vårdnadshavare krävs\n");
     r = luaRun(dir.file("hook.lua"), "other.event", dir.file("child.json"));
     EXPECT_EQ(r.code, 1);
-    EXPECT_EQ(r.out, "ERROR  runtime: hook.lua:13: broken on purpose (other.event)\n");
+    EXPECT_EQ(r.out, "ERROR  runtime: hook.lua:13: broken on purpose (other.event, phase decide)\n");
     r = luaRun(dir.file("hook.lua"), "nobody.listens", dir.file("child.json"));
     EXPECT_EQ(r.code, 1);
     EXPECT_EQ(r.out, "hook.lua has no hook for nobody.listens\n");

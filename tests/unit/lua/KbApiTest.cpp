@@ -189,7 +189,7 @@ TEST(LuaKb, HookErrorsNameScriptLineAndEvent) {
     } catch (const LuaError& e) {
         EXPECT_EQ(e.kind(), ErrorKind::Runtime);
         EXPECT_EQ(std::string(e.what()),
-                  "triage.lua:2: attempt to index a nil value (field 'missing') (booking.requested)");
+                  "triage.lua:2: attempt to index a nil value (field 'missing') (booking.requested, phase decide)");
     }
 }
 

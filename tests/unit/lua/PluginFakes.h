@@ -18,6 +18,10 @@ struct FakeAudit : Audit {
         records.back() += " [tx]";
     }
     void recordSystem(const AuditEntry& e) override { records.push_back("system " + e.action + " " + e.purpose + " " + e.details); }
+    void recordSystem(const AuditEntry& e, db::Connection&) override {
+        recordSystem(e);
+        records.back() += " [tx]";
+    }
 };
 
 using FakeContext = BasicFakeContext<FakeAudit>;

@@ -1,0 +1,202 @@
+// Issue 18 (Lua, round two): error locations in every mode, kb.config in the offline tools,
+// kb.audit joining kb.db.transaction in handlers, the batteries (kb.json, kb.time,
+// kb.text), Lua route problems, stale errors, registrations checked at load, per-hook
+// latency in /metrics.
+#include "HookFixture.h"
+#include "LuaFixture.h"
+#include "PluginFakes.h"
+
+#include "lua/Cli.h"
+#include "lua/LuaPlugin.h"
+
+#include "TempDir.h"
+
+#include <fstream>
+
+using namespace kbtest;
+using kbtest::TempDir;
+
+namespace {
+
+bool has(const std::string& out, const std::string& what) { return out.find(what) != std::string::npos; }
+
+std::string luaTest(const TempDir& dir, const std::string& file, const std::string& source, int& code,
+                    const Poco::JSON::Object::Ptr& config = nullptr) {
+    std::ofstream(dir.file(file)) << source;
+    std::ostringstream out;
+    code = runLuaTest(dir.file(file), out, config);
+    return out.str();
+}
+
+}  // namespace
+
+TEST(LuaRoundTwo, AnErrorInAHookUnderKbFireNamesTheHooksLineAndPhase) {
+    TempDir dir;
+    int code = 0;
+    const std::string out = luaTest(dir, "fee.lua", R"(
+kb.on("checkin.fee", { phase = "validate" }, function(e)
+  local x = e.payload.missing.field
+end)
+kb.subscribe("booking.created", function(e)
+  kb.reject("nej")
+end)
+kb.test("fee", function()
+  kb.fire("checkin.fee", {})
+end)
+kb.test("created", function()
+  kb.fire("booking.created", {})
+end)
+kb.test("caught, then another error", function()
+  kb.assert_error(function() kb.fire("checkin.fee", {}) end, "missing")
+  error("own")
+end)
+)",
+                                    code);
+    EXPECT_EQ(code, 1);
+    EXPECT_TRUE(has(out, "fee.lua:3: attempt to index a nil value (field 'missing') (test \"fee\", in checkin.fee, phase validate)"))
+        << out;
+    EXPECT_TRUE(has(out, "fee.lua:6: kb.reject can only be used in a sync hook (kb.on) (test \"created\", in booking.created, kb.subscribe)"))
+        << out;
+    EXPECT_TRUE(has(out, "fee.lua:16: own (test \"caught, then another error\")")) << out;
+}
+
+TEST(LuaRoundTwo, KbConfigReadsTheGivenSettingsAndATestsOwnTable) {
+    TempDir dir;
+    int code = 0;
+    const std::string src = R"(
+kb.test("from the file", function() kb.assert_eq(kb.config("free_under"), 18) end)
+kb.test("a test's table", function()
+  kb.set_config({ free_under = 20, fees = { video = 100 } })
+  kb.assert_eq(kb.config("fees.video"), 100)
+  kb.set_config(nil)
+  kb.assert_eq(kb.config("free_under"), nil)
+end)
+kb.test("reset for every case", function() kb.assert_eq(kb.config("free_under"), 18) end)
+)";
+    std::string out = luaTest(dir, "cfg.lua", src, code, obj(R"({"free_under": 18})"));
+    EXPECT_EQ(code, 0) << out;
+    out = luaTest(dir, "cfg.lua", src, code);
+    EXPECT_EQ(code, 1) << out;
+    EXPECT_TRUE(has(out, "1 passed, 2 failed")) << out;
+
+    FixedClock clock{boxNow()};
+    const auto r = dryRun("cfg.lua", "kb.on('a.b', function(e) e.payload.limit = kb.config('limit') end)", "a.b", obj("{}"), clock,
+                          smallLimits(), obj(R"({"limit": 7})"));
+    ASSERT_TRUE(r.accepted);
+    EXPECT_EQ(str(r.payload), R"({"limit":7})");
+}
+
+TEST(LuaRoundTwo, JsonEncodesAndDecodesLikePayloads) {
+    LuaBox box;
+    EXPECT_EQ(box.eval("kb.json.encode({ a = 1, b = kb.array({ 'x', true }), c = 1.5 })"), R"({"a":1,"b":["x",true],"c":1.5})");
+    EXPECT_EQ(box.eval("kb.json.encode('å\\n')"), R"("å\n")");
+    EXPECT_EQ(box.eval("kb.json.decode('{\"a\":[1,2,{\"b\":null}],\"c\":\"ö\"}').a[2]"), "2");
+    EXPECT_EQ(box.eval("kb.json.decode('{\"c\":\"ö\"}').c"), "ö");
+    EXPECT_EQ(box.eval("kb.json.encode(kb.json.decode('[]'))"), "[]");
+    EXPECT_EQ(box.eval("select(2, kb.json.decode('{nope'))"), "not JSON: " + box.eval("select(2, kb.json.decode('{nope')):sub(11)"));
+    EXPECT_EQ(box.eval("kb.json.decode('{nope')"), "nil");
+    EXPECT_NE(box.loadError("kb.json.encode({ f = print })").message().find("function"), std::string::npos);
+}
+
+TEST(LuaRoundTwo, TimeParsesAndFormatsIso8601InSwedishTime) {
+    LuaBox box;
+    // 2026-01-15 12:00 UTC = 13:00 in Sweden (CET); 2026-07-01 12:00 UTC = 14:00 (CEST).
+    EXPECT_EQ(box.eval("kb.time.parse('2026-01-15T12:00:00Z')"), "1768478400");
+    EXPECT_EQ(box.eval("kb.time.parse('2026-01-15T13:00:00+01:00')"), "1768478400");
+    EXPECT_EQ(box.eval("kb.time.parse('2026-01-15T13:00')"), "1768478400");
+    EXPECT_EQ(box.eval("kb.time.parse('2026-07-01T14:00:00')"), "1782907200");
+    EXPECT_EQ(box.eval("kb.time.format(1768478400)"), "2026-01-15T13:00:00+01:00");
+    EXPECT_EQ(box.eval("kb.time.format(1782907200)"), "2026-07-01T14:00:00+02:00");
+    EXPECT_EQ(box.eval("kb.time.format(1782907200, 'date')"), "2026-07-01");
+    EXPECT_EQ(box.eval("kb.time.format(1782907200, 'time')"), "14:00");
+    // 2026-03-29 02:30 does not exist in Sweden; 2026-02-30 not at all.
+    EXPECT_EQ(box.eval("select(2, kb.time.parse('2026-03-29T02:30'))"), "that time does not exist in Sweden (the clocks moved forward)");
+    EXPECT_EQ(box.eval("select(2, kb.time.parse('2026-02-30'))"), "no such date");
+    // Monday 1 .. Sunday 7; 23:30 UTC on a Sunday is already Monday in Sweden.
+    EXPECT_EQ(box.eval("kb.time.weekday('2026-01-15')"), "4");
+    EXPECT_EQ(box.eval("kb.time.weekday('2026-01-18T23:30:00Z')"), "1");
+    EXPECT_EQ(box.eval("kb.time.weekday(kb.time.parse('2026-01-18T23:30:00Z'))"), "1");
+}
+
+TEST(LuaRoundTwo, TextCaseMappingKnowsSwedishLetters) {
+    LuaBox box;
+    EXPECT_EQ(box.eval("kb.text.upper('åsa östlund-ärlig é ß × 1')"), "ÅSA ÖSTLUND-ÄRLIG É ß × 1");
+    EXPECT_EQ(box.eval("kb.text.lower('ÅSA ÖSTLUND-ÄRLIG É ÷')"), "åsa östlund-ärlig é ÷");
+}
+
+TEST(LuaRoundTwo, AuditInsideATransactionOfAHandlerJoinsIt) {
+    TempDir dir;
+    FixedClock clock{boxNow()};
+    FakeContext ctx("demo", dir.file("box.db"), clock);
+    ctx.eventsImpl.maySubscribe = {"booking.cancelled"};
+    ctx.storeImpl.unguarded("CREATE TABLE demo_log(id INTEGER PRIMARY KEY, what TEXT)");
+    LuaPluginSource src;
+    src.id = "demo";
+    src.entry = "main.lua";
+    src.files["main.lua"] = R"lua(
+kb.subscribe("booking.cancelled", function(e)
+  kb.db.transaction(function()
+    kb.db.exec("INSERT INTO demo_log(what) VALUES ('offer')")
+    kb.audit("offer.create", { patient = e.payload.patient, details = "slot freed" })
+  end)
+  kb.audit("offer.sent", { details = "outside" })
+end)
+kb.route("GET", "/problem", function(req)
+  return { status = 409, json = { type = "/problems/offer-taken", title = "Erbjudandet är redan taget" } }
+end)
+kb.route("GET", "/plain", function(req) return { status = 404, json = { found = false } } end)
+)lua";
+    src.limits = smallLimits();
+    src.states = 1;
+    LuaPlugin plugin(std::move(src));
+    plugin.start(ctx);
+    ctx.eventsImpl.handlers.at("booking.cancelled")(event("booking.cancelled", R"({"patient": "191212121212"})"));
+    ASSERT_EQ(ctx.auditImpl.records.size(), 2u);
+    EXPECT_EQ(ctx.auditImpl.records[0], "system offer.create vård slot freed [tx]");
+    EXPECT_EQ(ctx.auditImpl.records[1], "system offer.sent vård outside");
+
+    const Response p = ctx.routerImpl.call("GET", "/api/v1/demo/problem");
+    EXPECT_EQ(p.status, 409);
+    EXPECT_EQ(p.contentType, "application/problem+json");
+    EXPECT_EQ(p.body,
+              R"({"instance":"/api/v1/demo/problem","status":409,"title":"Erbjudandet är redan taget","type":"/problems/offer-taken"})");
+    const Response plain = ctx.routerImpl.call("GET", "/api/v1/demo/plain");
+    EXPECT_EQ(plain.contentType, "application/json");
+}
+
+TEST(LuaRoundTwo, ARefusalIsNoLongerShownOnceTheGoodTextIsBack) {
+    HookBox box;
+    const std::string good = "kb.on('a.b', function(e) end)";
+    ASSERT_TRUE(box.host->load("s.lua", good));
+    EXPECT_FALSE(box.host->load("s.lua", "kb.on('a.b', function(e)"));
+    EXPECT_TRUE(box.statusOf("s.lua").refused);
+    EXPECT_FALSE(box.statusOf("s.lua").error.empty());
+    ASSERT_TRUE(box.host->load("s.lua", good));
+    EXPECT_FALSE(box.statusOf("s.lua").refused);
+    EXPECT_EQ(box.statusOf("s.lua").error, "");
+    EXPECT_EQ(box.statusOf("s.lua").errorKind, "");
+}
+
+TEST(LuaRoundTwo, ATopLevelThatRegistersDifferentHooksOnEachLoadIsRefusedAtLoad) {
+    HookBox box;
+    // Each Lua state seeds math.random on its own: 40 coin flips differ between two loads.
+    EXPECT_FALSE(box.host->load("flaky.lua", R"(
+for i = 1, 40 do
+  if math.random(0, 1) == 1 then kb.on("a.e" .. i, function() end) end
+end
+)"));
+    EXPECT_TRUE(has(box.statusOf("flaky.lua").error, "registered different hooks when loaded again")) << box.statusOf("flaky.lua").error;
+}
+
+TEST(LuaRoundTwo, MetricsHaveALatencyHistogramPerHook) {
+    HookBox box;
+    ASSERT_TRUE(box.host->load("t.lua", "kb.on('a.b', function(e) end)\nkb.subscribe('a.c', function(e) end)"));
+    Event e = event("a.b");
+    (void)box.publish(e);
+    (void)box.publish(e);
+    const std::string m = prometheusMetrics(box.host->scripts());
+    EXPECT_TRUE(has(m, "# TYPE kb_lua_hook_duration_seconds histogram")) << m;
+    EXPECT_TRUE(has(m, R"(kb_lua_hook_duration_seconds_bucket{script="t.lua",event="a.b",kind="sync",le="+Inf"} 2)")) << m;
+    EXPECT_TRUE(has(m, R"(kb_lua_hook_duration_seconds_count{script="t.lua",event="a.b",kind="sync"} 2)")) << m;
+    EXPECT_TRUE(has(m, R"(kb_lua_hook_duration_seconds_bucket{script="t.lua",event="a.b",kind="sync",le="1"} 2)")) << m;
+}
