@@ -152,7 +152,9 @@ void install(server::Box& box) {
             return r;
         }, "Log in; sets the session cookie and returns the CSRF token", true);
 
-        add("GET", "/api/v1/auth/session", Access::loggedIn(), [accounts](Request& req) {
+        // Anyone may ask: every console page load asks before anyone has logged in, and the
+        // answer "not logged in" is not an access denial (nothing is written to the audit log).
+        add("GET", "/api/v1/auth/session", Access::anyone(), [accounts](Request& req) {
             auto s = accounts->session(SessionAuthenticator::sessionToken(req));
             if (!s) throw Problem(401, "/problems/unauthenticated", "Not logged in");
             auto u = accounts->get(s->principal.userId);
