@@ -383,6 +383,8 @@ void BookingPlugin::registerBookingRoutes() {
                     o->set("patient", st.getText(10));
                     o->set("status", st.getText(11));
                     o->set("channel", st.getText(12));
+                    // Inside the patients' limit staff give a reason for a change.
+                    o->set("change_needs_reason", now() >= st.getInt(1) - static_cast<long long>(s_.cancelLatestHours) * 3600);
                     patients.insert(st.getText(10));
                 } else {
                     o->set("status", "free");

@@ -64,10 +64,10 @@ async function settingsForm(api, id) {
         for (const fe of e.fieldErrors) {
           const key = fe.pointer.replace(/^\//, '').split('/')[0];
           if (fields[key]) {
-            fields[key].f.setError(fe.detail);
+            fields[key].f.setError(fe.text);
             first = first || fields[key].input;
           } else {
-            msg.append(errorBox(`${key}: ${fe.detail}`));
+            msg.append(errorBox(`${key}: ${fe.text}`));
           }
         }
         first?.focus();
