@@ -24,7 +24,7 @@ test('a setting the schema refuses is shown next to its field, a valid one resta
   const greeting = page.getByLabel('greeting');
   await greeting.fill('');
   await page.getByRole('button', {name: 'Spara och starta om tillägget'}).click();
-  await waitForMessage(page, 'must have at least 1 character');
+  await waitForMessage(page, 'Fältet måste fyllas i.');
   assert.equal(await greeting.getAttribute('aria-invalid'), 'true');
   await greeting.fill('God morgon');
   await page.getByRole('button', {name: 'Spara och starta om tillägget'}).click();

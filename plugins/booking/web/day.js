@@ -181,10 +181,13 @@ export default async function render(root, api) {
     ev.preventDefault();
     inline = null;
     msg.replaceChildren();
-    load().catch((e) => msg.replaceChildren(errorBox(e.message)));
+    load().then(scrollToNow).catch((e) => msg.replaceChildren(errorBox(e.message)));
   });
   root.replaceChildren(filters, hours, msg, out);
-  // Today opens at the current time rather than at the day's first slot.
-  const upcoming = await load();
+  scrollToNow(await load());
+}
+
+// Today opens at the current time rather than at the day's first slot.
+function scrollToNow(upcoming) {
   upcoming?.scrollIntoView({block: 'center'});
 }
