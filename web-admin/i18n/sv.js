@@ -116,6 +116,8 @@ export default {
   'plugins.title': 'Tillägg',
   'plugins.id': 'Id', 'plugins.version': 'Version', 'plugins.kind': 'Typ', 'plugins.state': 'Status',
   'plugins.reason': 'Orsak', 'plugins.name': 'Namn', 'plugins.actions': 'Åtgärd',
+  'plugins.any': '(alla)', 'plugins.onePerLine': 'Ett värde per rad.', 'plugins.removeItem': 'Ta bort',
+  'plugins.item': '{name} {n}', 'plugins.addItem': 'Lägg till: {name}',
   'plugins.kind.native': 'inbyggt (C++)', 'plugins.kind.lua': 'Lua-skript', 'plugins.settings': 'Inställningar', 'plugins.noSettings': 'Tillägget har inga inställningar.',
   'plugins.save': 'Spara och starta om tillägget',
   'plugins.saved': 'Inställningarna är sparade och tillägget har startats om.',
