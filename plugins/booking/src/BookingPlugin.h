@@ -142,6 +142,9 @@ private:
 
     void registerBookingRoutes();
 
+    // Figures.cpp: today's numbers and the week for the console's dashboard.
+    void registerFigureRoutes();
+
     // ---- VIP codes ----
 
     // At most 10 wrong codes per address in 10 minutes.
