@@ -11,25 +11,25 @@ const axePath = require.resolve('axe-core/axe.min.js');
 const ENGLISH = new Set(`
 the and with without from this that these those there their which what when where while
 is are was were been being has have had does did doing done not cannot can't won't don't
-must should would could shall will may might yet still already only also
+must should would could shall will may might yet already only also
 booking bookings booked cancel cancelled cancellation slot slots schedule schedules
 error errors failed failure invalid required unknown field fields missing wrong denied
 refused allowed forbidden request requests response found exists already
 settings setting enabled disabled save saved delete deleted update updated create created
-user users role roles anonymous system native lua example hello greeting greetings
+user users role roles anonymous native example hello greeting greetings
 please click here yes submit login logout password username loading retry
 hours minutes days day week today tomorrow yesterday until before after since
 message messages channel channels pending delivered dead attempts
 check checked checks signed signer valid expired expires expiring
 below above limit limits ceiling reached free paid unpaid
-visit visits video waiting admitted room rooms practitioner unit units
+visit visits waiting admitted room rooms practitioner unit units
 out must-be must_be should-be characters number whole between
 `.split(/\s+/).filter(Boolean));
 
 // Proper nouns, product names and identifiers that appear as they are in Swedish text.
 export const ALLOWED = new Set(`
 klinikbox swish bankid e-frikort efrikort frikort hsa hsa-id csv json yaml ical lua-skript
-npö npo riv rivta ta pdl crl tls sha-256 url https http id sms vip it sdk ok
+npö npo riv rivta ta pdl crl tls sha-256 url https http id sms vip it sdk ok lua t.ex lua.scripts_dir
 `.split(/\s+/).filter(Boolean));
 
 // Visible text and the texts assistive technology reads (labels, titles, placeholders).
@@ -64,10 +64,10 @@ export function englishIn(texts, allowed = []) {
     for (const m of text.matchAll(/\/problems\/[a-z-]+|\b[a-z]+(?:\.[a-z_]+)+\b/g)) {
       const k = m[0];
       // Domain names and file names are not catalogue keys.
-      if (/\.(se|com|org|lua|zip|yaml|csv|html|js|json|pem|crt)$/.test(k) || allow.has(k)) continue;
+      if (/\.(se|com|org|lua|zip|yaml|csv|html|js|json|pem|crt|md)$/.test(k) || allow.has(k)) continue;
       found.push(`${k}  (in "${text}")`);
     }
-    for (const w of text.toLowerCase().split(/[^a-zåäöéü'_-]+/)) {
+    for (const w of text.toLowerCase().split(/[^a-zåäöéü'-]+/)) {
       if (w && ENGLISH.has(w) && !allow.has(w)) found.push(`${w}  (in "${text}")`);
     }
   }

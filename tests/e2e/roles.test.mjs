@@ -107,6 +107,11 @@ test('an admin: every page, a too-short password next to its field, the menu rel
 test('front-desk staff: every page, and the day view with a booking and its forms', async () => {
   await login(page, box.url, ...users.staff);
   await walkMenu('staff');
+  // The dashboard shows the plugins' figures and the week's chart.
+  await page.getByRole('link', {name: 'Översikt'}).click();
+  await page.locator('li.figure', {hasText: 'Bokade besök idag'}).waitFor();
+  await page.locator('li.figure', {hasText: 'Ankomna idag'}).waitFor();
+  await page.getByRole('img', {name: /^Bokade besök den här veckan: mån \d+/}).waitFor();
   await page.getByRole('link', {name: 'Bokningar'}).click();
   const later = new Date(Date.now() + 3 * 86400000).toLocaleDateString('sv-SE');
   await page.getByLabel('Datum').fill(later);

@@ -43,7 +43,7 @@ export default {
   'kiosk.sitDown': 'Slå dig ner i väntrummet, vi ropar upp dig.', 'kiosk.done': 'Klar',
 
   'lua.title': 'Lua-skript',
-  'lua.intro': 'Mottagningens egna regler, sorterade efter filnamn. Vid varje händelse körs de i fas-ordning (validate, decide, finalize), sedan enligt after/before och sist efter namn. Ett skript med fel godtas inte; den tidigare versionen fortsätter att köras. Katalog: {dir}',
+  'lua.intro': 'Mottagningens egna regler, sorterade efter filnamn. Vid varje händelse körs de i fas-ordning (validate, decide, finalize), sedan i den ordning skripten själva anger (före eller efter andra skript) och sist efter namn. Ett skript med fel godtas inte; den tidigare versionen fortsätter att köras. Katalog: {dir}',
   'lua.noDir': 'ingen (lua.scripts_dir är inte satt)',
   'lua.limits': 'Varje anrop får ta högst {ms} ms och {mb} MB minne.',
   'lua.file': 'Skript', 'lua.state': 'Läge', 'lua.events': 'Händelser', 'lua.counters': 'Anrop / nekade / fel', 'lua.error': 'Senaste fel',
