@@ -89,7 +89,7 @@ void installPluginSettings(Box& box) {
         auto it = box.config().pluginSettings.find(id);
         return it == box.config().pluginSettings.end() ? nullptr : it->second;
     });
-    host.setConfigValidator([](const plugin::Manifest& m, const plugin::PluginBundle& b, const Poco::JSON::Object::Ptr& s) {
+    host.setConfigValidator([&box](const plugin::Manifest& m, const plugin::PluginBundle& b, const Poco::JSON::Object::Ptr& s) {
         std::string schemaText;
         if (!m.configSchema.empty()) {
             auto it = b.files.find(m.configSchema);
@@ -107,6 +107,13 @@ void installPluginSettings(Box& box) {
                 msg += ';';
             }
             throw std::invalid_argument(msg);
+        }
+        // One public URL for every link: a plugin's `public_url` that the clinic did not set
+        // is the box's (server.public_url, else the address it listens on).
+        if (c.values && c.values->has("public_url") && !(s && s->has("public_url") && !s->isNull("public_url"))) {
+            std::string url = box.config().publicUrl.empty() ? box.baseUrl() : box.config().publicUrl;
+            while (!url.empty() && url.back() == '/') url.pop_back();
+            if (!url.empty() && url.size() > 2 && url.substr(url.size() - 2) != ":0") c.values->set("public_url", url);
         }
         return c.values;
     });
