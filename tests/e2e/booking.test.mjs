@@ -80,9 +80,9 @@ test('staff book a patient from the week view and cancel the booking', async () 
 // reason (the patients' 24-hour limit does not bind them) and the answer appears right below
 // the row that was clicked, not at the top of a long day.
 test('the desk cancels a booking the same day with a reason, next to the clicked row', async () => {
-  box.cli(['user', 'add', '--username', 'desk', '--role', 'staff', '--name', 'Disa Disk', '--password-stdin'], 'desk password 1234\n');
+  box.cli(['user', 'add', '--username', 'desk', '--role', 'staff', '--name', 'Disa Disk', '--password-stdin'], 'kassa lösenord 1234\n');
   await page.getByRole('button', {name: 'Logga ut'}).click();
-  await login(page, box.url, 'desk', 'desk password 1234');
+  await login(page, box.url, 'desk', 'kassa lösenord 1234');
   await page.getByRole('link', {name: 'Bokningar'}).click();
   // The day three hours from now: its third time still open is well within 24 hours.
   await page.getByLabel('Datum').fill(new Date(Date.now() + 3 * 3600000).toLocaleDateString('sv-SE'));

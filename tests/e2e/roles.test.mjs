@@ -10,9 +10,9 @@ import {checkPage, expectSwedish, englishIn} from './checks.mjs';
 let box, browser, page, context;
 const unit = 'SE2321000016-U001';
 const users = {
-  staff: ['sara', 'sara desk password 1'],
-  auditor: ['greta', 'greta audit password 1'],
-  it: ['ivar', 'ivar tech password 1'],
+  staff: ['sara', 'receptionens lösen 1'],
+  auditor: ['greta', 'granskarens lösen 1'],
+  it: ['ivar', 'teknikerns lösen 1'],
 };
 // Names the walk itself typed (data, not interface text).
 const DATA = ['greta', 'sara', 'ivar', 'admin', 'Vårdcentralen Norr', 'Storgatan 1', 'Eva Ek', 'Rum 3', 'Läkarbesök', 'Anna Admin', 'Sara Sköterska',

@@ -95,7 +95,7 @@ export default async function render(root, api) {
     const when = `${day(s.start)} ${time(s.start)}`;
     const reason = h('input', {type: 'text', autocomplete: 'off', maxlength: 500, required: !!s.change_needs_reason});
     const fReason = field(s.change_needs_reason ? t('cancelReasonRequired') : t('cancelReason'), reason);
-    const f = h('form', {class: 'card'}, h('h2', {}, t('confirmCancel', {time: when, patient: pnr(s.patient)})),
+    const f = h('form', {class: 'card', novalidate: true}, h('h2', {}, t('confirmCancel', {time: when, patient: pnr(s.patient)})),
       s.change_needs_reason ? h('p', {}, t('lateCancelNote')) : null, fReason,
       h('div', {class: 'actions'}, h('button', {type: 'submit', class: 'danger'}, t('cancelConfirm')), cancelButton()));
     f.addEventListener('submit', (ev) => {
@@ -164,8 +164,9 @@ export default async function render(root, api) {
     });
     // The unit's opening hours that day: from its first time to the end of its last.
     if (data.slots.length && single) {
-      const ends = data.slots.map((s) => time(s.end)).sort();
-      hours.textContent = t('openingHours', {from: time(data.slots[0].start), to: ends[ends.length - 1] === '00:00' ? '24:00' : ends[ends.length - 1]});
+      const last = data.slots.map((s) => s.end).sort().pop();
+      const to = day(last) !== day(data.slots[0].start) && time(last) === '00:00' ? '24:00' : time(last);
+      hours.textContent = t('openingHours', {from: time(data.slots[0].start), to});
     } else {
       hours.textContent = '';
     }
