@@ -82,7 +82,7 @@ export default async function dashboardPage({api, user}) {
         [t('dash.setStatus'), t(`setstatus.${set.status}`)]])),
     h('section', {class: 'card', 'aria-labelledby': 'd-plugins'}, h('h2', {id: 'd-plugins'}, t('dash.plugins')),
       table([t('plugins.id'), t('plugins.version'), t('plugins.state')],
-        ready.plugins.map((p) => h('tr', {}, h('td', {}, p.id), h('td', {}, p.version),
+        ready.plugins.map((p) => h('tr', {}, h('td', {}, h('code', {}, p.id)), h('td', {}, p.version),
           h('td', {class: `state-${p.state}`}, t(`state.${p.state}`), p.reason ? h('span', {lang: 'en'}, ` – ${p.reason}`) : ''))))),
   ];
   if (outbox) {

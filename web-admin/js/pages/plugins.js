@@ -7,7 +7,7 @@ export default async function pluginsPage({api}) {
   const {plugins} = await api.get('/api/v1/plugins');
   const detail = h('div');
   const rows = plugins.map((p) => h('tr', {},
-    h('td', {}, p.id), h('td', {}, p.name), h('td', {}, p.version), h('td', {}, t(`plugins.kind.${p.kind}`)),
+    h('td', {}, h('code', {}, p.id)), h('td', {}, p.name), h('td', {}, p.version), h('td', {}, t(`plugins.kind.${p.kind}`)),
     h('td', {class: `state-${p.state}`}, t(`state.${p.state}`)),
     // The host's reason is a technical line as logged (English), for IT.
     h('td', {}, p.reason ? h('span', {lang: 'en'}, p.reason) : ''),
