@@ -13,6 +13,8 @@ export function problemCode(problem) {
 
 export function fieldErrorText(err) {
   const code = err?.code || 'invalid';
+  // A personnummer's own reasons (pnr.check-digit, ...) live under their own key.
+  if (code.startsWith('pnr.') && has(code)) return t(code, err);
   return has(`field.${code}`) ? t(`field.${code}`, err) : t('field.invalid');
 }
 

@@ -144,9 +144,9 @@ void install(server::Box& box) {
         const bool secure = cfg.server.tls;
 
         auto add = [&b](std::string method, std::string pattern, Access access, Handler h, std::string summary,
-                        bool csrfExempt = false) {
+                        bool csrfExempt = false, bool noBody = false) {
             b.routes().addCore("auth", std::move(method), std::move(pattern), std::move(access), std::move(h),
-                               std::move(summary), {csrfExempt, 0});
+                               std::move(summary), {csrfExempt, 0, noBody});
         };
 
         add("POST", "/api/v1/auth/login", Access::anyone(), [accounts, &audit, secure](Request& req) {
@@ -197,7 +197,7 @@ void install(server::Box& box) {
             Response r = Response::noContent();
             r.headers.emplace_back("Set-Cookie", cookie("", secure, true));
             return r;
-        }, "Log out this session");
+        }, "Log out this session", false, true);
 
         add("POST", "/api/v1/auth/logout-all", Access::loggedIn(), [accounts, &audit, secure](Request& req) {
             const int n = accounts->logoutEverywhere(req.principal->userId);
@@ -206,7 +206,7 @@ void install(server::Box& box) {
             Response r = Response::noContent();
             r.headers.emplace_back("Set-Cookie", cookie("", secure, true));
             return r;
-        }, "Log out every session of the current user");
+        }, "Log out every session of the current user", false, true);
 
         add("POST", "/api/v1/auth/password", Access::loggedIn(), [accounts, &audit](Request& req) {
             JsonInput in(req.json(), {"current_password", "new_password"});

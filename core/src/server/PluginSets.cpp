@@ -262,6 +262,7 @@ void installPluginSets(Box& box) {
         }, "Upload a plugin set (.zip); it is verified before it is stored", kMaxUpload);
 
         add("POST", "/api/v1/pluginsets/{id}/activate", Access::only({Role::Admin}), [&b](Request& req) {
+            req.noBody();
             const long long id = req.intParam("id");
             auto s = storedIn(b, "id = ?", id);
             if (!s) throw Problem::notFound("no uploaded plugin set " + std::to_string(id));
@@ -284,6 +285,7 @@ void installPluginSets(Box& box) {
         }, "Activate an uploaded set (plugins restart on it; the current one is kept for a rollback)");
 
         add("POST", "/api/v1/pluginsets/rollback", Access::only({Role::Admin}), [&b](Request& req) {
+            req.noBody();
             auto prev = storedIn(b, "state = 'previous'");
             if (!prev) throw Problem::conflict("/problems/no-previous-set", "there is no previous plugin set to return to");
             try {

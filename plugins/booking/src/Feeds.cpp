@@ -11,6 +11,7 @@ namespace booking {
 void BookingPlugin::registerICalRoutes() {
     auto& r = ctx_->router();
     r.add("POST", "/api/v1/booking/practitioners/{hsa}/icalfeed", Access::only(kStaff), [this](Request& req) {
+        req.noBody();
         const auto hsa = req.pathParams.at("hsa");
         const std::string token = randomToken();
         ctx_->store().write([&](db::Connection& c) {

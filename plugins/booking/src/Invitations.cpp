@@ -35,8 +35,8 @@ std::optional<BookingPlugin::Invitation> BookingPlugin::loadInvitation(db::Conne
 }
 
 // The patient opens the link and proves who they are with their personnummer.
-BookingPlugin::Invitation BookingPlugin::openInvitation(const Request& req, const std::string& patientText) {
-    const auto token = req.pathParams.at("token");
+BookingPlugin::Invitation BookingPlugin::openInvitation(const Request& req, const std::string& token,
+                                                        const std::string& patientText) {
     const auto patient = parsePatient(patientText);
     std::optional<Invitation> inv;
     ctx_->store().read([&](db::Connection& c) { inv = loadInvitation(c, "i.token_hash = ?", sha256Hex(token)); });
@@ -193,9 +193,9 @@ void BookingPlugin::registerInvitationRoutes() {
         return Response::json(o);
     }, RouteDoc{"The unit's invitations with their answers and bookings", "booking", nullptr, nullptr});
 
-    r.add("POST", "/api/v1/booking/invite/{token}/open", Access::anyone(), [this](Request& req) {
-        JsonInput in(req.json(), {"patient"});
-        const auto inv = openInvitation(req, in.str("patient", 20));
+    r.add("POST", "/api/v1/booking/invite/open", Access::anyone(), [this](Request& req) {
+        JsonInput in(req.json(), {"token", "patient"});
+        const auto inv = openInvitation(req, in.str("token", 64), in.str("patient", 20));
         auto o = invitationJson(inv, true);
         if (inv.kind == "open" && !inv.bookingId) {
             const auto to = std::min(sys_days{horizonEnd()}, floor<days>(fromSec(inv.expires)));
@@ -203,11 +203,11 @@ void BookingPlugin::registerInvitationRoutes() {
         }
         ctx_->audit().record(req, {"booking.invitation.open", inv.patient, kPurposeCare, "ok", "invitation " + std::to_string(inv.id)});
         return Response::json(o);
-    }, RouteDoc{"Patient: open an invitation (link + personnummer)", "booking", nullptr, nullptr});
+    }, RouteDoc{"Patient: open an invitation (the link's token and the personnummer in the body)", "booking", nullptr, nullptr});
 
-    r.add("POST", "/api/v1/booking/invite/{token}/book", Access::anyone(), [this](Request& req) {
-        JsonInput in(req.json(), {"patient", "slot_id"});
-        const auto inv = openInvitation(req, in.str("patient", 20));
+    r.add("POST", "/api/v1/booking/invite/book", Access::anyone(), [this](Request& req) {
+        JsonInput in(req.json(), {"token", "patient", "slot_id"});
+        const auto inv = openInvitation(req, in.str("token", 64), in.str("patient", 20));
         if (inv.kind != "open") throw Problem::conflict("/problems/invitation-timed", "this invitation already has a time");
         if (inv.bookingId) {
             const auto existing = requireBooking(*inv.bookingId);
@@ -239,9 +239,9 @@ void BookingPlugin::registerInvitationRoutes() {
         return Response::json(o, 201);
     }, RouteDoc{"Patient: choose a time for an open invitation", "booking", nullptr, nullptr});
 
-    r.add("POST", "/api/v1/booking/invite/{token}/answers", Access::anyone(), [this](Request& req) {
-        JsonInput in(req.json(), {"patient", "answers"});
-        const auto inv = openInvitation(req, in.str("patient", 20));
+    r.add("POST", "/api/v1/booking/invite/answers", Access::anyone(), [this](Request& req) {
+        JsonInput in(req.json(), {"token", "patient", "answers"});
+        const auto inv = openInvitation(req, in.str("token", 64), in.str("patient", 20));
         Poco::JSON::Parser p;
         const auto questions = p.parse(inv.questions).extract<Array::Ptr>();
         const auto answers = readStringArray(in, "answers", 20, 2000, true);
@@ -258,9 +258,9 @@ void BookingPlugin::registerInvitationRoutes() {
         return Response::noContent();
     }, RouteDoc{"Patient: answer the invitation's questions before the visit", "booking", nullptr, nullptr});
 
-    r.add("POST", "/api/v1/booking/invite/{token}/cancel", Access::anyone(), [this](Request& req) {
-        JsonInput in(req.json(), {"patient"});
-        const auto inv = openInvitation(req, in.str("patient", 20));
+    r.add("POST", "/api/v1/booking/invite/cancel", Access::anyone(), [this](Request& req) {
+        JsonInput in(req.json(), {"token", "patient"});
+        const auto inv = openInvitation(req, in.str("token", 64), in.str("patient", 20));
         if (!inv.bookingId) throw Problem::conflict("/problems/no-booking", "no time is booked");
         const auto b = requireBooking(*inv.bookingId);
         (void)checkChangeAllowed(req, b, std::nullopt);

@@ -9,13 +9,15 @@ namespace checkin::plugin {
 
 void CheckinPlugin::registerPatientRoutes() {
     auto& r = ctx_->router();
-    // The kiosk and the patient's phone: no login; the personnummer finds today's booking.
+    // The kiosk and the patient's phone: no login; the personnummer finds today's booking once
+    // the patient has shown they are at the clinic (a registered kiosk, or its phone code).
     r.add("POST", "/api/v1/checkin/arrivals", Access::anyone(), [this](Request& req) {
-        JsonInput in(req.json(), {"patient", "channel"});
-        const auto channel = in.optStr("channel", 10).value_or("kiosk");
-        if (channel != "kiosk" && channel != "phone") throw JsonInput::invalid("channel", "kiosk or phone");
-        return Response::json(checkIn(req, in.str("patient", 20), channel), 201);
-    }, RouteDoc{"Check in by personnummer (kiosk or phone): today's booking within the window, the fee, a session token", "checkin", nullptr, nullptr});
+        JsonInput in(req.json(), {"patient", "channel", "code"});
+        const auto channel = in.optStr("channel", 10);
+        if (channel && *channel != "kiosk" && *channel != "phone") throw JsonInput::invalid("channel", "kiosk or phone");
+        const auto code = in.optStr("code", 12);
+        return Response::json(anonymousCheckIn(req, in.str("patient", 20), code, channel), 201);
+    }, RouteDoc{"Check in by personnummer at a registered kiosk, or on the phone with the kiosk's code: the time, room and what to pay, a session token", "checkin", nullptr, nullptr});
 
     r.add("GET", "/api/v1/checkin/arrivals/{token}", Access::anyone(), [this](Request& req) {
         const auto v = visitByToken(req);
@@ -23,21 +25,29 @@ void CheckinPlugin::registerPatientRoutes() {
         ctx_->store().read([&](db::Connection& c) { p = livePayment(c, v.id); });
         if (p && p->method == "swish" && p->status == "created" && now() - p->createdAt >= 2) {
             try {
-                confirmSwish(*p);
+                (void)confirmSwish(*p);
             } catch (const std::exception& e) {
                 ctx_->log().warning(std::string("checkin: Swish status check failed: ") + e.what());
             }
         }
-        return Response::json(statusJson(v));
+        return Response::json(patientView(statusJson(v, req.pathParams.at("token"))));
     }, RouteDoc{"The check-in session's state (polled by the kiosk while the patient pays)", "checkin", nullptr, nullptr});
 
     r.add("POST", "/api/v1/checkin/arrivals/{token}/payment", Access::anyone(), [this](Request& req) {
-        JsonInput in(req.json(), {"method"});
+        JsonInput in(req.json(), {"method", "payer_mobile"});
         const auto method = in.str("method", 10);
         if (method != "swish" && method != "desk" && method != "invoice") throw JsonInput::invalid("method", "swish, desk or invoice");
+        std::string payerAlias;
+        if (const auto mobile = in.optStr("payer_mobile", 20)) {
+            if (method != "swish") throw JsonInput::invalid("payer_mobile", "only with Swish");
+            const auto alias = checkin::payerAliasFromMobile(*mobile);
+            if (!alias) throw JsonInput::invalid("payer_mobile", "not a Swedish mobile number");
+            payerAlias = *alias;
+        }
         const auto v = visitByToken(req);
-        return Response::json(pay(req, v, method, "patient"), 201);
-    }, RouteDoc{"Pay: Swish (the patient approves in the app), at the desk, or by invoice", "checkin", nullptr, nullptr});
+        (void)pay(req, v, method, "patient", payerAlias);
+        return Response::json(patientView(statusJson(v, req.pathParams.at("token"))), 201);
+    }, RouteDoc{"Pay: Swish (QR code or app switch; or the payer's mobile number in payer_mobile), at the desk, or by invoice", "checkin", nullptr, nullptr});
 
     r.add("POST", "/api/v1/checkin/arrivals/{token}/optin", Access::anyone(), [this](Request& req) {
         JsonInput in(req.json(), {"consent"});
@@ -81,28 +91,25 @@ void CheckinPlugin::registerPatientRoutes() {
     }, RouteDoc{"E-mail the receipt (through the outbox)", "checkin", nullptr, nullptr});
 
     // Swish calls back here; the body is only a hint: the status is read back from Swish.
+    // Swish repeats a callback until it is answered with 200.
     r.add("POST", "/api/v1/checkin/swish/callback", Access::anyone(), [this](Request& req) {
-        std::string id;
-        try {
-            id = req.json()->optValue<std::string>("id", "");
-        } catch (...) {
-        }
+        // Strict like every body: Swish's documented callback fields only, and an id.
+        const JsonInput in(req.json(), {"id", "payeePaymentReference", "paymentReference", "callbackUrl", "payerAlias",
+                                        "payeeAlias", "amount", "currency", "message", "status", "dateCreated",
+                                        "datePaid", "errorCode", "errorMessage", "originalPaymentReference",
+                                        "callbackIdentifier", "payerPaymentReference"});
+        const std::string id = in.str("id", 64);
+        if (id.size() != 32) throw Problem::badRequest("/problems/invalid-request", "the body is not a Swish payment object");
         std::optional<Payment> p;
-        ctx_->store().read([&](db::Connection& c) {
-            auto st = c.prepare("SELECT id, visit_id, amount_ore, refunded_ore, created_at, method, status, instruction_id,"
-                                " COALESCE(payment_reference,'') FROM checkin_payments WHERE instruction_id = ?");
-            st.bind(1, id);
-            if (st.step())
-                p = Payment{st.getInt(0), st.getInt(1), st.getInt(2), st.getInt(3), st.getInt(4), st.getText(5), st.getText(6), st.getText(7), st.getText(8)};
-        });
+        ctx_->store().read([&](db::Connection& c) { p = paymentWhere(c, "instruction_id = ?", id); });
         if (p) {
             try {
-                confirmSwish(*p);
+                (void)confirmSwish(*p);
             } catch (const std::exception& e) {
                 ctx_->log().warning(std::string("checkin: Swish callback could not be confirmed: ") + e.what());
             }
         }
-        return Response::noContent();
+        return Response::text("", "text/plain", 200);
     }, RouteDoc{"Swish callback (confirmed by reading the payment back from Swish)", "checkin", nullptr, nullptr});
 }
 
