@@ -19,7 +19,7 @@ mkdir -p "$data"
 chmod 700 "$data"
 data="$(cd "$data" && pwd)"
 
-# The plugin set: every plugin of plugins/ with its built library, certified by the demo
+# The plugin set: every clinic plugin of plugins/ (not the SDK example hello) with its built library, certified by the demo
 # region (DEMO ONLY keys, made into the data directory), so the box runs in production mode.
 # KB_DEMO_MODE=development runs the same plugins unsigned instead.
 mode="${KB_DEMO_MODE:-production}"
@@ -29,6 +29,7 @@ mkdir -p "$set_dir"
 for src in "$KB_ROOT"/plugins/*/; do
   id="$(basename "$src")"
   [ -f "$src/plugin.yaml" ] || continue
+  [ "$id" = hello ] && continue   # the SDK's example, not a clinic plugin: not certified
   mkdir -p "$set_dir/$id"
   for f in plugin.yaml schema.yaml README.md; do
     [ -f "$src/$f" ] && cp "$src/$f" "$set_dir/$id/"
@@ -90,21 +91,25 @@ sed -e "s|@MODE@|$mode|" -e "s|@PORT@|$port|g" -e "s|@PLUGIN_SET@|$set_dir|" -e 
   "$KB_ROOT/config/demo/klinikbox.yaml.in" | write_private "$config"
 "$bin" config check --config "$config" >/dev/null
 
-# Demo accounts, created once; the passwords are kept in a private file for re-runs.
+# Demo accounts, one per role, created once; the passwords are kept in a private file for
+# re-runs (a data directory from an older demo gets the accounts it lacks).
 login_file="$data/demo-login.txt"
-if [ ! -f "$login_file" ]; then
-  umask 077
-  admin_pw="$(head -c 18 /dev/urandom | base64 | tr -d '/+=' | head -c 20)"
-  staff_pw="$(head -c 18 /dev/urandom | base64 | tr -d '/+=' | head -c 20)"
-  printf '%s\n' "$admin_pw" | "$bin" user add --username demo --role admin --name "Demo Admin" \
-    --password-stdin --config "$config" >/dev/null
-  printf '%s\n' "$staff_pw" | "$bin" user add --username personal --role staff --name "Demo Personal" \
-    --hsa-id SE2321000016-D001 --care-unit SE2321000016-DEMO --password-stdin --config "$config" >/dev/null
-  auditor_pw="$(head -c 18 /dev/urandom | base64 | tr -d '/+=' | head -c 20)"
-  printf '%s\n' "$auditor_pw" | "$bin" user add --username granskare --role auditor --name "Demo Granskare" \
-    --password-stdin --config "$config" >/dev/null
-  printf 'admin: demo / %s\nstaff: personal / %s\nauditor: granskare / %s\n' "$admin_pw" "$staff_pw" "$auditor_pw" > "$login_file"
-fi
+umask 077
+touch "$login_file"
+add_demo_user() {  # ROLE USERNAME NAME [EXTRA ARGS...]
+  local role="$1" user="$2" name="$3" pw
+  shift 3
+  grep -q "^$role: " "$login_file" && return 0
+  pw="$(head -c 18 /dev/urandom | base64 | tr -d '/+=' | head -c 20)"
+  printf '%s\n' "$pw" | "$bin" user add --username "$user" --role "$role" --name "$name" \
+    --password-stdin --config "$config" "$@" >/dev/null
+  printf '%s: %s / %s\n' "$role" "$user" "$pw" >> "$login_file"
+}
+add_demo_user admin demo "Demo Admin"
+add_demo_user staff personal "Demo Personal" --hsa-id SE2321000016-D001 --care-unit SE2321000016-DEMO
+add_demo_user auditor granskare "Demo Granskare"
+add_demo_user it tekniker "Demo IT-tekniker"
+admin_pw="$(sed -n 's/^admin: demo \/ //p' "$login_file")"
 
 log "starting klinikbox"
 "$bin" serve --config "$config" > "$data/klinikbox.out" 2>&1 &
@@ -123,12 +128,12 @@ curl -sk --max-time 5 "${url}healthz" >/dev/null || die "the box does not answer
 log "demo data: schedules, today's bookings, the simulator's patients"
 # shellcheck source=lib/demo-seed.sh
 source "$KB_ROOT/scripts/lib/demo-seed.sh"
-seed_demo "$url" "$(sed -n 1p "$login_file" | sed 's/^admin: demo \/ //')" "$sim_http" > "$data/demo-seed.txt" \
+seed_demo "$url" "$admin_pw" "$sim_http" > "$data/demo-seed.txt" \
   || { cat "$data/demo-seed.txt" >&2; die "the demo data could not be created"; }
 # Shared journal access: bookings for the simulator's journal patients (scripts/lib/demo-journal.sh).
 # shellcheck source=lib/demo-journal.sh
 source "$KB_ROOT/scripts/lib/demo-journal.sh"
-seed_journal "$url" "$(sed -n 1p "$login_file" | sed 's/^admin: demo \/ //')" >> "$data/demo-seed.txt" \
+seed_journal "$url" "$admin_pw" >> "$data/demo-seed.txt" \
   || { cat "$data/demo-seed.txt" >&2; die "the journal demo data could not be created"; }
 
 # Referrals: the simulator's hospital radiology (2.2) and physiotherapy (3.0) in the receiver
@@ -138,7 +143,7 @@ if [ -n "$producer_url" ]; then
   # shellcheck source=lib/demo-referrals.sh
   source "$KB_ROOT/scripts/lib/demo-referrals.sh"
   curl -s --max-time 5 -X POST "$sim_http/sim/api/referral/config" -d "{\"box_url\":\"$producer_url\"}" >/dev/null
-  seed_referrals "$url" "$(sed -n 1p "$login_file" | sed 's/^admin: demo \/ //')" "$sim_http" "$sim_https" \
+  seed_referrals "$url" "$admin_pw" "$sim_http" "$sim_https" \
     >> "$data/demo-seed.txt" 2>&1 || log "the referral demo data could not be created"
 fi
 
@@ -147,9 +152,9 @@ cat <<MSG
   Klinikbox demo is running ($mode mode, self-signed certificate).
 
   Console:   ${url}
-  Login:     $(sed -n 1p "$login_file")
-             $(sed -n 2p "$login_file")
-             $(sed -n 3p "$login_file")
+  Logins (one per role; Loggkontroll is the auditor's, Skript the IT technician's,
+  the day view and Videobesök the staff's, Användare and Tillägg the admin's):
+$(sed 's/^/             /' "$login_file")
   Kiosk:     ${url}kiosk   (check-in; first register the browser as an admin on the console page
              Kiosker, then try the personnummer below; without that it asks for the kiosk's code)
   Simulator: ${sim_http}/   (what e-frikort, Swish, BankID and the SMS gateway received)

@@ -65,7 +65,7 @@ seed_demo() {
                    number, approved after 4 s); the fee is registered in e-frikort
     19850709-9805  has a frikort in e-frikort: pays 0 kr
     19380303-1230  is 85 or older: free by the region's rules
-    19700505-1235  video visit (Videobesök in the console: admit the patient; the patient's
+    19700505-1235  video visit (log in as "personal", Videobesök: admit the patient; the patient's
                    join link is under the visit; BankID in the simulator answers as this
                    patient); 100 kr left to the ceiling in e-frikort
 TXT

@@ -44,7 +44,8 @@ test('an admin sets up a unit, a practitioner, a visit type and a schedule', asy
   await page.getByRole('cell', {name: 'Läkarbesök'}).waitFor();
 
   const schedForm = page.locator('form', {has: page.getByRole('heading', {name: 'Lägg till: Scheman'})});
-  await schedForm.getByLabel(/Veckodagar/).fill('1,2,3,4,5,6,7');
+  await schedForm.getByLabel('Lördag').check();
+  await schedForm.getByLabel('Söndag').check();
   await schedForm.getByLabel(/Öppnar/).fill('00:00');
   await schedForm.getByLabel(/Stänger/).fill('24:00');
   await schedForm.getByLabel(/Raster/).fill('');
@@ -53,23 +54,77 @@ test('an admin sets up a unit, a practitioner, a visit type and a schedule', asy
   await schedForm.getByRole('button', {name: 'Lägg till'}).click();
   await page.getByRole('button', {name: 'Avsluta'}).waitFor();
   await page.getByRole('cell', {name: 'Långfredagen'}).waitFor();
+  // The schedule is shown with names, not ids.
+  await page.getByRole('cell', {name: 'mån, tis, ons, tors, fre, lör, sön'}).waitFor();
+  const schedRow = page.locator('tr', {has: page.getByRole('cell', {name: 'mån, tis, ons, tors, fre, lör, sön'})});
+  assert.match(await schedRow.innerText(), /Eva Läkare\s+Läkarbesök/);
 });
 
 test('staff book a patient from the week view and cancel the booking', async () => {
   await page.getByRole('link', {name: 'Bokningar'}).click();
-  const tomorrow = new Date(Date.now() + 3 * 86400000).toLocaleDateString('sv-SE');
-  await page.getByLabel('Datum').fill(tomorrow);
+  const later = new Date(Date.now() + 3 * 86400000).toLocaleDateString('sv-SE');
+  await page.getByLabel('Datum').fill(later);
   await page.getByRole('button', {name: 'Visa'}).click();
   await page.getByRole('button', {name: 'Boka'}).nth(20).click();
   await page.getByLabel('Personnummer').fill('19121212-1212');
   await page.locator('form.card').getByRole('button', {name: 'Boka'}).click();
   await waitForMessage(page, /^Bokat: /);
-  await page.getByRole('cell', {name: '191212121212'}).waitFor();
-  page.once('dialog', (d) => d.accept());
-  await page.getByRole('button', {name: 'Avboka'}).click();
-  await waitForMessage(page, 'Bokningen är avbokad.');
-  await page.getByRole('cell', {name: '191212121212'}).waitFor({state: 'detached'});
-  assert.equal(await page.getByRole('cell', {name: '191212121212'}).count(), 0);
+  const row = page.locator('main tbody tr', {has: page.getByRole('cell', {name: '19121212-1212', exact: true})});
+  await row.getByRole('button', {name: 'Avboka'}).click();
+  await page.locator('tr.inline').getByRole('button', {name: 'Avboka tiden'}).click();
+  await waitForMessage(page, /^Tiden .* är avbokad\.$/);
+  await page.getByRole('cell', {name: '19121212-1212'}).waitFor({state: 'detached'});
+});
+
+// The desk's most common task after booking: the patient calls the same day. Staff give a
+// reason (the patients' 24-hour limit does not bind them) and the answer appears right below
+// the row that was clicked, not at the top of a long day.
+test('the desk cancels a booking the same day with a reason, next to the clicked row', async () => {
+  box.cli(['user', 'add', '--username', 'desk', '--role', 'staff', '--name', 'Disa Disk', '--password-stdin'], 'kassa lösenord 1234\n');
+  await page.getByRole('button', {name: 'Logga ut'}).click();
+  await login(page, box.url, 'desk', 'kassa lösenord 1234');
+  await page.getByRole('link', {name: 'Bokningar'}).click();
+  // The day three hours from now: its third time still open is well within 24 hours.
+  await page.getByLabel('Datum').fill(new Date(Date.now() + 3 * 3600000).toLocaleDateString('sv-SE'));
+  await page.getByRole('button', {name: 'Visa'}).click();
+  await page.locator('main tbody tr').first().waitFor();
+  const free = page.locator('main tbody').getByRole('button', {name: 'Boka', exact: true, disabled: false});
+  await free.nth(2).click();
+  await page.getByLabel('Personnummer').fill('19121212-1212');
+  await page.locator('form.card').getByRole('button', {name: 'Boka'}).click();
+  await waitForMessage(page, /^Bokat: /);
+  const row = page.locator('main tbody tr', {has: page.getByRole('cell', {name: '19121212-1212', exact: true})});
+  const slotTime = (await row.locator('td').first().textContent()).trim();
+  await row.getByRole('button', {name: 'Avboka'}).click();
+  const form = page.locator('tr.inline form');
+  await form.getByRole('button', {name: 'Avboka tiden'}).click();
+  await waitForMessage(page, 'Skriv en orsak till den sena avbokningen.');
+  await form.getByLabel(/Orsak till den sena avbokningen/).fill('Patienten ringde och är sjuk');
+  await form.getByRole('button', {name: 'Avboka tiden'}).click();
+  const done = page.locator('tr.inline').getByText(/^Tiden .* är avbokad\.$/);
+  await done.waitFor();
+  // The message is in the row right below the slot, and on screen.
+  const slotRow = page.locator('main tbody tr:not(.inline)', {has: page.getByRole('cell', {name: slotTime, exact: true})}).first();
+  assert.equal(await slotRow.evaluate((tr) => tr.nextElementSibling?.classList.contains('inline')), true);
+  const box1 = await slotRow.boundingBox();
+  const box2 = await done.boundingBox();
+  const viewport = page.viewportSize();
+  assert.ok(box2.y - box1.y < 200, `message ${box2.y}px vs row ${box1.y}px`);
+  assert.ok(box2.y >= 0 && box2.y < viewport.height, `the message is on screen (${box2.y})`);
+  assert.equal(await page.getByRole('cell', {name: '19121212-1212', exact: true}).count(), 0);
+});
+
+test('past times of today cannot be booked and today opens at the current time', async () => {
+  const now = new Date();
+  if (now.getHours() < 1) return;  // just after midnight there is no past time today yet
+  await page.getByLabel('Datum').fill(now.toLocaleDateString('sv-SE'));
+  await page.getByRole('button', {name: 'Visa'}).click();
+  const first = page.locator('main tbody tr').first();
+  await first.getByRole('cell', {name: 'passerad'}).waitFor();
+  assert.equal(await first.getByRole('button', {name: 'Boka'}).isDisabled(), true);
+  await waitForMessage(page, /^Öppet den här dagen: 00:00–24:00\.$/);
+  // Scrolled to now: the first row (00:00) is above the viewport.
+  await page.waitForFunction(() => window.scrollY > 0);
 });
 
 test('a patient opens an invitation with their personnummer and picks a time', async () => {

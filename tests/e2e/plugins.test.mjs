@@ -21,10 +21,10 @@ test('a setting the schema refuses is shown next to its field, a valid one resta
   await page.getByRole('link', {name: 'Tillägg', exact: true}).click();
   await page.getByRole('cell', {name: 'running'}).or(page.getByRole('cell', {name: 'körs'})).first().waitFor();
   await page.getByRole('button', {name: 'Inställningar'}).click();
-  const greeting = page.getByLabel('greeting');
+  const greeting = page.getByLabel('Hälsning', {exact: true});
   await greeting.fill('');
   await page.getByRole('button', {name: 'Spara och starta om tillägget'}).click();
-  await waitForMessage(page, 'must have at least 1 character');
+  await waitForMessage(page, 'Fältet måste fyllas i.');
   assert.equal(await greeting.getAttribute('aria-invalid'), 'true');
   await greeting.fill('God morgon');
   await page.getByRole('button', {name: 'Spara och starta om tillägget'}).click();

@@ -412,3 +412,40 @@ TEST(BookingServer, SetupRefusesOverlapsAndBadSchedulesAndComputesHolidays) {
     box.loginAs("sam", "staff");
     EXPECT_EQ(box.authed("POST", "/api/v1/booking/units", R"({"hsa_id":"SE2321000016-U009","name":"x"})").status, 403);
 }
+
+// The desk's most common change: the patient calls the same day. Staff may cancel a booking
+// that has not started inside the patients' 24-hour limit when they give a reason, which
+// the audit log keeps; without a reason the refusal names its machine-readable type.
+TEST(BookingServer, StaffCancelTheSameDayWithAReasonThatIsAuditLogged) {
+    TempDir d;
+    BoxProcess box("", bookingSet(d));
+    box.start();
+    box.loginAs("anna", "admin");
+    setUp(box);
+    box.loginAs("sam", "staff");
+    // The first date with free times is today or tomorrow: its third time is within 24 hours.
+    const auto slots = freeSlots(box, "lak30", 0);
+    const auto made = box.authed("POST", "/api/v1/booking/bookings",
+                                 R"({"slot_id":)" + std::to_string(slotAt(slots, 2)) + R"(,"patient":"191212121212"})");
+    ASSERT_EQ(made.status, 201) << made.body;
+    EXPECT_FALSE(made.json()->getValue<bool>("cancel_booking_allowed")) << "the patient can no longer cancel it";
+    const std::string path = "/api/v1/booking/bookings/" + std::to_string(made.json()->getValue<long long>("bookingId"));
+
+    const auto noReason = box.authed("POST", path + "/cancel", "{}");
+    EXPECT_EQ(noReason.status, 409) << noReason.body;
+    EXPECT_EQ(noReason.json()->getValue<std::string>("type"), "/problems/late-change-needs-reason");
+    EXPECT_EQ(box.authed("POST", path + "/cancel", R"({"reason":""})").status, 409);
+
+    const auto done = box.authed("POST", path + "/cancel", R"({"reason":"patienten ringde, sjuk"})");
+    ASSERT_EQ(done.status, 200) << done.body;
+    EXPECT_EQ(done.json()->getValue<std::string>("status"), "cancelled");
+    const auto twice = box.authed("POST", path + "/cancel", R"({"reason":"igen"})");
+    EXPECT_EQ(twice.status, 409);
+    EXPECT_EQ(twice.json()->getValue<std::string>("type"), "/problems/booking-not-active");
+
+    box.loginAs("aud", "auditor");
+    const auto log = box.authed("GET", "/api/v1/audit?patient=191212121212&action=booking.cancel&limit=10");
+    ASSERT_EQ(log.status, 200) << log.body;
+    EXPECT_NE(log.body.find("late change, reason: patienten ringde, sjuk"), std::string::npos) << log.body;
+    EXPECT_NE(log.body.find("\"username\":\"sam\""), std::string::npos) << log.body;
+}

@@ -445,6 +445,35 @@ TEST(CoreServer, LogReviewFiltersExportsAndIsItselfLogged) {
     EXPECT_TRUE(verify.json()->getValue<bool>("ok")) << verify.body;
 }
 
+// Every console page load asks for the session before anyone has logged in: that answer is
+// not an access denial and is not written to the audit log. A review can filter by outcome
+// and role and leave out its own records.
+TEST(CoreServer, LogReviewHidesNoiseAndTheNotLoggedInSessionCheckIsNoDenial) {
+    BoxProcess box;
+    box.start();
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(box.request("GET", "/api/v1/auth/session").status, 401);
+    EXPECT_EQ(box.request("GET", "/api/v1/outbox").status, 401);  // a real denial
+    box.loginAs("granskare", "auditor");
+    (void)box.request("POST", "/api/v1/auth/login", R"({"username":"nobody","password":"wrong password 123"})");
+    auto denied = box.authed("GET", "/api/v1/audit?action=access.denied");
+    ASSERT_EQ(denied.status, 200) << denied.body;
+    EXPECT_EQ(denied.body.find("/api/v1/auth/session"), std::string::npos) << denied.body;
+    EXPECT_NE(denied.body.find("/api/v1/outbox"), std::string::npos) << denied.body;
+
+    (void)box.authed("GET", "/api/v1/audit?limit=1");  // the review's own record
+    auto quiet = box.authed("GET", "/api/v1/audit?hide_noise=true&limit=1000");
+    ASSERT_EQ(quiet.status, 200) << quiet.body;
+    EXPECT_EQ(quiet.body.find("\"action\":\"audit."), std::string::npos) << quiet.body;
+    auto failed = box.authed("GET", "/api/v1/audit?outcome=failed&role=anonymous");
+    ASSERT_EQ(failed.status, 200) << failed.body;
+    auto recs = failed.json()->getArray("records");
+    ASSERT_GE(recs->size(), 1u) << failed.body;
+    for (const auto& v : *recs) EXPECT_EQ(v.extract<Poco::JSON::Object::Ptr>()->getValue<std::string>("outcome"), "failed");
+    EXPECT_EQ(box.authed("GET", "/api/v1/audit?outcome=maybe").status, 400);
+    EXPECT_EQ(box.authed("GET", "/api/v1/audit?role=king").status, 400);
+    EXPECT_EQ(box.authed("GET", "/api/v1/audit?hide_noise=yes").status, 400);
+}
+
 TEST(CoreServer, ClinicHookScriptCanVetoAPluginsEventAndIsListedForIt) {
     TempDir d;
     fs::create_directories(d.file("scripts"));

@@ -133,9 +133,9 @@ TEST(VideoBooking, ABookedVideoVisitIsMetAndARebookingMovesIt) {
     EXPECT_EQ(st.json()->getValue<std::string>("join_url").rfind("https://meet.example.se/", 0), 0u);
 
     // Rebooking to 10:00 (a new booking) ends this room; the new booking gets its own. It is
-    // within the change limit, so an admin does it.
+    // within the change limit, so staff give a reason.
     box.loginAs("adam", "admin");
-    const auto moved = box.authed("POST", "/api/v1/booking/bookings/" + id + "/rebook", R"({"slot_id":)" + std::to_string(ten) + ",\"late\":true}");
+    const auto moved = box.authed("POST", "/api/v1/booking/bookings/" + id + "/rebook", R"({"slot_id":)" + std::to_string(ten) + ",\"reason\":\"the patient called\"}");
     ASSERT_EQ(moved.status, 201) << moved.body;
     const std::string newId = std::to_string(moved.json()->getValue<long long>("bookingId"));
     box.loginAs("sara", "staff");  // the video routes are clinical staff's

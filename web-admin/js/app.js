@@ -64,6 +64,16 @@ function renderNav() {
     const path = `page/${pp.plugin}/${pp.id}`;
     items.push(h('a', {href: `#/${path}`, 'aria-current': location.hash === `#/${path}` ? 'page' : false}, pp.title));
   }
+  // Clicking the page one is on loads its data again (the hash does not change, so no
+  // hashchange would).
+  for (const a of items) {
+    a.addEventListener('click', (ev) => {
+      if (a.getAttribute('href') === (location.hash || '#/')) {
+        ev.preventDefault();
+        route({type: 'reload'});
+      }
+    });
+  }
   nav.replaceChildren(...items);
 }
 
@@ -86,8 +96,11 @@ async function route(ev) {
       if (!pp) throw new Error(t('app.error'));
       const mod = await import(pp.script);
       const root = h('section', {'aria-label': pp.title});
-      main.replaceChildren(h('h1', {}, pp.title), root);
+      const title = h('h1', {}, pp.title);
+      main.replaceChildren(title, root);
       await mod.default(root, api);
+      // A page with its own heading keeps one h1.
+      if (root.querySelector('h1')) title.remove();
     } else {
       const page = pages.find((p) => p.path === path && allowed(p)) || pages[0];
       main.replaceChildren(await page.render({api, user: state.user, params: rest, refresh: route}));

@@ -28,8 +28,11 @@ public:
     [[nodiscard]] std::optional<bool> optBoolean(const std::string& name) const;
     [[nodiscard]] Poco::JSON::Object::Ptr object() const { return obj_; }
 
-    // A 400 problem about one field.
+    // A 400 problem about one field. Its error carries a machine-readable `code` that the
+    // console looks up in its string catalogue (required, type, range, length, nul,
+    // unknown-field, hsa-id, pnr.<reason>, ...; "invalid" when none is given).
     [[nodiscard]] static Problem invalid(const std::string& name, const std::string& detail);
+    [[nodiscard]] static Problem invalid(const std::string& name, const std::string& detail, const std::string& code);
 
 private:
     Poco::JSON::Object::Ptr obj_;

@@ -369,6 +369,7 @@ void installLua(server::Box& box) {
                                             file + ": refused (" + std::string(lua::toString(e.kind())) + ", line " +
                                                 std::to_string(e.line()) + ")"});
                 Problem pr(422, "/problems/script-refused", "Skriptet kunde inte laddas", e.what());
+                pr.with("kind", std::string(lua::toString(e.kind()))).with("line", e.line());
                 throw pr;
             }
             const fs::path tmp = p.string() + ".tmp-save";

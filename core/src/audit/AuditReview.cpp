@@ -46,6 +46,15 @@ std::string where(const ReviewFilter& f, std::vector<std::string>& params) {
         w += " AND at < date(?, '+1 day')";
         params.push_back(f.to);
     }
+    if (!f.outcome.empty()) {
+        w += " AND outcome = ?";
+        params.push_back(f.outcome);
+    }
+    if (!f.role.empty()) {
+        w += " AND role = ?";
+        params.push_back(f.role);
+    }
+    if (f.hideNoise) w += " AND substr(action, 1, 6) <> 'audit.' AND action <> 'access.denied.suppressed'";
     if (f.beforeSeq > 0) {
         w += " AND seq < ?";
         params.push_back(std::to_string(f.beforeSeq));
@@ -75,6 +84,8 @@ std::string describe(const ReviewFilter& f) {
     add("action", f.action);
     add("from", f.from);
     add("to", f.to);
+    add("outcome", f.outcome);
+    add("role", f.role);
     return s.empty() ? "all" : s;
 }
 
@@ -101,7 +112,8 @@ std::string csvCell(const std::string& v) {
 
 ReviewFilter parseFilter(const Request& req, const Clock& clock) {
     ReviewFilter f;
-    static const std::set<std::string> known = {"patient", "user", "action", "from", "to", "before_seq", "limit"};
+    static const std::set<std::string> known = {"patient", "user", "action", "from", "to", "outcome", "role",
+                                                 "hide_noise", "before_seq", "limit"};
     for (const auto& [k, v] : req.query)
         if (!known.count(k)) throw Problem::badRequest("/problems/unknown-parameter", "unknown query parameter '" + k + "'");
     if (auto p = req.queryParam("patient"); p && !p->empty()) {
@@ -115,6 +127,16 @@ ReviewFilter parseFilter(const Request& req, const Clock& clock) {
     if (f.user.size() > 64) throw Problem::badRequest("/problems/invalid-parameter", "user is too long");
     f.action = req.queryParam("action").value_or("");
     if (f.action.size() > 64) throw Problem::badRequest("/problems/invalid-parameter", "action is too long");
+    f.outcome = req.queryParam("outcome").value_or("");
+    if (!f.outcome.empty() && f.outcome != "ok" && f.outcome != "denied" && f.outcome != "failed")
+        throw Problem::badRequest("/problems/invalid-parameter", "outcome is ok, denied or failed");
+    f.role = req.queryParam("role").value_or("");
+    static const std::set<std::string> roles = {"admin", "staff", "auditor", "it", "anonymous", "system"};
+    if (!f.role.empty() && !roles.count(f.role))
+        throw Problem::badRequest("/problems/invalid-parameter", "role is admin, staff, auditor, it, anonymous or system");
+    const auto noise = req.queryParam("hide_noise").value_or("false");
+    if (noise != "true" && noise != "false") throw Problem::badRequest("/problems/invalid-parameter", "hide_noise is true or false");
+    f.hideNoise = noise == "true";
     for (auto* d : {&f.from, &f.to}) {
         *d = req.queryParam(d == &f.from ? "from" : "to").value_or("");
         if (!d->empty() && !isDate(*d))
@@ -156,7 +178,7 @@ void installReview(server::Box& box) {
             o->set("records", rows);
             if (more) o->set("next_before_seq", rows->getObject(rows->size() - 1)->getValue<long long>("seq"));
             return Response::json(o);
-        }, "Audit records, newest first, filtered by patient, user, action and period");
+        }, "Audit records, newest first, filtered by patient, user, action (or kind: a prefix ending in '.'), outcome, role and period; hide_noise=true leaves out the review's own records");
 
         add("/api/v1/audit/export.csv", [&log, &db, &clock](Request& req) {
             auto f = parseFilter(req, clock);

@@ -11,6 +11,11 @@ struct ReviewFilter {
     std::string user;      // username or empty
     std::string action;    // exact action or prefix ending in '.' ("booking.")
     std::string from, to;  // YYYY-MM-DD inclusive, or empty
+    std::string outcome;   // ok, denied, failed, or empty
+    std::string role;      // admin, staff, auditor, it, anonymous, system, or empty
+    // Leaves out what buries the records a review looks for: the auditors' own review
+    // records (audit.*) and the rate limiter's summaries of denials.
+    bool hideNoise = false;
     long long beforeSeq = 0;  // paging: only records with seq < beforeSeq (0 = newest)
     int limit = 100;
 };

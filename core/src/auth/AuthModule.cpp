@@ -15,6 +15,33 @@ namespace klinikbox::auth {
 
 namespace {
 
+// An account the accounts store refused, as a problem that names the field and a code the
+// console shows next to that field (its texts are in the console's catalogue).
+Problem userProblem(const std::string& m) {
+    struct Known {
+        const char* text;
+        const char* field;
+        const char* code;
+    };
+    static const Known known[] = {
+        {"Lösenordet måste ha minst 12", "password", "password.short"},
+        {"Lösenordet får ha högst", "password", "password.long"},
+        {"Lösenordet får inte innehålla användarnamnet", "password", "password.username"},
+        {"Lösenordet får inte bestå av ett och samma", "password", "password.same"},
+        {"Vårdenhetens HSA-id", "care_unit", "hsa-id"},
+        {"HSA-id har fel format", "hsa_id", "hsa-id"},
+        {"Användarnamnet ska ha", "username", "username.length"},
+        {"Användarnamnet får bara", "username", "username.characters"},
+        {"Namnet är för långt", "display_name", "length"},
+    };
+    for (const auto& k : known)
+        if (m.rfind(k.text, 0) == 0) {
+            Problem p = JsonInput::invalid(k.field, m, k.code);
+            return Problem(400, "/problems/invalid-user", "Ogiltiga kontouppgifter", m).with("errors", p.toJson()->get("errors"));
+        }
+    return Problem(400, "/problems/invalid-user", "Ogiltiga kontouppgifter", m);
+}
+
 constexpr const char* kCookie = "kb_session";
 
 Poco::JSON::Object::Ptr userJson(const User& u) {
@@ -152,7 +179,9 @@ void install(server::Box& box) {
             return r;
         }, "Log in; sets the session cookie and returns the CSRF token", true);
 
-        add("GET", "/api/v1/auth/session", Access::loggedIn(), [accounts](Request& req) {
+        // Anyone may ask: every console page load asks before anyone has logged in, and the
+        // answer "not logged in" is not an access denial (nothing is written to the audit log).
+        add("GET", "/api/v1/auth/session", Access::anyone(), [accounts](Request& req) {
             auto s = accounts->session(SessionAuthenticator::sessionToken(req));
             if (!s) throw Problem(401, "/problems/unauthenticated", "Not logged in");
             auto u = accounts->get(s->principal.userId);
@@ -239,7 +268,7 @@ void install(server::Box& box) {
             } catch (const std::invalid_argument& e) {
                 const std::string m = e.what();
                 if (m.find("upptaget") != std::string::npos) throw Problem::conflict("/problems/username-taken", m);
-                throw Problem(400, "/problems/invalid-user", "Invalid user", m);
+                throw userProblem(m);
             }
             audit.append(audit::AuditLog::actorOf(req),
                          AuditEntry{"user.create", "", "administration", "ok",
@@ -260,7 +289,7 @@ void install(server::Box& box) {
                                  in.optStr("hsa_id", 31).value_or(u->hsaId), in.optStr("care_unit", 31).value_or(u->careUnit));
                 if (auto d = in.optBoolean("disabled")) accounts->setDisabled(id, *d);
             } catch (const std::invalid_argument& e) {
-                throw Problem(400, "/problems/invalid-user", "Invalid user", e.what());
+                throw userProblem(e.what());
             }
             auto after = accounts->get(id);
             audit.append(audit::AuditLog::actorOf(req),
@@ -278,7 +307,7 @@ void install(server::Box& box) {
             try {
                 accounts->setPassword(id, in.str("password", 256));
             } catch (const std::invalid_argument& e) {
-                throw JsonInput::invalid("password", e.what());
+                throw userProblem(e.what());
             }
             audit.append(audit::AuditLog::actorOf(req),
                          AuditEntry{"user.password_reset", "", "administration", "ok", "password set for " + u->username});

@@ -25,6 +25,7 @@ namespace klinikbox::config {
 struct SchemaNode {
     std::string type;  // object string integer number boolean array
     std::string doc;
+    std::string labelSv, docSv;  // the console's Swedish label and help (optional)
     std::vector<std::pair<std::string, std::shared_ptr<SchemaNode>>> properties;  // in file order
     std::set<std::string> required;
     bool additionalProperties = false;
@@ -145,6 +146,8 @@ const std::set<std::string> kFormats = {"hsa-id", "personnummer", "path", "host"
 const std::map<std::string, std::set<std::string>> kKeywordTypes = {
     {"type", {}},
     {"doc", {}},
+    {"label_sv", {}},
+    {"doc_sv", {}},
     {"default", {}},
     {"secret", {}},
     {"properties", {"object"}},
@@ -216,6 +219,12 @@ std::shared_ptr<SchemaNode> parseNode(const YAML::Node& n, const std::string& sr
     if (!doc || !doc.IsScalar() || doc.Scalar().empty())
         schemaError(src, n, named(path) + " needs a doc");
     s->doc = doc.Scalar();
+    for (auto [kw, field] : {std::pair{"label_sv", &s->labelSv}, std::pair{"doc_sv", &s->docSv}}) {
+        const YAML::Node t = n[kw];
+        if (!t) continue;
+        if (!t.IsScalar() || t.Scalar().empty()) schemaError(src, t, std::string(kw) + " must be a non-empty text at " + named(path));
+        *field = t.Scalar();
+    }
     if (const auto sec = n["secret"]) s->secret = toBool(src, sec, "secret");
     s->secret = s->secret || insideSecret;
 
@@ -663,6 +672,9 @@ Poco::JSON::Object::Ptr nodeJson(const SchemaNode& s) {
     Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
     o->set("type", s.type);
     o->set("description", s.doc);
+    // What the console shows: a Swedish label (JSON Schema's title) and help.
+    if (!s.labelSv.empty()) o->set("title", s.labelSv);
+    if (!s.docSv.empty()) o->set("x-doc-sv", s.docSv);
     if (!s.properties.empty()) {
         Poco::JSON::Object::Ptr props = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
         for (const auto& [k, v] : s.properties) props->set(k, nodeJson(*v));

@@ -16,6 +16,21 @@ namespace klinikbox::server {
 
 namespace {
 
+// The machine-readable kind of a schema validation message, for the console's catalogue.
+std::string settingsErrorCode(const std::string& m) {
+    static const std::pair<const char*, const char*> kinds[] = {
+        {"must have at least", "length-min"}, {"must have at most", "length"}, {"must be at least", "min"},
+        {"must be at most", "max"},           {"must be one of", "enum"},      {"missing required", "required"},
+        {"unknown key", "unknown-field"},     {"is not an HSA-id", "hsa-id"},  {"is not a valid personnummer", "pnr"},
+        {"must be an http", "url"},           {"is not a host", "host"},       {"must match", "pattern"},
+        {"expected", "type"},                 {"keys must be", "type"},        {"is not a path", "path"},
+    };
+    for (const auto& [prefix, code] : kinds)
+        if (m.rfind(prefix, 0) == 0) return code;
+    return "invalid";
+}
+
+
 
 std::string stringify(const Poco::JSON::Object::Ptr& o) {
     std::ostringstream os;
@@ -74,7 +89,7 @@ void installPluginSettings(Box& box) {
         auto it = box.config().pluginSettings.find(id);
         return it == box.config().pluginSettings.end() ? nullptr : it->second;
     });
-    host.setConfigValidator([](const plugin::Manifest& m, const plugin::PluginBundle& b, const Poco::JSON::Object::Ptr& s) {
+    host.setConfigValidator([&box](const plugin::Manifest& m, const plugin::PluginBundle& b, const Poco::JSON::Object::Ptr& s) {
         std::string schemaText;
         if (!m.configSchema.empty()) {
             auto it = b.files.find(m.configSchema);
@@ -92,6 +107,13 @@ void installPluginSettings(Box& box) {
                 msg += ';';
             }
             throw std::invalid_argument(msg);
+        }
+        // One public URL for every link: a plugin's `public_url` that the clinic did not set
+        // is the box's (server.public_url, else the address it listens on).
+        if (c.values && c.values->has("public_url") && !(s && s->has("public_url") && !s->isNull("public_url"))) {
+            std::string url = box.config().publicUrl.empty() ? box.baseUrl() : box.config().publicUrl;
+            while (!url.empty() && url.back() == '/') url.pop_back();
+            if (!url.empty() && url.size() > 2 && url.substr(url.size() - 2) != ":0") c.values->set("public_url", url);
         }
         return c.values;
     });
@@ -145,7 +167,7 @@ void installPluginSettings(Box& box) {
             }
             auto c = check(id, text, values);
             if (!c.errors.empty()) {
-                Problem p(400, "/problems/invalid-settings", "Invalid settings",
+                Problem p(400, "/problems/invalid-settings", "Ogiltiga inställningar",
                           "Inställningarna kunde inte sparas: " + c.errors.front().message);
                 Poco::JSON::Array::Ptr errs = new Poco::JSON::Array;
                 for (const auto& e : c.errors) {
@@ -155,6 +177,7 @@ void installPluginSettings(Box& box) {
                         if (ch == '.') ch = '/';
                     x->set("pointer", pointer);
                     x->set("detail", e.message);
+                    x->set("code", settingsErrorCode(e.message));
                     errs->add(x);
                 }
                 p.with("errors", errs);

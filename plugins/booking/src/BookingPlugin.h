@@ -123,7 +123,8 @@ private:
 
     // Runs booking.requested (hooks may change slot_id, note, purpose or veto), then inserts
     // the booking, its audit record and its messages in one transaction.
-    BookingRow book(const Request& req, BookInput in, std::optional<long long> replaces = std::nullopt);
+    BookingRow book(const Request& req, BookInput in, std::optional<long long> replaces = std::nullopt,
+                    const std::string& why = {});
 
     // The free slots of the same care unit and visit form on the same (Swedish) day as
     // `slotId`, still ahead: what a routing hook on booking.requested may choose from.
@@ -142,11 +143,18 @@ private:
 
     BookingRow requireBooking(long long id);
 
-    void checkChangeAllowed(const Request& req, const BookingRow& b, bool late) const;
+    // Patients may change a booking until `cancel_latest_hours` before it starts; staff may
+    // change any booking that has not started, giving a reason inside that window. Returns
+    // the text the audit record carries ("" when the change was in time).
+    [[nodiscard]] std::string checkChangeAllowed(const Request& req, const BookingRow& b,
+                                                 const std::optional<std::string>& staffReason) const;
 
-    BookingRow cancel(const Request& req, const BookingRow& b, const std::string& by);
+    BookingRow cancel(const Request& req, const BookingRow& b, const std::string& by, const std::string& why = {});
 
     void registerBookingRoutes();
+
+    // Figures.cpp: today's numbers and the week for the console's dashboard.
+    void registerFigureRoutes();
 
     // ---- VIP codes ----
 

@@ -85,7 +85,7 @@ Poco::JSON::Array::Ptr BookingPlugin::freeSlotsLike(long long slotId) {
 
 // Runs booking.requested (hooks may change slot_id, note, purpose or veto), then inserts
 // the booking, its audit record and its messages in one transaction.
-BookingRow BookingPlugin::book(const Request& req, BookInput in, std::optional<long long> replaces) {
+BookingRow BookingPlugin::book(const Request& req, BookInput in, std::optional<long long> replaces, const std::string& why) {
     Object::Ptr payload;
     auto describe = [&](long long slotId) {
         Object::Ptr p = new Object;
@@ -194,7 +194,8 @@ BookingRow BookingPlugin::book(const Request& req, BookInput in, std::optional<l
                 c.prepare("UPDATE booking_bookings SET rebooked_to=? WHERE id=?").bind(1, id).bind(2, *replaces).exec();
             b = *loadBooking(c, id);
             audit(req, replaces ? "booking.rebook" : "booking.create", b.patient,
-                  "booking " + std::to_string(id) + (replaces ? " replaces " + std::to_string(*replaces) : "") + " via " + in.channel,
+                  "booking " + std::to_string(id) + (replaces ? " replaces " + std::to_string(*replaces) : "") + " via " + in.channel +
+                      (why.empty() ? "" : " (" + why + ")"),
                   &c);
             queueMessages(c, b, replaces ? "rebooked" : "confirmation");
             // Reminders follow the (new) time; the old booking's are skipped when due.
@@ -237,24 +238,36 @@ BookingRow BookingPlugin::requireBooking(long long id) {
     return *b;
 }
 
-void BookingPlugin::checkChangeAllowed(const Request& req, const BookingRow& b, bool late) const {
+std::string BookingPlugin::checkChangeAllowed(const Request& req, const BookingRow& b,
+                                              const std::optional<std::string>& staffReason) const {
     if (b.status != "booked")
-        throw Problem::conflict("/problems/booking-not-active", "the booking is " + b.status + ", not booked");
+        throw Problem(409, "/problems/booking-not-active", "Bokningen är inte aktiv", "the booking is " + b.status + ", not booked")
+            .with("status_now", b.status);
+    if (now() >= b.start)
+        throw Problem(409, "/problems/booking-started", "Tiden har redan börjat", "the booking has started and can no longer be changed");
     const long long latest = b.start - static_cast<long long>(s_.cancelLatestHours) * 3600;
-    if (now() >= latest && !(late && req.principal && req.principal->role == Role::Admin))
+    if (now() < latest) return {};
+    const bool staff = req.principal && (req.principal->role == Role::Staff || req.principal->role == Role::Admin);
+    if (!staff)
         throw Problem(409, "/problems/too-late", "För sent att ändra",
-                      "bookings can be changed until " + std::to_string(s_.cancelLatestHours) +
-                          " hours before they start (an admin may pass \"late\": true)");
+                      "bookings can be changed until " + std::to_string(s_.cancelLatestHours) + " hours before they start")
+            .with("hours", s_.cancelLatestHours);
+    if (!staffReason || staffReason->empty())
+        throw Problem(409, "/problems/late-change-needs-reason", "Ange orsak till den sena ändringen",
+                      "a change within " + std::to_string(s_.cancelLatestHours) + " hours of the start needs a reason")
+            .with("hours", s_.cancelLatestHours);
+    return "late change, reason: " + *staffReason;
 }
 
-BookingRow BookingPlugin::cancel(const Request& req, const BookingRow& b, const std::string& by) {
+BookingRow BookingPlugin::cancel(const Request& req, const BookingRow& b, const std::string& by, const std::string& why) {
     BookingRow out;
     ctx_->store().write([&](db::Connection& c) {
         c.prepare("UPDATE booking_bookings SET status='cancelled', changed_at=? WHERE id=? AND status='booked'")
             .bind(1, now()).bind(2, b.id).exec();
         if (c.changes() != 1) throw Problem::conflict("/problems/booking-changed", "the booking is no longer booked");
         out = *loadBooking(c, b.id);
-        audit(req, "booking.cancel", b.patient, "booking " + std::to_string(b.id) + " cancelled by " + by, &c);
+        audit(req, "booking.cancel", b.patient,
+              "booking " + std::to_string(b.id) + " cancelled by " + by + (why.empty() ? "" : " (" + why + ")"), &c);
         queueMessages(c, out, "cancelled");
     });
     publish("booking.cancelled", out, req, [&](Object& o) { o.set("cancelled_by", by); });
@@ -277,18 +290,18 @@ void BookingPlugin::registerBookingRoutes() {
     }, RouteDoc{"GetBookingDetails", "booking", nullptr, nullptr});
 
     r.add("POST", "/api/v1/booking/bookings/{id}/cancel", Access::only(kStaff), [this](Request& req) {
-        JsonInput in(req.json(), {"late", "by"});
+        JsonInput in(req.json(), {"reason", "by"});
         const auto b = requireBooking(req.intParam("id"));
-        checkChangeAllowed(req, b, in.optBoolean("late").value_or(false));
+        const auto why = checkChangeAllowed(req, b, in.optStr("reason", 500));
         const auto by = in.optStr("by", 10).value_or("staff");
         if (by != "staff" && by != "patient") throw invalid("by", "staff or patient");
-        return Response::json(bookingJson(cancel(req, b, by)));
-    }, RouteDoc{"CancelBooking (until the configured latest time)", "booking", nullptr, nullptr});
+        return Response::json(bookingJson(cancel(req, b, by, why)));
+    }, RouteDoc{"CancelBooking: any booking that has not started; within cancel_latest_hours with a reason", "booking", nullptr, nullptr});
 
     r.add("POST", "/api/v1/booking/bookings/{id}/rebook", Access::only(kStaff), [this](Request& req) {
-        JsonInput in(req.json(), {"slot_id", "late"});
+        JsonInput in(req.json(), {"slot_id", "reason"});
         const auto old = requireBooking(req.intParam("id"));
-        checkChangeAllowed(req, old, in.optBoolean("late").value_or(false));
+        const auto why = checkChangeAllowed(req, old, in.optStr("reason", 500));
         BookInput bi;
         bi.slotId = in.integer("slot_id", 1, 9'000'000'000'000'000'000LL);
         bi.patient = old.patient;
@@ -301,7 +314,7 @@ void BookingPlugin::registerBookingRoutes() {
         bi.triage = old.triage;
         if (old.urgencyDays) bi.urgencyDays = static_cast<int>(*old.urgencyDays);
         bi.channel = old.channel;
-        const auto b = book(req, bi, old.id);
+        const auto b = book(req, bi, old.id, why);
         publish("booking.rebooked", b, req, [&](Object& o) {
             o.set("old_booking_id", old.id);
             o.set("old_start", isoStockholm(fromSec(old.start)));
@@ -312,8 +325,10 @@ void BookingPlugin::registerBookingRoutes() {
 
     r.add("POST", "/api/v1/booking/bookings/{id}/noshow", Access::only(kStaff), [this](Request& req) {
         const auto b = requireBooking(req.intParam("id"));
-        if (b.status != "booked") throw Problem::conflict("/problems/booking-not-active", "the booking is " + b.status);
-        if (now() < b.start) throw Problem::conflict("/problems/not-started", "a booking can be marked no-show once it has started");
+        if (b.status != "booked")
+            throw Problem(409, "/problems/booking-not-active", "Bokningen är inte aktiv", "the booking is " + b.status);
+        if (now() < b.start)
+            throw Problem(409, "/problems/not-started", "Tiden har inte börjat", "a booking can be marked no-show once it has started");
         long long count = 0;
         BookingRow out;
         ctx_->store().write([&](db::Connection& c) {
@@ -331,6 +346,26 @@ void BookingPlugin::registerBookingRoutes() {
         o->set("noshow_count", count);
         return Response::json(o);
     }, RouteDoc{"Mark a booking as a no-show (publishes booking.noshow with the patient's count)", "booking", nullptr, nullptr});
+
+    // A no-show marked by mistake (the patient was in the waiting room) is undone the same
+    // day; the undo is audit-logged like the marking.
+    r.add("POST", "/api/v1/booking/bookings/{id}/noshow/undo", Access::only(kStaff), [this](Request& req) {
+        const auto b = requireBooking(req.intParam("id"));
+        if (b.status != "noshow")
+            throw Problem(409, "/problems/not-noshow", "Bokningen är inte markerad som uteblev", "the booking is " + b.status);
+        if (booking::stockholmDate(fromSec(b.start)) != today())
+            throw Problem(409, "/problems/noshow-undo-too-late", "Uteblivet besök kan bara ångras samma dag",
+                          "a no-show can be undone on the day of the visit only");
+        BookingRow out;
+        ctx_->store().write([&](db::Connection& c) {
+            c.prepare("UPDATE booking_bookings SET status='booked', changed_at=? WHERE id=? AND status='noshow'")
+                .bind(1, now()).bind(2, b.id).exec();
+            if (c.changes() != 1) throw Problem::conflict("/problems/booking-changed", "the booking changed meanwhile");
+            out = *loadBooking(c, b.id);
+            audit(req, "booking.noshow.undo", b.patient, "booking " + std::to_string(b.id) + ", no-show undone", &c);
+        });
+        return Response::json(bookingJson(out));
+    }, RouteDoc{"Undo a no-show marked by mistake (the same day)", "booking", nullptr, nullptr});
 
     r.add("GET", "/api/v1/booking/patients/{patient}/schedule", Access::only(kStaff), [this](Request& req) {
         const auto patient = parsePatient(req.pathParams.at("patient"));
@@ -391,6 +426,8 @@ void BookingPlugin::registerBookingRoutes() {
                     o->set("patient", st.getText(10));
                     o->set("status", st.getText(11));
                     o->set("channel", st.getText(12));
+                    // Inside the patients' limit staff give a reason for a change.
+                    o->set("change_needs_reason", now() >= st.getInt(1) - static_cast<long long>(s_.cancelLatestHours) * 3600);
                     patients.insert(st.getText(10));
                 } else {
                     o->set("status", "free");

@@ -263,7 +263,7 @@ void BookingPlugin::registerInvitationRoutes() {
         const auto inv = openInvitation(req, in.str("token", 64), in.str("patient", 20));
         if (!inv.bookingId) throw Problem::conflict("/problems/no-booking", "no time is booked");
         const auto b = requireBooking(*inv.bookingId);
-        checkChangeAllowed(req, b, false);
+        (void)checkChangeAllowed(req, b, std::nullopt);
         cancel(req, b, "patient");
         return Response::noContent();
     }, RouteDoc{"Patient: cancel the time of an invitation (until the latest time)", "booking", nullptr, nullptr});

@@ -6,7 +6,7 @@ namespace booking {
 std::string BookingPlugin::parsePatient(const std::string& text, const std::string& field) const {
     const auto r = Personnummer::parse(text, today());
     if (const auto* e = std::get_if<PersonnummerError>(&r))
-        throw invalid(field, std::string(describeSv(*e)) + " (" + std::string(toString(*e)) + ")");
+        throw invalid(field, std::string(describeSv(*e)) + " (" + std::string(toString(*e)) + ")", "pnr." + std::string(toString(*e)));
     return std::get<Personnummer>(r).twelveDigits();
 }
 

@@ -52,7 +52,7 @@ std::vector<std::string> splitList(const std::string& s, char sep) {
 
 std::string requireHsa(const JsonInput& in, const std::string& field) {
     const auto text = in.str(field, 64);
-    if (!HsaId::parse(text)) throw invalid(field, "'" + text + "' is not an HSA-id (e.g. SE2321000016-A1B2)");
+    if (!HsaId::parse(text)) throw invalid(field, "'" + text + "' is not an HSA-id (e.g. SE2321000016-A1B2)", "hsa-id");
     return text;
 }
 
@@ -87,7 +87,7 @@ std::vector<std::string> readStringArray(const JsonInput& in, const std::string&
                                          std::size_t maxLen, bool required) {
     std::vector<std::string> out;
     if (!in.has(field)) {
-        if (required) throw invalid(field, "is required");
+        if (required) throw invalid(field, "is required", "required");
         return out;
     }
     const auto v = in.object()->get(field);

@@ -41,6 +41,9 @@ std::string joinInts(const std::set<int>& v);
 std::vector<std::string> splitList(const std::string& s, char sep = ',');
 
 inline Problem invalid(const std::string& field, const std::string& detail) { return JsonInput::invalid(field, detail); }
+inline Problem invalid(const std::string& field, const std::string& detail, const std::string& code) {
+    return JsonInput::invalid(field, detail, code);
+}
 
 std::string requireHsa(const JsonInput& in, const std::string& field);
 

@@ -133,6 +133,41 @@ void CheckinPlugin::registerStaffRoutes() {
         o->set("visits", rows);
         return Response::json(o);
     }, RouteDoc{"Day report of a unit: checked in, paid by method, exempt, outstanding", "checkin", nullptr, nullptr});
+
+    // The dashboard's figures: today's arrivals and visits still unpaid (counts only).
+    r.add("GET", "/api/v1/checkin/figures", Access::only(kStaff), [this](Request&) {
+        const auto d = ctx_->clock().today();
+        char date[16];
+        std::snprintf(date, sizeof date, "%04d-%02u-%02u", static_cast<int>(d.year()), static_cast<unsigned>(d.month()),
+                      static_cast<unsigned>(d.day()));
+        long long arrived = 0, unpaid = 0;
+        ctx_->store().read([&](db::Connection& c) {
+            auto st = c.prepare(
+                "SELECT COUNT(*), COALESCE(SUM(v.charge_ore > 0 AND NOT EXISTS (SELECT 1 FROM checkin_payments p"
+                " WHERE p.visit_id = v.id AND p.status IN ('paid','invoiced'))), 0)"
+                " FROM checkin_visits v WHERE v.care_unit = ? AND v.visit_date = ?");
+            st.bind(1, unit_).bind(2, std::string(date));
+            if (st.step()) {
+                arrived = st.getInt(0);
+                unpaid = st.getInt(1);
+            }
+        });
+        auto figure = [](const std::string& key, const std::string& label, long long value, bool warn) {
+            Object::Ptr o = new Object;
+            o->set("key", key);
+            o->set("label", label);
+            o->set("value", value);
+            o->set("href", "#/page/checkin/day");
+            if (warn) o->set("tone", "warn");
+            return o;
+        };
+        Array::Ptr figs = new Array;
+        figs->add(figure("arrivals_today", "Ankomna idag", arrived, false));
+        figs->add(figure("unpaid_today", "Obetalda besök idag", unpaid, unpaid > 0));
+        Object::Ptr o = new Object;
+        o->set("figures", figs);
+        return Response::json(o);
+    }, RouteDoc{"The dashboard's figures: today's arrivals and unpaid visits", "checkin", nullptr, nullptr});
 }
 
 }  // namespace checkin::plugin

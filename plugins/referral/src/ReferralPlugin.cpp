@@ -60,6 +60,9 @@ public:
         r.add("GET", "/api/v1/referral/overdue", staff, json([f](Request& q) { return f->overdueList(q); }),
               RouteDoc{"Sent referrals without confirmation after overdue_days", "referral", nullptr, nullptr});
 
+        r.add("GET", "/api/v1/referral/figures", Access::only({Role::Staff, Role::Admin}),
+              json([f](Request& q) { return f->figures(q); }),
+              RouteDoc{"The dashboard's figures: incoming referrals to answer, overdue outgoing ones", "referral", nullptr, nullptr});
         r.add("GET", "/api/v1/referral/receivers", Access::only({Role::Staff, Role::Admin}),
               json([f](Request& q) { return f->receivers(q); }), RouteDoc{"The receiver directory", "referral", nullptr, nullptr});
         r.add("PUT", "/api/v1/referral/receivers/{hsa}", admin, json([f](Request& q) { return f->putReceiver(q); }),

@@ -41,6 +41,9 @@ public:
     Response attachment(Request& req);
     Poco::JSON::Object::Ptr list(Request& req, const std::string& direction);
     Poco::JSON::Object::Ptr overdueList(Request& req);
+    // Figures.cpp: incoming referrals waiting for an answer and overdue outgoing ones
+    // (counts only) for the console's dashboard.
+    Poco::JSON::Object::Ptr figures(Request& req);
     Poco::JSON::Object::Ptr answer(Request& req);
     Poco::JSON::Object::Ptr invite(Request& req);
 

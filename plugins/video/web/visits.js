@@ -22,7 +22,7 @@ const strings = {
     admitted: 'Insläppt',
     refused: 'Fel person legitimerade sig',
   },
-  notConfiguredMeetings: 'Videomötesservern är inte inställd (jitsi.app_secret saknas). Inga möteslänkar kan skapas.',
+  notConfiguredMeetings: 'Videomötesservern är inte inställd (en administratör anger den under Tillägg, Videobesök). Inga möteslänkar kan skapas.',
   notConfiguredIdp: 'Legitimering är inte inställd (idp). Patienter kan inte legitimera sig.',
   failed: 'Det gick inte:',
 };

@@ -1,23 +1,50 @@
-// Log review (loggkontroll): filters, newest first with paging, CSV export, chain check.
+// Log review (loggkontroll): filters (patient, user, kind of action, outcome, role, period),
+// newest first with paging, the review's own records left out unless asked for, CSV export,
+// chain check. Roles, actions and outcomes are shown in Swedish from the catalogue; the
+// details are the log line as recorded (marked as English for screen readers).
 import {h, field, table, errorBox, formatTime} from '../dom.js';
-import {t} from '../i18n.js';
+import {t, has} from '../i18n.js';
 
-const FILTERS = ['patient', 'user', 'action', 'from', 'to'];
+const KINDS = ['booking', 'checkin', 'efrikort', 'video', 'journal', 'referral', 'auth', 'access', 'user', 'plugin',
+  'pluginset', 'lua', 'outbox', 'audit'];
+const OUTCOMES = ['ok', 'denied', 'failed'];
+const ROLES = ['staff', 'admin', 'auditor', 'it', 'anonymous', 'system'];
+
+export function actionText(action) {
+  if (has(`audit.action.${action}`)) return t(`audit.action.${action}`);
+  const kind = action.split('.')[0];
+  return has(`audit.kind.${kind}`) ? t('audit.action.other', {kind: t(`audit.kind.${kind}`)}) : t('audit.action.unknown');
+}
+
+export const roleText = (role) => (role && has(`role.${role}`) ? t(`role.${role}`) : role || '');
+
+const pnrText = (p) => (/^\d{12}$/.test(p || '') ? `${p.slice(0, 8)}-${p.slice(8)}` : p || '');
 
 export default async function auditPage({api}) {
   const params = new URLSearchParams(location.hash.split('?')[1] || '');
+  const select = (name, values, prefix) => h('select', {name},
+    h('option', {value: ''}, t('audit.any')),
+    values.map((v) => h('option', {value: v, selected: params.get(name) === v}, t(`${prefix}.${v}`))));
   const inputs = {
     patient: h('input', {name: 'patient', inputmode: 'numeric', placeholder: 'ÅÅÅÅMMDD-NNNN', value: params.get('patient') || ''}),
     user: h('input', {name: 'user', value: params.get('user') || ''}),
-    action: h('input', {name: 'action', placeholder: 'auth.login', value: params.get('action') || ''}),
+    kind: select('kind', KINDS, 'audit.kind'),
+    outcome: select('outcome', OUTCOMES, 'audit.outcome'),
+    role: select('role', ROLES, 'role'),
     from: h('input', {name: 'from', type: 'date', value: params.get('from') || ''}),
     to: h('input', {name: 'to', type: 'date', value: params.get('to') || ''}),
   };
-  const fields = Object.fromEntries(FILTERS.map((k) => [k, field(t(`audit.${k}`), inputs[k])]));
+  const labels = {patient: 'audit.patient', user: 'audit.user', kind: 'audit.kindLabel', outcome: 'audit.outcomeLabel',
+    role: 'audit.role', from: 'audit.from', to: 'audit.to'};
+  const fields = Object.fromEntries(Object.keys(inputs).map((k) => [k, field(t(labels[k]), inputs[k])]));
+  const noise = h('input', {type: 'checkbox', name: 'noise', id: 'audit-noise', checked: params.get('noise') === '1'});
+  const noiseField = h('div', {class: 'field checkbox'}, h('label', {for: 'audit-noise'}, noise, ' ', t('audit.showNoise')));
   const results = h('div', {'aria-live': 'polite'});
   const query = () => {
     const q = new URLSearchParams();
-    for (const k of FILTERS) if (inputs[k].value.trim()) q.set(k, inputs[k].value.trim());
+    for (const k of ['patient', 'user', 'outcome', 'role', 'from', 'to']) if (inputs[k].value.trim()) q.set(k, inputs[k].value.trim());
+    if (inputs.kind.value) q.set('action', `${inputs.kind.value}.`);
+    if (!noise.checked) q.set('hide_noise', 'true');
     return q;
   };
 
@@ -27,8 +54,11 @@ export default async function auditPage({api}) {
     try {
       const data = await api.get(`/api/v1/audit?${q}`);
       const rows = data.records.map((r) => h('tr', {},
-        h('td', {}, formatTime(r.at)), h('td', {}, r.username), h('td', {}, r.role), h('td', {}, r.care_unit),
-        h('td', {}, r.action), h('td', {}, r.patient), h('td', {}, r.purpose), h('td', {}, r.outcome), h('td', {}, r.details)));
+        h('td', {}, formatTime(r.at)), h('td', {}, r.username), h('td', {}, roleText(r.role)), h('td', {}, r.care_unit),
+        h('td', {}, actionText(r.action), h('br'), h('code', {class: 'muted'}, r.action)),
+        h('td', {}, pnrText(r.patient)), h('td', {}, r.purpose),
+        h('td', {}, has(`audit.outcome.${r.outcome}`) ? t(`audit.outcome.${r.outcome}`) : r.outcome),
+        h('td', {class: 'details'}, r.details ? h('span', {lang: 'en'}, r.details) : '')));
       const more = data.next_before_seq
         ? h('button', {type: 'button', onclick: (ev) => { ev.target.remove(); load(data.next_before_seq, true); }}, t('audit.more'))
         : null;
@@ -36,12 +66,14 @@ export default async function auditPage({api}) {
         results.querySelector('tbody').append(...rows);
         if (more) results.append(more);
       } else {
-        results.replaceChildren(rows.length ? table([t('audit.at'), t('audit.user'), 'Roll', 'Vårdenhet', t('audit.action'),
-          t('audit.patient'), t('audit.purpose'), t('audit.outcome'), t('audit.details')], rows) : h('p', {}, t('audit.empty')));
+        const tbl = table([t('audit.at'), t('audit.user'), t('audit.role'), t('audit.careUnit'), t('audit.action'),
+          t('audit.patient'), t('audit.purpose'), t('audit.outcomeLabel'), t('audit.details')], rows);
+        tbl.classList.add('audit-table');
+        results.replaceChildren(rows.length ? tbl : h('p', {}, t('audit.empty')));
         if (more) results.append(more);
       }
     } catch (e) {
-      const fe = e.problem?.type === '/problems/invalid-personnummer';
+      const fe = e.code === 'invalid-personnummer';
       if (fe) fields.patient.setError(e.message);
       else results.replaceChildren(errorBox(e.message));
     }
@@ -57,9 +89,10 @@ export default async function auditPage({api}) {
   };
   updateLinks();
 
-  const form = h('form', {class: 'card filters', role: 'search'}, ...Object.values(fields),
+  const form = h('form', {class: 'card filters', role: 'search'}, ...Object.values(fields), noiseField,
     h('button', {type: 'submit'}, t('audit.search')));
   form.addEventListener('input', updateLinks);
+  form.addEventListener('change', updateLinks);
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     Object.values(fields).forEach((f) => f.setError(''));
@@ -72,7 +105,8 @@ export default async function auditPage({api}) {
     try {
       const v = await api.get('/api/v1/audit/verify');
       verifyOut.className = v.ok ? 'ok' : 'error';
-      verifyOut.textContent = v.ok ? t('audit.verifyOk', {n: v.records}) : t('audit.verifyBad', {seq: v.first_bad_seq, problem: v.problem});
+      verifyOut.replaceChildren(v.ok ? t('audit.verifyOk', {n: v.records})
+        : t('audit.verifyBad', {seq: v.first_bad_seq}), v.ok ? '' : h('span', {lang: 'en'}, ` ${v.problem}`));
     } catch (e) {
       verifyOut.textContent = e.message;
     }

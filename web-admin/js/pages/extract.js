@@ -2,6 +2,7 @@
 // printable page.
 import {h, table, errorBox} from '../dom.js';
 import {t} from '../i18n.js';
+import {actionText, roleText} from './audit.js';
 
 export default async function extractPage({api}) {
   const patient = new URLSearchParams(location.hash.split('?')[1] || '').get('patient') || '';
@@ -9,11 +10,12 @@ export default async function extractPage({api}) {
     const data = await api.get(`/api/v1/audit/patient-extract?patient=${encodeURIComponent(patient)}`);
     const p = data.patient;
     const rows = data.entries.map((e) => h('tr', {}, h('td', {}, e.day), h('td', {}, e.care_unit || '–'),
-      h('td', {}, e.username), h('td', {}, t(`role.${e.role}`) || e.role), h('td', {}, e.actions), h('td', {}, e.count)));
+      h('td', {}, e.username.startsWith('system:') ? t('audit.systemUser') : e.username), h('td', {}, roleText(e.role)),
+      h('td', {}, [...new Set(String(e.actions).split(',').map(actionText))].join(', ')), h('td', {}, e.count)));
     return h('article', {class: 'extract'},
       h('h1', {}, `${t('extract.title')}: ${p.slice(0, 8)}-${p.slice(8)}`), h('p', {}, t('extract.intro')),
       h('p', {class: 'no-print'}, h('button', {type: 'button', onclick: () => window.print()}, t('extract.print'))),
-      rows.length ? table([t('extract.day'), t('extract.unit'), t('audit.user'), 'Roll', t('audit.action'), t('extract.count')], rows)
+      rows.length ? table([t('extract.day'), t('extract.unit'), t('audit.user'), t('audit.role'), t('audit.action'), t('extract.count')], rows)
         : h('p', {}, t('extract.none')));
   } catch (e) {
     return errorBox(e.message);

@@ -18,7 +18,7 @@ export default function loginPage({onLogin}) {
       setCsrf(res.csrf_token);
       await onLogin();
     } catch (e) {
-      msg.replaceChildren(errorBox(e.problem?.detail || t('login.failed')));
+      msg.replaceChildren(errorBox(e.status === 401 || e.status === 429 ? e.message : t('login.failed')));
       pass.value = '';
       pass.focus();
     } finally {

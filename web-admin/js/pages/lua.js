@@ -62,7 +62,7 @@ async function editor({api, user, file, isNew}) {
       msg.replaceChildren(h('p', {class: 'ok'}, t('lua.saved', {file, version: r.status?.version ?? ''})));
       announce(t('lua.saved', {file, version: r.status?.version ?? ''}));
     } catch (e) {
-      msg.replaceChildren(errorBox(e.status === 422 ? t('lua.refused', {detail: e.message}) : e.message));
+      msg.replaceChildren(errorBox(e.message));
     }
   };
   return h('div', {},

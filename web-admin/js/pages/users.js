@@ -51,7 +51,7 @@ export default async function usersPage({api, refresh}) {
       const fe = e.fieldErrors[0];
       const key = fe ? fe.pointer.replace(/^\//, '') : null;
       if (key && fields[key]) {
-        fields[key].setError(fe.detail);
+        fields[key].setError(fe.text);
         inputs[key].focus();
       } else {
         msg.replaceChildren(errorBox(e.message));
