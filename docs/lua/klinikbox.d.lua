@@ -508,6 +508,14 @@ function kb.request(method, path, options) end
 ---@return kb.PublishedEvent[]
 function kb.published() end
 
+---Tests of a Lua plugin only: fn plays the plugin that hooks the sync event `name`: it
+---answers this test case's kb.events.publish_sync(name, ...) by changing the payload (or
+---returning another table), or refuses with `return nil, reason`. Without it, a sync event
+---comes back unanswered (as when the answering plugin is not running).
+---@param name string e.g. "booking.book"
+---@param fn fun(payload: table): table|nil, string|nil
+function kb.answer(name, fn) end
+
 ---Tests of a Lua plugin only: runs the kb.schedule jobs due at the test clock's now.
 ---@return integer ran how many jobs ran
 function kb.run_due() end
@@ -556,6 +564,18 @@ kb.events = {}
 ---@param name string
 ---@param payload table<string, any> a table with named fields
 function kb.events.publish(name, payload) end
+
+---Publishes a sync event declared under permissions.events.publish and returns the payload as
+---the plugins that hook it left it (e.g. booking.book: booking_id, or problem), or nil, the
+---veto's or failure's reason, the hook's name and whether the hook failed. Not at the top
+---level and not inside kb.db.transaction.
+---@param name string
+---@param payload table<string, any> a table with named fields
+---@return table|nil payload
+---@return string|nil reason
+---@return string|nil hook
+---@return boolean|nil failed
+function kb.events.publish_sync(name, payload) end
 
 ---Writes one info line to the log (arguments tostring'ed, separated by tabs).
 ---@param ... any

@@ -5,7 +5,7 @@
 --   GET    /api/v1/vantelista/entries               the list (staff)
 --   DELETE /api/v1/vantelista/entries/{id}          take a patient off the list
 --   GET    /api/v1/vantelista/offers                open offers
---   POST   /api/v1/vantelista/offers/{id}/accept    the patient said yes
+--   POST   /api/v1/vantelista/offers/{id}/accept    the patient said yes: books the slot (booking.book)
 --   POST   /api/v1/vantelista/offers/{id}/decline   the patient said no
 local input = require("input")
 local store = require("store")
@@ -61,13 +61,27 @@ end)
 
 local function answer(fn, verb)
   return function(req)
-    local o, why = fn(tonumber(req.params.id) or -1)
+    local o, why, detail = fn(tonumber(req.params.id) or -1)
     if why == "not-found" then return problem(404, "/problems/not-found", "Finns inte", "no offer " .. req.params.id) end
     if why == "closed" then
       return problem(409, "/problems/offer-closed", "Erbjudandet gäller inte längre", "the offer expired or was answered")
     end
-    kb.audit("offer." .. verb, { patient = o.patient, purpose = "vård", details = "erbjudande " .. o.id })
-    return { json = { id = o.id, state = verb == "accept" and "accepted" or "declined" } }
+    if why == "taken" then
+      kb.audit("offer." .. verb, { purpose = "vård", outcome = "failed", details = "erbjudande " .. req.params.id .. ": tiden redan bokad" })
+      return problem(409, "/problems/slot-taken", "Tiden hann bokas av någon annan",
+                     "the slot was booked meanwhile; the patient keeps their place on the waiting list (" .. tostring(detail) .. ")")
+    end
+    if why == "refused" then
+      kb.audit("offer." .. verb, { purpose = "vård", outcome = "failed", details = "erbjudande " .. req.params.id .. ": bokningen nekades" })
+      return problem(422, "/problems/booking-refused", "Bokningen godtogs inte", tostring(detail))
+    end
+    if why == "unavailable" then
+      return problem(503, "/problems/booking-unavailable", "Tidbokningen svarar inte", tostring(detail))
+    end
+    local booking_id = why  -- on success the second result is the booking's id (accept), or nil
+    kb.audit("offer." .. verb, { patient = o.patient, purpose = "vård",
+                                 details = "erbjudande " .. o.id .. (booking_id and (", bokning " .. booking_id) or "") })
+    return { json = { id = o.id, state = verb == "accept" and "accepted" or "declined", booking_id = booking_id } }
   end
 end
 

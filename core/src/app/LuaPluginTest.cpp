@@ -34,7 +34,10 @@ int ownTablesOnly(void* user, int action, const char* a1, const char*, const cha
     const std::string& id = *static_cast<std::string*>(user);
     auto own = [&](const char* t) {
         const std::string s = t ? t : "";
-        return s.rfind(id + "_", 0) == 0 || s == "sqlite_master" || s == "sqlite_schema" || s == "sqlite_sequence";
+        // SQLite's bookkeeping tables, as the box's authorizer allows them (store/Database.cpp):
+        // CREATE, DROP and ALTER TABLE ... RENAME read and write them.
+        return s.rfind(id + "_", 0) == 0 || s == "sqlite_master" || s == "sqlite_schema" || s == "sqlite_sequence" ||
+               s == "sqlite_temp_master";
     };
     switch (action) {
         case SQLITE_READ:

@@ -44,7 +44,8 @@ void installKb(lua_State* L, ScriptContext& ctx, int envIndex) {
                                   {"schedule", kbSchedule},
                                   {"request", kbRequest},
                                   {"published", kbPublished},
-                                  {"run_due", kbRunDue}}) {
+                                  {"run_due", kbRunDue},
+                                  {"answer", kbAnswer}}) {
         setClosure(L, ctx, name, f);
     }
     lua_createtable(L, 0, 3);
@@ -70,8 +71,9 @@ void installKb(lua_State* L, ScriptContext& ctx, int envIndex) {
     setClosure(L, ctx, "exec", kbDbExec);
     setClosure(L, ctx, "transaction", kbDbTransaction);
     lua_setfield(L, kb, "db");
-    lua_createtable(L, 0, 1);
+    lua_createtable(L, 0, 2);
     setClosure(L, ctx, "publish", kbPublish);
+    setClosure(L, ctx, "publish_sync", kbPublishSync);
     lua_setfield(L, kb, "events");
     lua_createtable(L, 0, 2);
     setClosure(L, ctx, "encode", kbJsonEncode);

@@ -146,6 +146,7 @@ struct ScriptContext {
     Poco::JSON::Object::Ptr testConfig;
     bool testConfigSet = false;
     std::vector<std::pair<std::string, std::string>> published;  // kb.events.publish: name, JSON (tests)
+    HookOutcome syncOutcome;  // kb.events.publish_sync: the last outcome (read right after the call)
     std::vector<long long> jobNext;     // tests of a plugin: when each job is next due (epoch s)
     std::unique_ptr<Request> testRequest;  // kb.request: the request its route sees
     std::unique_ptr<FixedClock> testClock;

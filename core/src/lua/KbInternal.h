@@ -140,6 +140,8 @@ int kbDbTransaction(lua_State* L);
 
 // KbEvents.cpp
 int kbPublish(lua_State* L);
+int kbPublishSync(lua_State* L);
+int kbAnswer(lua_State* L);
 
 // KbAudit.cpp
 int kbAudit(lua_State* L);

@@ -11,6 +11,7 @@ void BookingPlugin::start(PluginContext& ctx) {
     wrongCodes_ = std::make_unique<AttemptLimiter>(ctx.clock(), AttemptLimiter::Options{9, std::chrono::minutes(10), 10000});
     registerChannels();
     registerHooks();
+    registerPluginRequests();
     registerSetupRoutes();
     registerAvailabilityRoutes();
     registerBookingRoutes();

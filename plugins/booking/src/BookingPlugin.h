@@ -8,6 +8,8 @@
 //   Invitations.cpp    kallelser (invitations): a link by which a patient books a given visit
 //   Feeds.cpp          a practitioner's bookings as an iCalendar feed
 //   CheckinHooks.cpp   the hooks the check-in plugin calls (lookup, arrived)
+//   PluginRequests.cpp what other plugins ask through sync events: booking.book (a slot for a
+//                      patient: the waiting list)
 //   Patients.cpp       what every resource does with a patient: personnummer, PDL audit record
 //   BookingRow, Settings, Support: the loaded booking, the settings, the shared helpers
 // The pure rules (holidays, local time, slots, iCalendar text, message texts) live in
@@ -119,6 +121,8 @@ private:
         std::optional<long long> invitationId;
         std::optional<int> urgencyDays;
         std::optional<std::vector<int>> reminderHours;  // set by a booking.requested hook
+        std::string requestKey;  // booking.book: the requester's key (one booking per key)
+        std::string createdBy;   // who booked when no person did (booking.book from a timer)
     };
 
     // Runs booking.requested (hooks may change slot_id, note, purpose or veto), then inserts
@@ -152,6 +156,11 @@ private:
     BookingRow cancel(const Request& req, const BookingRow& b, const std::string& by, const std::string& why = {});
 
     void registerBookingRoutes();
+
+    // PluginRequests.cpp: booking.book, by which another plugin (native or Lua) books a slot
+    // for a patient and learns the outcome at once.
+    void registerPluginRequests();
+    void answerBookRequest(Event& e);
 
     // Figures.cpp: today's numbers and the week for the console's dashboard.
     void registerFigureRoutes();

@@ -179,15 +179,17 @@ BookingRow BookingPlugin::book(const Request& req, BookInput in, std::optional<l
             }
             auto ins = c.prepare(
                 "INSERT INTO booking_bookings(slot_id, patient, status, channel, purpose, reason, note, phone, email, guardian,"
-                " invitation_id, created_at, created_by, changed_at, triage, urgency_days)"
-                " VALUES(?,?,'booked',?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                " invitation_id, created_at, created_by, changed_at, triage, urgency_days, request_key)"
+                " VALUES(?,?,'booked',?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
             ins.bind(1, in.slotId).bind(2, in.patient).bind(3, in.channel).bind(4, in.purpose).bind(5, in.reason)
                 .bind(6, in.note).bind(7, in.phone).bind(8, in.email).bind(9, in.guardian);
             if (in.invitationId) ins.bind(10, *in.invitationId);
             else ins.bindNull(10);
-            ins.bind(11, now()).bind(12, who(req)).bind(13, now()).bind(14, in.triage);
+            ins.bind(11, now()).bind(12, in.createdBy.empty() ? who(req) : in.createdBy).bind(13, now()).bind(14, in.triage);
             if (in.urgencyDays) ins.bind(15, *in.urgencyDays);
             else ins.bindNull(15);
+            if (!in.requestKey.empty()) ins.bind(16, in.requestKey);
+            else ins.bindNull(16);
             ins.exec();
             const long long id = c.lastInsertId();
             if (replaces)

@@ -50,20 +50,44 @@ function M.expire_due()
   return n
 end
 
--- Staff accept on the patient's behalf (the patient called back): the offer is closed as
--- accepted and vantelista.offer.accepted tells the booking side which slot and patient.
--- Returns the offer, or nil and why.
+-- Staff accept on the patient's behalf (the patient called back): the slot is booked for
+-- the patient through booking.book (the booking plugin's facility; the offer's id is the
+-- key, so a repeated accept never books twice), then the offer is closed as accepted and
+-- vantelista.offer.accepted tells whoever listens. Returns the offer and the booking's id,
+-- or nil and why: "not-found", "closed", "taken" (someone booked the slot meanwhile: the
+-- offer is closed as taken and the patient keeps their place on the list), "refused" (the
+-- booking was refused, e.g. by a clinic's hook; the offer stays open) or "unavailable"
+-- (the booking plugin is not running; the offer stays open), with a detail.
 function M.accept(id)
   local o = store.offer(id)
   if not o then return nil, "not-found" end
   if o.state ~= "open" or o.expires_at <= kb.now() then return nil, "closed" end
-  store.close_offer(id, "accepted")
+  local booking_id
+  if o.slot_id then
+    local answer, why = kb.events.publish_sync("booking.book", {
+      slot_id = o.slot_id, patient = o.patient, phone = o.phone, idempotency_key = "vantelista-offer-" .. id,
+      note = "Från väntelistan",
+    })
+    if not answer then return nil, "refused", why end
+    if answer.problem then
+      local t = answer.problem.type
+      if t == "/problems/slot-taken" or t == "/problems/slot-passed" or t == "/problems/no-such-slot" then
+        store.close_offer(id, "taken")
+        return nil, "taken", answer.problem.detail
+      end
+      return nil, "refused", answer.problem.detail
+    end
+    if not answer.booking_id then return nil, "unavailable", "the booking plugin did not answer booking.book" end
+    booking_id = answer.booking_id
+  end
+  -- Closed once: a second accept of the same offer met the same booking (same key).
+  store.close_offer(id, "accepted", booking_id)
   kb.events.publish("vantelista.offer.accepted", {
     offer_id = id, patient = o.patient, phone = o.phone, slot_id = o.slot_id, care_unit = o.care_unit,
     practitioner = o.practitioner, visit_type = o.visit_type, start = o.start,
-    cancelled_booking = o.cancelled_booking,
+    cancelled_booking = o.cancelled_booking, booking_id = booking_id,
   })
-  return o
+  return o, booking_id
 end
 
 -- The patient said no: the slot goes to the next patient at once.

@@ -57,9 +57,11 @@ function M.due_offers(now)
   return kb.db.query("SELECT * FROM vantelista_offers WHERE state = 'open' AND expires_at <= ? ORDER BY expires_at, id", now)
 end
 
--- Closes an open offer; the patient goes back to waiting (same place) or is booked.
-function M.close_offer(id, state)
-  local changed = kb.db.exec("UPDATE vantelista_offers SET state = ? WHERE id = ? AND state = 'open'", state, id)
+-- Closes an open offer; the patient goes back to waiting (same place) or, when accepted,
+-- is booked (booking_id: the booking booking.book made).
+function M.close_offer(id, state, booking_id)
+  local changed = kb.db.exec("UPDATE vantelista_offers SET state = ?, booking_id = ? WHERE id = ? AND state = 'open'",
+    state, booking_id, id)
   if changed == 1 then
     kb.db.exec([[UPDATE vantelista_entries SET state = ? WHERE id = (SELECT entry_id FROM vantelista_offers WHERE id = ?)]],
       state == "accepted" and "booked" or "waiting", id)

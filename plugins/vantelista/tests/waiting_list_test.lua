@@ -62,21 +62,71 @@ kb.test("an offer expires after offer_minutes and the slot goes to the next pati
   kb.assert_eq(r.json.type, "/problems/offer-closed")
 end)
 
-kb.test("accepting an open offer books the patient off the list and tells the booking side", function()
+-- The booking plugin's side of booking.book, as it answers in the box (see
+-- tests/integration/VantelistaServerTest.cpp for the real one).
+local function booking_answers(requests)
+  kb.answer("booking.book", function(p)
+    requests[#requests + 1] = p
+    p.booking_id = 900
+    p.status = "booked"
+    return p
+  end)
+end
+
+kb.test("accepting an open offer books the slot for the patient and takes them off the list", function()
+  local requests = {}
+  booking_answers(requests)
   add("19121212-1212", "070-111 11 11")
   cancel(505)
   local r = kb.request("POST", "/offers/1/accept", { as = "staff" })
   kb.assert_eq(r.status, 200)
   kb.assert_eq(r.json.state, "accepted")
+  kb.assert_eq(r.json.booking_id, 900)
+  kb.assert_eq(#requests, 1)
+  kb.assert_eq(requests[1].slot_id, 77)
+  kb.assert_eq(requests[1].patient, "191212121212")
+  kb.assert_eq(requests[1].idempotency_key, "vantelista-offer-1", "one booking per offer, however often it is asked")
   local ev = kb.published()
   kb.assert_eq(#ev, 1)
   kb.assert_eq(ev[1].name, "vantelista.offer.accepted")
-  kb.assert_eq(ev[1].payload.slot_id, 77)
-  kb.assert_eq(ev[1].payload.patient, "191212121212")
+  kb.assert_eq(ev[1].payload.booking_id, 900)
   kb.assert_eq(#kb.request("GET", "/entries", { as = "staff" }).json.entries, 0, "booked patients leave the list")
+  kb.assert_eq(kb.request("POST", "/offers/1/accept", { as = "staff" }).status, 409, "accepted once")
+  kb.assert_eq(#requests, 1)
   kb.set_now(kb.now() + 6 * 3600)
   kb.run_due()
   kb.assert_eq(#kb.sent(), 1, "an accepted offer never expires")
+end)
+
+kb.test("a slot booked meanwhile is a 409 and the patient keeps their place", function()
+  kb.answer("booking.book", function(p)
+    p.problem = { type = "/problems/slot-taken", title = "Tiden är redan bokad", status = 409, detail = "taken" }
+    return p
+  end)
+  add("19121212-1212", "070-111 11 11")
+  add("20080808-2382", "070-222 22 22")
+  cancel(508)
+  local r = kb.request("POST", "/offers/1/accept", { as = "staff" })
+  kb.assert_eq(r.status, 409)
+  kb.assert_eq(r.json.type, "/problems/slot-taken")
+  local entries = kb.request("GET", "/entries", { as = "staff" }).json.entries
+  kb.assert_eq(entries[1].state, "waiting", "first in line for the next cancellation")
+  kb.assert_eq(#kb.request("GET", "/offers", { as = "staff" }).json.offers, 0, "the offer is closed")
+  kb.assert_eq(#kb.sent(), 1, "a taken slot is not offered to anyone else")
+  kb.assert_eq(#kb.published(), 0)
+end)
+
+kb.test("a refused booking or a booking plugin that does not answer leaves the offer open", function()
+  add("19121212-1212", "070-111 11 11")
+  cancel(509)
+  local r = kb.request("POST", "/offers/1/accept", { as = "staff" })
+  kb.assert_eq(r.status, 503, "nobody answered booking.book")
+  kb.assert_eq(r.json.type, "/problems/booking-unavailable")
+  kb.answer("booking.book", function() return nil, "no bookings on Sundays" end)
+  r = kb.request("POST", "/offers/1/accept", { as = "staff" })
+  kb.assert_eq(r.status, 422)
+  kb.assert_true(string.find(r.json.detail, "Sundays", 1, true), r.json.detail)
+  kb.assert_eq(#kb.request("GET", "/offers", { as = "staff" }).json.offers, 1, "still open")
 end)
 
 kb.test("a declined offer goes to the next patient at once", function()

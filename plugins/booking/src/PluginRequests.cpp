@@ -1,0 +1,103 @@
+// What other plugins ask of the booking plugin through sync events (they never link to it):
+//
+// booking.book: the booking facility other plugins use. A plugin that declares
+// `publish: [booking.book]` publishes it synchronously (native: ctx.events().publishSync,
+// Lua: kb.events.publish_sync) with {slot_id, patient, idempotency_key, phone?, email?,
+// note?, purpose?}; the booking plugin books through the same path as every other channel
+// (booking.requested hooks, the one-live-booking-per-slot rule, audit, messages) and writes
+// the outcome into the payload it hands back:
+//   booked:   booking_id, status, start, end, care_unit, practitioner, again (true when the
+//             key had already booked: the same key books at most once)
+//   refused:  problem {type, title, status, detail}, e.g. /problems/slot-taken
+// Nothing is written back when the booking plugin is not running, so a caller can tell
+// "nobody answered" from a refusal.
+#include "BookingPlugin.h"
+
+namespace booking {
+
+namespace {
+
+std::optional<BookingRow> bookingWithKey(PluginContext& ctx, const std::string& key) {
+    std::optional<BookingRow> b;
+    ctx.store().read([&](db::Connection& c) {
+        auto st = c.prepare("SELECT id FROM booking_bookings WHERE request_key = ?");
+        st.bind(1, key);
+        if (st.step()) b = loadBooking(c, st.getInt(0));
+    });
+    return b;
+}
+
+Object::Ptr problemJson(const Problem& p) {
+    Object::Ptr o = new Object;
+    o->set("type", p.type());
+    o->set("title", p.title());
+    o->set("status", p.status());
+    o->set("detail", p.detail());
+    return o;
+}
+
+}  // namespace
+
+void BookingPlugin::registerPluginRequests() {
+    // Booking runs booking.requested's own hooks and a database write: a budget far above
+    // theirs, so a slow disk never turns a made booking into a failed request (and a retry
+    // with the same key answers the booking made anyway).
+    ctx_->events().hook("booking.book", HookSpec{"book", Phase::Finalize, {}, {}, std::chrono::seconds(10)},
+                        [this](Event& e) { answerBookRequest(e); });
+}
+
+void BookingPlugin::answerBookRequest(Event& e) {
+    Request req;
+    req.principal = e.principal;
+    req.requestId = e.requestId;
+    req.method = "EVENT";
+    req.path = "booking.book";
+    auto answer = [&](const BookingRow& b, bool again) {
+        e.payload->set("booking_id", b.id);
+        e.payload->set("status", b.status);
+        e.payload->set("slot_id", b.slotId);
+        e.payload->set("start", isoStockholm(fromSec(b.start)));
+        e.payload->set("end", isoStockholm(fromSec(b.end)));
+        e.payload->set("care_unit", b.unit);
+        e.payload->set("practitioner", b.practitioner);
+        e.payload->set("again", again);
+    };
+    std::string patient, key;
+    try {
+        JsonInput in(e.payload, {"slot_id", "patient", "idempotency_key", "phone", "email", "note", "purpose"});
+        key = in.str("idempotency_key", 100);
+        if (key.empty()) throw invalid("idempotency_key", "a key naming this request is required");
+        BookInput bi;
+        bi.slotId = in.integer("slot_id", 1, 9'000'000'000'000'000'000LL);
+        bi.patient = patient = parsePatient(in.str("patient", 20));
+        bi.note = in.optStr("note", 500).value_or("");
+        bi.purpose = in.optStr("purpose", 500).value_or("");
+        bi.phone = in.optStr("phone", 30).value_or("");
+        if (!bi.phone.empty() && !booking::normalisePhone(bi.phone)) throw invalid("phone", "not a phone number");
+        bi.email = in.optStr("email", 254).value_or("");
+        if (!bi.email.empty() && !booking::plausibleEmail(bi.email)) throw invalid("email", "not an e-mail address");
+        bi.channel = "plugin";
+        bi.requestKey = key;
+        bi.createdBy = e.principal ? e.principal->username : "plugin";
+        if (const auto done = bookingWithKey(*ctx_, key)) {
+            answer(*done, true);
+            return;
+        }
+        try {
+            const auto b = book(req, bi, std::nullopt, "booking.book " + key);
+            answer(b, false);
+            publish("booking.created", b, req);
+        } catch (const Problem& p) {
+            // Two requests with one key at once: the second meets the first's booking.
+            if (p.type() != "/problems/slot-taken") throw;
+            const auto done = bookingWithKey(*ctx_, key);
+            if (!done) throw;
+            answer(*done, true);
+        }
+    } catch (const Problem& p) {
+        e.payload->set("problem", problemJson(p));
+        audit(req, "booking.create", patient, "booking.book " + key + " refused: " + p.type(), nullptr, "failed");
+    }
+}
+
+}  // namespace booking
