@@ -3,9 +3,12 @@
 // forwarding; a box killed mid-send still delivers exactly once; the producer listener refuses
 // clients without a trusted certificate, hostile XML, unknown units, and is not reachable
 // from the normal listener (and the other way round); a receiver on another major version
-// gets a clear refusal.
+// gets a clear refusal. With the booking plugin: an accepted referral's patient is invited
+// (kallelse) through referral.invitation.requested; overdue referrals are a /metrics gauge.
 #include "BoxProcess.h"
 #include "SimProcess.h"
+
+#include <klinikbox/Db.h>
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -34,8 +37,16 @@ const char* const kUnit = "SE2321000016-VC01";
 const char* const kRadiology = "SE2321000016-RAD1";
 const char* const kPhysio = "SE2321000016-FYS1";
 
-std::string pluginSet(const TempDir& dir) {
+std::string pluginSet(const TempDir& dir, bool withBooking = false) {
     const fs::path set = fs::path(dir.path()) / "set";
+    if (withBooking) {
+        const fs::path b = fs::path(KB_SOURCE_DIR) / "plugins" / "booking";
+        fs::create_directories(set / "booking");
+        for (const char* f : {"plugin.yaml", "schema.yaml"}) fs::copy_file(b / f, set / "booking" / f);
+        fs::copy(b / "migrations", set / "booking" / "migrations", fs::copy_options::recursive);
+        fs::copy(b / "web", set / "booking" / "web", fs::copy_options::recursive);
+        fs::copy_file(fs::path(KB_BUILD_DIR) / "plugins" / "booking" / "libbooking.so", set / "booking" / "libbooking.so");
+    }
     const fs::path src = fs::path(KB_SOURCE_DIR) / "plugins" / "referral";
     fs::create_directories(set / "referral");
     for (const char* f : {"plugin.yaml", "schema.yaml"}) fs::copy_file(src / f, set / "referral" / f);
@@ -100,9 +111,9 @@ struct Clinic {
     std::unique_ptr<BoxProcess> box;
     std::string producer;
 
-    Clinic() {
+    explicit Clinic(bool withBooking = false) {
         sim.start();
-        box = std::make_unique<BoxProcess>(config(sim), pluginSet(dir));
+        box = std::make_unique<BoxProcess>(config(sim), pluginSet(dir, withBooking));
         start();
     }
     void start(bool login = true) {
@@ -320,4 +331,65 @@ TEST(ReferralServer, ProducerListenerRefusesUntrustedClientsHostileXmlAndOtherRo
     EXPECT_EQ(unknown.json()->getValue<int>("status"), 400);
     EXPECT_TRUE(c.box->authed("GET", "/api/v1/referral/incoming").json()->getArray("items")->size() == 0);
     EXPECT_TRUE(c.box->running());
+}
+
+TEST(ReferralServer, AnAcceptedReferralInvitesThePatientAndOverdueReferralsAreAGauge) {
+    Clinic c(true);
+    c.directory();
+    ASSERT_EQ(c.box->authed("POST", "/api/v1/booking/units",
+                            std::string(R"({"hsa_id":")") + kUnit + R"(","name":"Vårdcentralen Norr","address":"Storgatan 1"})")
+                  .status,
+              201);
+    ASSERT_EQ(c.box->authed("POST", "/api/v1/booking/visittypes",
+                            R"({"id":"fys30","name":"Fysioterapi","visit_form":"physical","minutes":30,"profession":"fysioterapeut"})")
+                  .status,
+              201);
+    const auto sent = c.sim.steer("POST", "/sim/api/referral/send",
+                                  std::string(R"({"from":")") + kRadiology + R"(","to":")" + kUnit + R"(","question":"Rehab?"})");
+    ASSERT_EQ(sent.json()->getValue<int>("status"), 200) << sent.body;
+    const auto id = c.box->authed("GET", "/api/v1/referral/incoming").json()->getArray("items")->getObject(0)->getValue<std::string>("id");
+    const std::string invite = "/api/v1/referral/referrals/" + id + "/invitation";
+    EXPECT_EQ(c.box->authed("POST", invite, R"({"visit_type":"fys30","phone":"0701234567"})").status, 409) << "not accepted yet";
+    ASSERT_EQ(c.box->authed("POST", "/api/v1/referral/referrals/" + id + "/answer", R"({"code":"BEK"})").status, 200);
+    // The booking plugin's refusal comes back as its problem; nothing is invited.
+    auto bad = c.box->authed("POST", invite, R"({"visit_type":"nope","phone":"0701234567"})");
+    EXPECT_EQ(bad.status, 400) << bad.body;
+    EXPECT_NE(bad.body.find("visit_type"), std::string::npos) << bad.body;
+    EXPECT_EQ(c.box->authed("POST", invite, R"({"visit_type":"fys30"})").status, 400) << "no phone or e-mail";
+    auto ok = c.box->authed("POST", invite, R"({"visit_type":"fys30","phone":"0701234567"})");
+    ASSERT_EQ(ok.status, 200) << ok.body << c.box->output();
+    const auto invitation = ok.json()->getValue<long long>("invitation_id");
+    auto list = c.box->authed("GET", std::string("/api/v1/booking/invitations?unit=") + kUnit);
+    ASSERT_EQ(list.status, 200) << list.body;
+    auto items = list.json()->getArray("invitations");
+    ASSERT_EQ(items->size(), 1u) << list.body;
+    EXPECT_EQ(items->getObject(0)->getValue<long long>("id"), invitation);
+    EXPECT_EQ(items->getObject(0)->getValue<std::string>("subject_of_care"), "191212121212");
+    EXPECT_EQ(items->getObject(0)->getValue<std::string>("visit_type"), "fys30");
+    EXPECT_NE(items->getObject(0)->getValue<std::string>("purpose").find("Remiss från"), std::string::npos);
+
+    // Overdue: a sent referral the receiver never confirms, older than overdue_days (3).
+    auto gauge = [&] {
+        const auto m = c.box->request("GET", "/metrics").body;
+        const std::string name = "\nkb_referral_overdue_referrals ";
+        const auto p = m.find(name);
+        return p == std::string::npos ? std::string("absent") : m.substr(p + name.size(), m.find('\n', p + 1) - p - name.size());
+    };
+    EXPECT_EQ(gauge(), "0");
+    ASSERT_EQ(c.sim.steer("POST", "/sim/api/referral/config",
+                          std::string(R"({"parties":{")") + kRadiology + R"(":{"confirm":"","outcome":""}}})")
+                  .status,
+              204);
+    const auto out = c.draft(kRadiology);
+    ASSERT_EQ(c.box->authed("POST", "/api/v1/referral/referrals/" + out + "/send", "{}").status, 200);
+    ASSERT_TRUE(waitFor([&] { return c.state(out) == "sent"; })) << c.state(out);
+    EXPECT_EQ(gauge(), "0") << "sent just now";
+    {
+        klinikbox::db::Connection db(c.box->dataDir() + "/klinikbox.db");
+        db.exec("PRAGMA busy_timeout = 10000");
+        db.prepare("UPDATE referral_referrals SET sent_at = sent_at - 4 * 86400 WHERE id = ?").bind(1, out).exec();
+        ASSERT_EQ(db.changes(), 1);
+    }
+    EXPECT_EQ(gauge(), "1");
+    EXPECT_EQ(c.box->authed("GET", "/api/v1/referral/overdue").json()->getArray("items")->size(), 1u);
 }

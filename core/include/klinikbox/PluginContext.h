@@ -12,6 +12,7 @@
 
 #include <Poco/JSON/Object.h>
 
+#include <functional>
 #include <string>
 
 namespace klinikbox {
@@ -41,6 +42,15 @@ public:
     [[nodiscard]] virtual Poco::JSON::Object::Ptr config() const = 0;
     virtual Log& log() = 0;
     virtual void addConsolePage(ConsolePage page) = 0;
+    // A gauge in the box's /metrics, read when /metrics is scraped: `kb_<plugin-id>_<name>`
+    // (name: lower-case letters, digits and '_', starting with a letter; help: one line).
+    // `read` runs on an HTTP worker thread; a read that throws leaves the gauge out of that
+    // scrape. The gauges go away when the plugin stops. Throws std::invalid_argument on a bad
+    // name or a second gauge of the same name. A context without /metrics (offline tests)
+    // ignores gauges.
+    virtual void addGauge(const std::string& name, const std::string& help, std::function<double()> read) {
+        (void)name, (void)help, (void)read;
+    }
 };
 
 }  // namespace klinikbox

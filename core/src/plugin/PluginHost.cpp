@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 
 namespace klinikbox::plugin {
@@ -112,10 +113,10 @@ http::PluginRouter::Wrapper auditEveryRequest(audit::AuditLog& log, const std::s
 class Context final : public PluginContext {
 public:
     Context(HostServices& s, const Manifest& m, Poco::JSON::Object::Ptr config,
-            std::vector<RegisteredPage>& pages, std::mutex& pagesMu)
+            std::vector<RegisteredPage>& pages, std::vector<RegisteredGauge>& gauges, std::mutex& pagesMu)
         : s_(s), m_(m), router_(s.routes, m.id, m.patientData ? auditEveryRequest(s.audit, m.id) : nullptr), events_(s.bus, m), store_(s.db, m.id),
           outbox_(s.outbox, m.id), audit_(s.audit, m.id), log_(m.id), config_(std::move(config)),
-          pages_(pages), pagesMu_(pagesMu) {}
+          pages_(pages), gauges_(gauges), pagesMu_(pagesMu) {}
     const std::string& pluginId() const override { return m_.id; }
     Router& router() override { return router_; }
     EventBus& events() override { return events_; }
@@ -131,6 +132,19 @@ public:
         std::lock_guard lock(pagesMu_);
         pages_.push_back(RegisteredPage{m_.id, std::move(page)});
     }
+    void addGauge(const std::string& name, const std::string& help, std::function<double()> read) override {
+        const bool ok = !name.empty() && name.size() <= 60 && name[0] >= 'a' && name[0] <= 'z' &&
+                        std::all_of(name.begin(), name.end(), [](char c) {
+                            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+                        });
+        if (!ok) throw std::invalid_argument("a gauge's name is lower-case letters, digits and '_': " + name);
+        if (help.empty() || help.find('\n') != std::string::npos || !read)
+            throw std::invalid_argument("gauge " + name + " needs a one-line help text and a read function");
+        std::lock_guard lock(pagesMu_);
+        for (const auto& g : gauges_)
+            if (g.plugin == m_.id && g.name == name) throw std::invalid_argument("a second gauge named " + name);
+        gauges_.push_back(RegisteredGauge{m_.id, name, help, std::move(read)});
+    }
 
 private:
     HostServices& s_;
@@ -143,6 +157,7 @@ private:
     PluginLog log_;
     Poco::JSON::Object::Ptr config_;
     std::vector<RegisteredPage>& pages_;
+    std::vector<RegisteredGauge>& gauges_;
     std::mutex& pagesMu_;
 };
 
@@ -270,7 +285,7 @@ void PluginHost::loadOne(const PluginBundle& b) {
             auto p = luaFactory_(m, b);
             l->plugin = std::unique_ptr<Plugin, std::function<void(Plugin*)>>(p.release(), [](Plugin* q) { delete q; });
         }
-        l->ctx = std::make_unique<Context>(s_, l->manifest, cfg, pages_, mu_);
+        l->ctx = std::make_unique<Context>(s_, l->manifest, cfg, pages_, gauges_, mu_);
         l->plugin->start(*l->ctx);
         l->running = true;
         st.state = "running";
@@ -354,6 +369,8 @@ void PluginHost::cleanup(const std::string& id) {
     std::lock_guard lock(mu_);
     pages_.erase(std::remove_if(pages_.begin(), pages_.end(), [&](const RegisteredPage& p) { return p.plugin == id; }),
                  pages_.end());
+    gauges_.erase(std::remove_if(gauges_.begin(), gauges_.end(), [&](const RegisteredGauge& g) { return g.plugin == id; }),
+                  gauges_.end());
 }
 
 void PluginHost::stopAll() {
@@ -376,6 +393,33 @@ void PluginHost::reset() {
     std::lock_guard lock(mu_);
     statuses_.clear();
     pages_.clear();
+    gauges_.clear();
+}
+
+void PluginHost::renderGauges(std::string& out) const {
+    std::vector<RegisteredGauge> gauges;
+    {
+        std::lock_guard lock(mu_);
+        gauges = gauges_;
+    }
+    // Read outside the lock: a gauge reads the plugin's tables. Stopped plugins' objects stay
+    // alive (retired_), so a gauge removed meanwhile still reads safely.
+    for (const auto& g : gauges) {
+        double v = 0;
+        try {
+            v = g.read();
+        } catch (const std::exception& e) {
+            Poco::Logger::get("plugins").warning("gauge " + g.plugin + "/" + g.name + " failed: " + e.what());
+            continue;
+        }
+        std::string id = g.plugin;
+        for (char& c : id)
+            if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) c = '_';
+        const std::string metric = "kb_" + id + "_" + g.name;
+        std::ostringstream value;
+        value << v;
+        out += "# HELP " + metric + " " + g.help + "\n# TYPE " + metric + " gauge\n" + metric + " " + value.str() + "\n";
+    }
 }
 
 std::vector<PluginStatus> PluginHost::status() const {

@@ -42,6 +42,12 @@ struct RegisteredPage {
     ConsolePage page;
 };
 
+// A gauge a plugin added to /metrics (PluginContext::addGauge).
+struct RegisteredGauge {
+    std::string plugin, name, help;
+    std::function<double()> read;
+};
+
 struct HostServices {
     store::Database& db;
     http::RouteTable& routes;
@@ -86,6 +92,8 @@ public:
 
     [[nodiscard]] std::vector<PluginStatus> status() const;
     [[nodiscard]] std::vector<RegisteredPage> pages() const;
+    // Appends the running plugins' gauges to a /metrics text (Prometheus exposition format).
+    void renderGauges(std::string& out) const;
     // A file of a plugin's web/ directory (console page scripts), from the verified bytes.
     [[nodiscard]] std::optional<std::string> webFile(const std::string& plugin, const std::string& path) const;
 
@@ -106,6 +114,7 @@ private:
     std::vector<std::unique_ptr<Loaded>> retired_;
     std::vector<PluginStatus> statuses_;
     std::vector<RegisteredPage> pages_;
+    std::vector<RegisteredGauge> gauges_;
 };
 
 }  // namespace klinikbox::plugin

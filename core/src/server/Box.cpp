@@ -322,6 +322,7 @@ void Box::registerCoreRoutes() {
         for (const auto& h : bus_->stats())
             out += "kb_hook_failures_total{event=\"" + metrics::labelValue(h.event) + "\",hook=\"" +
                    metrics::labelValue(h.hook) + "\"} " + std::to_string(h.failures) + "\n";
+        host_->renderGauges(out);  // the plugins' own gauges (PluginContext::addGauge)
     });
     metrics_.addCollector([this](std::string& out) {
         http::HttpServer::renderConnectionMetrics({{"public", http_.get()}, {"producer", producer_.get()}}, out);

@@ -9,7 +9,7 @@
 //   Feeds.cpp          a practitioner's bookings as an iCalendar feed
 //   CheckinHooks.cpp   the hooks the check-in plugin calls (lookup, arrived)
 //   PluginRequests.cpp what other plugins ask through sync events: booking.book (a slot for a
-//                      patient: the waiting list)
+//                      patient: the waiting list), referral.invitation.requested (a kallelse)
 //   Patients.cpp       what every resource does with a patient: personnummer, PDL audit record
 //   BookingRow, Settings, Support: the loaded booking, the settings, the shared helpers
 // The pure rules (holidays, local time, slots, iCalendar text, message texts) live in
@@ -158,7 +158,7 @@ private:
     void registerBookingRoutes();
 
     // PluginRequests.cpp: booking.book, by which another plugin (native or Lua) books a slot
-    // for a patient and learns the outcome at once.
+    // for a patient and learns the outcome at once; referral.invitation.requested.
     void registerPluginRequests();
     void answerBookRequest(Event& e);
 
@@ -201,6 +201,12 @@ private:
     Object::Ptr invitationJson(const Invitation& inv, bool forPatient);
 
     void queueInvitationMessage(db::Connection& c, const Invitation& inv, const std::string& token);
+
+    // An invitation from the fields of POST /invitations (also what a referral asks for):
+    // stored, its message queued, audit-logged. Returns {id, link, bookingId?}.
+    Object::Ptr createInvitation(const Request& req, const JsonInput& in);
+    // referral.invitation.requested (sync): a received referral's patient is invited.
+    void answerReferralInvitation(Event& e);
 
     void registerInvitationRoutes();
 

@@ -100,6 +100,67 @@ void BookingPlugin::queueInvitationMessage(db::Connection& c, const Invitation& 
     if (!inv.email.empty()) q("booking.invemail", inv.email);
 }
 
+// The invitation of `in` (the fields of POST /invitations): stored, its message queued and
+// audit-logged in one transaction; a timed one books its slot first. Returns {id, link, bookingId?}.
+Object::Ptr BookingPlugin::createInvitation(const Request& req, const JsonInput& in) {
+    Invitation inv;
+    inv.patient = parsePatient(in.str("patient", 20));
+    inv.unit = requireHsa(in, "unit");
+    inv.visitType = in.str("visit_type", 40);
+    inv.purpose = in.str("purpose", 500);
+    inv.kind = in.optStr("kind", 10).value_or("open");
+    if (inv.kind != "open" && inv.kind != "timed") throw invalid("kind", "open or timed");
+    const auto questions = readStringArray(in, "questions", 20, 300, false);
+    Array qa;
+    for (const auto& q : questions) qa.add(q);
+    std::ostringstream qs;
+    qa.stringify(qs);
+    inv.questions = qs.str();
+    inv.phone = in.optStr("phone", 30).value_or("");
+    if (!inv.phone.empty() && !booking::normalisePhone(inv.phone)) throw invalid("phone", "not a phone number");
+    inv.email = in.optStr("email", 254).value_or("");
+    if (!inv.email.empty() && !booking::plausibleEmail(inv.email)) throw invalid("email", "not an e-mail address");
+    if (inv.phone.empty() && inv.email.empty()) throw invalid("phone", "a phone number or an e-mail address is needed to send the invitation");
+    requireExists("SELECT 1 FROM booking_visit_types WHERE id = ?", inv.visitType, "visit_type", "no visit type " + inv.visitType);
+    requireExists("SELECT 1 FROM booking_units WHERE hsa_id = ?", inv.unit, "unit", "no care unit " + inv.unit);
+    std::optional<BookingRow> timed;
+    if (inv.kind == "timed") {
+        BookInput bi;
+        bi.slotId = in.integer("slot_id", 1, 9'000'000'000'000'000'000LL);
+        bi.patient = inv.patient;
+        bi.purpose = inv.purpose;
+        bi.phone = inv.phone;
+        bi.email = inv.email;
+        bi.channel = "invitation";
+        timed = book(req, bi);
+        publish("booking.created", *timed, req);
+    } else if (in.has("slot_id")) {
+        throw invalid("slot_id", "only a timed invitation has a slot; an open one lets the patient choose");
+    }
+    const std::string token = randomToken();
+    inv.expires = timed ? timed->start : now() + static_cast<long long>(s_.invitationValidDays) * 86400;
+    ctx_->store().write([&](db::Connection& c) {
+        auto ins = c.prepare("INSERT INTO booking_invitations(token_hash, patient, unit, visit_type, purpose, questions, kind,"
+                             " booking_id, phone, email, expires_at, created_at, created_by) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        ins.bind(1, sha256Hex(token)).bind(2, inv.patient).bind(3, inv.unit).bind(4, inv.visitType).bind(5, inv.purpose)
+            .bind(6, inv.questions).bind(7, inv.kind);
+        if (timed) ins.bind(8, timed->id);
+        else ins.bindNull(8);
+        ins.bind(9, inv.phone).bind(10, inv.email).bind(11, inv.expires).bind(12, now()).bind(13, who(req)).exec();
+        inv.id = c.lastInsertId();
+        if (timed)
+            c.prepare("UPDATE booking_bookings SET invitation_id = ? WHERE id = ?").bind(1, inv.id).bind(2, timed->id).exec();
+        std::optional<Invitation> full = loadInvitation(c, "i.id = ?", std::to_string(inv.id));
+        queueInvitationMessage(c, *full, token);
+        audit(req, "booking.invitation.create", inv.patient, "invitation " + std::to_string(inv.id) + " (" + inv.kind + ")", &c);
+    });
+    Object::Ptr o = new Object;
+    o->set("id", inv.id);
+    o->set("link", s_.publicUrl + "/plugins/booking/invite.html#" + token);
+    if (timed) o->set("bookingId", timed->id);
+    return o;
+}
+
 void BookingPlugin::registerInvitationRoutes() {
     ctx_->outbox().registerChannel("booking.invsms", [this](const QueuedMessage& m) {
         Poco::JSON::Parser p;
@@ -114,62 +175,7 @@ void BookingPlugin::registerInvitationRoutes() {
     auto& r = ctx_->router();
     r.add("POST", "/api/v1/booking/invitations", Access::only(kStaff), [this](Request& req) {
         JsonInput in(req.json(), {"patient", "unit", "visit_type", "purpose", "questions", "kind", "slot_id", "phone", "email"});
-        Invitation inv;
-        inv.patient = parsePatient(in.str("patient", 20));
-        inv.unit = requireHsa(in, "unit");
-        inv.visitType = in.str("visit_type", 40);
-        inv.purpose = in.str("purpose", 500);
-        inv.kind = in.optStr("kind", 10).value_or("open");
-        if (inv.kind != "open" && inv.kind != "timed") throw invalid("kind", "open or timed");
-        const auto questions = readStringArray(in, "questions", 20, 300, false);
-        Array qa;
-        for (const auto& q : questions) qa.add(q);
-        std::ostringstream qs;
-        qa.stringify(qs);
-        inv.questions = qs.str();
-        inv.phone = in.optStr("phone", 30).value_or("");
-        if (!inv.phone.empty() && !booking::normalisePhone(inv.phone)) throw invalid("phone", "not a phone number");
-        inv.email = in.optStr("email", 254).value_or("");
-        if (!inv.email.empty() && !booking::plausibleEmail(inv.email)) throw invalid("email", "not an e-mail address");
-        if (inv.phone.empty() && inv.email.empty()) throw invalid("phone", "a phone number or an e-mail address is needed to send the invitation");
-        requireExists("SELECT 1 FROM booking_visit_types WHERE id = ?", inv.visitType, "visit_type", "no visit type " + inv.visitType);
-        requireExists("SELECT 1 FROM booking_units WHERE hsa_id = ?", inv.unit, "unit", "no care unit " + inv.unit);
-        std::optional<BookingRow> timed;
-        if (inv.kind == "timed") {
-            BookInput bi;
-            bi.slotId = in.integer("slot_id", 1, 9'000'000'000'000'000'000LL);
-            bi.patient = inv.patient;
-            bi.purpose = inv.purpose;
-            bi.phone = inv.phone;
-            bi.email = inv.email;
-            bi.channel = "invitation";
-            timed = book(req, bi);
-            publish("booking.created", *timed, req);
-        } else if (in.has("slot_id")) {
-            throw invalid("slot_id", "only a timed invitation has a slot; an open one lets the patient choose");
-        }
-        const std::string token = randomToken();
-        inv.expires = timed ? timed->start : now() + static_cast<long long>(s_.invitationValidDays) * 86400;
-        ctx_->store().write([&](db::Connection& c) {
-            auto ins = c.prepare("INSERT INTO booking_invitations(token_hash, patient, unit, visit_type, purpose, questions, kind,"
-                                 " booking_id, phone, email, expires_at, created_at, created_by) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
-            ins.bind(1, sha256Hex(token)).bind(2, inv.patient).bind(3, inv.unit).bind(4, inv.visitType).bind(5, inv.purpose)
-                .bind(6, inv.questions).bind(7, inv.kind);
-            if (timed) ins.bind(8, timed->id);
-            else ins.bindNull(8);
-            ins.bind(9, inv.phone).bind(10, inv.email).bind(11, inv.expires).bind(12, now()).bind(13, who(req)).exec();
-            inv.id = c.lastInsertId();
-            if (timed)
-                c.prepare("UPDATE booking_bookings SET invitation_id = ? WHERE id = ?").bind(1, inv.id).bind(2, timed->id).exec();
-            std::optional<Invitation> full = loadInvitation(c, "i.id = ?", std::to_string(inv.id));
-            queueInvitationMessage(c, *full, token);
-            audit(req, "booking.invitation.create", inv.patient, "invitation " + std::to_string(inv.id) + " (" + inv.kind + ")", &c);
-        });
-        Object::Ptr o = new Object;
-        o->set("id", inv.id);
-        o->set("link", s_.publicUrl + "/plugins/booking/invite.html#" + token);
-        if (timed) o->set("bookingId", timed->id);
-        return Response::json(o, 201);
+        return Response::json(createInvitation(req, in), 201);
     }, RouteDoc{"Send an invitation (kallelse): timed (a booked time) or open (the patient chooses)", "booking", nullptr, nullptr});
 
     r.add("GET", "/api/v1/booking/invitations", Access::only(kStaff), [this](Request& req) {

@@ -11,6 +11,10 @@
 //   refused:  problem {type, title, status, detail}, e.g. /problems/slot-taken
 // Nothing is written back when the booking plugin is not running, so a caller can tell
 // "nobody answered" from a refusal.
+//
+// referral.invitation.requested: the referral plugin asks for an open invitation (kallelse)
+// of a received referral's patient, with {patient, care_unit, referring_unit_name,
+// visit_type, phone?, email?}; answered with invitation_id, or problem as above.
 #include "BookingPlugin.h"
 
 namespace booking {
@@ -44,6 +48,9 @@ void BookingPlugin::registerPluginRequests() {
     // with the same key answers the booking made anyway).
     ctx_->events().hook("booking.book", HookSpec{"book", Phase::Finalize, {}, {}, std::chrono::seconds(10)},
                         [this](Event& e) { answerBookRequest(e); });
+    ctx_->events().hook("referral.invitation.requested",
+                        HookSpec{"invite", Phase::Finalize, {}, {}, std::chrono::seconds(10)},
+                        [this](Event& e) { answerReferralInvitation(e); });
 }
 
 void BookingPlugin::answerBookRequest(Event& e) {
@@ -97,6 +104,32 @@ void BookingPlugin::answerBookRequest(Event& e) {
     } catch (const Problem& p) {
         e.payload->set("problem", problemJson(p));
         audit(req, "booking.create", patient, "booking.book " + key + " refused: " + p.type(), nullptr, "failed");
+    }
+}
+
+void BookingPlugin::answerReferralInvitation(Event& e) {
+    Request req;
+    req.principal = e.principal;
+    req.requestId = e.requestId;
+    req.method = "EVENT";
+    req.path = "referral.invitation.requested";
+    const auto& p = e.payload;
+    std::string patient = p->optValue<std::string>("patient", "");
+    try {
+        // The invitation names the referring unit, never the referral's clinical text.
+        Object::Ptr body = new Object;
+        body->set("patient", patient);
+        body->set("unit", p->optValue<std::string>("care_unit", ""));
+        body->set("kind", "open");
+        body->set("purpose", "Remiss från " + p->optValue<std::string>("referring_unit_name", "annan vårdgivare"));
+        for (const char* k : {"visit_type", "phone", "email"})
+            if (p->has(k)) body->set(k, p->get(k));
+        JsonInput in(body, {"patient", "unit", "kind", "purpose", "visit_type", "phone", "email"});
+        const auto inv = createInvitation(req, in);
+        e.payload->set("invitation_id", inv->getValue<long long>("id"));
+    } catch (const Problem& pr) {
+        e.payload->set("problem", problemJson(pr));
+        audit(req, "booking.invitation.create", patient, "referral invitation refused: " + pr.type(), nullptr, "failed");
     }
 }
 

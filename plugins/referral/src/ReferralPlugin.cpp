@@ -72,6 +72,9 @@ public:
         r.add("POST", "/api/v1/referral/receivers/import", admin, json([f](Request& q) { return f->importReceivers(q); }),
               RouteDoc{"Import receivers from an HSA catalogue export (CSV or JSON)", "referral", nullptr, nullptr});
 
+        ctx.addGauge("overdue_referrals", "Sent referrals without confirmation or answer after overdue_days.",
+                     [f] { return static_cast<double>(f->overdueCount()); });
+
         // The RIV-TA producer: served only on the producer listener (mutual TLS, client CA).
         for (const char* op : {"ProcessRequest", "ProcessRequestConfirmation", "ProcessRequestOutcome"})
             r.add("POST", std::string("/api/v1/referral/rivta/") + op, Access::service(),

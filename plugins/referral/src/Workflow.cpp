@@ -407,13 +407,21 @@ Poco::JSON::Object::Ptr Workflow::answer(Request& req) {
     return out;
 }
 
+// The patient of an accepted incoming referral is invited (kallelse) by the booking
+// plugin, which answers the sync event referral.invitation.requested: the staff choose the
+// visit type and give the patient's mobile number or e-mail (the referral carries neither).
 Poco::JSON::Object::Ptr Workflow::invite(Request& req) {
     const auto id = req.pathParams.at("id");
+    JsonInput in(req.json(), {"visit_type", "phone", "email"});
+    const auto visitType = in.str("visit_type", 40);
+    const auto phone = in.optStr("phone", 30);
+    const auto email = in.optStr("email", 254);
+    if (!phone && !email) throw JsonInput::invalid("phone", "a mobile number or an e-mail address to send the invitation to");
     Referral r;
     ctx_.store().read([&](db::Connection& c) { r = load(c, id, "in"); });
     if (r.state != "BEK" && r.state != "DSV" && r.state != "PSV")
         throw Problem(409, "/problems/not-accepted", "Remissen måste vara accepterad innan patienten kallas");
-    // The booking plugin turns this into an invitation (kallelse); no clinical text in it.
+    // No clinical text in it: the booking plugin names the referring unit only.
     Poco::JSON::Object::Ptr p = new Poco::JSON::Object;
     p->set("referral_id", r.id);
     p->set("request_id", r.requestId);
@@ -423,10 +431,31 @@ Poco::JSON::Object::Ptr Workflow::invite(Request& req) {
     p->set("referring_unit", r.senderUnit);
     p->set("referring_unit_name", r.senderUnitName);
     p->set("requested_by", req.principal->username);
-    ctx_.events().publish(Event{"referral.invitation.requested", p, req.principal, req.requestId});
-    audit(req, "referral.invite", r.patient, "invitation requested");
+    p->set("visit_type", visitType);
+    if (phone) p->set("phone", *phone);
+    if (email) p->set("email", *email);
+    Event ev{"referral.invitation.requested", p, req.principal, req.requestId};
+    const auto outcome = ctx_.events().publishSync(ev);
+    if (outcome.vetoed)
+        throw Problem(422, outcome.failed ? "/problems/hook-failed" : "/problems/invitation-refused",
+                      "Kallelsen kunde inte skickas", outcome.reason)
+            .with("hook", outcome.hook);
+    if (ev.payload->has("problem")) {
+        const auto pr = ev.payload->getObject("problem");
+        audit(req, "referral.invite", r.patient, "invitation refused: " + pr->optValue<std::string>("type", ""));
+        throw Problem(pr->optValue<int>("status", 422), pr->optValue<std::string>("type", "/problems/invitation-refused"),
+                      pr->optValue<std::string>("title", "Kallelsen kunde inte skickas"), pr->optValue<std::string>("detail", ""));
+    }
+    if (!ev.payload->has("invitation_id"))
+        throw Problem(503, "/problems/booking-unavailable", "Tidbokningen svarar inte",
+                      "the booking plugin did not answer referral.invitation.requested");
+    const auto invitation = ev.payload->getValue<long long>("invitation_id");
+    audit(req, "referral.invite", r.patient, "invitation " + std::to_string(invitation) + " sent");
+    // The same event, async, for scripts that follow referrals (kb.subscribe).
+    ctx_.events().publish(Event{"referral.invitation.requested", ev.payload, req.principal, req.requestId});
     Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
     o->set("requested", true);
+    o->set("invitation_id", invitation);
     return o;
 }
 

@@ -31,7 +31,10 @@ const strings = {
   forwardTo: 'Vidarebefordra till',
   answered: 'Svaret är skickat.',
   invite: 'Kalla patienten',
-  invited: 'Kallelse är begärd.',
+  invited: 'Kallelsen är skickad.',
+  inviteVisitType: 'Besökstyp för kallelsen (kod i Tidbokning)',
+  invitePhone: 'Patientens mobilnummer',
+  inviteEmail: 'eller e-post',
   age: 'Ålder',
   state: 'Status',
   from: 'Från',
@@ -233,6 +236,9 @@ export default async function render(root, api) {
     }
     const text = input('textarea', 'text');
     const forward = input('text', 'forward_to');
+    const visitType = input('text', 'visit_type');
+    const phone = input('tel', 'phone');
+    const email = input('email', 'email');
     form.append(el('h3', strings.answer), field(strings.answerCode, code), field(strings.answerText, text),
       field(strings.forwardTo, forward),
       button(strings.answer, () => act(async () => {
@@ -243,8 +249,13 @@ export default async function render(root, api) {
         await show(r.id);
         message.textContent = strings.answered;
       })),
+      el('h3', strings.invite), field(strings.inviteVisitType, visitType), field(strings.invitePhone, phone),
+      field(strings.inviteEmail, email),
       button(strings.invite, () => act(async () => {
-        await api.post(`/api/v1/referral/referrals/${encodeURIComponent(r.id)}/invitation`);
+        const payload = {visit_type: visitType.value};
+        if (phone.value) payload.phone = phone.value;
+        if (email.value) payload.email = email.value;
+        await api.post(`/api/v1/referral/referrals/${encodeURIComponent(r.id)}/invitation`, payload);
         message.textContent = strings.invited;
       })));
     return form;
