@@ -2,8 +2,7 @@
 // plugins, against the national-services simulator: the fee is charged right, paid once,
 // registered once (also across a killed box, duplicate callbacks and lost answers), a patient
 // at the ceiling pays 0, and an outage falls back to the local ledger.
-#include "BoxProcess.h"
-#include "SimProcess.h"
+#include "CheckinClinic.h"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -21,121 +20,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* const kUnit = "SE2321000016-U001";
-// Wednesday 25 November 2026, 08:50 in Stockholm: the 09:00 slot is in the check-in window.
-const char* const kClock = "2026-11-25T07:50:00Z";
+const char* const kUnit = kCheckinUnit;
 
-std::string pluginSet(const TempDir& dir) {
-    const fs::path set = fs::path(dir.path()) / "set";
-    for (const char* id : {"booking", "checkin", "efrikort"}) {
-        const fs::path src = fs::path(KB_SOURCE_DIR) / "plugins" / id;
-        fs::create_directories(set / id);
-        for (const char* f : {"plugin.yaml", "schema.yaml"}) fs::copy_file(src / f, set / id / f);
-        fs::copy(src / "migrations", set / id / "migrations", fs::copy_options::recursive);
-        fs::copy(src / "web", set / id / "web", fs::copy_options::recursive);
-        fs::copy_file(fs::path(KB_BUILD_DIR) / "plugins" / id / (std::string("lib") + id + ".so"), set / id / (std::string("lib") + id + ".so"));
-    }
-    return set.string();
-}
-
-std::string settings(const SimProcess& sim, const std::string& callbackUrl) {
-    std::ostringstream c;
-    c << "  settings:\n"
-      << "    checkin:\n      care_unit: " << kUnit << "\n      clinic_name: Vårdcentralen Norr\n"
-      << "      fees:\n        free_from_age: 85\n        youth_free_below_age: 20\n        default_fee_ore: 20000\n"
-      << "        tariffs:\n          - {name: Läkarbesök, profession: läkare, fee_ore: 30000}\n"
-      << "      swish:\n        enabled: true\n        url: " << sim.https() << "/swish-cpcapi\n        payee_alias: \"1231181189\"\n"
-      << "        client_cert: " << sim.clientCert() << "\n        client_key: " << sim.clientKey() << "\n        ca_bundle: " << sim.ca()
-      << "\n        callback_url: " << callbackUrl << "\n"
-      << "    efrikort:\n      care_principal_id: SE2321000016-REG1\n      care_provider_name: Vårdcentralen Norr AB\n"
-      << "      care_provider_id: SE2321000016-CP01\n      care_unit_name: Vårdcentralen Norr\n      care_unit_id: " << kUnit << "\n"
-      << "      employee_id: SE2321000016-E001\n      service_url: \"" << sim.https() << "/efrikort/{contract}\"\n"
-      << "      client_cert: " << sim.clientCert() << "\n      client_key: " << sim.clientKey() << "\n      ca_bundle: " << sim.ca()
-      << "\n      timeout_ms: 2000\n";
-    return c.str();
-}
-
-struct Clinic {
-    TempDir dir;
-    SimProcess sim{"", 3000};
-    std::unique_ptr<BoxProcess> box;
-    std::string deviceCookie;  // kb_kiosk=<token>
-
-    // Port 443 on loopback: nobody listens, so no callback arrives unless the simulator is
-    // told to forward it (POST /sim/api/swish/callback-port).
-    explicit Clinic(const std::string& callbackUrl = "https://127.0.0.1/api/v1/checkin/swish/callback") {
-        sim.start();
-        box = std::make_unique<BoxProcess>(settings(sim, callbackUrl), pluginSet(dir));
-        // The development clock: the box lives on Wednesday morning.
-        std::string cfg;
-        {
-            std::ifstream in(box->configFile());
-            std::stringstream ss;
-            ss << in.rdbuf();
-            cfg = ss.str();
-        }
-        cfg.replace(cfg.find("box:\n"), 5, std::string("box:\n  clock_start: \"") + kClock + "\"\n");
-        std::ofstream(box->configFile()) << cfg;
-        box->start();
-        box->loginAs("anna", "admin");
-        // The waiting room's kiosk: registered once by an admin, it holds the device cookie.
-        const auto reg = box->authed("POST", "/api/v1/checkin/kiosks", R"({"name":"Väntrummet"})");
-        EXPECT_EQ(reg.status, 201) << reg.body;
-        const auto setCookie = reg.header("set-cookie");
-        EXPECT_NE(setCookie.find("HttpOnly"), std::string::npos) << setCookie;
-        deviceCookie = setCookie.substr(0, setCookie.find(';'));
-        auto ok = [&](const std::string& path, const std::string& body) {
-            const auto r = box->authed("POST", path, body);
-            ASSERT_EQ(r.status, 201) << path << ": " << r.body;
-        };
-        ok("/api/v1/booking/units", std::string(R"({"hsa_id":")") + kUnit + R"(","name":"Vårdcentralen Norr","address":"Storgatan 1"})");
-        for (const char* p : {"SE2321000016-P001", "SE2321000016-P002", "SE2321000016-P003", "SE2321000016-P004"}) {
-            ok("/api/v1/booking/practitioners", std::string(R"({"hsa_id":")") + p + R"(","name":"Läkare )" + p + R"(","profession":"läkare","unit":")" + kUnit + "\"}");
-        }
-        ok("/api/v1/booking/visittypes", R"({"id":"lak30","name":"Läkarbesök","visit_form":"physical","minutes":30,"profession":"läkare"})");
-        for (const char* p : {"SE2321000016-P001", "SE2321000016-P002", "SE2321000016-P003", "SE2321000016-P004"})
-            ok("/api/v1/booking/schedules", std::string(R"({"practitioner":")") + p +
-                                                R"(","visit_type":"lak30","weekdays":[1,2,3,4,5],"start":"08:00","end":"17:00","valid_from":"2026-01-01","valid_to":"2099-12-31"})");
-        box->loginAs("sam", "staff");
-    }
-
-    // Books the patient at 09:00 (or `time`) with practitioner n (1..4).
-    long long book(const std::string& patient, int practitioner = 1, const std::string& time = "09:00") {
-        const auto r = box->authed("GET", std::string("/api/v1/booking/timeslots?unit=") + kUnit + "&date=2026-11-25&practitioner=SE2321000016-P00" +
-                                               std::to_string(practitioner));
-        const auto slots = r.json()->getArray("timeslots");
-        for (unsigned i = 0; i < slots->size(); ++i)
-            if (slots->getObject(i)->getValue<std::string>("startTimeInclusive").substr(11, 5) == time) {
-                const auto b = box->authed("POST", "/api/v1/booking/bookings",
-                                           R"({"slot_id":)" + std::to_string(slots->getObject(i)->getValue<long long>("slot_id")) +
-                                               R"(,"patient":")" + patient + "\"}");
-                EXPECT_EQ(b.status, 201) << b.body;
-                return b.json()->getValue<long long>("bookingId");
-            }
-        ADD_FAILURE() << "no slot at " << time << ": " << r.body;
-        return 0;
-    }
-
-    // A request from the registered kiosk.
-    HttpResult kiosk(const std::string& method, const std::string& path, const std::string& body = {}) {
-        return box->request(method, path, body, {{"Content-Type", "application/json"}, {"Cookie", deviceCookie}});
-    }
-    // A request from a patient's phone (no kiosk cookie).
-    HttpResult phone(const std::string& method, const std::string& path, const std::string& body = {}) {
-        return box->request(method, path, body, {{"Content-Type", "application/json"}});
-    }
-
-    Poco::JSON::Object::Ptr person(const std::string& pnr) { return sim.steer("GET", "/sim/api/efrikort/persons/" + pnr).json(); }
-
-    // Waits (bounded) until the simulator holds n transactions for the person.
-    Poco::JSON::Object::Ptr waitForTransactions(const std::string& pnr, std::size_t n) {
-        Poco::JSON::Object::Ptr p;
-        for (int i = 0; i < 400; ++i) {
-            p = person(pnr);
-            if (p->getArray("transactions")->size() >= n) break;
-            std::this_thread::sleep_for(std::chrono::milliseconds(25));
-        }
-        return p;
+// The shared check-in box (CheckinClinic.h) with the region's age rules, four doctors and
+// staff logged in.
+struct Clinic : CheckinClinic {
+    explicit Clinic(const std::string& callbackUrl = CheckinOptions{}.callbackUrl)
+        : CheckinClinic(CheckinOptions{callbackUrl, "        free_from_age: 85\n        youth_free_below_age: 20\n", ""}) {
+        setUp(4);
     }
 };
 
@@ -195,7 +87,8 @@ TEST(CheckinServer, PatientChecksInPaysWithSwishAndTheFeeIsRegisteredOnce) {
     const auto p = c.waitForTransactions("199001012385", 1);
     ASSERT_EQ(p->getArray("transactions")->size(), 1u) << "registered in eFrikort";
     EXPECT_EQ(p->getArray("transactions")->getObject(0)->getValue<long long>("amount_ore"), 30000);
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    // Every fee report (the callbacks above could only have queued another) is delivered.
+    ASSERT_TRUE(c.waitForOutboxSettled("checkin.feereport"));
     EXPECT_EQ(c.person("199001012385")->getArray("transactions")->size(), 1u) << "and only once";
 
     // The receipt and the day report.

@@ -42,6 +42,7 @@ void CheckinPlugin::start(PluginContext& ctx) {
     ctx.outbox().registerChannel("checkin.receipt", [this](const QueuedMessage& m) { return mailReceipt(m); });
     registerPatientRoutes();
     registerStaffRoutes();
+    registerDayReportRoutes();
     registerKioskRoutes();
     ctx.addConsolePage({"day", "Incheckning och betalning", "day.js", Access::only(kStaff)});
     if (swishEnabled_) reconciler_ = std::thread([this] { reconcileLoop(); });

@@ -9,7 +9,8 @@
 //   SwishView.cpp      what the kiosk and the phone show of a Swish request: QR code, app link
 //   Receipts.cpp       the receipt, shown and mailed
 //   KioskRoutes.cpp    the patient's routes (kiosk and phone), Swish's callback
-//   DeskRoutes.cpp     the reception's routes: desk check-in, payments, refunds, the day report
+//   DeskRoutes.cpp     the reception's routes: desk check-in, payments, refunds
+//   DayReport.cpp      the day report and the dashboard's figures of today
 // The pure rules live in FeeRules (fees and exemptions), Swish (the payment API client) and
 // QrCode (the QR code drawn by the box).
 #pragma once
@@ -157,6 +158,7 @@ private:
     void registerPatientRoutes();
 
     void registerStaffRoutes();
+    void registerDayReportRoutes();
 };
 
 }  // namespace checkin::plugin
