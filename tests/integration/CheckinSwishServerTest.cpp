@@ -4,8 +4,7 @@
 // (e-commerce); Swish's callback is answered 200; a Swish refund goes to Swish and corrects
 // e-frikort; a callback URL off port 443 is refused; and payments paid at Swish while the box
 // is killed (kill -9) are all settled by the reconciler after restarts: 0 mismatches.
-#include "BoxProcess.h"
-#include "SimProcess.h"
+#include "CheckinClinic.h"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -26,39 +25,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* const kUnit = "SE2321000016-U001";
-// Wednesday 25 November 2026, 08:50 in Stockholm: the 09:00 and 09:30 slots are in the window.
-const char* const kClock = "2026-11-25T07:50:00Z";
+const char* const kUnit = kCheckinUnit;
 const char* const kCallback = "https://127.0.0.1/api/v1/checkin/swish/callback";
-
-std::string pluginSet(const TempDir& dir) {
-    const fs::path set = fs::path(dir.path()) / "set";
-    for (const char* id : {"booking", "checkin", "efrikort"}) {
-        const fs::path src = fs::path(KB_SOURCE_DIR) / "plugins" / id;
-        fs::create_directories(set / id);
-        for (const char* f : {"plugin.yaml", "schema.yaml"}) fs::copy_file(src / f, set / id / f);
-        fs::copy(src / "migrations", set / id / "migrations", fs::copy_options::recursive);
-        fs::copy(src / "web", set / id / "web", fs::copy_options::recursive);
-        fs::copy_file(fs::path(KB_BUILD_DIR) / "plugins" / id / (std::string("lib") + id + ".so"), set / id / (std::string("lib") + id + ".so"));
-    }
-    return set.string();
-}
-
-std::string settings(const SimProcess& sim, const std::string& callbackUrl) {
-    std::ostringstream c;
-    c << "  settings:\n"
-      << "    checkin:\n      care_unit: " << kUnit << "\n      clinic_name: Vårdcentralen Norr\n"
-      << "      fees:\n        default_fee_ore: 20000\n        tariffs:\n          - {name: Läkarbesök, profession: läkare, fee_ore: 30000}\n"
-      << "      swish:\n        enabled: true\n        url: " << sim.https() << "/swish-cpcapi\n        payee_alias: \"1231181189\"\n"
-      << "        client_cert: " << sim.clientCert() << "\n        client_key: " << sim.clientKey() << "\n        ca_bundle: " << sim.ca()
-      << "\n        callback_url: \"" << callbackUrl << "\"\n        timeout_ms: 2000\n"
-      << "    efrikort:\n      care_principal_id: SE2321000016-REG1\n      care_provider_name: Vårdcentralen Norr AB\n"
-      << "      care_provider_id: SE2321000016-CP01\n      care_unit_name: Vårdcentralen Norr\n      care_unit_id: " << kUnit << "\n"
-      << "      employee_id: SE2321000016-E001\n      service_url: \"" << sim.https() << "/efrikort/{contract}\"\n"
-      << "      client_cert: " << sim.clientCert() << "\n      client_key: " << sim.clientKey() << "\n      ca_bundle: " << sim.ca()
-      << "\n      timeout_ms: 2000\n";
-    return c.str();
-}
 
 // A valid personnummer born 1980-01-01 with serial n (the Luhn check digit computed).
 std::string person(int n) {
@@ -72,92 +40,11 @@ std::string person(int n) {
     return std::string("19") + b + std::to_string((10 - sum % 10) % 10);
 }
 
-template <class F>
-bool eventually(F done, int tries = 1200) {  // up to ~60 s on a loaded machine
-    for (int i = 0; i < tries; ++i) {
-        if (done()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return done();
-}
-
-struct SwishClinic {
-    TempDir dir;
-    SimProcess sim{"", 3000};
-    std::unique_ptr<BoxProcess> box;
-    int logins = 0;
-
-    explicit SwishClinic(const std::string& callbackUrl = kCallback) {
-        sim.start();
-        box = std::make_unique<BoxProcess>(settings(sim, callbackUrl), pluginSet(dir));
-        std::string cfg;
-        {
-            std::ifstream in(box->configFile());
-            std::stringstream ss;
-            ss << in.rdbuf();
-            cfg = ss.str();
-        }
-        cfg.replace(cfg.find("box:\n"), 5, std::string("box:\n  clock_start: \"") + kClock + "\"\n");
-        std::ofstream(box->configFile()) << cfg;
-        box->start();
-    }
-
-    void setUpSchedules() {
-        login("admin");
-        auto ok = [&](const std::string& path, const std::string& body) {
-            const auto r = box->authed("POST", path, body);
-            ASSERT_EQ(r.status, 201) << path << ": " << r.body;
-        };
-        ok("/api/v1/booking/units", std::string(R"({"hsa_id":")") + kUnit + R"(","name":"Vårdcentralen Norr","address":"Storgatan 1"})");
-        ok("/api/v1/booking/visittypes", R"({"id":"lak30","name":"Läkarbesök","visit_form":"physical","minutes":30,"profession":"läkare"})");
-        for (int p = 1; p <= 6; ++p) {
-            const std::string hsa = "SE2321000016-P00" + std::to_string(p);
-            ok("/api/v1/booking/practitioners", R"({"hsa_id":")" + hsa + R"(","name":"Läkare )" + hsa + R"(","profession":"läkare","unit":")" + kUnit + "\"}");
-            ok("/api/v1/booking/schedules", R"({"practitioner":")" + hsa +
-                                                R"(","visit_type":"lak30","weekdays":[1,2,3,4,5],"start":"08:00","end":"17:00","valid_from":"2026-01-01","valid_to":"2099-12-31"})");
-        }
-        // The waiting room's kiosk: registered once by an admin, it holds the device cookie.
-        const auto reg = box->authed("POST", "/api/v1/checkin/kiosks", R"({"name":"Väntrummet"})");
-        ASSERT_EQ(reg.status, 201) << reg.body;
-        deviceCookie = reg.header("set-cookie").substr(0, reg.header("set-cookie").find(';'));
-        login("staff");
-    }
-
-    void login(const std::string& role) { box->loginAs(role + std::to_string(++logins), role); }
-
-    void book(const std::string& patient, int practitioner, const std::string& time) {
-        const auto r = box->authed("GET", std::string("/api/v1/booking/timeslots?unit=") + kUnit + "&date=2026-11-25&practitioner=SE2321000016-P00" +
-                                               std::to_string(practitioner));
-        const auto slots = r.json()->getArray("timeslots");
-        for (unsigned i = 0; i < slots->size(); ++i)
-            if (slots->getObject(i)->getValue<std::string>("startTimeInclusive").substr(11, 5) == time) {
-                const auto b = box->authed("POST", "/api/v1/booking/bookings",
-                                           R"({"slot_id":)" + std::to_string(slots->getObject(i)->getValue<long long>("slot_id")) +
-                                               R"(,"patient":")" + patient + "\"}");
-                ASSERT_EQ(b.status, 201) << b.body;
-                return;
-            }
-        FAIL() << "no slot at " << time;
-    }
-
-    HttpResult kiosk(const std::string& method, const std::string& path, const std::string& body = {}) const {
-        return box->request(method, path, body, {{"Content-Type", "application/json"}, {"Cookie", deviceCookie}});
-    }
-    std::string deviceCookie;  // kb_kiosk=<token>
-
-    std::string checkIn(const std::string& patient) {
-        const auto in = kiosk("POST", "/api/v1/checkin/arrivals", R"({"patient":")" + patient + "\"}");
-        EXPECT_EQ(in.status, 201) << in.body;
-        return in.status == 201 ? in.json()->getValue<std::string>("token") : "";
-    }
-
-    Poco::JSON::Array::Ptr swishRequests() { return sim.steer("GET", "/sim/api/swish/paymentrequests").json()->getArray("items"); }
-
-    Poco::JSON::Object::Ptr day() {
-        const auto r = box->authed("GET", "/api/v1/checkin/day?date=2026-11-25");
-        EXPECT_EQ(r.status, 200) << r.body;
-        return r.json();
-    }
+// The shared check-in box (CheckinClinic.h) with Swish answering within 2 s; six doctors.
+struct SwishClinic : CheckinClinic {
+    explicit SwishClinic(const std::string& callbackUrl = kCallback)
+        : CheckinClinic(CheckinOptions{callbackUrl, "", "        timeout_ms: 2000\n"}) {}
+    void setUpSchedules() { setUp(6); }
 };
 
 std::string tokenOf(const std::string& appUrl) {
