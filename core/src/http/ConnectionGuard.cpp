@@ -1,6 +1,8 @@
 #include "http/ConnectionGuard.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <vector>
@@ -53,6 +55,10 @@ void ConnectionGuard::enqueued(const std::string& address, int fd) {
 }
 
 std::uint64_t ConnectionGuard::opened(int fd) {
+    // The guard's own descriptor of the socket (see Entry::fd): the worker's number may be
+    // closed and reused for another connection before closed() runs. -1 when none is left:
+    // the connection is then counted but cannot be cut off.
+    const int own = fd >= 0 ? ::fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
     std::lock_guard lk(mu_);
     const auto id = nextId_++;
     std::string address;
@@ -61,7 +67,7 @@ std::uint64_t ConnectionGuard::opened(int fd) {
         queuedAddress_.erase(q);
     }
     const auto now = Clock::now();
-    open_[id] = Entry{std::move(address), fd, Phase::Reading, now, now + limits_.headerTimeout, false};
+    open_[id] = Entry{std::move(address), own, Phase::Reading, now, now + limits_.headerTimeout, false};
     tGuard = this;
     tConnection = id;
     cv_.notify_all();
@@ -74,6 +80,7 @@ void ConnectionGuard::closed(std::uint64_t id) {
     if (it == open_.end()) return;
     if (auto a = perAddress_.find(it->second.address); a != perAddress_.end() && --a->second <= 0)
         perAddress_.erase(a);
+    if (it->second.fd >= 0) ::close(it->second.fd);  // under mu_: the watchdog never sees a closed number
     open_.erase(it);
     if (tGuard == this && tConnection == id) {
         tGuard = nullptr;
@@ -158,8 +165,8 @@ void ConnectionGuard::watch() {
             (void)id;
             if (e.shut) continue;
             if (e.deadline <= now) {
-                // shutdown(2) only ends the socket's traffic; the worker that owns the socket
-                // sees the end of its read and closes it (no descriptor is freed here).
+                // shutdown(2) ends the socket's traffic, through the guard's own descriptor
+                // (alive until closed()); the worker sees the end of its read and closes its own.
                 if (e.fd >= 0) ::shutdown(e.fd, SHUT_RDWR);
                 e.shut = true;
                 ++timedOut_;

@@ -51,7 +51,10 @@ public:
     void enqueued(const std::string& address, int fd);
 
     // Worker thread: the queued connection on `fd` starts; its request head is due within
-    // headerTimeout. Returns its id for closed().
+    // headerTimeout. Returns its id for closed(). The guard duplicates `fd` and shuts the
+    // connection down only through its duplicate, which it closes in closed(): the worker's
+    // number may already be closed (POCO's session closes the socket before closed() runs)
+    // and reused by a new connection, which the watchdog must never touch.
     std::uint64_t opened(int fd);
     // The connection is gone: its address's count drops.
     void closed(std::uint64_t id);
@@ -75,7 +78,7 @@ private:
     using Clock = std::chrono::steady_clock;
     struct Entry {
         std::string address;
-        int fd = -1;
+        int fd = -1;  // the guard's duplicate of the socket's descriptor (-1: none)
         Phase phase = Phase::Reading;
         Clock::time_point since;     // start of the phase
         Clock::time_point deadline;  // max() while a handler runs

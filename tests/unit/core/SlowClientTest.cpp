@@ -20,7 +20,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <string>
@@ -230,6 +232,33 @@ TEST(SlowClients, AHeadThatNeverEndsIsClosedAfterTheHeaderTimeout) {
     Conn silent(s.port());
     EXPECT_TRUE(silent.closedWithin(60s));
     EXPECT_TRUE(eventually([&] { return s.http().connectionStats().timedOut >= 2; }));
+}
+
+// POCO's session closes the worker's socket before the guard hears closed(); in between, the
+// listener may accept a new connection under the same descriptor number. The watchdog must cut
+// off the old connection (through its own duplicate), never the new one.
+TEST(SlowClients, TheWatchdogNeverShutsDownANewConnectionThatReusedTheNumber) {
+    ConnectionGuard::Limits limits;
+    limits.maxPerAddress = 0;
+    limits.headerTimeout = 50ms;
+    ConnectionGuard guard(limits);
+    int old[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, old), 0);
+    guard.enqueued("192.0.2.1", old[0]);
+    const auto id = guard.opened(old[0]);
+    const int number = old[0];
+    ::close(old[0]);  // the worker's session ends its socket; closed() has not run yet
+    int fresh[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fresh), 0);
+    ASSERT_EQ(fresh[0], number) << "the new connection reuses the number (the case under test)";
+    // The old connection's header time runs out: the watchdog acts.
+    ASSERT_TRUE(eventually([&] { return guard.timedOut() >= 1; }));
+    char c = 0;
+    EXPECT_EQ(::send(fresh[0], "x", 1, MSG_NOSIGNAL), 1) << "the new connection was shut down: " << std::strerror(errno);
+    EXPECT_EQ(::recv(fresh[1], &c, 1, MSG_DONTWAIT), 1);
+    EXPECT_EQ(::recv(old[1], &c, 1, MSG_DONTWAIT), 0) << "the old connection was cut off";
+    guard.closed(id);
+    for (int fd : {old[1], fresh[0], fresh[1]}) ::close(fd);
 }
 
 TEST(SlowClients, MetricsShowWorkersReserveAndShedding) {
