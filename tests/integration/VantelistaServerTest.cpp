@@ -286,6 +286,10 @@ TEST(VantelistaServer, AnyLuaPluginBooksThroughBookingBookOncePerKey) {
     ASSERT_EQ(two.status, 200) << two.body;
     EXPECT_EQ(two.json()->getValue<long long>("booking_id"), one.json()->getValue<long long>("booking_id"));
     EXPECT_TRUE(two.json()->getValue<bool>("again"));
+    // The key reused for another patient books nothing.
+    auto reused = box.authed("POST", "/api/v1/booker/book",
+                             R"({"slot_id":)" + std::to_string(slots[1]) + R"(,"patient":"199001012385","idempotency_key":"k-1"})");
+    EXPECT_EQ(reused.json()->getObject("problem")->getValue<std::string>("type"), "/problems/idempotency-key-reused") << reused.body;
     // Another key on the same slot: taken. Bad input: a 400 problem, nothing booked.
     auto other = box.authed("POST", "/api/v1/booker/book",
                             R"({"slot_id":)" + std::to_string(slots[0]) + R"(,"patient":"199001012385","idempotency_key":"k-2"})");

@@ -87,6 +87,10 @@ void BookingPlugin::answerBookRequest(Event& e) {
         bi.requestKey = key;
         bi.createdBy = e.principal ? e.principal->username : "plugin";
         if (const auto done = bookingWithKey(*ctx_, key)) {
+            // A key names one request: reused for another patient or slot it books nothing.
+            if (done->patient != bi.patient || done->slotId != bi.slotId)
+                throw Problem(409, "/problems/idempotency-key-reused", "Nyckeln är redan använd",
+                              "idempotency_key " + key + " already booked another patient or slot");
             answer(*done, true);
             return;
         }
