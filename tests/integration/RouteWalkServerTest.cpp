@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <set>
 
@@ -29,7 +30,14 @@ std::string everyPlugin(const TempDir& dir) {
             if (name == "src" || name == "CMakeLists.txt" || name == "tests") continue;
             fs::copy(f.path(), set / id / name, fs::copy_options::recursive);
         }
-        if (!lua) fs::copy_file(lib, set / id / lib.filename());
+        if (!lua) {
+            // Without their debug information, as packages ship them (scripts/package.sh):
+            // every plugin of a RelWithDebInfo build together passes the set's 64 MiB limit.
+            const fs::path copy = set / id / lib.filename();
+            fs::copy_file(lib, copy);
+            if (std::system(("strip --strip-debug '" + copy.string() + "'").c_str()) != 0)
+                ADD_FAILURE() << "strip --strip-debug " << copy;
+        }
     }
     return set.string();
 }
@@ -69,7 +77,7 @@ TEST(RouteWalk, NoRouteAcceptsMalformedJsonOrUnknownFields) {
             routes.emplace_back(m, concrete(pattern));
         }
     }
-    EXPECT_GE(routes.size(), 60u) << "the walk must see the plugins' routes too";
+    EXPECT_GE(routes.size(), 60u) << "the walk must see the plugins' routes too: " << box.request("GET", "/readyz").body;
     const std::vector<std::string> bodies = {R"({"x":)", R"({"unknown_field_xyz":1})"};
     std::set<std::string> forbidden;  // answered 403 for admin: walked again with other roles
     auto walk = [&](const std::string& method, const std::string& path) {
