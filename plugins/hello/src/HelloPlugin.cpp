@@ -1,5 +1,5 @@
-// The hello example plugin: registration of a route pair, a hook, an outbox channel and a
-// console page. Everything it does goes through the PluginContext.
+// The hello example plugin: registration of a route pair, a hook, an outbox channel, a
+// console page and a /metrics gauge. Everything it does goes through the PluginContext.
 #include <klinikbox/Plugin.h>
 
 #include <Poco/JSON/Array.h>
@@ -78,6 +78,16 @@ public:
             RouteDoc{"List greetings", "hello", nullptr, nullptr});
 
         ctx.addConsolePage(ConsolePage{"greetings", "Hälsningar", "hello.js", Access::loggedIn()});
+
+        // A gauge in the box's /metrics (kb_hello_greetings), read when it is scraped.
+        ctx.addGauge("greetings", "Greetings stored by the hello plugin.", [this] {
+            long long n = 0;
+            ctx_->store().read([&](db::Connection& c) {
+                auto st = c.prepare("SELECT COUNT(*) FROM hello_greetings");
+                if (st.step()) n = st.getInt(0);
+            });
+            return static_cast<double>(n);
+        });
         ctx.log().info("hello started");
     }
 

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -78,6 +79,24 @@ TEST(PluginHost, HelloPluginLoadsFromVerifiedBytesAndRegistersEverything) {
     EXPECT_TRUE(f.host.webFile("hello", "hello.js"));
     EXPECT_FALSE(f.host.webFile("hello", "../plugin.yaml"));
     EXPECT_EQ(store::Migrations::appliedVersion(f.db, "hello"), 1);
+}
+
+TEST(PluginHost, APluginsGaugeIsInMetricsWhileItRunsAndOnlyThen) {
+    Fixture f;
+    f.host.loadAll({hello()});
+    ASSERT_EQ(f.status("hello").state, "running") << f.status("hello").reason;
+    std::string out;
+    f.host.renderGauges(out);
+    EXPECT_NE(out.find("# TYPE kb_hello_greetings gauge\nkb_hello_greetings 0\n"), std::string::npos) << out;
+    // Gone with the plugin: a reload registers it once again, a stop removes it.
+    (void)f.host.reload("hello");
+    out.clear();
+    f.host.renderGauges(out);
+    EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 3) << "HELP, TYPE and the value, once: " << out;
+    f.host.stopAll();
+    out.clear();
+    f.host.renderGauges(out);
+    EXPECT_EQ(out, "");
 }
 
 TEST(PluginHost, ApiVersionMismatchIsRefusedWithTheReason) {
