@@ -48,16 +48,24 @@ void BookingPlugin::registerICalRoutes() {
             if (!f.step()) return;
             practitioner = f.getText(0);
             name = f.getText(1);
-            auto st = c.prepare(std::string(kBookingSelect) +
-                                "WHERE s.practitioner = ? AND s.start_at > ? AND b.status IN ('booked','arrived','noshow')"
+            auto id = c.prepare("SELECT uid FROM booking_box_identity WHERE id = 1");
+            const std::string boxId = id.step() ? id.getText(0) : std::string("unknown");
+            // Cancelled and moved bookings stay in the feed as STATUS:CANCELLED, or a
+            // subscribed calendar would keep showing them as booked.
+            std::string select = kBookingSelect;
+            select.insert(select.find(" FROM booking_bookings"), ", b.changed_at");
+            auto st = c.prepare(select +
+                                "WHERE s.practitioner = ? AND s.start_at > ?"
+                                " AND b.status IN ('booked','arrived','noshow','cancelled','rebooked')"
                                 " ORDER BY s.start_at LIMIT 2000");
             st.bind(1, practitioner).bind(2, now() - 30 * 86400);
             while (st.step()) {
                 const auto b = readBooking(st);
-                events.push_back({"booking-" + std::to_string(b.id) + "@klinikbox", fromSec(b.start), fromSec(b.end),
-                                  fromSec(b.createdAt), "Bokad tid: " + b.visitTypeName,
+                const bool gone = b.status == "cancelled" || b.status == "rebooked";
+                events.push_back({booking::bookingUid(b.id, boxId), fromSec(b.start), fromSec(b.end),
+                                  fromSec(gone ? st.getInt(32) : b.createdAt), "Bokad tid: " + b.visitTypeName,
                                   b.visitForm == "video" ? "Video" : (b.room.empty() ? b.unitName : b.room + ", " + b.unitName),
-                                  false});
+                                  gone, gone ? 1 : 0});
             }
         });
         if (practitioner.empty()) throw Problem::notFound("no such calendar feed (it may have been revoked)");

@@ -64,8 +64,17 @@ void CheckinPlugin::registerStaffRoutes() {
             c.prepare("UPDATE checkin_payments SET refunded_ore = refunded_ore + ? WHERE id = ? AND refunded_ore + ? <= amount_ore")
                 .bind(1, amount).bind(2, id).bind(3, amount).exec();
             if (c.changes() != 1) throw Problem::conflict("/problems/refund-too-large", "more than was paid");
+            if (refundId.empty()) {
+                // A desk refund's id numbers the payment's refunds inside this write
+                // transaction, so two in the same second cannot collide (they did as
+                // desk-<seconds>).
+                auto n = c.prepare("SELECT COUNT(*) FROM checkin_refunds WHERE payment_id = ?");
+                n.bind(1, id);
+                n.step();
+                refundId = "desk-" + std::to_string(id) + "-" + std::to_string(n.getInt(0) + 1);
+            }
             c.prepare("INSERT INTO checkin_refunds(payment_id, instruction_id, amount_ore, status, created_at, created_by) VALUES(?,?,?,?,?,?)")
-                .bind(1, id).bind(2, refundId.empty() ? std::string("desk-") + std::to_string(now()) : refundId).bind(3, amount)
+                .bind(1, id).bind(2, refundId).bind(3, amount)
                 .bind(4, "done").bind(5, now()).bind(6, req.principal->username).exec();
             const long long refundRow = c.lastInsertId();
             Object o;
