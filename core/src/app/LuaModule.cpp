@@ -2,6 +2,7 @@
 // from lua.config, kb.send over lua.channels), `kind: lua` plugins, the scripts' metrics, and
 // the console's script API (list, read, save with a compile check and an audit record, dry
 // run).
+#include <klinikbox/Schema.h>
 #include "app/Modules.h"
 
 #include "lua/Cli.h"
@@ -165,11 +166,13 @@ void installLua(server::Box& box) {
             return std::make_unique<lua::LuaPlugin>(std::move(src));
         });
 
+        using namespace klinikbox::schema;
+        const std::vector<ParamSpec> fileParam = {{"file", pattern("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\\.lua$", 68, "triage.lua"), true, ""}};
         const auto itAdmin = Access::only({Role::It, Role::Admin});
         const auto itOnly = Access::only({Role::It});
         http::RouteOptions bigBody;
         bigBody.maxBodyBytes = static_cast<long long>(kMaxScriptBytes) * 2 + 65536;  // JSON-escaped source and a payload
-        b.routes().addCore("lua", "GET", "/api/v1/lua/scripts", itAdmin, [host, &b](Request&) {
+        b.routes().addCore("GET", "/api/v1/lua/scripts", itAdmin, [host, &b](Request&) {
             Poco::JSON::Array::Ptr arr = new Poco::JSON::Array;
             for (const auto& s : host->scripts()) arr->add(statusJson(s));
             Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
@@ -192,9 +195,9 @@ void installLua(server::Box& box) {
             o->set("channels", chans);
             o->set("scripts", arr);
             return Response::json(o);
-        }, "The clinic's hook scripts by file name, their events, counters and last errors");
+        }, RouteSpec{.summary = "The clinic's hook scripts by file name, their events, counters and last errors", .tag = "lua", .status = 200});
 
-        b.routes().addCore("lua", "GET", "/api/v1/lua/scripts/{file}", itAdmin, [host, &b](Request& req) {
+        b.routes().addCore("GET", "/api/v1/lua/scripts/{file}", itAdmin, [host, &b](Request& req) {
             const std::string file = scriptFileParam(req);
             const fs::path p = fs::path(b.config().luaScriptsDir) / file;
             std::error_code ec;
@@ -208,11 +211,11 @@ void installLua(server::Box& box) {
             for (const auto& s : host->scripts())
                 if (s.file == file) o->set("status", statusJson(s));
             return Response::json(o);
-        }, "A hook script's source, its hash (for a save) and its state");
+        }, RouteSpec{.summary = "A hook script's source, its hash (for a save) and its state", .tag = "lua", .status = 200, .path = fileParam});
 
         // Save: compile check first (a refused script never reaches the disk), then an atomic
         // write, an audit record with both hashes, and the reload.
-        b.routes().addCore("lua", "PUT", "/api/v1/lua/scripts/{file}", itOnly, [host, services, limits, &b](Request& req) {
+        b.routes().addCore("PUT", "/api/v1/lua/scripts/{file}", itOnly, [host, services, limits, &b](Request& req) {
             const std::string file = scriptFileParam(req);
             if (b.config().luaScriptsDir.empty())
                 throw Problem(409, "/problems/no-scripts-dir", "Ingen skriptkatalog",
@@ -261,9 +264,9 @@ void installLua(server::Box& box) {
             for (const auto& s : host->scripts())
                 if (s.file == file) o->set("status", statusJson(s));
             return Response::json(o);
-        }, "Save a hook script: compile-checked, audit-logged, loaded at once", bigBody);
+        }, RouteSpec{.summary = "Save a hook script: compile-checked, audit-logged, loaded at once", .tag = "lua", .body = object({req("source", text(kMaxScriptBytes)), opt("base_hash", text(64, 0))}), .status = 200, .path = fileParam, .problems = {409, 422}}, bigBody);
 
-        b.routes().addCore("lua", "POST", "/api/v1/lua/dryrun", itAdmin, [limits, &b](Request& req) {
+        b.routes().addCore("POST", "/api/v1/lua/dryrun", itAdmin, [limits, &b](Request& req) {
             JsonInput in(req.json(), {"file", "source", "event", "payload"});
             const std::string file = in.optStr("file", 64).value_or("dryrun.lua");
             const std::string source = in.str("source", kMaxScriptBytes);
@@ -289,7 +292,7 @@ void installLua(server::Box& box) {
             o->set("log", lg);
             if (r.error) o->set("error", errorJson(*r.error));
             return Response::json(o);
-        }, "Dry run: what a script's hooks would do to a sample payload (nothing is sent or stored)", bigBody);
+        }, RouteSpec{.summary = "Dry run: what a script's hooks would do to a sample payload (nothing is sent or stored)", .tag = "lua", .body = object({opt("file", text(64, 0)), req("source", text(kMaxScriptBytes)), req("event", text(100)), opt("payload", anyObject())}), .status = 200}, bigBody);
     });
 }
 

@@ -1,6 +1,7 @@
 #include "http/Dispatcher.h"
 
 #include <klinikbox/Db.h>
+#include <klinikbox/Schema.h>
 
 #include <Poco/Logger.h>
 
@@ -23,6 +24,28 @@ std::string join(const std::vector<std::string>& v) {
     std::string s;
     for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
     return s;
+}
+// The route's contract (RouteSpec): parameters and body must satisfy the schemas the OpenAPI
+// document publishes, before the handler sees the request.
+void checkContract(const RouteSpec& spec, Request& req) {
+    for (const auto& p : spec.path) {
+        const auto it = req.pathParams.find(p.name);
+        if (it != req.pathParams.end() && p.schema)
+            if (auto problem = schema::checkParameter(p.schema, p.name, it->second)) throw *problem;
+    }
+    for (const auto& p : spec.query) {
+        const auto v = req.queryParam(p.name);
+        if (!v) {
+            if (p.required)
+                throw Problem(400, "/problems/invalid-parameter", "Invalid parameter", p.name + ": is required");
+            continue;
+        }
+        if (p.schema)
+            if (auto problem = schema::checkParameter(p.schema, p.name, *v)) throw *problem;
+    }
+    if (!spec.body) return;
+    if (spec.bodyOptional && req.body.find_first_not_of(" \t\r\n") == std::string::npos) return;
+    if (auto problem = schema::check(spec.body, Poco::Dynamic::Var(req.json()))) throw *problem;
 }
 }  // namespace
 
@@ -86,6 +109,7 @@ DispatchResult Dispatcher::dispatch(Request& req) {
                               "send the X-CSRF-Token header you received at login");
             } 
         }
+        checkContract(route.spec, req);
         out.response = route.handler(req);
     } catch (const Problem& p) {
         out.response = problemResponse(p, req);
