@@ -1,4 +1,5 @@
 // Feeds: a practitioner's bookings as an iCalendar feed behind a secret URL (no patient identities).
+#include <klinikbox/Schema.h>
 #include "BookingPlugin.h"
 
 #include <Poco/JSON/Parser.h>
@@ -9,6 +10,7 @@
 namespace booking {
 
 void BookingPlugin::registerICalRoutes() {
+    using namespace klinikbox::schema;
     auto& r = ctx_->router();
     r.add("POST", "/api/v1/booking/practitioners/{hsa}/icalfeed", Access::only(kStaff), [this](Request& req) {
         const auto hsa = req.pathParams.at("hsa");
@@ -25,7 +27,7 @@ void BookingPlugin::registerICalRoutes() {
         Object::Ptr o = new Object;
         o->set("url", s_.publicUrl + "/api/v1/booking/ical/" + token + ".ics");
         return Response::json(o, 201);
-    }, RouteDoc{"Create (or replace) a practitioner's secret iCalendar feed URL", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "Create (or replace) a practitioner's secret iCalendar feed URL", .tag = "booking", .status = 201, .path = {{"hsa", hsaId(), true, ""}}});
 
     r.add("DELETE", "/api/v1/booking/practitioners/{hsa}/icalfeed", Access::only(kStaff), [this](Request& req) {
         const auto hsa = req.pathParams.at("hsa");
@@ -34,7 +36,7 @@ void BookingPlugin::registerICalRoutes() {
             ctx_->audit().record(req, {"booking.ical.revoke", "", "administration", "ok", "feed of " + hsa}, c);
         });
         return Response::noContent();
-    }, RouteDoc{"Revoke a practitioner's iCalendar feed", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "Revoke a practitioner's iCalendar feed", .tag = "booking", .status = 204, .path = {{"hsa", hsaId(), true, ""}}});
 
     r.add("GET", "/api/v1/booking/ical/{token}", Access::anyone(), [this](Request& req) {
         std::string token = req.pathParams.at("token");
@@ -72,7 +74,7 @@ void BookingPlugin::registerICalRoutes() {
         Response res = Response::text(booking::renderCalendar("Bokningar " + name, events), "text/calendar; charset=utf-8");
         res.headers.emplace_back("Cache-Control", "no-store");
         return res;
-    }, RouteDoc{"A practitioner's bookings as iCalendar (secret URL; no patient identities)", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "A practitioner's bookings as iCalendar (secret URL; no patient identities)", .tag = "booking", .responseType = "text/calendar", .status = 200, .path = {{"token", text(200), true, ""}}});
 }
 
 }  // namespace booking

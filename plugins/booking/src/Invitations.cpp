@@ -1,4 +1,5 @@
 // Invitations (kallelser): a clinic invites a patient to book a given visit through a link.
+#include <klinikbox/Schema.h>
 #include "BookingPlugin.h"
 
 #include <Poco/JSON/Parser.h>
@@ -101,6 +102,7 @@ void BookingPlugin::queueInvitationMessage(db::Connection& c, const Invitation& 
 }
 
 void BookingPlugin::registerInvitationRoutes() {
+    using namespace klinikbox::schema;
     ctx_->outbox().registerChannel("booking.invsms", [this](const QueuedMessage& m) {
         Poco::JSON::Parser p;
         const auto o = p.parse(m.payload).extract<Object::Ptr>();
@@ -170,7 +172,7 @@ void BookingPlugin::registerInvitationRoutes() {
         o->set("link", s_.publicUrl + "/plugins/booking/invite.html#" + token);
         if (timed) o->set("bookingId", timed->id);
         return Response::json(o, 201);
-    }, RouteDoc{"Send an invitation (kallelse): timed (a booked time) or open (the patient chooses)", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "Send an invitation (kallelse): timed (a booked time) or open (the patient chooses)", .tag = "booking", .body = object({req("patient", personnummer()), req("unit", hsaId()), req("visit_type", text(40)), req("purpose", text(500)), opt("questions", arrayOf(text(300), 20)), opt("kind", oneOf({"open", "timed"})), opt("slot_id", integer(1, 9'000'000'000'000'000'000LL)), opt("phone", text(30, 0)), opt("email", text(254, 0))}), .status = 201, .problems = {404, 409, 422}});
 
     r.add("GET", "/api/v1/booking/invitations", Access::only(kStaff), [this](Request& req) {
         const auto unit = queryHsa(req, "unit");
@@ -191,7 +193,7 @@ void BookingPlugin::registerInvitationRoutes() {
         Object::Ptr o = new Object;
         o->set("invitations", arr);
         return Response::json(o);
-    }, RouteDoc{"The unit's invitations with their answers and bookings", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "The unit's invitations with their answers and bookings", .tag = "booking", .status = 200, .query = {{"unit", hsaId(), true, ""}}});
 
     r.add("POST", "/api/v1/booking/invite/{token}/open", Access::anyone(), [this](Request& req) {
         JsonInput in(req.json(), {"patient"});
@@ -203,7 +205,7 @@ void BookingPlugin::registerInvitationRoutes() {
         }
         ctx_->audit().record(req, {"booking.invitation.open", inv.patient, kPurposeCare, "ok", "invitation " + std::to_string(inv.id)});
         return Response::json(o);
-    }, RouteDoc{"Patient: open an invitation (link + personnummer)", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "Patient: open an invitation (link + personnummer)", .tag = "booking", .body = object({req("patient", personnummer())}), .status = 200, .path = {{"token", text(200), true, ""}}});
 
     r.add("POST", "/api/v1/booking/invite/{token}/book", Access::anyone(), [this](Request& req) {
         JsonInput in(req.json(), {"patient", "slot_id"});
@@ -237,7 +239,7 @@ void BookingPlugin::registerInvitationRoutes() {
         o->set("bookingId", b.id);
         o->set("startTimeInclusive", isoStockholm(fromSec(b.start)));
         return Response::json(o, 201);
-    }, RouteDoc{"Patient: choose a time for an open invitation", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "Patient: choose a time for an open invitation", .tag = "booking", .body = object({req("patient", personnummer()), req("slot_id", integer(1, 9'000'000'000'000'000'000LL))}), .status = 201, .path = {{"token", text(200), true, ""}}, .problems = {409, 422}});
 
     r.add("POST", "/api/v1/booking/invite/{token}/answers", Access::anyone(), [this](Request& req) {
         JsonInput in(req.json(), {"patient", "answers"});
@@ -256,7 +258,7 @@ void BookingPlugin::registerInvitationRoutes() {
             ctx_->audit().record(req, {"booking.invitation.answer", inv.patient, kPurposeCare, "ok", "invitation " + std::to_string(inv.id)}, c);
         });
         return Response::noContent();
-    }, RouteDoc{"Patient: answer the invitation's questions before the visit", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "Patient: answer the invitation's questions before the visit", .tag = "booking", .body = object({req("patient", personnummer()), req("answers", arrayOf(text(2000), 20))}), .status = 204, .path = {{"token", text(200), true, ""}}, .problems = {409}});
 
     r.add("POST", "/api/v1/booking/invite/{token}/cancel", Access::anyone(), [this](Request& req) {
         JsonInput in(req.json(), {"patient"});
@@ -266,7 +268,7 @@ void BookingPlugin::registerInvitationRoutes() {
         checkChangeAllowed(req, b, false);
         cancel(req, b, "patient");
         return Response::noContent();
-    }, RouteDoc{"Patient: cancel the time of an invitation (until the latest time)", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "Patient: cancel the time of an invitation (until the latest time)", .tag = "booking", .body = object({req("patient", personnummer())}), .status = 204, .path = {{"token", text(200), true, ""}}, .problems = {409}});
 }
 
 }  // namespace booking

@@ -1,4 +1,5 @@
 // The reception's routes: check-in at the desk, payments, refunds and the day report.
+#include <klinikbox/Schema.h>
 #include "CheckinPlugin.h"
 
 #include <Poco/JSON/Parser.h>
@@ -8,11 +9,13 @@
 namespace checkin::plugin {
 
 void CheckinPlugin::registerStaffRoutes() {
+    using namespace klinikbox::schema;
+    const std::vector<ParamSpec> idPath = {{"id", integer(1, 9'000'000'000'000'000'000LL), true, ""}};
     auto& r = ctx_->router();
     r.add("POST", "/api/v1/checkin/desk/arrivals", Access::only(kStaff), [this](Request& req) {
         JsonInput in(req.json(), {"patient"});
         return Response::json(checkIn(req, in.str("patient", 20), "desk"), 201);
-    }, RouteDoc{"Staff check a patient in at the desk", "checkin", nullptr, nullptr});
+    }, RouteSpec{.summary = "Staff check a patient in at the desk", .tag = "checkin", .body = object({req("patient", personnummer())}), .status = 201, .problems = {404, 409, 422}});
 
     r.add("POST", "/api/v1/checkin/visits/{id}/payment", Access::only(kStaff), [this](Request& req) {
         JsonInput in(req.json(), {"method"});
@@ -26,7 +29,7 @@ void CheckinPlugin::registerStaffRoutes() {
         ctx_->store().read([&](db::Connection& c) { p = livePayment(c, v->id); });
         if (p && method == "desk" && p->status == "created") applyPaid(p->id, "", req.principal->username);
         return Response::json(statusJson(*v), 201);
-    }, RouteDoc{"Staff take payment at the desk (paid at once) or send an invoice", "checkin", nullptr, nullptr});
+    }, RouteSpec{.summary = "Staff take payment at the desk (paid at once) or send an invoice", .tag = "checkin", .body = object({req("method", oneOf({"desk", "invoice"}))}), .status = 201, .path = idPath, .problems = {409}});
 
     r.add("POST", "/api/v1/checkin/payments/{id}/paid", Access::only(kStaff), [this](Request& req) {
         const long long id = req.intParam("id");
@@ -34,7 +37,7 @@ void CheckinPlugin::registerStaffRoutes() {
             throw Problem::conflict("/problems/payment-state", "the payment is not waiting to be paid");
         ctx_->audit().record(req, {"checkin.paid", "", "vård", "ok", "payment " + std::to_string(id) + " marked paid"});
         return Response::noContent();
-    }, RouteDoc{"Mark a desk payment or an invoice as paid", "checkin", nullptr, nullptr});
+    }, RouteSpec{.summary = "Mark a desk payment or an invoice as paid", .tag = "checkin", .status = 204, .path = idPath, .problems = {409}});
 
     r.add("POST", "/api/v1/checkin/payments/{id}/refund", Access::only({Role::Admin}), [this](Request& req) {
         JsonInput in(req.json(), {"amount_ore"});
@@ -70,8 +73,8 @@ void CheckinPlugin::registerStaffRoutes() {
                 // desk-<seconds>).
                 auto n = c.prepare("SELECT COUNT(*) FROM checkin_refunds WHERE payment_id = ?");
                 n.bind(1, id);
-                n.step();
-                refundId = "desk-" + std::to_string(id) + "-" + std::to_string(n.getInt(0) + 1);
+                const long long earlier = n.step() ? n.getInt(0) : 0;
+                refundId = "desk-" + std::to_string(id) + "-" + std::to_string(earlier + 1);
             }
             c.prepare("INSERT INTO checkin_refunds(payment_id, instruction_id, amount_ore, status, created_at, created_by) VALUES(?,?,?,?,?,?)")
                 .bind(1, id).bind(2, refundId).bind(3, amount)
@@ -85,7 +88,7 @@ void CheckinPlugin::registerStaffRoutes() {
             ctx_->audit().record(req, {"checkin.refund", patient, "vård", "ok", "payment " + std::to_string(id) + " refunded " + std::to_string(amount)}, c);
         });
         return Response::noContent();
-    }, RouteDoc{"Refund a payment, fully or partly (the fee is corrected in eFrikort)", "checkin", nullptr, nullptr});
+    }, RouteSpec{.summary = "Refund a payment, fully or partly (the fee is corrected in eFrikort)", .tag = "checkin", .body = object({req("amount_ore", integer(1, 100'000'000))}), .status = 204, .path = idPath, .problems = {409, 502}});
 
     r.add("GET", "/api/v1/checkin/day", Access::only(kStaff), [this](Request& req) {
         const std::string unit = req.queryParam("unit").value_or(unit_);
@@ -144,7 +147,7 @@ void CheckinPlugin::registerStaffRoutes() {
         o->set("paid_ore_by_method", paid);
         o->set("visits", rows);
         return Response::json(o);
-    }, RouteDoc{"Day report of a unit: checked in, paid by method, exempt, outstanding", "checkin", nullptr, nullptr});
+    }, RouteSpec{.summary = "Day report of a unit: checked in, paid by method, exempt, outstanding", .tag = "checkin", .status = 200, .query = {{"unit", text(31), false, ""}, {"date", date(), false, ""}}});
 }
 
 }  // namespace checkin::plugin

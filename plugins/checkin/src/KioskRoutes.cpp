@@ -1,4 +1,5 @@
 // The patient's routes (kiosk and phone, anonymous with a visit token) and Swish's callback.
+#include <klinikbox/Schema.h>
 #include "CheckinPlugin.h"
 
 #include <Poco/JSON/Parser.h>
@@ -8,6 +9,7 @@
 namespace checkin::plugin {
 
 void CheckinPlugin::registerPatientRoutes() {
+    using namespace klinikbox::schema;
     auto& r = ctx_->router();
     // The kiosk and the patient's phone: no login; the personnummer finds today's booking.
     r.add("POST", "/api/v1/checkin/arrivals", Access::anyone(), [this](Request& req) {
@@ -15,7 +17,7 @@ void CheckinPlugin::registerPatientRoutes() {
         const auto channel = in.optStr("channel", 10).value_or("kiosk");
         if (channel != "kiosk" && channel != "phone") throw JsonInput::invalid("channel", "kiosk or phone");
         return Response::json(checkIn(req, in.str("patient", 20), channel), 201);
-    }, RouteDoc{"Check in by personnummer (kiosk or phone): today's booking within the window, the fee, a session token", "checkin", nullptr, nullptr});
+    }, RouteSpec{.summary = "Check in by personnummer (kiosk or phone): today's booking within the window, the fee, a session token", .tag = "checkin", .body = object({req("patient", personnummer()), opt("channel", oneOf({"kiosk", "phone"}))}), .status = 201, .problems = {404, 409, 422, 429}});
 
     r.add("GET", "/api/v1/checkin/arrivals/{token}", Access::anyone(), [this](Request& req) {
         const auto v = visitByToken(req);
@@ -29,7 +31,7 @@ void CheckinPlugin::registerPatientRoutes() {
             }
         }
         return Response::json(statusJson(v));
-    }, RouteDoc{"The check-in session's state (polled by the kiosk while the patient pays)", "checkin", nullptr, nullptr});
+    }, RouteSpec{.summary = "The check-in session's state (polled by the kiosk while the patient pays)", .tag = "checkin", .status = 200, .path = {{"token", text(200), true, ""}}});
 
     r.add("POST", "/api/v1/checkin/arrivals/{token}/payment", Access::anyone(), [this](Request& req) {
         JsonInput in(req.json(), {"method"});
@@ -37,7 +39,7 @@ void CheckinPlugin::registerPatientRoutes() {
         if (method != "swish" && method != "desk" && method != "invoice") throw JsonInput::invalid("method", "swish, desk or invoice");
         const auto v = visitByToken(req);
         return Response::json(pay(req, v, method, "patient"), 201);
-    }, RouteDoc{"Pay: Swish (the patient approves in the app), at the desk, or by invoice", "checkin", nullptr, nullptr});
+    }, RouteSpec{.summary = "Pay: Swish (the patient approves in the app), at the desk, or by invoice", .tag = "checkin", .body = object({req("method", oneOf({"swish", "desk", "invoice"}))}), .status = 201, .path = {{"token", text(200), true, ""}}, .problems = {409, 422, 502}});
 
     r.add("POST", "/api/v1/checkin/arrivals/{token}/optin", Access::anyone(), [this](Request& req) {
         JsonInput in(req.json(), {"consent"});
@@ -51,13 +53,13 @@ void CheckinPlugin::registerPatientRoutes() {
         if (out.failed || out.vetoed) throw Problem(503, "/problems/optin-failed", "Samtycket kunde inte sparas", "Fråga i receptionen.");
         ctx_->audit().record(req, {"checkin.optin", v.patient, "vård", "ok", "consent to e-frikort"});
         return Response::noContent();
-    }, RouteDoc{"The patient consents to e-frikort (opt-in)", "checkin", nullptr, nullptr});
+    }, RouteSpec{.summary = "The patient consents to e-frikort (opt-in)", .tag = "checkin", .body = object({req("consent", boolean())}), .status = 204, .path = {{"token", text(200), true, ""}}, .problems = {409, 503}});
 
     r.add("GET", "/api/v1/checkin/arrivals/{token}/receipt", Access::anyone(), [this](Request& req) {
         const auto v = visitByToken(req);
         ctx_->audit().record(req, {"checkin.receipt", v.patient, "vård", "ok", "receipt shown"});
         return Response::json(receiptJson(v));
-    }, RouteDoc{"The receipt of a check-in (printable page: /plugins/checkin/receipt.html#<token>)", "checkin", nullptr, nullptr});
+    }, RouteSpec{.summary = "The receipt of a check-in (printable page: /plugins/checkin/receipt.html#<token>)", .tag = "checkin", .status = 200, .path = {{"token", text(200), true, ""}}, .problems = {409}});
 
     r.add("POST", "/api/v1/checkin/arrivals/{token}/receipt", Access::anyone(), [this](Request& req) {
         JsonInput in(req.json(), {"email"});
@@ -78,7 +80,7 @@ void CheckinPlugin::registerPatientRoutes() {
             ctx_->audit().record(req, {"checkin.receipt", v.patient, "vård", "ok", "receipt e-mailed"}, c);
         });
         return Response::noContent();
-    }, RouteDoc{"E-mail the receipt (through the outbox)", "checkin", nullptr, nullptr});
+    }, RouteSpec{.summary = "E-mail the receipt (through the outbox)", .tag = "checkin", .body = object({req("email", text(254))}), .status = 204, .path = {{"token", text(200), true, ""}}, .problems = {409, 503}});
 
     // Swish calls back here; the body is only a hint: the status is read back from Swish.
     r.add("POST", "/api/v1/checkin/swish/callback", Access::anyone(), [this](Request& req) {
@@ -103,7 +105,7 @@ void CheckinPlugin::registerPatientRoutes() {
             }
         }
         return Response::noContent();
-    }, RouteDoc{"Swish callback (confirmed by reading the payment back from Swish)", "checkin", nullptr, nullptr});
+    }, RouteSpec{.summary = "Swish callback (confirmed by reading the payment back from Swish)", .tag = "checkin", .body = described(anyObject(), "Swish's payment object; only its id is read, and the payment is confirmed by reading it back from Swish"), .status = 204});
 }
 
 }  // namespace checkin::plugin
