@@ -86,11 +86,12 @@ sim_http="$(sim_get http)"; sim_https="$(sim_get https)"
 mkdir -p "$data/scripts"
 [ -f "$data/scripts/guardian.lua" ] || cp "$KB_ROOT/scripts/examples/guardian.lua" "$data/scripts/"
 
+# The configuration holds secrets (client keys' paths, tokens): owner-only, like the data dir.
 config="$data/klinikbox.yaml"
 sed -e "s|@MODE@|$mode|" -e "s|@PORT@|$port|g" -e "s|@PLUGIN_SET@|$set_dir|" -e "s|@TRUST_DIR@|$trust_dir|" \
   -e "s|@MEETING_SECRET@|$demo_meeting_secret|g" -e "s|@SIM_HTTP@|$sim_http|g" -e "s|@SIM_HTTPS@|$sim_https|g" -e "s|@SIM_CERT@|$(sim_get client_cert)|g" \
   -e "s|@SIM_KEY@|$(sim_get client_key)|g" -e "s|@SIM_CA@|$(sim_get ca)|g" -e "s|@SCRIPTS_DIR@|$data/scripts|" -e "s|@SIM_DIR@|$data/sim|g" \
-  "$KB_ROOT/config/demo/klinikbox.yaml.in" > "$config"
+  "$KB_ROOT/config/demo/klinikbox.yaml.in" | write_private "$config"
 "$bin" config check --config "$config" >/dev/null
 
 # Demo accounts, created once; the passwords are kept in a private file for re-runs.
@@ -153,7 +154,8 @@ cat <<MSG
   Login:     $(sed -n 1p "$login_file")
              $(sed -n 2p "$login_file")
              $(sed -n 3p "$login_file")
-  Kiosk:     ${url}kiosk   (check-in; try the personnummer below)
+  Kiosk:     ${url}kiosk   (check-in; first register the browser as an admin on the console page
+             Kiosker, then try the personnummer below; without that it asks for the kiosk's code)
   Simulator: ${sim_http}/   (what e-frikort, Swish, BankID and the SMS gateway received)
   Health:    ${url}healthz   ${url}readyz   ${url}metrics
   Data:      $data   (log: $data/klinikbox.out)

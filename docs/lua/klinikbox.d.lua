@@ -411,6 +411,59 @@ function kb.set_now(time) end
 ---@overload fun(method: kb.HttpMethod, path: string, fn: fun(req: kb.Request): kb.Response|nil)
 function kb.route(method, path, options, fn) end
 
+---@class kb.ScheduleOptions
+---@field every_minutes? integer 1..10080: run every N minutes
+---@field at? string "HH:MM": run daily at this local time
+
+---@class kb.Job
+---@field name string the job's name
+---@field due integer when it was due (epoch seconds; earlier than kb.now() after a restart)
+
+---Lua plugins only: a timer (top level only). The box keeps when each job is next due in its
+---database, so a timer survives restarts (a run missed while the box was down runs once).
+---@param name string 1-60 characters a-z, 0-9, '_', '-', '.'; unique in the plugin
+---@param options kb.ScheduleOptions exactly one of every_minutes and at
+---@param fn fun(job: kb.Job)
+function kb.schedule(name, options, fn) end
+
+---@class kb.RequestOptions
+---@field json? table the body as JSON (Content-Type application/json)
+---@field body? string a raw body
+---@field headers? table<string, string>
+---@field as? kb.Role|false the caller's role (default "admin"); false: nobody logged in
+
+---@class kb.TestResponse
+---@field status integer 200 by default, 204 for no content, 401/403/404/405 when the box answers before the route
+---@field json? table
+---@field body? string
+---@field headers? table<string, string>
+---@field content_type? string
+
+---Tests of a Lua plugin only: calls one of the plugin's routes as the box would.
+---@param method kb.HttpMethod
+---@param path string "/entries" or "/api/v1/<id>/entries", with an optional "?query"
+---@param options? kb.RequestOptions
+---@return kb.TestResponse
+function kb.request(method, path, options) end
+
+---@class kb.PublishedEvent
+---@field name string
+---@field payload table
+
+---Tests of a Lua plugin only: the events kb.events.publish sent in this test case.
+---@return kb.PublishedEvent[]
+function kb.published() end
+
+---Tests of a Lua plugin only: runs the kb.schedule jobs due at the test clock's now.
+---@return integer ran how many jobs ran
+function kb.run_due() end
+
+---Lua plugins only: loads the plugin's own module lua/<name>.lua ("a.b" is lua/a/b.lua) once
+---per state, in the plugin's environment, and returns its value. No other file can be loaded.
+---@param name string
+---@return any
+function require(name) end
+
 ---Lua plugins only: a console page (top level only).
 ---@param page kb.PageSpec
 function kb.page(page) end

@@ -8,6 +8,7 @@ KB_JOBS="${KB_JOBS:-$(nproc 2>/dev/null || echo 2)}"
 KB_DEB_PACKAGES=(
   build-essential cmake pkg-config git ca-certificates
   libpoco-dev liblua5.4-dev libsqlite3-dev libssl-dev libyaml-cpp-dev libgtest-dev libgmock-dev
+  libqrencode-dev
   sqlite3 openssl libxml2-utils curl
 )
 KB_DEB_BROWSER=(chromium)
@@ -17,6 +18,15 @@ KB_DEB_BENCH=(wrk sqlite3)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# write_private FILE: writes stdin to FILE readable by its owner only (0600), also when FILE
+# exists with a wider mode; through a temporary file, so no reader sees half of it.
+write_private() {
+  local tmp="$1.tmp.$$"
+  ( umask 077 && cat > "$tmp" ) || { rm -f "$tmp"; return 1; }
+  chmod 600 "$tmp"
+  mv -f "$tmp" "$1"
+}
 
 # Installs the named Debian packages that are not installed yet (apt-get, non-interactive).
 ensure_packages() {

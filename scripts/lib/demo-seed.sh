@@ -49,15 +49,20 @@ seed_demo() {
   book 193803031230 SE2321000016-D003
   book 197005051235 SE2321000016-D002 0707654321
   # In the simulator: one patient already has a frikort, one is close to the ceiling;
-  # Swish payments are approved by themselves four seconds after the request.
+  # Swish payments are approved by themselves four seconds after the request (e-commerce)
+  # or after the QR code was "scanned" on the simulator's page (m-commerce); Swish's
+  # callbacks to port 443 are forwarded to the demo box's port.
   curl -sf -X PUT -H 'Content-Type: application/json' -d '{"status":"FINAL"}' "$sim/sim/api/efrikort/persons/198507099805" >/dev/null
   curl -sf -X PUT -H 'Content-Type: application/json' -d '{"accumulated_ore":135000}' "$sim/sim/api/efrikort/persons/197005051235" >/dev/null
   curl -sf -X POST -H 'Content-Type: application/json' -d '{"status":"PAID","delay_ms":4000}' "$sim/sim/api/swish/auto" >/dev/null
+  curl -sf -X POST -H 'Content-Type: application/json' -d "{\"port\":${url##*:}}" "$sim/sim/api/swish/callback-port" >/dev/null
   curl -sf -X POST -H 'Content-Type: application/json' -d '{"personalNumber":"197005051235","name":"Anna Andersson"}' "$sim/sim/api/bankid/next" >/dev/null
   rm -f "$jar"
   cat <<TXT
   Demo patients with a time today (check in at the kiosk within an hour before it):
-    19900101-2385  pays 300 kr with Swish (approved after 4 s); the fee is registered in e-frikort
+    19900101-2385  pays 300 kr with Swish: the kiosk shows a QR code; "scan" it on the
+                   simulator's page ($sim/), and it is approved 4 s later (or type a mobile
+                   number, approved after 4 s); the fee is registered in e-frikort
     19850709-9805  has a frikort in e-frikort: pays 0 kr
     19380303-1230  is 85 or older: free by the region's rules
     19700505-1235  video visit (Videobesök in the console: admit the patient; the patient's

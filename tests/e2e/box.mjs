@@ -130,3 +130,18 @@ export async function login(page, url, username, password) {
   await page.getByRole('button', {name: 'Logga in'}).click();
   await page.getByRole('heading', {name: 'Översikt'}).waitFor();
 }
+
+// Registers the browser of `page` as the clinic's check-in kiosk (anonymous check-in needs a
+// registered device): an admin logs in inside that browser, registers it, and logs out again.
+// Returns the registration's HTTP status.
+export async function registerKiosk(page, url, password, name = 'Väntrummet') {
+  await page.goto(`${url}/`);
+  return page.evaluate(async ({password, name}) => {
+    const json = {'Content-Type': 'application/json'};
+    const li = await (await fetch('/api/v1/auth/login', {method: 'POST', headers: json, body: JSON.stringify({username: 'admin', password})})).json();
+    const headers = {...json, 'X-CSRF-Token': li.csrf_token};
+    const r = await fetch('/api/v1/checkin/kiosks', {method: 'POST', headers, body: JSON.stringify({name})});
+    await fetch('/api/v1/auth/logout', {method: 'POST', headers});
+    return r.status;
+  }, {password, name});
+}

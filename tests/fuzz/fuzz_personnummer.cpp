@@ -1,5 +1,6 @@
 // Personnummer::parse and the log masker on arbitrary text: no crash, no undefined
 // behaviour, and every accepted number is consistent in all its forms.
+#include <cctype>
 #include <klinikbox/Personnummer.h>
 
 #include <cstdint>
@@ -49,8 +50,12 @@ void checkMasking(std::string_view text) {
     const std::string masked = klinikbox::maskPersonnummerInText(text);
     require(masked.size() == text.size());  // masking replaces, never adds or drops
     for (std::size_t i = 0; i < text.size(); ++i) {
-        // Only digits are ever replaced, and only by '*'.
-        if (masked[i] != text[i]) require(isDigit(text[i]) && masked[i] == '*');
+        // Only digits (or the bytes of a percent-escape) are ever replaced, and only by '*'.
+        if (masked[i] != text[i]) {
+            const bool inEscape = text[i] == '%' || (i >= 1 && text[i - 1] == '%') || (i >= 2 && text[i - 2] == '%') ||
+                                  std::isxdigit(static_cast<unsigned char>(text[i]));
+            require((isDigit(text[i]) || inEscape) && masked[i] == '*');
+        }
     }
     require(klinikbox::maskPersonnummerInText(masked) == masked);  // nothing left to mask
 }

@@ -4,6 +4,8 @@
 #include "BoxProcess.h"
 #include "HttpSink.h"
 
+#include <klinikbox/Db.h>
+
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
@@ -287,21 +289,22 @@ TEST(BookingServer, OpenInvitationVipCodeAndICalFeed) {
     EXPECT_NE(msg[0].body.find(token), std::string::npos);
     EXPECT_EQ(msg[0].body.find("Årlig kontroll"), std::string::npos) << "the purpose stays behind the link";
 
-    const std::string base = "/api/v1/booking/invite/" + token;
-    EXPECT_EQ(box.request("POST", base + "/open", R"({"patient":"191212121212"})", {{"Content-Type", "application/json"}}).status, 403);
-    const auto opened = box.request("POST", base + "/open", R"({"patient":"19900101-2385"})", {{"Content-Type", "application/json"}});
+    const std::string base = "/api/v1/booking/invite";
+    const std::string tok = R"({"token":")" + token + R"(",)";
+    EXPECT_EQ(box.request("POST", base + "/open", tok + R"("patient":"191212121212"})", {{"Content-Type", "application/json"}}).status, 403);
+    const auto opened = box.request("POST", base + "/open", tok + R"("patient":"19900101-2385"})", {{"Content-Type", "application/json"}});
     ASSERT_EQ(opened.status, 200) << opened.body;
     EXPECT_EQ(opened.json()->getValue<std::string>("purpose"), "Årlig kontroll");
     EXPECT_FALSE(opened.json()->has("subject_of_care"));
     const auto offered = opened.json()->getArray("timeslots");
     ASSERT_GT(offered->size(), 0u);
-    EXPECT_EQ(box.request("POST", base + "/answers", R"({"patient":"199001012385","answers":["Bra"]})", {{"Content-Type", "application/json"}}).status, 400);
-    EXPECT_EQ(box.request("POST", base + "/answers", R"({"patient":"199001012385","answers":["Bra","Nej"]})", {{"Content-Type", "application/json"}}).status, 204);
+    EXPECT_EQ(box.request("POST", base + "/answers", tok + R"("patient":"199001012385","answers":["Bra"]})", {{"Content-Type", "application/json"}}).status, 400);
+    EXPECT_EQ(box.request("POST", base + "/answers", tok + R"("patient":"199001012385","answers":["Bra","Nej"]})", {{"Content-Type", "application/json"}}).status, 204);
     const auto picked = box.request("POST", base + "/book",
-                                    R"({"patient":"199001012385","slot_id":)" + std::to_string(slotAt(offered, 10)) + "}",
+                                    tok + R"("patient":"199001012385","slot_id":)" + std::to_string(slotAt(offered, 10)) + "}",
                                     {{"Content-Type", "application/json"}});
     ASSERT_EQ(picked.status, 201) << picked.body;
-    EXPECT_EQ(box.request("POST", base + "/book", R"({"patient":"199001012385","slot_id":)" + std::to_string(slotAt(offered, 11)) + "}",
+    EXPECT_EQ(box.request("POST", base + "/book", tok + R"("patient":"199001012385","slot_id":)" + std::to_string(slotAt(offered, 11)) + "}",
                           {{"Content-Type", "application/json"}}).status,
               409);
     const auto list = box.authed("GET", std::string("/api/v1/booking/invitations?unit=") + kUnit);
@@ -338,6 +341,17 @@ TEST(BookingServer, OpenInvitationVipCodeAndICalFeed) {
     EXPECT_EQ(box.request("POST", "/api/v1/booking/vip/availability", R"({"code":")" + c + R"(","patient":"198507099805"})",
                           {{"Content-Type", "application/json"}}).status,
               403);
+
+    // Invitations and VIP codes share one counter per address: three wrong tries so far; six
+    // more (alternating) are answered, and the 10th try is refused with 429.
+    const std::map<std::string, std::string> json{{"Content-Type", "application/json"}};
+    for (int i = 4; i <= 9; ++i) {
+        const auto r = i % 2 ? box.request("POST", base + "/open", tok + R"("patient":"191212121212"})", json)
+                             : box.request("POST", "/api/v1/booking/vip/availability", R"({"code":"WRONG-CODE","patient":"198507099805"})", json);
+        EXPECT_EQ(r.status, 403) << "wrong try " << i << ": " << r.body;
+    }
+    EXPECT_EQ(box.request("POST", base + "/open", tok + R"("patient":"19900101-2385"})", json).status, 429)
+        << "the 10th try is refused even with the right personnummer";
 
     // The practitioner's iCalendar feed: booked times without patient identities; revocable.
     const auto feed = box.authed("POST", std::string("/api/v1/booking/practitioners/") + kDoctor + "/icalfeed", "{}");
@@ -386,6 +400,27 @@ TEST(BookingServer, OpenInvitationVipCodeAndICalFeed) {
     }
     EXPECT_EQ(box.authed("DELETE", std::string("/api/v1/booking/practitioners/") + kDoctor + "/icalfeed").status, 204);
     EXPECT_EQ(box.request("GET", path).status, 404);
+
+    // Routes that take no body refuse one instead of ignoring it (issue 14.10).
+    const std::string feedPath = std::string("/api/v1/booking/practitioners/") + kDoctor + "/icalfeed";
+    EXPECT_EQ(box.authed("POST", feedPath, R"({"x":)").status, 400);
+    EXPECT_EQ(box.authed("POST", feedPath, R"({"expires":"never"})").status, 400);
+    EXPECT_EQ(box.authed("POST", "/api/v1/booking/vipcodes/" + std::to_string(codeId) + "/revoke", "[1]").status, 400);
+
+    // No token reaches the log: the invitation's travels in bodies, the feed's path segment is
+    // redacted (issue 14.3); the delivered SMS no longer holds the link in kb_outbox.
+    box.stop();
+    const std::string feedToken = path.substr(path.rfind('/') + 1, path.size() - path.rfind('/') - 5);
+    ASSERT_GT(feedToken.size(), 30u) << path;
+    const auto log = box.output();
+    EXPECT_NE(log.find("/api/v1/booking/ical/[redacted]"), std::string::npos) << log;
+    EXPECT_EQ(log.find(feedToken), std::string::npos) << log;
+    EXPECT_EQ(log.find(token), std::string::npos) << log;
+    klinikbox::db::Connection db(box.dataDir() + "/klinikbox.db");
+    auto st = db.prepare("SELECT state, payload FROM kb_outbox WHERE channel = 'booking.invsms'");
+    ASSERT_TRUE(st.step());
+    EXPECT_EQ(st.getText(0), "delivered");
+    EXPECT_EQ(st.getText(1).find(token), std::string::npos) << st.getText(1);
 }
 
 TEST(BookingServer, SetupRefusesOverlapsAndBadSchedulesAndComputesHolidays) {

@@ -292,6 +292,57 @@ TEST(CoreServer, AuditVerifyDetectsATamperedRecord) {
     EXPECT_NE(out.find("record 1"), std::string::npos) << out;
 }
 
+TEST(CoreServer, RestoringAnOlderBackupIsReportedUntilTheOperatorReanchors) {
+    BoxProcess box;
+    box.start();
+    box.loginAs("ada", "admin");
+    const auto backup = box.dataDir() + "/../older.db";
+    std::string out;
+    ASSERT_EQ(box.cli({"backup", backup}, &out), 0) << out;
+    box.loginAs("bo", "staff");  // more audit records after the backup
+    box.stop();
+    ASSERT_EQ(box.cli({"restore", backup}, &out), 0) << out;
+    EXPECT_NE(out.find("re-anchor"), std::string::npos) << out;
+    EXPECT_EQ(box.cli({"audit", "verify"}, &out), 1) << out;
+    EXPECT_NE(out.find("older backup"), std::string::npos) << out;
+    // At start the box says so: loudly in the log, and /readyz is degraded.
+    box.start();
+    auto ready = box.request("GET", "/readyz");
+    EXPECT_NE(ready.body.find("\"degraded\""), std::string::npos) << ready.body;
+    EXPECT_NE(ready.body.find("anchor"), std::string::npos) << ready.body;
+    box.stop();
+    EXPECT_NE(box.cli({"audit", "re-anchor"}, &out), 0) << "a reason is required: " << out;
+    ASSERT_EQ(box.cli({"audit", "re-anchor", "--reason", "restored last night's backup after a disk failure"}, &out), 0) << out;
+    ASSERT_EQ(box.cli({"audit", "verify"}, &out), 0) << out;
+    {
+        klinikbox::db::Connection c(box.dataDir() + "/klinikbox.db");
+        auto st = c.prepare("SELECT details FROM kb_audit WHERE action = 'audit.reanchor'");
+        ASSERT_TRUE(st.step());
+        EXPECT_NE(st.getText(0).find("disk failure"), std::string::npos);
+    }
+    box.start();
+    ready = box.request("GET", "/readyz");
+    EXPECT_EQ(ready.body.find("anchor"), std::string::npos) << ready.body;
+}
+
+TEST(CoreServer, WipingTheAuditLogIsDetectedAndVerifyNeverCreatesAKey) {
+    BoxProcess box;
+    box.start();
+    box.loginAs("ada", "admin");
+    box.stop();
+    {
+        klinikbox::db::Connection c(box.dataDir() + "/klinikbox.db");
+        c.exec("DROP TRIGGER kb_audit_no_delete; DELETE FROM kb_audit; DELETE FROM kb_meta WHERE key LIKE 'audit%'");
+    }
+    std::string out;
+    EXPECT_EQ(box.cli({"audit", "verify"}, &out), 1) << out;
+    EXPECT_NE(out.find("empty"), std::string::npos) << out;
+    std::filesystem::rename(box.dataDir() + "/audit.key", box.dataDir() + "/audit.key.away");
+    EXPECT_NE(box.cli({"audit", "verify"}, &out), 0) << out;
+    EXPECT_NE(out.find("missing"), std::string::npos) << out;
+    EXPECT_FALSE(std::filesystem::exists(box.dataDir() + "/audit.key"));
+}
+
 TEST(CoreServer, LoginFailuresAreThrottledWithoutRevealingAccounts) {
     BoxProcess box;
     box.start();

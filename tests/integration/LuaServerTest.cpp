@@ -188,9 +188,16 @@ kb.subscribe("checkin.arrived", function(e)
           { idempotency_key = "greet-" .. e.payload.name })
 end)
 )";
+    // other.lua builds the channel at run time: the box refuses the send but keeps the
+    // message as a dead letter; bad.lua names it literally: refused at load.
     std::ofstream(d.file("scripts/other.lua")) << R"(
 kb.subscribe("checkin.arrived", function(e)
-  kb.send("lua.webhook", { text = "x" }, { idempotency_key = "other" })
+  kb.send("lua." .. "webhook", { text = "x" }, { idempotency_key = "other" })
+end)
+)";
+    std::ofstream(d.file("scripts/bad.lua")) << R"(
+kb.subscribe("checkin.arrived", function(e)
+  kb.send("lua.webhook", { text = "x" }, { idempotency_key = "bad" })
 end)
 )";
     BoxProcess box("lua:\n  scripts_dir: " + d.file("scripts") +
@@ -207,23 +214,32 @@ end)
         EXPECT_NE(got[0].body.find("\"Hej Maja\""), std::string::npos) << got[0].body;
         EXPECT_NE(got[0].body.find("Vårdcentralen"), std::string::npos) << got[0].body;
     }
-    // other.lua may not use the channel: its handler fails and is counted, nothing is sent.
+    // other.lua may not use the channel: the send is refused but not lost (a dead letter),
+    // counted on the Skript page and in /metrics; nothing is sent.
     box.loginAs("ivar", "it");
-    Poco::JSON::Object::Ptr other;
+    Poco::JSON::Object::Ptr other, bad;
     for (int i = 0; i < 200 && !other; ++i) {
         auto list = box.authed("GET", "/api/v1/lua/scripts").json()->getArray("scripts");
         for (std::size_t k = 0; k < list->size(); ++k) {
             auto s = list->getObject(static_cast<unsigned>(k));
-            if (s->getValue<std::string>("file") == "other.lua" && s->getObject("counters")->getValue<int>("errors") > 0)
-                other = s;
+            if (s->getValue<std::string>("file") == "other.lua" && s->getValue<int>("refused_sends") > 0) other = s;
+            if (s->getValue<std::string>("file") == "bad.lua") bad = s;
         }
         if (!other) std::this_thread::sleep_for(std::chrono::milliseconds(25));
     }
     ASSERT_TRUE(other);
-    EXPECT_NE(other->getValue<std::string>("error").find("may not send on channel 'lua.webhook'"), std::string::npos)
-        << other->getValue<std::string>("error");
+    EXPECT_EQ(other->getObject("counters")->getValue<int>("errors"), 0) << "the handler went on";
+    ASSERT_TRUE(bad);
+    EXPECT_TRUE(bad->getValue<bool>("refused"));
+    EXPECT_NE(bad->getValue<std::string>("error").find("which lua.channels in klinikbox.yaml does not give this script"),
+              std::string::npos)
+        << bad->getValue<std::string>("error");
     auto metrics = box.request("GET", "/metrics");
-    EXPECT_NE(metrics.body.find("kb_lua_script_errors_total{script=\"other.lua\"} 1"), std::string::npos);
+    EXPECT_NE(metrics.body.find("kb_lua_refused_sends_total{script=\"other.lua\"} 1"), std::string::npos) << metrics.body;
+    box.loginAs("ada", "admin");
+    auto dead = box.authed("GET", "/api/v1/outbox?state=dead");
+    EXPECT_NE(dead.body.find("refused: lua.channels does not give other.lua the channel lua.webhook"), std::string::npos)
+        << dead.body;
     EXPECT_EQ(box.output().find("s3cret-token"), std::string::npos) << "the token must never be logged";
     EXPECT_EQ(sink.items().size(), 1u);
 }

@@ -40,6 +40,8 @@
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -144,6 +146,9 @@ struct Payment {
     std::string dateCreated, datePaid, paymentReference, errorCode, errorMessage;
     bool refund = false;
     std::string originalPaymentReference;
+    std::string token;     // m-commerce: the PaymentRequestToken, the only way to reach the request
+    bool scanned = false;  // the token was scanned (QR code) or opened (app switch) by a payer
+    long long createdEpoch = 0;  // seconds; a request nobody pays times out (TM01)
 };
 struct Fault {
     std::string service, operation, kind;
@@ -167,6 +172,8 @@ public:
     std::vector<std::pair<std::string, std::string>> nextIdentities;  // (personalNumber, name)
     std::string autoSettle;  // "" or PAID/DECLINED/ERROR
     int autoDelayMs = 0;
+    int callbackPort = 0;
+    int expirySeconds = 180;  // a payer has about 3 minutes, then the request fails with TM01  // where a callback to port 443 is delivered (the box behind a port forward)
 
     void record(const std::string& service, const std::string& op, const std::string& request, const std::string& response) {
         Object::Ptr o = new Object;
@@ -232,6 +239,11 @@ public:
             o.set("paymentReference", p.paymentReference);
             o.set("refund", p.refund);
             o.set("originalPaymentReference", p.originalPaymentReference);
+            o.set("token", p.token);
+            o.set("scanned", p.scanned);
+            o.set("created_epoch", p.createdEpoch);
+            o.set("errorCode", p.errorCode);
+            o.set("errorMessage", p.errorMessage);
             pays.set(id, o);
         }
         root.set("payments", pays);
@@ -293,6 +305,11 @@ private:
                 p.paymentReference = o->getValue<std::string>("paymentReference");
                 p.refund = o->getValue<bool>("refund");
                 p.originalPaymentReference = o->getValue<std::string>("originalPaymentReference");
+                p.token = o->optValue<std::string>("token", "");
+                p.scanned = o->optValue<bool>("scanned", false);
+                p.createdEpoch = o->optValue<long long>("created_epoch", 0);
+                p.errorCode = o->optValue<std::string>("errorCode", "");
+                p.errorMessage = o->optValue<std::string>("errorMessage", "");
                 payments[id] = p;
             }
     }
@@ -586,6 +603,7 @@ public:
                 return reply(res, "swish", req.getMethod() + " " + path, body, 404, "application/json",
                              R"([{"errorCode":"RP04","errorMessage":"No payment request found"}])");
             }
+            expireIfDue(it->second);
             if (req.getMethod() == "PATCH") {
                 if (it->second.status != "CREATED") {
                     lock.unlock();
@@ -619,12 +637,29 @@ public:
         const auto amount = str("amount");
         if (!std::regex_match(amount, amountRe) || oreOf(amount) < 1) errors.emplace_back("AM02", "Amount value is too large or invalid");
         if (str("currency") != "SEK") errors.emplace_back("AM03", "Invalid or missing Currency");
-        if (str("callbackUrl").rfind("https://", 0) != 0) errors.emplace_back("RP03", "Callback URL is missing or does not use HTTPS");
-        if (str("payeeAlias").empty()) errors.emplace_back("RP01", "Missing Merchant Swish Number");
-        if (str("message").size() > 50) errors.emplace_back("RP02", "Wrong formatted message");
+        if (!callbackOk(str("callbackUrl"))) errors.emplace_back("RP03", "Callback URL is missing or does not use HTTPS on port 443");
+        // A payment request is paid to the merchant (payeeAlias); a refund is paid by it (payerAlias).
+        if (str(refund ? "payerAlias" : "payeeAlias").empty()) errors.emplace_back("RP01", "Missing Merchant Swish Number");
+        if (!messageOk(str("message"))) errors.emplace_back("RP02", "Wrong formatted message");
         if (!refund && !str("payerAlias").empty() && !std::regex_match(str("payerAlias"), std::regex("^[1-9][0-9]{7,14}$")))
             errors.emplace_back("BE18", "Payer alias is invalid");
-        if (refund && str("originalPaymentReference").empty()) errors.emplace_back("RF02", "Original Payment not found or original payment is more than 13 months old");
+        if (!str("payeePaymentReference").empty() && !std::regex_match(str("payeePaymentReference"), std::regex("^[A-Za-z0-9-]{1,35}$")))
+            errors.emplace_back("FF08", "PaymentReference is invalid");
+        if (refund) {
+            // The refund must name a PAID payment of this merchant and stay within what is left of it.
+            std::lock_guard lock(state_.mu);
+            const Payment* original = nullptr;
+            long long refunded = 0;
+            for (const auto& [pid, p] : state_.payments) {
+                if (!p.refund && p.status == "PAID" && !p.paymentReference.empty() && p.paymentReference == str("originalPaymentReference"))
+                    original = &p;
+                if (p.refund && p.originalPaymentReference == str("originalPaymentReference") && p.status != "ERROR") refunded += oreOf(p.amount);
+            }
+            if (!original || original->payeeAlias != str("payerAlias"))
+                errors.emplace_back("RF02", "Original Payment not found or original payment is more than 13 months old");
+            else if (std::regex_match(amount, amountRe) && oreOf(amount) + refunded > oreOf(original->amount))
+                errors.emplace_back("RF03", "Payer alias in the refund does not match the payee alias in the original payment, or the amount is too large");
+        }
         if (!errors.empty()) {
             Array a;
             for (const auto& [c, msg] : errors) {
@@ -647,7 +682,7 @@ public:
                 p.id = id;
                 p.refund = refund;
                 p.payeeAlias = str("payeeAlias");
-                p.payerAlias = refund ? str("payerAlias") : str("payerAlias");
+                p.payerAlias = str("payerAlias");
                 p.amount = amount;
                 p.currency = "SEK";
                 p.message = str("message");
@@ -655,6 +690,7 @@ public:
                 p.payeeRef = str(refund ? "payerPaymentReference" : "payeePaymentReference");
                 p.originalPaymentReference = str("originalPaymentReference");
                 p.dateCreated = isoNow();
+                p.createdEpoch = duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
                 if (refund) {
                     p.status = "PAID";  // refunds of the simulator settle at once
                     p.datePaid = isoNow();
@@ -663,10 +699,17 @@ public:
                 state_.payments[id] = p;
                 state_.save();
                 state_.record("swish", "PUT " + path, body, "201");
-                if (refund) callbackLater(id, 50);
-                else if (!state_.autoSettle.empty()) settleLater(id, state_.autoSettle, state_.autoDelayMs);
+                if (!refund && p.payerAlias.empty()) {
+                    // m-commerce: reachable only through the token, so nobody pays it before it is scanned.
+                    state_.payments[id].token = randomHex(16, false);
+                    state_.save();
+                    res.set("PaymentRequestToken", state_.payments[id].token);
+                } else if (refund) {
+                    callbackLater(id, 50);
+                } else if (!state_.autoSettle.empty()) {
+                    settleLater(id, state_.autoSettle, state_.autoDelayMs);
+                }
                 res.set("Location", "https://127.0.0.1/swish-cpcapi/api/v1/" + std::string(refund ? "refunds/" : "paymentrequests/") + id);
-                if (!refund && p.payerAlias.empty()) res.set("PaymentRequestToken", randomHex(16, false));
                 return send(res, 201, "", "");
             }
         }
@@ -695,12 +738,79 @@ public:
         return json(o);
     }
 
-    // Settles a payment request as the payer would, then calls the box back.
-    bool settle(const std::string& id, const std::string& status) {
+    // A request nobody paid in time fails, as at Swish (TM01). The state lock is held.
+    void expireIfDue(Payment& p) {
+        if (p.refund || p.status != "CREATED" || p.createdEpoch <= 0) return;
+        if (duration_cast<seconds>(system_clock::now().time_since_epoch()).count() - p.createdEpoch < state_.expirySeconds) return;
+        p.status = "ERROR";
+        p.errorCode = "TM01";
+        p.errorMessage = "Swish timed out before the payment was started";
+        state_.save();
+    }
+
+    // Swish's callbackUrl: https, and port 443 (the only port Swish calls).
+    static bool callbackOk(const std::string& url) {
+        try {
+            const Poco::URI u(url);
+            return u.getScheme() == "https" && !u.getHost().empty() && u.getPort() == 443;
+        } catch (const Poco::Exception&) {
+            return false;
+        }
+    }
+
+    // Swish's message: at most 50 characters of a-ö, A-Ö, 0-9, space and :;.,?!()-" ('/' is not one).
+    static bool messageOk(const std::string& m) {
+        int chars = 0;
+        for (std::size_t i = 0; i < m.size(); ++chars) {
+            const auto b = static_cast<unsigned char>(m[i]);
+            if (b < 0x80) {
+                if (!std::isalnum(b) && !std::strchr(" :;.,?!()-\"", static_cast<char>(b))) return false;
+                ++i;
+                continue;
+            }
+            if (b < 0xC2 || b > 0xC3 || i + 1 >= m.size()) return false;  // only Latin-1 letters beyond ASCII
+            const unsigned cp = ((b & 0x1Fu) << 6) | (static_cast<unsigned char>(m[i + 1]) & 0x3Fu);
+            if (cp < 0xC0 || cp == 0xD7 || cp == 0xF7) return false;
+            i += 2;
+        }
+        return chars <= 50;
+    }
+
+    // A payer scans the QR code (its text is "D" and the token) or opens the app switch link
+    // (the token): the m-commerce request can now be paid. Empty when done, else why not.
+    std::string scan(const std::string& code) {
+        const std::string token = code.size() == 33 && code[0] == 'D' ? code.substr(1) : code;
+        std::string id, autoStatus;
+        int delay = 0;
+        {
+            std::lock_guard lock(state_.mu);
+            for (auto& [pid, p] : state_.payments)
+                if (!p.refund && !p.token.empty() && p.token == token) {
+                    expireIfDue(p);
+                    if (p.status != "CREATED") return "the request is " + p.status;
+                    p.scanned = true;
+                    id = pid;
+                }
+            if (id.empty()) return "no payment request has this token";
+            state_.save();
+            state_.record("swish", "scan " + id, code, "scanned");
+            autoStatus = state_.autoSettle;
+            delay = state_.autoDelayMs;
+        }
+        if (!autoStatus.empty()) settleLater(id, autoStatus, delay);
+        return "";
+    }
+
+    // Settles a payment request as the payer would, then calls the box back. Empty when
+    // done, else why not (an m-commerce request nobody has scanned cannot be paid).
+    std::string settle(const std::string& id, const std::string& status) {
         {
             std::lock_guard lock(state_.mu);
             auto it = state_.payments.find(id);
-            if (it == state_.payments.end() || it->second.status != "CREATED") return false;
+            if (it != state_.payments.end()) expireIfDue(it->second);
+            if (it == state_.payments.end() || it->second.status != "CREATED") return "no such request in state CREATED";
+            if (status == "PAID" && !it->second.token.empty() && !it->second.scanned)
+                return "an m-commerce request is paid only after its token was scanned (POST /sim/api/swish/scan)";
             it->second.status = status;
             if (status == "PAID") {
                 it->second.datePaid = isoNow();
@@ -715,13 +825,13 @@ public:
             state_.save();
         }
         callbackLater(id, 0);
-        return true;
+        return "";
     }
 
     void settleLater(const std::string& id, const std::string& status, int delayMs) {
         std::thread([this, id, status, delayMs] {
             pause(delayMs);
-            if (!g_stop) settle(id, status);
+            if (!g_stop) (void)settle(id, status);
         }).detach();
     }
 
@@ -730,12 +840,14 @@ public:
             pause(delayMs);
             if (g_stop) return;
             std::string url, body;
+            int port = 0;
             {
                 std::lock_guard lock(state_.mu);
                 auto it = state_.payments.find(id);
                 if (it == state_.payments.end()) return;
                 url = it->second.callbackUrl;
                 body = paymentJson(it->second);
+                port = state_.callbackPort;
             }
             std::string outcome;
             try {
@@ -743,7 +855,7 @@ public:
                 Poco::Net::Context::Ptr ctx = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", boxCa_,
                                                                      boxCa_.empty() ? Poco::Net::Context::VERIFY_NONE
                                                                                     : Poco::Net::Context::VERIFY_RELAXED);
-                Poco::Net::HTTPSClientSession s(uri.getHost(), uri.getPort(), ctx);
+                Poco::Net::HTTPSClientSession s(uri.getHost(), port > 0 && uri.getPort() == 443 ? static_cast<Poco::UInt16>(port) : uri.getPort(), ctx);
                 s.setTimeout(Poco::Timespan(5, 0));
                 Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_POST, uri.getPathAndQuery(), Poco::Net::HTTPMessage::HTTP_1_1);
                 req.setContentType("application/json");
@@ -910,6 +1022,8 @@ public:
                 st.orders.clear();
                 st.nextIdentities.clear();
                 st.autoSettle.clear();
+                st.callbackPort = 0;
+                st.expirySeconds = 180;
                 st.save();
                 sim_.npo->reset();
                 if (sim_.referral) sim_.referral->reset();
@@ -962,8 +1076,32 @@ public:
             if (std::regex_match(path, m, settleRe) && req.getMethod() == "POST") {
                 Poco::JSON::Parser p;
                 const auto o = p.parse(body).extract<Object::Ptr>();
-                const bool ok = sim_.settle(m[1], o->optValue<std::string>("status", "PAID"));
-                return send(res, ok ? 204 : 409, "application/json", ok ? "" : R"({"error":"no such request in state CREATED"})");
+                const auto why = sim_.settle(m[1], o->optValue<std::string>("status", "PAID"));
+                Object err;
+                err.set("error", why);
+                return send(res, why.empty() ? 204 : 409, "application/json", why.empty() ? "" : json(err));
+            }
+            if (path == "/sim/api/swish/scan" && req.getMethod() == "POST") {
+                Poco::JSON::Parser p;
+                const auto o = p.parse(body).extract<Object::Ptr>();
+                const auto why = sim_.scan(o->optValue<std::string>("code", ""));
+                Object err;
+                err.set("error", why);
+                return send(res, why.empty() ? 204 : 409, "application/json", why.empty() ? "" : json(err));
+            }
+            if (path == "/sim/api/swish/expiry" && req.getMethod() == "POST") {
+                Poco::JSON::Parser p;
+                const auto o = p.parse(body).extract<Object::Ptr>();
+                std::lock_guard lock(st.mu);
+                st.expirySeconds = o->getValue<int>("seconds");
+                return send(res, 204, "", "");
+            }
+            if (path == "/sim/api/swish/callback-port" && req.getMethod() == "POST") {
+                Poco::JSON::Parser p;
+                const auto o = p.parse(body).extract<Object::Ptr>();
+                std::lock_guard lock(st.mu);
+                st.callbackPort = o->getValue<int>("port");
+                return send(res, 204, "", "");
             }
             if (path == "/sim/api/swish/auto" && req.getMethod() == "POST") {
                 Poco::JSON::Parser p;
@@ -978,7 +1116,13 @@ public:
                 std::lock_guard lock(st.mu);
                 for (const auto& [id, pay] : st.payments) {
                     Poco::JSON::Parser p;
-                    a.add(p.parse(Sim::paymentJson(pay)));
+                    auto o = p.parse(Sim::paymentJson(pay)).extract<Object::Ptr>();
+                    o->set("refund", pay.refund);  // steering only: Swish's own answer has neither
+                    if (!pay.token.empty()) {
+                        o->set("scanned", pay.scanned);
+                        o->set("token", pay.token);  // what the QR code shows, for a test playing a payer
+                    }
+                    a.add(o);
                 }
                 Object o;
                 o.set("items", a);
@@ -993,12 +1137,20 @@ public:
             }
             if (auto a = sim_.npo->steer(req.getMethod(), path, body)) return send(res, a->status, a->contentType, a->body);
             if (path.rfind("/meet/", 0) == 0 && req.getMethod() == "GET") {
-                const Poco::URI uri(req.getURI());
                 std::string jwt;
                 for (const auto& [k, v] : uri.getQueryParameters())
                     if (k == "jwt") jwt = v;
                 const auto a = sim::meetingPage(path.substr(6), jwt, sim_.meetingSecret_);
                 return send(res, a.status, "text/html; charset=utf-8", a.html);
+            }
+            if (path == "/sim/swish/scan" && req.getMethod() == "POST") {
+                // The page's "scan" button (a form): the payer's Swish app reads the QR code.
+                const auto at = body.find("code=");
+                std::string code;
+                if (at != std::string::npos) Poco::URI::decode(body.substr(at + 5, body.find('&', at) - at - 5), code, true);
+                (void)sim_.scan(code);
+                res.set("Location", "/");
+                return send(res, 303, "text/plain", "");
             }
             if (path == "/" && req.getMethod() == "GET") return send(res, 200, "text/html; charset=utf-8", page());
             send(res, 404, "application/json", R"({"error":"not found"})");
@@ -1025,8 +1177,21 @@ public:
             persons += "<tr><td>" + pnr.substr(0, 8) + "-****</td><td>" + v.status + "</td><td>" + amountText(v.currentOre) + "</td><td>" +
                        amountText(v.toLimitOre) + "</td><td>" + std::to_string(p.transactions.size()) + "</td></tr>";
         }
+        // m-commerce requests waiting for a payer: "scanning" one is what the Swish app does
+        // with the QR code the kiosk shows.
+        std::string swish;
+        for (const auto& [id, p] : st.payments) {
+            if (p.refund || p.status != "CREATED") continue;
+            swish += "<tr><td>" + xmlEscape(p.payeeRef) + "</td><td>" + xmlEscape(p.amount) + " kr</td><td>" +
+                     (p.token.empty() ? std::string("e-handel (betalarens nummer)")
+                                      : p.scanned ? std::string("skannad")
+                                                  : "<form method=\"post\" action=\"/sim/swish/scan\"><input type=\"hidden\" name=\"code\" value=\"D" +
+                                                        p.token + "\"><button>Skanna QR-koden</button></form>") +
+                     "</td></tr>";
+        }
         return "<!doctype html><html lang=\"sv\"><head><meta charset=\"utf-8\"><title>klinikbox-sim</title></head><body>"
-               "<h1>Nationella tjänster (simulator)</h1><h2>e-frikort</h2><table border=1><tr><th>Person</th><th>Status</th>"
+               "<h1>Nationella tjänster (simulator)</h1><h2>Swish: väntande betalningar</h2><table border=1><tr><th>Referens</th>"
+               "<th>Belopp</th><th>Betalaren</th></tr>" + swish + "</table><h2>e-frikort</h2><table border=1><tr><th>Person</th><th>Status</th>"
                "<th>Betalt</th><th>Kvar</th><th>Transaktioner</th></tr>" + persons +
                "</table>" + (sim_.referral ? sim_.referral->pageHtml() : std::string()) + "<h2>Mottaget</h2><table border=1><tr><th>Tid</th><th>Tjänst</th><th>Anrop</th><th>Svar</th></tr>" + rows +
                "</table>" + sim_.npo->pageSection() + "</body></html>";

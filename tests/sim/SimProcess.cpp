@@ -166,6 +166,7 @@ SimResult exchange(Poco::Net::HTTPClientSession& s, const std::string& method, c
     std::istream& in = s.receiveResponse(res);
     SimResult r;
     r.status = res.getStatus();
+    for (const auto& [k, v] : res) r.headers[k] = v;
     Poco::StreamCopier::copyToString(in, r.body);
     return r;
 }

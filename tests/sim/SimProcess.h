@@ -4,6 +4,7 @@
 
 #include <Poco/JSON/Object.h>
 
+#include <map>
 #include <string>
 
 namespace kbtest {
@@ -11,6 +12,7 @@ namespace kbtest {
 struct SimResult {
     int status = 0;
     std::string body;
+    std::map<std::string, std::string> headers;  // of the answer
     [[nodiscard]] Poco::JSON::Object::Ptr json() const;
 };
 

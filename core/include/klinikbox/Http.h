@@ -63,6 +63,11 @@ struct Request {
     // Parses the body as a JSON object; throws Problem 400 /problems/malformed-json or
     // 415 when the content type is not JSON.
     [[nodiscard]] Poco::JSON::Object::Ptr json() const;
+    // For a route that takes no body: accepts none (or an empty JSON object `{}`, which
+    // browsers' helpers send), refuses anything else with 400 (malformed JSON, unknown field).
+    // The dispatcher applies it to every GET, HEAD and DELETE and to core routes declared
+    // without a body; a plugin's POST route that takes none calls it first.
+    void noBody() const;
 };
 
 struct Response {

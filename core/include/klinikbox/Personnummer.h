@@ -63,8 +63,11 @@ private:
     bool coordination_ = false;
 };
 
-// Replaces every personnummer-like digit run in free text (10 or 12 digits, with or
-// without separator) by its masked form. Used by the application and access logs.
+// Masks the last four digits of every personnummer and samordningsnummer in free text, also
+// when percent-encoded (19900101%2D2385). Recognised by shape: 10 or 12 digits whose date is
+// possible and whose check digit is right, or YYMMDD-NNNN / YYYYMMDD+NNNN with a possible date
+// (a mistyped number still names a person). HSA-ids (SE2321000016-ABC1) are left alone.
+// Masked bytes become '*', so the text keeps its length. Used by the application and access logs.
 [[nodiscard]] std::string maskPersonnummerInText(std::string_view text);
 
 }  // namespace klinikbox

@@ -1,6 +1,7 @@
 #include "app/Commands.h"
 
 #include "app/Modules.h"
+#include "audit/AuditAnchor.h"
 #include "audit/AuditLog.h"
 #include "server/Box.h"
 #include "server/BoxConfig.h"
@@ -11,17 +12,23 @@
 
 #include "config/Schema.h"
 
+#include <Poco/JSON/Stringifier.h>
 #include <Poco/Net/SSLManager.h>
 #include <Poco/Util/ServerApplication.h>
 
 #include <sys/file.h>
+#include <csignal>
+#include <pthread.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 namespace klinikbox::app {
 
@@ -94,6 +101,25 @@ PathFindings missingPaths(const server::BoxConfig& cfg) {
                           " does not exist and no set was uploaded in the console; the box would run with 0 plugins");
         }
     }
+    // Plugin settings against the schemas of a plugin set on disk (a set uploaded in the
+    // console is checked when it is activated): a wrong value is named before the start. A
+    // warning, not an error: the box starts and only that plugin refuses to run, as it would
+    // (config check runs before every start, and one plugin's setting must not stop the rest).
+    if (!cfg.pluginSet.empty() && fs::is_directory(cfg.pluginSet, ec)) {
+        for (const auto& [id, settings] : cfg.pluginSettings) {
+            const fs::path schemaFile = fs::path(cfg.pluginSet) / id / "schema.yaml";
+            if (!fs::is_regular_file(schemaFile, ec)) continue;
+            try {
+                const auto schema = config::Schema::fromYaml(YAML::LoadFile(schemaFile.string()), schemaFile.string());
+                std::ostringstream text;
+                Poco::JSON::Stringifier::stringify(settings, text);
+                for (const auto& e : schema.validateJson(text.str(), "plugins.settings." + id).errors)
+                    out.warnings.push_back("plugins.settings." + id + "." + e.path + ": " + e.message + " (the " + id + " plugin will not start)");
+            } catch (const std::exception& e) {
+                out.warnings.push_back("plugins.settings." + id + ": " + schemaFile.string() + " could not be read: " + e.what());
+            }
+        }
+    }
     return out;
 }
 
@@ -130,6 +156,16 @@ public:
 
 protected:
     int main(const std::vector<std::string>&) override {
+        // Block the termination signals before any thread exists, so every thread inherits the
+        // mask and only waitForTerminationRequest()'s sigwait receives them. Otherwise a SIGTERM
+        // can land on a worker thread and kill the box with the default action (exit 143)
+        // instead of draining.
+        sigset_t stop;
+        sigemptyset(&stop);
+        sigaddset(&stop, SIGINT);
+        sigaddset(&stop, SIGQUIT);
+        sigaddset(&stop, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, &stop, nullptr);
         // After the Application framework's own initialisation, which resets logging.
         server::setupLogging(cfg_.logLevel, cfg_.logFile);
         ProcessLock lock(cfg_.dataDir);
@@ -234,26 +270,101 @@ int cmdRestore(Args args) {
     store::restoreFrom(args[0], cfg.databasePath, known);
     std::cout << "restored " << args[0] << " into " << cfg.databasePath << "; the previous database is kept as "
               << cfg.databasePath << ".before-restore\n";
+    // The anchor outside the database still names the newest record of the replaced log.
+    const auto keyPath = (fs::path(cfg.dataDir) / "audit.key").string();
+    if (fs::exists(keyPath)) {
+        store::Database db({cfg.databasePath, cfg.synchronousFull, cfg.busyTimeoutMs});
+        audit::AuditAnchor anchor(db, audit::AuditLog::loadKey(keyPath), (fs::path(cfg.dataDir) / "audit.head").string());
+        const auto c = anchor.check();
+        if (!c.ok)
+            std::cout << "NOTE: " << c.problem << "\nthe box reports this until you run, after checking:\n"
+                      << "  klinikbox audit re-anchor --reason \"restored the backup of ...\"\n";
+    }
     return 0;
 }
 
+namespace {
+
+std::string cliLogin() {
+    const struct passwd* pw = ::getpwuid(::geteuid());
+    return std::string("cli:") + (pw ? pw->pw_name : std::to_string(::geteuid()));
+}
+
+}  // namespace
+
 int cmdAudit(Args args) {
-    if (args.empty() || args.front() != "verify") throw std::invalid_argument("usage: klinikbox audit verify [--config FILE]");
+    static const char* kUsage =
+        "usage: klinikbox audit verify [--checkpoints FILE|-] [--config FILE]\n"
+        "       klinikbox audit re-anchor --reason TEXT [--config FILE]";
+    if (args.empty() || (args.front() != "verify" && args.front() != "re-anchor")) throw std::invalid_argument(kUsage);
+    const std::string verb = args.front();
     args.erase(args.begin());
     const auto path = configPath(args);
+    const std::string checkpoints = verb == "verify" ? takeOption(args, "--checkpoints") : "";
+    const std::string reason = verb == "re-anchor" ? takeOption(args, "--reason") : "";
     noExtraArgs(args);
     auto cfg = server::loadBoxConfig(path);
+    // Verifying never creates a key: a new one would make every record look forged.
+    const auto key = audit::AuditLog::loadKey((fs::path(cfg.dataDir) / "audit.key").string());
+    std::unique_ptr<ProcessLock> lock;
+    if (verb == "re-anchor") {
+        if (reason.size() < 3) throw std::invalid_argument("re-anchor needs --reason TEXT (why the database changed)");
+        lock = std::make_unique<ProcessLock>(cfg.dataDir);
+    }
     store::Database db({cfg.databasePath, cfg.synchronousFull, cfg.busyTimeoutMs});
     store::Migrations::apply(db, "core", store::coreMigrations());
     SystemClock clock;
-    audit::AuditLog log(db, clock, audit::AuditLog::loadOrCreateKey((fs::path(cfg.dataDir) / "audit.key").string()));
-    const auto r = log.verify();
-    if (r.ok) {
-        std::cout << "audit log OK: " << r.records << " records, chain intact\n";
+    audit::AuditLog log(db, clock, key);
+    audit::AuditAnchor anchor(db, key, (fs::path(cfg.dataDir) / "audit.head").string());
+
+    if (verb == "re-anchor") {
+        const auto chain = log.verify();  // without the anchor: the chain itself must be intact
+        if (!chain.ok) {
+            std::cout << "refused: the audit chain itself is broken at record " << chain.firstBadSeq << ": " << chain.problem
+                      << "\nre-anchoring accepts an older or another intact database, never a damaged one\n";
+            return 1;
+        }
+        const auto before = anchor.check();
+        if (before.ok) {
+            std::cout << "the database matches its anchor (record " << before.anchoredSeq << "); nothing to do\n";
+            return 0;
+        }
+        audit::Actor actor;
+        actor.username = cliLogin();
+        actor.role = "cli";
+        log.append(actor, AuditEntry{"audit.reanchor", "", "administration", "ok",
+                                     "anchor moved from record " + std::to_string(before.anchoredSeq) + " to this database (" +
+                                         std::to_string(before.databaseSeq) + " records): " + before.problem +
+                                         "; reason: " + reason});
+        anchor.reset();
+        std::cout << "re-anchored at record " << before.databaseSeq + 1 << " (audit.reanchor, by " << actor.username
+                  << "); was: " << before.problem << "\n";
         return 0;
     }
-    std::cout << "audit log BROKEN at record " << r.firstBadSeq << ": " << r.problem << "\n";
-    return 1;
+
+    log.setAnchor(&anchor);
+    const auto r = log.verify();
+    if (!r.ok) {
+        std::cout << "audit log BROKEN at record " << r.firstBadSeq << ": " << r.problem << "\n";
+        return 1;
+    }
+    if (!checkpoints.empty()) {
+        std::ifstream file;
+        if (checkpoints != "-") {
+            file.open(checkpoints);
+            if (!file) throw std::runtime_error("cannot read " + checkpoints);
+        }
+        const auto c = anchor.checkCheckpoints(checkpoints == "-" ? std::cin : file);
+        if (c.unreadable > 0)
+            std::cout << "WARNING: " << c.unreadable << " checkpoint line(s) with a wrong MAC (another box's, or edited)\n";
+        if (!c.ok) {
+            std::cout << "audit log BROKEN: " << c.problem << "\n";
+            return 1;
+        }
+        std::cout << c.checkpoints << " logged checkpoint(s) up to record " << c.anchoredSeq << " match the database\n";
+    }
+    std::cout << "audit log OK: " << r.records << " records, chain intact, anchored\n";
+    return 0;
 }
 
 }  // namespace klinikbox::app

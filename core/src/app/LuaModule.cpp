@@ -22,6 +22,8 @@
 #include <Poco/Logger.h>
 
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -102,6 +104,53 @@ std::string scriptFileParam(const Request& req) {
     return f;
 }
 
+// The timers of Lua plugins in the core table kb_lua_jobs.
+class CoreJobStore final : public lua::JobStore {
+public:
+    explicit CoreJobStore(store::Database& db) : db_(db) {}
+    std::optional<long long> next(const std::string& plugin, const std::string& job) override {
+        std::optional<long long> n;
+        db_.read("core", [&](db::Connection& c) {
+            auto st = c.prepare("SELECT next_at FROM kb_lua_jobs WHERE plugin=? AND job=?");
+            st.bind(1, plugin).bind(2, job);
+            if (st.step()) n = st.getInt(0);
+        });
+        return n;
+    }
+    void record(const std::string& plugin, const std::string& job, long long next, long long ranAt,
+                const std::string& error) override {
+        db_.write("core", [&](db::Connection& c) {
+            auto st = c.prepare(
+                "INSERT INTO kb_lua_jobs(plugin, job, next_at, last_run_at, last_error, runs, failures) VALUES(?,?,?,?,?,?,?)"
+                " ON CONFLICT(plugin, job) DO UPDATE SET next_at=excluded.next_at,"
+                " last_run_at=COALESCE(excluded.last_run_at, last_run_at), last_error=excluded.last_error,"
+                " runs=runs+excluded.runs, failures=failures+excluded.failures");
+            st.bind(1, plugin).bind(2, job).bind(3, next);
+            if (ranAt > 0) st.bind(4, ranAt);
+            else st.bindNull(4);
+            if (error.empty()) st.bindNull(5);
+            else st.bind(5, error);
+            st.bind(6, ranAt > 0 ? 1 : 0).bind(7, error.empty() ? 0 : 1).exec();
+        });
+    }
+
+private:
+    store::Database& db_;
+};
+
+// The channels Lua plugins declare, the gateway each is bound to (kb_lua_channel_bindings)
+// and the sends the box refused, per script.
+struct LuaChannels {
+    struct Declared {
+        std::string plugin, channel, kind, purpose;
+    };
+    std::mutex mu;
+    std::map<std::string, Declared> declared;       // by channel
+    std::map<std::string, std::string> bindings;    // channel -> gateway (a lua.channels name)
+    std::map<std::string, long long> refusedSends;  // by script
+    std::map<std::string, std::string> lastRefusal;  // by script
+};
+
 }  // namespace
 
 void installLua(server::Box& box) {
@@ -132,11 +181,34 @@ void installLua(server::Box& box) {
             db->write("lua", [&](db::Connection& c) { id = outbox->enqueue("lua", c, m); });
             return id;
         };
+        std::map<std::string, Deliverer> gateways;
         for (const auto& ch : cfg.luaChannels) {
             const std::string channel = "lua." + ch.name;
             for (const auto& s : ch.scripts) services->allowedChannels[s].insert(channel);
-            outbox->registerChannel(channel, outbox::httpPostDeliverer({ch.url, ch.bearerToken, ch.timeoutMs}));
+            gateways[ch.name] = outbox::httpPostDeliverer({ch.url, ch.bearerToken, ch.timeoutMs});
+            outbox->registerChannel(channel, gateways[ch.name]);
         }
+        services->checkChannels = true;
+        // A refused kb.send becomes a dead letter (visible in Utkorg, retried by the admin
+        // once the channel exists), counted per script for the Skript page and /metrics.
+        auto channels = std::make_shared<LuaChannels>();
+        auto deadLetter = [db, outbox, channels](const std::string& script, const OutboundMessage& m, const std::string& why) {
+            long long id = 0;
+            const std::string owner = script.find('/') == std::string::npos ? "lua" : script.substr(0, script.find('/'));
+            db->write(owner == "lua" ? "lua" : "core", [&](db::Connection& c) { id = outbox->enqueueDead(owner, c, m, why); });
+            {
+                std::lock_guard lock(channels->mu);
+                ++channels->refusedSends[script];
+                channels->lastRefusal[script] = why;
+            }
+            Poco::Logger::get("lua").error(script + ": kb.send " + why + "; message " + std::to_string(id) + " is a dead letter");
+            return id;
+        };
+        services->deadLetter = deadLetter;
+        b.db().read("core", [&](db::Connection& c) {
+            auto st = c.prepare("SELECT channel, gateway FROM kb_lua_channel_bindings");
+            while (st.step()) channels->bindings[st.getText(0)] = st.getText(1);
+        });
 
         lua::ScriptRegistry::Options ro;
         ro.limits = limits;
@@ -154,15 +226,56 @@ void installLua(server::Box& box) {
                 if (s.refused) log.error("script refused: " + s.error);
             host->watch(dir);
         }
-        b.metrics().addCollector([host](std::string& out) { out += lua::prometheusMetrics(host->scripts()); });
+        b.metrics().addCollector([host, channels](std::string& out) {
+            out += lua::prometheusMetrics(host->scripts());
+            std::lock_guard lock(channels->mu);
+            out += "# HELP kb_lua_refused_sends_total kb.send calls the box refused (the message is a dead letter)\n"
+                   "# TYPE kb_lua_refused_sends_total counter\n";
+            for (const auto& [script, n] : channels->refusedSends)
+                out += "kb_lua_refused_sends_total{script=\"" + script + "\"} " + std::to_string(n) + "\n";
+            out += "# HELP kb_lua_channel_bound 1 when a Lua plugin's declared channel is bound to a gateway\n"
+                   "# TYPE kb_lua_channel_bound gauge\n";
+            for (const auto& [ch, d] : channels->declared)
+                out += "kb_lua_channel_bound{channel=\"" + ch + "\"} " + (channels->bindings.count(ch) ? "1" : "0") + "\n";
+        });
 
-        // `kind: lua` plugins: the entry script in the sandbox, on the plugin's own context.
-        b.plugins().setLuaFactory([limits](const plugin::Manifest& m, const plugin::PluginBundle& bundle) {
+        // `kind: lua` plugins: the entry script in the sandbox, on the plugin's own context;
+        // its declared channels go out through the gateway the admin bound them to.
+        auto jobStore = std::make_shared<CoreJobStore>(b.db());
+        b.plugins().setLuaFactory([limits, channels, gateways, deadLetter, jobStore](const plugin::Manifest& m,
+                                                                                      const plugin::PluginBundle& bundle) {
             lua::LuaPluginSource src;
             src.id = m.id;
             src.entry = m.entry;
             src.files = bundle.files;
             src.limits = limits;
+            src.jobs = jobStore;
+            src.deadLetter = deadLetter;
+            {
+                std::lock_guard lock(channels->mu);
+                for (const auto& d : m.channels) {
+                    const std::string channel = m.id + "." + d.name;
+                    src.channels.insert(channel);
+                    channels->declared[channel] = LuaChannels::Declared{m.id, channel, d.kind, d.purpose};
+                }
+            }
+            src.deliverer = [channels, gateways](const std::string& channel) -> Deliverer {
+                return [channels, gateways, channel](const QueuedMessage& msg) {
+                    std::string gateway;
+                    {
+                        std::lock_guard lock(channels->mu);
+                        if (auto it = channels->bindings.find(channel); it != channels->bindings.end()) gateway = it->second;
+                    }
+                    if (gateway.empty())
+                        return DeliveryResult::retry("the channel " + channel +
+                                                     " is not bound to a gateway yet (console: Skript, Kanaler)");
+                    auto g = gateways.find(gateway);
+                    if (g == gateways.end())
+                        return DeliveryResult::retry("the gateway " + gateway + " bound to " + channel +
+                                                     " is not in lua.channels any more");
+                    return g->second(msg);
+                };
+            };
             return std::make_unique<lua::LuaPlugin>(std::move(src));
         });
 
@@ -172,9 +285,25 @@ void installLua(server::Box& box) {
         const auto itOnly = Access::only({Role::It});
         http::RouteOptions bigBody;
         bigBody.maxBodyBytes = static_cast<long long>(kMaxScriptBytes) * 2 + 65536;  // JSON-escaped source and a payload
-        b.routes().addCore("GET", "/api/v1/lua/scripts", itAdmin, [host, &b](Request&) {
+        b.routes().addCore("GET", "/api/v1/lua/scripts", itAdmin, [host, channels, &b](Request&) {
             Poco::JSON::Array::Ptr arr = new Poco::JSON::Array;
-            for (const auto& s : host->scripts()) arr->add(statusJson(s));
+            Poco::JSON::Array::Ptr refused = new Poco::JSON::Array;
+            {
+                std::lock_guard lock(channels->mu);
+                for (const auto& s : host->scripts()) {
+                    auto o = statusJson(s);
+                    auto it = channels->refusedSends.find(s.file);
+                    o->set("refused_sends", it == channels->refusedSends.end() ? 0LL : it->second);
+                    arr->add(o);
+                }
+                for (const auto& [script, n] : channels->refusedSends) {
+                    Poco::JSON::Object::Ptr r = new Poco::JSON::Object;
+                    r->set("script", script);
+                    r->set("count", n);
+                    r->set("last", channels->lastRefusal[script]);
+                    refused->add(r);
+                }
+            }
             Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
             o->set("scripts_dir", b.config().luaScriptsDir);
             o->set("editable", !b.config().luaScriptsDir.empty());
@@ -193,6 +322,7 @@ void installLua(server::Box& box) {
                 chans->add(co);
             }
             o->set("channels", chans);
+            o->set("refused_sends", refused);
             o->set("scripts", arr);
             return Response::json(o);
         }, RouteSpec{.summary = "The clinic's hook scripts by file name, their events, counters and last errors", .tag = "lua", .status = 200});
@@ -265,6 +395,72 @@ void installLua(server::Box& box) {
                 if (s.file == file) o->set("status", statusJson(s));
             return Response::json(o);
         }, RouteSpec{.summary = "Save a hook script: compile-checked, audit-logged, loaded at once", .tag = "lua", .body = object({req("source", text(kMaxScriptBytes)), opt("base_hash", text(64, 0))}), .status = 200, .path = fileParam, .problems = {409, 422}}, bigBody);
+
+        // The channels Lua plugins declare and the gateways they can be bound to.
+        b.routes().addCore("GET", "/api/v1/lua/channels", itAdmin, [channels, &b](Request&) {
+            Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
+            {
+                std::lock_guard lock(channels->mu);
+                for (const auto& [ch, d] : channels->declared) {
+                    Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+                    o->set("channel", ch);
+                    o->set("plugin", d.plugin);
+                    o->set("kind", d.kind);
+                    o->set("purpose", d.purpose);
+                    auto it = channels->bindings.find(ch);
+                    if (it != channels->bindings.end()) o->set("gateway", it->second);
+                    else o->set("gateway", Poco::Dynamic::Var());
+                    list->add(o);
+                }
+            }
+            Poco::JSON::Array::Ptr gws = new Poco::JSON::Array;
+            for (const auto& c : b.config().luaChannels) gws->add(c.name);
+            Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+            o->set("channels", list);
+            o->set("gateways", gws);
+            return Response::json(o);
+        }, RouteSpec{.summary = "Outbound channels Lua plugins declare, and the gateway (lua.channels) each is bound to", .tag = "lua", .status = 200});
+
+        // Binds (or, with gateway null, unbinds) a declared channel at once, no restart:
+        // the channel's deliverer looks the binding up at each delivery.
+        b.routes().addCore("PUT", "/api/v1/lua/channels/{channel}", Access::only({Role::Admin}), [channels, &b](Request& req) {
+            const std::string channel = req.pathParams.at("channel");
+            JsonInput in(req.json(), {"gateway"});
+            std::optional<std::string> gateway;
+            if (in.has("gateway") && !in.object()->get("gateway").isEmpty()) gateway = in.str("gateway", 31);
+            {
+                std::lock_guard lock(channels->mu);
+                if (!channels->declared.count(channel))
+                    throw Problem(404, "/problems/unknown-channel", "Okänd kanal", channel + " is not declared by a running Lua plugin");
+            }
+            if (gateway) {
+                bool known = false;
+                for (const auto& c : b.config().luaChannels) known = known || c.name == *gateway;
+                if (!known) throw JsonInput::invalid("gateway", "not a gateway of lua.channels in klinikbox.yaml");
+            }
+            const long long now = std::chrono::duration_cast<std::chrono::seconds>(b.clock().now().time_since_epoch()).count();
+            b.db().write("core", [&](db::Connection& c) {
+                if (gateway)
+                    c.prepare("INSERT INTO kb_lua_channel_bindings(channel, gateway, bound_at, bound_by) VALUES(?,?,?,?)"
+                              " ON CONFLICT(channel) DO UPDATE SET gateway=excluded.gateway, bound_at=excluded.bound_at,"
+                              " bound_by=excluded.bound_by")
+                        .bind(1, channel).bind(2, *gateway).bind(3, now).bind(4, req.principal->username).exec();
+                else c.prepare("DELETE FROM kb_lua_channel_bindings WHERE channel=?").bind(1, channel).exec();
+            });
+            {
+                std::lock_guard lock(channels->mu);
+                if (gateway) channels->bindings[channel] = *gateway;
+                else channels->bindings.erase(channel);
+            }
+            b.audit().append(audit::AuditLog::actorOf(req),
+                             AuditEntry{"lua.channel.bind", "", "administration", "ok",
+                                        channel + " -> " + (gateway ? *gateway : std::string("(unbound)"))});
+            Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+            o->set("channel", channel);
+            if (gateway) o->set("gateway", *gateway);
+            else o->set("gateway", Poco::Dynamic::Var());
+            return Response::json(o);
+        }, RouteSpec{.summary = "Bind a Lua plugin's declared channel to a gateway (takes effect at once)", .tag = "lua", .body = object({opt("gateway", described(nullable(text(31)), "a gateway of lua.channels in klinikbox.yaml; null or absent unbinds"))}), .status = 200, .path = {{"channel", text(64), true, "a channel a running Lua plugin declares"}}, .problems = {404}});
 
         b.routes().addCore("POST", "/api/v1/lua/dryrun", itAdmin, [limits, &b](Request& req) {
             JsonInput in(req.json(), {"file", "source", "event", "payload"});

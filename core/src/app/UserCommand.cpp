@@ -2,6 +2,7 @@
 // for the first admin and for recovery. Every change is audit-logged as "cli:<login>".
 #include "app/Commands.h"
 
+#include "audit/AuditAnchor.h"
 #include "audit/AuditLog.h"
 #include "auth/Accounts.h"
 #include "auth/Passwords.h"
@@ -53,8 +54,22 @@ int run(Args args) {
     store::Database db({cfg.databasePath, cfg.synchronousFull, cfg.busyTimeoutMs});
     store::Migrations::apply(db, "core", store::coreMigrations());
     SystemClock clock;
-    audit::AuditLog audit(db, clock,
-                          audit::AuditLog::loadOrCreateKey((std::filesystem::path(cfg.dataDir) / "audit.key").string()));
+    const auto key = audit::AuditLog::loadOrCreateKeyFor(db, (std::filesystem::path(cfg.dataDir) / "audit.key").string());
+    audit::AuditLog audit(db, clock, key);
+    // The records written here move the anchor outside the database too (a running box's
+    // anchor catches up by itself).
+    audit::AuditAnchor anchor(db, key, (std::filesystem::path(cfg.dataDir) / "audit.head").string());
+    audit.setAnchor(&anchor);
+    struct AdvanceAtExit {
+        audit::AuditAnchor& a;
+        ~AdvanceAtExit() {
+            try {
+                if (!a.advance()) std::cerr << "WARNING: " << a.mismatch() << "\n";
+            } catch (const std::exception& e) {
+                std::cerr << "WARNING: " << e.what() << "\n";
+            }
+        }
+    } advanceAtExit{anchor};
     auth::Accounts accounts(db, clock, {});
     audit::Actor actor;
     actor.username = cliActor();

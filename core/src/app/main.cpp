@@ -21,8 +21,11 @@ Running the box
 Operations
   backup FILE [--config FILE]        online backup of the database (safe while serving)
   restore FILE [--config FILE]       replace the database with a backup (box must be stopped)
-  audit verify [--config FILE]       check the audit log's hash chain; exit 1 on a broken chain
+  audit verify [--checkpoints FILE] check the audit chain and its anchor outside the database
+                                     (and logged checkpoints); exit 1 on a broken chain
+  audit re-anchor --reason TEXT      accept this database after a deliberate restore (audit-logged)
   user add|passwd|disable ...        manage staff accounts (see `klinikbox user --help`)
+  tls show|renew [--name HOST]...    the HTTPS certificate: fingerprint, names; a new self-signed one
 
 Plugins and scripts
   pluginset create|sign|verify|inspect|pack ...   region-certified plugin sets

@@ -1,5 +1,7 @@
 #include "audit/AuditLog.h"
 
+#include "audit/AuditAnchor.h"
+
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
@@ -12,6 +14,9 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <limits>
+#include <optional>
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -20,7 +25,10 @@ namespace klinikbox::audit {
 
 namespace {
 
-constexpr const char* kGenesis = "0000000000000000000000000000000000000000000000000000000000000000";
+constexpr const char* kGenesis = kGenesisHash;
+// kb_meta: the first record hashed in format 2. Records before it (written by a version
+// that hashed a NULL user id as "0") are checked in format 1.
+constexpr const char* kFormat2Key = "audit_format2_from";
 
 std::string hex(const unsigned char* p, unsigned n) {
     static const char* d = "0123456789abcdef";
@@ -33,17 +41,21 @@ std::string hex(const unsigned char* p, unsigned n) {
     return s;
 }
 
-// Every field, length-prefixed so that no two different records serialise alike.
-std::string canonical(long long seq, const std::string& at, long long userId, const std::string& username,
-                      const std::string& role, const std::string& hsa, const std::string& unit,
-                      const std::string& action, const std::string& patient, const std::string& purpose,
-                      const std::string& outcome, const std::string& details, const std::string& reqId,
-                      const std::string& addr, const std::string& prev) {
+// Every field, length-prefixed so that no two different records serialise alike. Format 2
+// writes the user id as "null" when there is none, so NULL and 0 no longer hash alike;
+// format 1 (older records) wrote both as "0".
+std::string canonical(int format, long long seq, const std::string& at, bool noUser, long long userId,
+                      const std::string& username, const std::string& role, const std::string& hsa,
+                      const std::string& unit, const std::string& action, const std::string& patient,
+                      const std::string& purpose, const std::string& outcome, const std::string& details,
+                      const std::string& reqId, const std::string& addr, const std::string& prev) {
     std::ostringstream os;
     auto f = [&](const std::string& v) { os << v.size() << ':' << v << ';'; };
+    if (format >= 2) f("v2");
     f(std::to_string(seq));
     f(at);
-    f(std::to_string(userId));
+    if (format >= 2) f(noUser ? std::string("null") : std::to_string(userId));
+    else f(std::to_string(noUser ? 0 : userId));
     for (const auto* v : {&username, &role, &hsa, &unit, &action, &patient, &purpose, &outcome, &details,
                           &reqId, &addr, &prev})
         f(*v);
@@ -61,6 +73,8 @@ std::string mac(const std::string& key, const std::string& data) {
 }
 
 }  // namespace
+
+std::string hmacHex(const std::string& key, const std::string& data) { return mac(key, data); }
 
 AuditLog::AuditLog(store::Database& db, const Clock& clock, std::string key)
     : db_(db), clock_(clock), key_(std::move(key)) {
@@ -84,6 +98,29 @@ std::string AuditLog::loadOrCreateKey(const std::string& path) {
     return std::string(reinterpret_cast<char*>(buf), sizeof buf);
 }
 
+std::string AuditLog::loadKey(const std::string& path) {
+    if (!std::filesystem::exists(path))
+        throw std::runtime_error("the audit key " + path + " is missing: the audit log cannot be verified without it "
+                                 "(restore it from the backup that holds the database; never create a new one)");
+    std::ifstream in(path, std::ios::binary);
+    std::string k((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (k.size() < 32) throw std::runtime_error("the audit key " + path + " is truncated");
+    return k;
+}
+
+std::string AuditLog::loadOrCreateKeyFor(store::Database& db, const std::string& path) {
+    if (std::filesystem::exists(path)) return loadKey(path);
+    long long records = 0;
+    db.read("core", [&](db::Connection& c) {
+        auto st = c.prepare("SELECT COUNT(*) FROM kb_audit");
+        if (st.step()) records = st.getInt(0);
+    });
+    if (records > 0)
+        throw std::runtime_error("the audit key " + path + " is missing but the audit log holds " + std::to_string(records) +
+                                 " records: restore audit.key from the backup (a new key would break the chain)");
+    return loadOrCreateKey(path);
+}
+
 Actor AuditLog::actorOf(const Request& r) {
     Actor a;
     if (r.principal) {
@@ -103,11 +140,24 @@ Actor AuditLog::actorOf(const Request& r) {
 
 void AuditLog::append(const Actor& who, const AuditEntry& e) {
     db_.write("core", [&](db::Connection& c) { appendLocked(who, e, c); });
+    if (anchor_) anchor_->notify();
 }
 
 void AuditLog::append(const Actor& who, const AuditEntry& e, db::Connection& tx) {
     if (!tx.inTransaction()) throw std::logic_error("Audit::record(tx) must be called inside Store::write");
     store::Database::asCore(tx, [&] { appendLocked(who, e, tx); });
+    // The caller commits later (or rolls back): the anchor reads the committed head itself.
+    if (anchor_) anchor_->notify();
+}
+
+long long AuditLog::format2From(db::Connection& c, long long nextSeq) {
+    auto st = c.prepare("SELECT value FROM kb_meta WHERE key = ?");
+    st.bind(1, kFormat2Key);
+    if (st.step()) return std::stoll(st.getText(0));
+    // First record of a new log, or the first after an upgrade from format 1.
+    auto ins = c.prepare("INSERT INTO kb_meta(key, value) VALUES(?, ?)");
+    ins.bind(1, kFormat2Key).bind(2, std::to_string(nextSeq)).exec();
+    return nextSeq;
 }
 
 void AuditLog::appendLocked(const Actor& who, const AuditEntry& e, db::Connection& c) {
@@ -123,14 +173,16 @@ void AuditLog::appendLocked(const Actor& who, const AuditEntry& e, db::Connectio
     const Poco::Timestamp ts(std::chrono::duration_cast<std::chrono::microseconds>(
                                  clock_.now().time_since_epoch()).count());
     const std::string at = Poco::DateTimeFormatter::format(ts, "%Y-%m-%dT%H:%M:%S.%iZ");
-    const std::string h = mac(key_, canonical(seq, at, who.userId, who.username, who.role, who.hsaId,
+    const int format = seq >= format2From(c, seq) ? 2 : 1;
+    const bool noUser = who.userId == 0;
+    const std::string h = mac(key_, canonical(format, seq, at, noUser, who.userId, who.username, who.role, who.hsaId,
                                               who.careUnit, e.action, e.patient, e.purpose, e.outcome,
                                               e.details, who.requestId, who.remoteAddr, prev));
     auto ins = c.prepare(
         "INSERT INTO kb_audit(seq, at, user_id, username, role, hsa_id, care_unit, action, patient, purpose,"
         " outcome, details, request_id, remote_addr, prev_hash, hash) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     ins.bind(1, seq).bind(2, at);
-    if (who.userId) ins.bind(3, who.userId); else ins.bindNull(3);
+    if (noUser) ins.bindNull(3); else ins.bind(3, who.userId);
     ins.bind(4, who.username).bind(5, who.role).bind(6, who.hsaId).bind(7, who.careUnit).bind(8, e.action)
         .bind(9, e.patient).bind(10, e.purpose).bind(11, e.outcome).bind(12, e.details).bind(13, who.requestId)
         .bind(14, who.remoteAddr).bind(15, prev).bind(16, h);
@@ -145,8 +197,14 @@ void AuditLog::appendLocked(const Actor& who, const AuditEntry& e, db::Connectio
 VerifyResult AuditLog::verify() const {
     VerifyResult r;
     db_.read("core", [&](db::Connection& c) {
+        long long from2 = std::numeric_limits<long long>::max();
+        {
+            auto m = c.prepare("SELECT value FROM kb_meta WHERE key = ?");
+            m.bind(1, kFormat2Key);
+            if (m.step()) from2 = std::stoll(m.getText(0));
+        }
         auto st = c.prepare(
-            "SELECT seq, at, COALESCE(user_id,0), username, role, hsa_id, care_unit, action, patient, purpose,"
+            "SELECT seq, at, user_id, username, role, hsa_id, care_unit, action, patient, purpose,"
             " outcome, details, request_id, remote_addr, prev_hash, hash FROM kb_audit ORDER BY seq");
         long long expect = 1;
         std::string prev = kGenesis;
@@ -167,7 +225,14 @@ VerifyResult AuditLog::verify() const {
                 fail(seq, "record " + std::to_string(seq) + " does not chain to the record before it");
                 return;
             }
-            const std::string h = mac(key_, canonical(seq, st.getText(1), st.getInt(2), st.getText(3), st.getText(4),
+            // The box never writes a user id of 0 (no user is NULL), and only whole numbers.
+            const bool uidNull = st.isNull(2);
+            if (!uidNull && (st.getInt(2) == 0 || st.getText(2) != std::to_string(st.getInt(2)))) {
+                fail(seq, "record " + std::to_string(seq) + " was changed after it was written (user id)");
+                return;
+            }
+            const long long uid = uidNull ? 0 : st.getInt(2);
+            const std::string h = mac(key_, canonical(seq >= from2 ? 2 : 1, seq, st.getText(1), uidNull, uid, st.getText(3), st.getText(4),
                                                       st.getText(5), st.getText(6), st.getText(7), st.getText(8),
                                                       st.getText(9), st.getText(10), st.getText(11), st.getText(12),
                                                       st.getText(13), prev));
@@ -204,6 +269,14 @@ VerifyResult AuditLog::verify() const {
             r.problem = "the audit head record is missing";
         }
     });
+    if (r.ok && anchor_) {
+        const auto a = anchor_->check();
+        if (!a.ok) {
+            r.ok = false;
+            r.firstBadSeq = a.anchoredSeq > a.databaseSeq ? a.databaseSeq + 1 : std::max(1LL, a.anchoredSeq);
+            r.problem = a.problem;
+        }
+    }
     return r;
 }
 

@@ -13,6 +13,12 @@
 
 namespace klinikbox::audit {
 
+class AuditAnchor;
+
+// The hash before the first record, and the keyed hash every record and anchor uses.
+inline constexpr const char* kGenesisHash = "0000000000000000000000000000000000000000000000000000000000000000";
+[[nodiscard]] std::string hmacHex(const std::string& key, const std::string& data);
+
 // Who did something, for records not tied to an HTTP request.
 struct Actor {
     long long userId = 0;
@@ -41,17 +47,30 @@ public:
     // Appends inside the caller's write transaction.
     void append(const Actor& who, const AuditEntry& e, db::Connection& tx);
 
+    // Checks the chain, the keyed head and, when an anchor is attached, that the database
+    // still holds the record anchored outside it.
     [[nodiscard]] VerifyResult verify() const;
+
+    // Attaches the anchor outside the database: told of every append, checked by verify().
+    void setAnchor(AuditAnchor* anchor) { anchor_ = anchor; }
 
     // Loads the key from `path`, creating a fresh random one (mode 0600) when missing.
     static std::string loadOrCreateKey(const std::string& path);
+    // Loads the key from `path`; throws when it is missing or truncated (never creates one).
+    static std::string loadKey(const std::string& path);
+    // The key of a box's database: loaded, or created only while its audit log is empty (a new
+    // box). A missing key with records present throws: a new key would break the chain.
+    static std::string loadOrCreateKeyFor(store::Database& db, const std::string& path);
     static Actor actorOf(const Request& r);
 
 private:
     void appendLocked(const Actor& who, const AuditEntry& e, db::Connection& tx);
+    // The first record written in the canonical form that tells NULL from 0 (format 2).
+    [[nodiscard]] long long format2From(db::Connection& c, long long nextSeq);
     store::Database& db_;
     const Clock& clock_;
     std::string key_;
+    AuditAnchor* anchor_ = nullptr;
 };
 
 // The Audit a plugin sees: actions are prefixed with the plugin id.

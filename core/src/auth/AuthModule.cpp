@@ -120,10 +120,10 @@ void install(server::Box& box) {
         // Each route's contract (klinikbox/Schema.h): the router validates it, OpenAPI publishes it.
         using namespace klinikbox::schema;
         auto add = [&b](std::string method, std::string pattern, Access access, Handler h, RouteSpec spec,
-                        bool csrfExempt = false) {
+                        bool csrfExempt = false, bool noBody = false) {
             spec.tag = "auth";
             b.routes().addCore(std::move(method), std::move(pattern), std::move(access), std::move(h), std::move(spec),
-                               {csrfExempt, 0});
+                               {csrfExempt, 0, noBody});
         };
         const auto userId = std::vector<ParamSpec>{{"id", integer(1, 9'000'000'000'000'000'000LL), true, "user id"}};
 
@@ -173,7 +173,7 @@ void install(server::Box& box) {
             Response r = Response::noContent();
             r.headers.emplace_back("Set-Cookie", cookie("", secure, true));
             return r;
-        }, RouteSpec{.summary = "Log out this session", .status = 204});
+        }, RouteSpec{.summary = "Log out this session", .status = 204}, false, true);
 
         add("POST", "/api/v1/auth/logout-all", Access::loggedIn(), [accounts, &audit, secure](Request& req) {
             const int n = accounts->logoutEverywhere(req.principal->userId);
@@ -182,7 +182,7 @@ void install(server::Box& box) {
             Response r = Response::noContent();
             r.headers.emplace_back("Set-Cookie", cookie("", secure, true));
             return r;
-        }, RouteSpec{.summary = "Log out every session of the current user", .status = 204});
+        }, RouteSpec{.summary = "Log out every session of the current user", .status = 204}, false, true);
 
         add("POST", "/api/v1/auth/password", Access::loggedIn(), [accounts, &audit](Request& req) {
             JsonInput in(req.json(), {"current_password", "new_password"});

@@ -2,14 +2,16 @@
 // denial is still answered; after `perWindow` records per (address, user) in a window, the
 // rest are counted and written as one summary record when that source is next denied in a
 // later window, so a scanner cannot flood the log (or the disk) while nothing goes unrecorded.
+//
+// The bookkeeping is the SDK's DenialSummary (the same mechanism the plugins use for their
+// anonymous routes); this class keys it by (address, user).
 #pragma once
 
 #include <klinikbox/Clock.h>
+#include <klinikbox/DenialSummary.h>
 
 #include <chrono>
 #include <cstddef>
-#include <map>
-#include <mutex>
 #include <string>
 
 namespace klinikbox::auth {
@@ -26,21 +28,14 @@ public:
         long long suppressedBefore = 0;  // write a summary of this many earlier unrecorded denials
     };
 
-    DenialLimiter(const Clock& clock, Options options) : clock_(clock), options_(options) {}
+    DenialLimiter(const Clock& clock, Options options)
+        : summary_(clock, DenialSummary::Options{options.perWindow, options.window, options.maxSources}) {}
     explicit DenialLimiter(const Clock& clock) : DenialLimiter(clock, Options{}) {}
 
     Decision onDenial(const std::string& address, const std::string& user);
 
 private:
-    struct Bucket {
-        std::chrono::system_clock::time_point windowStart{};
-        int recorded = 0;
-        long long suppressed = 0;
-    };
-    const Clock& clock_;
-    Options options_;
-    std::mutex mu_;
-    std::map<std::string, Bucket> buckets_;
+    DenialSummary summary_;
 };
 
 }  // namespace klinikbox::auth

@@ -1,7 +1,11 @@
 #include "http/Dispatcher.h"
 
+#include "http/LogRedaction.h"
+
 #include <klinikbox/Db.h>
 #include <klinikbox/Schema.h>
+
+#include <Poco/URI.h>
 
 #include <Poco/Logger.h>
 
@@ -48,6 +52,23 @@ void checkContract(const RouteSpec& spec, Request& req) {
     if (auto problem = schema::check(spec.body, Poco::Dynamic::Var(req.json()))) throw *problem;
 }
 }  // namespace
+
+std::string Dispatcher::loggableTarget(const std::string& rawTarget) const {
+    std::string path = rawTarget.substr(0, rawTarget.find('?'));
+    std::set<std::size_t> secret;
+    try {
+        std::string decoded;
+        Poco::URI::decode(path, decoded);
+        // Segment numbers only line up when decoding added no '/' (%2F); else redact them all.
+        if (splitPath(decoded).size() == splitPath(path).size()) {
+            secret = routes_.secretSegments(decoded);
+        } else {
+            for (std::size_t i = 0; i < splitPath(path).size(); ++i) secret.insert(i);
+        }
+    } catch (const Poco::Exception&) {
+    }
+    return redactTarget(rawTarget, secret);
+}
 
 long long Dispatcher::bodyLimit(const std::string& method, const std::string& path, long long serverLimit) const {
     Match m;
@@ -109,6 +130,9 @@ DispatchResult Dispatcher::dispatch(Request& req) {
                               "send the X-CSRF-Token header you received at login");
             } 
         }
+        // A route that takes no body refuses one rather than ignore it (a client that sent
+        // fields believes they had an effect).
+        if (route.noBody || req.method == "GET" || req.method == "HEAD" || req.method == "DELETE") req.noBody();
         checkContract(route.spec, req);
         out.response = route.handler(req);
     } catch (const Problem& p) {

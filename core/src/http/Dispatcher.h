@@ -45,6 +45,13 @@ public:
     [[nodiscard]] long long bodyLimit(const std::string& method, const std::string& path, long long serverLimit) const;
 
     static Response problemResponse(const Problem& p, const Request& req);
+    // The raw request target as the access log may show it: secret path parameters and
+    // token-shaped segments and query values redacted (see LogRedaction.h).
+    [[nodiscard]] std::string loggableTarget(const std::string& rawTarget) const;
+    // The logged-in user of a request to an anonymous route, if it carries a session.
+    [[nodiscard]] std::optional<Principal> whoIs(const Request& req) const {
+        return auth_ ? auth_->authenticate(req) : std::nullopt;
+    }
 
 private:
     RouteTable& routes_;

@@ -1,11 +1,14 @@
 #include "http/HttpServer.h"
 
+#include "http/ConnectionGuard.h"
+
 #include <klinikbox/Personnummer.h>
 
 #include <Poco/Logger.h>
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServerConnection.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerRequestImpl.h>
@@ -14,13 +17,18 @@
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/TCPServerConnectionFactory.h>
 #include <Poco/URI.h>
 
 #include <openssl/rand.h>
 
+#include <poll.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <thread>
 
 namespace klinikbox::http {
@@ -53,6 +61,7 @@ public:
 
     void handleRequest(Poco::Net::HTTPServerRequest& in, Poco::Net::HTTPServerResponse& out) override {
         const auto t0 = std::chrono::steady_clock::now();
+        ConnectionGuard::handling();
         ++s_.inFlight_;
         Request req;
         req.method = in.getMethod();
@@ -86,13 +95,14 @@ public:
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         s_.metrics_.observeRequest(req.method, result.routePattern, result.response.status, secs);
         if (s_.options_.accessLog) {
-            // The raw target may carry a personnummer: mask it, and never log bodies.
+            // The raw target may carry a personnummer (masked) or a token (redacted); never log bodies.
             Poco::Logger::get("access").information(maskPersonnummerInText(
                 req.remoteAddress + " " + req.requestId + " " + (req.principal ? req.principal->username : "-") +
-                " \"" + req.method + " " + rawPath + "\" " + std::to_string(result.response.status) + " " +
+                " \"" + req.method + " " + s_.dispatcher_.loggableTarget(rawPath) + "\" " + std::to_string(result.response.status) + " " +
                 std::to_string(static_cast<long long>(secs * 1000)) + "ms"));
         }
         --s_.inFlight_;
+        ConnectionGuard::awaitingNext();
     }
 
 private:
@@ -132,6 +142,14 @@ private:
                 total += is.gcount();
             }
         };
+        // RFC 9112 §6.3: a request with neither Content-Length nor chunked transfer coding has
+        // no body. POCO would read "until the end", holding the worker until the client gives up.
+        if (!in.hasContentLength() && !in.getChunkedTransferEncoding()) return;
+        if (in.hasContentLength() && in.getContentLength64() == 0) return;
+        ConnectionGuard::readingBody();
+        struct BackToHandling {
+            ~BackToHandling() { ConnectionGuard::handling(); }
+        } backToHandling;
         if (in.hasContentLength() && in.getContentLength64() > limit) {
             if (in.getContentLength64() <= drainMax) drain(0);
             throw tooLarge;
@@ -184,6 +202,7 @@ private:
 };
 
 namespace {
+
 class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
 public:
     explicit Factory(HttpServer& s) : s_(s) {}
@@ -194,15 +213,57 @@ public:
 private:
     HttpServer& s_;
 };
+
+// POCO's HTTP connection, registered with the guard for its lifetime (on the worker thread).
+class GuardedConnection final : public Poco::Net::TCPServerConnection {
+public:
+    GuardedConnection(const Poco::Net::StreamSocket& socket, const Poco::Net::HTTPServerParams::Ptr& params,
+                      const Poco::Net::HTTPRequestHandlerFactory::Ptr& factory, ConnectionGuard& guard)
+        : TCPServerConnection(socket), inner_(socket, params, factory), guard_(guard) {}
+    void run() override {
+        struct Close {
+            ConnectionGuard& g;
+            std::uint64_t id;
+            ~Close() { g.closed(id); }
+        } close{guard_, guard_.opened(socket().impl()->sockfd())};
+        try {
+            inner_.run();
+        } catch (const Poco::Exception&) {
+            // a reset, a timed-out or shed connection, a failed handshake: the client's end
+        } catch (const std::exception&) {
+        }
+    }
+
+private:
+    Poco::Net::HTTPServerConnection inner_;
+    ConnectionGuard& guard_;
+};
+
+class ConnectionFactory final : public Poco::Net::TCPServerConnectionFactory {
+public:
+    ConnectionFactory(Poco::Net::HTTPServerParams::Ptr params, Poco::Net::HTTPRequestHandlerFactory::Ptr factory,
+                      ConnectionGuard& guard)
+        : params_(std::move(params)), factory_(std::move(factory)), guard_(guard) {}
+    Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override {
+        return new GuardedConnection(socket, params_, factory_, guard_);
+    }
+
+private:
+    Poco::Net::HTTPServerParams::Ptr params_;
+    Poco::Net::HTTPRequestHandlerFactory::Ptr factory_;
+    ConnectionGuard& guard_;
+};
+
+// The waiting room: accepted sockets that have sent nothing yet hold a descriptor, no worker.
+constexpr std::size_t kMaxWaiting = 512;
+constexpr int kMaxWaitingPerAddress = 64;
+
 }  // namespace
 
 HttpServer::HttpServer(ServerOptions options, Dispatcher& dispatcher, metrics::Metrics& metrics)
     : options_(std::move(options)), dispatcher_(dispatcher), metrics_(metrics) {}
 
-HttpServer::~HttpServer() {
-    if (server_) server_->stopAll(true);
-    if (pool_) pool_->joinAll();
-}
+HttpServer::~HttpServer() { shutDown(false); }
 
 void HttpServer::start() {
     Poco::Net::SocketAddress addr(options_.listen, static_cast<Poco::UInt16>(options_.port));
@@ -220,7 +281,7 @@ void HttpServer::start() {
             p.caLocation = options_.clientCaFile;
             p.verificationDepth = 5;
         }
-        p.cipherList = "HIGH:!aNULL:!eNULL:!MD5:!RC4:!3DES:!SHA1";
+        p.cipherList = kTls12Ciphers;  // TLS 1.3 keeps OpenSSL's default suites (AEAD only)
         Poco::Net::Context::Ptr ctx = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, p);
         ctx->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
         ctx->enableSessionCache(true, options_.producer ? "klinikbox-producer" : "klinikbox");
@@ -232,29 +293,163 @@ void HttpServer::start() {
         sock = std::make_unique<Poco::Net::ServerSocket>(addr, 64);
     }
     port_ = sock->address().port();
+    socket_ = std::move(sock);
     auto* params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(options_.threads);
     params->setMaxQueued(options_.maxQueued);
     params->setKeepAlive(true);
-    params->setKeepAliveTimeout(Poco::Timespan(5, 0));
-    params->setTimeout(Poco::Timespan(30, 0));
+    params->setKeepAliveTimeout(Poco::Timespan(static_cast<long>(options_.keepAliveMs) * 1000));
+    params->setTimeout(Poco::Timespan(30, 0));  // one read; the guard bounds the whole phase
     params->setServerName("klinikbox");
     params->setSoftwareVersion("klinikbox");
+    Poco::Net::HTTPServerParams::Ptr paramsPtr(params);
+    ConnectionGuard::Limits limits;
+    limits.maxPerAddress = options_.maxWorkersPerAddress;
+    limits.workers = options_.threads;
+    limits.reserve = std::min(options_.reserveWorkers, options_.threads - 1);
+    limits.headerTimeout = std::chrono::milliseconds(options_.headerTimeoutMs);
+    limits.bodyTimeout = std::chrono::milliseconds(options_.bodyTimeoutMs);
+    // POCO waits keepAliveMs for the next request, then its head is due like any other.
+    limits.idleTimeout = std::chrono::milliseconds(options_.keepAliveMs + options_.headerTimeoutMs);
+    limits.grace = std::chrono::milliseconds(options_.graceMs);
+    guard_ = std::make_shared<ConnectionGuard>(limits);
     pool_ = std::make_unique<Poco::ThreadPool>(2, options_.threads + 1);
-    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), *pool_, *sock, params);
-    server_->start();
+    connections_ = new Poco::Net::TCPServerDispatcher(new ConnectionFactory(paramsPtr, new Factory(*this), *guard_),
+                                                      *pool_, paramsPtr);
+    stopping_ = false;
+    listener_ = std::thread([this] { listen(); });
 }
 
-void HttpServer::stop() {
-    if (!server_) return;
-    server_->stop();  // no new connections; running requests go on
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(options_.drainSeconds);
+void HttpServer::listen() {
+    using Clock = std::chrono::steady_clock;
+    struct Waiting {
+        Poco::Net::StreamSocket socket;
+        std::string address;
+        Clock::time_point since;
+    };
+    std::vector<Waiting> waiting;
+    const auto headerTimeout = std::chrono::milliseconds(options_.headerTimeoutMs);
+    while (!stopping_) {
+        // Poll a waiting socket only while its address may take a worker and the queue has
+        // room: a ready socket that cannot be handed over would make poll() spin.
+        int queueRoom = options_.maxQueued - connections_->queuedConnections();
+        std::vector<pollfd> fds{{socket_->impl()->sockfd(), POLLIN, 0}};
+        std::vector<std::size_t> polled;
+        for (std::size_t i = 0; i < waiting.size() && queueRoom > 0; ++i) {
+            if (!guard_->hasRoom(waiting[i].address)) continue;
+            fds.push_back({waiting[i].socket.impl()->sockfd(), POLLIN, 0});
+            polled.push_back(i);
+        }
+        const int n = ::poll(fds.data(), fds.size(), 100);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            Poco::Logger::get("http").error("poll failed: " + std::string(std::strerror(errno)));
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            continue;
+        }
+        const auto now = Clock::now();
+        std::vector<bool> ready(waiting.size(), false);
+        for (std::size_t k = 0; k < polled.size(); ++k)
+            if (fds[k + 1].revents != 0) ready[polled[k]] = true;
+        std::vector<Waiting> still;
+        still.reserve(waiting.size());
+        for (std::size_t i = 0; i < waiting.size(); ++i) {
+            auto& w = waiting[i];
+            if (ready[i] && queueRoom > 0 && guard_->hasRoom(w.address)) {
+                guard_->enqueued(w.address, w.socket.impl()->sockfd());
+                connections_->enqueue(w.socket);
+                --queueRoom;
+            } else if (now - w.since >= headerTimeout) {
+                w.socket.close();
+                guard_->countWaitingTimeout();
+            } else {
+                still.push_back(std::move(w));
+            }
+        }
+        waiting.swap(still);
+        if (fds[0].revents & POLLIN) {
+            try {
+                Poco::Net::StreamSocket ss = socket_->acceptConnection();
+                ss.setNoDelay(true);
+                std::string address = ss.peerAddress().host().toString();
+                const auto sameAddress = std::count_if(waiting.begin(), waiting.end(),
+                                                       [&](const Waiting& w) { return w.address == address; });
+                if (waiting.size() >= kMaxWaiting || sameAddress >= kMaxWaitingPerAddress) {
+                    ++refused_;
+                    ss.close();
+                } else {
+                    waiting.push_back({ss, std::move(address), now});
+                }
+            } catch (const Poco::Exception&) {
+                // the peer left before it was accepted
+            }
+        }
+        waiting_ = static_cast<int>(waiting.size());
+    }
+    for (auto& w : waiting) w.socket.close();
+    waiting_ = 0;
+}
+
+ConnectionStats HttpServer::connectionStats() const {
+    ConnectionStats s;
+    s.workers = options_.threads;
+    if (!guard_) return s;
+    s.busy = guard_->busy();
+    s.waiting = waiting_.load();
+    s.reserve = guard_->limits().reserve;
+    s.maxPerAddress = guard_->limits().maxPerAddress;
+    s.refused = refused_.load();
+    s.timedOut = guard_->timedOut();
+    s.shed = guard_->shed();
+    return s;
+}
+
+void HttpServer::renderConnectionMetrics(const std::vector<std::pair<std::string, const HttpServer*>>& listeners,
+                                         std::string& out) {
+    std::vector<std::pair<std::string, ConnectionStats>> stats;
+    for (const auto& [name, server] : listeners)
+        if (server) stats.emplace_back(name, server->connectionStats());
+    auto family = [&](const char* name, const char* type, const char* help, auto value) {
+        out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+        for (const auto& [listener, st] : stats)
+            out += std::string(name) + "{listener=\"" + listener + "\"} " + std::to_string(value(st)) + "\n";
+    };
+    family("kb_http_workers", "gauge", "Worker threads of the listener.", [](const ConnectionStats& s) { return s.workers; });
+    family("kb_http_workers_busy", "gauge", "Connections on a worker (reading, handling or kept alive).",
+           [](const ConnectionStats& s) { return s.busy; });
+    family("kb_http_workers_reserved", "gauge",
+           "Workers kept free for requests that arrive whole (health, kiosk): slow clients are shed to keep them.",
+           [](const ConnectionStats& s) { return s.reserve; });
+    family("kb_http_workers_per_address_max", "gauge", "The most workers one address may hold (0: no limit).",
+           [](const ConnectionStats& s) { return s.maxPerAddress; });
+    family("kb_http_connections_waiting", "gauge", "Accepted connections that have sent nothing yet (no worker held).",
+           [](const ConnectionStats& s) { return s.waiting; });
+    family("kb_http_connections_refused_total", "counter", "Connections closed at once: the waiting room was full.",
+           [](const ConnectionStats& s) { return s.refused; });
+    family("kb_http_read_timeouts_total", "counter",
+           "Connections closed because a handshake, request head or body came too slowly.",
+           [](const ConnectionStats& s) { return s.timedOut; });
+    family("kb_http_connections_shed_total", "counter",
+           "Slow or idle connections closed to keep the reserved workers free.",
+           [](const ConnectionStats& s) { return s.shed; });
+}
+
+void HttpServer::stop() { shutDown(true); }
+
+void HttpServer::shutDown(bool drain) {
+    if (!listener_.joinable()) return;
+    stopping_ = true;  // no new connections; running requests go on
+    listener_.join();
+    socket_->close();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(drain ? options_.drainSeconds : 0);
     while (inFlight_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    server_->stopAll(true);
+    connections_->stop();  // drops queued connections
+    guard_->abortAll();    // ends kept-alive and slow ones
     pool_->joinAll();
-    server_.reset();
+    connections_->release();
+    connections_ = nullptr;
 }
 
 }  // namespace klinikbox::http

@@ -1,5 +1,7 @@
 #include "http/RouteTable.h"
 
+#include "http/LogRedaction.h"
+
 #include <algorithm>
 #include <mutex>
 #include <set>
@@ -78,6 +80,7 @@ void RouteTable::addCore(std::string method, std::string pattern, Access access,
     r.spec = std::move(spec);
     r.csrfExempt = options.csrfExempt;
     r.maxBodyBytes = options.maxBodyBytes;
+    r.noBody = options.noBody;
     add(std::move(r));
 }
 
@@ -127,6 +130,22 @@ RouteTable::Result RouteTable::match(const std::string& method, const std::strin
     if (methods.empty()) return Result::NotFound;
     allowed.assign(methods.begin(), methods.end());
     return Result::MethodNotAllowed;
+}
+
+std::set<std::size_t> RouteTable::secretSegments(const std::string& path) const {
+    const auto segs = splitPath(path);
+    std::set<std::size_t> out;
+    std::shared_lock lock(mu_);
+    for (const auto& r : routes_) {
+        if (r->segments.size() != segs.size()) continue;
+        bool ok = true;
+        for (std::size_t i = 0; i < segs.size() && ok; ++i) ok = isParam(r->segments[i]) || r->segments[i] == segs[i];
+        if (!ok) continue;
+        for (std::size_t i = 0; i < segs.size(); ++i)
+            if (isParam(r->segments[i]) && isSecretParamName(r->segments[i].substr(1, r->segments[i].size() - 2)))
+                out.insert(i);
+    }
+    return out;
 }
 
 std::vector<std::shared_ptr<const Route>> RouteTable::all() const {

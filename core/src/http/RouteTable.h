@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -26,6 +27,7 @@ struct Route {
     RouteSpec spec;
     bool csrfExempt = false;  // only for login itself and the unauthenticated kiosk
     long long maxBodyBytes = 0;  // 0: the server's limit (server.max_body_bytes)
+    bool noBody = false;         // takes no body: any but {} is refused before the handler
 };
 
 struct Match {
@@ -37,6 +39,7 @@ struct Match {
 struct RouteOptions {
     bool csrfExempt = false;
     long long maxBodyBytes = 0;
+    bool noBody = false;  // a POST/PUT/PATCH that takes no body (logout, retry, activate)
 };
 
 class RouteTable {
@@ -58,6 +61,9 @@ public:
                  std::vector<std::string>& allowed) const;
 
     [[nodiscard]] std::vector<std::shared_ptr<const Route>> all() const;
+    // The 0-based segments of `path` that some route (any method) declares a secret path
+    // parameter ({token}, {..._token}): they never reach a log.
+    [[nodiscard]] std::set<std::size_t> secretSegments(const std::string& path) const;
 
 private:
     mutable std::shared_mutex mu_;

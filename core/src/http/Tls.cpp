@@ -1,15 +1,20 @@
 #include "http/Tls.h"
 
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <functional>
 #include <filesystem>
 #include <memory>
@@ -69,7 +74,23 @@ TlsFiles ensureServerCertificate(const std::string& dataDir, const std::string& 
     }
     const fs::path dir = fs::path(dataDir) / "tls";
     const std::string key = (dir / "server.key").string(), crt = (dir / "server.crt").string();
-    if (fs::exists(key) && fs::exists(crt)) return {key, crt, false};
+    if (fs::exists(key) && fs::exists(crt)) {
+        bool namesAll = true;
+        try {
+            const auto have = describeCertificate(crt).names;
+            for (const auto& n : names)
+                if (std::find(have.begin(), have.end(), n) == have.end()) namesAll = false;
+        } catch (const std::exception&) {
+            namesAll = false;
+        }
+        if (namesAll) return {key, crt, false};
+    }
+    return generateServerCertificate(dataDir, names);
+}
+
+TlsFiles generateServerCertificate(const std::string& dataDir, const std::vector<std::string>& names) {
+    const fs::path dir = fs::path(dataDir) / "tls";
+    const std::string key = (dir / "server.key").string(), crt = (dir / "server.crt").string();
     fs::create_directories(dir);
     fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
 
@@ -111,6 +132,47 @@ TlsFiles ensureServerCertificate(const std::string& dataDir, const std::string& 
     });
     writeFile(crt, 0644, [&](FILE* f) { return PEM_write_X509(f, cert.get()); });
     return {key, crt, true};
+}
+
+CertificateInfo describeCertificate(const std::string& certFile) {
+    FILE* f = std::fopen(certFile.c_str(), "r");
+    if (!f) throw std::runtime_error("cannot read " + certFile);
+    Cert c(PEM_read_X509(f, nullptr, nullptr, nullptr));
+    std::fclose(f);
+    if (!c) throw std::runtime_error(certFile + " holds no PEM certificate");
+    CertificateInfo info;
+    info.fingerprintSha256 = certificateFingerprint(certFile);
+    auto name = [](X509_NAME* n) {
+        char buf[512];
+        X509_NAME_oneline(n, buf, sizeof buf);
+        return std::string(buf);
+    };
+    info.subject = name(X509_get_subject_name(c.get()));
+    info.issuer = name(X509_get_issuer_name(c.get()));
+    info.selfSigned = X509_NAME_cmp(X509_get_subject_name(c.get()), X509_get_issuer_name(c.get())) == 0;
+    std::unique_ptr<GENERAL_NAMES, Deleter<GENERAL_NAMES, GENERAL_NAMES_free>> sans(
+        static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(c.get(), NID_subject_alt_name, nullptr, nullptr)));
+    for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans.get()); ++i) {
+        const GENERAL_NAME* g = sk_GENERAL_NAME_value(sans.get(), i);
+        if (g->type == GEN_DNS) {
+            info.names.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(g->d.dNSName)),
+                                    static_cast<std::size_t>(ASN1_STRING_length(g->d.dNSName)));
+        } else if (g->type == GEN_IPADD) {
+            const unsigned char* d = ASN1_STRING_get0_data(g->d.iPAddress);
+            const int len = ASN1_STRING_length(g->d.iPAddress);
+            char text[INET6_ADDRSTRLEN] = {};
+            if ((len == 4 && ::inet_ntop(AF_INET, d, text, sizeof text)) ||
+                (len == 16 && ::inet_ntop(AF_INET6, d, text, sizeof text)))
+                info.names.emplace_back(text);
+        }
+    }
+    std::tm tm{};
+    if (ASN1_TIME_to_tm(X509_get0_notAfter(c.get()), &tm) == 1) {
+        char buf[32];
+        std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        info.notAfter = buf;
+    }
+    return info;
 }
 
 std::string certificateFingerprint(const std::string& certFile) {

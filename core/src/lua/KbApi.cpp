@@ -39,7 +39,11 @@ void installKb(lua_State* L, ScriptContext& ctx, int envIndex) {
                                   {"set_now", kbSetNow},
                                   {"route", kbRoute},
                                   {"page", kbPage},
-                                  {"audit", kbAudit}}) {
+                                  {"audit", kbAudit},
+                                  {"schedule", kbSchedule},
+                                  {"request", kbRequest},
+                                  {"published", kbPublished},
+                                  {"run_due", kbRunDue}}) {
         setClosure(L, ctx, name, f);
     }
     lua_createtable(L, 0, 3);
@@ -87,6 +91,13 @@ void installKb(lua_State* L, ScriptContext& ctx, int envIndex) {
     lua_pushlightuserdata(L, &ctx);
     lua_pushcclosure(L, kbPrint, 1);
     lua_setfield(L, envIndex, "print");
+    // A Lua plugin's require: its own lua/ files only (hook scripts keep the sandbox's
+    // "require is not available").
+    if (ctx.files) {
+        lua_pushlightuserdata(L, &ctx);
+        lua_pushcclosure(L, kbRequire, 1);
+        lua_setfield(L, envIndex, "require");
+    }
     lua_pop(L, 1);
 }
 

@@ -45,6 +45,18 @@ struct ScriptServices {
     // Outbox channels each script may send on, by file name; the "*" entry applies to every
     // script. An entry "sms.*" allows every channel starting with "sms."; "*" allows all.
     std::map<std::string, std::set<std::string>> allowedChannels;
+    // A kb.send on a channel the script may not use never loses the message: it is written
+    // to the outbox as a dead letter with the reason (the admin adds the channel and
+    // retries it), counted and shown on the Skript page. Returns the message id. Unset:
+    // the send raises an error instead.
+    std::function<long long(const std::string& script, const OutboundMessage& message, const std::string& why)> deadLetter;
+    // True when allowedChannels is the box's whole configuration (the running box, or
+    // `lua test --config`): a script naming a channel it may not use in a kb.send is then
+    // refused at load, and kb.send in tests is checked against it. False: tests accept any
+    // channel (no configuration was given).
+    bool checkChannels = false;
+    // `klinikbox lua test` of a Lua plugin: the box's test clock, moved by kb.set_now.
+    FixedClock* testClock = nullptr;
 };
 
 enum class ScriptMode {
@@ -81,6 +93,15 @@ struct TestRegistration {
     int line = 0;
 };
 
+// kb.schedule(name, {every_minutes = N} | {at = "HH:MM"}, fn): a Lua plugin's timer.
+struct JobRegistration {
+    std::string name;
+    int everyMinutes = 0;  // > 0: every N minutes
+    int atMinute = -1;     // >= 0: daily at this minute after local midnight
+    int ref = 0;
+    int line = 0;
+};
+
 struct SentMessage {
     std::string channel, payload, idempotencyKey;
 };
@@ -88,7 +109,7 @@ struct SentMessage {
 // What the C bindings of one script reach (through an upvalue). Lives as long as the
 // script's state; owned by its ScriptInstance.
 struct ScriptContext {
-    enum class CallKind { None, Load, SyncHook, AsyncHandler, Route, Test };
+    enum class CallKind { None, Load, SyncHook, AsyncHandler, Route, Test, Job };
 
     std::string name;  // file name, e.g. "guardian.lua" (plugins: "<id>/<entry>")
     ScriptMode mode = ScriptMode::Hook;
@@ -101,6 +122,17 @@ struct ScriptContext {
     std::vector<RouteRegistration> routes;
     std::vector<PageRegistration> pages;
     std::vector<TestRegistration> tests;
+    std::vector<JobRegistration> jobs;
+
+    // A Lua plugin's files (path -> verified bytes): what `require` may load. Null for
+    // hook scripts, which have no require.
+    const std::map<std::string, std::string>* files = nullptr;
+    int modulesRef = 0;  // require's cache: module name -> value
+    // The outbox channels a Lua plugin declared in its manifest ("<id>.<name>").
+    std::set<std::string> declaredChannels;
+    // `klinikbox lua test` of a Lua plugin: kb.test, kb.fire, kb.sent, kb.set_now and
+    // kb.request are available in Plugin mode too.
+    bool testing = false;
 
     // The running call.
     CallKind call = CallKind::None;
@@ -109,6 +141,9 @@ struct ScriptContext {
 
     // Test mode.
     std::vector<SentMessage> sent;
+    std::vector<std::pair<std::string, std::string>> published;  // kb.events.publish: name, JSON (tests)
+    std::vector<long long> jobNext;     // tests of a plugin: when each job is next due (epoch s)
+    std::unique_ptr<Request> testRequest;  // kb.request: the request its route sees
     std::unique_ptr<FixedClock> testClock;
 
     // Scratch space of the bindings: C++ objects never live in a C function's frame.

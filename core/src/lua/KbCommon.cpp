@@ -35,7 +35,7 @@ void requirePlugin(lua_State* L, const ScriptContext& c, const char* fn) {
 }
 
 void requireTest(lua_State* L, const ScriptContext& c, const char* fn) {
-    if (c.mode != ScriptMode::Test) luaL_error(L, "%s is only available in tests (klinikbox lua test)", fn);
+    if (!c.testing) luaL_error(L, "%s is only available in tests (klinikbox lua test)", fn);
 }
 
 void pushTreeOf(lua_State* L, ScriptContext& c) {

@@ -3,6 +3,10 @@
 
 #include <klinikbox/PluginContext.h>
 
+#include <Poco/JSON/Stringifier.h>
+
+#include <sstream>
+
 namespace klinikbox::lua::kbapi {
 
 // kb.events.publish(name, payload): an async event of the plugin (declared in plugin.yaml)
@@ -25,6 +29,11 @@ int kbPublish(lua_State* L) {
             if (c.request) {
                 e.principal = c.request->principal;
                 e.requestId = c.request->requestId;
+            }
+            if (c.testing) {
+                std::ostringstream json;
+                Poco::JSON::Stringifier::stringify(e.payload, json);
+                c.published.emplace_back(e.name, json.str());
             }
             c.plugin->events().publish(std::move(e));
         }))

@@ -92,6 +92,11 @@ int kbSubscribe(lua_State* L);
 
 // KbSend.cpp
 int kbSend(lua_State* L);
+// True when the script may send on `channel`: a Lua plugin's declared channels, a hook
+// script's lua.channels (services->allowedChannels).
+bool channelAllowed(const ScriptContext& c, const std::string& channel);
+// True when kb.send's channel is checked at all (a plugin, or a box/test with configuration).
+bool channelsChecked(const ScriptContext& c);
 
 // KbTest.cpp
 int kbTest(lua_State* L);
@@ -102,6 +107,16 @@ int kbSetNow(lua_State* L);
 // KbPlugin.cpp
 int kbRoute(lua_State* L);
 int kbPage(lua_State* L);
+
+// KbSchedule.cpp
+int kbSchedule(lua_State* L);
+// require(name): a Lua plugin's own module lua/<name>.lua (dots are folders)
+int kbRequire(lua_State* L);
+
+// KbRequest.cpp (tests of Lua plugins)
+int kbRequest(lua_State* L);
+int kbPublished(lua_State* L);
+int kbRunDue(lua_State* L);
 
 // KbDb.cpp
 int kbDbQuery(lua_State* L);

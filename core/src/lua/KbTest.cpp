@@ -17,7 +17,7 @@ int kbTest(lua_State* L) {
     const char* name = luaL_checklstring(L, 1, &n);
     luaL_checktype(L, 2, LUA_TFUNCTION);
     requireLoading(L, c, "kb.test");
-    if (c.mode != ScriptMode::Test) return 0;
+    if (!c.testing) return 0;
     const int line = callerLine(L);
     if (!cxx(c, [&] { c.tests.push_back(TestRegistration{std::string(name, n), 0, line}); })) fail(L, "kb.test", c);
     lua_pushvalue(L, 2);
@@ -141,7 +141,9 @@ int kbSetNow(lua_State* L) {
         tm.tm_isdst = -1;
         epoch = static_cast<long long>(std::mktime(&tm));
     }
-    if (c.testClock) c.testClock->set(std::chrono::system_clock::time_point(std::chrono::seconds(epoch)));
+    const auto t = std::chrono::system_clock::time_point(std::chrono::seconds(epoch));
+    if (c.testClock) c.testClock->set(t);
+    else if (c.services && c.services->testClock) c.services->testClock->set(t);
     return 0;
 }
 

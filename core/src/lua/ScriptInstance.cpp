@@ -1,5 +1,7 @@
 #include "lua/ScriptInstance.h"
 
+#include "lua/KbInternal.h"
+
 #include <Poco/JSON/Array.h>
 
 #include <lua.hpp>
@@ -11,6 +13,41 @@ namespace klinikbox::lua {
 namespace {
 
 using CallKind = ScriptContext::CallKind;
+
+// Refuses, at load, a script whose kb.send names (as a string literal) a channel it may
+// not use: the mistake shows when the script is saved or the plugin starts, not when the
+// first patient's message is due. Channels built at run time are checked by kb.send.
+void checkLiteralChannels(const ScriptContext& c, std::string_view src) {
+    if (!kbapi::channelsChecked(c)) return;
+    std::size_t pos = 0;
+    while ((pos = src.find("kb.send", pos)) != std::string_view::npos) {
+        std::size_t i = pos + 7;
+        pos = i;
+        while (i < src.size() && (src[i] == ' ' || src[i] == '\t')) ++i;
+        if (i >= src.size() || src[i] != '(') continue;
+        ++i;
+        while (i < src.size() && (src[i] == ' ' || src[i] == '\t' || src[i] == '\n' || src[i] == '\r')) ++i;
+        if (i >= src.size() || (src[i] != '"' && src[i] != '\'')) continue;
+        const char quote = src[i];
+        const std::size_t end = src.find(quote, i + 1);
+        if (end == std::string_view::npos) continue;
+        std::size_t after = end + 1;
+        while (after < src.size() && (src[after] == ' ' || src[after] == '\t')) ++after;
+        if (after >= src.size() || (src[after] != ',' && src[after] != ')')) continue;  // "a" .. b: built at run time
+        const std::string channel(src.substr(i + 1, end - i - 1));
+        if (channel.find('\\') != std::string::npos || kbapi::channelAllowed(c, channel)) continue;
+        const int line = 1 + static_cast<int>(std::count(src.begin(), src.begin() + static_cast<std::ptrdiff_t>(i), '\n'));
+        std::string known;
+        if (c.mode == ScriptMode::Plugin) {
+            for (const auto& ch : c.declaredChannels) known += (known.empty() ? "" : ", ") + ch;
+            throw LuaError(ErrorKind::Runtime, c.name, line, "load",
+                           "kb.send on channel '" + channel + "', which plugin.yaml does not declare (channels: " +
+                               (known.empty() ? "none" : known) + ")");
+        }
+        throw LuaError(ErrorKind::Runtime, c.name, line, "load",
+                       "kb.send on channel '" + channel + "', which lua.channels in klinikbox.yaml does not give this script");
+    }
+}
 
 // Resets the context's call state however the call ends.
 struct CallScope {
@@ -68,12 +105,20 @@ bool headerSafe(const std::string& s) {
 }  // namespace
 
 ScriptInstance::ScriptInstance(std::string name, std::string_view source, ScriptMode mode, const Limits& limits,
-                               std::shared_ptr<const ScriptServices> services, PluginContext* plugin)
+                               std::shared_ptr<const ScriptServices> services, PluginContext* plugin,
+                               const PluginExtras* extras)
     : sandbox_(limits, *services->clock) {
     context_.name = std::move(name);
     context_.mode = mode;
     context_.services = std::move(services);
     context_.plugin = plugin;
+    context_.testing = mode == ScriptMode::Test;
+    if (extras) {
+        context_.files = extras->files;
+        context_.declaredChannels = extras->channels;
+        context_.testing = context_.testing || extras->testing;
+    }
+    checkLiteralChannels(context_, source);
     if (mode == ScriptMode::Test) {
         context_.testClock = std::make_unique<FixedClock>(context_.services->clock->now());
         sandbox_.setClock(*context_.testClock);
@@ -265,6 +310,40 @@ Response ScriptInstance::runRoute(std::size_t index, Request& request) {
     }
     resp.headers = std::move(headers);
     return resp;
+}
+
+void ScriptInstance::runJob(std::size_t index, long long due) {
+    const JobRegistration& job = context_.jobs.at(index);
+    Sandbox::Call call(sandbox_, context_.name, "job \"" + job.name + "\"");
+    CallScope scope(context_, CallKind::Job, nullptr);
+    const int ref = job.ref;
+    const std::string jobName = job.name;
+    auto body = [&](lua_State* L) -> int {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+        lua_createtable(L, 0, 2);
+        lua_pushlstring(L, jobName.data(), jobName.size());
+        lua_setfield(L, -2, "name");
+        lua_pushinteger(L, static_cast<lua_Integer>(due));
+        lua_setfield(L, -2, "due");
+        lua_call(L, 1, 0);
+        return 0;
+    };
+    (void)call.runC(body, 0, 0);
+}
+
+void ScriptInstance::loadMore(const std::string& name, std::string_view source) {
+    sandbox_.compile(source, name);
+    Sandbox::Call call(sandbox_, name, "load");
+    CallScope scope(context_, CallKind::Load, nullptr);
+    const int envRef = context_.envRef;
+    auto body = [envRef](lua_State* L) -> int {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, envRef);
+        lua_setupvalue(L, 1, 1);
+        lua_pushvalue(L, 1);
+        lua_call(L, 0, 0);
+        return 0;
+    };
+    call.runC(body, 1, 0);
 }
 
 std::optional<LuaError> ScriptInstance::runTest(std::size_t index) {

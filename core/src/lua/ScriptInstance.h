@@ -9,19 +9,30 @@
 #include <klinikbox/Events.h>
 #include <klinikbox/Http.h>
 
+#include <map>
 #include <memory>
+#include <set>
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace klinikbox::lua {
 
+// What a Lua plugin's entry script gets beyond a hook script: its other files for
+// `require`, its declared outbox channels, and test mode (`klinikbox lua test PLUGIN_DIR`).
+struct PluginExtras {
+    const std::map<std::string, std::string>* files = nullptr;
+    std::set<std::string> channels;
+    bool testing = false;
+};
+
 class ScriptInstance {
 public:
     // Compiles `source` and runs its top level (where kb.on, kb.route, kb.test register).
     // Throws LuaError when it does not compile or its top level fails.
     ScriptInstance(std::string name, std::string_view source, ScriptMode mode, const Limits& limits,
-                   std::shared_ptr<const ScriptServices> services, PluginContext* plugin = nullptr);
+                   std::shared_ptr<const ScriptServices> services, PluginContext* plugin = nullptr,
+                   const PluginExtras* extras = nullptr);
     ~ScriptInstance();
     ScriptInstance(const ScriptInstance&) = delete;
     ScriptInstance& operator=(const ScriptInstance&) = delete;
@@ -33,6 +44,7 @@ public:
     [[nodiscard]] const std::vector<RouteRegistration>& routes() const { return context_.routes; }
     [[nodiscard]] const std::vector<PageRegistration>& pages() const { return context_.pages; }
     [[nodiscard]] const std::vector<TestRegistration>& tests() const { return context_.tests; }
+    [[nodiscard]] const std::vector<JobRegistration>& jobs() const { return context_.jobs; }
     // True when the script has a sync hook (async: a kb.subscribe handler) for `event`.
     [[nodiscard]] bool handles(const std::string& event, bool async) const;
 
@@ -48,6 +60,12 @@ public:
     void runAsync(const Event& event);
     // Runs route `index` (of routes()) for `request`. Throws LuaError.
     [[nodiscard]] Response runRoute(std::size_t index, Request& request);
+    // Runs scheduled job `index` (of jobs()) once; `due` is when it was due (epoch seconds).
+    // Throws LuaError.
+    void runJob(std::size_t index, long long due);
+    // Runs `source` (named `name`) in the script's environment, as more of its top level
+    // (a plugin's test files). Throws LuaError.
+    void loadMore(const std::string& name, std::string_view source);
     // Runs test `index` (of tests()); nullopt when it passed.
     [[nodiscard]] std::optional<LuaError> runTest(std::size_t index);
 

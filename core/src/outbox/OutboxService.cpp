@@ -54,6 +54,16 @@ long long OutboxService::enqueue(const std::string& owner, db::Connection& tx,
     return id;
 }
 
+long long OutboxService::enqueueDead(const std::string& owner, db::Connection& tx, const OutboundMessage& m,
+                                     const std::string& why) {
+    const long long id = enqueue(owner, tx, m);
+    store::Database::asCore(tx, [&] {
+        auto st = tx.prepare("UPDATE kb_outbox SET state='dead', last_error=?, updated_at=? WHERE id=? AND state='pending' AND attempts=0");
+        st.bind(1, why).bind(2, nowMs(clock_)).bind(3, id).exec();
+    });
+    return id;
+}
+
 void OutboxService::registerChannel(const std::string& channel, Deliverer d) {
     std::lock_guard lock(shared_->mu);
     shared_->channels[channel] = std::move(d);
@@ -120,7 +130,9 @@ bool OutboxService::deliverOne() {
     const long long done = nowMs(clock_);
     db_.write("core", [&](db::Connection& c) {
         if (r.kind == DeliveryResult::Kind::Delivered) {
-            auto st = c.prepare("UPDATE kb_outbox SET state='delivered', delivered_at=?, updated_at=?, last_error=NULL WHERE id=?");
+            // A delivered payload is no longer needed and may carry patients' links and tokens
+            // (invitation SMS): only the row (idempotency key, times) stays.
+            auto st = c.prepare("UPDATE kb_outbox SET state='delivered', payload='', delivered_at=?, updated_at=?, last_error=NULL WHERE id=?");
             st.bind(1, done).bind(2, done).bind(3, msg.id).exec();
         } else if (r.kind == DeliveryResult::Kind::Failed || msg.attempt >= options_.maxAttempts) {
             auto st = c.prepare("UPDATE kb_outbox SET state='dead', updated_at=?, last_error=? WHERE id=?");
@@ -149,6 +161,8 @@ int OutboxService::deliverDue() {
 void OutboxService::start() {
     db_.write("core", [&](db::Connection& c) {
         c.exec("UPDATE kb_outbox SET state='pending' WHERE state='delivering'");
+        // Messages delivered by a version that kept their payloads.
+        c.exec("UPDATE kb_outbox SET payload='' WHERE state='delivered' AND payload<>''");
     });
     {
         std::lock_guard lock(shared_->mu);

@@ -41,6 +41,10 @@ public:
 
     // Queues a message of `owner` inside the caller's transaction.
     long long enqueue(const std::string& owner, db::Connection& tx, const OutboundMessage& m);
+    // Queues a message straight into the dead letters with the reason (a Lua script's send
+    // the box refused): nothing is lost, and an admin's retry sends it once the channel
+    // exists. Same idempotency rule as enqueue.
+    long long enqueueDead(const std::string& owner, db::Connection& tx, const OutboundMessage& m, const std::string& why);
     void registerChannel(const std::string& channel, Deliverer d);
     void unregisterByPrefix(const std::string& prefix);
 

@@ -118,7 +118,7 @@ Manifest parseManifest(const std::string& yamlText, const std::string& source) {
     }
     if (const auto p = root["permissions"]) {
         if (!p.IsMap()) fail(source, p, "permissions: expected a mapping");
-        static const std::set<std::string> pk = {"events", "outbound_hosts", "patient_data"};
+        static const std::set<std::string> pk = {"events", "outbound_hosts", "patient_data", "channels"};
         for (const auto& kv : p)
             if (!pk.count(kv.first.Scalar())) fail(source, kv.first, "unknown key 'permissions." + kv.first.Scalar() + "'");
         if (const auto e = p["events"]) {
@@ -136,6 +136,25 @@ Manifest parseManifest(const std::string& yamlText, const std::string& source) {
                         fail(source, e, "'" + ev + "' is not an event name like domain.what");
         }
         m.outboundHosts = strSet(source, p["outbound_hosts"], "permissions.outbound_hosts");
+        if (const auto ch = p["channels"]) {
+            if (!ch.IsSequence()) fail(source, ch, "permissions.channels: expected a list of {name, kind, purpose}");
+            static const std::regex nameRe("^[a-z][a-z0-9_]{0,30}$");
+            for (const auto& c : ch) {
+                if (!c.IsMap()) fail(source, c, "permissions.channels: each channel is {name, kind, purpose}");
+                for (const auto& kv : c)
+                    if (kv.first.Scalar() != "name" && kv.first.Scalar() != "kind" && kv.first.Scalar() != "purpose")
+                        fail(source, kv.first, "unknown key 'permissions.channels." + kv.first.Scalar() + "'");
+                for (const char* req : {"name", "kind", "purpose"})
+                    if (!c[req]) fail(source, c, std::string("permissions.channels: missing '") + req + "'");
+                ChannelDecl d{str(source, c["name"], "name"), str(source, c["kind"], "kind"), str(source, c["purpose"], "purpose")};
+                if (!std::regex_match(d.name, nameRe)) fail(source, c["name"], "a channel name is [a-z][a-z0-9_]{0,30}");
+                if (d.kind != "sms" && d.kind != "email" && d.kind != "http")
+                    fail(source, c["kind"], "a channel's kind is sms, email or http, not '" + d.kind + "'");
+                for (const auto& o : m.channels)
+                    if (o.name == d.name) fail(source, c["name"], "the channel '" + d.name + "' is declared twice");
+                m.channels.push_back(std::move(d));
+            }
+        }
         if (p["patient_data"]) {
             try {
                 m.patientData = p["patient_data"].as<bool>();

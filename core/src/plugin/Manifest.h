@@ -10,6 +10,15 @@ namespace klinikbox::plugin {
 
 enum class Kind { Native, Lua };
 
+// An outbound channel a plugin declares (permissions.channels): the outbox channel
+// "<id>.<name>", what kind of gateway carries it and why the plugin sends on it. The admin
+// binds it to a gateway in the console (lua.gateways), without a restart.
+struct ChannelDecl {
+    std::string name;     // [a-z][a-z0-9_]{0,30}
+    std::string kind;     // sms, email or http
+    std::string purpose;  // shown to the admin who binds it
+};
+
 struct Manifest {
     std::string id;       // [a-z][a-z0-9]{1,30}; its tables are named <id>_...
     std::string name;
@@ -22,6 +31,7 @@ struct Manifest {
     std::set<std::string> subscribes;  // events it may handle asynchronously
     std::set<std::string> hooks;       // events it may hook synchronously (change or veto)
     std::set<std::string> outboundHosts;
+    std::vector<ChannelDecl> channels;
     bool patientData = false;
     std::string configSchema;  // relative path of schema.yaml, may be empty
     std::string migrations;    // relative directory of NNNN_name.sql files, may be empty

@@ -61,6 +61,23 @@ long long Request::intQuery(const std::string& name, long long def, long long mi
     return v ? parseWhole(*v, name, min, max) : def;
 }
 
+void Request::noBody() const {
+    const auto first = body.find_first_not_of(" \t\r\n");
+    if (first == std::string::npos) return;
+    Poco::JSON::Object::Ptr obj;
+    try {
+        Poco::JSON::Parser parser;
+        Poco::Dynamic::Var v = parser.parse(body);
+        if (v.type() == typeid(Poco::JSON::Object::Ptr)) obj = v.extract<Poco::JSON::Object::Ptr>();
+    } catch (const Poco::Exception&) {
+    }
+    if (!obj)
+        throw Problem::badRequest("/problems/malformed-json", "this request takes no body (at most an empty JSON object {})");
+    if (obj->size() > 0)
+        throw Problem::badRequest("/problems/unknown-field",
+                                  "this request takes no body; unknown field '" + obj->getNames().front() + "'");
+}
+
 Poco::JSON::Object::Ptr Request::json() const {
     const std::string ct = header("content-type");
     if (ct.rfind("application/json", 0) != 0 && ct.find("+json") == std::string::npos) {

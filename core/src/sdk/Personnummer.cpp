@@ -1,6 +1,7 @@
 #include <klinikbox/Personnummer.h>
 
 #include <stdexcept>
+#include <vector>
 
 namespace klinikbox {
 
@@ -168,35 +169,120 @@ int Personnummer::ageOn(year_month_day date) const {
     return yearsBetween(birth_, date);
 }
 
-std::string maskPersonnummerInText(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    std::size_t i = 0;
-    const std::size_t n = text.size();
-    while (i < n) {
-        if (!isDigit(text[i])) {
-            out.push_back(text[i++]);
-            continue;
-        }
-        std::size_t j = i;
-        while (j < n && isDigit(text[j])) ++j;
-        const std::size_t run = j - i;
-        // YYMMDD-NNNN / YYYYMMDD+NNNN: a 6 or 8 digit run, a separator, exactly 4 digits.
-        if ((run == 6 || run == 8) && j + 5 <= n && (text[j] == '-' || text[j] == '+')) {
-            std::size_t k = j + 1;
-            while (k < n && isDigit(text[k])) ++k;
-            if (k - (j + 1) == 4) {
-                out.append(text.substr(i, run + 1));
-                out.append("****");
-                i = k;
+namespace {
+
+// One character of the text as the masker reads it: after percent-decoding, with the byte
+// range [from, to) it came from in the original text.
+struct Decoded {
+    char c;
+    std::size_t from, to;
+};
+
+int hexValue(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// One round of percent-decoding (%2D -> '-'); a second round catches %252D.
+std::vector<Decoded> percentDecode(const std::vector<Decoded>& in) {
+    std::vector<Decoded> out;
+    out.reserve(in.size());
+    for (std::size_t i = 0; i < in.size();) {
+        if (in[i].c == '%' && i + 2 < in.size()) {
+            const int hi = hexValue(in[i + 1].c), lo = hexValue(in[i + 2].c);
+            if (hi >= 0 && lo >= 0) {
+                out.push_back({static_cast<char>(hi * 16 + lo), in[i].from, in[i + 2].to});
+                i += 3;
                 continue;
             }
         }
+        out.push_back(in[i++]);
+    }
+    return out;
+}
+
+bool isAlnum(char c) {
+    return isDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+// YYMMDDNNNC with a possible month and day (a samordningsnummer's day is 61-91).
+bool plausibleDate(std::string_view ten, std::string_view century) {
+    const int mm = num(ten.substr(2, 2));
+    int dd = num(ten.substr(4, 2));
+    if (dd >= 61 && dd <= 91) dd -= 60;
+    if (mm < 1 || mm > 12 || dd < 1) return false;
+    if (century.empty()) {
+        static const int kMax[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+        return dd <= kMax[mm - 1];
+    }
+    if (century != "18" && century != "19" && century != "20") return false;
+    const year_month_day d{year{num(century) * 100 + num(ten.substr(0, 2))}, month{static_cast<unsigned>(mm)},
+                           day{static_cast<unsigned>(dd)}};
+    return d.ok();
+}
+
+}  // namespace
+
+// Reads the text after percent-decoding, finds digit runs of a personnummer's or
+// samordningsnummer's shape and replaces the original bytes of their last four digits by
+// '*' (so the line keeps its length). A bare run of 10 or 12 digits is masked when its date is
+// possible and its check digit right; a run written with the separator (YYMMDD-NNNN) when its
+// date is possible, since a mistyped number still names a person. An HSA-id (SE, a 10 or 12
+// digit organisation number, '-', a suffix) is left alone: it names staff or a unit.
+std::string maskPersonnummerInText(std::string_view text) {
+    std::vector<Decoded> d;
+    d.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) d.push_back({text[i], i, i + 1});
+    d = percentDecode(percentDecode(d));
+
+    std::string out(text);
+    const std::size_t n = d.size();
+    auto maskRange = [&](std::size_t a, std::size_t b) {  // decoded indices [a, b)
+        for (std::size_t k = a; k < b; ++k)
+            for (std::size_t o = d[k].from; o < d[k].to; ++o) out[o] = '*';
+    };
+    std::size_t i = 0;
+    while (i < n) {
+        if (!isDigit(d[i].c)) {
+            ++i;
+            continue;
+        }
+        std::size_t j = i;
+        while (j < n && isDigit(d[j].c)) ++j;
+        const std::size_t run = j - i;
+        std::string digits;
+        for (std::size_t k = i; k < j; ++k) digits.push_back(d[k].c);
+        // An HSA-id: SE + organisation number + '-' + suffix. Skip it whole.
+        const bool sePrefix = i >= 2 && (d[i - 2].c == 'S' || d[i - 2].c == 's') && (d[i - 1].c == 'E' || d[i - 1].c == 'e') &&
+                              (i == 2 || !isAlnum(d[i - 3].c));
+        if (sePrefix && (run == 10 || run == 12) && j + 1 < n && d[j].c == '-' && isAlnum(d[j + 1].c)) {
+            j += 1;
+            while (j < n && isAlnum(d[j].c)) ++j;
+            i = j;
+            continue;
+        }
+        // YYMMDD-NNNN / YYYYMMDD+NNNN: a 6 or 8 digit run, a separator, exactly 4 digits.
+        if ((run == 6 || run == 8) && j + 5 <= n && (d[j].c == '-' || d[j].c == '+')) {
+            std::size_t k = j + 1;
+            while (k < n && isDigit(d[k].c)) ++k;
+            if (k - (j + 1) == 4) {
+                std::string all = digits;
+                for (std::size_t m = j + 1; m < k; ++m) all.push_back(d[m].c);
+                const std::string_view ten = std::string_view(all).substr(all.size() - 10);
+                if (plausibleDate(ten, run == 8 ? std::string_view(all).substr(0, 2) : std::string_view())) {
+                    maskRange(j + 1, k);
+                    i = k;
+                    continue;
+                }
+            }
+        }
         if (run == 10 || run == 12) {
-            out.append(text.substr(i, run - 4));
-            out.append("****");
-        } else {
-            out.append(text.substr(i, run));
+            const std::string_view ten = std::string_view(digits).substr(run - 10);
+            if (plausibleDate(ten, run == 12 ? std::string_view(digits).substr(0, 2) : std::string_view()) &&
+                luhnCheckDigit(ten.substr(0, 9)) == ten[9] - '0')
+                maskRange(j - 4, j);
         }
         i = j;
     }

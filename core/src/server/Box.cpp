@@ -4,6 +4,7 @@
 #include "http/OpenApi.h"
 #include "http/Tls.h"
 #include "server/Maintenance.h"
+#include "server/Monitoring.h"
 #include "store/CoreMigrations.h"
 #include "store/Migrations.h"
 
@@ -11,6 +12,8 @@
 
 #include <Poco/JSON/Array.h>
 #include <Poco/Logger.h>
+
+#include <algorithm>
 
 #include <filesystem>
 #include <fstream>
@@ -71,12 +74,21 @@ void Box::open() {
     o.busyTimeoutMs = config_.busyTimeoutMs;
     db_ = std::make_unique<store::Database>(o);
     store::Migrations::apply(*db_, "core", store::coreMigrations());
-    audit_ = std::make_unique<audit::AuditLog>(
-        *db_, clock_, audit::AuditLog::loadOrCreateKey((fs::path(config_.dataDir) / "audit.key").string()));
+    const auto key = audit::AuditLog::loadOrCreateKeyFor(*db_, (fs::path(config_.dataDir) / "audit.key").string());
+    audit_ = std::make_unique<audit::AuditLog>(*db_, clock_, key);
+    anchor_ = std::make_unique<audit::AuditAnchor>(*db_, key, (fs::path(config_.dataDir) / "audit.head").string());
+    audit_->setAnchor(anchor_.get());
     bus_ = std::make_unique<events::Bus>();
     outbox_ = std::make_unique<outbox::OutboxService>(*db_, clock_, config_.outbox);
     host_ = std::make_unique<plugin::PluginHost>(
         plugin::HostServices{*db_, routes_, *bus_, *outbox_, *audit_, clock_});
+}
+
+std::vector<std::string> Box::certificateNames() const {
+    std::vector<std::string> names = {"localhost", "127.0.0.1", "::1"};
+    for (const auto& n : config_.tlsNames)
+        if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
+    return names;
 }
 
 void Box::start() {
@@ -86,6 +98,9 @@ void Box::start() {
     dispatcher_.setStaticHandler([this](const Request& r) { return serveStatic(r); });
     for (auto& m : modules_) m(*this);
 
+    // Before plugins write anything: a database that does not hold the anchored record (wiped,
+    // swapped, an older backup) is reported loudly and in /readyz; the anchor stays as evidence.
+    anchor_->start();
     if (bundleSource_) host_->loadAll(bundleSource_(*this));
     outbox_->start();
     maintenance_ = std::make_unique<Maintenance>(*this, MaintenanceOptions{});
@@ -93,10 +108,11 @@ void Box::start() {
 
     auto opts = config_.server;
     if (opts.tls) {
-        auto files = http::ensureServerCertificate(config_.dataDir, opts.keyFile, opts.certFile,
-                                                   {"localhost", "127.0.0.1", "::1"});
+        auto files = http::ensureServerCertificate(config_.dataDir, opts.keyFile, opts.certFile, certificateNames());
         opts.keyFile = files.keyFile;
         opts.certFile = files.certFile;
+        tlsCertFile_ = files.certFile;
+        tlsConfigured_ = !config_.server.certFile.empty();
         if (files.generated) log.information("generated a self-signed TLS certificate: " + files.certFile);
         log.information("TLS certificate SHA-256 fingerprint: " + http::certificateFingerprint(files.certFile));
     } else {
@@ -108,7 +124,7 @@ void Box::start() {
         auto p = *config_.producer;
         if (p.certFile.empty()) {
             auto files = http::ensureServerCertificate(config_.dataDir, opts.tls ? opts.keyFile : "",
-                                                       opts.tls ? opts.certFile : "", {"localhost", "127.0.0.1", "::1"});
+                                                       opts.tls ? opts.certFile : "", certificateNames());
             p.certFile = files.certFile;
             p.keyFile = files.keyFile;
         }
@@ -139,6 +155,7 @@ void Box::stop() {
     if (host_) host_->stopAll();
     if (outbox_) outbox_->stop();
     if (bus_) bus_->stop();
+    if (anchor_) anchor_->stop();
 }
 
 void Box::reloadPlugins() {
@@ -196,7 +213,7 @@ void Box::registerCoreRoutes() {
         return Response::json(o);
     }, RouteSpec{.summary = "Liveness: the process answers", .status = 200});
 
-    add("GET", "/readyz", Access::anyone(), [this](Request&) {
+    add("GET", "/readyz", Access::anyone(), [this](Request& req) {
         Object::Ptr o = new Object;
         bool dbOk = true;
         try {
@@ -210,6 +227,11 @@ void Box::registerCoreRoutes() {
         // A read still works on a full disk; the last write tells whether the box can save.
         const bool storageFailing = db_->storageFailing();
         if (storageFailing) dbOk = false;
+        // server.monitoring: anonymous remote callers learn only whether the box can serve.
+        if (!monitoringAllowed(config_.monitoring, req) && !dispatcher_.whoIs(req)) {
+            o->set("status", dbOk ? "ok" : "unavailable");
+            return Response::json(o, dbOk ? 200 : 503);
+        }
         Array::Ptr plugins = new Array;
         bool allRunning = true;
         for (const auto& s : host_->status()) {
@@ -260,6 +282,11 @@ void Box::registerCoreRoutes() {
         set->set("warnings", warnings);
         o->set("plugin_set", set);
         o->set("plugins", plugins);
+        if (anchor_->mismatched()) {
+            // The details go to the log and `klinikbox audit verify`, not to anonymous callers.
+            o->set("audit", "the audit log does not match its anchor outside the database (see the log)");
+            if (o->getValue<std::string>("status") == "ready") o->set("status", "degraded");
+        }
         for (const auto& part : readyzParts_) part(*o);
         return Response::json(o, dbOk ? 200 : 503);
     }, RouteSpec{.summary = "Readiness: database, mode, plugin set and each plugin's state", .status = 200, .problems = {503}});
@@ -298,13 +325,38 @@ void Box::registerCoreRoutes() {
             out += "kb_hook_failures_total{event=\"" + metrics::labelValue(h.event) + "\",hook=\"" +
                    metrics::labelValue(h.hook) + "\"} " + std::to_string(h.failures) + "\n";
     });
-    add("GET", "/metrics", Access::anyone(), [this](Request&) {
+    metrics_.addCollector([this](std::string& out) {
+        http::HttpServer::renderConnectionMetrics({{"public", http_.get()}, {"producer", producer_.get()}}, out);
+    });
+    add("GET", "/metrics", Access::anyone(), [this](Request& req) {
+        // server.monitoring: per-route counts, signers and disk are for the operator's scraper.
+        if (!monitoringAllowed(config_.monitoring, req))
+            throw Problem(404, "/problems/not-found", "Not found", "no resource at " + req.path);
         return Response::text(metrics_.render(), "text/plain; version=0.0.4; charset=utf-8");
     }, RouteSpec{.summary = "Prometheus metrics", .responseType = "text/plain", .status = 200});
 
     add("GET", "/api/v1/openapi.json", Access::anyone(), [this](Request&) {
         return Response::json(http::buildOpenApi(routes_, kBoxVersion));
     }, RouteSpec{.summary = "This OpenAPI document", .status = 200});
+
+    // The certificate staff's browsers see: its SHA-256 fingerprint to compare with the
+    // browser's, the names it covers, its expiry, and whether the box generated it.
+    add("GET", "/api/v1/system/tls", Access::only({Role::Admin, Role::It}), [this](Request&) {
+        Object::Ptr o = new Object;
+        o->set("enabled", !tlsCertFile_.empty());
+        if (tlsCertFile_.empty()) return Response::json(o);
+        const auto info = http::describeCertificate(tlsCertFile_);
+        o->set("fingerprint_sha256", info.fingerprintSha256);
+        o->set("subject", info.subject);
+        o->set("issuer", info.issuer);
+        Array::Ptr names = new Array;
+        for (const auto& n : info.names) names->add(n);
+        o->set("names", names);
+        o->set("not_after", info.notAfter);
+        o->set("self_signed", info.selfSigned);
+        o->set("source", tlsConfigured_ ? "configured" : "generated");
+        return Response::json(o);
+    }, RouteSpec{.summary = "The HTTPS certificate: SHA-256 fingerprint, names, expiry, source", .status = 200}, "system");
 
     const Access outboxReaders = Access::only({Role::Admin, Role::It});
     add("GET", "/api/v1/outbox", outboxReaders, [this](Request& req) {
@@ -325,6 +377,7 @@ void Box::registerCoreRoutes() {
     }, RouteSpec{.summary = "Outbox messages and counts", .status = 200, .query = {{"state", oneOf({"pending", "delivering", "delivered", "dead"}), false, ""}, {"limit", integer(1, 1000), false, ""}}}, "outbox");
 
     add("POST", "/api/v1/outbox/{id}/retry", outboxReaders, [this](Request& req) {
+        req.noBody();
         const auto id = req.intParam("id");
         if (!outbox_->retry(id)) throw Problem::notFound("no pending or dead message " + std::to_string(id));
         audit_->append(audit::AuditLog::actorOf(req), AuditEntry{"outbox.retry", "", "administration", "ok",

@@ -2,6 +2,7 @@
 // together in the order they depend on each other, and stopped in reverse.
 #pragma once
 
+#include "audit/AuditAnchor.h"
 #include "audit/AuditLog.h"
 #include "events/Bus.h"
 #include "http/Dispatcher.h"
@@ -62,6 +63,7 @@ public:
     events::Bus& bus() { return *bus_; }
     outbox::OutboxService& outbox() { return *outbox_; }
     audit::AuditLog& audit() { return *audit_; }
+    audit::AuditAnchor& auditAnchor() { return *anchor_; }
     plugin::PluginHost& plugins() { return *host_; }
     metrics::Metrics& metrics() { return metrics_; }
     ActiveSet& activeSet() { return activeSet_; }
@@ -89,12 +91,15 @@ public:
 
 private:
     void registerCoreRoutes();
+    // localhost, loopback and server.tls.names: what the first-run certificate names.
+    [[nodiscard]] std::vector<std::string> certificateNames() const;
     std::optional<Response> serveStatic(const Request& req);
 
     BoxConfig config_;
     const Clock& clock_;
     std::unique_ptr<store::Database> db_;
     std::unique_ptr<audit::AuditLog> audit_;
+    std::unique_ptr<audit::AuditAnchor> anchor_;  // the chain's anchor outside the database
     std::unique_ptr<events::Bus> bus_;
     std::unique_ptr<outbox::OutboxService> outbox_;
     std::unique_ptr<plugin::PluginHost> host_;
@@ -113,6 +118,8 @@ private:
     std::string webRoot_;
     std::mutex reloadMu_;  // one plugin-set change at a time (admin, maintenance)
     bool started_ = false;
+    std::string tlsCertFile_;     // the main listener's certificate (empty: TLS off)
+    bool tlsConfigured_ = false;  // server.tls.cert_file was set (the clinic's own or a CA's)
     bool stopped_ = false;
 };
 

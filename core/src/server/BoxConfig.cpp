@@ -103,6 +103,23 @@ BoxConfig parseBoxConfig(const std::string& yamlText, const std::string& fileNam
     b.server.maxQueued = s["max_queued"].as<int>();
     b.server.drainSeconds = s["drain_seconds"].as<int>();
     b.server.accessLog = c["logging"]["access_log"].as<bool>();
+    for (const auto& n : s["tls"]["names"]) b.tlsNames.push_back(n.as<std::string>());
+    {
+        const auto sc = s["slow_clients"];
+        b.server.maxWorkersPerAddress = sc["max_workers_per_address"].as<int>();
+        b.server.reserveWorkers = sc["reserve_workers"].as<int>();
+        b.server.headerTimeoutMs = sc["header_timeout_ms"].as<int>();
+        b.server.bodyTimeoutMs = sc["body_timeout_ms"].as<int>();
+        b.server.keepAliveMs = sc["keep_alive_ms"].as<int>();
+        b.server.graceMs = sc["grace_ms"].as<int>();
+        if (b.server.reserveWorkers >= b.server.threads)
+            throw ConfigInvalid({fileName + ": server.slow_clients.reserve_workers must be less than server.threads"});
+        const auto m = s["monitoring"];
+        b.monitoring.access = m["access"].as<std::string>();
+        b.monitoring.scrapeToken = m["scrape_token"].as<std::string>();
+        if (b.monitoring.access == "token" && b.monitoring.scrapeToken.size() < 32)
+            throw ConfigInvalid({fileName + ": server.monitoring.scrape_token: access token needs a token of at least 32 characters"});
+    }
     if (const auto pr = c["producer"]; pr["enabled"].as<bool>()) {
         http::ServerOptions o = b.server;
         o.listen = pr["listen"].as<std::string>();

@@ -5,6 +5,7 @@
 
 #include "http/HttpServer.h"
 #include "outbox/OutboxService.h"
+#include "server/Monitoring.h"
 
 #include <Poco/JSON/Object.h>
 
@@ -30,6 +31,10 @@ struct BoxConfig {
     // The RIV-TA producer listener (mutual TLS); nullopt when off.
     std::optional<http::ServerOptions> producer;
     std::string publicUrl;
+    // server.tls.names: extra names of the first-run certificate.
+    std::vector<std::string> tlsNames;
+    // server.monitoring: who may read /metrics and /readyz details.
+    MonitoringAccess monitoring;
 
     std::string databasePath;
     bool synchronousFull = true;

@@ -1,5 +1,7 @@
 #include "server/Logging.h"
 
+#include "http/LogRedaction.h"
+
 #include <klinikbox/Personnummer.h>
 
 #include <Poco/AutoPtr.h>
@@ -15,13 +17,13 @@ namespace klinikbox::server {
 
 namespace {
 
-// Masks personnummer in every message before it reaches a log file, whoever logged it.
+// Masks personnummer and redacts token-shaped URL segments in every message before it reaches a log file, whoever logged it.
 class MaskingChannel final : public Poco::Channel {
 public:
     explicit MaskingChannel(Poco::AutoPtr<Poco::Channel> next) : next_(std::move(next)) {}
     void log(const Poco::Message& msg) override {
         Poco::Message copy(msg);
-        copy.setText(maskPersonnummerInText(msg.getText()));
+        copy.setText(maskPersonnummerInText(http::redactTokenSegments(msg.getText())));
         next_->log(copy);
     }
     void open() override { next_->open(); }

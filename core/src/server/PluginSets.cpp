@@ -265,6 +265,7 @@ void installPluginSets(Box& box) {
         }, RouteSpec{.summary = "Upload a plugin set (.zip); it is verified before it is stored", .status = 201, .problems = {409, 422}, .bodyType = "application/zip"}, kMaxUpload);
 
         add("POST", "/api/v1/pluginsets/{id}/activate", Access::only({Role::Admin}), [&b](Request& req) {
+            req.noBody();
             const long long id = req.intParam("id");
             auto s = storedIn(b, "id = ?", id);
             if (!s) throw Problem::notFound("no uploaded plugin set " + std::to_string(id));
@@ -287,6 +288,7 @@ void installPluginSets(Box& box) {
         }, RouteSpec{.summary = "Activate an uploaded set (plugins restart on it; the current one is kept for a rollback)", .status = 200, .path = std::vector<ParamSpec>{{"id", integer(1, 9'000'000'000'000'000'000LL), true, ""}}, .problems = {409, 422}});
 
         add("POST", "/api/v1/pluginsets/rollback", Access::only({Role::Admin}), [&b](Request& req) {
+            req.noBody();
             auto prev = storedIn(b, "state = 'previous'");
             if (!prev) throw Problem::conflict("/problems/no-previous-set", "there is no previous plugin set to return to");
             try {

@@ -128,6 +128,28 @@ CREATE TABLE kb_pluginsets (
 CREATE UNIQUE INDEX kb_pluginsets_one_active ON kb_pluginsets(state) WHERE state = 'active';
 CREATE UNIQUE INDEX kb_pluginsets_one_previous ON kb_pluginsets(state) WHERE state = 'previous';
 )SQL"},
+        {5, "0005_lua_plugin_runtime",
+         R"SQL(
+-- Timers of Lua plugins (kb.schedule): when each job is next due, so they survive restarts.
+CREATE TABLE kb_lua_jobs (
+  plugin TEXT NOT NULL,
+  job TEXT NOT NULL,
+  next_at INTEGER NOT NULL,            -- unix seconds
+  last_run_at INTEGER,
+  last_error TEXT,
+  runs INTEGER NOT NULL DEFAULT 0,
+  failures INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (plugin, job)
+);
+-- The gateway (an entry of lua.channels) each channel a Lua plugin declares is bound to,
+-- set by an admin in the console.
+CREATE TABLE kb_lua_channel_bindings (
+  channel TEXT PRIMARY KEY,            -- <plugin>.<name>
+  gateway TEXT NOT NULL,
+  bound_at INTEGER NOT NULL,
+  bound_by TEXT NOT NULL
+);
+)SQL"},
     };
     return list;
 }

@@ -8,6 +8,7 @@ namespace booking {
 void BookingPlugin::start(PluginContext& ctx) {
     ctx_ = &ctx;
     s_ = Settings::from(ctx.config());
+    wrongCodes_ = std::make_unique<AttemptLimiter>(ctx.clock(), AttemptLimiter::Options{9, std::chrono::minutes(10), 10000});
     registerChannels();
     registerHooks();
     registerSetupRoutes();

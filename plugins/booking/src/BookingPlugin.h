@@ -22,6 +22,7 @@
 #include "Settings.h"
 #include "Support.h"
 
+#include <klinikbox/AttemptLimiter.h>
 #include <klinikbox/HsaId.h>
 #include <klinikbox/JsonInput.h>
 #include <klinikbox/Personnummer.h>
@@ -30,6 +31,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -48,8 +50,8 @@ private:
     Settings s_;
     std::mutex genMu_;
     std::set<std::string> generatedDays_;  // dates whose slots exist (generation is idempotent)
-    std::mutex vipMu_;
-    std::map<std::string, std::pair<long long, int>> vipFailures_;  // address -> (window start, failures)
+    // Wrong invitation links and wrong VIP codes share one counter per address (vipThrottle).
+    std::unique_ptr<AttemptLimiter> wrongCodes_;
 
     [[nodiscard]] long long now() const { return toSec(floor<seconds>(ctx_->clock().now())); }
     [[nodiscard]] year_month_day today() const { return booking::stockholmDate(fromSec(now())); }
@@ -139,7 +141,8 @@ private:
 
     // ---- VIP codes ----
 
-    // At most 10 wrong codes per address in 10 minutes.
+    // Invitations and VIP codes, one counter per address: 9 wrong tries in 10 minutes (from
+    // the first) are answered; the 10th try, right or wrong, is refused with 429.
     void vipThrottle(const Request& req, bool failed);
 
     struct Vip {
@@ -166,7 +169,8 @@ private:
     std::optional<Invitation> loadInvitation(db::Connection& c, const std::string& where, const std::string& key);
 
     // The patient opens the link and proves who they are with their personnummer.
-    Invitation openInvitation(const Request& req, const std::string& patientText);
+    // The token comes in the body, never the path: paths reach access logs and proxies.
+    Invitation openInvitation(const Request& req, const std::string& token, const std::string& patientText);
 
     Object::Ptr invitationJson(const Invitation& inv, bool forPatient);
 

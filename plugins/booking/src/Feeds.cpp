@@ -13,6 +13,7 @@ void BookingPlugin::registerICalRoutes() {
     using namespace klinikbox::schema;
     auto& r = ctx_->router();
     r.add("POST", "/api/v1/booking/practitioners/{hsa}/icalfeed", Access::only(kStaff), [this](Request& req) {
+        req.noBody();
         const auto hsa = req.pathParams.at("hsa");
         const std::string token = randomToken();
         ctx_->store().write([&](db::Connection& c) {

@@ -36,8 +36,8 @@ std::optional<BookingPlugin::Invitation> BookingPlugin::loadInvitation(db::Conne
 }
 
 // The patient opens the link and proves who they are with their personnummer.
-BookingPlugin::Invitation BookingPlugin::openInvitation(const Request& req, const std::string& patientText) {
-    const auto token = req.pathParams.at("token");
+BookingPlugin::Invitation BookingPlugin::openInvitation(const Request& req, const std::string& token,
+                                                        const std::string& patientText) {
     const auto patient = parsePatient(patientText);
     std::optional<Invitation> inv;
     ctx_->store().read([&](db::Connection& c) { inv = loadInvitation(c, "i.token_hash = ?", sha256Hex(token)); });
@@ -195,9 +195,11 @@ void BookingPlugin::registerInvitationRoutes() {
         return Response::json(o);
     }, RouteSpec{.summary = "The unit's invitations with their answers and bookings", .tag = "booking", .status = 200, .query = {{"unit", hsaId(), true, ""}}});
 
-    r.add("POST", "/api/v1/booking/invite/{token}/open", Access::anyone(), [this](Request& req) {
-        JsonInput in(req.json(), {"patient"});
-        const auto inv = openInvitation(req, in.str("patient", 20));
+    // The invitation link's token travels in the body (never in a path a log could keep).
+    const auto kToken = described(text(64), "the token of the invitation link");
+    r.add("POST", "/api/v1/booking/invite/open", Access::anyone(), [this](Request& req) {
+        JsonInput in(req.json(), {"token", "patient"});
+        const auto inv = openInvitation(req, in.str("token", 64), in.str("patient", 20));
         auto o = invitationJson(inv, true);
         if (inv.kind == "open" && !inv.bookingId) {
             const auto to = std::min(sys_days{horizonEnd()}, floor<days>(fromSec(inv.expires)));
@@ -205,11 +207,11 @@ void BookingPlugin::registerInvitationRoutes() {
         }
         ctx_->audit().record(req, {"booking.invitation.open", inv.patient, kPurposeCare, "ok", "invitation " + std::to_string(inv.id)});
         return Response::json(o);
-    }, RouteSpec{.summary = "Patient: open an invitation (link + personnummer)", .tag = "booking", .body = object({req("patient", personnummer())}), .status = 200, .path = {{"token", text(200), true, ""}}});
+    }, RouteSpec{.summary = "Patient: open an invitation (the link's token and the personnummer in the body)", .tag = "booking", .body = object({req("token", kToken), req("patient", personnummer())}), .status = 200, .problems = {403, 410}});
 
-    r.add("POST", "/api/v1/booking/invite/{token}/book", Access::anyone(), [this](Request& req) {
-        JsonInput in(req.json(), {"patient", "slot_id"});
-        const auto inv = openInvitation(req, in.str("patient", 20));
+    r.add("POST", "/api/v1/booking/invite/book", Access::anyone(), [this](Request& req) {
+        JsonInput in(req.json(), {"token", "patient", "slot_id"});
+        const auto inv = openInvitation(req, in.str("token", 64), in.str("patient", 20));
         if (inv.kind != "open") throw Problem::conflict("/problems/invitation-timed", "this invitation already has a time");
         if (inv.bookingId) {
             const auto existing = requireBooking(*inv.bookingId);
@@ -239,11 +241,11 @@ void BookingPlugin::registerInvitationRoutes() {
         o->set("bookingId", b.id);
         o->set("startTimeInclusive", isoStockholm(fromSec(b.start)));
         return Response::json(o, 201);
-    }, RouteSpec{.summary = "Patient: choose a time for an open invitation", .tag = "booking", .body = object({req("patient", personnummer()), req("slot_id", integer(1, 9'000'000'000'000'000'000LL))}), .status = 201, .path = {{"token", text(200), true, ""}}, .problems = {409, 422}});
+    }, RouteSpec{.summary = "Patient: choose a time for an open invitation", .tag = "booking", .body = object({req("token", kToken), req("patient", personnummer()), req("slot_id", integer(1, 9'000'000'000'000'000'000LL))}), .status = 201, .problems = {403, 409, 410, 422}});
 
-    r.add("POST", "/api/v1/booking/invite/{token}/answers", Access::anyone(), [this](Request& req) {
-        JsonInput in(req.json(), {"patient", "answers"});
-        const auto inv = openInvitation(req, in.str("patient", 20));
+    r.add("POST", "/api/v1/booking/invite/answers", Access::anyone(), [this](Request& req) {
+        JsonInput in(req.json(), {"token", "patient", "answers"});
+        const auto inv = openInvitation(req, in.str("token", 64), in.str("patient", 20));
         Poco::JSON::Parser p;
         const auto questions = p.parse(inv.questions).extract<Array::Ptr>();
         const auto answers = readStringArray(in, "answers", 20, 2000, true);
@@ -258,17 +260,17 @@ void BookingPlugin::registerInvitationRoutes() {
             ctx_->audit().record(req, {"booking.invitation.answer", inv.patient, kPurposeCare, "ok", "invitation " + std::to_string(inv.id)}, c);
         });
         return Response::noContent();
-    }, RouteSpec{.summary = "Patient: answer the invitation's questions before the visit", .tag = "booking", .body = object({req("patient", personnummer()), req("answers", arrayOf(text(2000), 20))}), .status = 204, .path = {{"token", text(200), true, ""}}, .problems = {409}});
+    }, RouteSpec{.summary = "Patient: answer the invitation's questions before the visit", .tag = "booking", .body = object({req("token", kToken), req("patient", personnummer()), req("answers", arrayOf(text(2000), 20))}), .status = 204, .problems = {403, 409, 410}});
 
-    r.add("POST", "/api/v1/booking/invite/{token}/cancel", Access::anyone(), [this](Request& req) {
-        JsonInput in(req.json(), {"patient"});
-        const auto inv = openInvitation(req, in.str("patient", 20));
+    r.add("POST", "/api/v1/booking/invite/cancel", Access::anyone(), [this](Request& req) {
+        JsonInput in(req.json(), {"token", "patient"});
+        const auto inv = openInvitation(req, in.str("token", 64), in.str("patient", 20));
         if (!inv.bookingId) throw Problem::conflict("/problems/no-booking", "no time is booked");
         const auto b = requireBooking(*inv.bookingId);
         checkChangeAllowed(req, b, false);
         cancel(req, b, "patient");
         return Response::noContent();
-    }, RouteSpec{.summary = "Patient: cancel the time of an invitation (until the latest time)", .tag = "booking", .body = object({req("patient", personnummer())}), .status = 204, .path = {{"token", text(200), true, ""}}, .problems = {409}});
+    }, RouteSpec{.summary = "Patient: cancel the time of an invitation (until the latest time)", .tag = "booking", .body = object({req("token", kToken), req("patient", personnummer())}), .status = 204, .problems = {403, 409, 410}});
 }
 
 }  // namespace booking

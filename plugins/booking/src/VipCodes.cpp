@@ -10,19 +10,17 @@
 
 namespace booking {
 
-// At most 10 wrong codes per address in 10 minutes.
+// Invitations and VIP codes share this counter per address (AttemptLimiter: bounded, never
+// cleared wholesale): 9 wrong tries are answered, the 10th try is refused before it is checked.
 void BookingPlugin::vipThrottle(const Request& req, bool failed) {
-    std::lock_guard lock(vipMu_);
-    auto& [start, count] = vipFailures_[req.remoteAddress];
-    if (now() - start > 600) {
-        start = now();
-        count = 0;
+    if (failed) {
+        wrongCodes_->count(req.remoteAddress);
+        return;
     }
-    if (failed) ++count;
-    if (count >= 10)
+    if (wrongCodes_->blocked(req.remoteAddress))
         throw Problem(429, "/problems/too-many-attempts", "För många försök",
-                      "too many wrong codes from this address; try again in 10 minutes");
-    if (vipFailures_.size() > 10000) vipFailures_.clear();
+                      "too many wrong codes from this address; try again in 10 minutes")
+            .with("retry_after_seconds", wrongCodes_->retryAfter(req.remoteAddress));
 }
 
 BookingPlugin::Vip BookingPlugin::checkVip(const Request& req, const std::string& code, const std::string& patient) {
@@ -115,6 +113,7 @@ void BookingPlugin::registerVipRoutes() {
     }, RouteSpec{.summary = "A patient's VIP codes (never the codes themselves)", .tag = "booking", .status = 200, .query = {{"patient", personnummer(), true, ""}}});
 
     r.add("POST", "/api/v1/booking/vipcodes/{id}/revoke", Access::only(kStaff), [this](Request& req) {
+        req.noBody();
         const long long id = req.intParam("id");
         ctx_->store().write([&](db::Connection& c) {
             auto st = c.prepare("SELECT patient FROM booking_vip_codes WHERE id = ?");

@@ -15,7 +15,7 @@ function show(...nodes) {
 
 // notice: a confirmation to show above the invitation (it survives the re-render).
 async function open(notice) {
-  const inv = await post(`/api/v1/booking/invite/${encodeURIComponent(token)}/open`, {patient: pnr});
+  const inv = await post('/api/v1/booking/invite/open', {token, patient: pnr});
   const parts = [h('p', {}, t('p.from', {unit: inv.healthcare_facility_name, address: inv.address})),
     h('p', {}, t('p.purpose', {purpose: inv.purpose}))];
   const msg = h('div', {'aria-live': 'polite'});
@@ -24,7 +24,7 @@ async function open(notice) {
     if (inv.booking.cancel_booking_allowed)
       parts.push(h('button', {type: 'button', class: 'danger', onclick: async () => {
         try {
-          await post(`/api/v1/booking/invite/${encodeURIComponent(token)}/cancel`, {patient: pnr});
+          await post('/api/v1/booking/invite/cancel', {token, patient: pnr});
           show(h('p', {class: 'ok'}, t('p.cancelledOk')));
         } catch (e) {
           msg.replaceChildren(errorBox(t('p.failed', {msg: e.message})));
@@ -36,7 +36,7 @@ async function open(notice) {
     const list = h('ul', {}, inv.timeslots.map((s) => h('li', {}, `${when(s.startTimeInclusive)} `,
       h('button', {type: 'button', onclick: async () => {
         try {
-          const r = await post(`/api/v1/booking/invite/${encodeURIComponent(token)}/book`, {patient: pnr, slot_id: s.slot_id});
+          const r = await post('/api/v1/booking/invite/book', {token, patient: pnr, slot_id: s.slot_id});
           await open(t('p.bookedOk', {time: when(r.startTimeInclusive)}));
         } catch (e) {
           msg.replaceChildren(errorBox(t('p.failed', {msg: e.message})));
@@ -51,7 +51,7 @@ async function open(notice) {
     f.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       try {
-        await post(`/api/v1/booking/invite/${encodeURIComponent(token)}/answers`, {patient: pnr, answers: inputs.map((x) => x.value.trim() || '-')});
+        await post('/api/v1/booking/invite/answers', {token, patient: pnr, answers: inputs.map((x) => x.value.trim() || '-')});
         msg.replaceChildren(h('p', {class: 'ok'}, t('p.answered')));
       } catch (e) {
         msg.replaceChildren(errorBox(t('p.failed', {msg: e.message})));

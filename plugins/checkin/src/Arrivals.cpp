@@ -16,7 +16,6 @@ Object::Ptr CheckinPlugin::checkIn(const Request& req, const std::string& patien
     const auto pnr = std::get<Personnummer>(parsed);
     const std::string patient = pnr.twelveDigits();
     if (unit_.empty()) throw Problem(503, "/problems/checkin-not-configured", "Incheckningen är inte igång", "Fråga i receptionen.");
-    limit(req, false);
 
     Object::Ptr lookup = new Object;
     lookup->set("patient", patient);
@@ -29,10 +28,17 @@ Object::Ptr CheckinPlugin::checkIn(const Request& req, const std::string& patien
     if (out.vetoed || out.failed)
         throw Problem(503, "/problems/checkin-lookup-failed", "Vi kan inte hämta din bokning just nu", "Fråga i receptionen.");
     Array::Ptr bookings = ev.payload->getArray("bookings");
-    // Match the window: now within [start - before, start + after].
+    // Match the window: now within [start - before, start + after]. At the kiosk and on the
+    // phone only visits at the clinic count: a video visit is joined from its link.
+    const bool physical = channel != "desk";
     std::vector<Object::Ptr> inWindow, early, late;
+    bool video = false;
     for (std::size_t i = 0; bookings && i < bookings->size(); ++i) {
         const auto b = bookings->getObject(static_cast<unsigned>(i));
+        if (physical && b->optValue<std::string>("visit_form", "") == "video") {
+            video = true;
+            continue;
+        }
         const long long start = parseIso(b->getValue<std::string>("start"));
         if (now() < start - before_ * 60LL) early.push_back(b);
         else if (now() > start + after_ * 60LL) late.push_back(b);
@@ -46,7 +52,11 @@ Object::Ptr CheckinPlugin::checkIn(const Request& req, const std::string& patien
         if (!late.empty())
             throw Problem(409, "/problems/checkin-late", "Din tid har passerat",
                           "Din tid var kl. " + late.back()->getValue<std::string>("start").substr(11, 5) + ". Gå till receptionen.");
-        limit(req, true);
+        if (video) {
+            ctx_->audit().record(req, {"checkin.lookup", patient, "vård", "denied", "video visit today: not checked in at " + channel});
+            throw Problem(409, "/problems/checkin-video-visit", "Ditt besök idag är ett videobesök",
+                          "Du behöver inte checka in här. Använd länken i din kallelse när det är dags.");
+        }
         ctx_->audit().record(req, {"checkin.lookup", patient, "vård", "ok", "no booking today at " + unit_});
         throw Problem(404, "/problems/checkin-unknown", "Vi hittar ingen bokning idag", "Kontrollera personnumret eller gå till receptionen.");
     }
@@ -198,12 +208,12 @@ std::string CheckinPlugin::clockOf(long long utc) {
 }
 
 Object::Ptr CheckinPlugin::sessionJson(const Visit& v, const std::string& tok) {
-    auto o = statusJson(v);
+    auto o = statusJson(v, tok);
     if (!tok.empty()) o->set("token", tok);
     return o;
 }
 
-Object::Ptr CheckinPlugin::statusJson(const Visit& v) {
+Object::Ptr CheckinPlugin::statusJson(const Visit& v, const std::string& sessionToken) {
     Object::Ptr o = new Object;
     o->set("time", v.start.substr(11, 5));
     o->set("room", v.room);
@@ -225,7 +235,9 @@ Object::Ptr CheckinPlugin::statusJson(const Visit& v) {
     ctx_->store().read([&](db::Connection& c) { p = livePayment(c, v.id); });
     std::string state = v.chargeOre == 0 ? "nothing_to_pay" : "unpaid";
     if (p) {
-        o->set("payment", paymentJson(*p));
+        auto pj = paymentJson(*p);
+        if (auto sw = swishView(*p, sessionToken)) pj->set("swish", sw);
+        o->set("payment", pj);
         if (p->status == "paid") state = "paid";
         else if (p->status == "invoiced") state = "invoiced";
         else if (p->status == "created") state = p->method == "desk" ? "pay_at_desk" : "waiting";

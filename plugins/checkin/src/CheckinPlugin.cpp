@@ -24,14 +24,17 @@ void CheckinPlugin::start(PluginContext& ctx) {
         swish_.clientKey = s->getValue<std::string>("client_key");
         swish_.caBundle = s->getValue<std::string>("ca_bundle");
         swish_.callbackUrl = s->getValue<std::string>("callback_url");
-        if (swishEnabled_ && (swish_.payeeAlias.empty() || swish_.callbackUrl.rfind("https://", 0) != 0))
-            throw std::runtime_error("swish.enabled needs payee_alias and an https callback_url");
+        swish_.timeoutMs = s->getValue<int>("timeout_ms");
+        if (swishEnabled_ && swish_.payeeAlias.empty()) throw std::runtime_error("swish.enabled needs payee_alias");
+        if (const auto why = checkin::callbackUrlProblem(swish_.callbackUrl); swishEnabled_ && !why.empty())
+            throw std::runtime_error("swish.callback_url " + why);
     }
     if (auto e = c->getObject("email")) {
         smtpHost_ = e->getValue<std::string>("smtp_host");
         smtpPort_ = e->getValue<int>("smtp_port");
         mailFrom_ = e->getValue<std::string>("from");
     }
+    startKiosks(c->getObject("kiosk"));
     if (unit_.empty()) ctx.log().warning("checkin: care_unit is not set; the kiosk cannot check anyone in");
 
     ctx.outbox().registerChannel("checkin.feereport", [this](const QueuedMessage& m) { return report("checkin.fee.paid", m); });
@@ -39,7 +42,10 @@ void CheckinPlugin::start(PluginContext& ctx) {
     ctx.outbox().registerChannel("checkin.receipt", [this](const QueuedMessage& m) { return mailReceipt(m); });
     registerPatientRoutes();
     registerStaffRoutes();
+    registerKioskRoutes();
     ctx.addConsolePage({"day", "Incheckning och betalning", "day.js", Access::only(kStaff)});
+    if (swishEnabled_) reconciler_ = std::thread([this] { reconcileLoop(); });
+    ctx.addConsolePage({"kiosks", "Kiosker", "kiosks.js", Access::only({Role::Admin})});
 }
 
 }  // namespace checkin::plugin

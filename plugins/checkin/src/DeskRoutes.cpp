@@ -45,14 +45,11 @@ void CheckinPlugin::registerStaffRoutes() {
         std::optional<Payment> p;
         std::string patient;
         ctx_->store().read([&](db::Connection& c) {
-            auto st = c.prepare("SELECT p.id, p.visit_id, p.amount_ore, p.refunded_ore, p.created_at, p.method, p.status,"
-                                " COALESCE(p.instruction_id,''), COALESCE(p.payment_reference,''), v.patient"
-                                " FROM checkin_payments p JOIN checkin_visits v ON v.id = p.visit_id WHERE p.id = ?");
-            st.bind(1, id);
-            if (st.step()) {
-                p = Payment{st.getInt(0), st.getInt(1), st.getInt(2), st.getInt(3), st.getInt(4), st.getText(5), st.getText(6), st.getText(7), st.getText(8)};
-                patient = st.getText(9);
-            }
+            p = paymentWhere(c, "id = ?", std::to_string(id));
+            if (!p) return;
+            auto st = c.prepare("SELECT patient FROM checkin_visits WHERE id = ?");
+            st.bind(1, p->visitId);
+            if (st.step()) patient = st.getText(0);
         });
         if (!p) throw Problem::notFound("no payment");
         if (p->status != "paid") throw Problem::conflict("/problems/payment-state", "only a paid payment can be refunded");

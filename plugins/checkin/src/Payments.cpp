@@ -56,20 +56,52 @@ void CheckinPlugin::applyStatus(long long paymentId, const std::string& status) 
     });
 }
 
-// Never trusts a callback or a waiting kiosk: asks Swish for the truth.
-void CheckinPlugin::confirmSwish(const Payment& p) {
-    if (p.method != "swish" || p.status != "created" || p.instructionId.empty()) return;
-    const auto a = checkin::getPayment(swish_, p.instructionId);
-    if (a.status == 404) return applyStatus(p.id, "error");
-    if (a.status != 200 || !a.body) return;
+// Never trusts a callback or a waiting kiosk: asks Swish for the truth. What is not final yet
+// is asked about again later, on the reconciler's backoff schedule.
+bool CheckinPlugin::confirmSwish(const Payment& p, bool reconciling) {
+    if (p.method != "swish" || p.status != "created" || p.instructionId.empty()) return true;
+    auto later = [&] {
+        if (!reconciling) return false;
+        ctx_->store().write([&](db::Connection& c) {
+            c.prepare("UPDATE checkin_payments SET checks = checks + 1, next_check_at = ? WHERE id = ? AND status = 'created'")
+                .bind(1, now() + checkin::checkDelaySeconds(p.checks)).bind(2, p.id).exec();
+        });
+        return false;
+    };
+    checkin::SwishAnswer a;
+    try {
+        a = checkin::getPayment(swish_, p.instructionId);
+    } catch (...) {
+        later();
+        throw;
+    }
+    if (a.status == 404) {
+        // Unknown at Swish: final only once the request that created it cannot still be on
+        // its way (a crash before the PUT, or a PUT Swish never took).
+        if (now() - p.createdAt <= 2LL * swish_.timeoutMs / 1000 + 2) return later();
+        applyStatus(p.id, "error");
+        return true;
+    }
+    if (a.status != 200 || !a.body) return later();
     const auto st = a.body->optValue<std::string>("status", "");
     if (st == "PAID") applyPaid(p.id, a.body->optValue<std::string>("paymentReference", ""), "swish");
     else if (st == "DECLINED") applyStatus(p.id, "declined");
     else if (st == "CANCELLED") applyStatus(p.id, "cancelled");
     else if (st == "ERROR") applyStatus(p.id, "error");
+    else if (st == "CREATED" && p.payerAlias.empty() && p.requestToken.empty() && now() - p.createdAt > 2LL * swish_.timeoutMs / 1000 + 2) {
+        // An m-commerce request whose token never reached the box (it stopped right after
+        // creating it): no one can open it, so it is withdrawn and the patient may pay anew.
+        const auto c = checkin::cancelPayment(swish_, p.instructionId);
+        if (c.status != 200) return later();
+        applyStatus(p.id, "cancelled");
+    } else {
+        return later();
+    }
+    return true;
 }
 
-Object::Ptr CheckinPlugin::pay(const Request& req, const Visit& v, const std::string& method, const std::string& by) {
+Object::Ptr CheckinPlugin::pay(const Request& req, const Visit& v, const std::string& method, const std::string& by,
+                               const std::string& payerAlias) {
     if (v.chargeOre <= 0) throw Problem(409, "/problems/nothing-to-pay", "Inget att betala", "Besöket är avgiftsfritt.");
     if (method == "swish" && !swishEnabled_) throw Problem(409, "/problems/swish-off", "Swish används inte här", "Välj ett annat sätt.");
     Payment p;
@@ -78,14 +110,22 @@ Object::Ptr CheckinPlugin::pay(const Request& req, const Visit& v, const std::st
     p.instructionId = method == "swish" ? checkin::newInstructionId() : "";
     try {
         ctx_->store().write([&](db::Connection& c) {
-            auto ins = c.prepare("INSERT INTO checkin_payments(visit_id, method, amount_ore, status, instruction_id, created_at, created_by)"
-                                 " VALUES(?,?,?,?,?,?,?)");
+            auto ins = c.prepare("INSERT INTO checkin_payments(visit_id, method, amount_ore, status, instruction_id, payer_alias, created_at,"
+                                 " created_by, next_check_at) VALUES(?,?,?,?,?,?,?,?,?)");
             ins.bind(1, v.id).bind(2, method).bind(3, v.chargeOre).bind(4, method == "invoice" ? "invoiced" : "created");
             if (p.instructionId.empty()) ins.bindNull(5);
             else ins.bind(5, p.instructionId);
-            ins.bind(6, now()).bind(7, by).exec();
+            if (payerAlias.empty()) ins.bindNull(6);
+            else ins.bind(6, payerAlias);
+            ins.bind(7, now()).bind(8, by);
+            // The reconciler's first look: after the kiosk's own polling had its chance.
+            if (method == "swish") ins.bind(9, now() + checkin::checkDelaySeconds(0));
+            else ins.bindNull(9);
+            ins.exec();
             p.id = c.lastInsertId();
-            ctx_->audit().record(req, {"checkin.pay", v.patient, "vård", "ok", method + " " + std::to_string(v.chargeOre)}, c);
+            ctx_->audit().record(req, {"checkin.pay", v.patient, "vård", "ok",
+                                       method + (payerAlias.empty() ? "" : " e-commerce") + " " + std::to_string(v.chargeOre)},
+                                 c);
         });
     } catch (const db::ConstraintError&) {
         // One live payment per visit: a second tap shows the first one's state.
@@ -93,22 +133,35 @@ Object::Ptr CheckinPlugin::pay(const Request& req, const Visit& v, const std::st
     }
     if (method == "swish") {
         try {
-            const auto a = checkin::createPayment(swish_, p.instructionId, v.chargeOre, "Besök " + v.date.substr(8, 2) + "/" + v.date.substr(5, 2),
-                                                  "KB" + std::to_string(p.id));
+            const auto a = checkin::createPayment(swish_, p.instructionId, v.chargeOre, "Besök " + v.date, "KB" + std::to_string(p.id),
+                                                  payerAlias);
             if (a.status != 201) {
                 applyStatus(p.id, "error");
                 throw Problem(502, "/problems/swish-refused", "Swish tog inte emot betalningen",
                               a.errors.empty() ? "HTTP " + std::to_string(a.status) : a.errors);
             }
+            if (payerAlias.empty() && a.requestToken.empty()) {
+                // An m-commerce request nobody can reach: cancel it rather than wait for nothing.
+                try {
+                    (void)checkin::cancelPayment(swish_, p.instructionId);
+                } catch (...) {
+                }
+                applyStatus(p.id, "error");
+                throw Problem(502, "/problems/swish-refused", "Swish tog inte emot betalningen", "no PaymentRequestToken in the answer");
+            }
+            if (!a.requestToken.empty())
+                ctx_->store().write([&](db::Connection& c) {
+                    c.prepare("UPDATE checkin_payments SET request_token = ? WHERE id = ?").bind(1, a.requestToken).bind(2, p.id).exec();
+                });
         } catch (const Problem&) {
             throw;
         } catch (const std::exception& e) {
-            // The request may or may not have reached Swish: ask before giving up.
+            // The request may or may not have reached Swish: ask before giving up. While
+            // Swish cannot be asked the payment stays unsettled and the reconciler finds out.
             try {
                 const auto a = checkin::getPayment(swish_, p.instructionId);
-                if (a.status != 200) applyStatus(p.id, "error");
+                if (a.status == 404 || a.status == 422 || a.status == 400) applyStatus(p.id, "error");
             } catch (...) {
-                applyStatus(p.id, "error");
             }
             throw Problem(503, "/problems/swish-unreachable", "Swish svarar inte", "Betala i receptionen eller försök igen.");
         }

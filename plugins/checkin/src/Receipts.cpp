@@ -13,6 +13,9 @@ namespace checkin::plugin {
 
 Object::Ptr CheckinPlugin::receiptJson(const Visit& v) {
     auto o = statusJson(v);
+    // The patient's own receipt: the fee, what was paid and why it was free, but not the
+    // frikort status or what is left to the ceiling.
+    for (const char* k : {"card_status", "card_source", "left_ore"}) o->remove(k);
     o->set("clinic", clinicName_);
     o->set("date", v.date);
     o->set("tariff", v.tariff);

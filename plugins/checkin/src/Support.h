@@ -48,6 +48,8 @@ struct Visit {
 struct Payment {
     long long id = 0, visitId = 0, amountOre = 0, refundedOre = 0, createdAt = 0;
     std::string method, status, instructionId, reference;
+    std::string requestToken, payerAlias;  // Swish: m-commerce token, or the e-commerce payer
+    int checks = 0;                        // status queries the reconciler made
 };
 
 }  // namespace checkin::plugin

@@ -1,5 +1,4 @@
-// Visits: loading a visit (one patient's arrival) and its live payment, and the kiosk's
-// throttle on failed lookups.
+// Visits: loading a visit (one patient's arrival) and its live payment.
 #include "CheckinPlugin.h"
 
 #include <Poco/JSON/Parser.h>
@@ -7,20 +6,6 @@
 #include <sstream>
 
 namespace checkin::plugin {
-
-// An unattended kiosk must not become a way to test personnummer: 20 misses per address
-// in 10 minutes, then 429.
-void CheckinPlugin::limit(const Request& req, bool miss) {
-    std::lock_guard lock(limitMu_);
-    auto& [start, count] = misses_[req.remoteAddress];
-    if (now() - start > 600) {
-        start = now();
-        count = 0;
-    }
-    if (miss) ++count;
-    if (count > 20) throw Problem(429, "/problems/too-many-attempts", "För många försök", "Vänta en stund eller fråga i receptionen.");
-    if (misses_.size() > 10000) misses_.clear();
-}
 
 std::optional<Visit> CheckinPlugin::loadVisit(db::Connection& c, const std::string& where, const std::string& key) {
     auto st = c.prepare("SELECT id, booking_id, patient, care_unit, visit_date, start_at, room, tariff, fee_ore, charge_ore, counts,"
@@ -50,14 +35,42 @@ std::optional<Visit> CheckinPlugin::loadVisit(db::Connection& c, const std::stri
     return v;
 }
 
+namespace {
+const char* const kPaymentColumns =
+    "SELECT id, visit_id, amount_ore, refunded_ore, created_at, method, status, COALESCE(instruction_id,''),"
+    " COALESCE(payment_reference,''), COALESCE(request_token,''), COALESCE(payer_alias,''), checks FROM checkin_payments ";
+
+Payment readPayment(db::Statement& st) {
+    Payment p;
+    p.id = st.getInt(0);
+    p.visitId = st.getInt(1);
+    p.amountOre = st.getInt(2);
+    p.refundedOre = st.getInt(3);
+    p.createdAt = st.getInt(4);
+    p.method = st.getText(5);
+    p.status = st.getText(6);
+    p.instructionId = st.getText(7);
+    p.reference = st.getText(8);
+    p.requestToken = st.getText(9);
+    p.payerAlias = st.getText(10);
+    p.checks = static_cast<int>(st.getInt(11));
+    return p;
+}
+}  // namespace
+
 std::optional<Payment> CheckinPlugin::livePayment(db::Connection& c, long long visitId) {
-    auto st = c.prepare("SELECT id, visit_id, amount_ore, refunded_ore, created_at, method, status, COALESCE(instruction_id,''),"
-                        " COALESCE(payment_reference,'') FROM checkin_payments WHERE visit_id = ? ORDER BY"
-                        " CASE WHEN status IN ('created','paid','invoiced') THEN 0 ELSE 1 END, id DESC LIMIT 1");
+    auto st = c.prepare(std::string(kPaymentColumns) +
+                        "WHERE visit_id = ? ORDER BY CASE WHEN status IN ('created','paid','invoiced') THEN 0 ELSE 1 END, id DESC LIMIT 1");
     st.bind(1, visitId);
     if (!st.step()) return std::nullopt;
-    return Payment{st.getInt(0), st.getInt(1), st.getInt(2), st.getInt(3), st.getInt(4), st.getText(5), st.getText(6), st.getText(7),
-                   st.getText(8)};
+    return readPayment(st);
+}
+
+std::optional<Payment> CheckinPlugin::paymentWhere(db::Connection& c, const std::string& where, const std::string& key) {
+    auto st = c.prepare(std::string(kPaymentColumns) + "WHERE " + where);
+    st.bind(1, key);
+    if (!st.step()) return std::nullopt;
+    return readPayment(st);
 }
 
 Visit CheckinPlugin::visitByToken(const Request& req) {

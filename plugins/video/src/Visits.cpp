@@ -158,7 +158,10 @@ VideoSettings settingsFrom(const Poco::JSON::Object::Ptr& c) {
 
 Visits::Visits(PluginContext& ctx, VideoSettings settings, std::shared_ptr<MeetingProvider> meetings,
                std::shared_ptr<IdentityProvider> idp)
-    : ctx_(ctx), s_(std::move(settings)), meetings_(std::move(meetings)), idp_(std::move(idp)) {
+    : ctx_(ctx), s_(std::move(settings)), meetings_(std::move(meetings)), idp_(std::move(idp)),
+      patientRefusals_(ctx.clock(), {10, std::chrono::minutes(10), 10000}),
+      identifyStarts_(ctx.clock(), {20, std::chrono::minutes(10), 10000}),
+      refusalLog_(ctx.clock(), {5, std::chrono::minutes(10), 10000}) {
     while (!s_.publicUrl.empty() && s_.publicUrl.back() == '/') s_.publicUrl.pop_back();
 }
 
@@ -322,10 +325,36 @@ void Visits::onRebooked(const Event& e) {
 
 // ---- tokens ----
 
+// An anonymous refusal: the first few per address and window are recorded one by one, the
+// rest as one summary record with the address's next refusal in a later window.
+void Visits::logRefusal(Request& req, const AuditEntry& e) {
+    const auto d = refusalLog_.onDenial(req.remoteAddress);
+    if (d.suppressedBefore > 0)
+        ctx_.audit().record(req, AuditEntry{"video.join", "", "vård", "denied",
+                                            std::to_string(d.suppressedBefore) + " more refused patient calls from " + d.key +
+                                                " in the previous window (summarised)"});
+    if (d.record) ctx_.audit().record(req, e);
+}
+
+void Visits::tooMany(Request& req, AttemptLimiter& limiter) {
+    logRefusal(req, AuditEntry{"video.join", "", "vård", "denied", "patient call over the limit"});
+    Problem p(429, "/problems/too-many-attempts", "Too many attempts", "too many attempts from this address; try again later");
+    p.with("retry_after_seconds", limiter.retryAfter(req.remoteAddress));
+    throw p;
+}
+
 Room Visits::admitToken(Request& req, const std::string& token, JoinRole role) {
     const std::string who = std::string(toString(role));
+    const bool anonymous = role == JoinRole::Patient;
+    if (anonymous && patientRefusals_.blocked(req.remoteAddress)) tooMany(req, patientRefusals_);
     auto deny = [&](const std::string& patient, const std::string& reason) {
-        ctx_.audit().record(req, AuditEntry{"video.join", patient, "vård", "denied", who + " link refused: " + reason});
+        const AuditEntry e{"video.join", patient, "vård", "denied", who + " link refused: " + reason};
+        if (anonymous) {
+            patientRefusals_.count(req.remoteAddress);
+            logRefusal(req, e);
+        } else {
+            ctx_.audit().record(req, e);
+        }
         return refused(reason, "the join link is not valid now (" + reason + ")");
     };
     const auto check = tokens_->verify(token, role, ctx_.clock().now());
@@ -442,6 +471,8 @@ Poco::JSON::Object::Ptr Visits::practitionerJoin(Request& req, const std::string
 // ---- patient ----
 
 Poco::JSON::Object::Ptr Visits::patientIdentify(Request& req, const std::string& token) {
+    if (identifyStarts_.blocked(req.remoteAddress)) tooMany(req, identifyStarts_);
+    identifyStarts_.count(req.remoteAddress);
     const Room r = admitToken(req, token, JoinRole::Patient);
     if (!idp_ || !idp_->configured())
         throw Problem(503, "/problems/identification-unavailable", "Identification not configured",
@@ -483,7 +514,8 @@ Poco::JSON::Object::Ptr Visits::patientIdentify(Request& req, const std::string&
 Poco::JSON::Object::Ptr Visits::patientStatus(Request& req, const std::string& token, const std::string& session) {
     Room r = admitToken(req, token, JoinRole::Patient);
     if (!r.sessionHash || !constantTimeEquals(*r.sessionHash, sha256Hex(session))) {
-        ctx_.audit().record(req, AuditEntry{"video.join", r.patient, "vård", "denied", "patient lobby session not valid"});
+        patientRefusals_.count(req.remoteAddress);
+        logRefusal(req, AuditEntry{"video.join", r.patient, "vård", "denied", "patient lobby session not valid"});
         throw Problem(403, "/problems/video-session", "Lobby session not valid",
                       "start the identification again from this browser")
             .with("reason", "session");

@@ -7,6 +7,8 @@
 #include "JoinTokens.h"
 #include "MeetingProvider.h"
 
+#include <klinikbox/AttemptLimiter.h>
+#include <klinikbox/DenialSummary.h>
 #include <klinikbox/PluginContext.h>
 
 #include <Poco/JSON/Object.h>
@@ -83,6 +85,14 @@ private:
     std::shared_ptr<MeetingProvider> meetings_;
     std::shared_ptr<IdentityProvider> idp_;
     std::unique_ptr<JoinTokens> tokens_;
+    // Anonymous patient calls, per network address and 10 minutes: 10 refused join tokens,
+    // then 429; 20 identification starts, then 429. Refusals are audit-logged through the
+    // summary (5 records per address and window, then one summary record).
+    AttemptLimiter patientRefusals_;
+    AttemptLimiter identifyStarts_;
+    DenialSummary refusalLog_;
+    [[noreturn]] void tooMany(Request& req, AttemptLimiter& limiter);
+    void logRefusal(Request& req, const AuditEntry& e);
 };
 
 }  // namespace klinikbox::video

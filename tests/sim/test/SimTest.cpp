@@ -3,6 +3,9 @@
 // BankID-style identification, fault injection and state that survives a restart.
 #include "SimProcess.h"
 
+#include <chrono>
+#include <thread>
+
 #include <Poco/JSON/Array.h>
 
 #include <gtest/gtest.h>
@@ -148,7 +151,9 @@ TEST(SimFaults, ArmedFaultsHitTheNextCallsOnly) {
 TEST(SimSwish, PaymentRequestsAreValidatedSettledAndCancelledLikeSwish) {
     SimProcess sim;
     sim.start();
-    const std::string ok = R"({"payeeAlias":"1231181189","amount":"200.00","currency":"SEK","callbackUrl":"https://127.0.0.1:1/cb","message":"Besök 23/11"})";
+    // e-commerce: the payer's number is given, the payer opens Swish themselves.
+    const std::string ok =
+        R"({"payeeAlias":"1231181189","payerAlias":"46701234567","amount":"200.00","currency":"SEK","callbackUrl":"https://127.0.0.1/cb","message":"Besök 2026-11-23"})";
     auto bad = sim.call("PUT", "/swish-cpcapi/api/v2/paymentrequests/abc", ok, "application/json");
     EXPECT_EQ(bad.status, 422);
     EXPECT_NE(bad.body.find("RP01"), std::string::npos);
@@ -156,25 +161,94 @@ TEST(SimSwish, PaymentRequestsAreValidatedSettledAndCancelledLikeSwish) {
                               R"({"payeeAlias":"1231181189","amount":"2,00","currency":"SEK","callbackUrl":"https://x/cb"})", "application/json");
     EXPECT_EQ(badAmount.status, 422);
     EXPECT_NE(badAmount.body.find("AM02"), std::string::npos);
-    const std::string id = "11112222333344445555666677778888";
-    EXPECT_EQ(sim.call("PUT", "/swish-cpcapi/api/v2/paymentrequests/" + id, ok, "application/json").status, 201);
+    // '/' is outside Swish's character set; Swish calls back only on port 443.
+    auto slash = sim.call("PUT", "/swish-cpcapi/api/v2/paymentrequests/0123456789ABCDEF0123456789ABCDEF",
+                          R"({"payeeAlias":"1231181189","amount":"2.00","currency":"SEK","callbackUrl":"https://x/cb","message":"Besök 23/11"})",
+                          "application/json");
+    EXPECT_EQ(slash.status, 422);
+    EXPECT_NE(slash.body.find("RP02"), std::string::npos);
+    auto port = sim.call("PUT", "/swish-cpcapi/api/v2/paymentrequests/0123456789ABCDEF0123456789ABCDEF",
+                         R"({"payeeAlias":"1231181189","amount":"2.00","currency":"SEK","callbackUrl":"https://x:8443/cb"})", "application/json");
+    EXPECT_EQ(port.status, 422);
+    EXPECT_NE(port.body.find("RP03"), std::string::npos);
+    const std::string id = "11111111111111111111111111111111";
+    const auto created = sim.call("PUT", "/swish-cpcapi/api/v2/paymentrequests/" + id, ok, "application/json");
+    EXPECT_EQ(created.status, 201);
+    EXPECT_EQ(created.headers.count("PaymentRequestToken"), 0u) << "e-commerce has no token";
+    EXPECT_NE(created.headers.at("Location").find(id), std::string::npos);
     EXPECT_EQ(sim.call("PUT", "/swish-cpcapi/api/v2/paymentrequests/" + id, ok, "application/json").status, 409);
     auto st = sim.call("GET", "/swish-cpcapi/api/v1/paymentrequests/" + id, "", "application/json");
     EXPECT_EQ(st.json()->getValue<std::string>("status"), "CREATED");
     EXPECT_EQ(sim.steer("POST", "/sim/api/swish/paymentrequests/" + id + "/settle", R"({"status":"PAID"})").status, 204);
     st = sim.call("GET", "/swish-cpcapi/api/v1/paymentrequests/" + id, "", "application/json");
     EXPECT_EQ(st.json()->getValue<std::string>("status"), "PAID");
-    EXPECT_FALSE(st.json()->getValue<std::string>("paymentReference").empty());
+    const std::string reference = st.json()->getValue<std::string>("paymentReference");
+    EXPECT_FALSE(reference.empty());
     auto cancel = sim.call("PATCH", "/swish-cpcapi/api/v1/paymentrequests/" + id, R"([{"op":"replace","path":"/status","value":"cancelled"}])",
                            "application/json-patch+json");
     EXPECT_EQ(cancel.status, 422);
     EXPECT_NE(cancel.body.find("RP07"), std::string::npos);
-    const std::string id2 = "AAAABBBBCCCCDDDDEEEEFFFF00001111";
+    const std::string id2 = "22222222222222222222222222222222";
     EXPECT_EQ(sim.call("PUT", "/swish-cpcapi/api/v2/paymentrequests/" + id2, ok, "application/json").status, 201);
     cancel = sim.call("PATCH", "/swish-cpcapi/api/v1/paymentrequests/" + id2, R"([{"op":"replace","path":"/status","value":"cancelled"}])",
                       "application/json-patch+json");
     EXPECT_EQ(cancel.status, 200);
     EXPECT_EQ(cancel.json()->getValue<std::string>("status"), "CANCELLED");
+
+    // A refund as the real API takes it: the merchant is the payer, the original payment is
+    // named by its paymentReference, and no more than what was paid comes back in total.
+    const std::string refund = R"({"originalPaymentReference":")" + reference +
+                               R"(","callbackUrl":"https://127.0.0.1/cb","payerAlias":"1231181189","amount":"150.00","currency":"SEK","message":"Återbetalning"})";
+    EXPECT_EQ(sim.call("PUT", "/swish-cpcapi/api/v2/refunds/33333333333333333333333333333333", refund, "application/json").status, 201);
+    auto tooMuch = sim.call("PUT", "/swish-cpcapi/api/v2/refunds/44444444444444444444444444444444", refund, "application/json");
+    EXPECT_EQ(tooMuch.status, 422) << "150 + 150 > 200";
+    EXPECT_NE(tooMuch.body.find("RF03"), std::string::npos);
+    auto unknown = sim.call("PUT", "/swish-cpcapi/api/v2/refunds/55555555555555555555555555555555",
+                            R"({"originalPaymentReference":"NOSUCHPAYMENT","callbackUrl":"https://127.0.0.1/cb","payerAlias":"1231181189","amount":"1.00","currency":"SEK"})",
+                            "application/json");
+    EXPECT_EQ(unknown.status, 422);
+    EXPECT_NE(unknown.body.find("RF02"), std::string::npos);
+    EXPECT_EQ(sim.call("GET", "/swish-cpcapi/api/v1/refunds/33333333333333333333333333333333", "", "application/json")
+                  .json()->getValue<std::string>("status"),
+              "PAID");
+}
+
+TEST(SimSwish, AnMCommerceRequestIsPaidOnlyAfterItsTokenWasScanned) {
+    SimProcess sim;
+    sim.start();
+    // No payerAlias: m-commerce. The answer's token is the only way to the request.
+    const std::string body = R"({"payeeAlias":"1231181189","amount":"300.00","currency":"SEK","callbackUrl":"https://127.0.0.1/cb","message":"Besök"})";
+    const std::string id = "66666666666666666666666666666666";
+    const auto created = sim.call("PUT", "/swish-cpcapi/api/v2/paymentrequests/" + id, body, "application/json");
+    ASSERT_EQ(created.status, 201);
+    ASSERT_EQ(created.headers.count("PaymentRequestToken"), 1u);
+    const std::string token = created.headers.at("PaymentRequestToken");
+    EXPECT_EQ(token.size(), 32u);
+    // Nobody scanned it: the payer cannot have paid, and "auto" waits for the scan too.
+    sim.steer("POST", "/sim/api/swish/auto", R"({"status":"PAID","delay_ms":0})");
+    const auto early = sim.steer("POST", "/sim/api/swish/paymentrequests/" + id + "/settle", R"({"status":"PAID"})");
+    EXPECT_EQ(early.status, 409);
+    EXPECT_NE(early.body.find("scanned"), std::string::npos);
+    EXPECT_EQ(sim.steer("POST", "/sim/api/swish/scan", R"({"code":"Dnotatoken"})").status, 409);
+    // The QR code's text is "D" and the token.
+    EXPECT_EQ(sim.steer("POST", "/sim/api/swish/scan", R"({"code":"D)" + token + R"("})").status, 204);
+    std::string status;
+    for (int i = 0; i < 400 && status != "PAID"; ++i) {
+        status = sim.call("GET", "/swish-cpcapi/api/v1/paymentrequests/" + id, "", "application/json").json()->getValue<std::string>("status");
+        if (status != "PAID") std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    EXPECT_EQ(status, "PAID") << "settled by itself once scanned";
+
+    // The demo's page offers the scan as a button (a form post of the QR code's text).
+    sim.steer("POST", "/sim/api/swish/auto", R"({"status":"","delay_ms":0})");
+    const std::string id2 = "77777777777777777777777777777777";
+    const auto second = sim.call("PUT", "/swish-cpcapi/api/v2/paymentrequests/" + id2, body, "application/json");
+    ASSERT_EQ(second.status, 201);
+    const auto page = sim.steer("GET", "/");
+    EXPECT_NE(page.body.find("Skanna QR-koden"), std::string::npos);
+    EXPECT_NE(page.body.find("D" + second.headers.at("PaymentRequestToken")), std::string::npos);
+    EXPECT_EQ(sim.steer("POST", "/sim/swish/scan", "code=D" + second.headers.at("PaymentRequestToken")).status, 303);
+    EXPECT_EQ(sim.steer("POST", "/sim/api/swish/paymentrequests/" + id2 + "/settle", R"({"status":"PAID"})").status, 204);
 }
 
 TEST(SimState, CardsAndPaymentsSurviveARestart) {

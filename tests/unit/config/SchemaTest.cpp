@@ -569,6 +569,15 @@ TEST(Schema, TheBoxSchemaTurnsAnEmptyFileIntoFullDefaults) {
         {"producer.key_file", ""},
         {"producer.client_ca_file", ""},
         {"producer.max_body_bytes", "16777216"},
+        {"server.monitoring.access", "loopback"},
+        {"server.monitoring.scrape_token", ""},
+        {"server.slow_clients.body_timeout_ms", "30000"},
+        {"server.slow_clients.grace_ms", "1000"},
+        {"server.slow_clients.header_timeout_ms", "10000"},
+        {"server.slow_clients.keep_alive_ms", "5000"},
+        {"server.slow_clients.max_workers_per_address", "8"},
+        {"server.slow_clients.reserve_workers", "4"},
+        {"server.tls.names", ""},
     };
     // Every leaf of the defaulted document, so a new setting without a test entry is noticed.
     std::map<std::string, std::string> leaves;
@@ -583,6 +592,11 @@ TEST(Schema, TheBoxSchemaTurnsAnEmptyFileIntoFullDefaults) {
             }
         }
     EXPECT_EQ(leaves, expected);
+    // Name the difference (the maps above are printed truncated).
+    for (const auto& [k, v] : leaves)
+        if (!expected.count(k) || expected.at(k) != v) ADD_FAILURE() << "leaf not expected: " << k << " = " << v;
+    for (const auto& [k, v] : expected)
+        if (!leaves.count(k)) ADD_FAILURE() << "expected leaf missing: " << k;
     EXPECT_TRUE(r.document["plugins"]["settings"].IsMap());
     EXPECT_EQ(r.document["plugins"]["settings"].size(), 0u);
 

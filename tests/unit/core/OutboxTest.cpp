@@ -222,3 +222,31 @@ TEST(Outbox, MessageWithNotBeforeWaitsUntilItIsDueAndSurvivesARestart) {
     EXPECT_EQ(restarted.deliverDue(), 1);
     EXPECT_EQ(calls, 1);
 }
+
+TEST(Outbox, DeliveredPayloadsArePurgedPendingAndDeadOnesKept) {
+    Fixture f;
+    const std::string link = R"({"text":"Öppna https://box/plugins/booking/invite.html#SeCrEtToKeN0123456789abcdefghijk"})";
+    f.svc.registerChannel("demo.send", [&](const QueuedMessage& m) {
+        EXPECT_EQ(m.payload, link);  // the deliverer still gets the whole message
+        return m.idempotencyKey == "ok" ? DeliveryResult::delivered() : DeliveryResult::failed("refused");
+    });
+    f.enqueue("ok", link);
+    f.enqueue("dead", link);
+    EXPECT_EQ(f.svc.deliverDue(), 2);
+    auto payloadOf = [&](const std::string& key) {
+        std::string p;
+        f.db.read("core", [&](db::Connection& c) {
+            auto st = c.prepare("SELECT payload FROM kb_outbox WHERE idempotency_key = ?");
+            st.bind(1, key);
+            if (st.step()) p = st.getText(0);
+        });
+        return p;
+    };
+    EXPECT_EQ(payloadOf("ok"), "");
+    EXPECT_EQ(payloadOf("dead"), link) << "a dead message can be retried, so it keeps its payload";
+    // A message delivered by an older version is purged at the next start.
+    f.db.write("core", [&](db::Connection& c) { c.exec("UPDATE kb_outbox SET payload='old' WHERE idempotency_key='ok'"); });
+    f.svc.start();
+    f.svc.stop();
+    EXPECT_EQ(payloadOf("ok"), "");
+}

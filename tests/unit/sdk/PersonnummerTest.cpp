@@ -310,8 +310,44 @@ TEST(MaskPersonnummer, OnlyRunsOfExactlyTenOrTwelveDigitsAreMasked) {
                           "121212--1212", "19121212/1212", "121212 1212"}) {
         EXPECT_EQ(maskPersonnummerInText(s), s);
     }
-    // Masking is by shape only: a ten-digit order number is masked too (better safe in logs).
-    EXPECT_EQ(maskPersonnummerInText("order 1234567890"), "order 123456****");
+    // A ten-digit number that cannot be a personnummer (month 34) is an order number.
+    EXPECT_EQ(maskPersonnummerInText("order 1234567890"), "order 1234567890");
+}
+
+TEST(MaskPersonnummer, PercentEncodedNumbersAreMaskedAfterDecoding) {
+    EXPECT_EQ(maskPersonnummerInText("GET /x?pnr=19900101%2D2385 200"), "GET /x?pnr=19900101%2D**** 200");
+    EXPECT_EQ(maskPersonnummerInText("GET /x?pnr=900101%2B2385"), "GET /x?pnr=900101%2B****");
+    EXPECT_EQ(maskPersonnummerInText("pnr=900101%2b2385&a=1"), "pnr=900101%2b****&a=1");
+    // Encoded digits and a doubly encoded separator: every byte of a masked digit becomes '*'.
+    EXPECT_EQ(maskPersonnummerInText("p=19900101%252D2385"), "p=19900101%252D****");
+    EXPECT_EQ(maskPersonnummerInText("p=%31%39%39%30%30%31%30%31%32%33%38%35"),
+              "p=%31%39%39%30%30%31%30%31************");
+    // Percent signs that are no escape stay as they are.
+    EXPECT_EQ(maskPersonnummerInText("100% of 9001012385"), "100% of 900101****");
+}
+
+TEST(MaskPersonnummer, OnlyNumbersOfAPersonnummersShapeAreMasked) {
+    // A wrong check digit in a bare run: not a personnummer (a timestamp or an order number).
+    EXPECT_EQ(maskPersonnummerInText("id 9001012384"), "id 9001012384");
+    // Written with its separator, a mistyped number still names a person: masked.
+    EXPECT_EQ(maskPersonnummerInText("pnr 900101-2384"), "pnr 900101-****");
+    // Samordningsnummer (day + 60) are masked like personnummer.
+    EXPECT_EQ(maskPersonnummerInText("snr 198001611238"), "snr 19800161****");
+    // No 13th month, no 32nd day, no century 21 in a 12-digit form.
+    EXPECT_EQ(maskPersonnummerInText("n 901301-2385 n 900132-2385"), "n 901301-2385 n 900132-2385");
+    EXPECT_EQ(maskPersonnummerInText("n 219001012385"), "n 219001012385");
+    EXPECT_EQ(maskPersonnummerInText("n 199002302385"), "n 199002302385");  // 30 February
+}
+
+TEST(MaskPersonnummer, HsaIdsAreNotMasked) {
+    for (const char* s : {"unit SE2321000016-ABCD", "SE2321000016-1234", "by SE165565594230-E123 at",
+                          "/api/v1/booking/practitioners/SE2321000016-DOC1/icalfeed",
+                          "hsa=SE2321000016-A1%2C", "SE9001012385-X1"}) {
+        EXPECT_EQ(maskPersonnummerInText(s), s) << s;
+    }
+    // The same digits without the HSA-id's shape are a personnummer.
+    EXPECT_EQ(maskPersonnummerInText("XSE9001012385-X1"), "XSE900101****-X1");
+    EXPECT_EQ(maskPersonnummerInText("SE9001012385"), "SE900101****");
 }
 
 TEST(MaskPersonnummer, KeepsTheLengthOfTheLine) {

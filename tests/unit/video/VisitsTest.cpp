@@ -417,6 +417,40 @@ TEST_F(VideoVisitsTest, IdentityProviderDownIsA502AndChangesNothing) {
     EXPECT_EQ(visits->room("7")->lobby, "empty");
 }
 
+TEST_F(VideoVisitsTest, BogusIdentifyCallsAreLimitedAndSummarisedInTheAuditLog) {
+    created(7);
+    auto req = anonymous();
+    int refused = 0, limited = 0;
+    for (int i = 0; i < 2000; ++i) {
+        const auto p = problemOf([&] { (void)visits->patientIdentify(req, "bogus-token-" + std::to_string(i)); });
+        refused += p.status() == 403;
+        limited += p.status() == 429;
+    }
+    EXPECT_EQ(refused, 10) << "10 refused tokens per address, then 429";
+    EXPECT_EQ(limited, 1990);
+    EXPECT_EQ(ctx.auditImpl.of("video.join").size(), 5u) << "2,000 bogus calls write 5 records, not 2,000";
+    // Another address is not affected; its patient identifies.
+    auto other = anonymous();
+    other.remoteAddress = "198.51.100.4";
+    EXPECT_EQ(visits->patientIdentify(other, patientToken())->getValue<std::string>("state"), "identifying");
+    // After the window the first address may try again, and the suppressed refusals are
+    // written as one summary record.
+    clock.advance(std::chrono::minutes(10));
+    EXPECT_EQ(problemOf([&] { (void)visits->patientIdentify(req, "bogus"); }).status(), 403);
+    const auto joins = ctx.auditImpl.of("video.join");
+    ASSERT_EQ(joins.size(), 7u);
+    EXPECT_NE(joins[5].entry.details.find("1995 more refused patient calls from 192.0.2.10"), std::string::npos) << joins[5].entry.details;
+}
+
+TEST_F(VideoVisitsTest, IdentificationStartsArePerAddressLimited) {
+    created(7);
+    idp->answers.clear();
+    auto req = anonymous();
+    for (int i = 0; i < 20; ++i) EXPECT_EQ(visits->patientIdentify(req, patientToken())->getValue<std::string>("state"), "identifying");
+    EXPECT_EQ(problemOf([&] { (void)visits->patientIdentify(req, patientToken()); }).status(), 429);
+    EXPECT_EQ(idp->started.size(), 20u) << "the 21st start never reached the identity provider";
+}
+
 TEST(VideoTime, IsoTimesWithOffsetsBecomeUnixSeconds) {
     EXPECT_EQ(parseIsoTime("1970-01-01T00:00:00Z"), 0);
     EXPECT_EQ(parseIsoTime("2026-11-25T09:00:00+01:00"), parseIsoTime("2026-11-25T08:00:00Z"));

@@ -28,6 +28,13 @@ export default async function dashboardPage({api, user}) {
     sections.push(h('section', {class: 'card', 'aria-labelledby': 'd-outbox'}, h('h2', {id: 'd-outbox'}, t('dash.outbox')),
       dl([[t('outbox.pending'), ob.counts.pending], [t('outbox.dead'), ob.counts.dead],
         [t('outbox.delivered'), ob.counts.delivered]])));
+    const tls = await api.get('/api/v1/system/tls');
+    sections.push(h('section', {class: 'card', 'aria-labelledby': 'd-tls'}, h('h2', {id: 'd-tls'}, t('dash.tls')),
+      tls.enabled
+        ? [dl([[t('dash.tlsFingerprint'), h('code', {id: 'tls-fingerprint'}, tls.fingerprint_sha256)],
+          [t('dash.tlsNames'), tls.names.join(', ')], [t('dash.tlsExpires'), tls.not_after],
+          [t('dash.tlsSource'), t(`dash.tlsSource.${tls.source}`)]]), h('p', {}, t('dash.tlsHint'))]
+        : h('p', {}, t('dash.tlsOff'))));
   }
   return h('div', {class: 'grid'}, sections);
 }

@@ -1,0 +1,45 @@
+-- Checks what staff send to the waiting list; returns the clean values or a problem
+-- (RFC 9457 fields) naming the field.
+local M = {}
+
+local function problem(field, detail)
+  return { status = 400, json = { type = "/problems/invalid-field", title = "Ogiltigt värde",
+                                  status = 400, detail = field .. ": " .. detail } }
+end
+
+-- A Swedish mobile number: 07XXXXXXXX or +467XXXXXXXX (spaces and dashes ignored).
+local function phone(text)
+  if type(text) ~= "string" then return nil end
+  local digits = string.gsub(text, "[%s%-]", "")
+  if string.match(digits, "^07%d%d%d%d%d%d%d%d$") then return "+46" .. string.sub(digits, 2) end
+  if string.match(digits, "^%+467%d%d%d%d%d%d%d%d$") then return digits end
+  return nil
+end
+
+-- The body of POST /entries -> entry, nil | nil, problem
+function M.entry(body)
+  if type(body) ~= "table" then return nil, problem("body", "a JSON object expected") end
+  local e = {}
+  local p = kb.pnr.parse(body.patient or "")
+  if not p then return nil, problem("patient", "not a valid personnummer") end
+  e.patient = p.digits
+  e.phone = phone(body.phone)
+  if not e.phone then return nil, problem("phone", "a Swedish mobile number such as 070-123 45 67 expected") end
+  if type(body.care_unit) ~= "string" or not string.match(body.care_unit, "^SE%w+%-%w+$") then
+    return nil, problem("care_unit", "the care unit's HSA-id expected")
+  end
+  e.care_unit = body.care_unit
+  if body.visit_type ~= nil and type(body.visit_type) ~= "string" then return nil, problem("visit_type", "text expected") end
+  e.visit_type = body.visit_type
+  if body.practitioner ~= nil and type(body.practitioner) ~= "string" then
+    return nil, problem("practitioner", "an HSA-id expected")
+  end
+  e.practitioner = body.practitioner
+  if body.latest ~= nil and not (type(body.latest) == "string" and string.match(body.latest, "^%d%d%d%d%-%d%d%-%d%d$")) then
+    return nil, problem("latest", "a day YYYY-MM-DD expected")
+  end
+  e.latest = body.latest
+  return e
+end
+
+return M

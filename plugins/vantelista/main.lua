@@ -1,0 +1,75 @@
+-- Väntelista (waiting list): registration only. When a cancellation frees a slot, the first
+-- matching patient on the list is offered it by SMS; an offer expires after offer_minutes
+-- (a timer) and the slot goes to the next patient; staff accept or decline for the patient.
+--   POST   /api/v1/vantelista/entries               add a patient (staff)
+--   GET    /api/v1/vantelista/entries               the list (staff)
+--   DELETE /api/v1/vantelista/entries/{id}          take a patient off the list
+--   GET    /api/v1/vantelista/offers                open offers
+--   POST   /api/v1/vantelista/offers/{id}/accept    the patient said yes
+--   POST   /api/v1/vantelista/offers/{id}/decline   the patient said no
+local input = require("input")
+local store = require("store")
+local offers = require("offers")
+
+local STAFF = { roles = { "admin", "staff" } }
+
+local function problem(status, type_, title, detail)
+  return { status = status, json = { type = type_, title = title, status = status, detail = detail } }
+end
+
+kb.subscribe("booking.cancelled", function(event)
+  local p = event.payload
+  if not (p.booking_id and p.care_unit and p.practitioner and p.visit_type and p.start) then
+    kb.log.warn("booking.cancelled without booking_id, care_unit, practitioner, visit_type or start: not offered")
+    return
+  end
+  if p.start <= os.date("%Y-%m-%dT%H:%M", kb.now()) then return end  -- a slot in the past
+  offers.offer_slot({ cancelled_booking = tostring(p.booking_id), slot_id = p.slot_id, care_unit = p.care_unit,
+                      practitioner = p.practitioner, visit_type = p.visit_type, start = p.start })
+end)
+
+kb.schedule("expire-offers", { every_minutes = 1 }, function()
+  offers.expire_due()
+end)
+
+kb.route("POST", "/entries", { roles = STAFF.roles, summary = "Sätt upp en patient på väntelistan" }, function(req)
+  local e, bad = input.entry(req.json)
+  if not e then return bad end
+  local id = store.add_entry(e, req.user.username)
+  kb.audit("entry.add", { patient = e.patient, purpose = "vård", details = "väntelista " .. e.care_unit })
+  return { status = 201, json = { id = id } }
+end)
+
+kb.route("GET", "/entries", { roles = STAFF.roles, summary = "Väntelistan" }, function(req)
+  local rows = store.entries(req.query.care_unit)
+  kb.audit("entry.list", { purpose = "vård", details = #rows .. " patienter" })
+  return { json = { entries = kb.array(rows) } }
+end)
+
+kb.route("DELETE", "/entries/{id}", { roles = STAFF.roles, summary = "Ta bort en patient från väntelistan" }, function(req)
+  local id = tonumber(req.params.id)
+  if not id or store.remove_entry(id) ~= 1 then
+    return problem(404, "/problems/not-found", "Finns inte", "no waiting entry " .. tostring(req.params.id))
+  end
+  kb.audit("entry.remove", { purpose = "vård", details = "post " .. id })
+end)
+
+kb.route("GET", "/offers", { roles = STAFF.roles, summary = "Öppna erbjudanden" }, function()
+  kb.audit("offer.list", { purpose = "vård" })
+  return { json = { offers = kb.array(store.open_offers()) } }
+end)
+
+local function answer(fn, verb)
+  return function(req)
+    local o, why = fn(tonumber(req.params.id) or -1)
+    if why == "not-found" then return problem(404, "/problems/not-found", "Finns inte", "no offer " .. req.params.id) end
+    if why == "closed" then
+      return problem(409, "/problems/offer-closed", "Erbjudandet gäller inte längre", "the offer expired or was answered")
+    end
+    kb.audit("offer." .. verb, { patient = o.patient, purpose = "vård", details = "erbjudande " .. o.id })
+    return { json = { id = o.id, state = verb == "accept" and "accepted" or "declined" } }
+  end
+end
+
+kb.route("POST", "/offers/{id}/accept", { roles = STAFF.roles, summary = "Patienten tackar ja" }, answer(offers.accept, "accept"))
+kb.route("POST", "/offers/{id}/decline", { roles = STAFF.roles, summary = "Patienten tackar nej" }, answer(offers.decline, "decline"))

@@ -1,0 +1,107 @@
+-- Offline tests: `klinikbox lua test plugins/vantelista`. Each case runs in a fresh
+-- throwaway box (empty tables, clock at 2026-01-15 12:00 UTC).
+local UNIT = "SE2321000016-VC01"
+local DR = "SE2321000016-DR01"
+
+local function add(patient, phone, extra)
+  local body = { patient = patient, phone = phone, care_unit = UNIT }
+  for k, v in pairs(extra or {}) do body[k] = v end
+  local r = kb.request("POST", "/entries", { json = body, as = "staff" })
+  kb.assert_eq(r.status, 201, "adding " .. patient)
+  return r.json.id
+end
+
+local function cancel(booking_id, start, extra)
+  local p = { booking_id = booking_id, care_unit = UNIT, practitioner = DR, visit_type = "besok",
+              start = start or "2026-01-20T09:30:00+01:00", slot_id = 77 }
+  for k, v in pairs(extra or {}) do p[k] = v end
+  kb.fire("booking.cancelled", p)
+end
+
+kb.test("a cancelled slot is offered by SMS to the patient longest on the list", function()
+  add("19121212-1212", "070-111 11 11")
+  add("20080808-2382", "070-222 22 22")
+  cancel(501)
+  local sent = kb.sent()
+  kb.assert_eq(#sent, 1)
+  kb.assert_eq(sent[1].channel, "vantelista.sms")
+  kb.assert_eq(sent[1].payload.to, "+46701111111")
+  kb.assert_true(string.find(sent[1].payload.text, "20/1 kl. 09:30", 1, true), sent[1].payload.text)
+  kb.assert_eq(sent[1].idempotency_key, "offer-1")
+  local offers = kb.request("GET", "/offers", { as = "staff" }).json.offers
+  kb.assert_eq(#offers, 1)
+  kb.assert_eq(offers[1].slot_id, 77)
+end)
+
+kb.test("only a patient the slot suits is offered it", function()
+  add("19121212-1212", "070-111 11 11", { visit_type = "rontgen" })
+  add("20080808-2382", "070-222 22 22", { practitioner = "SE2321000016-DR99" })
+  add("19820101-2385", "070-333 33 33", { latest = "2026-01-19" })
+  cancel(502)
+  kb.assert_eq(#kb.sent(), 0, "nobody on the list wants this slot")
+  add("19900101-0017", "0703333444")
+  cancel(503)
+  kb.assert_eq(kb.sent()[1].payload.to, "+46703333444")
+end)
+
+kb.test("an offer expires after offer_minutes and the slot goes to the next patient", function()
+  add("19121212-1212", "070-111 11 11")
+  add("20080808-2382", "070-222 22 22")
+  cancel(504)
+  local offered = kb.now()
+  kb.set_now(offered + 119 * 60)  -- offer_minutes is 120 by default
+  kb.assert_eq(kb.run_due(), 1, "the timer runs every minute")
+  kb.assert_eq(#kb.sent(), 1, "not yet expired")
+  kb.set_now(offered + 121 * 60)
+  kb.run_due()
+  local sent = kb.sent()
+  kb.assert_eq(#sent, 2)
+  kb.assert_eq(sent[2].payload.to, "+46702222222")
+  local r = kb.request("POST", "/offers/1/accept", { as = "staff" })
+  kb.assert_eq(r.status, 409, "the first offer expired")
+  kb.assert_eq(r.json.type, "/problems/offer-closed")
+end)
+
+kb.test("accepting an open offer books the patient off the list and tells the booking side", function()
+  add("19121212-1212", "070-111 11 11")
+  cancel(505)
+  local r = kb.request("POST", "/offers/1/accept", { as = "staff" })
+  kb.assert_eq(r.status, 200)
+  kb.assert_eq(r.json.state, "accepted")
+  local ev = kb.published()
+  kb.assert_eq(#ev, 1)
+  kb.assert_eq(ev[1].name, "vantelista.offer.accepted")
+  kb.assert_eq(ev[1].payload.slot_id, 77)
+  kb.assert_eq(ev[1].payload.patient, "191212121212")
+  kb.assert_eq(#kb.request("GET", "/entries", { as = "staff" }).json.entries, 0, "booked patients leave the list")
+  kb.set_now(kb.now() + 6 * 3600)
+  kb.run_due()
+  kb.assert_eq(#kb.sent(), 1, "an accepted offer never expires")
+end)
+
+kb.test("a declined offer goes to the next patient at once", function()
+  add("19121212-1212", "070-111 11 11")
+  add("20080808-2382", "070-222 22 22")
+  cancel(506)
+  kb.assert_eq(kb.request("POST", "/offers/1/decline", { as = "staff" }).status, 200)
+  kb.assert_eq(kb.sent()[2].payload.to, "+46702222222")
+  local entries = kb.request("GET", "/entries", { as = "staff" }).json.entries
+  kb.assert_eq(entries[1].state, "waiting", "the first patient keeps their place")
+end)
+
+kb.test("staff only, and bad input is a 400 problem", function()
+  kb.assert_eq(kb.request("GET", "/entries", { as = false }).status, 401)
+  kb.assert_eq(kb.request("GET", "/entries", { as = "auditor" }).status, 403)
+  local r = kb.request("POST", "/entries", { json = { patient = "19121212-1213", phone = "070", care_unit = UNIT }, as = "staff" })
+  kb.assert_eq(r.status, 400)
+  kb.assert_true(string.find(r.json.detail, "patient", 1, true))
+  r = kb.request("POST", "/entries", { json = { patient = "19121212-1212", phone = "12", care_unit = UNIT }, as = "staff" })
+  kb.assert_eq(r.status, 400)
+  kb.assert_true(string.find(r.json.detail, "phone", 1, true))
+end)
+
+kb.test("a slot in the past is not offered", function()
+  add("19121212-1212", "070-111 11 11")
+  cancel(507, "2026-01-14T09:00:00+01:00")
+  kb.assert_eq(#kb.sent(), 0)
+end)

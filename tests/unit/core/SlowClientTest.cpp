@@ -1,0 +1,286 @@
+// The HTTP listener under slow and idle clients (issue 14, slowloris) and its TLS suites: a
+// real HttpServer on loopback, raw sockets as the misbehaving clients.
+#include "http/ConnectionGuard.h"
+#include "http/Dispatcher.h"
+#include "http/HttpServer.h"
+#include "http/RouteTable.h"
+#include "http/Tls.h"
+#include "metrics/Metrics.h"
+
+#include "TempDir.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace klinikbox;
+using namespace klinikbox::http;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A connected TCP socket, closed at the end of its scope.
+class Conn {
+public:
+    Conn(int port, const char* source = "127.0.0.1") {
+        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        ::inet_pton(AF_INET, source, &a.sin_addr);
+        if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) throw std::runtime_error("bind");
+        a.sin_port = htons(static_cast<uint16_t>(port));
+        ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+        if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) throw std::runtime_error("connect");
+    }
+    ~Conn() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    Conn(const Conn&) = delete;
+    Conn& operator=(const Conn&) = delete;
+    void send(const std::string& s) const { (void)!::send(fd_, s.data(), s.size(), MSG_NOSIGNAL); }
+    // Reads until `done(received)` or the peer closes or `timeout` passes.
+    std::string read(std::chrono::milliseconds timeout, const std::function<bool(const std::string&)>& done) const {
+        std::string got;
+        const auto end = std::chrono::steady_clock::now() + timeout;
+        while (!done(got) && std::chrono::steady_clock::now() < end) {
+            pollfd p{fd_, POLLIN, 0};
+            if (::poll(&p, 1, 100) <= 0) continue;
+            char buf[4096];
+            const auto n = ::recv(fd_, buf, sizeof buf, 0);
+            if (n <= 0) {
+                closedByPeer_ = true;
+                break;
+            }
+            got.append(buf, static_cast<std::size_t>(n));
+        }
+        return got;
+    }
+    // Whether the server closed the connection within `timeout` (reading what it sends).
+    bool closedWithin(std::chrono::milliseconds timeout) const {
+        read(timeout, [](const std::string&) { return false; });
+        return closedByPeer_;
+    }
+    [[nodiscard]] int fd() const { return fd_; }
+
+private:
+    int fd_ = -1;
+    mutable bool closedByPeer_ = false;
+};
+
+// A whole response: its head and Content-Length bytes of body.
+bool complete(const std::string& s) {
+    const auto end = s.find("\r\n\r\n");
+    if (end == std::string::npos) return false;
+    const auto cl = s.find("Content-Length: ");
+    if (cl == std::string::npos || cl > end) return true;
+    return s.size() >= end + 4 + std::stoul(s.substr(cl + 16));
+}
+
+// GET /healthz from `source`; the status line, or "" when no answer came in time.
+std::string healthz(int port, const char* source = "127.0.0.1") {
+    Conn c(port, source);
+    c.send("GET /healthz HTTP/1.1\r\nHost: box\r\nConnection: close\r\n\r\n");
+    const auto r = c.read(60s, complete);
+    return r.substr(0, r.find("\r\n"));
+}
+
+bool eventually(const std::function<bool()>& f, std::chrono::seconds timeout = 60s) {
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < end) {
+        if (f()) return true;
+        std::this_thread::sleep_for(20ms);
+    }
+    return f();
+}
+
+class Server {
+public:
+    explicit Server(ServerOptions o) : dispatcher_(routes_) {
+        routes_.addCore("core", "GET", "/healthz", Access::anyone(), [](Request&) {
+            return Response::text("{\"status\":\"ok\"}", "application/json");
+        }, "health");
+        routes_.addCore("core", "POST", "/echo", Access::anyone(), [](Request& r) {
+            return Response::text(std::to_string(r.body.size()), "text/plain");
+        }, "body length", RouteOptions{true, 0});
+        o.listen = "127.0.0.1";
+        o.port = 0;
+        o.accessLog = false;
+        server_ = std::make_unique<HttpServer>(o, dispatcher_, metrics_);
+        server_->start();
+    }
+    ~Server() { server_->stop(); }
+    HttpServer& http() { return *server_; }
+    int port() const { return server_->port(); }
+    metrics::Metrics& metrics() { return metrics_; }
+
+private:
+    RouteTable routes_;
+    Dispatcher dispatcher_;
+    metrics::Metrics metrics_;
+    std::unique_ptr<HttpServer> server_;
+};
+
+ServerOptions plain(int threads) {
+    ServerOptions o;
+    o.tls = false;
+    o.threads = threads;
+    o.drainSeconds = 1;
+    return o;
+}
+
+}  // namespace
+
+TEST(SlowClients, IdleSocketsHoldNoWorkerAndHealthzIsAnswered) {
+    auto o = plain(4);
+    o.maxWorkersPerAddress = 0;
+    o.headerTimeoutMs = 120000;  // no timeout rescues /healthz here
+    Server s(o);
+    std::vector<std::unique_ptr<Conn>> idle;
+    for (int i = 0; i < 20; ++i) idle.push_back(std::make_unique<Conn>(s.port()));
+    ASSERT_TRUE(eventually([&] { return s.http().connectionStats().waiting == 20; }));
+    EXPECT_EQ(healthz(s.port()), "HTTP/1.1 200 OK");
+    // The /healthz connection ends; the idle ones still hold no worker.
+    EXPECT_TRUE(eventually([&] { return s.http().connectionStats().busy == 0; }));
+    EXPECT_EQ(s.http().connectionStats().waiting, 20);
+}
+
+TEST(SlowClients, SlowHeadsAreShedToKeepTheReserveForHealthz) {
+    auto o = plain(4);
+    o.maxWorkersPerAddress = 0;
+    o.reserveWorkers = 2;
+    o.headerTimeoutMs = 120000;
+    o.graceMs = 200;
+    Server s(o);
+    // More slow clients than workers, each having sent part of a request head.
+    std::vector<std::unique_ptr<Conn>> slow;
+    for (int i = 0; i < 20; ++i) {
+        slow.push_back(std::make_unique<Conn>(s.port()));
+        slow.back()->send("GET /healthz HTTP/1.1\r\nHost: box\r\n");
+    }
+    ASSERT_TRUE(eventually([&] { return s.http().connectionStats().busy >= 2; }));
+    EXPECT_EQ(healthz(s.port()), "HTTP/1.1 200 OK");
+    const auto st = s.http().connectionStats();
+    EXPECT_GT(st.shed, 0);
+    EXPECT_EQ(st.timedOut, 0);
+    // The shed ones were closed, not answered.
+    EXPECT_TRUE(slow.front()->closedWithin(60s));
+}
+
+TEST(SlowClients, OneAddressHoldsAtMostItsShareOfWorkers) {
+    auto o = plain(4);
+    o.maxWorkersPerAddress = 2;
+    o.reserveWorkers = 0;  // only the per-address limit protects the others
+    o.headerTimeoutMs = 120000;
+    o.graceMs = 60000;
+    Server s(o);
+    std::vector<std::unique_ptr<Conn>> slow;
+    for (int i = 0; i < 6; ++i) {
+        slow.push_back(std::make_unique<Conn>(s.port(), "127.0.0.2"));
+        slow.back()->send("GET /healthz HTTP/1.1\r\n");
+    }
+    ASSERT_TRUE(eventually([&] {
+        const auto st = s.http().connectionStats();
+        return st.busy == 2 && st.waiting == 4;
+    }));
+    EXPECT_EQ(healthz(s.port(), "127.0.0.1"), "HTTP/1.1 200 OK");
+    EXPECT_TRUE(eventually([&] { return s.http().connectionStats().busy == 2; }));
+    EXPECT_EQ(s.http().connectionStats().waiting, 4);
+    // The waiting connections of the busy address are served as its workers come free.
+    for (auto& c : slow) c->send("Host: box\r\nConnection: close\r\n\r\n");
+    for (auto& c : slow) EXPECT_NE(c->read(60s, complete).find("200 OK"), std::string::npos);
+}
+
+TEST(SlowClients, PostWithoutContentLengthIsAnsweredAtOnceWithAnEmptyBody) {
+    auto o = plain(4);
+    o.bodyTimeoutMs = 600000;  // waiting for a body would outlast the client's patience
+    Server s(o);
+    Conn c(s.port());
+    c.send("POST /echo HTTP/1.1\r\nHost: box\r\nContent-Type: application/json\r\n\r\n");
+    const auto r = c.read(60s, complete);
+    ASSERT_EQ(r.substr(0, r.find("\r\n")), "HTTP/1.1 200 OK") << r;
+    EXPECT_EQ(r.substr(r.find("\r\n\r\n") + 4), "0");
+    // The connection stays usable: the next request on it is parsed as a request.
+    c.send("GET /healthz HTTP/1.1\r\nHost: box\r\nConnection: close\r\n\r\n");
+    EXPECT_NE(c.read(60s, complete).find("200 OK"), std::string::npos);
+}
+
+TEST(SlowClients, AHeadThatNeverEndsIsClosedAfterTheHeaderTimeout) {
+    auto o = plain(4);
+    o.headerTimeoutMs = 500;
+    Server s(o);
+    Conn c(s.port());
+    c.send("GET /healthz HTTP/1.1\r\nHost: box\r\n");
+    EXPECT_TRUE(c.closedWithin(60s));
+    ASSERT_TRUE(eventually([&] { return s.http().connectionStats().timedOut >= 1; }));
+    // A socket that never sends a byte is closed from the waiting room as well.
+    Conn silent(s.port());
+    EXPECT_TRUE(silent.closedWithin(60s));
+    EXPECT_TRUE(eventually([&] { return s.http().connectionStats().timedOut >= 2; }));
+}
+
+TEST(SlowClients, MetricsShowWorkersReserveAndShedding) {
+    auto o = plain(6);
+    o.reserveWorkers = 3;
+    Server s(o);
+    std::string out;
+    HttpServer::renderConnectionMetrics({{"public", &s.http()}, {"producer", nullptr}}, out);
+    EXPECT_NE(out.find("kb_http_workers{listener=\"public\"} 6\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("kb_http_workers_reserved{listener=\"public\"} 3\n"), std::string::npos);
+    EXPECT_NE(out.find("# TYPE kb_http_connections_shed_total counter\n"), std::string::npos);
+    EXPECT_NE(out.find("kb_http_read_timeouts_total{listener=\"public\"} 0\n"), std::string::npos);
+    EXPECT_EQ(out.find("producer"), std::string::npos);
+}
+
+// --- TLS 1.2 suites (issue 14 item 12) ---
+
+namespace {
+
+// A TLS 1.2 handshake offering only `ciphers`; true when it completes.
+bool tls12Handshake(int port, const char* ciphers) {
+    std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()), SSL_CTX_free);
+    SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
+    SSL_CTX_set_max_proto_version(ctx.get(), TLS1_2_VERSION);
+    SSL_CTX_set_security_level(ctx.get(), 0);
+    if (SSL_CTX_set_cipher_list(ctx.get(), ciphers) != 1) throw std::runtime_error("client cipher list");
+    Conn c(port);
+    std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(ctx.get()), SSL_free);
+    SSL_set_fd(ssl.get(), c.fd());
+    const bool ok = SSL_connect(ssl.get()) == 1;
+    ERR_clear_error();
+    return ok;
+}
+
+}  // namespace
+
+TEST(TlsSuites, Tls12OffersOnlyEcdheWithAesGcmOrChaCha20) {
+    kbtest::TempDir d;
+    const auto files = ensureServerCertificate(d.path(), "", "", {"localhost", "127.0.0.1"});
+    auto o = plain(4);
+    o.tls = true;
+    o.keyFile = files.keyFile;
+    o.certFile = files.certFile;
+    Server s(o);
+    EXPECT_TRUE(tls12Handshake(s.port(), "ECDHE-ECDSA-AES128-GCM-SHA256"));
+    EXPECT_TRUE(tls12Handshake(s.port(), "ECDHE-ECDSA-CHACHA20-POLY1305"));
+    EXPECT_TRUE(tls12Handshake(s.port(), "ECDHE-ECDSA-AES256-GCM-SHA384"));
+    // CBC (with and without SHA-2), CCM, CCM8, Camellia, ARIA: refused.
+    EXPECT_FALSE(tls12Handshake(s.port(),
+                                "ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA:ECDHE-ECDSA-AES128-SHA256:"
+                                "ECDHE-ECDSA-AES256-SHA384"));
+    EXPECT_FALSE(tls12Handshake(s.port(), "ECDHE-ECDSA-AES128-CCM:ECDHE-ECDSA-AES128-CCM8:ECDHE-ECDSA-AES256-CCM8"));
+    EXPECT_FALSE(tls12Handshake(s.port(), "ECDHE-ECDSA-CAMELLIA128-SHA256:ECDHE-ECDSA-ARIA128-GCM-SHA256"));
+}
