@@ -145,4 +145,20 @@ export default {
   'extract.intro': 'Vilka vårdenheter och användare som har tagit del av patientens uppgifter i Klinikbox.',
   'extract.day': 'Datum', 'extract.unit': 'Vårdenhet', 'extract.count': 'Antal', 'extract.print': 'Skriv ut',
   'extract.none': 'Inga åtkomster är loggade för patienten.',
+
+  // The API reference (pages/apiref.js): the chrome only; the API's own texts stay English.
+  'nav.api': 'API-referens',
+  'api.title': 'API-referens',
+  'api.intro': 'Boxens HTTP-gränssnitt för IT och integratörer, hämtat från boxens eget OpenAPI-dokument (version {version}, OpenAPI {openapi}). Boxen kontrollerar varje anrop mot samma scheman som visas här.',
+  'api.download': 'Ladda ned OpenAPI-dokumentet (openapi.json)',
+  'api.filter': 'Filtrera på metod, sökväg eller beskrivning',
+  'api.shown': 'Visar {n} av {total} anrop.',
+  'api.none': 'Inga anrop matchar filtret.',
+  'api.access': 'Vem får anropa: {who}',
+  'api.anyone': 'alla (ingen inloggning)', 'api.loggedIn': 'alla inloggade',
+  'api.parameters': 'Parametrar', 'api.body': 'Anropets innehåll', 'api.noBody': 'Anropet har inget innehåll.',
+  'api.responses': 'Svar', 'api.closed': 'Andra fält än dessa nekas med 400.',
+  'api.field': 'Fält', 'api.name': 'Namn', 'api.in': 'Plats', 'api.required': 'Krävs', 'api.schema': 'Schema',
+  'api.description': 'Beskrivning', 'api.status': 'Status', 'api.type': 'Innehållstyp',
+  'api.yes': 'ja', 'api.no': 'nej',
 };
