@@ -6,6 +6,8 @@
 // Supported keywords: type (one or a list), enum, minLength/maxLength (counted in characters,
 // i.e. code points), pattern (ECMAScript), format "date", minimum/maximum, items,
 // minItems/maxItems, properties, required, additionalProperties (false or a schema), example.
+// A pattern is matched after maxLength is checked: keep patterns on short strings (std::regex
+// recurses per character).
 #pragma once
 
 #include <klinikbox/Problem.h>

@@ -135,6 +135,7 @@ Poco::JSON::Object::Ptr buildOpenApi(const RouteTable& routes, const std::string
             problems.insert(401);
             if (!r->access.roles.empty() || r->method != "GET") problems.insert(403);  // role, CSRF
         }
+        if (r->access.serviceOnly) op->set("x-listener", "producer");  // mutual TLS; elsewhere 404
         const auto body = spec.body ? spec.body : r->doc.requestSchema;
         if (!spec.bodyType.empty()) {
             Object::Ptr rb = new Object;

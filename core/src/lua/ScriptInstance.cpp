@@ -299,8 +299,11 @@ Response ScriptInstance::runRoute(std::size_t index, Request& request) {
     if (json && body2) throw bad("a route returns json or body, not both");
     const int status = resp.status;
     if (json) {
-        if (json->type() == typeid(Poco::JSON::Object::Ptr)) resp = Response::json(json->extract<Poco::JSON::Object::Ptr>(), status);
-        else if (json->type() == typeid(Poco::JSON::Array::Ptr)) resp = Response::json(json->extract<Poco::JSON::Array::Ptr>(), status);
+        if (json->type() == typeid(Poco::JSON::Object::Ptr)) {
+            resp = Response::json(json->extract<Poco::JSON::Object::Ptr>(), status);
+            // A refusal a route returns is a problem document (RFC 9457), like every other 4xx/5xx.
+            if (status >= 400) resp.contentType = "application/problem+json";
+        } else if (json->type() == typeid(Poco::JSON::Array::Ptr)) resp = Response::json(json->extract<Poco::JSON::Array::Ptr>(), status);
         else throw bad("json must be a table");
     } else if (body2) {
         resp = Response::text(*body2, contentType.value_or("text/plain; charset=utf-8"), status);

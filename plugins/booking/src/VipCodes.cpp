@@ -166,7 +166,7 @@ void BookingPlugin::registerVipRoutes() {
         o->set("visit_types", types);
         o->set("timeslots", slots);
         return Response::json(o);
-    }, RouteSpec{.summary = "VIP: the times a code lets its patient book", .tag = "booking", .body = object({req("code", text(20)), req("patient", personnummer())}), .status = 200, .problems = {429}});
+    }, RouteSpec{.summary = "VIP: the times a code lets its patient book", .tag = "booking", .body = object({req("code", text(20)), req("patient", personnummer())}), .status = 200, .problems = {403, 429}});
 
     r.add("POST", "/api/v1/booking/vip/book", Access::anyone(), [this](Request& req) {
         JsonInput in(req.json(), {"code", "patient", "slot_id", "phone", "email"});
@@ -204,7 +204,7 @@ void BookingPlugin::registerVipRoutes() {
         o->set("address", b.address);
         o->set("visit_form", b.visitForm);
         return Response::json(o, 201);
-    }, RouteSpec{.summary = "VIP: book with a code", .tag = "booking", .body = object({req("code", text(20)), req("patient", personnummer()), req("slot_id", integer(1, 9'000'000'000'000'000'000LL)), opt("phone", text(30, 0)), opt("email", text(254, 0))}), .status = 201, .problems = {409, 422, 429}});
+    }, RouteSpec{.summary = "VIP: book with a code", .tag = "booking", .body = object({req("code", text(20)), req("patient", personnummer()), req("slot_id", integer(1, 9'000'000'000'000'000'000LL)), opt("phone", text(30, 0)), opt("email", text(254, 0))}), .status = 201, .problems = {403, 409, 422, 429}});
 }
 
 }  // namespace booking

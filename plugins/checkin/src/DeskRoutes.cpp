@@ -15,7 +15,7 @@ void CheckinPlugin::registerStaffRoutes() {
     r.add("POST", "/api/v1/checkin/desk/arrivals", Access::only(kStaff), [this](Request& req) {
         JsonInput in(req.json(), {"patient"});
         return Response::json(checkIn(req, in.str("patient", 20), "desk"), 201);
-    }, RouteSpec{.summary = "Staff check a patient in at the desk", .tag = "checkin", .body = object({req("patient", personnummer())}), .status = 201, .problems = {404, 409, 422}});
+    }, RouteSpec{.summary = "Staff check a patient in at the desk", .tag = "checkin", .body = object({req("patient", personnummer())}), .status = 201, .problems = {503, 404, 409, 422}});
 
     r.add("POST", "/api/v1/checkin/visits/{id}/payment", Access::only(kStaff), [this](Request& req) {
         JsonInput in(req.json(), {"method"});
