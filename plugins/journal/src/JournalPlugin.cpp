@@ -109,7 +109,7 @@ public:
                   resp.headers.emplace_back("Cache-Control", "no-store");
                   return resp;
               },
-              RouteSpec{.summary = "Other providers' notes, diagnoses or alerts, after the PDL checks", .tag = "journal", .status = 200, .query = {{"from", date(), false, ""}, {"to", date(), false, ""}, {"provider", text(31, 0), false, ""}}, .path = {{"patient", personnummer(), true, ""}, {"kind", oneOf({"notes", "diagnoses", "alerts"}), true, ""}}, .problems = {409, 422, 502, 503}});
+              RouteSpec{.summary = "Other providers' notes, diagnoses or alerts, after the PDL checks", .tag = "journal", .status = 200, .query = {{"from", date(), false, ""}, {"to", date(), false, ""}, {"provider", text(31, 0), false, ""}}, .path = {{"patient", personnummer(), true, ""}, {"kind", text(20), true, "notes, diagnoses or alerts (another kind: 404)"}}, .problems = {404, 409, 422, 502, 503}});
 
         r.add("GET", base + "/review", auditor, [lr](Request& req) { return Response::json(lr->review(req, periodParam(req))); },
               RouteSpec{.summary = "Log review (loggkontroll) of a period: without booking, emergency, random sample", .tag = "journal", .status = 200, .query = period});

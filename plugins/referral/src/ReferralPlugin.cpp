@@ -26,6 +26,8 @@ public:
 
         auto& r = ctx.router();
         using namespace klinikbox::schema;
+        // A referral id is a random UUID (Referrals.cpp, newUuid).
+        const auto kReferralId = pattern("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", 36, "f2c23b5a-4008-44b3-83c9-159f4a884bcb");
         const auto staff = Access::only({Role::Staff, Role::Admin});
         const auto admin = Access::only({Role::Admin});
         const auto needUnits = [f, units = settings.units](Request&) {
@@ -40,20 +42,20 @@ public:
               },
               RouteSpec{.summary = "Save a new draft referral", .tag = "referral", .body = object({req("patient", personnummer()), opt("practitioner_hsa", hsaId()), opt("practitioner_name", text(64, 0)), req("receiver_hsa", hsaId()), opt("priority", oneOf({"normal", "akut"})), req("question", text(8000)), opt("anamnesis", text(8000, 0)), opt("status", text(8000, 0)), opt("requested", text(8000, 0)), opt("patient_informed", boolean())}), .status = 201, .problems = {503}});
         r.add("PATCH", "/api/v1/referral/referrals/{id}", staff, json([f](Request& q) { return f->updateDraft(q); }),
-              RouteSpec{.summary = "Change a draft referral", .tag = "referral", .body = object({opt("patient", personnummer()), opt("practitioner_hsa", hsaId()), opt("practitioner_name", text(64, 0)), opt("receiver_hsa", hsaId()), opt("priority", oneOf({"normal", "akut"})), opt("question", text(8000)), opt("anamnesis", text(8000, 0)), opt("status", text(8000, 0)), opt("requested", text(8000, 0)), opt("patient_informed", boolean())}), .status = 200, .path = {{"id", integer(1, 9'000'000'000'000'000'000LL), true, ""}}, .problems = {409}});
+              RouteSpec{.summary = "Change a draft referral", .tag = "referral", .body = object({opt("patient", personnummer()), opt("practitioner_hsa", hsaId()), opt("practitioner_name", text(64, 0)), opt("receiver_hsa", hsaId()), opt("priority", oneOf({"normal", "akut"})), opt("question", text(8000)), opt("anamnesis", text(8000, 0)), opt("status", text(8000, 0)), opt("requested", text(8000, 0)), opt("patient_informed", boolean())}), .status = 200, .path = {{"id", kReferralId, true, ""}}, .problems = {409}});
         r.add("POST", "/api/v1/referral/referrals/{id}/attachments", staff,
               json([f](Request& q) { return f->addAttachment(q); }),
-              RouteSpec{.summary = "Attach a PDF, JPEG or PNG to a draft", .tag = "referral", .body = object({req("name", text(200)), req("content_base64", described(text(40'000'000), "the file, base64-encoded"))}), .status = 200, .path = {{"id", integer(1, 9'000'000'000'000'000'000LL), true, ""}}, .problems = {409, 413, 422}});
+              RouteSpec{.summary = "Attach a PDF, JPEG or PNG to a draft", .tag = "referral", .body = object({req("name", text(200)), req("content_base64", described(text(40'000'000), "the file, base64-encoded"))}), .status = 200, .path = {{"id", kReferralId, true, ""}}, .problems = {409, 413, 422}});
         r.add("GET", "/api/v1/referral/referrals/{id}/attachments/{index}", staff, [f](Request& q) { return f->attachment(q); },
-              RouteSpec{.summary = "One attachment of a referral", .tag = "referral", .responseType = "application/octet-stream", .status = 200, .path = {{"id", integer(1, 9'000'000'000'000'000'000LL), true, ""}, {"index", integer(0, 100), true, ""}}});
+              RouteSpec{.summary = "One attachment of a referral", .tag = "referral", .responseType = "application/octet-stream", .status = 200, .path = {{"id", kReferralId, true, ""}, {"index", integer(0, 100), true, ""}}});
         r.add("POST", "/api/v1/referral/referrals/{id}/send", staff, json([f](Request& q) { return f->send(q); }),
-              RouteSpec{.summary = "Send a draft (or a completed referral) through the outbox", .tag = "referral", .status = 200, .path = {{"id", integer(1, 9'000'000'000'000'000'000LL), true, ""}}, .problems = {409, 422}});
+              RouteSpec{.summary = "Send a draft (or a completed referral) through the outbox", .tag = "referral", .status = 200, .path = {{"id", kReferralId, true, ""}}, .problems = {409, 422}});
         r.add("GET", "/api/v1/referral/referrals/{id}", staff, json([f](Request& q) { return f->read(q); }),
-              RouteSpec{.summary = "A referral with its answers", .tag = "referral", .status = 200, .path = {{"id", integer(1, 9'000'000'000'000'000'000LL), true, ""}}});
+              RouteSpec{.summary = "A referral with its answers", .tag = "referral", .status = 200, .path = {{"id", kReferralId, true, ""}}});
         r.add("POST", "/api/v1/referral/referrals/{id}/answer", staff, json([f](Request& q) { return f->answer(q); }),
-              RouteSpec{.summary = "Answer an incoming referral: BEK, AVV, VID, KOM, DSV, PSV or SSV", .tag = "referral", .body = object({req("code", oneOf({"BEK", "AVV", "VID", "KOM", "DSV", "PSV", "SSV"})), opt("text", text(8000, 0)), opt("forward_to", text(31, 0))}), .status = 200, .path = {{"id", integer(1, 9'000'000'000'000'000'000LL), true, ""}}, .problems = {409, 422}});
+              RouteSpec{.summary = "Answer an incoming referral: BEK, AVV, VID, KOM, DSV, PSV or SSV", .tag = "referral", .body = object({req("code", oneOf({"BEK", "AVV", "VID", "KOM", "DSV", "PSV", "SSV"})), opt("text", text(8000, 0)), opt("forward_to", text(31, 0))}), .status = 200, .path = {{"id", kReferralId, true, ""}}, .problems = {409, 422}});
         r.add("POST", "/api/v1/referral/referrals/{id}/invitation", staff, json([f](Request& q) { return f->invite(q); }),
-              RouteSpec{.summary = "Ask the booking plugin to invite the patient (event referral.invitation.requested)", .tag = "referral", .status = 200, .path = {{"id", integer(1, 9'000'000'000'000'000'000LL), true, ""}}, .problems = {409}});
+              RouteSpec{.summary = "Ask the booking plugin to invite the patient (event referral.invitation.requested)", .tag = "referral", .status = 200, .path = {{"id", kReferralId, true, ""}}, .problems = {409}});
         r.add("GET", "/api/v1/referral/outgoing", staff, json([f](Request& q) { return f->list(q, "out"); }),
               RouteSpec{.summary = "Outgoing referrals (patients masked)", .tag = "referral", .status = 200});
         r.add("GET", "/api/v1/referral/incoming", staff, json([f](Request& q) { return f->list(q, "in"); }),

@@ -52,8 +52,9 @@ TEST(EfrikortLedger, AWindowThatDoesNotReachTheCeilingRollsOverTwelveMonths) {
 
 TEST(EfrikortLedger, AFrikortReachedInARolledWindowEndsWithThatWindow) {
     // The first window (2024-01-10..2025-01-09) does not reach the ceiling and rolls to the
-    // fee of 2024-06-01, whose window (to 2025-05-31) reaches 1 400 kr on 2025-02-01.
-    const std::vector<Fee> fees = {{d(2024, 1, 10), 50000}, {d(2024, 6, 1), 50000}, {d(2025, 2, 1), 90000}};
+    // fee of 2024-06-01, whose window (to 2025-05-31) reaches 1 450 kr, the ceiling in force on
+    // the visit day (issue 16.3), on 2025-02-01.
+    const std::vector<Fee> fees = {{d(2024, 1, 10), 50000}, {d(2024, 6, 1), 50000}, {d(2025, 2, 1), 95000}};
     auto w = windowOn(fees, d(2025, 4, 1), kCeilings);
     EXPECT_TRUE(w.frikort);
     EXPECT_EQ(isoDate(*w.start), "2024-06-01");
