@@ -246,6 +246,14 @@ TEST(OpenApiRoundTrip, TheDocumentDescribesRequestsAndStatuses) {
     std::set<std::string> names;
     for (std::size_t i = 0; i < timeslots->size(); ++i) names.insert(timeslots->getObject(static_cast<unsigned>(i))->getValue<std::string>("name"));
     EXPECT_TRUE(names.count("unit") && names.count("date") && names.count("visit_type"));
+    // A Lua plugin's route publishes the contract its kb.route options declare.
+    const auto entries = paths->getObject("/api/v1/vantelista/entries")->getObject("post");
+    EXPECT_TRUE(entries->getObject("responses")->has("201"));
+    EXPECT_FALSE(entries->getObject("responses")->has("2XX"));
+    const auto entry = entries->getObject("requestBody")->getObject("content")->getObject("application/json")->getObject("schema");
+    EXPECT_TRUE(entry->getObject("properties")->has("care_unit"));
+    EXPECT_EQ(entry->getArray("required")->size(), 3u);
+    EXPECT_TRUE(paths->getObject("/api/v1/vantelista/offers/{id}/accept")->getObject("post")->getObject("responses")->has("409"));
     // A query parameter the schema refuses is a 400 problem before the handler runs.
     box.loginAs("rt", "staff");
     const auto bad = box.authed("GET", "/api/v1/booking/timeslots?unit=SE2321000016-U001&date=2026-02-30");
