@@ -67,7 +67,11 @@ trap cleanup INT TERM EXIT
 # The national services (e-frikort, Swish, BankID, SMS) are the simulator, on loopback.
 log "starting the national-services simulator"
 mkdir -p "$data/sim"
-"$build/tests/sim/klinikbox-sim" --state-dir "$data/sim" > "$data/sim.out" 2> "$data/sim.err" &
+# Video meetings go to the simulator's stand-in meeting server (/meet/), never to an internet
+# host: the join link carries a token. The secret is for this demo only.
+demo_meeting_secret="DEMO-ONLY-jitsi-secret-do-not-use-0123456789"
+"$build/tests/sim/klinikbox-sim" --state-dir "$data/sim" --meeting-secret "$demo_meeting_secret" \
+  > "$data/sim.out" 2> "$data/sim.err" &
 pids+=($!)
 sim_line=""
 for _ in $(seq 1 100); do
@@ -86,7 +90,7 @@ mkdir -p "$data/scripts"
 # The configuration holds secrets (client keys' paths, tokens): owner-only, like the data dir.
 config="$data/klinikbox.yaml"
 sed -e "s|@MODE@|$mode|" -e "s|@PORT@|$port|g" -e "s|@PLUGIN_SET@|$set_dir|" -e "s|@TRUST_DIR@|$trust_dir|" \
-  -e "s|@SIM_HTTP@|$sim_http|g" -e "s|@SIM_HTTPS@|$sim_https|g" -e "s|@SIM_CERT@|$(sim_get client_cert)|g" \
+  -e "s|@MEETING_SECRET@|$demo_meeting_secret|g" -e "s|@SIM_HTTP@|$sim_http|g" -e "s|@SIM_HTTPS@|$sim_https|g" -e "s|@SIM_CERT@|$(sim_get client_cert)|g" \
   -e "s|@SIM_KEY@|$(sim_get client_key)|g" -e "s|@SIM_CA@|$(sim_get ca)|g" -e "s|@SCRIPTS_DIR@|$data/scripts|" -e "s|@SIM_DIR@|$data/sim|g" \
   "$KB_ROOT/config/demo/klinikbox.yaml.in" | write_private "$config"
 "$bin" config check --config "$config" >/dev/null

@@ -220,6 +220,9 @@
 ---@field roles? kb.Role[] who may call it; default any logged-in user
 ---@field anonymous? boolean true: no login needed
 ---@field summary? string OpenAPI summary
+---@field body? table JSON Schema of the request body: the box refuses a body that breaks it (400) and publishes it in OpenAPI
+---@field status? integer the success status (200-299); without it the document says "some 2xx"
+---@field problems? integer[] the statuses the function refuses with, e.g. {404, 409}
 
 ---A console page of a Lua plugin (kb.page).
 ---@class kb.PageSpec

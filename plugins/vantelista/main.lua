@@ -32,7 +32,22 @@ kb.schedule("expire-offers", { every_minutes = 1 }, function()
   offers.expire_due()
 end)
 
-kb.route("POST", "/entries", { roles = STAFF.roles, summary = "Sätt upp en patient på väntelistan" }, function(req)
+-- The body's contract: the box refuses what breaks it (400) before the function runs, and the
+-- OpenAPI document publishes it. input.entry checks the values themselves.
+local ENTRY = {
+  type = "object", additionalProperties = false, required = { "patient", "phone", "care_unit" },
+  properties = {
+    patient = { type = "string", minLength = 10, maxLength = 13, example = "19121212-1212" },
+    phone = { type = "string", minLength = 1, maxLength = 20, example = "070-111 11 11" },
+    care_unit = { type = "string", minLength = 1, maxLength = 31, example = "SE2321000016-VC01" },
+    visit_type = { type = "string", maxLength = 64, example = "rontgen" },
+    practitioner = { type = "string", maxLength = 31, example = "SE2321000016-DR01" },
+    latest = { type = "string", format = "date", example = "2026-12-31" },
+  },
+}
+
+kb.route("POST", "/entries", { roles = STAFF.roles, summary = "Sätt upp en patient på väntelistan",
+                               body = ENTRY, status = 201 }, function(req)
   local e, bad = input.entry(req.json)
   if not e then return bad end
   local id = store.add_entry(e, req.user.username)
@@ -40,13 +55,14 @@ kb.route("POST", "/entries", { roles = STAFF.roles, summary = "Sätt upp en pati
   return { status = 201, json = { id = id } }
 end)
 
-kb.route("GET", "/entries", { roles = STAFF.roles, summary = "Väntelistan" }, function(req)
+kb.route("GET", "/entries", { roles = STAFF.roles, summary = "Väntelistan", status = 200 }, function(req)
   local rows = store.entries(req.query.care_unit)
   kb.audit("entry.list", { purpose = "vård", details = #rows .. " patienter" })
   return { json = { entries = kb.array(rows) } }
 end)
 
-kb.route("DELETE", "/entries/{id}", { roles = STAFF.roles, summary = "Ta bort en patient från väntelistan" }, function(req)
+kb.route("DELETE", "/entries/{id}", { roles = STAFF.roles, summary = "Ta bort en patient från väntelistan",
+                                       status = 204, problems = { 404 } }, function(req)
   local id = tonumber(req.params.id)
   if not id or store.remove_entry(id) ~= 1 then
     return problem(404, "/problems/not-found", "Finns inte", "no waiting entry " .. tostring(req.params.id))
@@ -54,7 +70,7 @@ kb.route("DELETE", "/entries/{id}", { roles = STAFF.roles, summary = "Ta bort en
   kb.audit("entry.remove", { purpose = "vård", details = "post " .. id })
 end)
 
-kb.route("GET", "/offers", { roles = STAFF.roles, summary = "Öppna erbjudanden" }, function()
+kb.route("GET", "/offers", { roles = STAFF.roles, summary = "Öppna erbjudanden", status = 200 }, function()
   kb.audit("offer.list", { purpose = "vård" })
   return { json = { offers = kb.array(store.open_offers()) } }
 end)
@@ -85,5 +101,7 @@ local function answer(fn, verb)
   end
 end
 
-kb.route("POST", "/offers/{id}/accept", { roles = STAFF.roles, summary = "Patienten tackar ja" }, answer(offers.accept, "accept"))
-kb.route("POST", "/offers/{id}/decline", { roles = STAFF.roles, summary = "Patienten tackar nej" }, answer(offers.decline, "decline"))
+kb.route("POST", "/offers/{id}/accept", { roles = STAFF.roles, summary = "Patienten tackar ja", status = 200, problems = { 404, 409 } },
+         answer(offers.accept, "accept"))
+kb.route("POST", "/offers/{id}/decline", { roles = STAFF.roles, summary = "Patienten tackar nej", status = 200, problems = { 404, 409 } },
+         answer(offers.decline, "decline"))

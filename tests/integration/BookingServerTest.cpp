@@ -364,6 +364,44 @@ TEST(BookingServer, OpenInvitationVipCodeAndICalFeed) {
     EXPECT_NE(ics.body.find("BEGIN:VEVENT\r\n"), std::string::npos);
     EXPECT_EQ(ics.body.find("199001012385"), std::string::npos);
     EXPECT_EQ(ics.body.find("198507099805"), std::string::npos);
+    // UIDs carry the box's random identity (the same booking id on another box differs), and a
+    // cancelled booking stays in the feed with STATUS:CANCELLED and a higher SEQUENCE.
+    const long long pickedId = picked.json()->getValue<long long>("bookingId");
+    const auto uidAt = ics.body.find("UID:booking-" + std::to_string(pickedId) + "-");
+    ASSERT_NE(uidAt, std::string::npos) << ics.body;
+    const std::string uid = ics.body.substr(uidAt + 4, ics.body.find("\r\n", uidAt) - uidAt - 4);
+    const std::string boxId = uid.substr(uid.find('-', 8) + 1, 32);
+    EXPECT_EQ(boxId.find_first_not_of("0123456789abcdef"), std::string::npos) << uid;
+    EXPECT_EQ(uid, "booking-" + std::to_string(pickedId) + "-" + boxId + "@klinikbox");
+    // As the admin, with "late": the picked time may start within the 24-hour change limit.
+    {
+        const auto cancelled = box.authed("POST", "/api/v1/booking/bookings/" + std::to_string(pickedId) + "/cancel", R"({"late":true})");
+        EXPECT_EQ(cancelled.status, 200) << cancelled.body;
+    }
+    const auto after = box.request("GET", path);
+    ASSERT_EQ(after.status, 200);
+    const auto ev = after.body.find("UID:" + uid + "\r\n");
+    ASSERT_NE(ev, std::string::npos) << "the cancelled booking is still in the feed: " << after.body;
+    const std::string event = after.body.substr(ev, after.body.find("END:VEVENT", ev) - ev);
+    EXPECT_NE(event.find("STATUS:CANCELLED\r\n"), std::string::npos) << event;
+    EXPECT_NE(event.find("SEQUENCE:1\r\n"), std::string::npos) << event;
+    {
+        TempDir d2;
+        BoxProcess other("", bookingSet(d2));
+        other.start();
+        other.loginAs("anna", "admin");
+        setUp(other);
+        const long long slot = slotAt(freeSlots(other, "lak30"), 2);
+        const auto b = other.authed("POST", "/api/v1/booking/bookings", R"({"slot_id":)" + std::to_string(slot) + R"(,"patient":"199001012385"})");
+        ASSERT_EQ(b.status, 201) << b.body;
+        const auto f = other.authed("POST", std::string("/api/v1/booking/practitioners/") + kDoctor + "/icalfeed", "{}");
+        ASSERT_EQ(f.status, 201);
+        const std::string u = f.json()->getValue<std::string>("url");
+        const auto otherIcs = other.request("GET", u.substr(u.find("/api/")));
+        ASSERT_EQ(otherIcs.status, 200);
+        EXPECT_NE(otherIcs.body.find("UID:booking-"), std::string::npos);
+        EXPECT_EQ(otherIcs.body.find(boxId), std::string::npos) << "another box has another identity";
+    }
     EXPECT_EQ(box.authed("DELETE", std::string("/api/v1/booking/practitioners/") + kDoctor + "/icalfeed").status, 204);
     EXPECT_EQ(box.request("GET", path).status, 404);
 
@@ -406,6 +444,16 @@ TEST(BookingServer, SetupRefusesOverlapsAndBadSchedulesAndComputesHolidays) {
     EXPECT_EQ(bad.status, 400) << bad.body;
     EXPECT_EQ(box.authed("POST", "/api/v1/booking/units", std::string(R"({"hsa_id":")") + kUnit + R"(","name":"x"})").status, 409);
     EXPECT_EQ(box.authed("POST", "/api/v1/booking/units", R"({"hsa_id":"not-an-hsa","name":"x"})").status, 400);
+    // Name limits count characters: 80 Swedish letters (160 bytes) are a valid visit-type name.
+    std::string eighty;
+    for (int i = 0; i < 80; ++i) eighty += "ö";
+    const auto swedish = box.authed("POST", "/api/v1/booking/visittypes",
+                                    R"({"id":"lang","name":")" + eighty + R"(","visit_form":"phone","minutes":10,"profession":"läkare"})");
+    EXPECT_EQ(swedish.status, 201) << swedish.body;
+    EXPECT_EQ(box.authed("POST", "/api/v1/booking/visittypes",
+                         R"({"id":"langre","name":")" + eighty + R"(ö","visit_form":"phone","minutes":10,"profession":"läkare"})")
+                  .status,
+              400);
     const auto h = box.authed("GET", "/api/v1/booking/holidays?year=2027");
     ASSERT_EQ(h.status, 200);
     EXPECT_NE(h.body.find(R"("date":"2027-03-26","eve":false,"name":"Långfredagen")"), std::string::npos) << h.body;

@@ -214,6 +214,17 @@ TEST(CheckinServer, OptInAndARefundCorrectTheRegistration) {
     EXPECT_EQ(p->getArray("transactions")->getObject(0)->getValue<long long>("amount_ore"), 20000);
     EXPECT_EQ(c.box->authed("POST", "/api/v1/checkin/payments/" + std::to_string(payment) + "/refund", R"({"amount_ore":30000})").status, 400)
         << "more than was paid";
+    // Two desk refunds back to back (within one second: they collided as desk-<seconds>, 500).
+    for (int i = 0; i < 2; ++i) {
+        const auto r = c.box->authed("POST", "/api/v1/checkin/payments/" + std::to_string(payment) + "/refund", R"({"amount_ore":5000})");
+        EXPECT_EQ(r.status, 204) << i << ": " << r.body;
+    }
+    for (int i = 0; i < 400; ++i) {
+        p = c.person("199001012385");
+        if (p->getArray("transactions")->getObject(0)->getValue<long long>("amount_ore") == 10000) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    EXPECT_EQ(p->getArray("transactions")->getObject(0)->getValue<long long>("amount_ore"), 10000) << "both refunds reached eFrikort";
 }
 
 // Issue 14.4/14.6/14.8: the phone is not an oracle (without the kiosk's code every personnummer

@@ -26,6 +26,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 using namespace kbtest;
@@ -310,6 +311,14 @@ TEST(VideoServer, PatientIdentifiesWaitsIsAdmittedAndJoinsAndCancellingRevokesTh
     Poco::JWT::Token jwt;
     ASSERT_TRUE(signer.tryVerify(joinUrl.substr(joinUrl.find("jwt=") + 4), jwt));
     EXPECT_FALSE(jwt.payload().getObject("context")->getObject("user")->getValue<bool>("moderator"));
+    // The patient's name (from BankID) never goes into the token in the meeting server's URL.
+    EXPECT_EQ(jwt.payload().getObject("context")->getObject("user")->getValue<std::string>("name"), "Patient");
+    {
+        std::ostringstream claims;
+        jwt.payload().stringify(claims);
+        EXPECT_EQ(claims.str().find("Tolvan"), std::string::npos) << claims.str();
+        EXPECT_EQ(claims.str().find("19121212"), std::string::npos) << claims.str();
+    }
 
     // The practitioner joins with the practitioner token; the patient token does not work for it.
     auto pj = box.authed("POST", "/api/v1/video/practitioner/join",

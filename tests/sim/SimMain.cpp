@@ -5,6 +5,7 @@
 //   JSON API and a page listing what was received.
 // Prints one JSON line with its addresses when ready; runs until SIGTERM.
 #include "NpoServices.h"
+#include "Meeting.h"
 #include "Pki.h"
 #include "Referral.h"
 #include "SimState.h"
@@ -161,6 +162,8 @@ public:
         send(res, status, type, body);
     }
 
+    std::string meetingSecret_;  // --meeting-secret: the Jitsi app secret of the /meet/ stand-in
+
 private:
     State state_;
     int timeoutMs_;
@@ -261,6 +264,13 @@ public:
                 return send(res, 204, "", "");
             }
             if (auto a = sim_.npo->steer(req.getMethod(), path, body)) return send(res, a->status, a->contentType, a->body);
+            if (path.rfind("/meet/", 0) == 0 && req.getMethod() == "GET") {
+                std::string jwt;
+                for (const auto& [k, v] : uri.getQueryParameters())
+                    if (k == "jwt") jwt = v;
+                const auto a = sim::meetingPage(path.substr(6), jwt, sim_.meetingSecret_);
+                return send(res, a.status, "text/html; charset=utf-8", a.html);
+            }
             if (path == "/" && req.getMethod() == "GET") return send(res, 200, "text/html; charset=utf-8", page());
             send(res, 404, "application/json", R"({"error":"not found"})");
         } catch (const std::exception& e) {
@@ -313,7 +323,7 @@ int main(int argc, char** argv) {
     const std::string dir = arg(argc, argv, "--state-dir");
     if (dir.empty()) {
         std::cerr << "usage: klinikbox-sim --state-dir DIR [--host 127.0.0.1] [--http-port N] [--https-port N] [--box-ca FILE]"
-                     " [--timeout-ms N]\n";
+                     " [--timeout-ms N] [--meeting-secret S]\n";
         return 2;
     }
     try {
@@ -326,6 +336,7 @@ int main(int argc, char** argv) {
         const std::string host = arg(argc, argv, "--host", "127.0.0.1");
         Sim sim(dir, std::stoi(arg(argc, argv, "--timeout-ms", "30000")));
         sim.swish.boxCa = arg(argc, argv, "--box-ca");
+        sim.meetingSecret_ = arg(argc, argv, "--meeting-secret");
         const char* sharedEnv = std::getenv("KB_SHARED_DIR");
         sim::ReferralSim referral(pki.clientCert, pki.clientKey, pki.caCert,
                                   arg(argc, argv, "--schemas", std::string(sharedEnv ? sharedEnv : KB_SHARED_DIR) + "/schemas"),

@@ -11,6 +11,7 @@ import auditPage from './pages/audit.js';
 import extractPage from './pages/extract.js';
 import pluginsetsPage from './pages/pluginsets.js';
 import luaPage from './pages/lua.js';
+import apiRefPage from './pages/apiref.js';
 
 const pages = [
   {path: '', key: 'nav.dashboard', render: dashboardPage, roles: null},
@@ -18,6 +19,7 @@ const pages = [
   {path: 'pluginsets', key: 'nav.pluginsets', render: pluginsetsPage, roles: ['admin', 'it']},
   {path: 'outbox', key: 'nav.outbox', render: outboxPage, roles: ['admin', 'it']},
   {path: 'lua', key: 'nav.lua', render: luaPage, roles: ['it', 'admin']},
+  {path: 'api', key: 'nav.api', render: apiRefPage, roles: ['it', 'admin']},
   {path: 'users', key: 'nav.users', render: usersPage, roles: ['admin']},
   {path: 'audit', key: 'nav.audit', render: auditPage, roles: ['auditor']},
   {path: 'extract', key: null, render: extractPage, roles: ['auditor']},

@@ -106,6 +106,39 @@ struct RouteDoc {
     Poco::JSON::Object::Ptr responseSchema;  // JSON Schema of a 2xx body, may be null
 };
 
+// A query or path parameter of a route: its JSON Schema (klinikbox/Schema.h) and whether it
+// must be present. Integer and boolean schemas are parsed from the text first.
+struct ParamSpec {
+    std::string name{};
+    Poco::JSON::Object::Ptr schema{}; // null: any string
+    bool required = false;
+    std::string description{};
+};
+
+// The full contract of a route: RouteDoc's text plus what the router enforces and the OpenAPI
+// document publishes from the same objects (one source of truth):
+// - `body`: the JSON Schema of the request body. The router refuses a body that does not
+//   satisfy it with a 400 problem before the handler runs (415 when it is not JSON).
+// - `query`, `path`: the parameters, validated the same way (a missing required query
+//   parameter, a path id that is not a number where an integer is declared: 400).
+// - `status`: the success status the handler answers (200, 201, 204, ...).
+// - `problems`: further statuses the handler itself answers (404, 409, 422, 502, ...); the
+//   router's own (400 for a body or parameters, 401/403 for access, 413, 415) are added.
+struct RouteSpec {
+    std::string summary{};
+    std::string tag{};
+    Poco::JSON::Object::Ptr body{};      // null: the route takes no body
+    bool bodyOptional = false;         // an empty body is accepted as well
+    Poco::JSON::Object::Ptr response{};  // JSON Schema of the success body, may be null
+    std::string responseType{};          // when not JSON: e.g. "text/csv", "text/calendar"
+    int status = 200;
+    std::vector<ParamSpec> query{};
+    std::vector<ParamSpec> path{};      // {name} segments without an entry are strings
+    std::vector<int> problems{};
+    // A body that is not JSON (e.g. "application/zip"): documented, not validated by the router.
+    std::string bodyType{};
+};
+
 class Router {
 public:
     virtual ~Router() = default;
@@ -114,6 +147,12 @@ public:
     // std::invalid_argument otherwise.
     virtual void add(std::string method, std::string pattern, Access access, Handler handler,
                      RouteDoc doc = {}) = 0;
+    // The same with the route's full contract, which the router validates requests against.
+    // (Added within API 1: a router that predates it keeps only the RouteDoc part.)
+    virtual void add(std::string method, std::string pattern, Access access, Handler handler, RouteSpec spec) {
+        add(std::move(method), std::move(pattern), std::move(access), std::move(handler),
+            RouteDoc{spec.summary, spec.tag, spec.body, spec.response});
+    }
 };
 
 }  // namespace klinikbox

@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 
 namespace klinikbox {
 
@@ -19,7 +20,7 @@ public:
     JsonInput(Poco::JSON::Object::Ptr obj, std::initializer_list<std::string> allowed);
 
     [[nodiscard]] bool has(const std::string& name) const;
-    // A required string of 1..maxLen characters (bytes of UTF-8).
+    // A required string of 1..maxLen characters (Unicode code points, not UTF-8 bytes).
     [[nodiscard]] std::string str(const std::string& name, std::size_t maxLen = 1000) const;
     [[nodiscard]] std::optional<std::string> optStr(const std::string& name, std::size_t maxLen = 1000) const;
     [[nodiscard]] long long integer(const std::string& name, long long min, long long max) const;
@@ -28,6 +29,8 @@ public:
     [[nodiscard]] std::optional<bool> optBoolean(const std::string& name) const;
     [[nodiscard]] Poco::JSON::Object::Ptr object() const { return obj_; }
 
+    // The length of UTF-8 text in code points.
+    [[nodiscard]] static std::size_t utf8Length(std::string_view s);
     // A 400 problem about one field. Its error carries a machine-readable `code` that the
     // console looks up in its string catalogue (required, type, range, length, nul,
     // unknown-field, hsa-id, pnr.<reason>, ...; "invalid" when none is given).

@@ -2,6 +2,7 @@
 // from lua.config, kb.send over lua.channels), `kind: lua` plugins, the scripts' metrics, and
 // the console's script API (list, read, save with a compile check and an audit record, dry
 // run).
+#include <klinikbox/Schema.h>
 #include "app/Modules.h"
 
 #include "lua/Cli.h"
@@ -278,11 +279,13 @@ void installLua(server::Box& box) {
             return std::make_unique<lua::LuaPlugin>(std::move(src));
         });
 
+        using namespace klinikbox::schema;
+        const std::vector<ParamSpec> fileParam = {{"file", pattern("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\\.lua$", 68, "triage.lua"), true, ""}};
         const auto itAdmin = Access::only({Role::It, Role::Admin});
         const auto itOnly = Access::only({Role::It});
         http::RouteOptions bigBody;
         bigBody.maxBodyBytes = static_cast<long long>(kMaxScriptBytes) * 2 + 65536;  // JSON-escaped source and a payload
-        b.routes().addCore("lua", "GET", "/api/v1/lua/scripts", itAdmin, [host, channels, &b](Request&) {
+        b.routes().addCore("GET", "/api/v1/lua/scripts", itAdmin, [host, channels, &b](Request&) {
             Poco::JSON::Array::Ptr arr = new Poco::JSON::Array;
             Poco::JSON::Array::Ptr refused = new Poco::JSON::Array;
             {
@@ -322,9 +325,9 @@ void installLua(server::Box& box) {
             o->set("refused_sends", refused);
             o->set("scripts", arr);
             return Response::json(o);
-        }, "The clinic's hook scripts by file name, their events, counters and last errors");
+        }, RouteSpec{.summary = "The clinic's hook scripts by file name, their events, counters and last errors", .tag = "lua", .status = 200});
 
-        b.routes().addCore("lua", "GET", "/api/v1/lua/scripts/{file}", itAdmin, [host, &b](Request& req) {
+        b.routes().addCore("GET", "/api/v1/lua/scripts/{file}", itAdmin, [host, &b](Request& req) {
             const std::string file = scriptFileParam(req);
             const fs::path p = fs::path(b.config().luaScriptsDir) / file;
             std::error_code ec;
@@ -338,11 +341,11 @@ void installLua(server::Box& box) {
             for (const auto& s : host->scripts())
                 if (s.file == file) o->set("status", statusJson(s));
             return Response::json(o);
-        }, "A hook script's source, its hash (for a save) and its state");
+        }, RouteSpec{.summary = "A hook script's source, its hash (for a save) and its state", .tag = "lua", .status = 200, .path = fileParam});
 
         // Save: compile check first (a refused script never reaches the disk), then an atomic
         // write, an audit record with both hashes, and the reload.
-        b.routes().addCore("lua", "PUT", "/api/v1/lua/scripts/{file}", itOnly, [host, services, limits, &b](Request& req) {
+        b.routes().addCore("PUT", "/api/v1/lua/scripts/{file}", itOnly, [host, services, limits, &b](Request& req) {
             const std::string file = scriptFileParam(req);
             if (b.config().luaScriptsDir.empty())
                 throw Problem(409, "/problems/no-scripts-dir", "Ingen skriptkatalog",
@@ -392,10 +395,10 @@ void installLua(server::Box& box) {
             for (const auto& s : host->scripts())
                 if (s.file == file) o->set("status", statusJson(s));
             return Response::json(o);
-        }, "Save a hook script: compile-checked, audit-logged, loaded at once", bigBody);
+        }, RouteSpec{.summary = "Save a hook script: compile-checked, audit-logged, loaded at once", .tag = "lua", .body = object({req("source", text(kMaxScriptBytes)), opt("base_hash", text(64, 0))}), .status = 200, .path = fileParam, .problems = {409, 422}}, bigBody);
 
         // The channels Lua plugins declare and the gateways they can be bound to.
-        b.routes().addCore("lua", "GET", "/api/v1/lua/channels", itAdmin, [channels, &b](Request&) {
+        b.routes().addCore("GET", "/api/v1/lua/channels", itAdmin, [channels, &b](Request&) {
             Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
             {
                 std::lock_guard lock(channels->mu);
@@ -417,11 +420,11 @@ void installLua(server::Box& box) {
             o->set("channels", list);
             o->set("gateways", gws);
             return Response::json(o);
-        }, "Outbound channels Lua plugins declare, and the gateway (lua.channels) each is bound to");
+        }, RouteSpec{.summary = "Outbound channels Lua plugins declare, and the gateway (lua.channels) each is bound to", .tag = "lua", .status = 200});
 
         // Binds (or, with gateway null, unbinds) a declared channel at once, no restart:
         // the channel's deliverer looks the binding up at each delivery.
-        b.routes().addCore("lua", "PUT", "/api/v1/lua/channels/{channel}", Access::only({Role::Admin}), [channels, &b](Request& req) {
+        b.routes().addCore("PUT", "/api/v1/lua/channels/{channel}", Access::only({Role::Admin}), [channels, &b](Request& req) {
             const std::string channel = req.pathParams.at("channel");
             JsonInput in(req.json(), {"gateway"});
             std::optional<std::string> gateway;
@@ -458,9 +461,9 @@ void installLua(server::Box& box) {
             if (gateway) o->set("gateway", *gateway);
             else o->set("gateway", Poco::Dynamic::Var());
             return Response::json(o);
-        }, "Bind a Lua plugin's declared channel to a gateway (takes effect at once)");
+        }, RouteSpec{.summary = "Bind a Lua plugin's declared channel to a gateway (takes effect at once)", .tag = "lua", .body = object({opt("gateway", described(nullable(text(31)), "a gateway of lua.channels in klinikbox.yaml; null or absent unbinds"))}), .status = 200, .path = {{"channel", text(64), true, "a channel a running Lua plugin declares"}}, .problems = {404}});
 
-        b.routes().addCore("lua", "POST", "/api/v1/lua/dryrun", itAdmin, [limits, &b](Request& req) {
+        b.routes().addCore("POST", "/api/v1/lua/dryrun", itAdmin, [limits, &b](Request& req) {
             JsonInput in(req.json(), {"file", "source", "event", "payload"});
             const std::string file = in.optStr("file", 64).value_or("dryrun.lua");
             const std::string source = in.str("source", kMaxScriptBytes);
@@ -489,7 +492,7 @@ void installLua(server::Box& box) {
             o->set("log", lg);
             if (r.error) o->set("error", errorJson(*r.error));
             return Response::json(o);
-        }, "Dry run: what a script's hooks would do to a sample payload (nothing is sent or stored)", bigBody);
+        }, RouteSpec{.summary = "Dry run: what a script's hooks would do to a sample payload (nothing is sent or stored)", .tag = "lua", .body = object({opt("file", text(64, 0)), req("source", text(kMaxScriptBytes)), req("event", text(100)), opt("payload", anyObject())}), .status = 200}, bigBody);
     });
 }
 

@@ -1,3 +1,4 @@
+#include <klinikbox/Schema.h>
 #include "audit/AuditReview.h"
 
 #include <klinikbox/Personnummer.h>
@@ -152,9 +153,20 @@ ReviewFilter parseFilter(const Request& req, const Clock& clock) {
 void installReview(server::Box& box) {
     box.addModule([](server::Box& b) {
         // Log review is the auditor's task (PDL 4:3); admins may verify but not read.
-        auto add = [&b](std::string pattern, Handler h, std::string summary) {
-            b.routes().addCore("audit", "GET", std::move(pattern), Access::only({Role::Auditor}), std::move(h),
-                               std::move(summary));
+        using namespace klinikbox::schema;
+        const std::vector<ParamSpec> filter = {{"patient", personnummer(), false, ""},
+                                               {"user", text(64, 0), false, ""},
+                                               {"action", text(64, 0), false, ""},
+                                               {"from", date(), false, ""},
+                                               {"to", date(), false, ""},
+                                               {"outcome", oneOf({"ok", "denied", "failed"}), false, ""},
+                                               {"role", oneOf({"admin", "staff", "auditor", "it", "anonymous", "system"}), false, ""},
+                                               {"hide_noise", boolean(), false, "true leaves out the review's own records"},
+                                               {"before_seq", integer(1, 9'000'000'000'000'000'000LL), false, ""},
+                                               {"limit", integer(1, 1000), false, ""}};
+        auto add = [&b](std::string pattern, Handler h, RouteSpec spec) {
+            spec.tag = "audit";
+            b.routes().addCore("GET", std::move(pattern), Access::only({Role::Auditor}), std::move(h), std::move(spec));
         };
         auto& log = b.audit();
         auto& db = b.db();
@@ -178,7 +190,7 @@ void installReview(server::Box& box) {
             o->set("records", rows);
             if (more) o->set("next_before_seq", rows->getObject(rows->size() - 1)->getValue<long long>("seq"));
             return Response::json(o);
-        }, "Audit records, newest first, filtered by patient, user, action (or kind: a prefix ending in '.'), outcome, role and period; hide_noise=true leaves out the review's own records");
+        }, RouteSpec{.summary = "Audit records, newest first, filtered by patient, user, action (or kind: a prefix ending in '.'), outcome, role and period; hide_noise=true leaves out the review's own records", .status = 200, .query = filter});
 
         add("/api/v1/audit/export.csv", [&log, &db, &clock](Request& req) {
             auto f = parseFilter(req, clock);
@@ -201,7 +213,7 @@ void installReview(server::Box& box) {
             Response r = Response::text(csv, "text/csv; charset=utf-8");
             r.headers.emplace_back("Content-Disposition", "attachment; filename=\"klinikbox-audit.csv\"");
             return r;
-        }, "The filtered audit log as CSV");
+        }, RouteSpec{.summary = "The filtered audit log as CSV", .responseType = "text/csv", .status = 200, .query = filter});
 
         add("/api/v1/audit/patient-extract", [&log, &db, &clock](Request& req) {
             const auto f = parseFilter(req, clock);
@@ -231,9 +243,9 @@ void installReview(server::Box& box) {
             o->set("patient", f.patient);
             o->set("entries", entries);
             return Response::json(o);
-        }, "A patient's log extract: which units and users accessed the patient's data, per day");
+        }, RouteSpec{.summary = "A patient's log extract: which units and users accessed the patient's data, per day", .status = 200, .query = filter});
 
-        b.routes().addCore("audit", "GET", "/api/v1/audit/verify", Access::only({Role::Auditor, Role::Admin}), [&log](Request& req) {
+        b.routes().addCore("GET", "/api/v1/audit/verify", Access::only({Role::Auditor, Role::Admin}), [&log](Request& req) {
             const auto r = log.verify();
             log.append(AuditLog::actorOf(req), AuditEntry{"audit.verify", "", "loggkontroll", r.ok ? "ok" : "failed",
                                                           r.ok ? "" : r.problem});
@@ -245,7 +257,7 @@ void installReview(server::Box& box) {
                 o->set("problem", r.problem);
             }
             return Response::json(o);
-        }, "Verify the audit log's hash chain");
+        }, RouteSpec{.summary = "Verify the audit log's hash chain", .tag = "audit", .status = 200});
     });
 }
 

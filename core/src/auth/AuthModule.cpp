@@ -1,3 +1,4 @@
+#include <klinikbox/Schema.h>
 #include "auth/AuthModule.h"
 #include "auth/DenialLimiter.h"
 
@@ -143,11 +144,15 @@ void install(server::Box& box) {
         });
         const bool secure = cfg.server.tls;
 
-        auto add = [&b](std::string method, std::string pattern, Access access, Handler h, std::string summary,
+        // Each route's contract (klinikbox/Schema.h): the router validates it, OpenAPI publishes it.
+        using namespace klinikbox::schema;
+        auto add = [&b](std::string method, std::string pattern, Access access, Handler h, RouteSpec spec,
                         bool csrfExempt = false, bool noBody = false) {
-            b.routes().addCore("auth", std::move(method), std::move(pattern), std::move(access), std::move(h),
-                               std::move(summary), {csrfExempt, 0, noBody});
+            spec.tag = "auth";
+            b.routes().addCore(std::move(method), std::move(pattern), std::move(access), std::move(h), std::move(spec),
+                               {csrfExempt, 0, noBody});
         };
+        const auto userId = std::vector<ParamSpec>{{"id", integer(1, 9'000'000'000'000'000'000LL), true, "user id"}};
 
         add("POST", "/api/v1/auth/login", Access::anyone(), [accounts, &audit, secure](Request& req) {
             checkOrigin(req);
@@ -177,7 +182,7 @@ void install(server::Box& box) {
             Response r = Response::json(o);
             r.headers.emplace_back("Set-Cookie", cookie(out.token, secure, false));
             return r;
-        }, "Log in; sets the session cookie and returns the CSRF token", true);
+        }, RouteSpec{.summary = "Log in; sets the session cookie and returns the CSRF token", .body = object({req("username", text(64)), req("password", text(256))}), .status = 200, .problems = {401, 429}}, true);
 
         // Anyone may ask: every console page load asks before anyone has logged in, and the
         // answer "not logged in" is not an access denial (nothing is written to the audit log).
@@ -189,7 +194,7 @@ void install(server::Box& box) {
             o->set("user", userJson(*u));
             o->set("csrf_token", s->csrf);
             return Response::json(o);
-        }, "The current session's user and CSRF token");
+        }, RouteSpec{.summary = "The current session's user and CSRF token", .status = 200});
 
         add("POST", "/api/v1/auth/logout", Access::loggedIn(), [accounts, &audit, secure](Request& req) {
             accounts->logout(SessionAuthenticator::sessionToken(req));
@@ -197,7 +202,7 @@ void install(server::Box& box) {
             Response r = Response::noContent();
             r.headers.emplace_back("Set-Cookie", cookie("", secure, true));
             return r;
-        }, "Log out this session", false, true);
+        }, RouteSpec{.summary = "Log out this session", .status = 204}, false, true);
 
         add("POST", "/api/v1/auth/logout-all", Access::loggedIn(), [accounts, &audit, secure](Request& req) {
             const int n = accounts->logoutEverywhere(req.principal->userId);
@@ -206,7 +211,7 @@ void install(server::Box& box) {
             Response r = Response::noContent();
             r.headers.emplace_back("Set-Cookie", cookie("", secure, true));
             return r;
-        }, "Log out every session of the current user", false, true);
+        }, RouteSpec{.summary = "Log out every session of the current user", .status = 204}, false, true);
 
         add("POST", "/api/v1/auth/password", Access::loggedIn(), [accounts, &audit](Request& req) {
             JsonInput in(req.json(), {"current_password", "new_password"});
@@ -222,7 +227,7 @@ void install(server::Box& box) {
             }
             audit.append(audit::AuditLog::actorOf(req), AuditEntry{"auth.password_changed", "", "", "ok", ""});
             return Response::noContent();
-        }, "Change the current user's password (ends all sessions)");
+        }, RouteSpec{.summary = "Change the current user's password (ends all sessions)", .body = object({req("current_password", text(256)), req("new_password", text(256))}), .status = 204});
 
         add("POST", "/api/v1/auth/setup", Access::anyone(), [accounts, &audit](Request& req) {
             checkOrigin(req);
@@ -242,7 +247,7 @@ void install(server::Box& box) {
             audit.append(a, AuditEntry{"user.create", "", "administration", "ok",
                                        "first admin " + created.username + " created through the setup link"});
             return Response::json(userJson(created), 201);
-        }, "Create the first admin with the one-time setup link", true);
+        }, RouteSpec{.summary = "Create the first admin with the one-time setup link", .body = object({req("token", text(128)), req("username", text(64)), req("password", text(256)), opt("display_name", text(200, 0))}), .status = 201, .problems = {409}}, true);
 
         const Access adminOnly = Access::only({Role::Admin});
         add("GET", "/api/v1/users", adminOnly, [accounts](Request&) {
@@ -251,7 +256,7 @@ void install(server::Box& box) {
             Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
             o->set("users", arr);
             return Response::json(o);
-        }, "List staff accounts");
+        }, RouteSpec{.summary = "List staff accounts", .status = 200});
 
         add("POST", "/api/v1/users", adminOnly, [accounts, &audit](Request& req) {
             JsonInput in(req.json(), {"username", "display_name", "role", "hsa_id", "care_unit", "password"});
@@ -274,7 +279,7 @@ void install(server::Box& box) {
                          AuditEntry{"user.create", "", "administration", "ok",
                                     "created " + created.username + " with role " + std::string(toString(created.role))});
             return Response::json(userJson(created), 201);
-        }, "Create a staff account");
+        }, RouteSpec{.summary = "Create a staff account", .body = object({req("username", text(64)), opt("display_name", text(200, 0)), req("role", oneOf({"admin", "staff", "auditor", "it"})), opt("hsa_id", text(31, 0)), opt("care_unit", text(31, 0)), req("password", text(256))}), .status = 201, .problems = {409}});
 
         add("PATCH", "/api/v1/users/{id}", adminOnly, [accounts, &audit](Request& req) {
             const long long id = req.intParam("id");
@@ -297,7 +302,7 @@ void install(server::Box& box) {
                                     "updated " + after->username + ": role " + std::string(toString(after->role)) +
                                         (after->disabled ? ", disabled" : "")});
             return Response::json(userJson(*after));
-        }, "Change a staff account's role, details or disabled state");
+        }, RouteSpec{.summary = "Change a staff account's role, details or disabled state", .body = object({opt("display_name", text(200, 0)), opt("role", oneOf({"admin", "staff", "auditor", "it"})), opt("hsa_id", text(31, 0)), opt("care_unit", text(31, 0)), opt("disabled", boolean())}), .status = 200, .path = userId, .problems = {409}});
 
         add("POST", "/api/v1/users/{id}/password", adminOnly, [accounts, &audit](Request& req) {
             const long long id = req.intParam("id");
@@ -312,7 +317,7 @@ void install(server::Box& box) {
             audit.append(audit::AuditLog::actorOf(req),
                          AuditEntry{"user.password_reset", "", "administration", "ok", "password set for " + u->username});
             return Response::noContent();
-        }, "Set a staff account's password (ends its sessions)");
+        }, RouteSpec{.summary = "Set a staff account's password (ends its sessions)", .body = object({req("password", text(256))}), .status = 204, .path = userId});
 
         // First start: no account yet, so print a one-time setup link (never a default password).
         if (accounts->count() == 0) {

@@ -3,6 +3,7 @@
 #include "http/LogRedaction.h"
 
 #include <klinikbox/Db.h>
+#include <klinikbox/Schema.h>
 
 #include <Poco/URI.h>
 
@@ -27,6 +28,28 @@ std::string join(const std::vector<std::string>& v) {
     std::string s;
     for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
     return s;
+}
+// The route's contract (RouteSpec): parameters and body must satisfy the schemas the OpenAPI
+// document publishes, before the handler sees the request.
+void checkContract(const RouteSpec& spec, Request& req) {
+    for (const auto& p : spec.path) {
+        const auto it = req.pathParams.find(p.name);
+        if (it != req.pathParams.end() && p.schema)
+            if (auto problem = schema::checkParameter(p.schema, p.name, it->second)) throw *problem;
+    }
+    for (const auto& p : spec.query) {
+        const auto v = req.queryParam(p.name);
+        if (!v) {
+            if (p.required)
+                throw Problem(400, "/problems/invalid-parameter", "Invalid parameter", p.name + ": is required");
+            continue;
+        }
+        if (p.schema)
+            if (auto problem = schema::checkParameter(p.schema, p.name, *v)) throw *problem;
+    }
+    if (!spec.body) return;
+    if (spec.bodyOptional && req.body.find_first_not_of(" \t\r\n") == std::string::npos) return;
+    if (auto problem = schema::check(spec.body, Poco::Dynamic::Var(req.json()))) throw *problem;
 }
 }  // namespace
 
@@ -110,6 +133,7 @@ DispatchResult Dispatcher::dispatch(Request& req) {
         // A route that takes no body refuses one rather than ignore it (a client that sent
         // fields believes they had an effect).
         if (route.noBody || req.method == "GET" || req.method == "HEAD" || req.method == "DELETE") req.noBody();
+        checkContract(route.spec, req);
         out.response = route.handler(req);
     } catch (const Problem& p) {
         out.response = problemResponse(p, req);

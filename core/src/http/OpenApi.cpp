@@ -4,8 +4,39 @@
 
 #include <algorithm>
 #include <cctype>
+#include <set>
 
 namespace klinikbox::http {
+
+namespace {
+Poco::JSON::Object::Ptr problemContent() {
+    using Poco::JSON::Object;
+    Object::Ptr content = new Object;
+    Object::Ptr media = new Object;
+    Object::Ptr ref = new Object;
+    ref->set("$ref", "#/components/schemas/Problem");
+    media->set("schema", ref);
+    content->set("application/problem+json", media);
+    return content;
+}
+
+std::string problemDescription(int code) {
+    switch (code) {
+        case 400: return "The body or a parameter does not satisfy the schema (errors[] points at it), or the input is invalid";
+        case 401: return "Not logged in";
+        case 403: return "The role may not use this route, or the CSRF token is missing";
+        case 404: return "No such resource";
+        case 409: return "Conflicts with the current state";
+        case 413: return "The body is too large";
+        case 415: return "The body is not JSON";
+        case 422: return "Refused by a rule of the clinic or the domain";
+        case 429: return "Too many attempts; try again later";
+        case 502: return "A national service or gateway answered with an error";
+        case 503: return "Not configured, or a service is unavailable";
+        default: return "An RFC 9457 problem document";
+    }
+}
+}  // namespace
 
 Poco::JSON::Object::Ptr buildOpenApi(const RouteTable& routes, const std::string& version) {
     using Poco::JSON::Array;
@@ -29,6 +60,10 @@ Poco::JSON::Object::Ptr buildOpenApi(const RouteTable& routes, const std::string
     Object::Ptr st = new Object;
     st->set("type", "integer");
     pprops->set("status", st);
+    Object::Ptr errs = new Object;
+    errs->set("type", "array");
+    errs->set("description", "For 400: each violation, with an RFC 6901 pointer into the body (or the parameter's name)");
+    pprops->set("errors", errs);
     problem->set("properties", pprops);
     Object::Ptr schemas = new Object;
     schemas->set("Problem", problem);
@@ -56,20 +91,38 @@ Poco::JSON::Object::Ptr buildOpenApi(const RouteTable& routes, const std::string
         Array::Ptr tags = new Array;
         tags->add(r->doc.tag.empty() ? r->owner : r->doc.tag);
         op->set("tags", tags);
+        const RouteSpec& spec = r->spec;
         Array::Ptr params = new Array;
-        for (const auto& s : r->segments) {
-            if (s.size() > 2 && s.front() == '{') {
+        bool hasPathParams = false;
+        for (const auto& seg : r->segments) {
+            if (seg.size() > 2 && seg.front() == '{') {
+                hasPathParams = true;
+                const std::string name = seg.substr(1, seg.size() - 2);
                 Object::Ptr p = new Object;
-                p->set("name", s.substr(1, s.size() - 2));
+                p->set("name", name);
                 p->set("in", "path");
                 p->set("required", true);
                 Object::Ptr ps = new Object;
                 ps->set("type", "string");
+                for (const auto& d : spec.path)
+                    if (d.name == name && d.schema) ps = d.schema;
                 p->set("schema", ps);
                 params->add(p);
             }
         }
+        for (const auto& q : spec.query) {
+            Object::Ptr p = new Object;
+            p->set("name", q.name);
+            p->set("in", "query");
+            p->set("required", q.required);
+            if (!q.description.empty()) p->set("description", q.description);
+            Object::Ptr ps = new Object;
+            ps->set("type", "string");
+            p->set("schema", q.schema ? q.schema : ps);
+            params->add(p);
+        }
         if (params->size()) op->set("parameters", params);
+        std::set<int> problems(spec.problems.begin(), spec.problems.end());
         if (!r->access.anonymous) {
             Array::Ptr secReq = new Array;
             Object::Ptr s = new Object;
@@ -79,37 +132,60 @@ Poco::JSON::Object::Ptr buildOpenApi(const RouteTable& routes, const std::string
             Array::Ptr roles = new Array;
             for (auto role : r->access.roles) roles->add(std::string(toString(role)));
             op->set("x-roles", roles);
+            problems.insert(401);
+            if (!r->access.roles.empty() || r->method != "GET") problems.insert(403);  // role, CSRF
         }
-        if (r->doc.requestSchema) {
-            Object::Ptr body = new Object;
-            body->set("required", true);
+        if (r->access.serviceOnly) op->set("x-listener", "producer");  // mutual TLS; elsewhere 404
+        const auto body = spec.body ? spec.body : r->doc.requestSchema;
+        if (!spec.bodyType.empty()) {
+            Object::Ptr rb = new Object;
+            rb->set("required", true);
             Object::Ptr content = new Object;
             Object::Ptr media = new Object;
-            media->set("schema", r->doc.requestSchema);
+            Object::Ptr bin = new Object;
+            bin->set("type", "string");
+            bin->set("contentMediaType", spec.bodyType);
+            media->set("schema", bin);
+            content->set(spec.bodyType, media);
+            rb->set("content", content);
+            op->set("requestBody", rb);
+            problems.insert({400, 413, 415});
+        } else if (body) {
+            Object::Ptr rb = new Object;
+            rb->set("required", !spec.bodyOptional);
+            Object::Ptr content = new Object;
+            Object::Ptr media = new Object;
+            media->set("schema", body);
             content->set("application/json", media);
-            body->set("content", content);
-            op->set("requestBody", body);
+            rb->set("content", content);
+            op->set("requestBody", rb);
         }
+        if (spec.body) problems.insert({400, 413, 415});
+        if (!spec.query.empty() || hasPathParams) problems.insert(400);
+        if (hasPathParams) problems.insert(404);
+        if (!spec.body && !body && spec.bodyType.empty() && r->method != "GET") op->set("x-no-body", true);
         Object::Ptr responses = new Object;
         Object::Ptr ok = new Object;
-        ok->set("description", "Success");
-        if (r->doc.responseSchema) {
+        ok->set("description", spec.status == 204 ? "Done (no content)" : spec.status == 201 ? "Created" : "Success");
+        if (spec.status != 204) {
             Object::Ptr content = new Object;
             Object::Ptr media = new Object;
-            media->set("schema", r->doc.responseSchema);
-            content->set("application/json", media);
+            const auto rs = spec.response ? spec.response : r->doc.responseSchema;
+            if (rs) media->set("schema", rs);
+            content->set(spec.responseType.empty() ? "application/json" : spec.responseType, media);
             ok->set("content", content);
         }
-        responses->set(r->method == "POST" ? "201" : "200", ok);
+        // Routes registered without a RouteSpec do not say which 2xx they answer.
+        responses->set(spec.status ? std::to_string(spec.status) : std::string("2XX"), ok);
+        for (int code : problems) {
+            Object::Ptr err = new Object;
+            err->set("description", problemDescription(code));
+            err->set("content", problemContent());
+            responses->set(std::to_string(code), err);
+        }
         Object::Ptr err = new Object;
-        err->set("description", "An RFC 9457 problem document");
-        Object::Ptr econtent = new Object;
-        Object::Ptr emedia = new Object;
-        Object::Ptr ref = new Object;
-        ref->set("$ref", "#/components/schemas/Problem");
-        emedia->set("schema", ref);
-        econtent->set("application/problem+json", emedia);
-        err->set("content", econtent);
+        err->set("description", "Any other RFC 9457 problem document (e.g. 500, 503 or 507 when storage fails)");
+        err->set("content", problemContent());
         responses->set("default", err);
         op->set("responses", responses);
         std::string m = r->method;

@@ -62,6 +62,22 @@ void RouteTable::addCore(std::string tag, std::string method, std::string patter
     r.handler = std::move(handler);
     r.doc.summary = std::move(summary);
     r.doc.tag = std::move(tag);
+    r.spec = RouteSpec{r.doc.summary, r.doc.tag, nullptr, false, nullptr, {}, 0, {}, {}, {}, {}};
+    r.csrfExempt = options.csrfExempt;
+    r.maxBodyBytes = options.maxBodyBytes;
+    add(std::move(r));
+}
+
+void RouteTable::addCore(std::string method, std::string pattern, Access access, Handler handler, RouteSpec spec,
+                         RouteOptions options) {
+    Route r;
+    r.owner = "core";
+    r.method = std::move(method);
+    r.pattern = std::move(pattern);
+    r.access = std::move(access);
+    r.handler = std::move(handler);
+    r.doc = RouteDoc{spec.summary, spec.tag, spec.body, spec.response};
+    r.spec = std::move(spec);
     r.csrfExempt = options.csrfExempt;
     r.maxBodyBytes = options.maxBodyBytes;
     r.noBody = options.noBody;
@@ -139,6 +155,20 @@ std::vector<std::shared_ptr<const Route>> RouteTable::all() const {
 
 void PluginRouter::add(std::string method, std::string pattern, Access access, Handler handler,
                        RouteDoc doc) {
+    RouteSpec spec{doc.summary, doc.tag, nullptr, false, doc.responseSchema, {}, 0, {}, {}, {}, {}};
+    // A RouteDoc's request schema is documentation only (the router does not enforce it).
+    addRoute(std::move(method), std::move(pattern), std::move(access), std::move(handler), std::move(doc),
+             std::move(spec));
+}
+
+void PluginRouter::add(std::string method, std::string pattern, Access access, Handler handler, RouteSpec spec) {
+    RouteDoc doc{spec.summary, spec.tag, spec.body, spec.response};
+    addRoute(std::move(method), std::move(pattern), std::move(access), std::move(handler), std::move(doc),
+             std::move(spec));
+}
+
+void PluginRouter::addRoute(std::string method, std::string pattern, Access access, Handler handler, RouteDoc doc,
+                            RouteSpec spec) {
     const std::string prefix = "/api/v1/" + owner_ + "/";
     if (pattern.rfind(prefix, 0) != 0 && pattern != "/api/v1/" + owner_) {
         throw std::invalid_argument("plugin " + owner_ + " may only register routes under " + prefix +
@@ -153,6 +183,9 @@ void PluginRouter::add(std::string method, std::string pattern, Access access, H
     r.handler = wrap_ ? wrap_(r.method, r.pattern, std::move(handler)) : std::move(handler);
     r.doc = std::move(doc);
     if (r.doc.tag.empty()) r.doc.tag = owner_;
+    r.spec = std::move(spec);
+    if (r.spec.tag.empty()) r.spec.tag = owner_;
+    if (!r.doc.requestSchema && r.spec.body) r.doc.requestSchema = r.spec.body;
     table_.add(std::move(r));
 }
 

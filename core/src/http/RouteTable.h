@@ -22,6 +22,9 @@ struct Route {
     Access access;
     Handler handler;
     RouteDoc doc;
+    // The contract the dispatcher validates and the OpenAPI document publishes. Routes added
+    // with a RouteDoc only get one without a body schema and with status 0 ("some 2xx").
+    RouteSpec spec;
     bool csrfExempt = false;  // only for login itself and the unauthenticated kiosk
     long long maxBodyBytes = 0;  // 0: the server's limit (server.max_body_bytes)
     bool noBody = false;         // takes no body: any but {} is refused before the handler
@@ -46,6 +49,9 @@ public:
     // A route of the box itself (owner "core"), documented under `tag`.
     void addCore(std::string tag, std::string method, std::string pattern, Access access, Handler handler,
                  std::string summary, RouteOptions options = {});
+    // A route of the box itself with its full contract (spec.tag documents it).
+    void addCore(std::string method, std::string pattern, Access access, Handler handler, RouteSpec spec,
+                 RouteOptions options = {});
     void removeOwner(const std::string& owner);
 
     enum class Result { Found, NotFound, MethodNotAllowed };
@@ -73,8 +79,10 @@ public:
         : table_(table), owner_(std::move(owner)), wrap_(std::move(wrap)) {}
     void add(std::string method, std::string pattern, Access access, Handler handler,
              RouteDoc doc = {}) override;
+    void add(std::string method, std::string pattern, Access access, Handler handler, RouteSpec spec) override;
 
 private:
+    void addRoute(std::string method, std::string pattern, Access access, Handler handler, RouteDoc doc, RouteSpec spec);
     RouteTable& table_;
     std::string owner_;
     Wrapper wrap_;

@@ -78,6 +78,9 @@ struct RouteRegistration {
     std::string path;  // as given; relative paths are under /api/v1/<plugin-id>
     Access access;
     std::string summary;
+    Poco::JSON::Object::Ptr body;  // options.body: the JSON Schema the box validates the body with
+    int status = 0;                // options.status: the success status (0: "some 2xx")
+    std::vector<int> problems;     // options.problems: the statuses the function refuses with
     int ref = 0;
     int line = 0;
 };

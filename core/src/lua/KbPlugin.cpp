@@ -53,15 +53,57 @@ int kbRoute(lua_State* L) {
     const bool hasOptions = lua_type(L, 3) == LUA_TTABLE;
     const int fnIndex = hasOptions ? 4 : 3;
     luaL_checktype(L, fnIndex, LUA_TFUNCTION);
-    if (hasOptions) checkOptionKeys(L, 3, "kb.route", {"roles", "anonymous", "summary"});
+    if (hasOptions) checkOptionKeys(L, 3, "kb.route", {"roles", "anonymous", "summary", "body", "status", "problems"});
     std::size_t sn = 0;
     const char* summary = hasOptions ? optStringField(L, 3, "kb.route", "summary", &sn) : nullptr;
+    // The route's contract (docs/lua-api.md): a JSON Schema for the body, the success status
+    // and the statuses the function refuses with. The box validates the body against the
+    // schema before the function runs, and the OpenAPI document publishes the same.
+    int status = 0;
+    std::vector<int> problems;
+    bool hasBody = false;
+    if (hasOptions) {
+        if (lua_getfield(L, 3, "status") != LUA_TNIL) {
+            if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 200 || lua_tointeger(L, -1) > 299)
+                return luaL_error(L, "kb.route: status must be the success status, an integer 200-299");
+            status = static_cast<int>(lua_tointeger(L, -1));
+        }
+        lua_pop(L, 1);
+        if (lua_getfield(L, 3, "problems") != LUA_TNIL) {
+            if (!lua_istable(L, -1)) return luaL_error(L, "kb.route: problems must be a list of statuses such as {404, 409}");
+            const auto n = static_cast<lua_Integer>(lua_rawlen(L, -1));
+            for (lua_Integer i = 1; i <= n; ++i) {
+                lua_rawgeti(L, -1, i);
+                if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 400 || lua_tointeger(L, -1) > 599)
+                    return luaL_error(L, "kb.route: problems must be statuses 400-599");
+                const int st = static_cast<int>(lua_tointeger(L, -1));
+                if (!cxx(c, [&] { problems.push_back(st); })) fail(L, "kb.route", c);
+                lua_pop(L, 1);
+            }
+        }
+        lua_pop(L, 1);
+        if (lua_getfield(L, 3, "body") != LUA_TNIL) {
+            if (!lua_istable(L, -1)) return luaL_error(L, "kb.route: body must be a JSON Schema table such as {type = \"object\", ...}");
+            if (!cxx(c, [&] { c.tree.clear(); })) fail(L, "kb.route", c);
+            readValue(L, -1, c.tree, maxNodes(L), "kb.route body");
+            hasBody = true;
+        }
+        lua_pop(L, 1);
+    }
     const int line = callerLine(L);
     if (!cxx(c, [&] {
             RouteRegistration r;
             r.method = method;
             r.path.assign(path, pn);
             if (summary) r.summary.assign(summary, sn);
+            r.status = status;
+            r.problems = problems;
+            if (hasBody) {
+                std::size_t pos = 0;
+                const auto v = toVar(c.tree, pos);
+                if (v.type() != typeid(Poco::JSON::Object::Ptr)) throw std::invalid_argument("body must be a JSON Schema object");
+                r.body = v.extract<Poco::JSON::Object::Ptr>();
+            }
             r.line = line;
             r.access = Access::loggedIn();
             c.routes.push_back(std::move(r));

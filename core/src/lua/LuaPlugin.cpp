@@ -129,9 +129,12 @@ void LuaPlugin::start(PluginContext& ctx) {
     for (std::size_t i = 0; i < routes.size(); ++i) {
         const auto& r = routes[i];
         const std::string path = r.path.rfind("/api/", 0) == 0 ? r.path : "/api/v1/" + source_.id + r.path;
-        RouteDoc doc;
-        doc.summary = r.summary.empty() ? r.method + " " + path : r.summary;
-        doc.tag = source_.id;
+        RouteSpec spec;
+        spec.summary = r.summary.empty() ? r.method + " " + path : r.summary;
+        spec.tag = source_.id;
+        spec.body = r.body;
+        spec.status = r.status;
+        spec.problems = r.problems;
         ctx.router().add(r.method, path, r.access,
                          [rt, i](Request& req) -> Response {
                              rt->checkRunning();
@@ -143,7 +146,7 @@ void LuaPlugin::start(PluginContext& ctx) {
                                  throw Problem(500, "/problems/lua-script-failed", "Skriptet misslyckades", e.what());
                              }
                          },
-                         doc);
+                         std::move(spec));
     }
     std::set<std::pair<std::string, bool>> done;
     for (const auto& h : hooks) {

@@ -313,18 +313,18 @@ Response ScriptInstance::runRoute(std::size_t index, Request& request) {
     if (json) {
         const bool object = json->type() == typeid(Poco::JSON::Object::Ptr);
         if (object && status >= 400) {
-            // An error with a title or type is a problem document (RFC 9457), as the native
-            // routes answer: its status and instance are filled in, and it says so.
+            // A refusal a route returns is a problem document (RFC 9457), as the native routes
+            // answer; one with a title or type gets its status and instance filled in.
             auto p = json->extract<Poco::JSON::Object::Ptr>();
             if (p->has("title") || p->has("type")) {
                 if (!p->has("type")) p->set("type", "about:blank");
                 if (!p->has("status")) p->set("status", status);
                 if (!p->has("instance")) p->set("instance", request.path);
-                resp = Response::json(p, status);
-                resp.contentType = "application/problem+json";
-                resp.headers = std::move(headers);
-                return resp;
             }
+            resp = Response::json(p, status);
+            resp.contentType = "application/problem+json";
+            resp.headers = std::move(headers);
+            return resp;
         }
         if (object) resp = Response::json(json->extract<Poco::JSON::Object::Ptr>(), status);
         else if (json->type() == typeid(Poco::JSON::Array::Ptr)) resp = Response::json(json->extract<Poco::JSON::Array::Ptr>(), status);

@@ -4,6 +4,15 @@
 
 namespace klinikbox {
 
+std::size_t JsonInput::utf8Length(std::string_view s) {
+    // Characters, not bytes: "Läkarbesök" is 10 long. Every byte but a continuation byte
+    // (10xxxxxx) starts a code point; the JSON parser has already refused invalid UTF-8.
+    std::size_t n = 0;
+    for (unsigned char c : s)
+        if ((c & 0xC0) != 0x80) ++n;
+    return n;
+}
+
 Problem JsonInput::invalid(const std::string& name, const std::string& detail) { return invalid(name, detail, "invalid"); }
 
 Problem JsonInput::invalid(const std::string& name, const std::string& detail, const std::string& code) {
@@ -42,7 +51,7 @@ std::optional<std::string> JsonInput::optStr(const std::string& name, std::size_
     const auto v = obj_->get(name);
     if (!v.isString()) throw invalid(name, "must be a string", "type");
     auto s = v.convert<std::string>();
-    if (s.size() > maxLen) throw invalid(name, "must be at most " + std::to_string(maxLen) + " characters", "length");
+    if (utf8Length(s) > maxLen) throw invalid(name, "must be at most " + std::to_string(maxLen) + " characters", "length");
     if (s.find('\0') != std::string::npos) throw invalid(name, "must not contain NUL characters", "nul");
     return s;
 }

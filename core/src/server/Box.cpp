@@ -1,3 +1,4 @@
+#include <klinikbox/Schema.h>
 #include "server/Box.h"
 
 #include "http/OpenApi.h"
@@ -199,17 +200,18 @@ std::optional<Response> Box::serveStatic(const Request& req) {
 void Box::registerCoreRoutes() {
     using Poco::JSON::Array;
     using Poco::JSON::Object;
-    auto add = [this](std::string method, std::string pattern, Access access, Handler h, std::string summary,
+    using namespace klinikbox::schema;
+    auto add = [this](std::string method, std::string pattern, Access access, Handler h, RouteSpec spec,
                       std::string tag = "core") {
-        routes_.addCore(std::move(tag), std::move(method), std::move(pattern), std::move(access), std::move(h),
-                        std::move(summary));
+        spec.tag = std::move(tag);
+        routes_.addCore(std::move(method), std::move(pattern), std::move(access), std::move(h), std::move(spec));
     };
 
     add("GET", "/healthz", Access::anyone(), [](Request&) {
         Object::Ptr o = new Object;
         o->set("status", "ok");
         return Response::json(o);
-    }, "Liveness: the process answers");
+    }, RouteSpec{.summary = "Liveness: the process answers", .status = 200});
 
     add("GET", "/readyz", Access::anyone(), [this](Request& req) {
         Object::Ptr o = new Object;
@@ -287,7 +289,7 @@ void Box::registerCoreRoutes() {
         }
         for (const auto& part : readyzParts_) part(*o);
         return Response::json(o, dbOk ? 200 : 503);
-    }, "Readiness: database, mode, plugin set and each plugin's state");
+    }, RouteSpec{.summary = "Readiness: database, mode, plugin set and each plugin's state", .status = 200, .problems = {503}});
 
     metrics_.addCollector([this](std::string& out) {
         const auto c = outbox_->counts();
@@ -332,11 +334,11 @@ void Box::registerCoreRoutes() {
         if (!monitoringAllowed(config_.monitoring, req))
             throw Problem(404, "/problems/not-found", "Not found", "no resource at " + req.path);
         return Response::text(metrics_.render(), "text/plain; version=0.0.4; charset=utf-8");
-    }, "Prometheus metrics");
+    }, RouteSpec{.summary = "Prometheus metrics", .responseType = "text/plain", .status = 200});
 
     add("GET", "/api/v1/openapi.json", Access::anyone(), [this](Request&) {
         return Response::json(http::buildOpenApi(routes_, kBoxVersion));
-    }, "This OpenAPI document");
+    }, RouteSpec{.summary = "This OpenAPI document", .status = 200});
 
     // The certificate staff's browsers see: its SHA-256 fingerprint to compare with the
     // browser's, the names it covers, its expiry, and whether the box generated it.
@@ -355,7 +357,7 @@ void Box::registerCoreRoutes() {
         o->set("self_signed", info.selfSigned);
         o->set("source", tlsConfigured_ ? "configured" : "generated");
         return Response::json(o);
-    }, "The HTTPS certificate: SHA-256 fingerprint, names, expiry, source", "system");
+    }, RouteSpec{.summary = "The HTTPS certificate: SHA-256 fingerprint, names, expiry, source", .status = 200}, "system");
 
     const Access outboxReaders = Access::only({Role::Admin, Role::It});
     add("GET", "/api/v1/outbox", outboxReaders, [this](Request& req) {
@@ -373,7 +375,7 @@ void Box::registerCoreRoutes() {
         o->set("counts", counts);
         o->set("messages", outbox_->list(state, limit));
         return Response::json(o);
-    }, "Outbox messages and counts", "outbox");
+    }, RouteSpec{.summary = "Outbox messages and counts", .status = 200, .query = {{"state", oneOf({"pending", "delivering", "delivered", "dead"}), false, ""}, {"limit", integer(1, 1000), false, ""}}}, "outbox");
 
     add("POST", "/api/v1/outbox/{id}/retry", outboxReaders, [this](Request& req) {
         req.noBody();
@@ -385,14 +387,14 @@ void Box::registerCoreRoutes() {
         o->set("id", id);
         o->set("state", "pending");
         return Response::json(o);
-    }, "Send a pending or dead message again now", "outbox");
+    }, RouteSpec{.summary = "Send a pending or dead message again now", .status = 200, .path = std::vector<ParamSpec>{{"id", integer(1, 9'000'000'000'000'000'000LL), true, ""}}}, "outbox");
     add("DELETE", "/api/v1/outbox/{id}", Access::only({Role::Admin}), [this](Request& req) {
         const auto id = req.intParam("id");
         if (!outbox_->discard(id)) throw Problem::notFound("no pending or dead message " + std::to_string(id));
         audit_->append(audit::AuditLog::actorOf(req), AuditEntry{"outbox.discard", "", "administration", "ok",
                                                                  "message " + std::to_string(id)});
         return Response::noContent();
-    }, "Discard a pending or dead message", "outbox");
+    }, RouteSpec{.summary = "Discard a pending or dead message", .status = 204, .path = std::vector<ParamSpec>{{"id", integer(1, 9'000'000'000'000'000'000LL), true, ""}}}, "outbox");
 
     add("GET", "/api/v1/plugins", Access::only({Role::Admin, Role::It}), [this](Request&) {
         Array::Ptr arr = new Array;
@@ -410,7 +412,7 @@ void Box::registerCoreRoutes() {
         Object::Ptr o = new Object;
         o->set("plugins", arr);
         return Response::json(o);
-    }, "Plugins and their state", "plugins");
+    }, RouteSpec{.summary = "Plugins and their state", .status = 200}, "plugins");
 
     add("GET", "/api/v1/console/pages", Access::loggedIn(), [this](Request& req) {
         Array::Ptr arr = new Array;
@@ -427,7 +429,7 @@ void Box::registerCoreRoutes() {
         Object::Ptr o = new Object;
         o->set("pages", arr);
         return Response::json(o);
-    }, "Console pages that plugins add, for the caller's role", "console");
+    }, RouteSpec{.summary = "Console pages that plugins add, for the caller's role", .status = 200}, "console");
 }
 
 }  // namespace klinikbox::server

@@ -1,3 +1,4 @@
+#include <klinikbox/Schema.h>
 #include "server/PluginSets.h"
 
 #include "server/RegionSubscription.h"
@@ -204,10 +205,12 @@ void installPluginSets(Box& box) {
     box.setBundleSource(verifiedBundles);
     installRegionSubscription(box);
     box.addModule([](Box& b) {
-        auto add = [&b](std::string method, std::string pattern, Access access, Handler h, std::string summary,
+        using namespace klinikbox::schema;
+        auto add = [&b](std::string method, std::string pattern, Access access, Handler h, RouteSpec spec,
                         long long maxBody = 0) {
-            b.routes().addCore("pluginsets", std::move(method), std::move(pattern), std::move(access), std::move(h),
-                               std::move(summary), {false, maxBody});
+            spec.tag = "pluginsets";
+            b.routes().addCore(std::move(method), std::move(pattern), std::move(access), std::move(h), std::move(spec),
+                               {false, maxBody});
         };
 
         add("GET", "/api/v1/pluginsets", Access::only({Role::Admin, Role::It}), [&b](Request&) {
@@ -227,7 +230,7 @@ void installPluginSets(Box& box) {
             running->set("refusal", a.refusal);
             o->set("running", running);
             return Response::json(o);
-        }, "Uploaded plugin sets and the one running");
+        }, RouteSpec{.summary = "Uploaded plugin sets and the one running", .status = 200});
 
         add("POST", "/api/v1/pluginsets", Access::only({Role::Admin}), [&b](Request& req) {
             const auto ct = req.header("content-type");
@@ -259,7 +262,7 @@ void installPluginSets(Box& box) {
             o->set("sequence", set.sequence);
             o->set("status", set.status);
             return Response::json(o, 201);
-        }, "Upload a plugin set (.zip); it is verified before it is stored", kMaxUpload);
+        }, RouteSpec{.summary = "Upload a plugin set (.zip); it is verified before it is stored", .status = 201, .problems = {409, 422}, .bodyType = "application/zip"}, kMaxUpload);
 
         add("POST", "/api/v1/pluginsets/{id}/activate", Access::only({Role::Admin}), [&b](Request& req) {
             req.noBody();
@@ -282,7 +285,7 @@ void installPluginSets(Box& box) {
             o->set("status", b.activeSet().status);
             o->set("refusal", b.activeSet().refusal);
             return Response::json(o);
-        }, "Activate an uploaded set (plugins restart on it; the current one is kept for a rollback)");
+        }, RouteSpec{.summary = "Activate an uploaded set (plugins restart on it; the current one is kept for a rollback)", .status = 200, .path = std::vector<ParamSpec>{{"id", integer(1, 9'000'000'000'000'000'000LL), true, ""}}, .problems = {409, 422}});
 
         add("POST", "/api/v1/pluginsets/rollback", Access::only({Role::Admin}), [&b](Request& req) {
             req.noBody();
@@ -304,7 +307,7 @@ void installPluginSets(Box& box) {
             Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
             o->set("status", b.activeSet().status);
             return Response::json(o);
-        }, "Return to the previously active plugin set");
+        }, RouteSpec{.summary = "Return to the previously active plugin set", .status = 200, .problems = {409, 422}});
     });
 }
 

@@ -1,3 +1,4 @@
+#include <klinikbox/Schema.h>
 #include "server/PluginSettings.h"
 
 #include "config/SecretValues.h"
@@ -119,9 +120,11 @@ void installPluginSettings(Box& box) {
     });
 
     box.addModule([](Box& b) {
-        auto add = [&b](std::string method, std::string pattern, Handler h, std::string summary) {
-            b.routes().addCore("plugins", std::move(method), std::move(pattern), Access::only({Role::Admin, Role::It}),
-                               std::move(h), std::move(summary));
+        using namespace klinikbox::schema;
+        auto add = [&b](std::string method, std::string pattern, Handler h, RouteSpec spec) {
+            spec.tag = "plugins";
+            b.routes().addCore(std::move(method), std::move(pattern), Access::only({Role::Admin, Role::It}), std::move(h),
+                               std::move(spec));
         };
         add("GET", "/api/v1/plugins/{id}/settings", [&b](Request& req) {
             const auto id = pluginParam(b, req);
@@ -146,7 +149,7 @@ void installPluginSettings(Box& box) {
             o->set("values", config::maskSecrets(schemaJson, values));
             o->set("source", stored(b, id) ? "console" : "klinikbox.yaml");
             return Response::json(o);
-        }, "A plugin's settings and the schema the console renders its form from");
+        }, RouteSpec{.summary = "A plugin's settings and the schema the console renders its form from", .status = 200});
 
         add("PUT", "/api/v1/plugins/{id}/settings", [&b](Request& req) {
             const auto id = pluginParam(b, req);
@@ -202,7 +205,7 @@ void installPluginSettings(Box& box) {
             o->set("state", st.state);
             if (!st.reason.empty()) o->set("reason", st.reason);
             return Response::json(o);
-        }, "Validate, store and apply a plugin's settings (restarts that plugin)");
+        }, RouteSpec{.summary = "Validate, store and apply a plugin's settings (restarts that plugin)", .body = object({req("values", described(anyObject(), "the settings, as the plugin's schema (GET) describes them"))}), .status = 200});
     });
 }
 

@@ -1,4 +1,5 @@
 // Availability: slot generation from the schedules and the free dates and times (no patient data).
+#include <klinikbox/Schema.h>
 #include "BookingPlugin.h"
 
 #include <Poco/JSON/Parser.h>
@@ -108,6 +109,7 @@ Array::Ptr BookingPlugin::freeSlots(const std::string& unit, const std::string& 
 }
 
 void BookingPlugin::registerAvailabilityRoutes() {
+    using namespace klinikbox::schema;
     auto& r = ctx_->router();
     r.add("GET", "/api/v1/booking/availabledates", Access::only(kStaff), [this](Request& req) {
         const auto unit = queryHsa(req, "unit");
@@ -124,7 +126,7 @@ void BookingPlugin::registerAvailabilityRoutes() {
         o->set("healthcare_facility", unit);
         o->set("dates", stringArray({dates.begin(), dates.end()}));
         return Response::json(o);
-    }, RouteDoc{"GetAvailableDates: dates with free slots at a unit", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "GetAvailableDates: dates with free slots at a unit", .tag = "booking", .status = 200, .query = {{"unit", hsaId(), true, ""}, {"visit_type", text(40, 0), false, ""}, {"from", date(), false, ""}, {"to", date(), false, ""}}});
 
     r.add("GET", "/api/v1/booking/timeslots", Access::only(kStaff), [this](Request& req) {
         const auto unit = queryHsa(req, "unit");
@@ -136,7 +138,7 @@ void BookingPlugin::registerAvailabilityRoutes() {
         o->set("healthcare_facility", unit);
         o->set("timeslots", freeSlots(unit, req.queryParam("visit_type").value_or(""), practitioner, date, to, 1000));
         return Response::json(o);
-    }, RouteDoc{"GetAvailableTimeslots: free slots at a unit on a date", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "GetAvailableTimeslots: free slots at a unit on a date", .tag = "booking", .status = 200, .query = {{"unit", hsaId(), true, ""}, {"date", date(), true, ""}, {"days", integer(1, 14), false, ""}, {"visit_type", text(40, 0), false, ""}, {"practitioner", hsaId(), false, ""}}});
 }
 
 }  // namespace booking

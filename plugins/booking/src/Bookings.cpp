@@ -1,5 +1,6 @@
 // Bookings: the one path every channel uses to book, rebook, cancel and mark no-shows, and
 // the JSON of a booking (crm:scheduling names).
+#include <klinikbox/Schema.h>
 #include "BookingPlugin.h"
 
 #include <Poco/JSON/Parser.h>
@@ -277,19 +278,21 @@ BookingRow BookingPlugin::cancel(const Request& req, const BookingRow& b, const 
 }
 
 void BookingPlugin::registerBookingRoutes() {
+    using namespace klinikbox::schema;
+    const std::vector<ParamSpec> idPath = {{"id", integer(1, 9'000'000'000'000'000'000LL), true, ""}};
     auto& r = ctx_->router();
     r.add("POST", "/api/v1/booking/bookings", Access::only(kStaff), [this](Request& req) {
         JsonInput in(req.json(), {"slot_id", "patient", "purpose", "reason", "note", "phone", "email", "guardian", "urgency_days"});
         const auto b = book(req, readBookInput(in, "console"));
         publish("booking.created", b, req);
         return Response::json(bookingJson(b), 201);
-    }, RouteDoc{"MakeBooking: book a slot for a patient (runs booking.requested hooks)", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "MakeBooking: book a slot for a patient (runs booking.requested hooks)", .tag = "booking", .body = object({req("slot_id", integer(1, 9'000'000'000'000'000'000LL)), req("patient", personnummer()), opt("purpose", text(500, 0)), opt("reason", text(1000, 0)), opt("note", text(500, 0)), opt("phone", text(30, 0)), opt("email", text(254, 0)), opt("guardian", text(20, 0)), opt("urgency_days", integer(0, 365))}), .status = 201, .problems = {404, 409, 422}});
 
     r.add("GET", "/api/v1/booking/bookings/{id}", Access::only(kStaff), [this](Request& req) {
         const auto b = requireBooking(req.intParam("id"));
         audit(req, "booking.read", b.patient, "booking " + std::to_string(b.id));
         return Response::json(bookingJson(b));
-    }, RouteDoc{"GetBookingDetails", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "GetBookingDetails", .tag = "booking", .status = 200, .path = idPath});
 
     r.add("POST", "/api/v1/booking/bookings/{id}/cancel", Access::only(kStaff), [this](Request& req) {
         JsonInput in(req.json(), {"reason", "by"});
@@ -298,7 +301,7 @@ void BookingPlugin::registerBookingRoutes() {
         const auto by = in.optStr("by", 10).value_or("staff");
         if (by != "staff" && by != "patient") throw invalid("by", "staff or patient");
         return Response::json(bookingJson(cancel(req, b, by, why)));
-    }, RouteDoc{"CancelBooking: any booking that has not started; within cancel_latest_hours with a reason", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "CancelBooking: any booking that has not started; within cancel_latest_hours with a reason", .tag = "booking", .body = object({opt("reason", text(500, 0)), opt("by", oneOf({"staff", "patient"}))}), .status = 200, .path = idPath, .problems = {409, 422}});
 
     r.add("POST", "/api/v1/booking/bookings/{id}/rebook", Access::only(kStaff), [this](Request& req) {
         JsonInput in(req.json(), {"slot_id", "reason"});
@@ -323,7 +326,7 @@ void BookingPlugin::registerBookingRoutes() {
             o.set("old_end", isoStockholm(fromSec(old.end)));
         });
         return Response::json(bookingJson(b), 201);
-    }, RouteDoc{"UpdateBooking: move a booking to another slot (the old slot is freed)", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "UpdateBooking: move a booking to another slot (the old slot is freed)", .tag = "booking", .body = object({req("slot_id", integer(1, 9'000'000'000'000'000'000LL)), opt("reason", text(500, 0))}), .status = 201, .path = idPath, .problems = {409, 422}});
 
     r.add("POST", "/api/v1/booking/bookings/{id}/noshow", Access::only(kStaff), [this](Request& req) {
         const auto b = requireBooking(req.intParam("id"));
@@ -347,7 +350,7 @@ void BookingPlugin::registerBookingRoutes() {
         auto o = bookingJson(out);
         o->set("noshow_count", count);
         return Response::json(o);
-    }, RouteDoc{"Mark a booking as a no-show (publishes booking.noshow with the patient's count)", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "Mark a booking as a no-show (publishes booking.noshow with the patient's count)", .tag = "booking", .status = 200, .path = idPath, .problems = {409}});
 
     // A no-show marked by mistake (the patient was in the waiting room) is undone the same
     // day; the undo is audit-logged like the marking.
@@ -388,7 +391,7 @@ void BookingPlugin::registerBookingRoutes() {
         o->set("noshow_count", noshows);
         o->set("bookings", arr);
         return Response::json(o);
-    }, RouteDoc{"GetSubjectOfCareSchedule: a patient's bookings", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "GetSubjectOfCareSchedule: a patient's bookings", .tag = "booking", .status = 200, .query = {{"include_past", oneOf({"true", "false"}), false, ""}}, .path = {{"patient", personnummer(), true, ""}}});
 
     // Day and week views: every slot of the unit with its booking; each patient shown is logged.
     r.add("GET", "/api/v1/booking/calendar", Access::only(kStaff), [this](Request& req) {
@@ -444,7 +447,7 @@ void BookingPlugin::registerBookingRoutes() {
         o->set("days", n);
         o->set("slots", arr);
         return Response::json(o);
-    }, RouteDoc{"Day or week view of a unit: every slot and its booking", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "Day or week view of a unit: every slot and its booking", .tag = "booking", .status = 200, .query = {{"unit", hsaId(), true, ""}, {"date", date(), false, ""}, {"days", integer(1, 7), false, ""}, {"practitioner", hsaId(), false, ""}}});
 }
 
 }  // namespace booking

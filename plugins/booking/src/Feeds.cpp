@@ -1,4 +1,5 @@
 // Feeds: a practitioner's bookings as an iCalendar feed behind a secret URL (no patient identities).
+#include <klinikbox/Schema.h>
 #include "BookingPlugin.h"
 
 #include <Poco/JSON/Parser.h>
@@ -9,6 +10,7 @@
 namespace booking {
 
 void BookingPlugin::registerICalRoutes() {
+    using namespace klinikbox::schema;
     auto& r = ctx_->router();
     r.add("POST", "/api/v1/booking/practitioners/{hsa}/icalfeed", Access::only(kStaff), [this](Request& req) {
         req.noBody();
@@ -26,7 +28,7 @@ void BookingPlugin::registerICalRoutes() {
         Object::Ptr o = new Object;
         o->set("url", s_.publicUrl + "/api/v1/booking/ical/" + token + ".ics");
         return Response::json(o, 201);
-    }, RouteDoc{"Create (or replace) a practitioner's secret iCalendar feed URL", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "Create (or replace) a practitioner's secret iCalendar feed URL", .tag = "booking", .status = 201, .path = {{"hsa", hsaId(), true, ""}}});
 
     r.add("DELETE", "/api/v1/booking/practitioners/{hsa}/icalfeed", Access::only(kStaff), [this](Request& req) {
         const auto hsa = req.pathParams.at("hsa");
@@ -35,7 +37,7 @@ void BookingPlugin::registerICalRoutes() {
             ctx_->audit().record(req, {"booking.ical.revoke", "", "administration", "ok", "feed of " + hsa}, c);
         });
         return Response::noContent();
-    }, RouteDoc{"Revoke a practitioner's iCalendar feed", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "Revoke a practitioner's iCalendar feed", .tag = "booking", .status = 204, .path = {{"hsa", hsaId(), true, ""}}});
 
     r.add("GET", "/api/v1/booking/ical/{token}", Access::anyone(), [this](Request& req) {
         std::string token = req.pathParams.at("token");
@@ -49,23 +51,31 @@ void BookingPlugin::registerICalRoutes() {
             if (!f.step()) return;
             practitioner = f.getText(0);
             name = f.getText(1);
-            auto st = c.prepare(std::string(kBookingSelect) +
-                                "WHERE s.practitioner = ? AND s.start_at > ? AND b.status IN ('booked','arrived','noshow')"
+            auto id = c.prepare("SELECT uid FROM booking_box_identity WHERE id = 1");
+            const std::string boxId = id.step() ? id.getText(0) : std::string("unknown");
+            // Cancelled and moved bookings stay in the feed as STATUS:CANCELLED, or a
+            // subscribed calendar would keep showing them as booked.
+            std::string select = kBookingSelect;
+            select.insert(select.find(" FROM booking_bookings"), ", b.changed_at");
+            auto st = c.prepare(select +
+                                "WHERE s.practitioner = ? AND s.start_at > ?"
+                                " AND b.status IN ('booked','arrived','noshow','cancelled','rebooked')"
                                 " ORDER BY s.start_at LIMIT 2000");
             st.bind(1, practitioner).bind(2, now() - 30 * 86400);
             while (st.step()) {
                 const auto b = readBooking(st);
-                events.push_back({"booking-" + std::to_string(b.id) + "@klinikbox", fromSec(b.start), fromSec(b.end),
-                                  fromSec(b.createdAt), "Bokad tid: " + b.visitTypeName,
+                const bool gone = b.status == "cancelled" || b.status == "rebooked";
+                events.push_back({booking::bookingUid(b.id, boxId), fromSec(b.start), fromSec(b.end),
+                                  fromSec(gone ? st.getInt(32) : b.createdAt), "Bokad tid: " + b.visitTypeName,
                                   b.visitForm == "video" ? "Video" : (b.room.empty() ? b.unitName : b.room + ", " + b.unitName),
-                                  false});
+                                  gone, gone ? 1 : 0});
             }
         });
         if (practitioner.empty()) throw Problem::notFound("no such calendar feed (it may have been revoked)");
         Response res = Response::text(booking::renderCalendar("Bokningar " + name, events), "text/calendar; charset=utf-8");
         res.headers.emplace_back("Cache-Control", "no-store");
         return res;
-    }, RouteDoc{"A practitioner's bookings as iCalendar (secret URL; no patient identities)", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "A practitioner's bookings as iCalendar (secret URL; no patient identities)", .tag = "booking", .responseType = "text/calendar", .status = 200, .path = {{"token", text(200), true, ""}}});
 }
 
 }  // namespace booking

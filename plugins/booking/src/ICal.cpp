@@ -57,6 +57,10 @@ std::string utcStamp(sys_seconds t) {
 }
 }  // namespace
 
+std::string bookingUid(long long bookingId, const std::string& boxId) {
+    return "booking-" + std::to_string(bookingId) + "-" + boxId + "@klinikbox";
+}
+
 std::string renderCalendar(const std::string& name, const std::vector<CalendarEvent>& events) {
     std::string o;
     auto line = [&](const std::string& l) { o += foldLine(l); };
@@ -74,6 +78,7 @@ std::string renderCalendar(const std::string& name, const std::vector<CalendarEv
         line("DTEND:" + utcStamp(e.end));
         line("SUMMARY:" + escapeText(e.summary));
         if (!e.location.empty()) line("LOCATION:" + escapeText(e.location));
+        if (e.sequence > 0) line("SEQUENCE:" + std::to_string(e.sequence));
         line(std::string("STATUS:") + (e.cancelled ? "CANCELLED" : "CONFIRMED"));
         line("CLASS:CONFIDENTIAL");
         line("END:VEVENT");

@@ -10,12 +10,17 @@
 namespace booking {
 
 struct CalendarEvent {
-    std::string uid;      // stable, e.g. "booking-17@klinikbox"
+    std::string uid;      // stable and globally unique, e.g. "booking-17-<box id>@klinikbox"
     std::chrono::sys_seconds start{}, end{}, stamp{};
     std::string summary;  // e.g. "Bokad tid: Läkarbesök 20 min"
     std::string location;
-    bool cancelled = false;
+    bool cancelled = false;  // published with STATUS:CANCELLED, so calendars drop it
+    int sequence = 0;        // revision: a cancellation raises it above the booking's
 };
+
+// The UID of a booking's event: the booking id and the box's random identity (RFC 5545
+// wants UIDs unique across all systems; booking ids alone repeat on every box).
+[[nodiscard]] std::string bookingUid(long long bookingId, const std::string& boxId);
 
 [[nodiscard]] std::string escapeText(const std::string& s);
 [[nodiscard]] std::string foldLine(const std::string& line);  // with the trailing CRLF

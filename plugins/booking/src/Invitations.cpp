@@ -1,4 +1,5 @@
 // Invitations (kallelser): a clinic invites a patient to book a given visit through a link.
+#include <klinikbox/Schema.h>
 #include "BookingPlugin.h"
 
 #include <Poco/JSON/Parser.h>
@@ -162,6 +163,7 @@ Object::Ptr BookingPlugin::createInvitation(const Request& req, const JsonInput&
 }
 
 void BookingPlugin::registerInvitationRoutes() {
+    using namespace klinikbox::schema;
     ctx_->outbox().registerChannel("booking.invsms", [this](const QueuedMessage& m) {
         Poco::JSON::Parser p;
         const auto o = p.parse(m.payload).extract<Object::Ptr>();
@@ -176,7 +178,7 @@ void BookingPlugin::registerInvitationRoutes() {
     r.add("POST", "/api/v1/booking/invitations", Access::only(kStaff), [this](Request& req) {
         JsonInput in(req.json(), {"patient", "unit", "visit_type", "purpose", "questions", "kind", "slot_id", "phone", "email"});
         return Response::json(createInvitation(req, in), 201);
-    }, RouteDoc{"Send an invitation (kallelse): timed (a booked time) or open (the patient chooses)", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "Send an invitation (kallelse): timed (a booked time) or open (the patient chooses)", .tag = "booking", .body = object({req("patient", personnummer()), req("unit", hsaId()), req("visit_type", text(40)), req("purpose", text(500)), opt("questions", arrayOf(text(300), 20)), opt("kind", oneOf({"open", "timed"})), opt("slot_id", integer(1, 9'000'000'000'000'000'000LL)), opt("phone", text(30, 0)), opt("email", text(254, 0))}), .status = 201, .problems = {404, 409, 422}});
 
     r.add("GET", "/api/v1/booking/invitations", Access::only(kStaff), [this](Request& req) {
         const auto unit = queryHsa(req, "unit");
@@ -197,8 +199,10 @@ void BookingPlugin::registerInvitationRoutes() {
         Object::Ptr o = new Object;
         o->set("invitations", arr);
         return Response::json(o);
-    }, RouteDoc{"The unit's invitations with their answers and bookings", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "The unit's invitations with their answers and bookings", .tag = "booking", .status = 200, .query = {{"unit", hsaId(), true, ""}}});
 
+    // The invitation link's token travels in the body (never in a path a log could keep).
+    const auto kToken = described(text(64), "the token of the invitation link");
     r.add("POST", "/api/v1/booking/invite/open", Access::anyone(), [this](Request& req) {
         JsonInput in(req.json(), {"token", "patient"});
         const auto inv = openInvitation(req, in.str("token", 64), in.str("patient", 20));
@@ -209,7 +213,7 @@ void BookingPlugin::registerInvitationRoutes() {
         }
         ctx_->audit().record(req, {"booking.invitation.open", inv.patient, kPurposeCare, "ok", "invitation " + std::to_string(inv.id)});
         return Response::json(o);
-    }, RouteDoc{"Patient: open an invitation (the link's token and the personnummer in the body)", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "Patient: open an invitation (the link's token and the personnummer in the body)", .tag = "booking", .body = object({req("token", kToken), req("patient", personnummer())}), .status = 200, .problems = {403, 410}});
 
     r.add("POST", "/api/v1/booking/invite/book", Access::anyone(), [this](Request& req) {
         JsonInput in(req.json(), {"token", "patient", "slot_id"});
@@ -243,7 +247,7 @@ void BookingPlugin::registerInvitationRoutes() {
         o->set("bookingId", b.id);
         o->set("startTimeInclusive", isoStockholm(fromSec(b.start)));
         return Response::json(o, 201);
-    }, RouteDoc{"Patient: choose a time for an open invitation", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "Patient: choose a time for an open invitation", .tag = "booking", .body = object({req("token", kToken), req("patient", personnummer()), req("slot_id", integer(1, 9'000'000'000'000'000'000LL))}), .status = 201, .problems = {403, 409, 410, 422}});
 
     r.add("POST", "/api/v1/booking/invite/answers", Access::anyone(), [this](Request& req) {
         JsonInput in(req.json(), {"token", "patient", "answers"});
@@ -262,7 +266,7 @@ void BookingPlugin::registerInvitationRoutes() {
             ctx_->audit().record(req, {"booking.invitation.answer", inv.patient, kPurposeCare, "ok", "invitation " + std::to_string(inv.id)}, c);
         });
         return Response::noContent();
-    }, RouteDoc{"Patient: answer the invitation's questions before the visit", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "Patient: answer the invitation's questions before the visit", .tag = "booking", .body = object({req("token", kToken), req("patient", personnummer()), req("answers", arrayOf(text(2000), 20))}), .status = 204, .problems = {403, 409, 410}});
 
     r.add("POST", "/api/v1/booking/invite/cancel", Access::anyone(), [this](Request& req) {
         JsonInput in(req.json(), {"token", "patient"});
@@ -272,7 +276,7 @@ void BookingPlugin::registerInvitationRoutes() {
         (void)checkChangeAllowed(req, b, std::nullopt);
         cancel(req, b, "patient");
         return Response::noContent();
-    }, RouteDoc{"Patient: cancel the time of an invitation (until the latest time)", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "Patient: cancel the time of an invitation (until the latest time)", .tag = "booking", .body = object({req("token", kToken), req("patient", personnummer())}), .status = 204, .problems = {403, 409, 410}});
 }
 
 }  // namespace booking

@@ -1,4 +1,5 @@
 // Setup (admin): units, practitioners, visit types, rooms, schedules and closed days.
+#include <klinikbox/Schema.h>
 #include "BookingPlugin.h"
 
 #include <Poco/JSON/Parser.h>
@@ -9,6 +10,8 @@
 namespace booking {
 
 void BookingPlugin::registerSetupRoutes() {
+    using namespace klinikbox::schema;
+    const std::vector<ParamSpec> idPath = {{"id", integer(1, 9'000'000'000'000'000'000LL), true, ""}};
     auto& r = ctx_->router();
     r.add("GET", "/api/v1/booking/setup", Access::only(kStaff), [this](Request&) {
         Object::Ptr o = new Object;
@@ -45,7 +48,7 @@ void BookingPlugin::registerSetupRoutes() {
                                        {"unit", "date", "reason"}));
         });
         return Response::json(o);
-    }, RouteDoc{"Units, practitioners, rooms, visit types, schedules and closed days", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "Units, practitioners, rooms, visit types, schedules and closed days", .tag = "booking", .status = 200});
 
     r.add("POST", "/api/v1/booking/units", Access::only(kAdmin), [this](Request& req) {
         JsonInput in(req.json(), {"hsa_id", "name", "address"});
@@ -55,7 +58,7 @@ void BookingPlugin::registerSetupRoutes() {
         insertOrConflict(req, "INSERT INTO booking_units(hsa_id, name, address) VALUES(?,?,?)", {hsa, name, address},
                          "a care unit with HSA-id " + hsa + " exists already", "booking.unit.create", hsa);
         return created(hsa);
-    }, RouteDoc{"Add a care unit (vårdenhet)", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "Add a care unit (vårdenhet)", .tag = "booking", .body = object({req("hsa_id", hsaId()), req("name", text(120)), opt("address", text(200, 0))}), .status = 201, .problems = {409}});
 
     r.add("POST", "/api/v1/booking/practitioners", Access::only(kAdmin), [this](Request& req) {
         JsonInput in(req.json(), {"hsa_id", "name", "profession", "unit"});
@@ -68,7 +71,7 @@ void BookingPlugin::registerSetupRoutes() {
                          {hsa, name, profession, unit}, "a practitioner with HSA-id " + hsa + " exists already",
                          "booking.practitioner.create", hsa);
         return created(hsa);
-    }, RouteDoc{"Add a practitioner (performer)", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "Add a practitioner (performer)", .tag = "booking", .body = object({req("hsa_id", hsaId()), req("name", text(120)), req("profession", text(60)), req("unit", hsaId())}), .status = 201, .problems = {404, 409}});
 
     r.add("POST", "/api/v1/booking/rooms", Access::only(kAdmin), [this](Request& req) {
         JsonInput in(req.json(), {"unit", "name"});
@@ -88,7 +91,7 @@ void BookingPlugin::registerSetupRoutes() {
         Object::Ptr o = new Object;
         o->set("id", id);
         return Response::json(o, 201);
-    }, RouteDoc{"Add a room (resource)", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "Add a room (resource)", .tag = "booking", .body = object({req("unit", hsaId()), req("name", text(60))}), .status = 201, .problems = {404, 409}});
 
     r.add("POST", "/api/v1/booking/visittypes", Access::only(kAdmin), [this](Request& req) {
         JsonInput in(req.json(), {"id", "name", "visit_form", "minutes", "profession", "time_type_id", "time_type_name",
@@ -120,7 +123,7 @@ void BookingPlugin::registerSetupRoutes() {
             throw Problem::conflict("/problems/exists", "a visit type with id " + id + " exists already");
         }
         return created(id);
-    }, RouteDoc{"Add a visit type (timeType/careType, visit form, length)", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "Add a visit type (timeType/careType, visit form, length)", .tag = "booking", .body = object({req("id", pattern("^[A-Za-z0-9_-]{1,40}$", 40, "lak30")), req("name", text(80)), req("visit_form", oneOf({"physical", "video", "phone"})), req("minutes", integer(5, 480)), req("profession", text(60)), opt("time_type_id", text(40, 0)), opt("time_type_name", text(80, 0)), opt("care_type_id", text(40, 0)), opt("care_type_name", text(80, 0)), opt("vip_bookable", boolean())}), .status = 201, .problems = {409}});
 
     r.add("POST", "/api/v1/booking/schedules", Access::only(kAdmin), [this](Request& req) {
         JsonInput in(req.json(), {"practitioner", "visit_type", "room_id", "weekdays", "start", "end", "breaks",
@@ -208,7 +211,7 @@ void BookingPlugin::registerSetupRoutes() {
         Object::Ptr o = new Object;
         o->set("id", id);
         return Response::json(o, 201);
-    }, RouteDoc{"Add a weekly schedule (opening hours, breaks, validity) for a practitioner", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "Add a weekly schedule (opening hours, breaks, validity) for a practitioner", .tag = "booking", .body = object({req("practitioner", hsaId()), req("visit_type", text(40)), opt("room_id", integer(1, 1'000'000'000)), req("weekdays", arrayOf(integer(1, 7), 7, 1)), req("start", clockTime()), req("end", clockTime()), opt("breaks", arrayOf(pattern("^[0-9]{2}:[0-9]{2}-[0-9]{2}:[0-9]{2}$", 11, "12:00-13:00"), 10)), req("valid_from", date()), req("valid_to", date())}), .status = 201, .problems = {404, 409}});
 
     r.add("DELETE", "/api/v1/booking/schedules/{id}", Access::only(kAdmin), [this](Request& req) {
         const long long id = req.intParam("id");
@@ -232,7 +235,7 @@ void BookingPlugin::registerSetupRoutes() {
         Object::Ptr o = new Object;
         o->set("booked_slots_kept", kept);
         return Response::json(o);
-    }, RouteDoc{"End a schedule: its free future slots are withdrawn, booked ones kept", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "End a schedule: its free future slots are withdrawn, booked ones kept", .tag = "booking", .status = 200, .path = idPath});
 
     r.add("POST", "/api/v1/booking/closeddays", Access::only(kAdmin), [this](Request& req) {
         JsonInput in(req.json(), {"unit", "date", "reason"});
@@ -261,7 +264,7 @@ void BookingPlugin::registerSetupRoutes() {
         Object::Ptr o = new Object;
         o->set("bookings_on_that_day", affected);
         return Response::json(o, 201);
-    }, RouteDoc{"Close a unit for a day (free slots withdrawn; existing bookings are reported)", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "Close a unit for a day (free slots withdrawn; existing bookings are reported)", .tag = "booking", .body = object({req("unit", hsaId()), req("date", date()), opt("reason", text(120, 0))}), .status = 201, .problems = {404, 409}});
 
     r.add("GET", "/api/v1/booking/holidays", Access::loggedIn(), [this](Request& req) {
         const int year = static_cast<int>(req.intQuery("year", static_cast<int>(today().year()), 2000, 2200));
@@ -278,7 +281,7 @@ void BookingPlugin::registerSetupRoutes() {
         o->set("year", year);
         o->set("holidays", a);
         return Response::json(o);
-    }, RouteDoc{"Swedish public holidays and closed eves of a year (computed)", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "Swedish public holidays and closed eves of a year (computed)", .tag = "booking", .status = 200, .query = {{"year", integer(2000, 2200), false, ""}}});
 }
 
 void BookingPlugin::insertOrConflict(const Request& req, const std::string& sql, const std::vector<std::string>& values,

@@ -98,7 +98,7 @@ std::vector<std::string> readStringArray(const JsonInput& in, const std::string&
         const auto e = arr->get(static_cast<unsigned>(i));
         if (!e.isString()) throw invalid(field, "item " + std::to_string(i) + " must be a string");
         const auto s = e.convert<std::string>();
-        if (s.empty() || s.size() > maxLen)
+        if (s.empty() || JsonInput::utf8Length(s) > maxLen)
             throw invalid(field, "item " + std::to_string(i) + " must be 1.." + std::to_string(maxLen) + " characters");
         out.push_back(s);
     }

@@ -1,5 +1,6 @@
 // VIP codes: codes that let a patient book visit types beyond the normal rules, with throttling
 // of wrong guesses.
+#include <klinikbox/Schema.h>
 #include "BookingPlugin.h"
 
 #include <Poco/JSON/Parser.h>
@@ -48,6 +49,8 @@ BookingPlugin::Vip BookingPlugin::checkVip(const Request& req, const std::string
 }
 
 void BookingPlugin::registerVipRoutes() {
+    using namespace klinikbox::schema;
+    const std::vector<ParamSpec> idPath = {{"id", integer(1, 9'000'000'000'000'000'000LL), true, ""}};
     auto& r = ctx_->router();
     r.add("POST", "/api/v1/booking/vipcodes", Access::only(kStaff), [this](Request& req) {
         JsonInput in(req.json(), {"patient", "visit_types", "max_active", "horizon_days", "valid_days"});
@@ -81,7 +84,7 @@ void BookingPlugin::registerVipRoutes() {
         o->set("expires", isoStockholm(fromSec(now() + validDays * 86400)));
         o->set("link", s_.publicUrl + "/plugins/booking/vip.html");
         return Response::json(o, 201);
-    }, RouteDoc{"Give a patient a VIP code (shown once) for direct booking of some visit types", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "Give a patient a VIP code (shown once) for direct booking of some visit types", .tag = "booking", .body = object({req("patient", personnummer()), req("visit_types", arrayOf(text(40), 20, 1)), opt("max_active", integer(1, 10)), opt("horizon_days", integer(1, 365)), opt("valid_days", integer(1, 730))}), .status = 201});
 
     r.add("GET", "/api/v1/booking/vipcodes", Access::only(kStaff), [this](Request& req) {
         const auto patient = parsePatient(req.queryParam("patient").value_or(""));
@@ -107,7 +110,7 @@ void BookingPlugin::registerVipRoutes() {
         Object::Ptr o = new Object;
         o->set("codes", arr);
         return Response::json(o);
-    }, RouteDoc{"A patient's VIP codes (never the codes themselves)", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "A patient's VIP codes (never the codes themselves)", .tag = "booking", .status = 200, .query = {{"patient", personnummer(), true, ""}}});
 
     r.add("POST", "/api/v1/booking/vipcodes/{id}/revoke", Access::only(kStaff), [this](Request& req) {
         req.noBody();
@@ -121,7 +124,7 @@ void BookingPlugin::registerVipRoutes() {
             audit(req, "booking.vip.revoke", patient, "VIP code " + std::to_string(id), &c);
         });
         return Response::noContent();
-    }, RouteDoc{"Revoke a VIP code", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "Revoke a VIP code", .tag = "booking", .status = 204, .path = idPath});
 
     // The patient's side (no login): the code and the personnummer together.
     r.add("POST", "/api/v1/booking/vip/availability", Access::anyone(), [this](Request& req) {
@@ -163,7 +166,7 @@ void BookingPlugin::registerVipRoutes() {
         o->set("visit_types", types);
         o->set("timeslots", slots);
         return Response::json(o);
-    }, RouteDoc{"VIP: the times a code lets its patient book", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "VIP: the times a code lets its patient book", .tag = "booking", .body = object({req("code", text(20)), req("patient", personnummer())}), .status = 200, .problems = {403, 429}});
 
     r.add("POST", "/api/v1/booking/vip/book", Access::anyone(), [this](Request& req) {
         JsonInput in(req.json(), {"code", "patient", "slot_id", "phone", "email"});
@@ -201,7 +204,7 @@ void BookingPlugin::registerVipRoutes() {
         o->set("address", b.address);
         o->set("visit_form", b.visitForm);
         return Response::json(o, 201);
-    }, RouteDoc{"VIP: book with a code", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "VIP: book with a code", .tag = "booking", .body = object({req("code", text(20)), req("patient", personnummer()), req("slot_id", integer(1, 9'000'000'000'000'000'000LL)), opt("phone", text(30, 0)), opt("email", text(254, 0))}), .status = 201, .problems = {403, 409, 422, 429}});
 }
 
 }  // namespace booking

@@ -2,12 +2,15 @@
 // outstanding) and the dashboard's figures of today, both read-only views of the visits.
 #include "CheckinPlugin.h"
 
+#include <klinikbox/Schema.h>
+
 #include <map>
 #include <set>
 
 namespace checkin::plugin {
 
 void CheckinPlugin::registerDayReportRoutes() {
+    using namespace klinikbox::schema;
     auto& r = ctx_->router();
     r.add("GET", "/api/v1/checkin/day", Access::only(kStaff), [this](Request& req) {
         const std::string unit = req.queryParam("unit").value_or(unit_);
@@ -66,7 +69,7 @@ void CheckinPlugin::registerDayReportRoutes() {
         o->set("paid_ore_by_method", paid);
         o->set("visits", rows);
         return Response::json(o);
-    }, RouteDoc{"Day report of a unit: checked in, paid by method, exempt, outstanding", "checkin", nullptr, nullptr});
+    }, RouteSpec{.summary = "Day report of a unit: checked in, paid by method, exempt, outstanding", .tag = "checkin", .status = 200, .query = {{"unit", text(31), false, ""}, {"date", date(), false, ""}}});
 
     // The dashboard's figures: today's arrivals and visits still unpaid (counts only).
     r.add("GET", "/api/v1/checkin/figures", Access::only(kStaff), [this](Request&) {

@@ -1,4 +1,5 @@
 // The patient's routes (kiosk and phone, anonymous with a visit token) and Swish's callback.
+#include <klinikbox/Schema.h>
 #include "CheckinPlugin.h"
 
 #include <Poco/JSON/Parser.h>
@@ -7,7 +8,22 @@
 
 namespace checkin::plugin {
 
+namespace {
+// Swish's payment (or refund) object as its callback posts it: its documented members only.
+klinikbox::schema::Ptr swishCallbackSchema() {
+    using namespace klinikbox::schema;
+    std::vector<Field> f{req("id", pattern("^[0-9A-Fa-f]{32}$", 32, "11A86BE70EA346E4B1C39C874173F088")),
+                         opt("amount", nullable(number(0, 1e9)))};
+    for (const char* name : {"payeePaymentReference", "paymentReference", "callbackUrl", "payerAlias", "payeeAlias", "currency",
+                             "message", "status", "dateCreated", "datePaid", "errorCode", "errorMessage",
+                             "originalPaymentReference", "callbackIdentifier", "payerPaymentReference"})
+        f.push_back(opt(name, nullable(text(1000, 0))));
+    return object(f);
+}
+}  // namespace
+
 void CheckinPlugin::registerPatientRoutes() {
+    using namespace klinikbox::schema;
     auto& r = ctx_->router();
     // The kiosk and the patient's phone: no login; the personnummer finds today's booking once
     // the patient has shown they are at the clinic (a registered kiosk, or its phone code).
@@ -17,7 +33,7 @@ void CheckinPlugin::registerPatientRoutes() {
         if (channel && *channel != "kiosk" && *channel != "phone") throw JsonInput::invalid("channel", "kiosk or phone");
         const auto code = in.optStr("code", 12);
         return Response::json(anonymousCheckIn(req, in.str("patient", 20), code, channel), 201);
-    }, RouteDoc{"Check in by personnummer at a registered kiosk, or on the phone with the kiosk's code: the time, room and what to pay, a session token", "checkin", nullptr, nullptr});
+    }, RouteSpec{.summary = "Check in by personnummer at a registered kiosk, or on the phone with the kiosk's code: the time, room and what to pay, a session token", .tag = "checkin", .body = object({req("patient", personnummer()), opt("channel", oneOf({"kiosk", "phone"})), opt("code", described(text(12), "the phone code the kiosk shows (needed when not at a registered kiosk)"))}), .status = 201, .problems = {403, 404, 409, 422, 429, 503}});
 
     r.add("GET", "/api/v1/checkin/arrivals/{token}", Access::anyone(), [this](Request& req) {
         const auto v = visitByToken(req);
@@ -31,7 +47,7 @@ void CheckinPlugin::registerPatientRoutes() {
             }
         }
         return Response::json(patientView(statusJson(v, req.pathParams.at("token"))));
-    }, RouteDoc{"The check-in session's state (polled by the kiosk while the patient pays)", "checkin", nullptr, nullptr});
+    }, RouteSpec{.summary = "The check-in session's state (polled by the kiosk while the patient pays)", .tag = "checkin", .status = 200, .path = {{"token", text(200), true, ""}}, .problems = {404}});
 
     r.add("POST", "/api/v1/checkin/arrivals/{token}/payment", Access::anyone(), [this](Request& req) {
         JsonInput in(req.json(), {"method", "payer_mobile"});
@@ -47,7 +63,7 @@ void CheckinPlugin::registerPatientRoutes() {
         const auto v = visitByToken(req);
         (void)pay(req, v, method, "patient", payerAlias);
         return Response::json(patientView(statusJson(v, req.pathParams.at("token"))), 201);
-    }, RouteDoc{"Pay: Swish (QR code or app switch; or the payer's mobile number in payer_mobile), at the desk, or by invoice", "checkin", nullptr, nullptr});
+    }, RouteSpec{.summary = "Pay: Swish (QR code or app switch; or the payer's mobile number in payer_mobile), at the desk, or by invoice", .tag = "checkin", .body = object({req("method", oneOf({"swish", "desk", "invoice"})), opt("payer_mobile", described(text(20), "Swish e-commerce: the payer's Swedish mobile number"))}), .status = 201, .path = {{"token", text(200), true, ""}}, .problems = {404, 409, 422, 502}});
 
     r.add("POST", "/api/v1/checkin/arrivals/{token}/optin", Access::anyone(), [this](Request& req) {
         JsonInput in(req.json(), {"consent"});
@@ -61,13 +77,13 @@ void CheckinPlugin::registerPatientRoutes() {
         if (out.failed || out.vetoed) throw Problem(503, "/problems/optin-failed", "Samtycket kunde inte sparas", "Fråga i receptionen.");
         ctx_->audit().record(req, {"checkin.optin", v.patient, "vård", "ok", "consent to e-frikort"});
         return Response::noContent();
-    }, RouteDoc{"The patient consents to e-frikort (opt-in)", "checkin", nullptr, nullptr});
+    }, RouteSpec{.summary = "The patient consents to e-frikort (opt-in)", .tag = "checkin", .body = object({req("consent", boolean())}), .status = 204, .path = {{"token", text(200), true, ""}}, .problems = {409, 503}});
 
     r.add("GET", "/api/v1/checkin/arrivals/{token}/receipt", Access::anyone(), [this](Request& req) {
         const auto v = visitByToken(req);
         ctx_->audit().record(req, {"checkin.receipt", v.patient, "vård", "ok", "receipt shown"});
         return Response::json(receiptJson(v));
-    }, RouteDoc{"The receipt of a check-in (printable page: /plugins/checkin/receipt.html#<token>)", "checkin", nullptr, nullptr});
+    }, RouteSpec{.summary = "The receipt of a check-in (printable page: /plugins/checkin/receipt.html#<token>)", .tag = "checkin", .status = 200, .path = {{"token", text(200), true, ""}}, .problems = {409}});
 
     r.add("POST", "/api/v1/checkin/arrivals/{token}/receipt", Access::anyone(), [this](Request& req) {
         JsonInput in(req.json(), {"email"});
@@ -88,7 +104,7 @@ void CheckinPlugin::registerPatientRoutes() {
             ctx_->audit().record(req, {"checkin.receipt", v.patient, "vård", "ok", "receipt e-mailed"}, c);
         });
         return Response::noContent();
-    }, RouteDoc{"E-mail the receipt (through the outbox)", "checkin", nullptr, nullptr});
+    }, RouteSpec{.summary = "E-mail the receipt (through the outbox)", .tag = "checkin", .body = object({req("email", text(254))}), .status = 204, .path = {{"token", text(200), true, ""}}, .problems = {409, 503}});
 
     // Swish calls back here; the body is only a hint: the status is read back from Swish.
     // Swish repeats a callback until it is answered with 200.
@@ -110,7 +126,7 @@ void CheckinPlugin::registerPatientRoutes() {
             }
         }
         return Response::text("", "text/plain", 200);
-    }, RouteDoc{"Swish callback (confirmed by reading the payment back from Swish)", "checkin", nullptr, nullptr});
+    }, RouteSpec{.summary = "Swish callback (confirmed by reading the payment back from Swish); answered with 200, as Swish repeats a callback until it gets 200", .tag = "checkin", .body = described(swishCallbackSchema(), "Swish's payment or refund object; only its id is read, and the payment is confirmed by reading it back from Swish"), .responseType = "text/plain", .status = 200});
 }
 
 }  // namespace checkin::plugin

@@ -12,6 +12,7 @@
 // (not per address, so phones on the clinic's Wi-Fi cannot lock the kiosk out) and per network
 // address for phones. Refusals are audit-logged through a DenialSummary: a few records per
 // source and window, then one summary, so a flood does not grow the audit log.
+#include <klinikbox/Schema.h>
 #include "CheckinPlugin.h"
 
 #include <openssl/evp.h>
@@ -169,6 +170,7 @@ Object::Ptr CheckinPlugin::patientView(const Object::Ptr& full) {
 }
 
 void CheckinPlugin::registerKioskRoutes() {
+    using namespace klinikbox::schema;
     auto& r = ctx_->router();
     // Registers the browser that calls it as a kiosk device (an admin does this once on the
     // kiosk itself): the token lives only in an HttpOnly cookie scoped to the check-in API.
@@ -191,7 +193,7 @@ void CheckinPlugin::registerKioskRoutes() {
         resp.headers.emplace_back("Set-Cookie", std::string(kDeviceCookie) + "=" + tok +
                                                     "; Path=/api/v1/checkin/; Max-Age=315360000; HttpOnly; Secure; SameSite=Strict");
         return resp;
-    }, RouteDoc{"Register this browser as a kiosk device (sets its HttpOnly device cookie)", "checkin", nullptr, nullptr});
+    }, RouteSpec{.summary = "Register this browser as a kiosk device (sets its HttpOnly device cookie)", .tag = "checkin", .body = object({req("name", text(60))}), .status = 201});
 
     r.add("GET", "/api/v1/checkin/kiosks", Access::only(kStaff), [this](Request&) {
         Array::Ptr a = new Array;
@@ -209,7 +211,7 @@ void CheckinPlugin::registerKioskRoutes() {
         Object::Ptr o = new Object;
         o->set("kiosks", a);
         return Response::json(o);
-    }, RouteDoc{"The registered kiosk devices", "checkin", nullptr, nullptr});
+    }, RouteSpec{.summary = "The registered kiosk devices", .tag = "checkin", .status = 200});
 
     r.add("DELETE", "/api/v1/checkin/kiosks/{id}", Access::only({Role::Admin}), [this](Request& req) {
         const long long id = req.intParam("id");
@@ -221,7 +223,7 @@ void CheckinPlugin::registerKioskRoutes() {
         });
         if (!changed) throw Problem::notFound("no such kiosk");
         return Response::noContent();
-    }, RouteDoc{"Revoke a kiosk device", "checkin", nullptr, nullptr});
+    }, RouteSpec{.summary = "Revoke a kiosk device", .tag = "checkin", .status = 204, .path = {{"id", integer(1, 9'000'000'000'000'000'000LL), true, ""}}, .problems = {404}});
 
     // What the kiosk page needs to know about the browser it runs in: whether it is a
     // registered kiosk (then also the phone code to show), the languages and the idle time.
@@ -240,8 +242,7 @@ void CheckinPlugin::registerKioskRoutes() {
         o->set("languages", langs);
         o->set("idle_seconds", idleSeconds_);
         return Response::json(o);
-    }, RouteDoc{"The kiosk page's setup: registered kiosk or not, the phone code it shows, languages, idle time", "checkin", nullptr,
-                nullptr});
+    }, RouteSpec{.summary = "The kiosk page's setup: registered kiosk or not, the phone code it shows, languages, idle time", .tag = "checkin", .status = 200});
 }
 
 }  // namespace checkin::plugin

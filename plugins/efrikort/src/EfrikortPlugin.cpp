@@ -1,6 +1,7 @@
 // The e-frikort plugin: hooks the check-in plugin's events (quote, opt-in, fee paid, fee
 // refunded), registers fees in eFrikort through the outbox, keeps the local ledger, and shows
 // staff a patient's card (national and local).
+#include <klinikbox/Schema.h>
 #include "Ledger.h"
 #include "Soap.h"
 
@@ -63,7 +64,7 @@ public:
 
         ctx.router().add("GET", "/api/v1/efrikort/patients/{patient}", Access::only({Role::Staff, Role::Admin}),
                          [this](Request& req) { return patientView(req); },
-                         RouteDoc{"A patient's frikort: the national card (if reachable) and this clinic's local ledger", "efrikort", nullptr, nullptr});
+                         RouteSpec{.summary = "A patient's frikort: the national card (if reachable) and this clinic's local ledger", .tag = "efrikort", .status = 200, .path = {{"patient", klinikbox::schema::personnummer(), true, ""}}});
         ctx.addConsolePage({"card", "E-frikort", "card.js", Access::only({Role::Staff, Role::Admin})});
     }
 

@@ -20,15 +20,33 @@ std::optional<long long> ceilingOn(const std::vector<Ceiling>& ceilings, Date da
 }
 
 namespace {
-// The same day twelve months later, minus one day (25 April -> 24 April next year; 29
-// February -> 27 February, as the day before 28 February).
+// The last day of the window that starts on `start`: the day before the same date twelve
+// months later (25 April -> 24 April next year). A window starting 29 February ends on 28
+// February: in a common year the leap day comes round on 1 March, the day after 28 February,
+// so the window is never shorter than twelve whole months (see README.md).
 Date windowEnd(Date start) {
     const year_month_day next{start.year() + years{1}, start.month(), start.day()};
-    const sys_days n = next.ok() ? sys_days{next} : sys_days{year_month_day_last{next.year(), month_day_last{next.month()}}};
+    const sys_days n = next.ok() ? sys_days{next} : sys_days{year_month_day_last{next.year(), month_day_last{next.month()}}} + days{1};
     return Date{n - days{1}};
+}
+
+// The first day in (after, upto] on which a ceiling that came into force then is already
+// covered by `paid`: a ceiling lowered in the middle of a window frees a patient who has paid
+// the new amount, from the day it applies, without a further fee.
+std::optional<Date> reachedByChange(const std::vector<Ceiling>& ceilings, Date after, Date upto, long long paid) {
+    std::optional<Date> first;
+    for (const auto& c : ceilings)
+        if (sys_days{c.from} > sys_days{after} && sys_days{c.from} <= sys_days{upto} &&
+            ceilingOn(ceilings, c.from).value_or(0) > 0 && paid >= ceilingOn(ceilings, c.from).value_or(0) &&
+            (!first || sys_days{c.from} < sys_days{*first}))
+            first = c.from;
+    return first;
 }
 }  // namespace
 
+// One rule throughout (README.md, "The ceiling when it changes"): a patient who is not yet
+// free must reach the ceiling in force on the day of each visit; once reached, the frikort
+// keeps the window's end whatever the ceiling does later.
 Window windowOn(std::vector<Fee> fees, Date today, const std::vector<Ceiling>& ceilings) {
     std::sort(fees.begin(), fees.end(), [](const Fee& a, const Fee& b) { return sys_days{a.date} < sys_days{b.date}; });
     fees.erase(std::remove_if(fees.begin(), fees.end(),
@@ -42,14 +60,34 @@ Window windowOn(std::vector<Fee> fees, Date today, const std::vector<Ceiling>& c
         Window cur;
         cur.start = fees[i].date;
         cur.end = windowEnd(*cur.start);
-        const long long ceiling = ceilingOn(ceilings, fees[i].date).value_or(0);
         std::size_t j = i;
         long long sum = 0;
         for (; j < fees.size() && sys_days{fees[j].date} <= sys_days{cur.end}; ++j) {
+            if (cur.frikort) {
+                sum += fees[j].ore;  // charged anyway (e.g. before the card was known): counted, changes nothing
+                continue;
+            }
+            // A ceiling lowered since the previous fee may already be covered.
+            if (j > i) {
+                if (auto from = reachedByChange(ceilings, fees[j - 1].date, fees[j].date, sum)) {
+                    cur.frikort = true;
+                    cur.frikortFrom = from;
+                    sum += fees[j].ore;
+                    continue;
+                }
+            }
             sum += fees[j].ore;
-            if (ceiling > 0 && sum >= ceiling && !cur.frikort) {
+            const long long ceiling = ceilingOn(ceilings, fees[j].date).value_or(0);
+            if (ceiling > 0 && sum >= ceiling) {
                 cur.frikort = true;
                 cur.frikortFrom = fees[j].date;
+            }
+        }
+        if (!cur.frikort && j > i) {
+            const Date upto = sys_days{today} < sys_days{cur.end} ? today : cur.end;
+            if (auto from = reachedByChange(ceilings, fees[j - 1].date, upto, sum)) {
+                cur.frikort = true;
+                cur.frikortFrom = from;
             }
         }
         cur.paidOre = sum;

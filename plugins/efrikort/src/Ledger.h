@@ -40,7 +40,9 @@ struct Window {
 // The window as of `today`: it starts at the first fee; if the fees reach the ceiling within
 // 12 months the patient has a frikort until the window ends; if not, only the fees of the
 // last 12 months count (the window rolls). After a frikort window ends, the next fee starts a
-// new one.
+// new one. When the ceiling changes inside a window, a patient not yet free must reach the
+// ceiling in force on the day of each visit (a lowered ceiling already covered frees the
+// patient from the day it applies); a frikort reached before the change keeps its end date.
 [[nodiscard]] Window windowOn(std::vector<Fee> fees, Date today, const std::vector<Ceiling>& ceilings);
 
 enum class CardStatus { Unknown, None, BelowLimit, Preliminary, Final, Expired };

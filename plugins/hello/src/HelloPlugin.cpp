@@ -1,5 +1,7 @@
 // The hello example plugin: registration of a route pair, a hook, an outbox channel, a
 // console page and a /metrics gauge. Everything it does goes through the PluginContext.
+#include <klinikbox/Schema.h>
+#include <klinikbox/JsonInput.h>
 #include <klinikbox/Plugin.h>
 
 #include <Poco/JSON/Array.h>
@@ -38,7 +40,7 @@ public:
                 if (!body->has("name") || !body->get("name").isString())
                     throw Problem::badRequest("/problems/invalid-field", "name must be a string");
                 const std::string name = body->getValue<std::string>("name");
-                if (name.size() > 100) throw Problem::badRequest("/problems/invalid-field", "name is too long");
+                if (JsonInput::utf8Length(name) > 100) throw Problem::badRequest("/problems/invalid-field", "name is too long");
                 Event ev{"hello.greeted", body, req.principal, req.requestId};
                 const auto outcome = ctx_->events().publishSync(ev);
                 if (outcome.vetoed)
@@ -56,7 +58,7 @@ public:
                 o->set("message", greeting + " " + name);
                 return Response::json(o, 201);
             },
-            RouteDoc{"Greet someone", "hello", nullptr, nullptr});
+            RouteSpec{.summary = "Greet someone", .tag = "hello", .body = klinikbox::schema::object({klinikbox::schema::req("name", klinikbox::schema::text(100, 0))}), .status = 201, .problems = {422}});
 
         ctx.router().add(
             "GET", "/api/v1/hello/greetings", Access::loggedIn(),
@@ -75,7 +77,7 @@ public:
                 o->set("greetings", arr);
                 return Response::json(o);
             },
-            RouteDoc{"List greetings", "hello", nullptr, nullptr});
+            RouteSpec{.summary = "List greetings", .tag = "hello", .status = 200});
 
         ctx.addConsolePage(ConsolePage{"greetings", "Hälsningar", "hello.js", Access::loggedIn()});
 

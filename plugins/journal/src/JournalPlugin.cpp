@@ -2,6 +2,7 @@
 // channel, the staff routes (assignment, relation, consent, emergency access, records), the
 // auditor's routes (log review, patient log extract) and the console pages. The work is in
 // Journal and LogReview.
+#include <klinikbox/Schema.h>
 #include "Journal.h"
 #include "LogReview.h"
 
@@ -50,42 +51,45 @@ public:
         const auto staff = Access::only({Role::Staff});
         const auto auditor = Access::only({Role::Auditor});
         const std::string base = "/api/v1/journal";
+        using namespace klinikbox::schema;
+        const std::vector<ParamSpec> pnr = {{"patient", personnummer(), true, ""}};
+        const std::vector<ParamSpec> period = {{"from", date(), true, ""}, {"to", date(), true, ""}};
 
         r.add("GET", base + "/assignment", staff, [j](Request& req) { return Response::json(j->assignment(req)); },
-              RouteDoc{"The user's assignment (care unit and purpose) and the units to choose from", "journal", nullptr, nullptr});
+              RouteSpec{.summary = "The user's assignment (care unit and purpose) and the units to choose from", .tag = "journal", .status = 200});
         r.add("PUT", base + "/assignment", staff,
               [j](Request& req) {
                   JsonInput in(req.json(), {"care_unit"});
                   return Response::json(j->chooseAssignment(req, in.str("care_unit", 31)));
               },
-              RouteDoc{"Choose the assignment (medarbetaruppdrag) the user reads shared records in", "journal", nullptr, nullptr});
+              RouteSpec{.summary = "Choose the assignment (medarbetaruppdrag) the user reads shared records in", .tag = "journal", .body = object({req("care_unit", text(31))}), .status = 200, .problems = {403, 422}});
         r.add("GET", base + "/patients/{patient}", staff,
               [j, c](Request& req) {
                   onlyQuery(req, {});
                   return Response::json(j->status(req, patientParam(req, "patient", c->clock().today())));
               },
-              RouteDoc{"The access-control state for a patient: relation and emergency access (no record content)", "journal", nullptr, nullptr});
+              RouteSpec{.summary = "The access-control state for a patient: relation and emergency access (no record content)", .tag = "journal", .status = 200, .path = pnr, .problems = {409}});
         r.add("POST", base + "/patients/{patient}/relation", staff,
               [j, c](Request& req) {
                   const auto p = patientParam(req, "patient", c->clock().today());
                   JsonInput in(req.json(), {"reason"});
                   return Response::json(j->assertRelation(req, p, in.optStr("reason", 500).value_or("")));
               },
-              RouteDoc{"Assert a patient relationship with a reason (flagged for log review)", "journal", nullptr, nullptr});
+              RouteSpec{.summary = "Assert a patient relationship with a reason (flagged for log review)", .tag = "journal", .body = object({opt("reason", text(500, 0))}), .status = 200, .path = pnr, .problems = {409, 422}});
         r.add("POST", base + "/patients/{patient}/consent", staff,
               [j, c](Request& req) {
                   const auto p = patientParam(req, "patient", c->clock().today());
                   JsonInput in(req.json(), {"end_date"});
                   return Response::json(j->registerConsent(req, p, in.optStr("end_date", 10).value_or("")), 201);
               },
-              RouteDoc{"Register the patient's consent (RegisterExtendedConsent, NationalLevel)", "journal", nullptr, nullptr});
+              RouteSpec{.summary = "Register the patient's consent (RegisterExtendedConsent, NationalLevel)", .tag = "journal", .body = object({opt("end_date", text(10, 0))}), .status = 201, .path = pnr, .problems = {409, 422, 502, 503}});
         r.add("POST", base + "/patients/{patient}/emergency", staff,
               [j, c](Request& req) {
                   const auto p = patientParam(req, "patient", c->clock().today());
                   JsonInput in(req.json(), {"reason"});
                   return Response::json(j->registerEmergency(req, p, in.optStr("reason", 500).value_or("")), 201);
               },
-              RouteDoc{"Emergency access (nödåtkomst) with a mandatory reason, time-limited", "journal", nullptr, nullptr});
+              RouteSpec{.summary = "Emergency access (nödåtkomst) with a mandatory reason, time-limited", .tag = "journal", .body = object({opt("reason", text(500, 0))}), .status = 201, .path = pnr, .problems = {409, 422}});
         r.add("GET", base + "/patients/{patient}/records/{kind}", staff,
               [j, c](Request& req) {
                   const auto p = patientParam(req, "patient", c->clock().today());
@@ -105,19 +109,19 @@ public:
                   resp.headers.emplace_back("Cache-Control", "no-store");
                   return resp;
               },
-              RouteDoc{"Other providers' notes, diagnoses or alerts, after the PDL checks", "journal", nullptr, nullptr});
+              RouteSpec{.summary = "Other providers' notes, diagnoses or alerts, after the PDL checks", .tag = "journal", .status = 200, .query = {{"from", date(), false, ""}, {"to", date(), false, ""}, {"provider", text(31, 0), false, ""}}, .path = {{"patient", personnummer(), true, ""}, {"kind", text(20), true, "notes, diagnoses or alerts (another kind: 404)"}}, .problems = {404, 409, 422, 502, 503}});
 
         r.add("GET", base + "/review", auditor, [lr](Request& req) { return Response::json(lr->review(req, periodParam(req))); },
-              RouteDoc{"Log review (loggkontroll) of a period: without booking, emergency, random sample", "journal", nullptr, nullptr});
+              RouteSpec{.summary = "Log review (loggkontroll) of a period: without booking, emergency, random sample", .tag = "journal", .status = 200, .query = period});
         r.add("POST", base + "/review/{id}", auditor,
               [lr](Request& req) {
                   JsonInput in(req.json(), {"comment"});
                   return Response::json(lr->markReviewed(req, req.intParam("id"), in.str("comment", 1000)));
               },
-              RouteDoc{"Mark an access as reviewed with a comment", "journal", nullptr, nullptr});
+              RouteSpec{.summary = "Mark an access as reviewed with a comment", .tag = "journal", .body = object({req("comment", text(1000))}), .status = 200, .path = {{"id", integer(1, 9'000'000'000'000'000'000LL), true, ""}}});
         r.add("GET", base + "/extract/{patient}", auditor,
               [lr, c](Request& req) { return Response::json(lr->extract(req, patientParam(req, "patient", c->clock().today()), periodParam(req))); },
-              RouteDoc{"The patient's log extract for a period (JSON)", "journal", nullptr, nullptr});
+              RouteSpec{.summary = "The patient's log extract for a period (JSON)", .tag = "journal", .status = 200, .query = period, .path = pnr});
         r.add("GET", base + "/extract/{patient}/print", auditor,
               [lr, c](Request& req) {
                   auto resp = Response::text(lr->extractHtml(req, patientParam(req, "patient", c->clock().today()), periodParam(req)),
@@ -126,7 +130,7 @@ public:
                   resp.headers.emplace_back("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
                   return resp;
               },
-              RouteDoc{"The patient's log extract as a printable page", "journal", nullptr, nullptr});
+              RouteSpec{.summary = "The patient's log extract as a printable page", .tag = "journal", .responseType = "text/html", .status = 200, .query = period, .path = pnr});
 
         ctx.addConsolePage(ConsolePage{"journal", "Sammanhållen journal", "journal.js", staff});
         ctx.addConsolePage(ConsolePage{"review", "Loggkontroll journal", "review.js", auditor});

@@ -2,6 +2,7 @@
 #include "Directory.h"
 
 #include <klinikbox/HsaId.h>
+#include <klinikbox/JsonInput.h>
 
 #include <Poco/JSON/Parser.h>
 
@@ -73,8 +74,8 @@ int majorVersion(const std::string& v) {
 
 void validate(const Receiver& r) {
     if (!HsaId::parse(r.hsaId)) throw DirectoryError("hsa_id is not a valid HSA-id");
-    if (r.name.empty() || r.name.size() > 200) throw DirectoryError("name must be 1 to 200 characters");
-    if (r.receives.size() > 500) throw DirectoryError("receives is longer than 500 characters");
+    if (r.name.empty() || klinikbox::JsonInput::utf8Length(r.name) > 200) throw DirectoryError("name must be 1 to 200 characters");
+    if (klinikbox::JsonInput::utf8Length(r.receives) > 500) throw DirectoryError("receives is longer than 500 characters");
     if (!r.endpointUrl.starts_with("https://") || r.endpointUrl.size() > 500 || r.endpointUrl.size() < 10)
         throw DirectoryError("endpoint_url must be an https address");
     (void)majorVersion(r.contractVersion);

@@ -1,5 +1,6 @@
 // The referral plugin: registration of the outbox channels, the staff and admin routes, the
 // inbound RIV-TA endpoint and the console pages. The work is in Workflow and its parts.
+#include <klinikbox/Schema.h>
 #include "Workflow.h"
 
 #include <klinikbox/Plugin.h>
@@ -24,6 +25,9 @@ public:
         ctx.outbox().registerChannel("referral.answer", [f](const QueuedMessage& m) { return f->deliverAnswer(m); });
 
         auto& r = ctx.router();
+        using namespace klinikbox::schema;
+        // A referral id is a random UUID (Referrals.cpp, newUuid).
+        const auto kReferralId = pattern("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", 36, "f2c23b5a-4008-44b3-83c9-159f4a884bcb");
         const auto staff = Access::only({Role::Staff, Role::Admin});
         const auto admin = Access::only({Role::Admin});
         const auto needUnits = [f, units = settings.units](Request&) {
@@ -36,41 +40,40 @@ public:
                   needUnits(req);
                   return Response::json(f->createDraft(req), 201);
               },
-              RouteDoc{"Save a new draft referral", "referral", nullptr, nullptr});
+              RouteSpec{.summary = "Save a new draft referral", .tag = "referral", .body = object({req("patient", personnummer()), opt("practitioner_hsa", hsaId()), opt("practitioner_name", text(64, 0)), req("receiver_hsa", hsaId()), opt("priority", oneOf({"normal", "akut"})), req("question", text(8000)), opt("anamnesis", text(8000, 0)), opt("status", text(8000, 0)), opt("requested", text(8000, 0)), opt("patient_informed", boolean())}), .status = 201, .problems = {503}});
         r.add("PATCH", "/api/v1/referral/referrals/{id}", staff, json([f](Request& q) { return f->updateDraft(q); }),
-              RouteDoc{"Change a draft referral", "referral", nullptr, nullptr});
+              RouteSpec{.summary = "Change a draft referral", .tag = "referral", .body = object({opt("patient", personnummer()), opt("practitioner_hsa", hsaId()), opt("practitioner_name", text(64, 0)), opt("receiver_hsa", hsaId()), opt("priority", oneOf({"normal", "akut"})), opt("question", text(8000)), opt("anamnesis", text(8000, 0)), opt("status", text(8000, 0)), opt("requested", text(8000, 0)), opt("patient_informed", boolean())}), .status = 200, .path = {{"id", kReferralId, true, ""}}, .problems = {409}});
         r.add("POST", "/api/v1/referral/referrals/{id}/attachments", staff,
               json([f](Request& q) { return f->addAttachment(q); }),
-              RouteDoc{"Attach a PDF, JPEG or PNG to a draft", "referral", nullptr, nullptr});
+              RouteSpec{.summary = "Attach a PDF, JPEG or PNG to a draft", .tag = "referral", .body = object({req("name", text(200)), req("content_base64", described(text(40'000'000), "the file, base64-encoded"))}), .status = 200, .path = {{"id", kReferralId, true, ""}}, .problems = {409, 413, 422}});
         r.add("GET", "/api/v1/referral/referrals/{id}/attachments/{index}", staff, [f](Request& q) { return f->attachment(q); },
-              RouteDoc{"One attachment of a referral", "referral", nullptr, nullptr});
+              RouteSpec{.summary = "One attachment of a referral", .tag = "referral", .responseType = "application/octet-stream", .status = 200, .path = {{"id", kReferralId, true, ""}, {"index", integer(0, 100), true, ""}}});
         r.add("POST", "/api/v1/referral/referrals/{id}/send", staff, json([f](Request& q) { return f->send(q); }),
-              RouteDoc{"Send a draft (or a completed referral) through the outbox", "referral", nullptr, nullptr});
+              RouteSpec{.summary = "Send a draft (or a completed referral) through the outbox", .tag = "referral", .status = 200, .path = {{"id", kReferralId, true, ""}}, .problems = {409, 422}});
         r.add("GET", "/api/v1/referral/referrals/{id}", staff, json([f](Request& q) { return f->read(q); }),
-              RouteDoc{"A referral with its answers", "referral", nullptr, nullptr});
+              RouteSpec{.summary = "A referral with its answers", .tag = "referral", .status = 200, .path = {{"id", kReferralId, true, ""}}});
         r.add("POST", "/api/v1/referral/referrals/{id}/answer", staff, json([f](Request& q) { return f->answer(q); }),
-              RouteDoc{"Answer an incoming referral: BEK, AVV, VID, KOM, DSV, PSV or SSV", "referral", nullptr, nullptr});
+              RouteSpec{.summary = "Answer an incoming referral: BEK, AVV, VID, KOM, DSV, PSV or SSV", .tag = "referral", .body = object({req("code", oneOf({"BEK", "AVV", "VID", "KOM", "DSV", "PSV", "SSV"})), opt("text", text(8000, 0)), opt("forward_to", text(31, 0))}), .status = 200, .path = {{"id", kReferralId, true, ""}}, .problems = {409, 422}});
         r.add("POST", "/api/v1/referral/referrals/{id}/invitation", staff, json([f](Request& q) { return f->invite(q); }),
-              RouteDoc{"Ask the booking plugin to invite the patient (event referral.invitation.requested)", "referral", nullptr,
-                       nullptr});
+              RouteSpec{.summary = "Ask the booking plugin to invite the patient (event referral.invitation.requested)", .tag = "referral", .status = 200, .path = {{"id", kReferralId, true, ""}}, .problems = {409}});
         r.add("GET", "/api/v1/referral/outgoing", staff, json([f](Request& q) { return f->list(q, "out"); }),
-              RouteDoc{"Outgoing referrals (patients masked)", "referral", nullptr, nullptr});
+              RouteSpec{.summary = "Outgoing referrals (patients masked)", .tag = "referral", .status = 200});
         r.add("GET", "/api/v1/referral/incoming", staff, json([f](Request& q) { return f->list(q, "in"); }),
-              RouteDoc{"Incoming referrals (patients masked)", "referral", nullptr, nullptr});
+              RouteSpec{.summary = "Incoming referrals (patients masked)", .tag = "referral", .status = 200});
         r.add("GET", "/api/v1/referral/overdue", staff, json([f](Request& q) { return f->overdueList(q); }),
-              RouteDoc{"Sent referrals without confirmation after overdue_days", "referral", nullptr, nullptr});
+              RouteSpec{.summary = "Sent referrals without confirmation after overdue_days", .tag = "referral", .status = 200});
 
         r.add("GET", "/api/v1/referral/figures", Access::only({Role::Staff, Role::Admin}),
               json([f](Request& q) { return f->figures(q); }),
               RouteDoc{"The dashboard's figures: incoming referrals to answer, overdue outgoing ones", "referral", nullptr, nullptr});
         r.add("GET", "/api/v1/referral/receivers", Access::only({Role::Staff, Role::Admin}),
-              json([f](Request& q) { return f->receivers(q); }), RouteDoc{"The receiver directory", "referral", nullptr, nullptr});
+              json([f](Request& q) { return f->receivers(q); }), RouteSpec{.summary = "The receiver directory", .tag = "referral", .status = 200});
         r.add("PUT", "/api/v1/referral/receivers/{hsa}", admin, json([f](Request& q) { return f->putReceiver(q); }),
-              RouteDoc{"Add or change a receiver", "referral", nullptr, nullptr});
+              RouteSpec{.summary = "Add or change a receiver", .tag = "referral", .body = object({req("name", text(200)), opt("receives", text(500, 0)), req("endpoint_url", pattern("^https://", 500, "https://remiss.example.se/rivta")), opt("contract_version", text(10, 0))}), .status = 200, .path = {{"hsa", hsaId(), true, ""}}});
         r.add("DELETE", "/api/v1/referral/receivers/{hsa}", admin, [f](Request& q) { return f->deleteReceiver(q); },
-              RouteDoc{"Remove a receiver", "referral", nullptr, nullptr});
+              RouteSpec{.summary = "Remove a receiver", .tag = "referral", .status = 204, .path = {{"hsa", hsaId(), true, ""}}});
         r.add("POST", "/api/v1/referral/receivers/import", admin, json([f](Request& q) { return f->importReceivers(q); }),
-              RouteDoc{"Import receivers from an HSA catalogue export (CSV or JSON)", "referral", nullptr, nullptr});
+              RouteSpec{.summary = "Import receivers from an HSA catalogue export (CSV or JSON)", .tag = "referral", .body = object({req("format", oneOf({"csv", "json"})), req("content", text(4u << 20))}), .status = 200, .problems = {422}});
 
         ctx.addGauge("overdue_referrals", "Sent referrals without confirmation or answer after overdue_days.",
                      [f] { return static_cast<double>(f->overdueCount()); });
@@ -79,7 +82,7 @@ public:
         for (const char* op : {"ProcessRequest", "ProcessRequestConfirmation", "ProcessRequestOutcome"})
             r.add("POST", std::string("/api/v1/referral/rivta/") + op, Access::service(),
                   [f](Request& q) { return f->inbound(q); },
-                  RouteDoc{std::string("RIV-TA ") + op + " 2.2 (producer listener only)", "referral", nullptr, nullptr});
+                  RouteSpec{.summary = std::string("RIV-TA ") + op + " 2.2 (producer listener only)", .tag = "referral", .responseType = "text/xml", .status = 200, .problems = {400, 403, 500}, .bodyType = "text/xml"});
 
         ctx.addConsolePage(ConsolePage{"outgoing", "Remisser", "referrals.js", Access::only({Role::Staff, Role::Admin})});
         ctx.addConsolePage(ConsolePage{"directory", "Remissmottagare", "directory.js", Access::only({Role::Staff, Role::Admin})});

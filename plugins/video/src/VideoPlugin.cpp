@@ -1,5 +1,6 @@
 // The video visit plugin: registration of the booking subscriptions, the patient's join
 // page and lobby routes, the staff routes and the console page. The work is in Visits.
+#include <klinikbox/Schema.h>
 #include "BankIdClient.h"
 #include "JitsiProvider.h"
 #include "JoinPage.h"
@@ -43,6 +44,7 @@ public:
 
         auto& r = ctx.router();
         const auto staff = Access::only({Role::Staff});
+        using namespace klinikbox::schema;
 
         r.add("GET", "/api/v1/video/join", Access::anyone(),
               [](Request&) {
@@ -50,14 +52,14 @@ public:
                   resp.headers.emplace_back("Cache-Control", "no-store");
                   return resp;
               },
-              RouteDoc{"The patient's join page (HTML); the link's token is in the fragment", "video", nullptr, nullptr});
+              RouteSpec{.summary = "The patient's join page (HTML); the link's token is in the fragment", .tag = "video", .responseType = "text/html", .status = 200});
 
         r.add("POST", "/api/v1/video/patient/identify", Access::anyone(),
               [v](Request& req) {
                   JsonInput in(req.json(), {"token"});
                   return Response::json(v->patientIdentify(req, in.str("token", JoinTokens::kMaxLength)));
               },
-              RouteDoc{"Start the patient's identification for the visit the join token names", "video", nullptr, nullptr});
+              RouteSpec{.summary = "Start the patient's identification for the visit the join token names", .tag = "video", .body = object({req("token", text(JoinTokens::kMaxLength))}), .status = 200, .problems = {403, 404, 409, 429, 502, 503}});
 
         r.add("POST", "/api/v1/video/patient/status", Access::anyone(),
               [v](Request& req) {
@@ -65,7 +67,7 @@ public:
                   return Response::json(
                       v->patientStatus(req, in.str("token", JoinTokens::kMaxLength), in.str("session", 64)));
               },
-              RouteDoc{"The patient's lobby state; the meeting link once admitted", "video", nullptr, nullptr});
+              RouteSpec{.summary = "The patient's lobby state; the meeting link once admitted", .tag = "video", .body = object({req("token", text(JoinTokens::kMaxLength)), req("session", text(64))}), .status = 200, .problems = {403, 404, 409, 429, 503}});
 
         r.add("GET", "/api/v1/video/visits", staff,
               [v](Request& req) {
@@ -74,22 +76,22 @@ public:
                           throw Problem::badRequest("/problems/unknown-parameter", "unknown query parameter '" + k + "'");
                   return Response::json(v->visitsOn(req, req.queryParam("date").value_or("")));
               },
-              RouteDoc{"Video visits of a day (default today) with their lobby state", "video", nullptr, nullptr});
+              RouteSpec{.summary = "Video visits of a day (default today) with their lobby state", .tag = "video", .status = 200, .query = {{"date", date(), false, ""}}});
 
         r.add("GET", "/api/v1/video/bookings/{booking_id}/links", staff,
               [v](Request& req) { return Response::json(v->links(req, req.pathParams.at("booking_id"))); },
-              RouteDoc{"The join links of a video visit (patient link for the invitation)", "video", nullptr, nullptr});
+              RouteSpec{.summary = "The join links of a video visit (patient link for the invitation)", .tag = "video", .status = 200, .path = {{"booking_id", text(40), true, ""}}, .problems = {404, 409}});
 
         r.add("POST", "/api/v1/video/bookings/{booking_id}/admit", staff,
               [v](Request& req) { return Response::json(v->admit(req, req.pathParams.at("booking_id"))); },
-              RouteDoc{"Admit the identified, waiting patient into the meeting", "video", nullptr, nullptr});
+              RouteSpec{.summary = "Admit the identified, waiting patient into the meeting", .tag = "video", .status = 200, .path = {{"booking_id", text(40), true, ""}}, .problems = {404, 409}});
 
         r.add("POST", "/api/v1/video/practitioner/join", staff,
               [v](Request& req) {
                   JsonInput in(req.json(), {"token"});
                   return Response::json(v->practitionerJoin(req, in.str("token", JoinTokens::kMaxLength)));
               },
-              RouteDoc{"The practitioner's meeting link for a practitioner join token", "video", nullptr, nullptr});
+              RouteSpec{.summary = "The practitioner's meeting link for a practitioner join token", .tag = "video", .body = object({req("token", text(JoinTokens::kMaxLength))}), .status = 200, .problems = {403, 404, 409, 503}});
 
         ctx.addConsolePage(ConsolePage{"visits", "Videobesök", "visits.js", staff});
         if (!meetings->configured()) ctx.log().warning("video: jitsi.app_secret is not set; no meeting links will be issued");

@@ -588,7 +588,10 @@ Poco::JSON::Object::Ptr Visits::patientStatus(Request& req, const std::string& t
         o->set("join_url", meetings_->joinUrl(
                                MeetingGrant{r.roomId, std::chrono::system_clock::time_point(std::chrono::seconds(w.from)),
                                             std::chrono::system_clock::time_point(std::chrono::seconds(w.until))},
-                               Participant{r.identifiedName.value_or("Patient"), false}));
+                               // Never the patient's name: the token rides in the meeting
+                               // server's query string (and its logs), which may be a third
+                               // party's. Staff see who it is in the console.
+                               Participant{"Patient", false}));
         ctx_.audit().record(req, AuditEntry{"video.join", r.patient, "vård", "ok", "patient joined booking " + r.bookingId});
     }
     return o;

@@ -52,8 +52,9 @@ TEST(EfrikortLedger, AWindowThatDoesNotReachTheCeilingRollsOverTwelveMonths) {
 
 TEST(EfrikortLedger, AFrikortReachedInARolledWindowEndsWithThatWindow) {
     // The first window (2024-01-10..2025-01-09) does not reach the ceiling and rolls to the
-    // fee of 2024-06-01, whose window (to 2025-05-31) reaches 1 400 kr on 2025-02-01.
-    const std::vector<Fee> fees = {{d(2024, 1, 10), 50000}, {d(2024, 6, 1), 50000}, {d(2025, 2, 1), 90000}};
+    // fee of 2024-06-01, whose window (to 2025-05-31) reaches 1 450 kr, the ceiling in force on
+    // the visit day (issue 16.3), on 2025-02-01.
+    const std::vector<Fee> fees = {{d(2024, 1, 10), 50000}, {d(2024, 6, 1), 50000}, {d(2025, 2, 1), 95000}};
     auto w = windowOn(fees, d(2025, 4, 1), kCeilings);
     EXPECT_TRUE(w.frikort);
     EXPECT_EQ(isoDate(*w.start), "2024-06-01");
@@ -66,9 +67,92 @@ TEST(EfrikortLedger, AFrikortReachedInARolledWindowEndsWithThatWindow) {
     EXPECT_EQ(w.leftOre, 145000);
 }
 
-TEST(EfrikortLedger, LeapDayWindowsEndTheDayBeforeTheAnniversary) {
+TEST(EfrikortLedger, AWindowStartingOnTheLeapDayEndsOn28February) {
+    // The leap day comes round on 1 March in a common year: the window runs through 28 February.
     const auto w = windowOn({{d(2028, 2, 29), 10000}}, d(2028, 3, 1), kCeilings);
-    EXPECT_EQ(isoDate(w.end), "2029-02-27");
+    EXPECT_EQ(isoDate(w.end), "2029-02-28");
+    EXPECT_EQ(isoDate(windowOn({{d(2028, 2, 28), 10000}}, d(2028, 3, 1), kCeilings).end), "2029-02-27");
+    EXPECT_EQ(isoDate(windowOn({{d(2028, 3, 1), 10000}}, d(2028, 3, 1), kCeilings).end), "2029-02-28");
+    // A frikort from that window is still valid on 28 February and over on 1 March.
+    const std::vector<Fee> fees = {{d(2028, 2, 29), 145000}};
+    EXPECT_TRUE(windowOn(fees, d(2029, 2, 28), kCeilings).frikort);
+    EXPECT_FALSE(windowOn(fees, d(2029, 3, 1), kCeilings).frikort);
+}
+
+namespace {
+// 1 450 kr in 2025; the year's turn raises it to 1 500 kr or lowers it to 1 350 kr.
+const std::vector<Ceiling> kRaised = {{d(2025, 1, 1), 145000}, {d(2026, 1, 1), 150000}};
+const std::vector<Ceiling> kLowered = {{d(2025, 1, 1), 145000}, {d(2026, 1, 1), 135000}};
+const std::vector<Fee> kPaid1400In2025 = {{d(2025, 4, 25), 70000}, {d(2025, 11, 20), 70000}};
+}  // namespace
+
+TEST(EfrikortLedger, ARaisedCeilingMustBeReachedByAPatientNotYetFree) {
+    // 1 400 kr paid under 1 450 kr: after the raise, 100 kr is left, not 50 kr.
+    EXPECT_EQ(windowOn(kPaid1400In2025, d(2025, 12, 31), kRaised).leftOre, 5000);
+    auto w = windowOn(kPaid1400In2025, d(2026, 1, 10), kRaised);
+    EXPECT_FALSE(w.frikort);
+    EXPECT_EQ(w.leftOre, 10000);
+    EXPECT_EQ(chargeFor(20000, true, CardStatus::BelowLimit, w.leftOre), 10000);
+    // 50 kr paid on 10 January reaches the old ceiling but not the one in force: no frikort,
+    // 50 kr still left (the defect: a frikort shown with 50 kr left, then 0 charged).
+    auto fees = kPaid1400In2025;
+    fees.push_back({d(2026, 1, 10), 5000});
+    w = windowOn(fees, d(2026, 1, 10), kRaised);
+    EXPECT_FALSE(w.frikort);
+    EXPECT_EQ(w.leftOre, 5000);
+    fees.push_back({d(2026, 2, 1), 5000});
+    w = windowOn(fees, d(2026, 2, 1), kRaised);
+    EXPECT_TRUE(w.frikort);
+    EXPECT_EQ(isoDate(*w.frikortFrom), "2026-02-01");
+    EXPECT_EQ(isoDate(w.end), "2026-04-24") << "the window still runs from the first visit";
+    EXPECT_EQ(w.leftOre, 0);
+}
+
+TEST(EfrikortLedger, AFrikortReachedBeforeARaiseKeepsItsEndDate) {
+    const std::vector<Fee> fees = {{d(2025, 4, 25), 70000}, {d(2025, 11, 20), 75000}};
+    for (const auto& today : {d(2026, 1, 1), d(2026, 4, 24)}) {
+        const auto w = windowOn(fees, today, kRaised);
+        EXPECT_TRUE(w.frikort) << isoDate(today);
+        EXPECT_EQ(isoDate(*w.frikortFrom), "2025-11-20");
+        EXPECT_EQ(isoDate(w.end), "2026-04-24");
+        EXPECT_EQ(w.leftOre, 0);
+    }
+    EXPECT_FALSE(windowOn(fees, d(2026, 4, 25), kRaised).frikort);
+}
+
+TEST(EfrikortLedger, ALoweredCeilingAlreadyPaidFreesThePatientFromTheDayItApplies) {
+    EXPECT_FALSE(windowOn(kPaid1400In2025, d(2025, 12, 31), kLowered).frikort);
+    auto w = windowOn(kPaid1400In2025, d(2026, 1, 5), kLowered);
+    EXPECT_TRUE(w.frikort);
+    EXPECT_EQ(isoDate(*w.frikortFrom), "2026-01-01");
+    EXPECT_EQ(isoDate(w.end), "2026-04-24");
+    EXPECT_EQ(w.leftOre, 0);
+    EXPECT_EQ(chargeFor(20000, true, CardStatus::Final, w.leftOre), 0);
+    // A later fee (charged before the card was known) changes neither the frikort nor its end.
+    auto fees = kPaid1400In2025;
+    fees.push_back({d(2026, 2, 1), 20000});
+    w = windowOn(fees, d(2026, 2, 1), kLowered);
+    EXPECT_TRUE(w.frikort);
+    EXPECT_EQ(isoDate(*w.frikortFrom), "2026-01-01");
+}
+
+TEST(EfrikortLedger, ALoweredCeilingNotYetPaidLeavesTheDifferenceToTheNewCeiling) {
+    const std::vector<Fee> fees = {{d(2025, 4, 25), 130000}};
+    auto w = windowOn(fees, d(2026, 1, 5), kLowered);
+    EXPECT_FALSE(w.frikort);
+    EXPECT_EQ(w.leftOre, 5000);
+    EXPECT_EQ(chargeFor(20000, true, CardStatus::BelowLimit, w.leftOre), 5000);
+    auto more = fees;
+    more.push_back({d(2026, 1, 5), 5000});
+    w = windowOn(more, d(2026, 1, 5), kLowered);
+    EXPECT_TRUE(w.frikort);
+    EXPECT_EQ(isoDate(*w.frikortFrom), "2026-01-05");
+    // A frikort reached before the lowering keeps its end too.
+    const std::vector<Fee> before = {{d(2025, 4, 25), 145000}};
+    w = windowOn(before, d(2026, 3, 1), kLowered);
+    EXPECT_TRUE(w.frikort);
+    EXPECT_EQ(isoDate(*w.frikortFrom), "2025-04-25");
+    EXPECT_EQ(isoDate(w.end), "2026-04-24");
 }
 
 TEST(EfrikortLedger, TheLastFeeIsCutSoTheTotalLandsOnTheCeiling) {
