@@ -40,6 +40,9 @@ for src in "$KB_ROOT"/plugins/*/; do
   done
   if [ -d "$build/plugins/$id" ]; then
     cp "$build/plugins/$id"/*.so "$set_dir/$id/" 2>/dev/null || true
+    # Without debug information, as packages ship them: a RelWithDebInfo build's plugins
+    # together would pass the plugin set's 64 MiB limit and the whole set be refused.
+    for so in "$set_dir/$id"/*.so; do [ -f "$so" ] && strip --strip-debug "$so"; done
   fi
 done
 

@@ -41,7 +41,7 @@ std::string bookingSet(const TempDir& dir) {
 void setUp(BoxProcess& box) {
     auto ok = [&](const std::string& path, const std::string& body) {
         const auto r = box.authed("POST", path, body);
-        ASSERT_EQ(r.status, 201) << path << ": " << r.body;
+        ASSERT_EQ(r.status, 201) << path << ": " << r.body << (r.status == 404 ? "\nthe box said:\n" + box.output() : "");
     };
     ok("/api/v1/booking/units", std::string(R"({"hsa_id":")") + kUnit + R"(","name":"Vårdcentralen Norr","address":"Storgatan 1, Umeå"})");
     ok("/api/v1/booking/practitioners", std::string(R"({"hsa_id":")") + kDoctor + R"(","name":"Eva Läkare","profession":"läkare","unit":")" + kUnit + "\"}");
@@ -373,9 +373,10 @@ TEST(BookingServer, OpenInvitationVipCodeAndICalFeed) {
     const std::string boxId = uid.substr(uid.find('-', 8) + 1, 32);
     EXPECT_EQ(boxId.find_first_not_of("0123456789abcdef"), std::string::npos) << uid;
     EXPECT_EQ(uid, "booking-" + std::to_string(pickedId) + "-" + boxId + "@klinikbox");
-    // As the admin, with "late": the picked time may start within the 24-hour change limit.
+    // With a reason: the picked time may start within the change limit (cancel_latest_hours).
     {
-        const auto cancelled = box.authed("POST", "/api/v1/booking/bookings/" + std::to_string(pickedId) + "/cancel", R"({"late":true})");
+        const auto cancelled = box.authed("POST", "/api/v1/booking/bookings/" + std::to_string(pickedId) + "/cancel",
+                                          R"({"reason":"Patienten ringde och avbokade"})");
         EXPECT_EQ(cancelled.status, 200) << cancelled.body;
     }
     const auto after = box.request("GET", path);

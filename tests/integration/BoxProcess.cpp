@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -204,6 +206,32 @@ HttpResult BoxProcess::authed(const std::string& method, const std::string& path
 HttpResult BoxProcess::authedRaw(const std::string& method, const std::string& path, const std::string& body,
                                  const std::string& contentType) const {
     return request(method, path, body, {{"Cookie", cookie_}, {"X-CSRF-Token", csrf_}, {"Content-Type", contentType}});
+}
+
+std::string shippedPluginSet(const TempDir& dir, std::vector<std::string>* ids) {
+    namespace fs = std::filesystem;
+    const fs::path set = fs::path(dir.path()) / "set";
+    for (const auto& e : fs::directory_iterator(fs::path(KB_SOURCE_DIR) / "plugins")) {
+        if (!fs::exists(e.path() / "plugin.yaml")) continue;
+        const std::string id = e.path().filename().string();
+        const fs::path lib = fs::path(KB_BUILD_DIR) / "plugins" / id / ("lib" + id + ".so");
+        const bool lua = fs::exists(e.path() / "main.lua");
+        if (!lua && !fs::exists(lib)) continue;
+        fs::create_directories(set / id);
+        for (const auto& f : fs::directory_iterator(e.path())) {
+            const auto name = f.path().filename().string();
+            if (name == "src" || name == "CMakeLists.txt" || name == "tests") continue;
+            fs::copy(f.path(), set / id / name, fs::copy_options::recursive);
+        }
+        if (!lua) {
+            const fs::path copy = set / id / lib.filename();
+            fs::copy_file(lib, copy);
+            if (std::system(("strip --strip-debug '" + copy.string() + "'").c_str()) != 0)
+                throw std::runtime_error("strip --strip-debug " + copy.string() + " failed");
+        }
+        if (ids) ids->push_back(id);
+    }
+    return set.string();
 }
 
 }  // namespace kbtest

@@ -63,4 +63,10 @@ private:
     std::string cookie_, csrf_;
 };
 
+// Every plugin of the repository, native and Lua, as demo.sh assembles them, in an unsigned
+// (development) set under `dir`; returns the set's directory and appends the ids to `ids`.
+// The libraries are copied without their debug information, as packages ship them: every
+// plugin of a Debug or RelWithDebInfo build together would pass the set's 64 MiB limit.
+std::string shippedPluginSet(const TempDir& dir, std::vector<std::string>* ids = nullptr);
+
 }  // namespace kbtest

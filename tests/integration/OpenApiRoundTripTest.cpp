@@ -24,28 +24,6 @@ using Poco::JSON::Object;
 
 namespace {
 
-// Every plugin of the repository, native and Lua, as demo.sh assembles them (unsigned:
-// development mode).
-std::string shippedSet(const TempDir& dir, std::vector<std::string>& ids) {
-    const fs::path set = fs::path(dir.path()) / "set";
-    for (const auto& e : fs::directory_iterator(fs::path(KB_SOURCE_DIR) / "plugins")) {
-        if (!fs::exists(e.path() / "plugin.yaml")) continue;
-        const std::string id = e.path().filename().string();
-        const fs::path lib = fs::path(KB_BUILD_DIR) / "plugins" / id / ("lib" + id + ".so");
-        const bool lua = fs::exists(e.path() / "main.lua");
-        if (!lua && !fs::exists(lib)) continue;
-        fs::create_directories(set / id);
-        for (const auto& f : fs::directory_iterator(e.path())) {
-            const auto name = f.path().filename().string();
-            if (name == "src" || name == "CMakeLists.txt" || name == "tests") continue;
-            fs::copy(f.path(), set / id / name, fs::copy_options::recursive);
-        }
-        if (!lua) fs::copy_file(lib, set / id / lib.filename());
-        ids.push_back(id);
-    }
-    return set.string();
-}
-
 std::string stringify(const Poco::Dynamic::Var& v) {
     if (v.isEmpty()) return "null";
     std::ostringstream s;
@@ -108,7 +86,7 @@ struct Op {
 TEST(OpenApiRoundTrip, EveryRouteAnswersWhatItsDocumentSays) {
     TempDir d;
     std::vector<std::string> ids;
-    const std::string set = shippedSet(d, ids);
+    const std::string set = shippedPluginSet(d, &ids);
     BoxProcess box("", set);
     box.start();
     const auto docRes = box.request("GET", "/api/v1/openapi.json");
@@ -232,7 +210,7 @@ TEST(OpenApiRoundTrip, EveryRouteAnswersWhatItsDocumentSays) {
 TEST(OpenApiRoundTrip, TheDocumentDescribesRequestsAndStatuses) {
     TempDir d;
     std::vector<std::string> ids;
-    BoxProcess box("", shippedSet(d, ids));
+    BoxProcess box("", shippedPluginSet(d, &ids));
     box.start();
     const auto doc = box.request("GET", "/api/v1/openapi.json").json();
     const auto paths = doc->getObject("paths");

@@ -16,32 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string everyPlugin(const TempDir& dir) {
-    const fs::path set = fs::path(dir.path()) / "set";
-    for (const auto& e : fs::directory_iterator(fs::path(KB_SOURCE_DIR) / "plugins")) {
-        const std::string id = e.path().filename().string();
-        if (!fs::exists(e.path() / "plugin.yaml")) continue;
-        const fs::path lib = fs::path(KB_BUILD_DIR) / "plugins" / id / ("lib" + id + ".so");
-        const bool lua = fs::exists(e.path() / "main.lua");
-        if (!lua && !fs::exists(lib)) continue;
-        fs::create_directories(set / id);
-        for (const auto& f : fs::directory_iterator(e.path())) {
-            const auto name = f.path().filename().string();
-            if (name == "src" || name == "CMakeLists.txt" || name == "tests") continue;
-            fs::copy(f.path(), set / id / name, fs::copy_options::recursive);
-        }
-        if (!lua) {
-            // Without their debug information, as packages ship them (scripts/package.sh):
-            // every plugin of a RelWithDebInfo build together passes the set's 64 MiB limit.
-            const fs::path copy = set / id / lib.filename();
-            fs::copy_file(lib, copy);
-            if (std::system(("strip --strip-debug '" + copy.string() + "'").c_str()) != 0)
-                ADD_FAILURE() << "strip --strip-debug " << copy;
-        }
-    }
-    return set.string();
-}
-
 // A concrete path for a pattern: every {param} becomes a plausible value.
 std::string concrete(const std::string& pattern) {
     std::string out;
@@ -62,7 +36,7 @@ std::string concrete(const std::string& pattern) {
 
 TEST(RouteWalk, NoRouteAcceptsMalformedJsonOrUnknownFields) {
     TempDir d;
-    BoxProcess box("", everyPlugin(d));
+    BoxProcess box("", shippedPluginSet(d));
     box.start();
     box.loginAs("ada", "admin");
     const auto doc = box.request("GET", "/api/v1/openapi.json");

@@ -194,7 +194,7 @@ void install(server::Box& box) {
             o->set("user", userJson(*u));
             o->set("csrf_token", s->csrf);
             return Response::json(o);
-        }, RouteSpec{.summary = "The current session's user and CSRF token", .status = 200});
+        }, RouteSpec{.summary = "The current session's user and CSRF token (401 when not logged in)", .status = 200, .problems = {401}});
 
         add("POST", "/api/v1/auth/logout", Access::loggedIn(), [accounts, &audit, secure](Request& req) {
             accounts->logout(SessionAuthenticator::sessionToken(req));

@@ -237,7 +237,7 @@ TEST(LuaHooks, ChangedOrderAndDeletedScriptsWithAndWithoutUnhook) {
 }
 
 TEST(LuaHooks, ManyThreadsFireHooksAtOnce) {
-    HookBox box(true, 4);
+    HookBox box(relaxedClockLimits(), 4);
     ASSERT_TRUE(box.host->load("a.lua", "local n = 0 kb.on('x.y', function(e) n = n + 1 e.payload.a = e.payload.i * 2 end)"));
     ASSERT_TRUE(box.host->load("b.lua", "kb.on('x.y', {after = {'a.lua'}}, function(e) e.payload.b = e.payload.a + 1 end)"));
     std::atomic<int> ok{0};
@@ -259,7 +259,7 @@ TEST(LuaHooks, ManyThreadsFireHooksAtOnce) {
 }
 
 TEST(LuaHooks, ReloadUnderLoad) {
-    HookBox box(true, 4);
+    HookBox box(relaxedClockLimits(), 4);
     ASSERT_TRUE(box.host->load("v.lua", "kb.on('x.y', function(e) e.payload.v = 0 end)"));
     std::atomic<bool> stop{false};
     std::atomic<int> calls{0}, bad{0};

@@ -38,6 +38,15 @@ inline Limits smallLimits() {
     return l;
 }
 
+// smallLimits with a wall clock far beyond any load: for tests whose subject is not the clock
+// (memory, stack, concurrency), so a busy CI machine or a sanitizer build cannot turn their
+// expected outcome into a timeout.
+inline Limits relaxedClockLimits() {
+    Limits l = smallLimits();
+    l.time = std::chrono::seconds(30);
+    return l;
+}
+
 struct LuaBox {
     FixedClock clock{boxNow()};
     Limits limits = smallLimits();

@@ -160,8 +160,12 @@ kb.route("GET", "/plain", function(req) return { status = 404, json = { found = 
     EXPECT_EQ(p.contentType, "application/problem+json");
     EXPECT_EQ(p.body,
               R"({"instance":"/api/v1/demo/problem","status":409,"title":"Erbjudandet är redan taget","type":"/problems/offer-taken"})");
+    // Any other refusal is still sent as a problem document (every 4xx/5xx of the box is one),
+    // but nothing is added to it: it has neither a title nor a type.
     const Response plain = ctx.routerImpl.call("GET", "/api/v1/demo/plain");
-    EXPECT_EQ(plain.contentType, "application/json");
+    EXPECT_EQ(plain.status, 404);
+    EXPECT_EQ(plain.contentType, "application/problem+json");
+    EXPECT_EQ(plain.body, R"({"found":false})");
 }
 
 TEST(LuaRoundTwo, ARefusalIsNoLongerShownOnceTheGoodTextIsBack) {
