@@ -53,11 +53,19 @@ ensure_node() {
 }
 
 # configure_and_build BUILD_DIR [cmake args...]
+# Compiles through ccache when it is installed (KB_CCACHE=0: never), with the checkout as
+# its base directory so other checkouts share the hits; a cold cache costs little.
 configure_and_build() {
   local dir="$1"
   shift
-  log "configuring $dir"
-  cmake -S "$KB_ROOT" -B "$dir" "$@" >/dev/null || die "cmake configure failed"
+  local launcher=""
+  if [ "${KB_CCACHE:-1}" != 0 ] && command -v ccache >/dev/null 2>&1; then
+    launcher=ccache
+    export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$KB_ROOT}"
+  fi
+  log "configuring $dir${launcher:+ (ccache)}"
+  cmake -S "$KB_ROOT" -B "$dir" -DCMAKE_CXX_COMPILER_LAUNCHER="$launcher" \
+    -DCMAKE_C_COMPILER_LAUNCHER="$launcher" "$@" >/dev/null || die "cmake configure failed"
   log "building with $KB_JOBS jobs"
   cmake --build "$dir" -j "$KB_JOBS" || die "build failed"
 }
