@@ -32,15 +32,7 @@ trap cleanup EXIT
 
 # Every shipped plugin, as the demo's plugin set holds them.
 set_dir="$work/set"
-for src in "$KB_ROOT"/plugins/*/; do
-  id="$(basename "$src")"
-  [ -f "$src/plugin.yaml" ] || continue
-  mkdir -p "$set_dir/$id"
-  for f in plugin.yaml schema.yaml; do [ -f "$src/$f" ] && cp "$src/$f" "$set_dir/$id/"; done
-  cp "$src"/*.lua "$set_dir/$id/" 2>/dev/null || true
-  for d in migrations web lua; do [ -d "$src/$d" ] && cp -r "$src/$d" "$set_dir/$id/"; done
-  [ -d "$build/plugins/$id" ] && cp "$build/plugins/$id"/*.so "$set_dir/$id/" 2>/dev/null || true
-done
+assemble_plugin_set "$build" "$set_dir"
 plugin_count=$(ls "$set_dir" | wc -l)
 
 mkdir -p "$work/sim" "$work/scripts" "$work/data"

@@ -26,25 +26,7 @@ mode="${KB_DEMO_MODE:-production}"
 set_dir="$data/pluginset"
 rm -rf "$set_dir"
 mkdir -p "$set_dir"
-for src in "$KB_ROOT"/plugins/*/; do
-  id="$(basename "$src")"
-  [ -f "$src/plugin.yaml" ] || continue
-  [ "$id" = hello ] && continue   # the SDK's example, not a clinic plugin: not certified
-  mkdir -p "$set_dir/$id"
-  for f in plugin.yaml schema.yaml README.md; do
-    [ -f "$src/$f" ] && cp "$src/$f" "$set_dir/$id/"
-  done
-  cp "$src"/*.lua "$set_dir/$id/" 2>/dev/null || true   # a Lua plugin's scripts
-  for d in migrations web lua; do
-    [ -d "$src/$d" ] && cp -r "$src/$d" "$set_dir/$id/"
-  done
-  if [ -d "$build/plugins/$id" ]; then
-    cp "$build/plugins/$id"/*.so "$set_dir/$id/" 2>/dev/null || true
-    # Without debug information, as packages ship them: a RelWithDebInfo build's plugins
-    # together would pass the plugin set's 64 MiB limit and the whole set be refused.
-    for so in "$set_dir/$id"/*.so; do [ -f "$so" ] && strip --strip-debug "$so"; done
-  fi
-done
+assemble_plugin_set "$build" "$set_dir" hello   # hello: the SDK's example, not a clinic plugin
 
 trust_dir=""
 if [ "$mode" = production ]; then

@@ -69,3 +69,37 @@ configure_and_build() {
   log "building with $KB_JOBS jobs"
   cmake --build "$dir" -j "$KB_JOBS" || die "build failed"
 }
+
+# assemble_plugin_set BUILD_DIR SET_DIR [SKIP_ID...]
+# Every plugin of plugins/ as a plugin set (unsigned) in SET_DIR: manifest, schema, README,
+# Lua files, migrations, web pages and the built library. The libraries are copied without
+# their debug information, as packages ship them: a Debug or RelWithDebInfo build's plugins
+# together would pass the set's 64 MiB limit and the whole set be refused.
+assemble_plugin_set() {
+  local build="$1" set_dir="$2"
+  shift 2
+  local src id f d so skip
+  mkdir -p "$set_dir"
+  for src in "$KB_ROOT"/plugins/*/; do
+    id="$(basename "$src")"
+    [ -f "$src/plugin.yaml" ] || continue
+    skip=0
+    for f in "$@"; do [ "$id" = "$f" ] && skip=1; done
+    [ "$skip" = 1 ] && continue
+    mkdir -p "$set_dir/$id"
+    for f in plugin.yaml schema.yaml README.md; do
+      [ -f "$src/$f" ] && cp "$src/$f" "$set_dir/$id/"
+    done
+    cp "$src"/*.lua "$set_dir/$id/" 2>/dev/null || true   # a Lua plugin's scripts
+    for d in migrations web lua; do
+      [ -d "$src/$d" ] && cp -r "$src/$d" "$set_dir/$id/"
+    done
+    if [ -d "$build/plugins/$id" ]; then
+      cp "$build/plugins/$id"/*.so "$set_dir/$id/" 2>/dev/null || true
+      for so in "$set_dir/$id"/*.so; do
+        [ -f "$so" ] && strip --strip-debug "$so"
+      done
+    fi
+  done
+  return 0
+}
