@@ -4,7 +4,12 @@
 # takes the first of mold, lld, gold that the compiler can link with, else the default;
 # KB_LINKER=default keeps the compiler's default; any other value is passed as -fuse-ld=.
 # Every one of them writes the GNU build id that scripts/package.sh files debug symbols by.
-set(KB_LINKER auto CACHE STRING "Linker: auto (mold, lld, gold), default, or a -fuse-ld= name")
+#
+# The default stays the compiler's own (bfd): lld resolves static archives differently (it
+# takes a member wherever it is named, bfd only in link order), and under UBSan's vptr checks
+# the sanitizer build then failed to link unit_checkin (checkin_domain's KioskRoutes.o pulled
+# in without the plugin class's typeinfo). KB_LINKER=auto is for local builds.
+set(KB_LINKER default CACHE STRING "Linker: auto (mold, lld, gold), default, or a -fuse-ld= name")
 
 if(KB_LINKER STREQUAL "auto")
   include(CheckLinkerFlag)

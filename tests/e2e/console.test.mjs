@@ -43,7 +43,11 @@ test('the admin creates a user, and a bad HSA-id is shown next to its field', as
   await form.getByLabel('Lösenord (minst 12 tecken)').fill('en lång lösenordsfras');
   await form.getByLabel('HSA-id', {exact: true}).fill('not-an-hsa-id');
   await form.getByRole('button', {name: 'Skapa användare'}).click();
-  await page.getByRole('alert').filter({hasText: 'HSA-id'}).waitFor();
+  // The error sits under the field (its aria-describedby), the field is marked invalid and focused.
+  const hsa = form.getByLabel('HSA-id', {exact: true});
+  await page.locator(`#${await hsa.getAttribute('aria-describedby')}`).filter({hasText: 'HSA-id'}).waitFor();
+  assert.equal(await hsa.getAttribute('aria-invalid'), 'true');
+  assert.ok(await hsa.evaluate((el) => el === document.activeElement), 'the field with the error has the focus');
   await form.getByLabel('HSA-id', {exact: true}).fill('SE2321000016-S001');
   await form.getByRole('button', {name: 'Skapa användare'}).click();
   await page.getByRole('cell', {name: 'Sara Sköterska'}).waitFor();

@@ -305,7 +305,13 @@ export default {
   'problem.journal-no-hsa-id': 'Ditt konto saknar HSA-id, så du kan inte läsa journaler.',
   'problem.journal-no-assignment': 'Ditt konto saknar vårdenhet, så du kan inte läsa journaler.',
   'problem.journal-access-refused': 'Åtkomst till journalen nekades.',
+  // Why (the problem's `reason`): the journal plugin's access decision (AccessDecision.cpp).
+  'journal.refused.no-relation': 'Det finns ingen aktiv patientrelation mellan din vårdenhet och patienten (ingen bokning eller besök). Registrera en patientrelation med skäl först.',
+  'journal.refused.consent-service-unavailable': 'Samtyckestjänsten svarar inte, så samtycket kan inte kontrolleras. Ingen information visas.',
+  'journal.refused.no-consent': 'Patienten har inte lämnat samtycke. Registrera samtycke, eller nödåtkomst om patienten inte kan ta ställning.',
+  'journal.refused.block-service-unavailable': 'Spärrtjänsten svarar inte, så spärrar kan inte kontrolleras. Ingen information visas.',
   'problem.reason-required': 'Ange ett skäl (minst 5 tecken).',
+  'problem.emergency-reason-required': 'Nödåtkomst kräver ett skäl (minst 5 tecken).',
   'problem.referral-refused': 'Remissen godtogs inte av mottagaren.',
   'problem.receiver-version': 'Mottagaren använder en annan version av remisstjänsten.',
   'problem.unknown-receiver': 'Mottagaren finns inte i katalogen.',

@@ -22,6 +22,7 @@ export function problemText(status, problem = {}) {
   const code = problemCode(problem);
   if (code === 'invalid-personnummer' && has(`pnr.${problem.reason}`)) return t(`pnr.${problem.reason}`);
   if (code === 'script-refused' && has(`lua.refused.${problem.kind}`)) return t(`lua.refused.${problem.kind}`, problem);
+  if (code === 'journal-access-refused' && has(`journal.refused.${problem.reason}`)) return t(`journal.refused.${problem.reason}`);
   if (code && has(`problem.${code}`)) {
     const vars = {...problem};
     // The clinic's own hook scripts write their refusals in Swedish: those are shown as given.

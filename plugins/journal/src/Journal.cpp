@@ -255,7 +255,7 @@ Object::Ptr Journal::registerConsent(Request& req, const std::string& patient, c
 
 Object::Ptr Journal::registerEmergency(Request& req, const std::string& patient, const std::string& reason) {
     const auto r = reader(req);
-    if (reason.size() < 5) throw Problem::badRequest("/problems/reason-required", "Nödåtkomst kräver ett skäl (minst 5 tecken).");
+    if (reason.size() < 5) throw Problem::badRequest("/problems/emergency-reason-required", "Nödåtkomst kräver ett skäl (minst 5 tecken).");
     const auto t = ctx_.clock().now();
     const auto until = t + std::chrono::hours(s_.emergencyHours);
     ConsentRegistration reg{newUuid(), true, patient, r.actor, xsDateTime(t), xsDateTime(until), xsDateTime(t), reason};

@@ -1,6 +1,7 @@
 // The API reference for IT staff: the box's own OpenAPI document (/api/v1/openapi.json)
 // rendered here, without any outside viewer or CDN. The chrome is Swedish (string catalogue);
-// summaries, field names and schema keywords are the API's own and stay in English.
+// summaries, field names and schema keywords are the API's own and stay in English, marked
+// lang="en" (screen readers switch voice; the browser tests' Swedish check skips them).
 import {h, table} from '../dom.js';
 import {t} from '../i18n.js';
 
@@ -42,8 +43,8 @@ function fieldRows(doc, raw, prefix = '') {
     rows.push(h('tr', {},
       h('td', {}, h('code', {}, prefix + name)),
       h('td', {}, required.has(name) ? t('api.yes') : t('api.no')),
-      h('td', {}, schemaText(doc, d)),
-      h('td', {}, d.description || '')));
+      h('td', {lang: 'en'}, schemaText(doc, d)),
+      h('td', {lang: 'en'}, d.description || '')));
     if (d.properties) rows.push(...fieldRows(doc, d, `${prefix}${name}.`));
   }
   return rows;
@@ -55,13 +56,13 @@ function bodySection(doc, op) {
   const [type, media] = Object.entries(rb.content || {})[0] || ['', {}];
   const schema = deref(doc, media.schema);
   const out = [h('h4', {}, t('api.body'), ' ', h('code', {}, type))];
-  if (schema.description) out.push(h('p', {}, schema.description));
+  if (schema.description) out.push(h('p', {lang: 'en'}, schema.description));
   const rows = fieldRows(doc, schema);
   if (rows.length) {
     out.push(table([t('api.field'), t('api.required'), t('api.schema'), t('api.description')], rows));
     if (schema.additionalProperties === false) out.push(h('p', {class: 'hint'}, t('api.closed')));
   } else if (schema.type || schema.$ref) {
-    out.push(h('p', {}, h('code', {}, schemaText(doc, schema))));
+    out.push(h('p', {lang: 'en'}, h('code', {}, schemaText(doc, schema))));
   }
   return h('div', {}, ...out);
 }
@@ -74,14 +75,14 @@ function paramSection(doc, op) {
       params.map((p) => h('tr', {},
         h('td', {}, h('code', {}, p.name)), h('td', {}, p.in),
         h('td', {}, p.required ? t('api.yes') : t('api.no')),
-        h('td', {}, schemaText(doc, p.schema)), h('td', {}, p.description || '')))));
+        h('td', {lang: 'en'}, schemaText(doc, p.schema)), h('td', {lang: 'en'}, p.description || '')))));
 }
 
 function responseSection(doc, op) {
   const rows = Object.entries(op.responses || {}).map(([status, r0]) => {
     const r = deref(doc, r0);
     const types = Object.keys(r.content || {}).join(', ');
-    return h('tr', {}, h('td', {}, h('code', {}, status)), h('td', {}, r.description || ''), h('td', {}, types));
+    return h('tr', {}, h('td', {}, h('code', {}, status)), h('td', {lang: 'en'}, r.description || ''), h('td', {}, types));
   });
   return h('div', {}, h('h4', {}, t('api.responses')), table([t('api.status'), t('api.description'), t('api.type')], rows));
 }
@@ -91,7 +92,7 @@ function operation(doc, method, path, op) {
   const access = !op.security ? t('api.anyone') : roles.length ? roles.map((r) => t(`role.${r}`)).join(', ') : t('api.loggedIn');
   return h('details', {class: 'api-op', 'data-op': `${method.toUpperCase()} ${path}`},
     h('summary', {}, h('code', {class: `api-method api-${method}`}, method.toUpperCase()), ' ', h('code', {}, path),
-      ' – ', op.summary || ''),
+      ' – ', h('span', {lang: 'en'}, op.summary || '')),
     h('p', {}, t('api.access', {who: access})),
     paramSection(doc, op), bodySection(doc, op), responseSection(doc, op));
 }
@@ -122,7 +123,9 @@ export default async function apiRefPage({api}) {
         !q || `${method} ${path} ${op.summary || ''}`.toLowerCase().includes(q));
       if (!ops.length) continue;
       n += ops.length;
-      out.push(h('section', {'aria-label': tag}, h('h2', {}, tag), ...ops.map(({method, path, op}) => operation(doc, method, path, op))));
+      // A tag is a plugin's id (or "core"): an identifier, shown as code.
+      out.push(h('section', {'aria-labelledby': `api-tag-${tag}`}, h('h2', {id: `api-tag-${tag}`}, h('code', {}, tag)),
+        ...ops.map(({method, path, op}) => operation(doc, method, path, op))));
     }
     sections.replaceChildren(...(out.length ? out : [h('p', {}, t('api.none'))]));
     shown.textContent = t('api.shown', {n, total: count});
