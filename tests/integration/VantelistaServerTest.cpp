@@ -191,7 +191,17 @@ TEST(VantelistaServer, AnOfferWaitsForItsChannelAndGoesOutOnceTheAdminBindsIt) {
     for (std::size_t i = 0; i < pending->size(); ++i) {
         auto m = pending->getObject(static_cast<unsigned>(i));
         if (m->getValue<std::string>("channel") == "vantelista.sms") {
-            EXPECT_EQ(box.authed("POST", "/api/v1/outbox/" + std::to_string(m->getValue<long long>("id")) + "/retry").status, 200);
+            // The outbox may deliver it on its own between the list and the retry (a retry of a
+            // message no longer pending is a 404); either way it must go out exactly once.
+            const std::string id = std::to_string(m->getValue<long long>("id"));
+            const int retried = box.authed("POST", "/api/v1/outbox/" + id + "/retry").status;
+            if (retried != 200) {
+                EXPECT_EQ(retried, 404);
+                const auto still = box.authed("GET", "/api/v1/outbox?state=pending").json()->getArray("messages");
+                for (std::size_t j = 0; still && j < still->size(); ++j)
+                    EXPECT_NE(std::to_string(still->getObject(static_cast<unsigned>(j))->getValue<long long>("id")), id)
+                        << "refused a retry of a message that is still pending";
+            }
         }
     }
     const auto got = sms.waitFor(1, std::chrono::seconds(60));
