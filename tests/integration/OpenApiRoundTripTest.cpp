@@ -87,7 +87,7 @@ TEST(OpenApiRoundTrip, EveryRouteAnswersWhatItsDocumentSays) {
     TempDir d;
     std::vector<std::string> ids;
     const std::string set = shippedPluginSet(d, &ids);
-    BoxProcess box("", set);
+    BoxProcess box(kShippedSetConfig, set);
     box.start();
     const auto docRes = box.request("GET", "/api/v1/openapi.json");
     ASSERT_EQ(docRes.status, 200);
@@ -210,7 +210,7 @@ TEST(OpenApiRoundTrip, EveryRouteAnswersWhatItsDocumentSays) {
 TEST(OpenApiRoundTrip, TheDocumentDescribesRequestsAndStatuses) {
     TempDir d;
     std::vector<std::string> ids;
-    BoxProcess box("", shippedPluginSet(d, &ids));
+    BoxProcess box(kShippedSetConfig, shippedPluginSet(d, &ids));
     box.start();
     const auto doc = box.request("GET", "/api/v1/openapi.json").json();
     const auto paths = doc->getObject("paths");

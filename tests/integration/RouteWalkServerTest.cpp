@@ -36,7 +36,7 @@ std::string concrete(const std::string& pattern) {
 
 TEST(RouteWalk, NoRouteAcceptsMalformedJsonOrUnknownFields) {
     TempDir d;
-    BoxProcess box("", shippedPluginSet(d));
+    BoxProcess box(kShippedSetConfig, shippedPluginSet(d));
     box.start();
     box.loginAs("ada", "admin");
     const auto doc = box.request("GET", "/api/v1/openapi.json");

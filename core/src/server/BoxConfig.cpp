@@ -151,6 +151,7 @@ BoxConfig parseBoxConfig(const std::string& yamlText, const std::string& fileNam
     b.pluginSet = resolve(baseDir, p["set"].as<std::string>());
     b.trustDir = resolve(baseDir, p["trust_dir"].as<std::string>());
     b.graceDays = p["grace_days"].as<int>();
+    b.maxSetBytes = static_cast<std::uint64_t>(p["max_set_mib"].as<int>()) << 20;
     if (const auto r = c["region"]; r && r["subscription"]) {
         const auto sub = r["subscription"];
         b.subscription.url = sub["url"].as<std::string>("");

@@ -3,6 +3,8 @@
 // directory of the configuration file.
 #pragma once
 
+#include <cstdint>
+
 #include "http/HttpServer.h"
 #include "outbox/OutboxService.h"
 #include "server/Monitoring.h"
@@ -46,6 +48,7 @@ struct BoxConfig {
     std::string pluginSet;
     std::string trustDir;
     int graceDays = 14;
+    std::uint64_t maxSetBytes = 64ull << 20;  // plugins.max_set_mib
     // region.subscription: the region's publication this box polls (empty url: none).
     struct {
         std::string url;

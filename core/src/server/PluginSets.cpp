@@ -43,6 +43,7 @@ pluginset::VerifyOptions options(Box& b) {
     pluginset::VerifyOptions o;
     o.now = b.clock().now();
     o.graceDays = b.config().graceDays;
+    o.limits.maxTotalBytes = b.config().maxSetBytes;
     return o;
 }
 
@@ -72,7 +73,9 @@ std::vector<plugin::PluginBundle> verifiedBundles(Box& b) {
             set = pluginset::verifySigned(cfg.pluginSet, trust(b), options(b), &hw);
         } else {
             log.warning("development mode: loading unsigned plugins from " + cfg.pluginSet);
-            set = pluginset::loadUnsignedDevelopment(cfg.pluginSet);
+            pluginset::ArchiveLimits limits;
+            limits.maxTotalBytes = cfg.maxSetBytes;
+            set = pluginset::loadUnsignedDevelopment(cfg.pluginSet, limits);
         }
     } catch (const pluginset::VerifyError& e) {
         active.status = "refused";

@@ -549,6 +549,7 @@ TEST(Schema, TheBoxSchemaTurnsAnEmptyFileIntoFullDefaults) {
         {"region.subscription.poll_minutes", "60"},
         {"region.subscription.url", ""},
         {"plugins.grace_days", "14"},
+        {"plugins.max_set_mib", "64"},
         {"outbox.workers", "2"},
         {"outbox.max_attempts", "12"},
         {"outbox.base_delay_ms", "1000"},
