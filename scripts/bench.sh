@@ -48,14 +48,16 @@ done
 sim_get() { printf '%s' "$sim_line" | sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }
 # The clinic's guardian rule runs on every booking.requested, as it would in a clinic.
 cp "$KB_ROOT/scripts/examples/guardian.lua" "$work/scripts/"
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port="$(free_port)"
+pport="$(free_port)"  # the RIV-TA producer listener (inbound referrals over mutual TLS)
 config="$work/klinikbox.yaml"
 sed -e "s|@MODE@|development|" -e "s|@PORT@|$port|g" -e "s|@PLUGIN_SET@|$set_dir|" -e "s|@TRUST_DIR@||" \
   -e "s|@SIM_HTTP@|$(sim_get http)|g" -e "s|@SIM_HTTPS@|$(sim_get https)|g" -e "s|@SIM_CERT@|$(sim_get client_cert)|g" \
   -e "s|@SIM_KEY@|$(sim_get client_key)|g" -e "s|@SIM_CA@|$(sim_get ca)|g" -e "s|@SCRIPTS_DIR@|$work/scripts|" \
-  -e "s|@SIM_DIR@|$work/sim|g" -e "s|^  data_dir: .*|  data_dir: $work/data|" \
+  -e "s|@SIM_DIR@|$work/sim|g" -e "s|^  data_dir: .*|  data_dir: $work/data|" -e "s|@MEETING_SECRET@|bench-only-jitsi-secret-not-for-use-0123456789|g" \
   -e "s|^    booking:$|    booking:\n      horizon_days: 400|" -e "s|^  level: information|  level: warning\n  access_log: false|" \
-  -e "s|^  port: $port|  port: $port\n  threads: 16|" \
+  -e "s|^  port: $port|  port: $port\n  threads: 16|" -e "s|^  port: 0$|  port: $pport|" \
   "$KB_ROOT/config/demo/klinikbox.yaml.in" > "$config"
 chmod 600 "$config"
 "$bin" config check --config "$config" >/dev/null || die "the benchmark configuration is invalid"
@@ -162,6 +164,10 @@ brows=$(sqlite3 "$work/data/klinikbox.db" "SELECT COUNT(*) FROM booking_bookings
 baudit=$(sqlite3 "$work/data/klinikbox.db" "SELECT COUNT(*) FROM kb_audit WHERE action='booking.create'")
 log "GET the unit's booking calendar for ${secs}s"
 read -r c_rps c_p50 c_p95 c_p99 c_err <<<"$(run "/api/v1/booking/calendar?unit=SE2321000016-B001&date=$tomorrow" "$work/get.lua")"
+log "inbound ProcessRequest over mutual TLS for ${secs}s"
+read -r r_rps r_p50 r_p95 r_p99 r_err <<<"$("$build/bench/bench_inbound" "https://127.0.0.1:$pport" "$(sim_get client_cert)" \
+  "$(sim_get client_key)" "$(sim_get ca)" SE2321000016-DEMO "$secs" 16 | awk '/^RESULT/{print $2, $3, $4, $5, $6}')"
+rrows=$(sqlite3 "$work/data/klinikbox.db" "SELECT COUNT(*) FROM referral_referrals WHERE direction = 'in'")
 log "raw SQLite baseline for ${secs}s"
 base=$("$build/bench/bench_sqlite" "$work/baseline.db" "$secs" 2 | awk '{print $2}')
 rss_peak=$(cat "$work/rss")
@@ -191,9 +197,11 @@ $(basename "$bin") with ${plugin_count} plugins (${loaded} running), development
 | GET /healthz                              | ${h_rps} | ${h_p50} | ${h_p95} | ${h_p99} | ${h_err} |
 | POST booking (TLS, session, CSRF, Lua hook, SQLite, audit, outbox) | ${b_rps} | ${b_p50} | ${b_p95} | ${b_p99} | ${b_err} |
 | GET booking calendar of a unit's day (288 booked slots, audited) | ${c_rps} | ${c_p50} | ${c_p95} | ${c_p99} | ${c_err} |
+| inbound referral: ProcessRequest over mutual TLS, XML parse, validation, stored and audited (16 clients) | ${r_rps} | ${r_p50} | ${r_p95} | ${r_p99} | ${r_err} |
 | raw SQLite single-row durable INSERT transactions (2 threads, same pragmas) | ${base} | | | | |
 
-bookings written: ${brows} (audit records: ${baudit})
+bookings written: ${brows} (audit records: ${baudit}); inbound referrals stored: ${rrows}
+inbound referrals vs raw durable commits: $(ratio "$r_rps" "$base")
 box RSS: ${rss_idle} kB idle after start (high-water mark ${hwm_start} kB), ${rss_peak} kB peak under load, ${rss_after} kB after
 exec to a ready /readyz: ${ready_ms} ms
 
