@@ -234,6 +234,42 @@ end)
     EXPECT_EQ(box.output().find("191212121212"), std::string::npos) << "personnummer are masked in logs";
 }
 
+// The day view shows patients: each one shown is audit-logged once per view, and the records
+// of one view are written in one transaction (the view used to commit once per patient).
+TEST(BookingServer, TheDayViewLogsOneReadPerPatientShown) {
+    TempDir d;
+    BoxProcess box("", bookingSet(d));
+    box.start();
+    box.loginAs("anna", "admin");
+    setUp(box);
+    const auto slots = freeSlots(box, "lak30");
+    const std::string date = slots->getObject(0)->getValue<std::string>("startTimeInclusive").substr(0, 10);
+    const std::vector<std::string> patients = {"191212121212", "199001012385", "198507099805"};
+    for (unsigned i = 0; i < patients.size(); ++i) {
+        const auto r = box.authed("POST", "/api/v1/booking/bookings",
+                                  R"({"slot_id":)" + std::to_string(slotAt(slots, i)) + R"(,"patient":")" + patients[i] + "\"}");
+        ASSERT_EQ(r.status, 201) << r.body;
+    }
+    box.loginAs("sara", "staff");
+    const auto view = box.authed("GET", std::string("/api/v1/booking/calendar?unit=") + kUnit + "&date=" + date);
+    ASSERT_EQ(view.status, 200) << view.body;
+    for (const auto& p : patients) EXPECT_NE(view.body.find(p), std::string::npos);
+    box.loginAs("aud", "auditor");
+    for (const auto& p : patients) {
+        const auto log = box.authed("GET", "/api/v1/audit?patient=" + p + "&limit=100");
+        ASSERT_EQ(log.status, 200) << log.body;
+        int reads = 0;
+        const auto recs = log.json()->getArray("records");
+        for (unsigned i = 0; i < recs->size(); ++i) {
+            const auto rec = recs->getObject(i);
+            if (rec->getValue<std::string>("action") == "booking.read" &&
+                rec->getValue<std::string>("details").rfind("calendar " + std::string(kUnit) + " from " + date, 0) == 0)
+                ++reads;
+        }
+        EXPECT_EQ(reads, 1) << p << ": " << log.body;
+    }
+}
+
 TEST(BookingServer, RemindersWaitInTheOutboxAcrossARestart) {
     TempDir d;
     const std::string set = bookingSet(d);

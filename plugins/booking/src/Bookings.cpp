@@ -440,7 +440,11 @@ void BookingPlugin::registerBookingRoutes() {
                 arr->add(o);
             }
         });
-        for (const auto& p : patients) audit(req, "booking.read", p, "calendar " + unit + " from " + isoDate(from));
+        // One record per patient shown, all in one transaction (one commit, not one per patient).
+        if (!patients.empty())
+            ctx_->store().write([&](db::Connection& c) {
+                for (const auto& p : patients) audit(req, "booking.read", p, "calendar " + unit + " from " + isoDate(from), &c);
+            });
         Object::Ptr o = new Object;
         o->set("healthcare_facility", unit);
         o->set("from", isoDate(from));

@@ -195,7 +195,10 @@ void BookingPlugin::registerInvitationRoutes() {
                     patients.insert(inv->patient);
                 }
         });
-        for (const auto& p : patients) audit(req, "booking.invitation.read", p, "invitation list of " + unit);
+        if (!patients.empty())
+            ctx_->store().write([&](db::Connection& c) {
+                for (const auto& p : patients) audit(req, "booking.invitation.read", p, "invitation list of " + unit, &c);
+            });
         Object::Ptr o = new Object;
         o->set("invitations", arr);
         return Response::json(o);

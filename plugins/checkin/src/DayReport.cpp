@@ -56,7 +56,10 @@ void CheckinPlugin::registerDayReportRoutes() {
                 rows->add(o);
             }
         });
-        for (const auto& p : patients) ctx_->audit().record(req, {"checkin.read", p, "vård", "ok", "day report " + date});
+        if (!patients.empty())
+            ctx_->store().write([&](db::Connection& c) {
+                for (const auto& p : patients) ctx_->audit().record(req, {"checkin.read", p, "vård", "ok", "day report " + date}, c);
+            });
         Object::Ptr paid = new Object;
         for (const auto& [m, ore] : byMethod) paid->set(m, ore);
         Object::Ptr o = new Object;
