@@ -27,8 +27,9 @@ public:
 
         ctx.outbox().registerChannel("hello.echo", [](const QueuedMessage& m) {
             // A real plugin would call its peer here with a timeout.
-            return m.payload.find("\"fail\"") != std::string::npos ? DeliveryResult::retry("asked to fail")
-                                                                     : DeliveryResult::delivered();
+            // The payload is the greeted name; "fail" asks for a retry, so tests can keep a message queued.
+            return m.payload == "fail" ? DeliveryResult::retry("asked to fail")
+                               : DeliveryResult::delivered();
         });
 
         ctx.router().add(
