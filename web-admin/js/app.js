@@ -79,10 +79,26 @@ function renderNav() {
   nav.replaceChildren(...items);
 }
 
+let routeTurn = 0;  // the latest route(); an older one that finishes late leaves aria-busy alone
+
 // Renders the page of the current hash. Focus moves to the content only when the user
 // navigated (not on first load, where it would take focus from the skip link).
 async function route(ev) {
   const main = document.getElementById('main');
+  // Busy until the page has rendered: assistive technology waits, and so can tests.
+  const turn = ++routeTurn;
+  main.setAttribute('aria-busy', 'true');
+  try {
+    await renderRoute(main, ev, turn);
+  } finally {
+    if (turn === routeTurn) main.setAttribute('aria-busy', 'false');
+  }
+}
+
+// A route started later (the user clicked on while this page loaded) owns main: an older
+// one stops at its next await instead of replacing the newer page.
+async function renderRoute(main, ev, turn) {
+  const stale = () => turn !== routeTurn;
   if (!state.user) {
     document.getElementById('top').hidden = true;
     main.replaceChildren(loginPage({onLogin}));
@@ -97,17 +113,27 @@ async function route(ev) {
       const pp = state.pluginPages.find((p) => p.plugin === rest[0] && p.id === rest[1]);
       if (!pp) throw new Error(t('app.error'));
       const mod = await import(pp.script);
+      if (stale()) return;
       const root = h('section', {'aria-label': pp.title});
       const title = h('h1', {}, pp.title);
       main.replaceChildren(title, root);
-      await mod.default(root, api);
-      // A page with its own heading keeps one h1.
-      if (root.querySelector('h1')) title.remove();
+      // A page with its own heading keeps one h1: most pages put it before their first
+      // await, so the generic title goes at once instead of staying beside it while the
+      // page loads; a page that adds its heading later loses the title when it is done.
+      const dropTitle = () => { if (root.querySelector('h1')) title.remove(); };
+      const rendering = mod.default(root, api);
+      dropTitle();
+      await rendering;
+      if (stale()) return;
+      dropTitle();
     } else {
       const page = pages.find((p) => p.path === path && allowed(p)) || pages[0];
-      main.replaceChildren(await page.render({api, user: state.user, params: rest, refresh: route}));
+      const content = await page.render({api, user: state.user, params: rest, refresh: route});
+      if (stale()) return;
+      main.replaceChildren(content);
     }
   } catch (e) {
+    if (stale()) return;
     if (e instanceof ApiError && e.status === 401) {
       state.user = null;
       return route();
