@@ -226,6 +226,11 @@ void OutboxService::stop() {
     threads_.clear();
 }
 
+int OutboxService::workersRunning() const {
+    std::lock_guard lock(shared_->mu);
+    return shared_->running;
+}
+
 Poco::JSON::Array::Ptr OutboxService::list(const std::string& state, int limit) const {
     Poco::JSON::Array::Ptr arr = new Poco::JSON::Array;
     db_.read("core", [&](db::Connection& c) {

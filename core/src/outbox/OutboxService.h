@@ -52,6 +52,9 @@ public:
     void start();
     // Stops taking messages; waits for deliveries in progress at most stopWaitMs.
     void stop();
+    // Worker threads still inside their loop; after a stop that left a hung delivery behind,
+    // the detached ones until they finish (the service must outlive them).
+    [[nodiscard]] int workersRunning() const;
 
     // Runs one pass over due messages on the calling thread (tests, `outbox run`).
     int deliverDue();

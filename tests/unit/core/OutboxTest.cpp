@@ -194,10 +194,12 @@ TEST(Outbox, StopDoesNotWaitForAHungPeerBeyondItsLimit) {
     svc->start();
     while (!entered) std::this_thread::sleep_for(5ms);
     const auto t0 = std::chrono::steady_clock::now();
-    svc->stop();
-    EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+    svc->stop();  // returns although the peer is still hung (it is released only below)
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 30s) << "stop waits stopWaitMs (200 ms), not for the peer";
     release = true;
-    std::this_thread::sleep_for(300ms);  // let the detached worker finish before the service goes away
+    // The detached worker finishes its delivery and leaves; the service must outlive it.
+    for (int i = 0; i < 6000 && svc->workersRunning() > 0; ++i) std::this_thread::sleep_for(10ms);
+    EXPECT_EQ(svc->workersRunning(), 0);
 }
 
 TEST(Outbox, MessageWithNotBeforeWaitsUntilItIsDueAndSurvivesARestart) {
