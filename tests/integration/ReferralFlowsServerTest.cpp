@@ -124,6 +124,7 @@ end)
     EXPECT_EQ(sent.json()->optValue<std::string>("hook", ""), "lua:radiology_rules.lua") << sent.body;
     EXPECT_EQ(c.state(refused), "draft");
     EXPECT_EQ(c.box->authed("GET", "/api/v1/outbox").body.find(refusedRequest), std::string::npos);
+    EXPECT_FALSE(c.received("ProcessRequest", refusedRequest));
 
     // Completed, it goes, enriched: the hospital receives the script's note and the priority.
     ASSERT_EQ(c.box->authed("PATCH", "/api/v1/referral/referrals/" + refused, R"({"requested":"Röntgen vänster fot"})").status, 200);
