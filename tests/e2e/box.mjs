@@ -75,6 +75,8 @@ export async function startBox({withHello = false, trustDir = '', scripts = null
   });
   return {
     url, config, password, dir,
+    // What the box printed so far (e.g. the producer listener's address).
+    output: () => output,
     cli(args, input) {
       return execFileSync(bin, [...args, '--config', config], {input, encoding: 'utf8'});
     },

@@ -1,13 +1,14 @@
 // The referral plugin in the browser: an admin adds the simulated hospital's radiology to the
 // receiver directory, writes a referral and sends it; it reaches the simulator (valid against
-// the XSD) and the outgoing list shows it.
+// the XSD) and the outgoing list shows it. When the hospital asks for completion (KOM), the
+// staff complete it from its view and it goes again as version 2; then they cancel it (AVB).
 import {test, before, after} from 'node:test';
 import assert from 'node:assert/strict';
 import {spawn} from 'node:child_process';
 import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {startBox, launch, login} from './box.mjs';
+import {startBox, launch, login, waitForMessage} from './box.mjs';
 
 const buildDir = process.env.KB_BUILD_DIR || new URL('../../build', import.meta.url).pathname;
 let box, browser, page, sim, simDir, simInfo;
@@ -94,4 +95,68 @@ test('an admin adds a receiver, writes a referral and sends it to the hospital',
   assert.equal(received[0].valid, true, received[0].schema_errors);
   assert.equal(received[0].patient, '191212121212');
   assert.equal(received[0].party, 'SE2321000016-RAD1');
+});
+
+async function simPost(path, body) {
+  const r = await fetch(`${simInfo.http}${path}`, {method: 'POST', body: JSON.stringify(body)});
+  assert.ok(r.ok, `${path}: ${r.status}`);
+  return r.status === 204 ? null : r.json();
+}
+
+async function simReceived(filter) {
+  const r = await fetch(`${simInfo.http}/sim/api/referral/received`);
+  const items = (await r.json()).items.filter(filter);
+  return items.length ? items : null;
+}
+
+// Opens the newest outgoing referral's view.
+async function openNewest() {
+  await page.getByRole('button', {name: 'Utgående'}).click();
+  await page.locator('table[data-list="outgoing"] tr[data-id]').first().getByRole('button', {name: 'Visa'}).click();
+  await page.getByRole('heading', {name: /^Remisser: /}).waitFor();
+}
+
+test('staff complete a referral the hospital asked to complete, then cancel it', async () => {
+  // The hospital answers nothing by itself now; the test answers for it, to the box's
+  // producer listener.
+  const producer = await waitFor(() => box.output().match(/producer listener \(mutual TLS\) on (\S+)/)?.[1]);
+  await simPost('/sim/api/referral/config', {box_url: producer, parties: {'SE2321000016-RAD1': {confirm: '', outcome: ''}}});
+  await page.getByRole('button', {name: 'Skriv remiss'}).click();
+  await page.getByLabel(/Patient \(personnummer/).fill('19121212-1212');
+  await page.getByLabel('Mottagare').selectOption('SE2321000016-RAD1');
+  await page.getByLabel('Frågeställning').fill('Knäskada?');
+  await page.getByLabel('Anamnes').fill('Vred knät.');
+  await page.getByRole('button', {name: 'Skicka'}).click();
+  await page.locator('table[data-list="outgoing"] tr[data-id]').first().waitFor();
+  const [sent] = await waitFor(() => simReceived((i) => i.operation === 'ProcessRequest' && i.question === 'Knäskada?'));
+  const answer = await simPost('/sim/api/referral/answer', {
+    code: 'KOM', from: 'SE2321000016-RAD1', to: 'SE2321000016-VC01', request_id: sent.request_id, text: 'Ange vilket knä.',
+  });
+  assert.equal(answer.result_code, 'OK', answer.response);
+
+  await openNewest();
+  await page.getByRole('definition').filter({hasText: 'Komplettering begärd'}).waitFor();
+  await page.getByText('Komplettering begärd: Ange vilket knä.').waitFor();
+  await page.getByRole('button', {name: 'Komplettera', exact: true}).click();
+  await page.getByRole('heading', {name: 'Komplettera remissen'}).waitFor();
+  assert.equal(await page.getByLabel('Frågeställning').inputValue(), 'Knäskada?');
+  await page.getByLabel('Anamnes').fill('Vred vänster knä.');
+  await page.getByRole('button', {name: 'Skicka'}).click();
+  const [v2] = await waitFor(() => simReceived((i) => i.operation === 'ProcessRequest' && i.request_id === sent.request_id &&
+    i.version === 2));
+  assert.equal(v2.valid, true, v2.schema_errors);
+  assert.equal(v2.anamnesis, 'Vred vänster knä.');
+
+  // Delivered, the referral can be cancelled (the view shows the form once it is sent).
+  await waitFor(async () => {
+    await openNewest();
+    return (await page.getByRole('button', {name: 'Avbryt remissen'}).count()) === 1;
+  });
+  await page.getByLabel('Skäl till att remissen avbryts').fill('Patienten är frisk.');
+  await page.getByRole('button', {name: 'Avbryt remissen'}).click();
+  await waitForMessage(page, 'Remissen är avbruten.');
+  const [avb] = await waitFor(() => simReceived((i) => i.operation === 'ProcessRequestConfirmation' &&
+    i.request_id === sent.request_id && i.code === 'AVB'));
+  assert.equal(avb.valid, true, avb.schema_errors);
+  assert.equal(await page.getByRole('button', {name: 'Avbryt remissen'}).count(), 0);
 });

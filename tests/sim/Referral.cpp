@@ -100,6 +100,43 @@ std::string textOf(const std::string& xml, const std::string& element) {
     return std::regex_search(xml, m, re) ? m[1].str() : std::string();
 }
 
+// The inner texts of every element named `local` (any prefix), in document order. Written by
+// hand: std::regex recurses per character and a base64 attachment would exhaust the stack.
+std::vector<std::string> textsOf(const std::string& xml, const std::string& local) {
+    std::vector<std::string> out;
+    for (std::size_t p = xml.find('<'); p != std::string::npos; p = xml.find('<', p + 1)) {
+        std::size_t n = p + 1;
+        const auto colon = xml.find_first_of(":> /", n);
+        if (colon != std::string::npos && xml[colon] == ':') n = colon + 1;
+        if (xml.compare(n, local.size(), local) != 0) continue;
+        const std::size_t after = n + local.size();
+        if (after >= xml.size() || (xml[after] != '>' && xml[after] != ' ')) continue;
+        const auto open = xml.find('>', after);
+        if (open == std::string::npos || xml[open - 1] == '/') continue;
+        const auto close = xml.find('<', open + 1);
+        if (close == std::string::npos) break;
+        out.push_back(xml.substr(open + 1, close - open - 1));
+    }
+    return out;
+}
+
+std::string firstText(const std::string& xml, const std::string& local) {
+    const auto all = textsOf(xml, local);
+    return all.empty() ? std::string() : all.front();
+}
+
+// The text of `local` inside the first element named `parent` (any prefix), or "".
+std::string textIn(const std::string& xml, const std::string& parent, const std::string& local) {
+    for (std::size_t p = xml.find(parent); p != std::string::npos; p = xml.find(parent, p + 1)) {
+        const std::size_t after = p + parent.size();
+        if (p == 0 || (xml[p - 1] != '<' && xml[p - 1] != ':') || after >= xml.size() || (xml[after] != '>' && xml[after] != ' '))
+            continue;
+        const auto end = xml.find(parent + ">", after);
+        return end == std::string::npos ? std::string() : firstText(xml.substr(p, end - p), local);
+    }
+    return {};
+}
+
 }  // namespace
 
 ReferralSim::ReferralSim(std::string clientCert, std::string clientKey, std::string simCa, std::string schemaDir, int timeoutMs)
@@ -169,7 +206,12 @@ ReferralSim::Reply ReferralSim::handle(const std::string& path, const std::strin
         return Reply{500, "text/xml; charset=utf-8", fault("this party speaks version " + party.version)};
     if (!errors.empty() || kind == "reject") {
         std::lock_guard lock(mu_);
-        Received r{hsa, op, attrOf(body, "requestId", "extension"), "", "", "", isoNow(), errors};
+        Received r;
+        r.party = hsa;
+        r.operation = op;
+        r.requestId = attrOf(body, "requestId", "extension");
+        r.at = isoNow();
+        r.schemaErrors = errors;
         r.valid = errors.empty();
         received_.push_back(r);
         return Reply{200, "text/xml; charset=utf-8",
@@ -183,11 +225,30 @@ ReferralSim::Reply ReferralSim::handle(const std::string& path, const std::strin
     r.sender = attrOf(body, "careUnitId", "extension");
     r.code = op == "ProcessRequest" ? "" : attrOf(body, op == "ProcessRequestConfirmation" ? "typeOfRequestConfirmation" : "typeOfRequestOutcome", "code");
     r.at = isoNow();
+    if (op == "ProcessRequest") {
+        r.version = std::atoi(firstText(body, "versionNumber").c_str());
+        r.administrative = firstText(body, "administrativeInformation");
+        r.question = textIn(body, "questionFormulation", "text");
+        r.anamnesis = textIn(body, "clinicalInformation", "text");
+        r.status = textIn(body, "condition", "text");
+        r.requested = textIn(body, "desiredActivity", "text");
+        std::size_t from = 0;
+        for (;;) {
+            const auto a = body.find("attachment>", from);
+            if (a == std::string::npos) break;
+            const auto e = body.find("attachment>", a + 11);
+            if (e == std::string::npos) break;
+            const std::string part = body.substr(a, e - a);
+            r.attachments.push_back(Attached{firstText(part, "code"), firstText(part, "description"), firstText(part, "value")});
+            from = e + 11;
+        }
+    }
     bool fresh = true;
     {
         std::lock_guard lock(mu_);
         for (auto& x : received_)
-            if (x.party == hsa && x.operation == op && x.requestId == r.requestId && x.valid && x.code == r.code) {
+            if (x.party == hsa && x.operation == op && x.requestId == r.requestId && x.valid && x.code == r.code &&
+                x.version == r.version) {
                 ++x.deliveries;  // a redelivery: de-duplicated on the request id
                 fresh = false;
             }
@@ -302,8 +363,11 @@ std::string ReferralSim::requestBody(const Object::Ptr& in, std::string& request
     std::string s = "<pr:ProcessRequest xmlns:pr=\"urn:riv:clinicalprocess:activity:request:ProcessRequestResponder:2\" xmlns:core=\"" +
                     std::string(kCoreNs) + "\"><core:request>";
     s += "<core:requestId extension=\"" + esc(requestId) + "\"/><core:typeOfRequest code=\"4\"/>";
-    s += "<core:versionTimeStamp value=\"" + stamp + "\"/><core:versionNumber>1</core:versionNumber>";
-    s += "<core:reasonForVersion><core:typeOfReason code=\"NR\"/></core:reasonForVersion>";
+    // A version above 1 completes a referral the receiver asked to be completed (KOM).
+    const int version = in->optValue<int>("version", 1);
+    s += "<core:versionTimeStamp value=\"" + stamp + "\"/><core:versionNumber>" + std::to_string(version) + "</core:versionNumber>";
+    s += "<core:reasonForVersion><core:typeOfReason code=\"" + std::string(version == 1 ? "NR" : "AR") +
+         "\"/></core:reasonForVersion>";
     s += "<core:careResponsibilityRemains>true</core:careResponsibilityRemains>";
     s += "<core:patient><core:personId root=\"1.2.752.129.2.1.3.1\" extension=\"" +
          esc(in->optValue<std::string>("patient", "191212121212")) + "\"/></core:patient>";
@@ -332,6 +396,23 @@ Object::Ptr ReferralSim::toJson(const Received& r) const {
     o->set("deliveries", r.deliveries);
     o->set("valid", r.valid);
     o->set("schema_errors", r.schemaErrors);
+    if (r.operation == "ProcessRequest" && r.valid) {
+        o->set("version", r.version);
+        o->set("administrative", r.administrative);
+        o->set("question", r.question);
+        o->set("anamnesis", r.anamnesis);
+        o->set("status", r.status);
+        o->set("requested", r.requested);
+        Poco::JSON::Array::Ptr atts = new Poco::JSON::Array;
+        for (const auto& a : r.attachments) {
+            Object::Ptr x = new Object;
+            x->set("media_type", a.mediaType);
+            x->set("name", a.name);
+            x->set("base64", a.base64);
+            atts->add(x);
+        }
+        o->set("attachments", atts);
+    }
     return o;
 }
 

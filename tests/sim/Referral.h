@@ -40,10 +40,17 @@ private:
         std::string outcome = "SSV";   // "" for none
         int outcomeDelayMs = 0;
     };
+    struct Attached {
+        std::string mediaType, name, base64;
+    };
     struct Received {
         std::string party, operation, requestId, patient, sender, code, at, schemaErrors;
         int deliveries = 1;
         bool valid = true;
+        // ProcessRequest only: the version and the content, to check what the box sent.
+        int version = 0;
+        std::string administrative, question, anamnesis, status, requested;
+        std::vector<Attached> attachments;
     };
     struct Fault {
         std::string kind;  // timeout, lost_answer, soap_fault, reject

@@ -133,12 +133,23 @@ DeliveryResult Workflow::deliverAnswer(const QueuedMessage& m) {
         a.requestVersion = r->version;
         a.patient = r->patient;
         a.coordinationNumber = r->coordination;
-        a.responder = Party{r->receiverHsa, s_.unitName, "", s.getText(5).empty() ? s_.unitName.substr(0, 64) : s.getText(5)};
+        const auto author = s.getText(5).empty() ? s_.unitName.substr(0, 64) : s.getText(5);
+        if (r->direction == "out") {
+            // Our cancellation (AVB) of a referral we sent: to its receiver, or to the unit it
+            // was last forwarded to.
+            a.responder = Party{r->senderUnit, r->senderUnitName, "", author};
+            a.recipientHsa = r->receiverHsa;
+            for (const auto& x : r->answers)
+                if (x.code == "VID" && x.direction == "in" && !x.forwardTo.empty()) a.recipientHsa = x.forwardTo;
+            to = receiver(c, a.recipientHsa);
+            return;
+        }
+        a.responder = Party{r->receiverHsa, s_.unitName, "", author};
         a.recipientHsa = r->senderUnit;
         to = receiver(c, r->senderUnit);
     });
     if (gone) return DeliveryResult::failed("the answer no longer exists");
-    if (!to) return DeliveryResult::failed("the referring unit " + a.recipientHsa + " is not in the directory");
+    if (!to) return DeliveryResult::failed("the unit " + a.recipientHsa + " is not in the directory");
     const std::string op = isConfirmationCode(a.code) ? "ProcessRequestConfirmation" : "ProcessRequestOutcome";
     return post(*to, op, answerBody(a));
 }

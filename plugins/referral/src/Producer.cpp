@@ -75,6 +75,14 @@ ProducerAnswer handleInbound(Store& store, const ProducerSettings& settings, con
             Applied applied = Applied::Unknown;
             std::string id;
             store.write([&](db::Connection& c) {
+                // AVB from the sender of a referral we received cancels it; every other answer
+                // concerns a referral we sent.
+                const auto theirs = a.code == "AVB" ? byRequestId(c, "in", a.requestId) : std::nullopt;
+                if (theirs && theirs->senderUnit == a.responder.unitHsa) {
+                    applied = applyCancellation(c, "in", a, now);
+                    id = theirs->id;
+                    return;
+                }
                 applied = applyAnswer(c, "in", a, now);
                 if (auto r = byRequestId(c, "out", a.requestId)) id = r->id;
             });

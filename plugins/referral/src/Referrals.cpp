@@ -100,12 +100,12 @@ void updateDraft(db::Connection& c, const Referral& r, long long now) {
     auto s = c.prepare(
         "UPDATE referral_referrals SET patient = ?, coordination = ?, practitioner_hsa = ?, practitioner_name = ?, "
         "receiver_hsa = ?, priority = ?, question = ?, anamnesis = ?, status_text = ?, requested = ?, patient_informed = ?, "
-        "updated_at = ? WHERE id = ? AND direction = 'out' AND state = 'draft'");
+        "updated_at = ? WHERE id = ? AND direction = 'out' AND state IN ('draft', 'KOM')");
     s.bind(1, r.patient).bind(2, r.coordination ? 1 : 0).bind(3, r.practitionerHsa).bind(4, r.practitionerName);
     s.bind(5, r.receiverHsa).bind(6, r.priority).bind(7, r.question).bind(8, r.anamnesis).bind(9, r.status);
     s.bind(10, r.requested).bind(11, r.patientInformed ? 1 : 0).bind(12, now).bind(13, r.id);
     s.exec();
-    if (c.changes() != 1) throw IllegalTransition("only a draft can be changed");
+    if (c.changes() != 1) throw IllegalTransition("only a draft or a referral to complete (KOM) can be changed");
 }
 
 void addAttachment(db::Connection& c, const std::string& id, const Attachment& a) {
@@ -188,6 +188,22 @@ Applied applyAnswer(db::Connection& c, const std::string& direction, const Answe
     ins.bind(8, a.responder.practitionerName);
     ins.exec();
     transition(c, r->id, a.code, now);
+    return Applied::Applied;
+}
+
+Applied applyCancellation(db::Connection& c, const std::string& direction, const AnswerBody& a, long long now) {
+    const auto r = byRequestId(c, direction, a.requestId);
+    if (!r || r->senderUnit != a.responder.unitHsa) return Applied::Unknown;
+    auto dup = c.prepare("SELECT 1 FROM referral_answers WHERE answer_id = ?");
+    dup.bind(1, a.answerId);
+    if (dup.step()) return Applied::Duplicate;
+    if (a.code != "AVB" || !allowed(r->state, "AVB")) return Applied::Illegal;
+    auto ins = c.prepare(
+        "INSERT INTO referral_answers (referral_id, answer_id, code, text, forward_to, direction, created_at, author) VALUES (?, "
+        "?, 'AVB', ?, '', ?, ?, ?)");
+    ins.bind(1, r->id).bind(2, a.answerId).bind(3, a.text).bind(4, direction).bind(5, now).bind(6, a.responder.practitionerName);
+    ins.exec();
+    transition(c, r->id, "AVB", now);
     return Applied::Applied;
 }
 

@@ -50,7 +50,8 @@ struct Referral {
 
 // Inserts a draft (direction out). `r.id` and `r.requestId` are set here.
 std::string insertDraft(db::Connection& c, Referral r, long long now);
-// Replaces a draft's content; refuses anything but a draft.
+// Replaces a draft's content, or that of a referral the receiver asked to complete (KOM):
+// it is then sent again as a new version. Refuses anything else.
 void updateDraft(db::Connection& c, const Referral& r, long long now);
 void addAttachment(db::Connection& c, const std::string& id, const Attachment& a);
 [[nodiscard]] std::optional<Referral> get(db::Connection& c, const std::string& id, bool withAttachments = false);
@@ -65,6 +66,11 @@ enum class Applied { Applied, Duplicate, Unknown, Illegal };
 // Records an answer (ours or theirs) and moves the referral. An answer id already recorded is
 // a Duplicate (no change); an answer that the state machine refuses is Illegal (no change).
 Applied applyAnswer(db::Connection& c, const std::string& direction, const AnswerBody& a, long long now);
+// A sender's cancellation (AVB) of its own referral: `direction` "out" when we cancel one we
+// sent, "in" when the sender of one we received cancels it. The cancelling unit
+// (a.responder.unitHsa) must be the referral's sender, else it is Unknown; a cancellation the
+// state machine refuses (or any other code) is Illegal; an answer id already recorded a Duplicate.
+Applied applyCancellation(db::Connection& c, const std::string& direction, const AnswerBody& a, long long now);
 // Stores an incoming referral; returns its id and whether it was already there (a redelivery).
 std::pair<std::string, bool> storeIncoming(db::Connection& c, const RequestBody& r, long long now);
 

@@ -214,18 +214,25 @@ Poco::JSON::Object::Ptr Workflow::addAttachment(Request& req) {
     const auto id = req.pathParams.at("id");
     JsonInput in(req.json(), {"name", "content_base64"});
     const auto name = in.str("name", 200);
-    const auto b64 = in.str("content_base64", s_.maxAttachmentBytes * 4 / 3 + 8);
+    // The decoded size is what counts; base64 text past twice the limit (room for line breaks)
+    // is too large without decoding it. The route's schema bounds the text itself.
+    const auto tooLarge = [this] {
+        return Problem(413, "/problems/attachment-too-large", "Bilagan är för stor",
+                       "at most " + std::to_string(s_.maxAttachmentBytes / 1024) + " kB");
+    };
+    const auto b64 = in.str("content_base64", 40'000'000);
+    if (b64.size() > s_.maxAttachmentBytes * 2 + 1024) throw tooLarge();
     Attachment a{"", name, unbase64(b64)};
     if (a.bytes.empty()) throw JsonInput::invalid("content_base64", "the attachment is empty");
-    if (a.bytes.size() > s_.maxAttachmentBytes)
-        throw Problem(413, "/problems/attachment-too-large", "Bilagan är för stor");
+    if (a.bytes.size() > s_.maxAttachmentBytes) throw tooLarge();
     a.mediaType = sniffMediaType(a.bytes);
     if (a.mediaType.empty())
         throw Problem(415, "/problems/attachment-type", "Bilagan måste vara PDF, JPEG eller PNG");
     Poco::JSON::Object::Ptr out;
     ctx_.store().write([&](db::Connection& c) {
         const auto r = load(c, id, "out");
-        if (r.state != "draft") throw Problem(409, "/problems/not-a-draft", "Remissen är redan skickad och kan inte ändras");
+        if (r.state != "draft" && r.state != "KOM")
+            throw Problem(409, "/problems/not-a-draft", "Remissen är redan skickad och kan inte ändras");
         if (static_cast<int>(r.attachments.size()) >= s_.maxAttachments)
             throw Problem(422, "/problems/too-many-attachments", "Remissen har redan så många bilagor som tillåts");
         referral::addAttachment(c, id, a);
@@ -402,6 +409,42 @@ Poco::JSON::Object::Ptr Workflow::answer(Request& req) {
     Poco::JSON::Object::Ptr ev = new Poco::JSON::Object;
     ev->set("referral_id", id);
     ev->set("code", code);
+    ev->set("direction", "out");
+    ctx_.events().publish(Event{"referral.answered", ev, req.principal, req.requestId});
+    return out;
+}
+
+// The sender cancels (AVB) a referral it sent, with a reason; the receiver (or the one it was
+// forwarded to) gets the ProcessRequestConfirmation through the outbox.
+Poco::JSON::Object::Ptr Workflow::cancel(Request& req) {
+    const auto id = req.pathParams.at("id");
+    JsonInput in(req.json(), {"text"});
+    const auto text = in.str("text", kText);
+    Poco::JSON::Object::Ptr out;
+    ctx_.store().write([&](db::Connection& c) {
+        const auto r = load(c, id, "out");
+        AnswerBody a;
+        a.requestId = r.requestId;
+        a.answerId = r.senderUnit + "#" + newUuid();
+        a.code = "AVB";
+        a.text = text;
+        a.patient = r.patient;
+        a.responder.unitHsa = r.senderUnit;
+        a.responder.practitionerName = req.principal->username.substr(0, 64);
+        if (applyCancellation(c, "out", a, now()) != Applied::Applied)
+            throw Problem(409, "/problems/illegal-transition", "Remissen kan inte avbrytas i sitt nuvarande läge",
+                          "state " + r.state + " cannot become AVB");
+        Poco::JSON::Object::Ptr msg = new Poco::JSON::Object;
+        msg->set("answer_id", a.answerId);
+        std::ostringstream p;
+        msg->stringify(p);
+        ctx_.outbox().enqueue(c, OutboundMessage{"referral.answer", p.str(), a.answerId});
+        audit(req, "referral.cancel", r.patient, "AVB to " + r.receiverHsa, &c);
+        out = toJson(load(c, id), true);
+    });
+    Poco::JSON::Object::Ptr ev = new Poco::JSON::Object;
+    ev->set("referral_id", id);
+    ev->set("code", "AVB");
     ev->set("direction", "out");
     ctx_.events().publish(Event{"referral.answered", ev, req.principal, req.requestId});
     return out;

@@ -45,6 +45,7 @@ public:
     // (counts only) for the console's dashboard.
     Poco::JSON::Object::Ptr figures(Request& req);
     Poco::JSON::Object::Ptr answer(Request& req);
+    Poco::JSON::Object::Ptr cancel(Request& req);
     Poco::JSON::Object::Ptr invite(Request& req);
 
     Poco::JSON::Object::Ptr receivers(Request& req);

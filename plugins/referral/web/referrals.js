@@ -1,6 +1,6 @@
 // Console page "Remisser": outgoing and incoming referrals with status and age, the form to
 // write and send a referral, a referral's printable view (the paper fallback) and the form to
-// answer an incoming one.
+// answer an incoming one; an outgoing one is completed (KOM) or cancelled (AVB) from its view.
 const strings = {
   title: 'Remisser',
   outgoing: 'Utgående',
@@ -44,6 +44,11 @@ const strings = {
   answers: 'Svar',
   attachments: 'Bilagor',
   failed: 'Det gick inte:',
+  complete: 'Komplettera',
+  completeTitle: 'Komplettera remissen',
+  cancel: 'Avbryt remissen',
+  cancelReason: 'Skäl till att remissen avbryts',
+  cancelled: 'Remissen är avbruten.',
   states: {
     draft: 'Utkast', sending: 'Skickas', sent: 'Skickad', BEK: 'Bekräftad', VID: 'Vidarebefordrad',
     KOM: 'Komplettering begärd', AVB: 'Avbruten', AVV: 'Avvisad', DSV: 'Delsvar', PSV: 'Preliminärt svar', SSV: 'Slutsvar',
@@ -141,7 +146,9 @@ export default async function render(root, api) {
     body.replaceChildren(table);
   }
 
-  async function writeForm() {
+  // A new referral, or (given `existing`, state KOM) the completion of one the receiver asked
+  // to complete: saved with PATCH and sent again as the next version.
+  async function writeForm(existing) {
     message.textContent = '';
     const receivers = (await api.get('/api/v1/referral/receivers')).items.filter((r) => r.supported);
     const form = el('form');
@@ -168,6 +175,17 @@ export default async function render(root, api) {
     const file = input('file', 'attachment');
     file.accept = 'application/pdf,image/jpeg,image/png';
     let id = null;
+    if (existing) {
+      id = existing.id;
+      patient.value = existing.patient;
+      receiver.value = existing.receiver_hsa;
+      priority.value = existing.priority;
+      question.value = existing.question;
+      anamnesis.value = existing.anamnesis;
+      status.value = existing.status;
+      requested.value = existing.requested;
+      informed.checked = existing.patient_informed;
+    }
     async function save() {
       const payload = {
         patient: patient.value, receiver_hsa: receiver.value, priority: priority.value, question: question.value,
@@ -193,7 +211,7 @@ export default async function render(root, api) {
         message.textContent = strings.sentOk;
         await list('outgoing');
       })));
-    body.replaceChildren(el('h2', strings.write), form);
+    body.replaceChildren(el('h2', existing ? strings.completeTitle : strings.write), form);
   }
 
   async function show(id) {
@@ -222,7 +240,21 @@ export default async function render(root, api) {
     controls.append(button(strings.back, () => act(() => list(r.direction === 'in' ? 'incoming' : 'outgoing'))),
       button(strings.print, () => window.print()));
     if (r.direction === 'in') controls.append(answerForm(r));
+    if (r.direction === 'out' && r.state === 'KOM') controls.append(button(strings.complete, () => act(() => writeForm(r))));
+    if (r.direction === 'out' && ['sent', 'BEK', 'VID', 'KOM'].includes(r.state)) controls.append(cancelForm(r));
     body.replaceChildren(view, controls);
+  }
+
+  function cancelForm(r) {
+    const form = el('form');
+    const reason = input('textarea', 'cancel_text');
+    form.append(el('h3', strings.cancel), field(strings.cancelReason, reason),
+      button(strings.cancel, () => act(async () => {
+        await api.post(`/api/v1/referral/referrals/${encodeURIComponent(r.id)}/cancel`, {text: reason.value});
+        await show(r.id);
+        message.textContent = strings.cancelled;
+      })));
+    return form;
   }
 
   function answerForm(r) {

@@ -87,6 +87,68 @@ TEST(ReferralStore, SendConfirmAnswerAndRefuseIllegalSteps) {
     EXPECT_EQ(done->answers[2].code, "SSV");
 }
 
+TEST(ReferralStore, AReferralToCompleteCanBeChangedAndIsSentAsANewVersion) {
+    Db db;
+    auto& c = db.store.conn;
+    const auto id = insertDraft(c, draft(), 1000);
+    transition(c, id, "sending", 1001);
+    transition(c, id, "sent", 1002);
+    auto r = *get(c, id);
+    EXPECT_THROW(updateDraft(c, r, 1003), IllegalTransition) << "sent: not changeable";
+    EXPECT_EQ(applyAnswer(c, "in", ans(r.requestId, "KOM", "k1"), 1004), Applied::Applied);
+    r.anamnesis = "Kompletterad anamnes.";
+    updateDraft(c, r, 1005);
+    transition(c, id, "sending", 1006);
+    EXPECT_EQ(get(c, id)->version, 2);
+    EXPECT_EQ(get(c, id)->anamnesis, "Kompletterad anamnes.");
+    EXPECT_THROW(updateDraft(c, r, 1007), IllegalTransition) << "sending again: not changeable";
+}
+
+TEST(ReferralStore, OnlyTheSenderCancelsAndNothingFollowsACancellation) {
+    Db db;
+    auto& c = db.store.conn;
+    // A referral we sent, cancelled by us.
+    const auto id = insertDraft(c, draft(), 1000);
+    const auto requestId = get(c, id)->requestId;
+    auto ours = ans(requestId, "AVB", "c1");
+    ours.answerId = "SE2321000016-VC01#c1";
+    ours.responder.unitHsa = "SE2321000016-VC01";
+    EXPECT_EQ(applyCancellation(c, "out", ours, 1001), Applied::Illegal) << "a draft is not sent, so not cancelled";
+    transition(c, id, "sending", 1001);
+    transition(c, id, "sent", 1002);
+    auto notTheSender = ours;
+    notTheSender.responder.unitHsa = "SE2321000016-RAD1";
+    EXPECT_EQ(applyCancellation(c, "out", notTheSender, 1003), Applied::Unknown);
+    auto notAvb = ours;
+    notAvb.code = "BEK";
+    notAvb.answerId = "SE2321000016-VC01#c0";
+    EXPECT_EQ(applyCancellation(c, "out", notAvb, 1003), Applied::Illegal);
+    EXPECT_EQ(applyCancellation(c, "out", ours, 1004), Applied::Applied);
+    EXPECT_EQ(applyCancellation(c, "out", ours, 1005), Applied::Duplicate);
+    auto r = get(c, id);
+    EXPECT_EQ(r->state, "AVB");
+    ASSERT_EQ(r->answers.size(), 1u);
+    EXPECT_EQ(r->answers[0].direction, "out");
+    EXPECT_EQ(applyAnswer(c, "in", ans(requestId, "BEK", "b1"), 1006), Applied::Illegal);
+
+    // A referral we received, cancelled by its sender after we confirmed it.
+    RequestBody b;
+    b.requestId = "SE2321000016-RAD1#r9";
+    b.patient = "191212121212";
+    b.sender = Party{"SE2321000016-RAD1", "Röntgen", "", "Rita"};
+    b.receiverHsa = "SE2321000016-VC01";
+    b.question = "?";
+    const auto in = storeIncoming(c, b, 1007).first;
+    EXPECT_EQ(applyAnswer(c, "out", ans(b.requestId, "BEK", "ours-b"), 1008), Applied::Applied);
+    auto theirs = ans(b.requestId, "AVB", "t1");
+    theirs.responder.unitHsa = "SE2321000016-FYS1";
+    EXPECT_EQ(applyCancellation(c, "in", theirs, 1009), Applied::Unknown) << "only the sender cancels";
+    theirs.responder.unitHsa = "SE2321000016-RAD1";
+    EXPECT_EQ(applyCancellation(c, "in", theirs, 1009), Applied::Applied);
+    EXPECT_EQ(get(c, in)->state, "AVB");
+    EXPECT_EQ(applyAnswer(c, "out", ans(b.requestId, "SSV", "ours-s"), 1010), Applied::Illegal);
+}
+
 TEST(ReferralStore, OverdueListsSentReferralsWithoutConfirmation) {
     Db db;
     auto& c = db.store.conn;
