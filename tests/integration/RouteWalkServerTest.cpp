@@ -85,4 +85,10 @@ TEST(RouteWalk, NoRouteAcceptsMalformedJsonOrUnknownFields) {
     }
     // The session survived the walk: logout and logout-all refused the bodies.
     EXPECT_EQ(box.authed("GET", "/api/v1/auth/session").status, 200);
+    // Every route with a {patient} was walked with a personnummer: neither the log nor the
+    // access log, error paths included, holds it unmasked.
+    box.stop();
+    const auto log = box.output();
+    EXPECT_NE(log.find("/api/v1/"), std::string::npos) << "the access log is on";
+    EXPECT_EQ(log.find("199001012385"), std::string::npos) << log;
 }
