@@ -56,7 +56,9 @@ sed -e "s|@MODE@|development|" -e "s|@PORT@|$port|g" -e "s|@PLUGIN_SET@|$set_dir
   -e "s|@SIM_HTTP@|$(sim_get http)|g" -e "s|@SIM_HTTPS@|$(sim_get https)|g" -e "s|@SIM_CERT@|$(sim_get client_cert)|g" \
   -e "s|@SIM_KEY@|$(sim_get client_key)|g" -e "s|@SIM_CA@|$(sim_get ca)|g" -e "s|@SCRIPTS_DIR@|$work/scripts|" \
   -e "s|@SIM_DIR@|$work/sim|g" -e "s|^  data_dir: .*|  data_dir: $work/data|" -e "s|@MEETING_SECRET@|bench-only-jitsi-secret-not-for-use-0123456789|g" \
-  -e "s|^    booking:$|    booking:\n      horizon_days: 400|" -e "s|^  level: information|  level: warning\n  access_log: false|" \
+  -e "s|^    booking:$|    booking:\n      horizon_days: 400|" \
+  -e "s|^    checkin:$|    checkin:\n      kiosk: {device_lookups: 10000, device_misses: 1000}|" \
+  -e "s|^      care_unit: SE2321000016-DEMO$|      care_unit: SE2321000016-B001|" -e "s|^  level: information|  level: warning\n  access_log: false|" \
   -e "s|^  port: $port|  port: $port\n  threads: 16|" -e "s|^  port: 0$|  port: $pport|" \
   "$KB_ROOT/config/demo/klinikbox.yaml.in" > "$config"
 chmod 600 "$config"
@@ -109,6 +111,30 @@ first_slot="$(curl -skf -b "$work/acookies" "$url/api/v1/booking/timeslots?unit=
   | grep -o '"slot_id":[0-9]*' | head -n1 | cut -d: -f2)"
 [ -n "$first_slot" ] || die "no booking slots were generated"
 
+# Six kiosks in one waiting room (issue 14.11): six patients booked in today's next slots, six
+# registered kiosk devices, each checking its patient in again and again (after the first time
+# the visit resumes: the same booking look-up hook, its audit record and a write per attempt).
+today="$(date +%F)"
+mapfile -t today_slots < <(curl -skf -b "$work/acookies" "$url/api/v1/booking/timeslots?unit=SE2321000016-B001&date=$today" \
+  | grep -o '"slot_id":[0-9]*' | head -n6 | cut -d: -f2)
+kiosk_patients=()
+kiosk_cookies=()
+for i in "${!today_slots[@]}"; do
+  # 19800101-00N with its check digit (Luhn over the ten digits).
+  pnr="$(python3 -c 'import sys
+d="80010100"+sys.argv[1]; s=0
+for k,c in enumerate(d):
+  v=int(c)*(2 if k%2==0 else 1); s+=v//10+v%10
+print("19"+d+str((10-s%10)%10))' "$i")"
+  apost /api/v1/booking/bookings "{\"slot_id\":${today_slots[$i]},\"patient\":\"$pnr\"}"
+  kc="$(curl -skf -D - -o /dev/null -b "$work/acookies" -H 'Content-Type: application/json' -H "X-CSRF-Token: $acsrf" \
+    -d "{\"name\":\"Kiosk $i\"}" "$url/api/v1/checkin/kiosks" | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\);.*/\1/p' | head -n1)"
+  [ -n "$kc" ] || die "registering kiosk $i failed"
+  kiosk_patients+=("\"$pnr\"")
+  kiosk_cookies+=("\"$kc\"")
+done
+kiosks=${#today_slots[@]}
+
 # Each wrk thread books every second slot from the first free one: no two requests ask for
 # the same slot, so every answer should be 201.
 cat > "$work/book.lua" <<LUA
@@ -143,6 +169,20 @@ done = function(summary, latency, requests)
 end
 LUA
 sed -e '/wrk.method/d' -e '/Content-Type/d' -e '/request = function/,/^end$/d' "$work/post.lua" > "$work/get.lua"
+# One wrk thread and connection per kiosk, each with its own device cookie and patient.
+cat > "$work/checkin.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local patients = { $(IFS=,; printf '%s' "${kiosk_patients[*]}") }
+local cookies = { $(IFS=,; printf '%s' "${kiosk_cookies[*]}") }
+local threads = 0
+function setup(thread) thread:set("tid", threads); threads = threads + 1 end
+init = function() wrk.headers["Cookie"] = cookies[tid + 1] end
+request = function()
+  return wrk.format(nil, nil, nil, '{"patient":"' .. patients[tid + 1] .. '"}')
+end
+LUA
+sed -n '/^done = function/,/^end$/p' "$work/post.lua" >> "$work/checkin.lua"
 sed -n '/^done = function/,/^end$/p' "$work/post.lua" >> "$work/book.lua"
 
 sample_rss() {
@@ -168,6 +208,14 @@ log "inbound ProcessRequest over mutual TLS for ${secs}s"
 read -r r_rps r_p50 r_p95 r_p99 r_err <<<"$("$build/bench/bench_inbound" "https://127.0.0.1:$pport" "$(sim_get client_cert)" \
   "$(sim_get client_key)" "$(sim_get ca)" SE2321000016-DEMO "$secs" 16 | awk '/^RESULT/{print $2, $3, $4, $5, $6}')"
 rrows=$(sqlite3 "$work/data/klinikbox.db" "SELECT COUNT(*) FROM referral_referrals WHERE direction = 'in'")
+hook_failures() {
+  curl -sk "$url/metrics" | awk '/^kb_hook_failures_total\{event="checkin.lookup"/{n += $2} END{print n + 0}'
+}
+k_fail0=$(hook_failures)
+log "POST /api/v1/checkin/arrivals from ${kiosks} kiosks for ${secs}s"
+read -r k_rps k_p50 k_p95 k_p99 k_err <<<"$(wrk -t"$kiosks" -c"$kiosks" -d"${secs}s" --latency -s "$work/checkin.lua" \
+  "$url/api/v1/checkin/arrivals" 2>&1 | awk '/^RESULT/{print $2, $3, $4, $5, $6}')"
+k_fail=$(( $(hook_failures) - k_fail0 ))
 log "raw SQLite baseline for ${secs}s"
 base=$("$build/bench/bench_sqlite" "$work/baseline.db" "$secs" 2 | awk '{print $2}')
 rss_peak=$(cat "$work/rss")
@@ -198,6 +246,7 @@ $(basename "$bin") with ${plugin_count} plugins (${loaded} running), development
 | POST booking (TLS, session, CSRF, Lua hook, SQLite, audit, outbox) | ${b_rps} | ${b_p50} | ${b_p95} | ${b_p99} | ${b_err} |
 | GET booking calendar of a unit's day (288 booked slots, audited) | ${c_rps} | ${c_p50} | ${c_p95} | ${c_p99} | ${c_err} |
 | inbound referral: ProcessRequest over mutual TLS, XML parse, validation, stored and audited (16 clients) | ${r_rps} | ${r_p50} | ${r_p95} | ${r_p99} | ${r_err} |
+| POST check-in from ${kiosks} kiosks at once (device cookie, booking look-up hook, audit, write) | ${k_rps} | ${k_p50} | ${k_p95} | ${k_p99} | ${k_err} |
 | raw SQLite single-row durable INSERT transactions (2 threads, same pragmas) | ${base} | | | | |
 
 bookings written: ${brows} (audit records: ${baudit}); inbound referrals stored: ${rrows}
@@ -215,9 +264,11 @@ $(target "3. RSS idle, all plugins (MB)" "${rss_idle} kB" "$(ratio "$rss_idle" 1
 $(target "3. RSS peak under load (MB)" "${rss_peak} kB" "$(ratio "$rss_peak" 1024)" "<=" 40)
 $(target "3. high-water mark at start (MB)" "${hwm_start} kB" "$(ratio "$hwm_start" 1024)" "<=" 40)
 $(target "4. exec to ready /readyz (ms)" "${ready_ms} ms" "$ready_ms" "<=" 300)
+$(target "14.11 check-in errors at ${kiosks} kiosks (503 = budget)" "${k_err}" "$k_err" "<=" 0)
+$(target "14.11 checkin.lookup hooks over budget" "${k_fail}" "$k_fail" "<=" 0)
 $(target "5. calendar GET vs /healthz" "${c_rps} vs ${h_rps}/s" "$(ratio "$c_rps" "$h_rps")" ">=" 0.5)
 
-Not measured yet: check-in with payment and e-frikort registration (payments/s, the outbox's
+Not measured yet: check-in's payment and e-frikort registration (payments/s, the outbox's
 drain rate); RSS with 100,000 bookings (this run holds ${brows}). Publishing booking.requested
 without Lua: ${nolua} ns.
 

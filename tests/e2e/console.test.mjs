@@ -30,6 +30,12 @@ test('an admin logs in and sees the dashboard with the development-mode banner',
   assert.match(await banner.textContent(), /Utvecklingsläge/);
   assert.match(await page.locator('#who').textContent(), /Anna Admin/);
   await page.getByRole('heading', {name: 'Tilläggspaket'}).waitFor();
+  // Issue 14.12: the certificate's fingerprint, to compare with the browser's, is the one
+  // `klinikbox tls show` prints for the certificate the box serves.
+  const shown = (await page.locator('#tls-fingerprint').textContent()).trim();
+  const cli = box.cli(['tls', 'show']).match(/SHA-256 fingerprint: (\S+)/)[1];
+  assert.equal(shown, cli);
+  assert.match(shown, /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/i);
   await page.screenshot({path: new URL('./test-results/dashboard.png', import.meta.url).pathname, fullPage: true});
 });
 

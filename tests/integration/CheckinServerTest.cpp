@@ -288,3 +288,31 @@ TEST(CheckinServer, AVideoVisitIsNotCheckedInAtTheKiosk) {
     EXPECT_EQ(r.status, 409) << r.body;
     EXPECT_NE(r.body.find("checkin-video-visit"), std::string::npos) << r.body;
 }
+
+// The review's log grep (issue 14): after a check-in with payment, a receipt, look-ups by
+// personnummer in URLs (plain and percent-encoded) and a failed login, neither the box's log
+// nor its access log holds the check-in session token, the kiosk's device token, a password
+// or a full personnummer in any written form.
+TEST(CheckinServer, TheLogsOfACheckInWithPaymentHoldNoTokenPasswordOrFullPersonnummer) {
+    Clinic c;
+    c.book("199001012385");
+    const std::string wrongPassword = "fel lösenord för granskningen";
+    EXPECT_EQ(c.box->request("POST", "/api/v1/auth/login", R"({"username":"staff1","password":")" + wrongPassword + "\"}").status, 401);
+    const std::string token = c.checkIn("19900101-2385");
+    ASSERT_FALSE(token.empty());
+    paySwishAndConfirm(c, token);
+    EXPECT_TRUE(eventually([&] { return c.kiosk("GET", "/api/v1/checkin/arrivals/" + token).body.find("\"state\":\"paid\"") != std::string::npos; }));
+    EXPECT_EQ(c.kiosk("GET", "/api/v1/checkin/arrivals/" + token + "/receipt").status, 200);
+    for (const char* path : {"/api/v1/efrikort/patients/199001012385", "/api/v1/efrikort/patients/19900101%2D2385",
+                             "/api/v1/efrikort/patients/900101-2385?pnr=900101%2D2385", "/api/v1/nothing/19900101-2385"})
+        EXPECT_LT(c.box->authed("GET", path).status, 500) << path;
+    c.box->stop();
+    const auto log = c.box->output();
+    ASSERT_NE(log.find("/api/v1/checkin/arrivals/[redacted]"), std::string::npos) << "the access log is on:\n" << log;
+    const std::string device = c.deviceCookie.substr(c.deviceCookie.find('=') + 1);
+    ASSERT_GT(device.size(), 30u);
+    for (const std::string& secret : {token, device, wrongPassword, std::string("correct horse battery staple")})
+        EXPECT_EQ(log.find(secret), std::string::npos) << "a secret in the log: " << secret;
+    for (const char* pnr : {"199001012385", "9001012385", "19900101-2385", "900101-2385", "19900101%2D2385", "900101%2D2385"})
+        EXPECT_EQ(log.find(pnr), std::string::npos) << "an unmasked personnummer in the log: " << pnr;
+}

@@ -1,5 +1,7 @@
 #include "store/Database.h"
 
+#include "events/QueuedTime.h"
+
 #include <sqlite3.h>
 #include <sys/statvfs.h>
 
@@ -145,7 +147,12 @@ void Database::asCore(db::Connection& /*conn*/, const std::function<void()>& fn)
 
 void Database::write(const std::string& owner, const std::function<void(db::Connection&)>& fn) {
     auto c = acquire(owner);
-    std::lock_guard writer(writeMu_);
+    std::unique_lock writer(writeMu_, std::defer_lock);
+    {
+        // Waiting for another thread's transaction is load, not this caller's work.
+        events::QueuedTime::Scope queued;
+        writer.lock();
+    }
     try {
         asCore(*c, [&] { c->exec("BEGIN IMMEDIATE"); });
         try {

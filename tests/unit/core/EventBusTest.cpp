@@ -1,8 +1,12 @@
 #include "events/Bus.h"
+#include "store/Database.h"
+
+#include "TempDir.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
 #include <thread>
 
 using namespace klinikbox;
@@ -73,6 +77,43 @@ TEST(EventBus, HookOverItsTimeBudgetFailsClosed) {
     const auto out = bus.publishSync(e);
     EXPECT_TRUE(out.failed);
     EXPECT_NE(out.reason.find("time budget"), std::string::npos);
+}
+
+// Issue 14.11: six kiosks on two cores made checkin.lookup fail closed (503) because its
+// hook's one audit write queued behind other requests' transactions. Queuing for the database
+// writer is load, not the hook's work: only the hook's own time counts against its budget.
+TEST(EventBus, WaitingForTheDatabaseWriterDoesNotCountAgainstAHooksBudget) {
+    kbtest::TempDir dir;
+    store::Database db{store::DatabaseOptions{dir.file("kb.db"), true, 5000}};
+    db.write("core", [](db::Connection& c) { c.exec("CREATE TABLE t(x INTEGER)"); });
+    events::Bus bus;
+    bus.hook("a.b", {"writes", Phase::Decide, {}, {}, 50ms}, [&](Event&) {
+        db.write("core", [](db::Connection& c) { c.exec("INSERT INTO t VALUES(1)"); });
+    });
+    bus.hook("a.c", {"writes-then-dawdles", Phase::Decide, {}, {}, 50ms}, [&](Event&) {
+        db.write("core", [](db::Connection& c) { c.exec("INSERT INTO t VALUES(2)"); });
+        std::this_thread::sleep_for(120ms);  // its own time: still over budget
+    });
+    for (const char* name : {"a.b", "a.c"}) {
+        // Another request holds the writer for well over the hook's budget.
+        std::promise<void> holding;
+        std::thread other([&] {
+            db.write("core", [&](db::Connection& c) {
+                c.exec("INSERT INTO t VALUES(0)");
+                holding.set_value();
+                std::this_thread::sleep_for(300ms);
+            });
+        });
+        holding.get_future().wait();
+        auto e = ev(name);
+        const auto out = bus.publishSync(e);
+        other.join();
+        if (std::string(name) == "a.b") {
+            EXPECT_FALSE(out.failed) << out.reason;
+        } else {
+            EXPECT_TRUE(out.failed) << "a hook's own time still counts";
+        }
+    }
 }
 
 TEST(EventBus, AsyncHandlersRunOffTheCallingThreadAndErrorsAreContained) {
