@@ -109,6 +109,15 @@ export default async function render(root, api) {
   const tabs = el('nav');
   root.replaceChildren(el('h1', strings.title), tabs, message, body);
 
+  // The latest of list, show and writeForm owns the body: one whose data arrives after the
+  // user moved on (clicked a row while the list reloaded) drops its result instead of
+  // replacing the newer view.
+  let turn = 0;
+  const begin = () => {
+    const mine = ++turn;
+    return () => mine === turn;
+  };
+
   async function act(fn) {
     try {
       await fn();
@@ -120,7 +129,9 @@ export default async function render(root, api) {
   async function list(kind) {
     message.textContent = '';
     const path = kind === 'overdue' ? '/api/v1/referral/overdue' : `/api/v1/referral/${kind}`;
+    const current = begin();
     const data = await api.get(path);
+    if (!current()) return;
     const now = data.now || Math.floor(Date.now() / 1000);
     if (!data.items.length) {
       body.replaceChildren(el('p', strings.none));
@@ -150,7 +161,9 @@ export default async function render(root, api) {
   // to complete: saved with PATCH and sent again as the next version.
   async function writeForm(existing) {
     message.textContent = '';
+    const current = begin();
     const receivers = (await api.get('/api/v1/referral/receivers')).items.filter((r) => r.supported);
+    if (!current()) return;
     const form = el('form');
     const patient = input('text', 'patient');
     const receiver = el('select');
@@ -215,7 +228,9 @@ export default async function render(root, api) {
   }
 
   async function show(id) {
+    const current = begin();
     const r = await api.get(`/api/v1/referral/referrals/${encodeURIComponent(id)}`);
+    if (!current()) return;
     const view = el('article', undefined, 'printable');
     const dl = el('dl');
     const rows = [
