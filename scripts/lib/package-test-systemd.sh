@@ -48,6 +48,11 @@ box_wait() {
     return 1
 }
 
+# The unit's status and the end of its journal, on standard error (when a check failed).
+box_journal() {
+    in_box "systemctl status --no-pager -l $1 || true; journalctl -b --no-pager -n 40 -u $1 || true" >&2 || true
+}
+
 box_ready='[ "$(systemctl is-active klinikbox)" = active ] && curl -skf https://127.0.0.1:18443/readyz > /tmp/readyz.json'
 
 systemd_step() {
@@ -74,8 +79,7 @@ systemd_step() {
     box_wait 'case "$(systemctl is-system-running)" in running|degraded) ;; *) exit 1 ;; esac' 300 \
         || { cat "$work/nspawn.log" >&2; fail "the container's systemd did not finish booting"; }
     in_box 'systemctl --failed --no-legend --plain | grep . && echo "(failed units above; not klinikbox)" || true'
-    box_wait "$box_ready" 180 || { in_box 'systemctl status --no-pager -l klinikbox; journalctl -b --no-pager -u klinikbox' >&2
-                                   fail "klinikbox.service did not become active and ready under systemd"; }
+    box_wait "$box_ready" 180 || { box_journal klinikbox; fail "klinikbox.service did not become active and ready under systemd"; }
 
     # Started at boot by the package's enablement, with every shipped plugin running.
     in_box 'grep -q "\"database\" *: *\"ok\"" /tmp/readyz.json
@@ -83,7 +87,7 @@ systemd_step() {
                 grep -q "{\"id\" *: *\"$p\"[^}]*\"state\" *: *\"running\"" /tmp/readyz.json || { echo "plugin $p: $(cat /tmp/readyz.json)"; exit 1; }
             done
             [ "$(curl -sk -o /dev/null -w "%{http_code}" https://127.0.0.1:18443/healthz)" = 200 ]' \
-        || fail "the box under systemd: /readyz or /healthz"
+        || { box_journal klinikbox; fail "the box under systemd: /readyz or /healthz"; }
 
     # The sandbox as applied to the running process, not only as configured.
     in_box 'pid=$(systemctl show -P MainPID klinikbox); s=/proc/$pid/status
@@ -119,13 +123,13 @@ systemd_step() {
             [ "$(systemctl show -P Result klinikbox-backup.service)" = success ]
             f=$(ls /var/backups/klinikbox | grep -vxF -f /tmp/before | grep nightly)
             [ "$(stat -c %U:%a "/var/backups/klinikbox/$f")" = klinikbox:600 ]' \
-        || { in_box 'journalctl -b --no-pager -u klinikbox-backup' >&2; fail "the backup timer or service under systemd"; }
+        || { box_journal klinikbox-backup; fail "the backup timer or service under systemd"; }
 
     # A restart stops the box cleanly and brings it back.
     old="$(in_box 'systemctl show -P MainPID klinikbox')"
     in_box 'systemctl restart klinikbox' || fail "systemctl restart klinikbox"
     box_wait "$box_ready"' && [ "$(systemctl show -P MainPID klinikbox)" != '"$old"' ]' 180 \
-        || fail "klinikbox did not come back after a restart"
+        || { box_journal klinikbox; fail "klinikbox did not come back after a restart"; }
     [ "$(in_box 'systemctl show -P Result klinikbox')" = success ] || fail "the restart did not stop the box cleanly"
 
     in_box 'journalctl -b --no-pager -o short-iso -u klinikbox -u klinikbox-backup' > "$work/journal.txt"
