@@ -14,7 +14,7 @@
 # as PID 1 and no D-Bus; commands run inside with nsenter into the container's PID 1.
 # Uses $chroot_dir, $work, step and fail from package-test.sh.
 
-nspawn_args="${KB_PACKAGE_TEST_NSPAWN_ARGS:---register=no --keep-unit}"
+nspawn_args="${KB_PACKAGE_TEST_NSPAWN_ARGS---register=no --keep-unit}"   # set and empty: nspawn defaults
 
 # Runs a shell script inside the booted container, as root, with a clean environment.
 in_box() {
