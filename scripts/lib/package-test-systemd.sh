@@ -59,7 +59,7 @@ check_exposure() {
     score="$(sed -n "s/.*Overall exposure level for $1: \([0-9.]*\).*/\1/p" "$work/security-$1.txt")"
     [ -n "$score" ] || { cat "$work/security-$1.txt" >&2; fail "systemd-analyze security $1 gave no score"; }
     echo "systemd-analyze security $1 under systemd: $score; exposed:"
-    grep '✗' "$work/security-$1.txt" | sed 's/^✗ */    /; s/  */ /g'
+    grep '✗' "$work/security-$1.txt" | sed 's/  */ /g; s/^✗ /    /'
     awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }' || { cat "$work/security-$1.txt" >&2; fail "$1: exposure $score > 2.0"; }
 }
 
