@@ -7,6 +7,9 @@
 #   scripts/package-test.sh [BUILD_DIR]
 # KB_PREVIOUS_DEB=klinikbox_<old>.deb upgrades from a released package; otherwise the same
 # tree is packaged as <version>~prev first. Takes 3-4 minutes (see docs/operations.md).
+# KB_PACKAGE_TEST_SYSTEMD=1 also boots the upgraded root under systemd as PID 1
+# (systemd-nspawn, from systemd-container) and checks the packaged, hardened units there; the
+# step is in scripts/lib/package-test-systemd.sh.
 set -eu
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="$(cd "${1:-$root/build}" && pwd)"
@@ -16,10 +19,13 @@ work="$(mktemp -d /tmp/kb-package-test-XXXXXX)"
 chroot_dir="$work/root"
 cleanup() {
     [ -f "$work/box.pid" ] && kill "$(cat "$work/box.pid")" 2>/dev/null || true
+    [ -f "$work/nspawn.pid" ] && nspawn_stop 2>/dev/null || true
     for m in proc sys dev/pts; do umount "$chroot_dir/$m" 2>/dev/null || true; done
     [ -n "${KB_KEEP_ROOT:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
+# shellcheck source=lib/package-test-systemd.sh
+. "$root/scripts/lib/package-test-systemd.sh"
 step() { echo "== $*"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 in_root() { chroot "$chroot_dir" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive sh -ec "$1"; }
@@ -39,7 +45,9 @@ step "clean Debian 12 root (mmdebstrap)"
 # KB_PACKAGE_TEST_BASE=FILE.tar keeps the fresh root between runs (made once, then reused).
 base="${KB_PACKAGE_TEST_BASE:-$work/base.tar}"
 if [ ! -s "$base" ]; then
-    mmdebstrap --quiet --variant=apt --include=ca-certificates,curl,openssl bookworm "$base" \
+    include=ca-certificates,curl,openssl
+    [ "${KB_PACKAGE_TEST_SYSTEMD:-0}" = 1 ] && include="$include,systemd,systemd-sysv,dbus"
+    mmdebstrap --quiet --variant=apt --include="$include" bookworm "$base" \
         http://deb.debian.org/debian >/dev/null
 fi
 mkdir -p "$chroot_dir"
@@ -144,6 +152,10 @@ chroot "$chroot_dir" setpriv --reuid=klinikbox --regid=klinikbox --init-groups -
 echo $! > "$work/box.pid"
 ready || fail "the upgraded box did not start"
 stop_box
+
+if [ "${KB_PACKAGE_TEST_SYSTEMD:-0}" = 1 ]; then
+    systemd_step
+fi
 
 step "failed migration during an upgrade: backup restored, box stopped, rollback explained"
 # A core migration whose recorded checksum differs is refused by `klinikbox migrate`, as a

@@ -42,6 +42,8 @@ sh "$KB_ROOT/scripts/package.sh" "$KB_ROOT/build" "$scripts_out" >/dev/null
 rm -rf "$scripts_out"
 if [ "${KB_PACKAGE_TEST:-0}" = 1 ]; then
   ensure_packages "${KB_DEB_PACKAGE_TEST[@]}"
+  # KB_PACKAGE_TEST_SYSTEMD=1: also boot the root under systemd (systemd-nspawn).
+  if [ "${KB_PACKAGE_TEST_SYSTEMD:-0}" = 1 ]; then ensure_packages systemd-container; fi
   log "package test in a clean Debian 12 (mmdebstrap)"
   sh "$KB_ROOT/scripts/package-test.sh" "$KB_ROOT/build"
 fi

@@ -12,6 +12,7 @@
 
 #include "config/Schema.h"
 
+#include <Poco/Exception.h>
 #include <Poco/JSON/Stringifier.h>
 #include <Poco/Net/SSLManager.h>
 #include <Poco/Util/ServerApplication.h>
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -155,7 +157,28 @@ public:
     explicit ServeApp(server::BoxConfig cfg) : cfg_(std::move(cfg)) {}
 
 protected:
+    // A start failure also goes to standard error, not only to the log file: under systemd
+    // that is the journal, where `systemctl status klinikbox` shows it next to the exit status
+    // (70). An errno-coded I/O error (a bind refused by the unit's sandbox, for one) is named.
     int main(const std::vector<std::string>&) override {
+        try {
+            return serve();
+        } catch (const Poco::Exception& e) {
+            std::string why = e.displayText();
+            if (dynamic_cast<const Poco::IOException*>(&e) && e.code() > 0 && e.code() < 4096) {
+                const std::string name = std::strerror(e.code());
+                if (why.find(name) == std::string::npos) why += " (" + name + ")";
+            }
+            std::cerr << "klinikbox: " << (started_ ? "stopped by an error: " : "cannot start: ") << why << std::endl;
+            throw;
+        } catch (const std::exception& e) {
+            std::cerr << "klinikbox: " << (started_ ? "stopped by an error: " : "cannot start: ") << e.what() << std::endl;
+            throw;
+        }
+    }
+
+private:
+    int serve() {
         // Block the termination signals before any thread exists, so every thread inherits the
         // mask and only waitForTerminationRequest()'s sigwait receives them. Otherwise a SIGTERM
         // can land on a worker thread and kill the box with the default action (exit 143)
@@ -179,14 +202,15 @@ protected:
         box.start();
         // Scripts and tests read this line to find the port (server.port 0 = ephemeral).
         std::cout << "klinikbox: listening on " << box.baseUrl() << "/" << std::endl;
+        started_ = true;
         waitForTerminationRequest();
         std::cout << "klinikbox: stopping (draining requests)" << std::endl;
         box.stop();
         return EXIT_OK;
     }
 
-private:
     server::BoxConfig cfg_;
+    bool started_ = false;
 };
 
 }  // namespace
