@@ -109,11 +109,12 @@ async function simReceived(filter) {
   return items.length ? items : null;
 }
 
-// Opens the newest outgoing referral's view.
-async function openNewest() {
+// Opens an outgoing referral's view: the one whose request id is given (its id follows the '#').
+async function openReferral(requestId) {
+  const id = requestId.slice(requestId.indexOf('#') + 1);
   await page.getByRole('button', {name: 'Utgående'}).click();
-  await page.locator('table[data-list="outgoing"] tr[data-id]').first().getByRole('button', {name: 'Visa'}).click();
-  await page.getByRole('heading', {name: /^Remisser: /}).waitFor();
+  await page.locator(`table[data-list="outgoing"] tr[data-id="${id}"]`).getByRole('button', {name: 'Visa'}).click();
+  await page.getByRole('heading', {name: `Remisser: ${requestId}`}).waitFor();
 }
 
 test('staff complete a referral the hospital asked to complete, then cancel it', async () => {
@@ -134,7 +135,7 @@ test('staff complete a referral the hospital asked to complete, then cancel it',
   });
   assert.equal(answer.result_code, 'OK', answer.response);
 
-  await openNewest();
+  await openReferral(sent.request_id);
   await page.getByRole('definition').filter({hasText: 'Komplettering begärd'}).waitFor();
   await page.getByText('Komplettering begärd: Ange vilket knä.').waitFor();
   await page.getByRole('button', {name: 'Komplettera', exact: true}).click();
@@ -149,7 +150,7 @@ test('staff complete a referral the hospital asked to complete, then cancel it',
 
   // Delivered, the referral can be cancelled (the view shows the form once it is sent).
   await waitFor(async () => {
-    await openNewest();
+    await openReferral(sent.request_id);
     return (await page.getByRole('button', {name: 'Avbryt remissen'}).count()) === 1;
   });
   await page.getByLabel('Skäl till att remissen avbryts').fill('Patienten är frisk.');

@@ -135,7 +135,7 @@ std::optional<Referral> byRequestId(db::Connection& c, const std::string& direct
 
 std::vector<Referral> list(db::Connection& c, const std::string& direction, int limit) {
     auto s = c.prepare(std::string("SELECT ") + kColumns +
-                       " FROM referral_referrals WHERE direction = ? ORDER BY created_at DESC, id LIMIT ?");
+                       " FROM referral_referrals WHERE direction = ? ORDER BY created_at DESC, rowid DESC LIMIT ?");
     s.bind(1, direction).bind(2, limit);
     std::vector<Referral> out;
     while (s.step()) out.push_back(readRow(s));

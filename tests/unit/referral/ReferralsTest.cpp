@@ -87,6 +87,18 @@ TEST(ReferralStore, SendConfirmAnswerAndRefuseIllegalSteps) {
     EXPECT_EQ(done->answers[2].code, "SSV");
 }
 
+// The lists show the newest first, also among referrals written in the same second (their
+// ids are random UUIDs, which once decided that order).
+TEST(ReferralStore, ListsShowTheNewestFirstWithinOneSecond) {
+    Db db;
+    auto& c = db.store.conn;
+    std::vector<std::string> ids;
+    for (int i = 0; i < 8; ++i) ids.push_back(insertDraft(c, draft(), 2000));
+    const auto rows = list(c, "out");
+    ASSERT_EQ(rows.size(), ids.size());
+    for (std::size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(rows[i].id, ids[ids.size() - 1 - i]) << i;
+}
+
 TEST(ReferralStore, AReferralToCompleteCanBeChangedAndIsSentAsANewVersion) {
     Db db;
     auto& c = db.store.conn;
