@@ -29,16 +29,7 @@ const char* const kUnit = "SE2321000016-U001";
 const char* const kDoctor = "SE2321000016-P001";
 const char* const kNurse = "SE2321000016-P002";
 
-std::string bookingSet(const TempDir& dir) {
-    const fs::path set = fs::path(dir.path()) / "set";
-    const fs::path src = fs::path(KB_SOURCE_DIR) / "plugins" / "booking";
-    fs::create_directories(set / "booking");
-    for (const char* f : {"plugin.yaml", "schema.yaml"}) fs::copy_file(src / f, set / "booking" / f);
-    fs::copy(src / "migrations", set / "booking" / "migrations", fs::copy_options::recursive);
-    fs::copy(src / "web", set / "booking" / "web", fs::copy_options::recursive);
-    fs::copy_file(fs::path(KB_BUILD_DIR) / "plugins" / "booking" / "libbooking.so", set / "booking" / "libbooking.so");
-    return set.string();
-}
+std::string bookingSet(const TempDir& dir) { return pluginSetOf(dir, {"booking"}); }
 
 // A unit with a doctor (physical, 30 min, every day 00:00-24:00) and a nurse (video).
 void setUp(BoxProcess& box) {

@@ -208,29 +208,46 @@ HttpResult BoxProcess::authedRaw(const std::string& method, const std::string& p
     return request(method, path, body, {{"Cookie", cookie_}, {"X-CSRF-Token", csrf_}, {"Content-Type", contentType}});
 }
 
+namespace {
+// Copies plugins/<id> (all but its sources) into set/<id>, with its built library stripped of
+// debug information; false when a native plugin's library is not built.
+bool copyShippedPlugin(const std::filesystem::path& set, const std::string& id) {
+    namespace fs = std::filesystem;
+    const fs::path src = fs::path(KB_SOURCE_DIR) / "plugins" / id;
+    const fs::path lib = fs::path(KB_BUILD_DIR) / "plugins" / id / ("lib" + id + ".so");
+    const bool lua = fs::exists(src / "main.lua");
+    if (!lua && !fs::exists(lib)) return false;
+    fs::create_directories(set / id);
+    for (const auto& f : fs::directory_iterator(src)) {
+        const auto name = f.path().filename().string();
+        if (name == "src" || name == "CMakeLists.txt" || name == "tests") continue;
+        fs::copy(f.path(), set / id / name, fs::copy_options::recursive);
+    }
+    if (!lua) {
+        const fs::path copy = set / id / lib.filename();
+        fs::copy_file(lib, copy);
+        if (std::system(("strip --strip-debug '" + copy.string() + "'").c_str()) != 0)
+            throw std::runtime_error("strip --strip-debug " + copy.string() + " failed");
+    }
+    return true;
+}
+}  // namespace
+
 std::string shippedPluginSet(const TempDir& dir, std::vector<std::string>* ids) {
     namespace fs = std::filesystem;
     const fs::path set = fs::path(dir.path()) / "set";
     for (const auto& e : fs::directory_iterator(fs::path(KB_SOURCE_DIR) / "plugins")) {
         if (!fs::exists(e.path() / "plugin.yaml")) continue;
         const std::string id = e.path().filename().string();
-        const fs::path lib = fs::path(KB_BUILD_DIR) / "plugins" / id / ("lib" + id + ".so");
-        const bool lua = fs::exists(e.path() / "main.lua");
-        if (!lua && !fs::exists(lib)) continue;
-        fs::create_directories(set / id);
-        for (const auto& f : fs::directory_iterator(e.path())) {
-            const auto name = f.path().filename().string();
-            if (name == "src" || name == "CMakeLists.txt" || name == "tests") continue;
-            fs::copy(f.path(), set / id / name, fs::copy_options::recursive);
-        }
-        if (!lua) {
-            const fs::path copy = set / id / lib.filename();
-            fs::copy_file(lib, copy);
-            if (std::system(("strip --strip-debug '" + copy.string() + "'").c_str()) != 0)
-                throw std::runtime_error("strip --strip-debug " + copy.string() + " failed");
-        }
-        if (ids) ids->push_back(id);
+        if (copyShippedPlugin(set, id) && ids) ids->push_back(id);
     }
+    return set.string();
+}
+
+std::string pluginSetOf(const TempDir& dir, const std::vector<std::string>& ids) {
+    const std::filesystem::path set = std::filesystem::path(dir.path()) / "set";
+    for (const auto& id : ids)
+        if (!copyShippedPlugin(set, id)) throw std::runtime_error("plugin " + id + " is not built");
     return set.string();
 }
 

@@ -67,6 +67,8 @@ private:
 // (development) set under `dir`; returns the set's directory and appends the ids to `ids`.
 // The libraries are copied without their debug information, as packages ship them.
 std::string shippedPluginSet(const TempDir& dir, std::vector<std::string>* ids = nullptr);
+// The named plugins of the repository, copied the same way (the tests that need only a few).
+std::string pluginSetOf(const TempDir& dir, const std::vector<std::string>& ids);
 // The extra configuration (under plugins:) a box with that set needs: even stripped, a
 // sanitizer build's plugins take ~80 MiB, past the default plugins.max_set_mib of 64.
 inline constexpr const char* kShippedSetConfig = "  max_set_mib: 512\n";

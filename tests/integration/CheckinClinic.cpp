@@ -15,19 +15,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string pluginSet(const TempDir& dir) {
-    const fs::path set = fs::path(dir.path()) / "set";
-    for (const char* id : {"booking", "checkin", "efrikort"}) {
-        const fs::path src = fs::path(KB_SOURCE_DIR) / "plugins" / id;
-        fs::create_directories(set / id);
-        for (const char* f : {"plugin.yaml", "schema.yaml"}) fs::copy_file(src / f, set / id / f);
-        fs::copy(src / "migrations", set / id / "migrations", fs::copy_options::recursive);
-        fs::copy(src / "web", set / id / "web", fs::copy_options::recursive);
-        fs::copy_file(fs::path(KB_BUILD_DIR) / "plugins" / id / (std::string("lib") + id + ".so"),
-                      set / id / (std::string("lib") + id + ".so"));
-    }
-    return set.string();
-}
+std::string pluginSet(const TempDir& dir) { return pluginSetOf(dir, {"booking", "checkin", "efrikort"}); }
 
 std::string settings(const SimProcess& sim, const CheckinOptions& o) {
     std::ostringstream c;

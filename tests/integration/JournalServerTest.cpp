@@ -32,13 +32,7 @@ const std::vector<std::string> kContent = {"Söker för hosta", "Knäsmärta", "
                                            "saknar ansvarig vårdenhet", "Astma", "penicillin", "Depressiv"};
 
 std::string pluginSet(const TempDir& dir) {
-    const fs::path set = fs::path(dir.path()) / "set";
-    const fs::path src = fs::path(KB_SOURCE_DIR) / "plugins" / "journal";
-    fs::create_directories(set / "journal");
-    for (const char* f : {"plugin.yaml", "schema.yaml"}) fs::copy_file(src / f, set / "journal" / f);
-    fs::copy(src / "migrations", set / "journal" / "migrations", fs::copy_options::recursive);
-    fs::copy(src / "web", set / "journal" / "web", fs::copy_options::recursive);
-    fs::copy_file(fs::path(KB_BUILD_DIR) / "plugins" / "journal" / "libjournal.so", set / "journal" / "libjournal.so");
+    const fs::path set = pluginSetOf(dir, {"journal"});
     fs::create_directories(set / "fakebooking");
     fs::copy_file(fs::path(KB_SOURCE_DIR) / "tests" / "fixtures" / "plugins" / "fakebooking" / "plugin.yaml", set / "fakebooking" / "plugin.yaml");
     fs::copy_file(fs::path(KB_BUILD_DIR) / "fixtures" / "libfakebooking.so", set / "fakebooking" / "libfakebooking.so");

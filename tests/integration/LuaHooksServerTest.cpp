@@ -29,17 +29,7 @@ const char* const kNurseDoctor = "SE2321000016-P003";
 const char* const kClock = "2026-11-25T07:50:00Z";
 
 std::string pluginSet(const TempDir& dir, std::initializer_list<const char*> ids) {
-    const fs::path set = fs::path(dir.path()) / "set";
-    for (const char* id : ids) {
-        const fs::path src = fs::path(KB_SOURCE_DIR) / "plugins" / id;
-        fs::create_directories(set / id);
-        for (const char* f : {"plugin.yaml", "schema.yaml"}) fs::copy_file(src / f, set / id / f);
-        fs::copy(src / "migrations", set / id / "migrations", fs::copy_options::recursive);
-        if (fs::exists(src / "web")) fs::copy(src / "web", set / id / "web", fs::copy_options::recursive);
-        fs::copy_file(fs::path(KB_BUILD_DIR) / "plugins" / id / (std::string("lib") + id + ".so"),
-                      set / id / (std::string("lib") + id + ".so"));
-    }
-    return set.string();
+    return pluginSetOf(dir, std::vector<std::string>(ids.begin(), ids.end()));
 }
 
 std::string example(const std::string& name) {

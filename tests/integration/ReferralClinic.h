@@ -39,22 +39,7 @@ inline const char* const kRadiology = "SE2321000016-RAD1";
 inline const char* const kPhysio = "SE2321000016-FYS1";
 
 inline std::string pluginSet(const TempDir& dir, bool withBooking = false) {
-    const fs::path set = fs::path(dir.path()) / "set";
-    if (withBooking) {
-        const fs::path b = fs::path(KB_SOURCE_DIR) / "plugins" / "booking";
-        fs::create_directories(set / "booking");
-        for (const char* f : {"plugin.yaml", "schema.yaml"}) fs::copy_file(b / f, set / "booking" / f);
-        fs::copy(b / "migrations", set / "booking" / "migrations", fs::copy_options::recursive);
-        fs::copy(b / "web", set / "booking" / "web", fs::copy_options::recursive);
-        fs::copy_file(fs::path(KB_BUILD_DIR) / "plugins" / "booking" / "libbooking.so", set / "booking" / "libbooking.so");
-    }
-    const fs::path src = fs::path(KB_SOURCE_DIR) / "plugins" / "referral";
-    fs::create_directories(set / "referral");
-    for (const char* f : {"plugin.yaml", "schema.yaml"}) fs::copy_file(src / f, set / "referral" / f);
-    fs::copy(src / "migrations", set / "referral" / "migrations", fs::copy_options::recursive);
-    fs::copy(src / "web", set / "referral" / "web", fs::copy_options::recursive);
-    fs::copy_file(fs::path(KB_BUILD_DIR) / "plugins" / "referral" / "libreferral.so", set / "referral" / "libreferral.so");
-    return set.string();
+    return withBooking ? pluginSetOf(dir, {"booking", "referral"}) : pluginSetOf(dir, {"referral"});
 }
 
 // `settings`: more lines under plugins.settings.referral (6 spaces in); `top`: more top-level YAML.
