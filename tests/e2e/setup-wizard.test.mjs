@@ -101,6 +101,7 @@ test('the setup link walks the wizard to a logged-in admin, with a new certifica
   await page.locator('#setup-next').click();
   await page.locator('#who').filter({hasText: 'Ida Installatör'}).waitFor();
   assert.equal(new URL(page.url()).pathname, '/');
+  assert.equal(await page.locator('#brand').textContent(), 'Vårdcentralen Norr', 'the console names the clinic the wizard saved');
 
   // The link is spent: opening it again says the wizard is done.
   await page.goto(link);

@@ -277,3 +277,44 @@ TEST(SetupWizardServer, SkippingTheTrustStepIsSavedAndAConfiguredCertificateIsKe
     EXPECT_EQ(st.json()->getObject("done")->getValue<std::string>("trust"), "skipped");
     EXPECT_EQ(st.json()->getValue<std::string>("next"), "clinic") << "the clinic step is still to do";
 }
+
+TEST(SetupWizardServer, TheRegionsTrustAnchorLetsARefusedProductionSetRunWithoutRestart) {
+    // The demo region's PKI and the hello plugin certified with it (DEMO ONLY keys).
+    TempDir d;
+    const std::string demo = std::string(KB_SOURCE_DIR) + "/config/demo-region";
+    const auto pki = d.file("pki"), set = d.file("set");
+    ASSERT_EQ(std::system(("sh " + demo + "/make-demo-pki.sh " + pki + " >/dev/null").c_str()), 0);
+    const fs::path src = fs::path(KB_SOURCE_DIR) / "plugins" / "hello";
+    fs::create_directories(fs::path(set) / "hello");
+    for (const char* f : {"plugin.yaml", "schema.yaml"}) fs::copy_file(src / f, fs::path(set) / "hello" / f);
+    fs::copy(src / "migrations", fs::path(set) / "hello" / "migrations", fs::copy_options::recursive);
+    fs::copy(src / "web", fs::path(set) / "hello" / "web", fs::copy_options::recursive);
+    fs::copy_file(fs::path(KB_BUILD_DIR) / "plugins" / "hello" / "libhello.so", fs::path(set) / "hello" / "libhello.so");
+    ASSERT_EQ(std::system(("sh " + demo + "/sign-demo-set.sh " + set + " " + pki + " " + BoxProcess::binary() + " 1 >/dev/null").c_str()),
+              0);
+
+    BoxProcess box({}, set, "production");  // no plugins.trust_dir: the set is refused
+    box.start();
+    auto ready = box.request("GET", "/readyz").json();
+    ASSERT_FALSE(ready->getObject("plugin_set")->getValue<std::string>("refusal").empty()) << box.output();
+    EXPECT_EQ(ready->getArray("plugins")->size(), 0u);
+
+    const auto token = setupToken(box);
+    const auto trust = pki + "/trust/demo-region/";
+    auto st = post(box, "/api/v1/setup/trust", token,
+                   obj({{"region", "Demoregionen (DEMO)"}, {"region_hsa_id", "SE2321000016-DEMO"},
+                        {"root_pem", readAll(trust + "root.pem")}, {"crl_pem", readAll(trust + "crl.pem")}}));
+    ASSERT_EQ(st.status, 200) << st.body;
+    const auto plugins = st.json()->getObject("plugins");
+    EXPECT_TRUE(plugins->getValue<bool>("reloaded"));
+    EXPECT_EQ(plugins->getValue<std::string>("refusal"), "") << st.body;
+    EXPECT_EQ(plugins->getValue<int>("running"), 1);
+    ready = box.request("GET", "/readyz").json();
+    EXPECT_EQ(ready->getValue<std::string>("status"), "ready") << box.output();
+    EXPECT_TRUE(fs::exists(box.dataDir() + "/trust/demoregionen-demo/crl.pem"));
+    // A CRL file that is not one is refused next to its field.
+    EXPECT_EQ(fieldError(post(box, "/api/v1/setup/trust", token,
+                              obj({{"region", "Demoregionen (DEMO)"}, {"region_hsa_id", "SE2321000016-DEMO"},
+                                   {"root_pem", readAll(trust + "root.pem")}, {"crl_pem", readAll(trust + "root.pem")}}))),
+              "/crl_pem pem-crl");
+}

@@ -177,15 +177,19 @@ void install(server::Box& box) {
 
         // Anyone may ask: every console page load asks before anyone has logged in, and the
         // answer "not logged in" is not an access denial (nothing is written to the audit log).
-        add("GET", "/api/v1/auth/session", Access::anyone(), [accounts](Request& req) {
+        add("GET", "/api/v1/auth/session", Access::anyone(), [accounts, &b](Request& req) {
             auto s = accounts->session(SessionAuthenticator::sessionToken(req));
             if (!s) throw Problem(401, "/problems/unauthenticated", "Not logged in");
             auto u = accounts->get(s->principal.userId);
             Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
             o->set("user", userJson(*u));
             o->set("csrf_token", s->csrf);
+            // The clinic the console belongs to (the wizard's, else klinikbox.yaml's box.name).
+            const auto clinic = b.clinic();
+            o->set("clinic", clinic.name);
+            o->set("clinic_hsa_id", clinic.hsaId);
             return Response::json(o);
-        }, RouteSpec{.summary = "The current session's user and CSRF token (401 when not logged in)", .status = 200, .problems = {401}});
+        }, RouteSpec{.summary = "The current session's user, CSRF token and clinic (401 when not logged in)", .status = 200, .problems = {401}});
 
         add("POST", "/api/v1/auth/logout", Access::loggedIn(), [accounts, &audit, secure](Request& req) {
             accounts->logout(SessionAuthenticator::sessionToken(req));

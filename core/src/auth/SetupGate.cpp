@@ -15,9 +15,9 @@ void checkSameOrigin(const Request& req) {
 
 std::deque<std::chrono::system_clock::time_point>& SetupGate::recent(const std::string& address) {
     const auto now = clock_.now();
-    std::string key = address;
-    if (!wrong_.count(key) && wrong_.size() >= options_.maxSources) key = "*";
-    auto& q = wrong_[key];
+    static const std::string kShared(1, '*');  // the bucket of new addresses once the map is full
+    const bool shared = !wrong_.count(address) && wrong_.size() >= options_.maxSources;
+    auto& q = wrong_[shared ? kShared : address];
     while (!q.empty() && now - q.front() >= options_.window) q.pop_front();
     return q;
 }

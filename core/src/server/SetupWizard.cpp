@@ -101,7 +101,8 @@ Object::Ptr statusJson(Box& b) {
     Object::Ptr t = new Object;
     Array::Ptr regions = new Array;
     try {
-        for (const auto& r : pluginset::TrustStore::load(b.config().trustDir, b.config().localTrustDir()).regions()) {
+        const auto store = pluginset::TrustStore::load(b.config().trustDir, b.config().localTrustDir());
+        for (const auto& r : store.regions()) {
             Object::Ptr x = new Object;
             x->set("name", r.name);
             x->set("hsa_id", r.hsaId);
