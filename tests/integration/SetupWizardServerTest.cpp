@@ -43,15 +43,17 @@ std::string json(const Poco::JSON::Object::Ptr& o) {
     return s.str();
 }
 
-// The token of the last setup link the box printed.
-std::string setupToken(const BoxProcess& box) {
-    const auto out = box.output();
+// The token of the last setup link in `out`.
+std::string tokenIn(const std::string& out) {
     const auto at = out.rfind("#token=");
     if (at == std::string::npos) return {};
     const auto start = at + 7;
     const auto end = out.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", start);
     return out.substr(start, end - start);
 }
+
+// The token of the last setup link the box printed.
+std::string setupToken(const BoxProcess& box) { return tokenIn(box.output()); }
 
 int portOf(const std::string& url) { return std::stoi(url.substr(url.rfind(':') + 1)); }
 
@@ -119,8 +121,8 @@ std::string fieldError(const HttpResult& r) {
 std::string makeCa(const TempDir& d, const std::string& name) {
     const auto crt = d.file(name + ".pem");
     const std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc -days 30 -subj '/CN=" + name +
-                            "' -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign -keyout " +
-                            d.file(name + ".key") + " -out " + crt + " 2>/dev/null";
+                            "' -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign -keyout '" +
+                            d.file(name + ".key") + "' -out '" + crt + "' 2>/dev/null";
     if (std::system(cmd.c_str()) != 0) throw std::runtime_error("openssl failed");
     return readAll(crt);
 }
@@ -209,7 +211,7 @@ TEST(SetupWizardServer, WalksEveryStepRefusesBadInputAndServesTheNewCertificateW
     std::string out;
     ASSERT_EQ(box.cli({"setup-link"}, &out), 0) << out;
     EXPECT_NE(out.find("https://klinikbox.test.local:" + std::to_string(port) + "/setup.html#token="), std::string::npos) << out;
-    const auto token2 = setupToken(box);
+    const auto token2 = tokenIn(out);
     EXPECT_EQ(post(box, "/api/v1/setup/status", token).status, 401) << "a new link replaces the old one";
     st = post(box, "/api/v1/setup/status", token2);
     ASSERT_EQ(st.status, 200) << st.body;
@@ -222,8 +224,11 @@ TEST(SetupWizardServer, WalksEveryStepRefusesBadInputAndServesTheNewCertificateW
               "/password password.short");
     st = post(box, "/api/v1/auth/setup", token2, obj({{"username", "anna"}, {"password", "ett långt lösenord 2026"}}));
     ASSERT_EQ(st.status, 201) << st.body;
-    for (const char* path : {"/api/v1/setup/status", "/api/v1/setup/clinic", "/api/v1/auth/setup"})
-        EXPECT_EQ(post(box, path, token2).status, 409) << path;
+    EXPECT_EQ(post(box, "/api/v1/setup/status", token2).status, 409);
+    EXPECT_EQ(post(box, "/api/v1/setup/clinic", token2, obj({{"name", "VC"}, {"hsa_id", "SE2321000016-15CQ"}})).status, 409);
+    EXPECT_EQ(post(box, "/api/v1/setup/trust", token2, obj({{"skip", true}})).status, 409);
+    EXPECT_EQ(post(box, "/api/v1/auth/setup", token2, obj({{"username", "bo"}, {"password", "ett annat långt lösenord"}})).status,
+              409);
     EXPECT_EQ(box.request("POST", "/api/v1/auth/login", R"({"username":"anna","password":"ett långt lösenord 2026"})",
                           {{"Content-Type", "application/json"}}).status, 200);
     box.stop();
@@ -252,9 +257,12 @@ TEST(SetupWizardServer, SkippingTheTrustStepIsSavedAndAConfiguredCertificateIsKe
     TempDir own;
     const std::string key = own.file("own.key"), crt = own.file("own.crt");
     ASSERT_EQ(std::system(("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc -days 30 -subj /CN=kb.own "
-                           "-keyout " + key + " -out " + crt + " 2>/dev/null").c_str()),
+                           "-addext subjectAltName=DNS:kb.own,IP:127.0.0.1 -keyout '" + key + "' -out '" + crt + "' 2>/dev/null").c_str()),
               0);
     BoxProcess box;
+    // The test client trusts data_dir/tls/server.crt; the box itself never reads it here.
+    fs::create_directories(box.dataDir() + "/tls");
+    fs::copy_file(crt, box.dataDir() + "/tls/server.crt");
     {  // server.tls.key_file and cert_file: the clinic's own certificate
         auto text = readAll(box.configFile());
         text.insert(text.find("server:\n") + 8, "  tls:\n    key_file: " + key + "\n    cert_file: " + crt + "\n");

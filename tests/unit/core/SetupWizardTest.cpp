@@ -47,7 +47,7 @@ std::string makeCa(const kbtest::TempDir& d, const std::string& name) {
     const auto key = d.file(name + ".key"), crt = d.file(name + ".pem");
     const std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc -days 30 -subj '/CN=" +
                             name + "' -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign "
-                            "-keyout " + key + " -out " + crt + " 2>/dev/null";
+                            "-keyout '" + key + "' -out '" + crt + "' 2>/dev/null";
     EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
     return readAll(crt);
 }
