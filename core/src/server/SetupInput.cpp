@@ -43,6 +43,23 @@ bool isDnsName(const std::string& s) {
     return !allDigitsAndDots;  // 192.168.1.300 is a broken address, not a name
 }
 
+// True when `pem` holds nothing but PEM blocks and whitespace (OpenSSL's reader skips any
+// text between blocks, so a file with something else in it would pass unnoticed).
+bool onlyPemBlocks(const std::string& pem) {
+    std::size_t at = 0;
+    while (true) {
+        const auto begin = pem.find("-----BEGIN ", at);
+        const auto gap = pem.substr(at, begin == std::string::npos ? std::string::npos : begin - at);
+        if (gap.find_first_not_of(" \t\r\n") != std::string::npos) return false;
+        if (begin == std::string::npos) return true;
+        const auto end = pem.find("-----END ", begin);
+        if (end == std::string::npos) return false;
+        const auto close = pem.find("-----", end + 9);
+        if (close == std::string::npos) return false;
+        at = close + 5;
+    }
+}
+
 struct BioDeleter {
     void operator()(BIO* b) const { BIO_free(b); }
 };
@@ -50,6 +67,7 @@ struct BioDeleter {
 // Every PEM block of `pem` read by `read`; false when there is none or anything else.
 template <class T, class Read, class Free>
 bool eachPem(const std::string& pem, Read read, Free free, const std::function<bool(T*)>& ok) {
+    if (!onlyPemBlocks(pem)) return false;
     std::unique_ptr<BIO, BioDeleter> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
     int n = 0;
     while (T* x = read(bio.get(), nullptr, nullptr, nullptr)) {
@@ -59,11 +77,6 @@ bool eachPem(const std::string& pem, Read read, Free free, const std::function<b
         ++n;
     }
     ERR_clear_error();
-    // What is left after the last block must be whitespace only.
-    char* rest = nullptr;
-    const long left = BIO_get_mem_data(bio.get(), &rest);
-    for (long i = 0; i < left; ++i)
-        if (!std::isspace(static_cast<unsigned char>(rest[i]))) return false;
     return n > 0;
 }
 
