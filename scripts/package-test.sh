@@ -105,11 +105,38 @@ done
 grep -q "setup.html#token=" "$work/box.out" || fail "no setup link at first start"
 grep -q "setup.html#token=" "$chroot_dir/var/log/klinikbox/klinikbox.log" || fail "setup link not in the log file"
 
-step "setup-link on the chosen host name, first admin"
-in_root 'klinikbox setup-link --host box.klinik.example | grep -q "https://box.klinik.example:18443/setup.html#token="' \
-    || fail "setup-link"
+step "setup-link on the chosen host name, then the first-run wizard's API, ending with the first admin"
+in_root 'klinikbox setup-link --host box.klinik.example' > "$work/link.out" || fail "setup-link"
+grep -q "https://box.klinik.example:18443/setup.html#token=" "$work/link.out" || fail "setup-link: $(cat "$work/link.out")"
 in_root 'grep -q "box.klinik.example:18443/setup.html" /var/log/klinikbox/klinikbox.log' || fail "setup-link not logged"
-in_root 'echo "Vårdcentral-2026-långt" | klinikbox user add --username anna --role admin --password-stdin' || fail "user add"
+token="$(sed -n 's/.*#token=\([A-Za-z0-9_-]*\).*/\1/p' "$work/link.out")"
+# wizard ROUTE JSON-FIELDS: POSTs {"token": ..., FIELDS} and prints the HTTP status, then the body.
+wizard() {
+    curl -sk -o "$work/wizard.json" -w '%{http_code}' -H 'Content-Type: application/json' \
+        -d "{\"token\":\"$token\"${2:+,$2}}" "https://127.0.0.1:18443/api/v1/$1"
+}
+served_fingerprint() {
+    in_root 'openssl s_client -connect 127.0.0.1:18443 </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256' | sed 's/.*=//'
+}
+[ "$(wizard setup/status)" = 200 ] && grep -q '"next" *: *"clinic"' "$work/wizard.json" || fail "wizard status: $(cat "$work/wizard.json")"
+[ "$(curl -sk -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d '{"token":"wrong"}' \
+    https://127.0.0.1:18443/api/v1/setup/status)" = 401 ] || fail "wizard accepts a wrong token"
+[ "$(wizard setup/clinic '"name":"Vårdcentralen Exempel","hsa_id":"SE123"')" = 400 ] || fail "wizard accepts a bad HSA-id"
+[ "$(wizard setup/clinic '"name":"Vårdcentralen Exempel","hsa_id":"SE2321000016-15CQ"')" = 200 ] \
+    || fail "wizard clinic: $(cat "$work/wizard.json")"
+before="$(served_fingerprint)"
+[ "$(wizard setup/hosts '"names":["box.klinik.example","127.0.0.1"]')" = 200 ] || fail "wizard hosts: $(cat "$work/wizard.json")"
+grep -q '"public_url" *: *"https://box.klinik.example:18443"' "$work/wizard.json" || fail "public URL: $(cat "$work/wizard.json")"
+after="$(served_fingerprint)"
+[ -n "$after" ] && [ "$after" != "$before" ] && grep -q "\"$after\"" "$work/wizard.json" \
+    || fail "the new certificate is not served without a restart ($before -> $after): $(cat "$work/wizard.json")"
+kill -0 "$(cat "$work/box.pid")" || fail "the box stopped"
+[ "$(wizard setup/trust '"skip":true')" = 200 ] && grep -q '"next" *: *"admin"' "$work/wizard.json" \
+    || fail "wizard trust: $(cat "$work/wizard.json")"
+[ "$(wizard auth/setup '"username":"anna","password":"Vårdcentral-2026-långt"')" = 201 ] \
+    || fail "wizard admin: $(cat "$work/wizard.json")"
+[ "$(wizard setup/status)" = 409 ] || fail "the wizard is still open after the first admin"
+in_root 'klinikbox setup-link' >/dev/null 2>&1 && fail "setup-link once an account exists"
 in_root '[ "$(stat -c %U /var/lib/klinikbox/klinikbox.db)" = klinikbox ]' || fail "database not owned by klinikbox"
 
 step "backup (nightly script, then encrypted to the clinic's certificate)"

@@ -39,7 +39,9 @@ export function signedHelloZip(dir, sequence) {
 // scripts: {file: source} hook scripts written to a lua.scripts_dir of the box.
 // plugins: ids of native plugins of plugins/ to load (besides withHello).
 // extraConfig: YAML appended under plugins: (e.g. "  settings:\n    checkin: ..."); clockStart: box.clock_start.
-export async function startBox({withHello = false, trustDir = '', scripts = null, plugins = [], extraConfig = '', clockStart = ''} = {}) {
+// firstRun: no admin is created; the box prints its setup link (setupLink() returns it).
+export async function startBox({withHello = false, trustDir = '', scripts = null, plugins = [], extraConfig = '', clockStart = '',
+  firstRun = false} = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'kb-e2e-'));
   const config = join(dir, 'klinikbox.yaml');
   mkdirSync(join(dir, 'plugins'));
@@ -55,8 +57,10 @@ export async function startBox({withHello = false, trustDir = '', scripts = null
     (trustDir ? `  trust_dir: ${trustDir}\n` : '') + extraConfig +
     (scripts ? `lua:\n  scripts_dir: ${join(dir, 'scripts')}\n` : ''));
   const password = 'e2e chefens lösenord 42';
-  execFileSync(bin, ['user', 'add', '--username', 'admin', '--role', 'admin', '--name', 'Anna Admin',
-    '--password-stdin', '--config', config], {input: `${password}\n`});
+  if (!firstRun) {
+    execFileSync(bin, ['user', 'add', '--username', 'admin', '--role', 'admin', '--name', 'Anna Admin',
+      '--password-stdin', '--config', config], {input: `${password}\n`});
+  }
   const proc = spawn(bin, ['serve', '--config', config], {stdio: ['ignore', 'pipe', 'pipe']});
   let output = '';
   const url = await new Promise((resolve, reject) => {
@@ -77,6 +81,8 @@ export async function startBox({withHello = false, trustDir = '', scripts = null
     url, config, password, dir,
     // What the box printed so far (e.g. the producer listener's address).
     output: () => output,
+    // The last first-run setup link the box printed (firstRun).
+    setupLink: () => [...output.matchAll(/(https?:\/\/\S+\/setup\.html#token=[\w-]+)/g)].pop()?.[1],
     cli(args, input) {
       return execFileSync(bin, [...args, '--config', config], {input, encoding: 'utf8'});
     },

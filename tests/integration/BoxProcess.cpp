@@ -146,16 +146,24 @@ int BoxProcess::cli(const std::vector<std::string>& args, std::string* out, cons
 HttpResult BoxProcess::request(const std::string& method, const std::string& path, const std::string& body,
                                const std::map<std::string, std::string>& headers) const {
     Poco::URI uri(url_);
-    // Trust exactly the certificate the box generated for itself.
+    // Trust exactly the certificate the box generated for itself (a new one when the box
+    // replaced it while running: the first-run wizard does).
     Poco::Net::Context::Params params;
     params.caLocation = dataDir_ + "/tls/server.crt";
     params.verificationMode = Poco::Net::Context::VERIFY_RELAXED;
     params.loadDefaultCAs = false;
     static thread_local Poco::Net::Context::Ptr ctx;
     static thread_local std::string ctxFor;
-    if (!ctx || ctxFor != params.caLocation) {
+    std::string certificate;
+    {
+        std::ifstream in(params.caLocation, std::ios::binary);
+        std::ostringstream ss;
+        ss << in.rdbuf();
+        certificate = ss.str();
+    }
+    if (!ctx || ctxFor != params.caLocation + "\n" + certificate) {
         ctx = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
-        ctxFor = params.caLocation;
+        ctxFor = params.caLocation + "\n" + certificate;
     }
     Poco::Net::HTTPSClientSession s(uri.getHost(), uri.getPort(), ctx);
     s.setTimeout(Poco::Timespan(30, 0));

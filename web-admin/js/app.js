@@ -150,6 +150,7 @@ async function loadSession() {
     setCsrf(s.csrf_token);
     const who = document.getElementById('who');
     who.textContent = t('app.whoami', {name: s.user.display_name || s.user.username, role: t(`role.${s.user.role}`)});
+    if (s.clinic) document.getElementById('brand').textContent = s.clinic;
     const pp = await api.get('/api/v1/console/pages');
     state.pluginPages = pp.pages;
   } catch {

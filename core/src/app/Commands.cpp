@@ -92,7 +92,7 @@ PathFindings missingPaths(const server::BoxConfig& cfg) {
     if (!cfg.trustDir.empty() && !fs::is_directory(cfg.trustDir, ec)) {
         out.errors.push_back("plugins.trust_dir: " + cfg.trustDir +
                       " does not exist (or is not a directory); no plugin set could be verified");
-    } else if (cfg.production() && cfg.trustDir.empty()) {
+    } else if (cfg.production() && cfg.trustDir.empty() && !fs::is_directory(cfg.localTrustDir(), ec)) {
         out.errors.push_back("plugins.trust_dir: empty in production mode; no plugin set could be verified");
     }
     if (!cfg.pluginSet.empty() && !fs::exists(cfg.pluginSet, ec)) {

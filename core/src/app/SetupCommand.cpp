@@ -1,4 +1,5 @@
-// klinikbox setup-link: prints the one-time link that creates the first admin again, on the
+// klinikbox setup-link: prints the one-time link to the first-run wizard (which ends by
+// creating the first admin) again, on the
 // host name the technician chose, and writes it to the log file as well. A new link replaces
 // the previous one (also the one a running box printed at start).
 #include "app/Commands.h"
@@ -8,6 +9,7 @@
 #include "server/Logging.h"
 #include "store/CoreMigrations.h"
 #include "store/Migrations.h"
+#include "store/Settings.h"
 
 #include <Poco/Logger.h>
 
@@ -19,12 +21,15 @@ namespace klinikbox::app {
 namespace {
 
 const char* kSetupUsage = R"(usage: klinikbox setup-link [--host NAME[:PORT]] [--config FILE]
-Prints a new one-time link (valid 24 hours) that creates the first admin. The link names
---host, else server.public_url, else the listen address. It replaces any earlier link.
+Prints a new one-time link (valid 24 hours) to the first-run wizard: the clinic, host names
+and certificate, the region's trust anchor, and the first admin. The link names
+--host, else the public URL saved in the first-run wizard, else server.public_url, else the
+listen address. It replaces any earlier link.
 )";
 
-// The URL staff open: --host wins, then server.public_url, then the listen address.
-std::string setupBase(const server::BoxConfig& cfg, const std::string& host) {
+// The URL staff open: --host wins, then the wizard's saved public URL, then
+// server.public_url, then the listen address.
+std::string setupBase(const server::BoxConfig& cfg, const std::string& savedUrl, const std::string& host) {
     const std::string scheme = cfg.server.tls ? "https://" : "http://";
     if (!host.empty()) {
         if (host.find("://") != std::string::npos) return host;
@@ -36,6 +41,7 @@ std::string setupBase(const server::BoxConfig& cfg, const std::string& host) {
         }
         return url;
     }
+    if (!savedUrl.empty()) return savedUrl;
     if (!cfg.publicUrl.empty()) return cfg.publicUrl;
     std::string listen = cfg.server.listen;
     if (listen == "0.0.0.0" || listen == "::") listen = "127.0.0.1";
@@ -64,12 +70,13 @@ int run(Args args) {
                      "`klinikbox user add`\n";
         return 1;
     }
-    std::string base = setupBase(cfg, host);
+    const store::Settings settings(db, clock);
+    std::string base = setupBase(cfg, settings.get(store::setting::kPublicUrl).value_or(""), host);
     while (!base.empty() && base.back() == '/') base.pop_back();
     const std::string url = base + "/setup.html#token=" + accounts.createSetupToken(24);
     server::setupLogging(cfg.logLevel, cfg.logFile);
     Poco::Logger::get("setup").notice("setup link for the first admin (valid 24 hours): " + url);
-    std::cout << "Create the first admin within 24 hours at:\n  " << url
+    std::cout << "Set up the box and create the first admin (the first-run wizard) within 24 hours at:\n  " << url
               << "\n(or run: klinikbox user add --username NAME --role admin)\n";
     return 0;
 }

@@ -307,14 +307,18 @@ std::string Accounts::createSetupToken(int validHours) {
     return token;
 }
 
-User Accounts::completeSetup(const std::string& token, const NewUser& admin) {
+bool Accounts::setupTokenValid(const std::string& token) const {
     bool valid = false;
     db_.read("core", [&](db::Connection& c) {
         auto st = c.prepare("SELECT expires_at FROM kb_setup_tokens WHERE token_hash=?");
         st.bind(1, sha256Hex(token));
         valid = st.step() && st.getInt(0) > nowMs();
     });
-    if (!valid) throw std::invalid_argument("Länken är ogiltig eller har gått ut. Starta om boxen för en ny länk.");
+    return valid;
+}
+
+User Accounts::completeSetup(const std::string& token, const NewUser& admin) {
+    if (!setupTokenValid(token)) throw std::invalid_argument("Länken är ogiltig eller har gått ut. Starta om boxen för en ny länk.");
     if (count() > 0) throw std::invalid_argument("Det finns redan ett administratörskonto.");
     NewUser a = admin;
     a.role = Role::Admin;

@@ -72,6 +72,8 @@ public:
 
     // One-time link for creating the first admin. Returns the token (only its hash is stored).
     std::string createSetupToken(int validHours);
+    // True while `token` is the current setup token and has not expired.
+    [[nodiscard]] bool setupTokenValid(const std::string& token) const;
     // Creates the first admin if the token is valid and no user exists yet.
     User completeSetup(const std::string& token, const NewUser& admin);
 

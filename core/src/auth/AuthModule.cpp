@@ -1,6 +1,8 @@
 #include <klinikbox/Schema.h>
 #include "auth/AuthModule.h"
 #include "auth/DenialLimiter.h"
+#include "auth/SetupGate.h"
+#include "server/SetupWizard.h"
 
 #include "auth/Passwords.h"
 
@@ -61,17 +63,6 @@ Role parseRole(const std::string& s) {
     auto r = roleFromString(s);
     if (!r) throw JsonInput::invalid("role", "must be one of admin, staff, auditor, it");
     return *r;
-}
-
-// A state-changing request without a session (login, setup) must come from our own pages:
-// refuse a foreign Origin (login CSRF).
-void checkOrigin(const Request& req) {
-    const auto origin = req.header("origin");
-    if (origin.empty() || origin == "null") return;
-    const auto host = req.header("host");
-    const auto pos = origin.find("://");
-    if (pos == std::string::npos || origin.substr(pos + 3) != host)
-        throw Problem(403, "/problems/foreign-origin", "Foreign origin", "this request must come from the box's own pages");
 }
 
 std::string cookie(const std::string& value, bool secure, bool clear) {
@@ -155,7 +146,7 @@ void install(server::Box& box) {
         const auto userId = std::vector<ParamSpec>{{"id", integer(1, 9'000'000'000'000'000'000LL), true, "user id"}};
 
         add("POST", "/api/v1/auth/login", Access::anyone(), [accounts, &audit, secure](Request& req) {
-            checkOrigin(req);
+            checkSameOrigin(req);
             JsonInput in(req.json(), {"username", "password"});
             const auto username = in.str("username", 64);
             const auto password = in.str("password", 256);
@@ -186,15 +177,19 @@ void install(server::Box& box) {
 
         // Anyone may ask: every console page load asks before anyone has logged in, and the
         // answer "not logged in" is not an access denial (nothing is written to the audit log).
-        add("GET", "/api/v1/auth/session", Access::anyone(), [accounts](Request& req) {
+        add("GET", "/api/v1/auth/session", Access::anyone(), [accounts, &b](Request& req) {
             auto s = accounts->session(SessionAuthenticator::sessionToken(req));
             if (!s) throw Problem(401, "/problems/unauthenticated", "Not logged in");
             auto u = accounts->get(s->principal.userId);
             Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
             o->set("user", userJson(*u));
             o->set("csrf_token", s->csrf);
+            // The clinic the console belongs to (the wizard's, else klinikbox.yaml's box.name).
+            const auto clinic = b.clinic();
+            o->set("clinic", clinic.name);
+            o->set("clinic_hsa_id", clinic.hsaId);
             return Response::json(o);
-        }, RouteSpec{.summary = "The current session's user and CSRF token (401 when not logged in)", .status = 200, .problems = {401}});
+        }, RouteSpec{.summary = "The current session's user, CSRF token and clinic (401 when not logged in)", .status = 200, .problems = {401}});
 
         add("POST", "/api/v1/auth/logout", Access::loggedIn(), [accounts, &audit, secure](Request& req) {
             accounts->logout(SessionAuthenticator::sessionToken(req));
@@ -229,25 +224,30 @@ void install(server::Box& box) {
             return Response::noContent();
         }, RouteSpec{.summary = "Change the current user's password (ends all sessions)", .body = object({req("current_password", text(256)), req("new_password", text(256))}), .status = 204});
 
-        add("POST", "/api/v1/auth/setup", Access::anyone(), [accounts, &audit](Request& req) {
-            checkOrigin(req);
+        // The wizard's door: the setup token in the body, same origin, throttled, 409 once an
+        // account exists. Its steps before this one: server/SetupWizard.cpp.
+        auto gate = std::make_shared<SetupGate>(*accounts, b.clock());
+        server::installSetupWizard(b, gate);
+        add("POST", "/api/v1/auth/setup", Access::anyone(), [accounts, gate, &audit](Request& req) {
             JsonInput in(req.json(), {"token", "username", "password", "display_name"});
+            const auto token = in.str("token", 128);
+            gate->check(req, token);
             NewUser u;
             u.username = in.str("username", 64);
             u.password = in.str("password", 256);
             u.displayName = in.optStr("display_name", 200).value_or("");
             User created;
             try {
-                created = accounts->completeSetup(in.str("token", 128), u);
+                created = accounts->completeSetup(token, u);
             } catch (const std::invalid_argument& e) {
-                throw Problem(400, "/problems/setup-refused", "Setup refused", e.what());
+                throw userProblem(e.what());
             }
             audit::Actor a = audit::AuditLog::actorOf(req);
-            a.username = "setup";
+            a.username = "setup token";
             audit.append(a, AuditEntry{"user.create", "", "administration", "ok",
                                        "first admin " + created.username + " created through the setup link"});
             return Response::json(userJson(created), 201);
-        }, RouteSpec{.summary = "Create the first admin with the one-time setup link", .body = object({req("token", text(128)), req("username", text(64)), req("password", text(256)), opt("display_name", text(200, 0))}), .status = 201, .problems = {409}}, true);
+        }, RouteSpec{.summary = "Create the first admin with the one-time setup link (the wizard's last step)", .body = object({req("token", text(128)), req("username", text(64)), req("password", text(256)), opt("display_name", text(200, 0))}), .status = 201, .problems = {401, 403, 409, 429}}, true);
 
         const Access adminOnly = Access::only({Role::Admin});
         add("GET", "/api/v1/users", adminOnly, [accounts](Request&) {
@@ -323,9 +323,9 @@ void install(server::Box& box) {
         if (accounts->count() == 0) {
             const auto token = accounts->createSetupToken(24);
             b.onStarted([&b, token] {
-                const std::string url = (b.config().publicUrl.empty() ? b.baseUrl() : b.config().publicUrl) +
+                const std::string url = b.publicUrl() +
                                         "/setup.html#token=" + token;
-                std::cout << "klinikbox: no accounts yet. Create the first admin within 24 hours at:\n  " << url
+                std::cout << "klinikbox: no accounts yet. Set up the box and create the first admin (the first-run wizard) within 24 hours at:\n  " << url
                           << "\n  (or run: klinikbox user add --username NAME --role admin)" << std::endl;
                 // Also into logging.file, where a technician looks when the journal is not at hand.
                 Poco::Logger::get("setup").notice("no accounts yet; setup link for the first admin (valid 24 hours): " +

@@ -1,6 +1,7 @@
 #include "http/HttpServer.h"
 
 #include "http/ConnectionGuard.h"
+#include "http/LiveCertificate.h"
 
 #include <klinikbox/Personnummer.h>
 
@@ -288,6 +289,7 @@ void HttpServer::start() {
         // The client certificate is checked against the CA bundle; POCO's extra host-name check
         // would compare the caller's certificate name with its address, which means nothing here.
         if (options_.producer) ctx->enableExtendedCertificateVerification(false);
+        if (options_.liveCertificate) options_.liveCertificate->attach(ctx->sslContext());
         sock = std::make_unique<Poco::Net::SecureServerSocket>(addr, 64, ctx);
     } else {
         sock = std::make_unique<Poco::Net::ServerSocket>(addr, 64);

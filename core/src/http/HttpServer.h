@@ -33,6 +33,8 @@ struct ServerOptions {
     int port = 8443;  // 0: an ephemeral port, see HttpServer::port()
     bool tls = true;
     std::string keyFile, certFile;
+    // When set, handshakes present its current certificate (replaceable while running).
+    std::shared_ptr<class LiveCertificate> liveCertificate;
     long long maxBodyBytes = 1 << 20;
     int threads = 16;
     int maxQueued = 100;

@@ -138,7 +138,7 @@ PollResult pollMirror(const std::string& baseUrl, const TrustStore& trust, const
 
 int installAnnouncedRoots(const std::string& trustDir, const Region& region,
                           const std::vector<std::string>& rootFiles) {
-    const fs::path file = fs::path(trustDir) / region.dir / "root.pem";
+    const fs::path file = (region.path.empty() ? fs::path(trustDir) / region.dir : fs::path(region.path)) / "root.pem";
     std::string text = readIfAny(file);
     std::set<std::string> known;
     for (const auto& c : ssl::certificatesFromPem(text, file.string())) known.insert(ssl::sha256Of(c.get()));

@@ -29,6 +29,7 @@ std::string readSmallFile(const fs::path& p) {
 Region loadRegion(const fs::path& d) {
     Region r;
     r.dir = d.filename().string();
+    r.path = d.string();
     const auto cfg = (d / "region.yaml").string();
     if (!fs::is_regular_file(d / "region.yaml")) throw std::runtime_error(cfg + " is missing");
     YAML::Node y;
@@ -101,18 +102,24 @@ Region loadRegion(const fs::path& d) {
 
 }  // namespace
 
-TrustStore TrustStore::load(const std::string& trustDir) {
+TrustStore TrustStore::load(const std::string& trustDir) { return load(trustDir, ""); }
+
+TrustStore TrustStore::load(const std::string& trustDir, const std::string& localDir) {
     TrustStore ts;
-    ts.dir_ = trustDir;
+    ts.dir_ = trustDir.empty() ? localDir : trustDir;
     std::error_code ec;
-    if (!fs::is_directory(trustDir, ec))
+    if (!trustDir.empty() && !fs::is_directory(trustDir, ec))
         throw std::runtime_error("the trust directory " + trustDir + " does not exist");
     std::vector<fs::path> dirs;
-    for (const auto& e : fs::directory_iterator(trustDir)) {
-        if (e.is_directory() && e.path().filename().string().front() != '.')
-            dirs.push_back(e.path());
+    for (const auto& root : {trustDir, localDir}) {
+        if (root.empty() || !fs::is_directory(root, ec)) continue;
+        std::vector<fs::path> here;
+        for (const auto& e : fs::directory_iterator(root)) {
+            if (e.is_directory() && e.path().filename().string().front() != '.') here.push_back(e.path());
+        }
+        std::sort(here.begin(), here.end());
+        dirs.insert(dirs.end(), here.begin(), here.end());
     }
-    std::sort(dirs.begin(), dirs.end());
     std::set<std::string> hsaIds, rootHashes;
     for (const auto& d : dirs) {
         Region r = loadRegion(d);
@@ -129,8 +136,12 @@ TrustStore TrustStore::load(const std::string& trustDir) {
         ts.regions_.push_back(std::move(r));
     }
     if (ts.regions_.empty())
-        throw std::runtime_error("the trust directory " + trustDir + " holds no region");
+        throw std::runtime_error("the trust directory " + (trustDir.empty() ? localDir : trustDir) +
+                                 (localDir.empty() || trustDir.empty() ? "" : " (nor " + localDir + ")") +
+                                 " holds no region");
     return ts;
 }
+
+Region TrustStore::loadOne(const std::string& regionDir) { return loadRegion(regionDir); }
 
 }  // namespace klinikbox::pluginset

@@ -16,6 +16,7 @@ namespace klinikbox::pluginset {
 
 struct Region {
     std::string dir;    // the subdirectory, e.g. "region-demo"
+    std::string path;   // the directory itself (in the trust directory or the local one)
     std::string name;   // "Region Demo"
     std::string hsaId;  // the region's HSA-id (the national directory's identifier)
     int threshold = 1;  // valid signatures by distinct certificates a set needs
@@ -31,6 +32,13 @@ class TrustStore {
     // and the problem: missing or unknown keys, a root that is not a self-signed CA, the
     // same root or HSA-id in two regions, a crl.pem that is not PEM CRLs.
     static TrustStore load(const std::string& trustDir);
+    // The regions of the configured trust directory (empty: none; else it must exist) and of
+    // a local one (data_dir/trust, where the first-run wizard installs a region: the service
+    // cannot write /etc/klinikbox/trust; skipped while missing), checked together.
+    static TrustStore load(const std::string& trustDir, const std::string& localDir);
+    // One region directory on its own, with the same checks (the wizard tries an entry
+    // before it installs it).
+    static Region loadOne(const std::string& regionDir);
 
     // A store of one region (for code that judges one region's CRLs).
     static TrustStore ofRegion(const Region& r) {

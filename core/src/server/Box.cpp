@@ -74,6 +74,8 @@ void Box::open() {
     o.busyTimeoutMs = config_.busyTimeoutMs;
     db_ = std::make_unique<store::Database>(o);
     store::Migrations::apply(*db_, "core", store::coreMigrations());
+    settings_ = std::make_unique<store::Settings>(*db_, clock_);
+    saveSettings({}, "");  // reads what the first-run wizard saved
     const auto key = audit::AuditLog::loadOrCreateKeyFor(*db_, (fs::path(config_.dataDir) / "audit.key").string());
     audit_ = std::make_unique<audit::AuditLog>(*db_, clock_, key);
     anchor_ = std::make_unique<audit::AuditAnchor>(*db_, key, (fs::path(config_.dataDir) / "audit.head").string());
@@ -84,11 +86,68 @@ void Box::open() {
         plugin::HostServices{*db_, routes_, *bus_, *outbox_, *audit_, clock_});
 }
 
-std::vector<std::string> Box::certificateNames() const {
+std::vector<std::string> Box::certificateNames() const { return certificateNames(clinic().hostNames); }
+
+std::vector<std::string> Box::certificateNames(const std::vector<std::string>& hostNames) const {
     std::vector<std::string> names = {"localhost", "127.0.0.1", "::1"};
-    for (const auto& n : config_.tlsNames)
+    auto more = config_.tlsNames;
+    for (const auto& n : hostNames) more.push_back(n);
+    for (const auto& n : more)
         if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
     return names;
+}
+
+ClinicIdentity Box::clinic() const {
+    std::lock_guard lock(clinicMu_);
+    return clinic_;
+}
+
+std::string Box::publicUrl() const {
+    auto url = clinic().publicUrl;
+    return url.empty() ? baseUrl() : url;
+}
+
+void Box::saveSettings(const std::map<std::string, std::string>& values, const std::string& by) {
+    if (!values.empty()) settings_->set(values, by);
+    const auto saved = settings_->all();
+    auto pick = [&saved](const char* key, const std::string& fallback) {
+        const auto it = saved.find(key);
+        return it == saved.end() || it->second.empty() ? fallback : it->second;
+    };
+    ClinicIdentity c;
+    c.name = pick(store::setting::kClinicName, config_.name);
+    c.hsaId = pick(store::setting::kCareUnitHsaId, config_.careUnitHsaId);
+    c.publicUrl = pick(store::setting::kPublicUrl, config_.publicUrl);
+    std::stringstream hosts(pick(store::setting::kHostNames, ""));
+    for (std::string h; std::getline(hosts, h, ',');)
+        if (!h.empty()) c.hostNames.push_back(h);
+    std::lock_guard lock(clinicMu_);
+    clinic_ = std::move(c);
+}
+
+CertificateRenewal Box::currentCertificate() const {
+    std::lock_guard lock(certificateMu_);
+    CertificateRenewal r;
+    if (!tlsCertFile_.empty()) {
+        const auto info = http::describeCertificate(tlsCertFile_);
+        r.fingerprint = info.fingerprintSha256;
+        r.names = info.names;
+    }
+    return r;
+}
+
+CertificateRenewal Box::renewCertificate(const std::vector<std::string>& hostNames) {
+    if (!certificateGenerated() || !liveCertificate_) return currentCertificate();
+    std::lock_guard lock(certificateMu_);
+    CertificateRenewal r;
+    const auto files = http::generateServerCertificate(config_.dataDir, certificateNames(hostNames));
+    liveCertificate_->load(files.keyFile, files.certFile);
+    r.renewed = true;
+    r.fingerprint = http::certificateFingerprint(files.certFile);
+    r.names = http::describeCertificate(files.certFile).names;
+    Poco::Logger::get("box").notice("generated a new self-signed TLS certificate, served from now on; SHA-256 fingerprint: " +
+                                    r.fingerprint);
+    return r;
 }
 
 void Box::start() {
@@ -113,6 +172,12 @@ void Box::start() {
         opts.certFile = files.certFile;
         tlsCertFile_ = files.certFile;
         tlsConfigured_ = !config_.server.certFile.empty();
+        if (!tlsConfigured_) {
+            // The box's own certificate: the first-run wizard may replace it while it runs.
+            liveCertificate_ = std::make_shared<http::LiveCertificate>();
+            liveCertificate_->load(files.keyFile, files.certFile);
+            opts.liveCertificate = liveCertificate_;
+        }
         if (files.generated) log.information("generated a self-signed TLS certificate: " + files.certFile);
         log.information("TLS certificate SHA-256 fingerprint: " + http::certificateFingerprint(files.certFile));
     } else {
@@ -127,6 +192,7 @@ void Box::start() {
                                                        opts.tls ? opts.certFile : "", certificateNames());
             p.certFile = files.certFile;
             p.keyFile = files.keyFile;
+            p.liveCertificate = opts.liveCertificate;
         }
         producer_ = std::make_unique<http::HttpServer>(p, dispatcher_, metrics_);
         producer_->start();

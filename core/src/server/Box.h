@@ -7,6 +7,7 @@
 #include "events/Bus.h"
 #include "http/Dispatcher.h"
 #include "http/HttpServer.h"
+#include "http/LiveCertificate.h"
 #include "http/RouteTable.h"
 #include "metrics/Metrics.h"
 #include "outbox/OutboxService.h"
@@ -14,10 +15,12 @@
 #include "pluginset/Expiry.h"
 #include "server/BoxConfig.h"
 #include "store/Database.h"
+#include "store/Settings.h"
 
 #include <klinikbox/Clock.h>
 
 #include <functional>
+#include <map>
 #include <mutex>
 #include <memory>
 #include <string>
@@ -37,6 +40,21 @@ struct ActiveSet {
     // Every date that stops the set (its expiry, its signers' certificates, its region's
     // CRLs): /readyz, /metrics, the console banner and the daily log line warn ahead of each.
     std::vector<pluginset::Expiry> expiries;
+};
+
+// The clinic's identity as the box uses it: kb_settings (the first-run wizard) wins over
+// klinikbox.yaml, which stays the default.
+struct ClinicIdentity {
+    std::string name, hsaId;
+    std::string publicUrl;                // empty: the listen address (Box::publicUrl())
+    std::vector<std::string> hostNames;   // besides server.tls.names, what the certificate names
+};
+
+// What Box::renewCertificate did.
+struct CertificateRenewal {
+    bool renewed = false;     // false: server.tls.cert_file is configured (or TLS is off)
+    std::string fingerprint;  // SHA-256 of the certificate now served, "AB:CD:..."
+    std::vector<std::string> names;
 };
 
 class Box {
@@ -68,6 +86,23 @@ public:
     metrics::Metrics& metrics() { return metrics_; }
     ActiveSet& activeSet() { return activeSet_; }
     class Maintenance* maintenance() { return maintenance_.get(); }
+    store::Settings& settings() { return *settings_; }
+
+    // The clinic's name, HSA-id, public URL and host names, safe to call from any thread.
+    [[nodiscard]] ClinicIdentity clinic() const;
+    // The URL every link starts with: the saved or configured public URL, else baseUrl().
+    [[nodiscard]] std::string publicUrl() const;
+    // Saves settings (store/Settings.h keys) and applies them at once.
+    void saveSettings(const std::map<std::string, std::string>& values, const std::string& by);
+    // A new self-signed certificate for the default names, server.tls.names and `hostNames`,
+    // served from the next handshake on without a restart (http/LiveCertificate.h). Only
+    // describes the current one when server.tls.cert_file is configured: that certificate is
+    // the clinic's to replace.
+    CertificateRenewal renewCertificate(const std::vector<std::string>& hostNames);
+    // The certificate served now (renewed is false).
+    [[nodiscard]] CertificateRenewal currentCertificate() const;
+    // True when the box serves its own generated certificate (no server.tls.cert_file).
+    [[nodiscard]] bool certificateGenerated() const { return !tlsCertFile_.empty() && !tlsConfigured_; }
 
     // Modules (auth, console, plugin sets, Lua) add themselves here before start():
     // each gets the box and registers its routes, collectors and services.
@@ -93,11 +128,17 @@ private:
     void registerCoreRoutes();
     // localhost, loopback and server.tls.names: what the first-run certificate names.
     [[nodiscard]] std::vector<std::string> certificateNames() const;
+    [[nodiscard]] std::vector<std::string> certificateNames(const std::vector<std::string>& hostNames) const;
     std::optional<Response> serveStatic(const Request& req);
 
     BoxConfig config_;
     const Clock& clock_;
     std::unique_ptr<store::Database> db_;
+    std::unique_ptr<store::Settings> settings_;
+    mutable std::mutex clinicMu_;  // guards clinic_ (the wizard changes it while requests read it)
+    ClinicIdentity clinic_;
+    std::shared_ptr<http::LiveCertificate> liveCertificate_;  // the generated certificate, replaceable
+    mutable std::mutex certificateMu_;  // one certificate renewal at a time
     std::unique_ptr<audit::AuditLog> audit_;
     std::unique_ptr<audit::AuditAnchor> anchor_;  // the chain's anchor outside the database
     std::unique_ptr<events::Bus> bus_;

@@ -1,5 +1,7 @@
 #include "server/BoxConfig.h"
 
+#include <klinikbox/HsaId.h>
+
 #include "config/Schema.h"
 
 #include <Poco/JSON/Parser.h>
@@ -81,6 +83,9 @@ BoxConfig parseBoxConfig(const std::string& yamlText, const std::string& fileNam
     b.sourceFile = fileName;
     b.mode = c["box"]["mode"].as<std::string>();
     b.name = c["box"]["name"].as<std::string>();
+    b.careUnitHsaId = c["box"]["hsa_id"].as<std::string>();
+    if (!b.careUnitHsaId.empty() && !HsaId::parse(b.careUnitHsaId))
+        throw ConfigInvalid({fileName + ": box.hsa_id: '" + b.careUnitHsaId + "' is not an HSA-id (SE, organisation number, '-', characters)"});
     b.dataDir = resolve(baseDir, c["box"]["data_dir"].as<std::string>());
     b.timezone = c["box"]["timezone"].as<std::string>();
     if (const auto cs = c["box"]["clock_start"].as<std::string>(); !cs.empty()) {

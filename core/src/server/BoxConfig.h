@@ -26,6 +26,7 @@ struct BoxConfig {
     // Development only: the clock starts at this instant and runs on (box.clock_start).
     std::optional<std::chrono::system_clock::time_point> clockStart;
     std::string name = "Klinikbox";
+    std::string careUnitHsaId;  // box.hsa_id: the care unit's (vårdenhet's) HSA-id, or empty
     std::string dataDir;
     std::string timezone = "Europe/Stockholm";
 
@@ -47,6 +48,8 @@ struct BoxConfig {
 
     std::string pluginSet;
     std::string trustDir;
+    // Regions installed by the first-run wizard: data_dir/trust, read together with trustDir.
+    [[nodiscard]] std::string localTrustDir() const { return dataDir + "/trust"; }
     int graceDays = 14;
     std::uint64_t maxSetBytes = 64ull << 20;  // plugins.max_set_mib
     // region.subscription: the region's publication this box polls (empty url: none).

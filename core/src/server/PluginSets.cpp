@@ -48,9 +48,10 @@ pluginset::VerifyOptions options(Box& b) {
 }
 
 pluginset::TrustStore trust(Box& b) {
-    if (b.config().trustDir.empty())
+    std::error_code ec;
+    if (b.config().trustDir.empty() && !std::filesystem::is_directory(b.config().localTrustDir(), ec))
         throw pluginset::VerifyError(pluginset::Reason::UntrustedSigner, "plugins.trust_dir is not configured");
-    return pluginset::TrustStore::load(b.config().trustDir);
+    return pluginset::TrustStore::load(b.config().trustDir, b.config().localTrustDir());
 }
 
 // The plugin-set check in front of the loader.

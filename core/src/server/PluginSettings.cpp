@@ -112,7 +112,7 @@ void installPluginSettings(Box& box) {
         // One public URL for every link: a plugin's `public_url` that the clinic did not set
         // is the box's (server.public_url, else the address it listens on).
         if (c.values && c.values->has("public_url") && !(s && s->has("public_url") && !s->isNull("public_url"))) {
-            std::string url = box.config().publicUrl.empty() ? box.baseUrl() : box.config().publicUrl;
+            std::string url = box.publicUrl();
             while (!url.empty() && url.back() == '/') url.pop_back();
             if (!url.empty() && url.size() > 2 && url.substr(url.size() - 2) != ":0") c.values->set("public_url", url);
         }

@@ -29,7 +29,7 @@ void RegionSubscription::pollOnce() {
     const auto& cfg = box_.config();
     const auto now = box_.clock().now();
     try {
-        const auto trust = pluginset::TrustStore::load(cfg.trustDir);
+        const auto trust = pluginset::TrustStore::load(cfg.trustDir, cfg.localTrustDir());
         const auto stateDir = (fs::path(cfg.dataDir) / "region-mirror").string();
         const auto r = pluginset::pollMirror(cfg.subscription.url, trust, stateDir, now);
         const pluginset::Region* region = nullptr;
@@ -41,7 +41,7 @@ void RegionSubscription::pollOnce() {
         for (const auto& c : r.crls) {
             std::ifstream in(c, std::ios::binary);
             const std::string bytes{std::istreambuf_iterator<char>(in), {}};
-            const auto dest = fs::path(cfg.trustDir) / region->dir / ("crl-mirror-" + fs::path(c).filename().string());
+            const auto dest = fs::path(region->path) / ("crl-mirror-" + fs::path(c).filename().string());
             std::ifstream old(dest, std::ios::binary);
             if (old && std::string(std::istreambuf_iterator<char>(old), {}) == bytes) continue;
             {
@@ -91,7 +91,7 @@ void RegionSubscription::pollOnce() {
             probe.name = box_.activeSet().name;
             probe.expires = box_.activeSet().expires;
             probe.regionHsaId = box_.activeSet().regionHsaId;
-            auto fresh = pluginset::expiriesOf(probe, pluginset::TrustStore::load(cfg.trustDir));
+            auto fresh = pluginset::expiriesOf(probe, pluginset::TrustStore::load(cfg.trustDir, cfg.localTrustDir()));
             std::vector<pluginset::Expiry> keep;
             for (const auto& e : box_.activeSet().expiries)
                 if (e.kind == "signer") keep.push_back(e);

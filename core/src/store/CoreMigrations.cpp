@@ -150,6 +150,17 @@ CREATE TABLE kb_lua_channel_bindings (
   bound_by TEXT NOT NULL
 );
 )SQL"},
+        {6, "0006_settings",
+         R"SQL(
+-- Box settings written by the first-run wizard (clinic name, care unit HSA-id, public URL,
+-- host names); a value here wins over the same setting in klinikbox.yaml.
+CREATE TABLE kb_settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,         -- unix ms
+  updated_by TEXT NOT NULL
+);
+)SQL"},
     };
     return list;
 }

@@ -524,6 +524,7 @@ TEST(Schema, TheBoxSchemaTurnsAnEmptyFileIntoFullDefaults) {
     const std::map<std::string, std::string> expected = {
         {"box.mode", "development"},
         {"box.name", "Klinikbox"},
+        {"box.hsa_id", ""},
         {"box.data_dir", "./data"},
         {"box.clock_start", ""},
         {"box.timezone", "Europe/Stockholm"},
