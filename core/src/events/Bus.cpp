@@ -22,7 +22,7 @@ const char* phaseName(Phase p) {
 }
 }  // namespace
 
-Bus::Bus() : worker_([this] { run(); }) {}
+Bus::Bus() : table_(std::make_shared<const Table>()), worker_([this] { run(); }) {}
 
 Bus::~Bus() { stop(); }
 
@@ -37,8 +37,9 @@ void Bus::stop() {
 }
 
 void Bus::hook(const std::string& event, HookSpec spec, SyncHook fn) {
-    std::unique_lock lock(mu_);
-    auto& v = hooks_[event];
+    std::lock_guard lock(writeMu_);
+    auto next = std::make_shared<Table>(*table_.load());
+    auto& v = next->hooks[event];
     for (const auto& h : v) {
         if (h.spec.name == spec.name) {
             throw std::invalid_argument("a hook named " + spec.name + " is already registered for " + event);
@@ -47,17 +48,9 @@ void Bus::hook(const std::string& event, HookSpec spec, SyncHook fn) {
     auto st = std::make_shared<Counters>();
     st->event = event;
     st->hook = spec.name;
-    const std::string name = spec.name;
     v.push_back(HookEntry{std::move(spec), std::move(fn), st});
-    try {
-        resort(event);
-    } catch (...) {
-        auto& w = hooks_[event];
-        w.erase(std::remove_if(w.begin(), w.end(), [&](const HookEntry& h) { return h.spec.name == name; }),
-                w.end());
-        resort(event);
-        throw;
-    }
+    resort(event, v);  // throws on a cycle: the published table stays as it was
+    table_.store(std::move(next));
 }
 
 HookStats Bus::Counters::snapshot() const {
@@ -74,8 +67,7 @@ HookStats Bus::Counters::snapshot() const {
 
 // Orders hooks by phase, then by explicit after/before constraints (a stable topological
 // sort), then by name. A cycle is refused at registration.
-void Bus::resort(const std::string& event) {
-    auto& v = hooks_[event];
+void Bus::resort(const std::string& event, std::vector<HookEntry>& v) {
     std::sort(v.begin(), v.end(), [](const HookEntry& a, const HookEntry& b) {
         if (a.spec.phase != b.spec.phase) return a.spec.phase < b.spec.phase;
         return a.spec.name < b.spec.name;
@@ -121,41 +113,42 @@ void Bus::resort(const std::string& event) {
 }
 
 void Bus::subscribe(const std::string& event, std::string name, AsyncHandler fn) {
-    std::unique_lock lock(mu_);
+    std::lock_guard lock(writeMu_);
+    auto next = std::make_shared<Table>(*table_.load());
     auto st = std::make_shared<Counters>();
     st->event = event;
     st->hook = name;
-    handlers_[event].push_back(Handler{std::move(name), std::move(fn), st});
+    next->handlers[event].push_back(Handler{std::move(name), std::move(fn), st});
+    table_.store(std::move(next));
 }
 
 HookOutcome Bus::publishSync(Event& event) {
-    std::vector<HookEntry> hooks;
-    {
-        std::shared_lock lock(mu_);
-        auto it = hooks_.find(event.name);
-        if (it != hooks_.end()) hooks = it->second;
-    }
-    for (auto& h : hooks) {
+    const std::shared_ptr<const Table> table = table_.load();  // keeps the hooks alive while they run
+    const auto it = table->hooks.find(event.name);
+    if (it == table->hooks.end()) return HookOutcome{};
+    for (const auto& h : it->second) {
         const auto t0 = std::chrono::steady_clock::now();
         const auto queued0 = QueuedTime::total();
         ++h.stats->calls;
-        HookOutcome out;
-        out.hook = h.spec.name;
+        HookOutcome out;  // its strings are only filled when the hook refuses or fails
         try {
             h.fn(event);
         } catch (const Veto& v) {
             ++h.stats->vetoes;
+            out.hook = h.spec.name;
             out.vetoed = true;
             out.reason = v.what();
             return out;
         } catch (const std::exception& e) {
             h.stats->fail(e.what());
+            out.hook = h.spec.name;
             out.vetoed = true;
             out.failed = true;
             out.reason = std::string("hook ") + h.spec.name + " failed: " + e.what();
             Poco::Logger::get("events").error(out.reason);
             return out;
         } catch (...) {
+            out.hook = h.spec.name;
             out.vetoed = true;
             out.failed = true;
             out.reason = "hook " + h.spec.name + " failed with an unknown error";
@@ -166,6 +159,7 @@ HookOutcome Bus::publishSync(Event& event) {
         // requests (QueuedTime) is load, bounded by the writer, and does not count.
         const auto took = std::chrono::steady_clock::now() - t0 - (QueuedTime::total() - queued0);
         if (took > h.spec.budget) {
+            out.hook = h.spec.name;
             out.vetoed = true;
             out.failed = true;
             out.reason = "hook " + h.spec.name + " exceeded its time budget of " +
@@ -179,6 +173,12 @@ HookOutcome Bus::publishSync(Event& event) {
 }
 
 void Bus::publish(Event event) {
+    {
+        // Nobody subscribed: nothing to queue (a handler subscribed later does not get it).
+        const std::shared_ptr<const Table> table = table_.load();
+        const auto it = table->handlers.find(event.name);
+        if (it == table->handlers.end() || it->second.empty()) return;
+    }
     {
         std::lock_guard lock(qmu_);
         if (stopping_) return;
@@ -203,13 +203,12 @@ void Bus::run() {
             queue_.pop_front();
             busy_ = true;
         }
-        std::vector<Handler> hs;
-        {
-            std::shared_lock lock(mu_);
-            auto it = handlers_.find(ev.name);
-            if (it != handlers_.end()) hs = it->second;
-        }
-        for (auto& h : hs) {
+        // The handlers subscribed now (a handler removed since the event was queued, e.g. of
+        // a plugin that stopped, does not run).
+        const std::shared_ptr<const Table> table = table_.load();
+        const auto it = table->handlers.find(ev.name);
+        static const std::vector<Handler> none;
+        for (const auto& h : it == table->handlers.end() ? none : it->second) {
             ++h.stats->calls;
             try {
                 h.fn(ev);
@@ -234,32 +233,34 @@ void Bus::drain() {
 }
 
 void Bus::removeByPrefix(const std::string& prefix) {
-    std::unique_lock lock(mu_);
-    for (auto& [ev, v] : hooks_)
+    std::lock_guard lock(writeMu_);
+    auto next = std::make_shared<Table>(*table_.load());
+    for (auto& [ev, v] : next->hooks)
         v.erase(std::remove_if(v.begin(), v.end(),
                                [&](const HookEntry& h) { return h.spec.name.rfind(prefix, 0) == 0; }),
                 v.end());
-    for (auto& [ev, v] : handlers_)
+    for (auto& [ev, v] : next->handlers)
         v.erase(std::remove_if(v.begin(), v.end(),
                                [&](const Handler& h) { return h.name.rfind(prefix, 0) == 0; }),
                 v.end());
+    table_.store(std::move(next));
 }
 
 std::vector<std::string> Bus::order(const std::string& event) const {
-    std::shared_lock lock(mu_);
+    const std::shared_ptr<const Table> table = table_.load();
     std::vector<std::string> out;
-    auto it = hooks_.find(event);
-    if (it == hooks_.end()) return out;
+    auto it = table->hooks.find(event);
+    if (it == table->hooks.end()) return out;
     for (const auto& h : it->second) out.push_back(std::string(phaseName(h.spec.phase)) + " " + h.spec.name);
     return out;
 }
 
 std::vector<HookStats> Bus::stats() const {
-    std::shared_lock lock(mu_);
+    const std::shared_ptr<const Table> table = table_.load();
     std::vector<HookStats> out;
-    for (const auto& [ev, v] : hooks_)
+    for (const auto& [ev, v] : table->hooks)
         for (const auto& h : v) out.push_back(h.stats->snapshot());
-    for (const auto& [ev, v] : handlers_)
+    for (const auto& [ev, v] : table->handlers)
         for (const auto& h : v) out.push_back(h.stats->snapshot());
     return out;
 }

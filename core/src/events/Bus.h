@@ -1,10 +1,16 @@
 // The in-process event bus: ordered synchronous hooks that fail closed, and asynchronous
 // handlers on a worker thread.
+//
+// Who listens to what is an immutable snapshot (hooks in run order and handlers, per event)
+// that hook/subscribe/removeByPrefix replace as a whole: publishing reads it without a lock
+// and copies nothing, so an event nobody hooks costs a map look-up, and an async event
+// nobody subscribes to is not queued at all.
 #pragma once
 
 #include <klinikbox/Events.h>
 
 #include <atomic>
+#include <memory>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -64,12 +70,16 @@ private:
         AsyncHandler fn;
         std::shared_ptr<Counters> stats;
     };
-    void resort(const std::string& event);
+    // What publishing reads; replaced, never changed, once published.
+    struct Table {
+        std::map<std::string, std::vector<HookEntry>, std::less<>> hooks;  // kept in run order
+        std::map<std::string, std::vector<Handler>, std::less<>> handlers;
+    };
+    static void resort(const std::string& event, std::vector<HookEntry>& v);
     void run();
 
-    mutable std::shared_mutex mu_;
-    std::map<std::string, std::vector<HookEntry>> hooks_;  // kept in run order
-    std::map<std::string, std::vector<Handler>> handlers_;
+    std::mutex writeMu_;  // serialises hook, subscribe and removeByPrefix
+    std::atomic<std::shared_ptr<const Table>> table_;
 
     std::mutex qmu_;
     std::condition_variable qcv_, idle_;

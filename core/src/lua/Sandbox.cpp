@@ -583,7 +583,16 @@ void Sandbox::compile(std::string_view source, const std::string& script) {
 // ---- Call ----
 
 Sandbox::Call::Call(Sandbox& sb, std::string script, std::string context)
-    : sb_(sb), script_(std::move(script)), context_(std::move(context)) {
+    : sb_(sb), ownScript_(std::move(script)), ownContext_(std::move(context)), script_(ownScript_), context_(ownContext_) {
+    arm();
+}
+
+Sandbox::Call::Call(Sandbox& sb, const std::string& script, const std::string& context, Borrowed)
+    : sb_(sb), script_(script), context_(context) {
+    arm();
+}
+
+void Sandbox::Call::arm() {
     lua_State* L = sb_.state();
     base_ = lua_gettop(L);
     Guard& g = *sb_.guard_;

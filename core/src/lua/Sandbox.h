@@ -62,6 +62,10 @@ class Sandbox::Call {
 public:
     // `script` and `context` (event name, "load", "route GET /x") name errors.
     Call(Sandbox& sb, std::string script, std::string context);
+    // The same with names the caller keeps alive for the whole call (a hook call on the hot
+    // path copies no strings).
+    struct Borrowed {};
+    Call(Sandbox& sb, const std::string& script, const std::string& context, Borrowed);
     ~Call();
     Call(const Call&) = delete;
     Call& operator=(const Call&) = delete;
@@ -90,10 +94,13 @@ private:
     void pushTrampoline(int (*fn)(lua_State*), void* body, int nargs);
     [[nodiscard]] LuaError error(int status);
 
+    void arm();
+
     Sandbox& sb_;
-    std::string script_;
-    std::string context_;
-    int base_;
+    std::string ownScript_, ownContext_;
+    const std::string& script_;
+    const std::string& context_;
+    int base_ = 0;
 };
 
 template <class F>

@@ -75,21 +75,6 @@ Poco::JSON::Object::Ptr userOf(const std::optional<Principal>& p) {
     return u;
 }
 
-ValueTree eventTree(const Event& event, std::size_t maxNodes, const std::string& script) {
-    Poco::JSON::Object::Ptr ev = new Poco::JSON::Object;
-    ev->set("name", event.name);
-    ev->set("payload", event.payload ? event.payload : Poco::JSON::Object::Ptr(new Poco::JSON::Object));
-    ev->set("request_id", event.requestId);
-    if (auto u = userOf(event.principal)) ev->set("user", u);
-    ValueTree t;
-    try {
-        appendVar(t, ev, maxNodes);
-    } catch (const std::exception& e) {
-        throw LuaError(ErrorKind::Runtime, script, 0, event.name, std::string("the event cannot be given to Lua: ") + e.what());
-    }
-    return t;
-}
-
 // Position after the subtree rooted at `pos`.
 std::size_t skip(const ValueTree& t, std::size_t pos) {
     const std::size_t n = t[pos].children;
@@ -140,10 +125,12 @@ ScriptInstance::ScriptInstance(std::string name, std::string_view source, Script
     CallScope scope(context_, CallKind::Load, nullptr);
     ScriptContext& ctx = context_;
     Sandbox& sb = sandbox_;
-    auto body = [&ctx, &sb](lua_State* L) -> int {
+    EventTable& events = events_;
+    auto body = [&ctx, &sb, &events](lua_State* L) -> int {
         sb.pushEnvironment();
         const int env = lua_gettop(L);
         installKb(L, ctx, env);
+        events.install(L);
         lua_pushvalue(L, env);
         ctx.envRef = luaL_ref(L, LUA_REGISTRYINDEX);
         lua_pushvalue(L, env);
@@ -162,16 +149,28 @@ bool ScriptInstance::handles(const std::string& event, bool async) const {
                        [&](const HookRegistration& h) { return h.async == async && h.event == event; });
 }
 
+const std::string& ScriptInstance::hookContextOf(const std::string& event, bool async) {
+    const int i = async ? 1 : 0;
+    if (contextEvent_[i] != event || contextText_[i].empty()) {
+        contextText_[i] = hookContext(context_, event, async);
+        contextEvent_[i] = event;
+    }
+    return contextText_[i];
+}
+
+// The event goes to Lua through events_ (converted when the script reads it, see
+// EventTable.h) and a sync hook's payload comes back only when the script changed it.
 ScriptInstance::HookResult ScriptInstance::runSync(const Event& event) {
-    const ValueTree in = eventTree(event, sandbox_.limits().maxValueNodes, context_.name);
-    ValueTree out;
-    Sandbox::Call call(sandbox_, context_.name, hookContext(context_, event.name, false));
+    const std::size_t maxNodes = sandbox_.limits().maxValueNodes;
+    EventTable::Scope running(events_, event, maxNodes);
+    Sandbox::Call call(sandbox_, context_.name, hookContextOf(event.name, false), Sandbox::Call::Borrowed{});
     CallScope scope(context_, CallKind::SyncHook, nullptr);
     ScriptContext& ctx = context_;
-    const std::size_t maxNodes = sandbox_.limits().maxValueNodes;
+    EventTable& events = events_;
+    ValueTree& out = out_;
+    bool changed = false;
     auto body = [&](lua_State* L) -> int {
-        std::size_t pos = 0;
-        pushTree(L, in, pos);
+        events.push(L);
         const int ev = lua_gettop(L);
         for (std::size_t i = 0; i < ctx.hooks.size(); ++i) {
             if (ctx.hooks[i].async || ctx.hooks[i].event != event.name) continue;
@@ -179,14 +178,18 @@ ScriptInstance::HookResult ScriptInstance::runSync(const Event& event) {
             lua_pushvalue(L, ev);
             lua_call(L, 1, 0);
         }
-        if (lua_getfield(L, ev, "payload") != LUA_TTABLE) luaL_error(L, "event.payload must stay a table");
-        readValue(L, -1, out, maxNodes, "event.payload");
+        changed = events.readBack(L, ev, out);
         return 0;
     };
+    out.clear();
     HookResult r;
     if (!call.runC(body, 0, 0)) {
         r.vetoed = true;
         r.reason = call.rejectReason();
+        return r;
+    }
+    if (!changed) {
+        r.payload = event.payload ? event.payload : Poco::JSON::Object::Ptr(new Poco::JSON::Object);
         return r;
     }
     std::size_t pos = 0;
@@ -194,18 +197,19 @@ ScriptInstance::HookResult ScriptInstance::runSync(const Event& event) {
     if (v.type() != typeid(Poco::JSON::Object::Ptr))
         throw LuaError(ErrorKind::Runtime, context_.name, 0, event.name, "event.payload must be a table with named fields");
     r.payload = v.extract<Poco::JSON::Object::Ptr>();
+    r.changed = true;
     restoreNulls(event.payload, r.payload);
     return r;
 }
 
 void ScriptInstance::runAsync(const Event& event) {
-    const ValueTree in = eventTree(event, sandbox_.limits().maxValueNodes, context_.name);
-    Sandbox::Call call(sandbox_, context_.name, hookContext(context_, event.name, true));
+    EventTable::Scope running(events_, event, sandbox_.limits().maxValueNodes);
+    Sandbox::Call call(sandbox_, context_.name, hookContextOf(event.name, true), Sandbox::Call::Borrowed{});
     CallScope scope(context_, CallKind::AsyncHandler, nullptr);
     ScriptContext& ctx = context_;
+    EventTable& events = events_;
     auto body = [&](lua_State* L) -> int {
-        std::size_t pos = 0;
-        pushTree(L, in, pos);
+        events.push(L);
         const int ev = lua_gettop(L);
         for (std::size_t i = 0; i < ctx.hooks.size(); ++i) {
             if (!ctx.hooks[i].async || ctx.hooks[i].event != event.name) continue;
@@ -359,6 +363,7 @@ void ScriptInstance::runJob(std::size_t index, long long due) {
 }
 
 void ScriptInstance::loadMore(const std::string& name, std::string_view source) {
+    for (auto& c : contextText_) c.clear();  // more kb.on calls may follow
     sandbox_.compile(source, name);
     Sandbox::Call call(sandbox_, name, "load");
     CallScope scope(context_, CallKind::Load, nullptr);

@@ -3,6 +3,7 @@
 // converts payloads between Poco JSON and Lua tables.
 #pragma once
 
+#include "lua/EventTable.h"
 #include "lua/KbApi.h"
 #include "lua/Sandbox.h"
 
@@ -51,7 +52,10 @@ public:
     struct HookResult {
         bool vetoed = false;
         std::string reason;               // the kb.reject reason
-        Poco::JSON::Object::Ptr payload;  // the payload after the hooks (when not vetoed)
+        // The payload after the hooks (when not vetoed): event.payload itself when the hooks
+        // left it as it was (`changed` false), else a new object.
+        Poco::JSON::Object::Ptr payload;
+        bool changed = false;
     };
     // Runs the script's sync hooks for event.name, in registration order, as one budgeted
     // call. `event` is not modified. Throws LuaError.
@@ -70,7 +74,14 @@ public:
     [[nodiscard]] std::optional<LuaError> runTest(std::size_t index);
 
 private:
+    // "booking.requested, phase decide": what errors of the event's hooks name (cached for
+    // the last event, so a hook call builds no string).
+    const std::string& hookContextOf(const std::string& event, bool async);
+
     ScriptContext context_;  // declared first: outlives the state that points to it
+    EventTable events_;      // likewise: the state's event metatable points to it
+    ValueTree out_;          // a sync hook's changed payload, reused from call to call
+    std::string contextEvent_[2], contextText_[2];  // hookContextOf's cache: [sync, async]
     Sandbox sandbox_;
 };
 

@@ -19,69 +19,120 @@ const char kArrayMetatableKey = 0;  // its address keys the marker metatable in 
 
 }  // namespace
 
-void appendVar(ValueTree& out, const Poco::Dynamic::Var& v, std::size_t maxNodes, const std::string& key, int depth) {
+namespace {
+
+// Where converted nodes go: appended to a tree (appendVar) or written over the nodes a
+// reused tree already has (fillTree). `add` returns the new node's index.
+struct AppendSink {
+    ValueTree& t;
+    std::size_t size() const { return t.size(); }
+    std::size_t add(const std::string& key) {
+        t.emplace_back();
+        t.back().key = key;
+        return t.size() - 1;
+    }
+};
+
+struct ReuseSink {
+    ValueTree& t;
+    std::size_t used = 0;
+    std::size_t size() const { return used; }
+    std::size_t add(const std::string& key) {
+        if (used == t.size()) t.emplace_back();
+        ValueNode& n = t[used];
+        n.type = ValueNode::Type::Null;
+        n.boolean = false;
+        n.integer = 0;
+        n.number = 0;
+        n.text.clear();
+        n.key.assign(key);
+        n.children = 0;
+        return used++;
+    }
+};
+
+template <class Sink>
+void appendTo(Sink& out, const Poco::Dynamic::Var& v, std::size_t maxNodes, const std::string& key, int depth);
+
+template <class Sink>
+void appendMembers(Sink& out, const Poco::JSON::Object& o, std::size_t self, std::size_t maxNodes, int depth) {
+    out.t[self].type = ValueNode::Type::Object;
+    std::size_t n = 0;
+    for (const auto& [k, val] : o) {
+        appendTo(out, val, maxNodes, k, depth + 1);
+        ++n;
+    }
+    out.t[self].children = n;
+}
+
+template <class Sink>
+void appendTo(Sink& out, const Poco::Dynamic::Var& v, std::size_t maxNodes, const std::string& key, int depth) {
     if (depth > kMaxDepth) throw std::length_error("the value is nested more than 32 levels deep");
     if (out.size() >= maxNodes) throw std::length_error("the value has more than " + std::to_string(maxNodes) + " parts");
-    const std::size_t self = out.size();
-    out.emplace_back();
-    out[self].key = key;
+    const std::size_t self = out.add(key);
+    ValueTree& t = out.t;
     using T = ValueNode::Type;
-    if (v.isEmpty()) {
-        out[self].type = T::Null;
+    // The common cases first, without Var's conversions (which build strings).
+    if (v.type() == typeid(std::string)) {
+        t[self].type = T::String;
+        t[self].text.assign(v.extract<std::string>());
+    } else if (v.isEmpty()) {
+        t[self].type = T::Null;
     } else if (v.type() == typeid(Poco::JSON::Object::Ptr) || v.type() == typeid(Poco::JSON::Object)) {
         const Poco::JSON::Object* o = nullptr;
-        Poco::JSON::Object::Ptr holder;
-        if (v.type() == typeid(Poco::JSON::Object::Ptr)) {
-            holder = v.extract<Poco::JSON::Object::Ptr>();
-            o = holder.get();
-        } else {
-            o = &v.extract<Poco::JSON::Object>();
-        }
-        out[self].type = T::Object;
-        if (!o) {
-            out[self].type = T::Null;
-            return;
-        }
-        std::size_t n = 0;
-        for (const auto& [k, val] : *o) {
-            appendVar(out, val, maxNodes, k, depth + 1);
-            ++n;
-        }
-        out[self].children = n;
+        if (v.type() == typeid(Poco::JSON::Object::Ptr)) o = v.extract<Poco::JSON::Object::Ptr>().get();
+        else o = &v.extract<Poco::JSON::Object>();
+        if (!o) return;  // a null Ptr: JSON null
+        appendMembers(out, *o, self, maxNodes, depth);
     } else if (v.type() == typeid(Poco::JSON::Array::Ptr) || v.type() == typeid(Poco::JSON::Array)) {
         const Poco::JSON::Array* a = nullptr;
-        Poco::JSON::Array::Ptr holder;
-        if (v.type() == typeid(Poco::JSON::Array::Ptr)) {
-            holder = v.extract<Poco::JSON::Array::Ptr>();
-            a = holder.get();
-        } else {
-            a = &v.extract<Poco::JSON::Array>();
-        }
-        out[self].type = T::Array;
-        if (!a) {
-            out[self].type = T::Null;
-            return;
-        }
-        for (std::size_t i = 0; i < a->size(); ++i) appendVar(out, a->get(static_cast<unsigned>(i)), maxNodes, {}, depth + 1);
-        out[self].children = a->size();
+        if (v.type() == typeid(Poco::JSON::Array::Ptr)) a = v.extract<Poco::JSON::Array::Ptr>().get();
+        else a = &v.extract<Poco::JSON::Array>();
+        if (!a) return;
+        t[self].type = T::Array;
+        static const std::string noKey;
+        for (const auto& item : *a) appendTo(out, item, maxNodes, noKey, depth + 1);
+        t[self].children = a->size();
     } else if (v.isBoolean()) {
-        out[self].type = T::Bool;
-        out[self].boolean = v.convert<bool>();
+        t[self].type = T::Bool;
+        t[self].boolean = v.convert<bool>();
     } else if (v.isInteger()) {
         if (!v.isSigned() && v.convert<Poco::UInt64>() > static_cast<Poco::UInt64>(std::numeric_limits<long long>::max())) {
-            out[self].type = T::Float;
-            out[self].number = static_cast<double>(v.convert<Poco::UInt64>());
+            t[self].type = T::Float;
+            t[self].number = static_cast<double>(v.convert<Poco::UInt64>());
         } else {
-            out[self].type = T::Int;
-            out[self].integer = v.convert<Poco::Int64>();
+            t[self].type = T::Int;
+            t[self].integer = v.convert<Poco::Int64>();
         }
     } else if (v.isNumeric()) {
-        out[self].type = T::Float;
-        out[self].number = v.convert<double>();
+        t[self].type = T::Float;
+        t[self].number = v.convert<double>();
     } else {
-        out[self].type = T::String;
-        out[self].text = v.convert<std::string>();
+        t[self].type = T::String;
+        t[self].text = v.convert<std::string>();
     }
+}
+
+}  // namespace
+
+void appendVar(ValueTree& out, const Poco::Dynamic::Var& v, std::size_t maxNodes, const std::string& key, int depth) {
+    AppendSink sink{out};
+    appendTo(sink, v, maxNodes, key, depth);
+}
+
+std::size_t fillTree(ValueTree& t, const Poco::Dynamic::Var& v, std::size_t maxNodes) {
+    ReuseSink sink{t};
+    static const std::string noKey;
+    appendTo(sink, v, maxNodes, noKey, 0);
+    return sink.used;
+}
+
+std::size_t fillTree(ValueTree& t, const Poco::JSON::Object& o, std::size_t maxNodes) {
+    ReuseSink sink{t};
+    static const std::string noKey;
+    if (maxNodes == 0) throw std::length_error("the value has more than 0 parts");
+    appendMembers(sink, o, sink.add(noKey), maxNodes, 0);
+    return sink.used;
 }
 
 Poco::Dynamic::Var toVar(const ValueTree& t, std::size_t& pos) {
@@ -220,6 +271,72 @@ bool isMarkedArray(lua_State* L, int idx) {
     return marked;
 }
 
+// Counts the entries of the table at `idx` (any keys).
+std::size_t entryCount(lua_State* L, int idx) {
+    std::size_t n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx) != 0) {
+        ++n;
+        lua_pop(L, 1);
+    }
+    return n;
+}
+
+bool sameNode(lua_State* L, int idx, const ValueTree& t, std::size_t& pos, int depth) {
+    using T = ValueNode::Type;
+    const ValueNode& n = t[pos++];
+    idx = lua_absindex(L, idx);
+    switch (n.type) {
+        case T::Null: return lua_isnil(L, idx);
+        case T::Bool: return lua_type(L, idx) == LUA_TBOOLEAN && (lua_toboolean(L, idx) != 0) == n.boolean;
+        case T::Int: return lua_type(L, idx) == LUA_TNUMBER && lua_isinteger(L, idx) && lua_tointeger(L, idx) == n.integer;
+        case T::Float: {
+            if (lua_type(L, idx) != LUA_TNUMBER || lua_isinteger(L, idx)) return false;
+            const double d = lua_tonumber(L, idx);
+            return d == n.number && std::signbit(d) == std::signbit(n.number);
+        }
+        case T::String: {
+            if (lua_type(L, idx) != LUA_TSTRING) return false;
+            std::size_t len = 0;
+            const char* s = lua_tolstring(L, idx, &len);
+            return len == n.text.size() && std::memcmp(s, n.text.data(), len) == 0;
+        }
+        case T::Array:
+        case T::Object: break;
+    }
+    if (lua_type(L, idx) != LUA_TTABLE || depth >= kMaxDepth) return false;
+    luaL_checkstack(L, 4, "value nested too deeply");
+    const bool marked = isMarkedArray(L, idx);
+    if (n.type == T::Array) {
+        // readValue gives back exactly n.children items only when the keys are 1..children
+        // and none of them is nil; a JSON null inside an array takes the slow path.
+        if (n.children == 0 && !marked) return false;
+        if (entryCount(L, idx) != n.children) return false;
+        for (std::size_t i = 0; i < n.children; ++i) {
+            if (t[pos].type == T::Null) return false;
+            lua_rawgeti(L, idx, static_cast<lua_Integer>(i + 1));
+            const bool same = sameNode(L, -1, t, pos, depth + 1);
+            lua_pop(L, 1);
+            if (!same) return false;
+        }
+        return true;
+    }
+    // An object: every member as it was (a null member absent, as restoreNulls puts it
+    // back), and no other keys.
+    std::size_t present = 0;
+    for (std::size_t i = 0; i < n.children; ++i) {
+        const ValueNode& member = t[pos];
+        lua_pushlstring(L, member.key.data(), member.key.size());
+        lua_rawget(L, idx);
+        if (!lua_isnil(L, -1)) ++present;
+        const bool same = sameNode(L, -1, t, pos, depth + 1);
+        lua_pop(L, 1);
+        if (!same) return false;
+    }
+    if (present == 0 && marked) return false;  // an empty table marked as array comes back as []
+    return entryCount(L, idx) == present;
+}
+
 void readNode(lua_State* L, int idx, ValueTree& out, std::size_t maxNodes, Path& path, const char* key,
               std::size_t keylen, int depth) {
     idx = lua_absindex(L, idx);
@@ -260,6 +377,17 @@ void readNode(lua_State* L, int idx, ValueTree& out, std::size_t maxNodes, Path&
         }
     }
     if (depth >= kMaxDepth) fail(L, path, "it is nested more than 32 levels deep (a table that contains itself?)");
+    if (lua_getmetatable(L, idx)) {
+        lua_pushstring(L, kFillField);
+        const int fill = lua_rawget(L, -2);
+        if (fill == LUA_TFUNCTION) {
+            lua_pushvalue(L, idx);
+            lua_call(L, 1, 0);
+            lua_pop(L, 1);
+        } else {
+            lua_pop(L, 2);
+        }
+    }
     // Classify: all keys positive integers -> array; all keys strings -> object.
     lua_Integer maxIndex = 0;
     std::size_t count = 0, named = 0;
@@ -319,6 +447,11 @@ void pushTree(lua_State* L, const ValueTree& t, std::size_t& pos) {
         return;
     }
     pushNode(L, t, pos, 0);
+}
+
+bool sameAsTree(lua_State* L, int idx, const ValueTree& t, std::size_t pos) {
+    if (pos >= t.size()) return false;
+    return sameNode(L, idx, t, pos, 0);
 }
 
 void readValue(lua_State* L, int idx, ValueTree& out, std::size_t maxNodes, const char* what) {
