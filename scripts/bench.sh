@@ -22,6 +22,10 @@
 #                                slots of the next four hours at four practitioners)
 #   KB_BENCH_PAY_CLIENTS=<n>     concurrent reception clients for them (default 4)
 #   KB_BENCH_DRAIN_TIMEOUT=<s>   how long to wait for the last e-frikort registration (120)
+#   KB_BENCH_KEEP=1              keep the work directory (configuration, seeded data/, logs)
+#   KB_BENCH_EXTRA_CONFIG=<yaml> appended to the box's configuration: sections the demo's does
+#                                not have, e.g. $'database:\n  cache_kib: 2000\nmemory:\n  malloc_arenas: 0'
+#                                to compare memory settings (docs/operations.md, Memory)
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 secs="${1:-10}"
@@ -44,7 +48,7 @@ cleanup() {
   [ -n "$pid" ] && kill "$pid" 2>/dev/null
   [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null
   wait 2>/dev/null || true
-  rm -rf "$work"
+  if [ "${KB_BENCH_KEEP:-0}" = 1 ]; then log "kept $work (the box's configuration, data/ and logs)"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 
@@ -79,6 +83,7 @@ sed -e "s|@MODE@|development|" -e "s|@PORT@|$port|g" -e "s|@PLUGIN_SET@|$set_dir
   -e "s|^      care_unit: SE2321000016-DEMO$|      care_unit: SE2321000016-B001|" -e "s|^  level: information|  level: warning\n  access_log: false|" \
   -e "s|^  port: $port|  port: $port\n  threads: 16|" -e "s|^  port: 0$|  port: $pport|" \
   "$KB_ROOT/config/demo/klinikbox.yaml.in" > "$config"
+[ -z "${KB_BENCH_EXTRA_CONFIG:-}" ] || printf '%s\n' "$KB_BENCH_EXTRA_CONFIG" >> "$config"
 chmod 600 "$config"
 "$bin" config check --config "$config" >/dev/null || die "the benchmark configuration is invalid"
 printf 'mätning lösenord 12345\n' | "$bin" user add --username loadtest --role staff --password-stdin --config "$config" >/dev/null
@@ -248,28 +253,37 @@ sed -n '/^done = function/,/^end$/p' "$work/post.lua" >> "$work/book.lua"
 
 sample_rss() {
   while kill -0 "$pid" 2>/dev/null; do
-    r=$(awk '/VmRSS/{print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+    read -r r t <<<"$(awk '/^VmRSS/{r=$2} /^Threads/{t=$2} END{print r+0, t+0}' "/proc/$pid/status" 2>/dev/null || echo 0 0)"
     [ "${r:-0}" -gt "$(cat "$work/rss" 2>/dev/null || echo 0)" ] && echo "$r" > "$work/rss"
+    [ "${t:-0}" -gt "$(cat "$work/threads" 2>/dev/null || echo 0)" ] && echo "$t" > "$work/threads"
     sleep 0.2
   done
 }
 echo 0 > "$work/rss"
+echo 0 > "$work/threads"
+# The running peak after each phase, to see which one grows the box.
+phases=""
+phase() { phases+="$1 $(( $(cat "$work/rss") / 1024 )), "; }
 sample_rss &
 
 run() { wrk -t2 -c16 -d"${secs}s" --latency -s "$2" "$url$1" 2>&1 | awk '/^RESULT/{print $2, $3, $4, $5, $6}'; }
 log "GET /healthz for ${secs}s"
 read -r h_rps h_p50 h_p95 h_p99 h_err <<<"$(run /healthz "$work/get.lua")"
+phase healthz
 brows0=$(db_rows "SELECT COUNT(*) FROM booking_bookings")
 baudit0=$(db_rows "SELECT COUNT(*) FROM kb_audit WHERE action='booking.create'")
 log "POST /api/v1/booking/bookings for ${secs}s"
 read -r b_rps b_p50 b_p95 b_p99 b_err <<<"$(run /api/v1/booking/bookings "$work/book.lua")"
+phase booking
 brows=$(( $(db_rows "SELECT COUNT(*) FROM booking_bookings") - brows0 ))
 baudit=$(( $(db_rows "SELECT COUNT(*) FROM kb_audit WHERE action='booking.create'") - baudit0 ))
 log "GET the unit's booking calendar for ${secs}s"
 read -r c_rps c_p50 c_p95 c_p99 c_err <<<"$(run "/api/v1/booking/calendar?unit=SE2321000016-B001&date=$tomorrow" "$work/get.lua")"
+phase calendar
 log "inbound ProcessRequest over mutual TLS for ${secs}s"
 read -r r_rps r_p50 r_p95 r_p99 r_err <<<"$("$build/bench/bench_inbound" "https://127.0.0.1:$pport" "$(sim_get client_cert)" \
   "$(sim_get client_key)" "$(sim_get ca)" SE2321000016-DEMO "$secs" 16 | awk '/^RESULT/{print $2, $3, $4, $5, $6}')"
+phase referrals
 rrows=$(sqlite3 "$work/data/klinikbox.db" "SELECT COUNT(*) FROM referral_referrals WHERE direction = 'in'")
 hook_failures() {
   curl -sk "$url/metrics" | awk '/^kb_hook_failures_total\{event="checkin.lookup"/{n += $2} END{print n + 0}'
@@ -278,6 +292,7 @@ k_fail0=$(hook_failures)
 log "POST /api/v1/checkin/arrivals from ${kiosks} kiosks for ${secs}s"
 read -r k_rps k_p50 k_p95 k_p99 k_err <<<"$(wrk -t"$kiosks" -c"$kiosks" -d"${secs}s" --latency -s "$work/checkin.lua" \
   "$url/api/v1/checkin/arrivals" 2>&1 | awk '/^RESULT/{print $2, $3, $4, $5, $6}')"
+phase kiosks
 k_fail=$(( $(hook_failures) - k_fail0 ))
 # The reception: desk check-in, desk payment, and each fee through the outbox (checkin.feereport,
 # then efrikort.register) to the simulator's e-frikort.
@@ -288,9 +303,11 @@ pay_out="$(python3 "$KB_ROOT/scripts/lib/bench_checkin.py" --url "$url" --cookie
 read -r _ ci_rps ci_p50 ci_p99 ci_err <<<"$(printf '%s\n' "$pay_out" | grep '^CHECKIN')"
 read -r _ pay_rps pay_p50 pay_p99 pay_err <<<"$(printf '%s\n' "$pay_out" | grep '^PAYMENT')"
 read -r _ paid registered drain_ms reg_rps reg_dead <<<"$(printf '%s\n' "$pay_out" | grep '^DRAIN')"
+phase reception
 log "raw SQLite baseline for ${secs}s"
 base=$("$build/bench/bench_sqlite" "$work/baseline.db" "$secs" 2 | awk '{print $2}')
 rss_peak=$(cat "$work/rss")
+threads_peak=$(cat "$work/threads")
 sleep 2
 rss_after=$(awk '/VmRSS/{print $2}' "/proc/$pid/status")
 log "Lua hook costs (bench_lua)"
@@ -310,7 +327,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b == 0) print "0"; else printf "%.
 table="$(cat <<TABLE
 klinikbox benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n1)),
 load average at start ${load_start}; wrk -t2 -c16, ${secs}s each, TLS on loopback;
-$(basename "$bin") with ${plugin_count} plugins (${loaded} running), development mode, the guardian hook script
+$(basename "$bin") with ${plugin_count} plugins (${loaded} running), development mode, the guardian hook script${KB_BENCH_EXTRA_CONFIG:+; extra configuration: $(printf '%s' "$KB_BENCH_EXTRA_CONFIG" | tr '\n' ' ')}
 
 | measurement                               | req/s or rows/s | p50 ms | p95 ms | p99 ms | errors |
 |-------------------------------------------|-----------------|--------|--------|--------|--------|
@@ -330,6 +347,7 @@ inbound referrals vs raw durable commits: $(ratio "$r_rps" "$base")
 e-frikort: ${paid} fees paid, ${registered} registered with the simulator (${reg_dead} dead), the last ${drain_ms} ms after
 the last payment; ${reg_rps} registrations/s from the first payment to the last registration
 box RSS: ${rss_idle} kB idle after start (high-water mark ${hwm_start} kB), ${rss_peak} kB peak under load, ${rss_after} kB after
+(${threads_peak} threads at most); the peak so far after each phase, MiB: ${phases%, }
 exec to a ready /readyz: ${ready_ms} ms with the seeded database (${ready_empty_ms} ms at the first start, empty)
 
 | target (issue 15)                            | measured                           | ratio    | limit     | verdict |

@@ -72,6 +72,8 @@ void Box::open() {
     o.path = config_.databasePath;
     o.synchronousFull = config_.synchronousFull;
     o.busyTimeoutMs = config_.busyTimeoutMs;
+    o.cacheKib = config_.dbCacheKib;
+    o.idleConnections = config_.dbIdleConnections;
     db_ = std::make_unique<store::Database>(o);
     store::Migrations::apply(*db_, "core", store::coreMigrations());
     const auto key = audit::AuditLog::loadOrCreateKeyFor(*db_, (fs::path(config_.dataDir) / "audit.key").string());
