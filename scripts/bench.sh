@@ -13,6 +13,9 @@
 #   KB_BENCH_NO_BUILD=1          use the existing build/
 #   KB_BENCH_BIN=<klinikbox>     run another binary (e.g. an older build, before/after) with the
 #                                same plugins
+#   KB_BENCH_BUILD=<dir>         the build whose plugins, simulator and bench tools run (default
+#                                build/; with KB_BENCH_NO_BUILD=1 and KB_BENCH_BIN, another
+#                                checkout's build can serve a box built elsewhere)
 #   KB_BENCH_OUT=<file>          where the table goes (default docs/bench-latest.md, which
 #                                docs/performance.md quotes)
 #   KB_BENCH_BOOKINGS=<n>        past bookings seeded before the measured start (default
@@ -37,7 +40,7 @@ out_file="${KB_BENCH_OUT:-$KB_ROOT/docs/bench-latest.md}"
 
 ensure_packages "${KB_DEB_PACKAGES[@]}" "${KB_DEB_BENCH[@]}"
 load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
-build="$KB_ROOT/build"
+build="${KB_BENCH_BUILD:-$KB_ROOT/build}"
 [ "${KB_BENCH_NO_BUILD:-0}" = 1 ] || configure_and_build "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
 bin="${KB_BENCH_BIN:-$build/bin/klinikbox}"
 
@@ -168,6 +171,7 @@ start_box
 sleep 1
 rss_idle=$(awk '/VmRSS/{print $2}' "/proc/$pid/status")
 hwm_start=$(awk '/VmHWM/{print $2}' "/proc/$pid/status")
+smaps_idle="$(python3 "$KB_ROOT/scripts/lib/bench_smaps.py" "$pid")"
 loaded="$(curl -sk "$url/readyz" | grep -o '"state":"running"' | wc -l)"
 
 csrf="$(login loadtest "$work/cookies")"
@@ -304,6 +308,7 @@ read -r _ ci_rps ci_p50 ci_p99 ci_err <<<"$(printf '%s\n' "$pay_out" | grep '^CH
 read -r _ pay_rps pay_p50 pay_p99 pay_err <<<"$(printf '%s\n' "$pay_out" | grep '^PAYMENT')"
 read -r _ paid registered drain_ms reg_rps reg_dead <<<"$(printf '%s\n' "$pay_out" | grep '^DRAIN')"
 phase reception
+smaps_load="$(python3 "$KB_ROOT/scripts/lib/bench_smaps.py" "$pid")"
 log "raw SQLite baseline for ${secs}s"
 base=$("$build/bench/bench_sqlite" "$work/baseline.db" "$secs" 2 | awk '{print $2}')
 rss_peak=$(cat "$work/rss")
@@ -348,6 +353,8 @@ e-frikort: ${paid} fees paid, ${registered} registered with the simulator (${reg
 the last payment; ${reg_rps} registrations/s from the first payment to the last registration
 box RSS: ${rss_idle} kB idle after start (high-water mark ${hwm_start} kB), ${rss_peak} kB peak under load, ${rss_after} kB after
 (${threads_peak} threads at most); the peak so far after each phase, MiB: ${phases%, }
+resident idle: ${smaps_idle}
+resident after the load: ${smaps_load}
 exec to a ready /readyz: ${ready_ms} ms with the seeded database (${ready_empty_ms} ms at the first start, empty)
 
 | target (issue 15)                            | measured                           | ratio    | limit     | verdict |
