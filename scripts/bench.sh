@@ -103,6 +103,8 @@ start_box() {
   for _ in $(seq 1 4000); do
     if [ "$(curl -sk -o /dev/null -w '%{http_code}' --max-time 1 "$url/readyz" 2>/dev/null)" = 200 ]; then
       ready_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+      # CPU time the box used until then: on a loaded machine the wall time is mostly waiting.
+      ready_cpu_ms=$(awk -v hz="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / hz)}' "/proc/$pid/stat")
       break
     fi
     kill -0 "$pid" 2>/dev/null || { cat "$work/out" >&2; die "the box did not start"; }
@@ -126,6 +128,7 @@ login() {
 log "first start (empty database) and set-up"
 start_box
 ready_empty_ms=$ready_ms
+ready_empty_cpu_ms=$ready_cpu_ms
 acsrf="$(login benchadmin "$work/acookies")"
 [ -n "$acsrf" ] || die "the admin login failed"
 apost() {
@@ -316,7 +319,7 @@ threads_peak=$(cat "$work/threads")
 sleep 2
 rss_after=$(awk '/VmRSS/{print $2}' "/proc/$pid/status")
 log "Lua hook costs (bench_lua)"
-lua_out=$("$build/bench/bench_lua" 1)
+lua_out="$([ -x "$build/bench/bench_lua" ] && "$build/bench/bench_lua" 1 || echo "bench_lua is not built")"
 lua_val() { printf '%s\n' "$lua_out" | awk -v k="$1" '$1==k{print $2}'; }
 bare=$(lua_val lua_budgeted_call_ns); hook10=$(lua_val lua_hook_empty_fn_10_fields_ns)
 nolua=$(lua_val bus_publish_booking_without_lua_ns)
@@ -355,7 +358,7 @@ box RSS: ${rss_idle} kB idle after start (high-water mark ${hwm_start} kB), ${rs
 (${threads_peak} threads at most); the peak so far after each phase, MiB: ${phases%, }
 resident idle: ${smaps_idle}
 resident after the load: ${smaps_load}
-exec to a ready /readyz: ${ready_ms} ms with the seeded database (${ready_empty_ms} ms at the first start, empty)
+exec to a ready /readyz: ${ready_ms} ms (${ready_cpu_ms} ms of CPU) with the seeded database; ${ready_empty_ms} ms (${ready_empty_cpu_ms} ms of CPU) at the first start, empty
 
 | target (issue 15)                            | measured                           | ratio    | limit     | verdict |
 |----------------------------------------------|------------------------------------|----------|-----------|---------|

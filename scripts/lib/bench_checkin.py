@@ -39,14 +39,16 @@ class Client:
 
     def call(self, method, path, body=None):
         data = None if body is None else json.dumps(body).encode()
-        try:
-            self.conn.request(method, path, body=data, headers=self.headers)
-            r = self.conn.getresponse()
-            text = r.read()
-        except (http.client.HTTPException, OSError):
-            self.conn.close()  # reconnect on the next call
-            return 0, b""
-        return r.status, text
+        # The box closes a keep-alive connection idle longer than server.slow_clients
+        # .keep_alive_ms: a request on such a connection is sent again on a new one.
+        for attempt in (1, 2):
+            try:
+                self.conn.request(method, path, body=data, headers=self.headers)
+                r = self.conn.getresponse()
+                return r.status, r.read()
+            except (http.client.HTTPException, OSError):
+                self.conn.close()  # http.client reconnects on the next request
+        return 0, b""
 
 
 def personnummer(i):
