@@ -182,14 +182,14 @@ cookie="$(awk '$6=="kb_session"{print "kb_session=" $7}' "$work/cookies")"
 [ -n "$csrf" ] && [ -n "$cookie" ] || die "the staff login failed"
 acsrf="$(login benchadmin "$work/acookies")"
 first_slot="$(curl -skf -b "$work/acookies" "$url/api/v1/booking/timeslots?unit=SE2321000016-B001&date=$tomorrow&practitioner=SE2321000016-B002" \
-  | grep -o '"slot_id":[0-9]*' | head -n1 | cut -d: -f2)"
+  | grep -o '"slot_id":[0-9]*' | awk -F: 'NR == 1 {v = $2} END {print v}')"
 [ -n "$first_slot" ] || die "no booking slots were generated"
 
 # Six kiosks in one waiting room (issue 14.11): six patients booked in today's next slots, six
 # registered kiosk devices, each checking its patient in again and again (after the first time
 # the visit resumes: the same booking look-up hook, its audit record and a write per attempt).
 mapfile -t today_slots < <(curl -skf -b "$work/acookies" "$url/api/v1/booking/timeslots?unit=SE2321000016-B001&date=$today&practitioner=SE2321000016-B002" \
-  | grep -o '"slot_id":[0-9]*' | head -n6 | cut -d: -f2)
+  | grep -o '"slot_id":[0-9]*' | awk -F: 'NR <= 6 {print $2}')
 kiosk_patients=()
 kiosk_cookies=()
 for i in "${!today_slots[@]}"; do
