@@ -2,8 +2,8 @@
 # Benchmarks the whole box on loopback with wrk, next to a raw SQLite baseline measured in the
 # same run, and checks the targets of issue 15 as ratios (absolute times on shared machines
 # are noise).
-#   scripts/bench.sh [SECONDS]      (default 10 per measurement; the whole run takes about
-#                                    12 x SECONDS plus a minute for seeding and set-up)
+#   scripts/bench.sh [SECONDS]      (default 10 per measurement; with 5 the whole run took 5
+#                                    minutes on the loaded 2-core machine, seeding included)
 # The box runs every shipped plugin (development mode, unsigned) with the demo settings and
 # the national-services simulator, as scripts/demo.sh does. It is started once on an empty
 # database (set-up through the API), stopped, seeded with a clinic's history straight into
