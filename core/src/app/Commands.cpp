@@ -6,6 +6,7 @@
 #include "server/Box.h"
 #include "server/BoxConfig.h"
 #include "server/Logging.h"
+#include "server/MemorySettings.h"
 #include "store/Backup.h"
 #include "store/CoreMigrations.h"
 #include "store/Migrations.h"
@@ -14,6 +15,7 @@
 
 #include <Poco/Exception.h>
 #include <Poco/JSON/Stringifier.h>
+#include <Poco/Logger.h>
 #include <Poco/Net/SSLManager.h>
 #include <Poco/Util/ServerApplication.h>
 
@@ -189,8 +191,11 @@ private:
         sigaddset(&stop, SIGQUIT);
         sigaddset(&stop, SIGTERM);
         pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+        // Before the box's threads exist: arenas are handed out as threads first allocate.
+        const bool memoryOk = server::applyMemorySettings(cfg_.memory);
         // After the Application framework's own initialisation, which resets logging.
         server::setupLogging(cfg_.logLevel, cfg_.logFile);
+        if (!memoryOk) Poco::Logger::get("box").warning("the C library refused memory.* (malloc_arenas, trim_threshold_kib); its defaults apply");
         ProcessLock lock(cfg_.dataDir);
         SystemClock system;
         OffsetClock shifted(cfg_.clockStart ? *cfg_.clockStart - std::chrono::system_clock::now() : std::chrono::system_clock::duration{});

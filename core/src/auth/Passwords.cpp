@@ -8,6 +8,9 @@
 #include <Poco/Base64Decoder.h>
 #include <Poco/Base64Encoder.h>
 
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
 #include <vector>
@@ -35,7 +38,37 @@ std::string unb64(const std::string& s) {
     return out;
 }
 
+// Admits at most `limit` derivations at once (setPasswordHashesAtOnce).
+struct HashGate {
+    std::mutex mu;
+    std::condition_variable cv;
+    int limit = 2;
+    int running = 0;
+    int peak = 0;
+};
+
+HashGate& gate() {
+    static HashGate g;
+    return g;
+}
+
 std::string derive(std::string_view pw, const std::string& salt, int log2N, int r, int p) {
+    struct Turn {
+        HashGate& g = gate();
+        Turn() {
+            std::unique_lock lock(g.mu);
+            g.cv.wait(lock, [&] { return g.running < g.limit; });
+            ++g.running;
+            g.peak = std::max(g.peak, g.running);
+        }
+        ~Turn() {
+            {
+                std::lock_guard lock(g.mu);
+                --g.running;
+            }
+            g.cv.notify_one();
+        }
+    } turn;
     unsigned char key[kKeyBytes];
     const std::uint64_t N = 1ULL << log2N;
     const std::uint64_t maxmem = 128ULL * static_cast<std::uint64_t>(r) * (N + static_cast<std::uint64_t>(p) + 2) + (1 << 20);
@@ -75,6 +108,22 @@ bool parse(const std::string& stored, Parsed& out) {
 }
 
 }  // namespace
+
+void setPasswordHashesAtOnce(int n) {
+    auto& g = gate();
+    {
+        std::lock_guard lock(g.mu);
+        g.limit = std::max(n, 1);
+        g.peak = g.running;
+    }
+    g.cv.notify_all();
+}
+
+int passwordHashesPeak() {
+    auto& g = gate();
+    std::lock_guard lock(g.mu);
+    return g.peak;
+}
 
 std::string randomToken(std::size_t bytes) {
     std::vector<unsigned char> b(bytes);

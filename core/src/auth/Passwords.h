@@ -13,6 +13,14 @@ struct ScryptParams {
     int p = 1;
 };
 
+// Each scrypt derivation holds 128·r·N bytes while it runs (64 MiB with the defaults), so
+// at most `n` run at once in this process and further callers wait their turn
+// (memory.password_hashes_at_once; 2 unless set). Logins are rare; their memory must not
+// add up when many staff log in at the same moment.
+void setPasswordHashesAtOnce(int n);
+// The most derivations that have run at once since the last setPasswordHashesAtOnce.
+[[nodiscard]] int passwordHashesPeak();
+
 [[nodiscard]] std::string hashPassword(std::string_view password, const ScryptParams& params = {});
 // Constant-time comparison of the derived key. False for malformed stored hashes.
 [[nodiscard]] bool verifyPassword(std::string_view password, const std::string& stored);

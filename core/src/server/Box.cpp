@@ -72,6 +72,8 @@ void Box::open() {
     o.path = config_.databasePath;
     o.synchronousFull = config_.synchronousFull;
     o.busyTimeoutMs = config_.busyTimeoutMs;
+    o.cacheKib = config_.dbCacheKib;
+    o.idleConnections = config_.dbIdleConnections;
     db_ = std::make_unique<store::Database>(o);
     store::Migrations::apply(*db_, "core", store::coreMigrations());
     settings_ = std::make_unique<store::Settings>(*db_, clock_);

@@ -148,6 +148,11 @@ BoxConfig parseBoxConfig(const std::string& yamlText, const std::string& fileNam
     b.databasePath = dbPath.empty() ? (fs::path(b.dataDir) / "klinikbox.db").string() : resolve(baseDir, dbPath);
     b.synchronousFull = d["synchronous"].as<std::string>() == "full";
     b.busyTimeoutMs = d["busy_timeout_ms"].as<int>();
+    b.dbCacheKib = d["cache_kib"].as<int>();
+    b.dbIdleConnections = d["idle_connections"].as<int>();
+    b.memory.mallocArenas = c["memory"]["malloc_arenas"].as<int>();
+    b.memory.trimThresholdKib = c["memory"]["trim_threshold_kib"].as<int>();
+    b.memory.passwordHashesAtOnce = c["memory"]["password_hashes_at_once"].as<int>();
 
     b.logLevel = c["logging"]["level"].as<std::string>();
     b.logFile = resolve(baseDir, c["logging"]["file"].as<std::string>());

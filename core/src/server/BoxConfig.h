@@ -7,6 +7,7 @@
 
 #include "http/HttpServer.h"
 #include "outbox/OutboxService.h"
+#include "server/MemorySettings.h"
 #include "server/Monitoring.h"
 
 #include <Poco/JSON/Object.h>
@@ -42,6 +43,9 @@ struct BoxConfig {
     std::string databasePath;
     bool synchronousFull = true;
     int busyTimeoutMs = 5000;
+    int dbCacheKib = 512;         // database.cache_kib
+    int dbIdleConnections = 4;    // database.idle_connections
+    MemorySettings memory;        // memory.*
 
     std::string logLevel = "information";
     std::string logFile;

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 #include <sys/statvfs.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include <cstring>
@@ -13,8 +14,6 @@
 namespace klinikbox::store {
 
 namespace {
-
-constexpr std::size_t kMaxIdlePerOwner = 8;
 
 // > 0 while core code (transactions, outbox, audit) runs on this thread.
 thread_local int tlCoreDepth = 0;
@@ -105,6 +104,7 @@ std::unique_ptr<db::Connection> Database::open(OwnerGuard* guard) {
     sqlite3_busy_timeout(c->raw(), options_.busyTimeoutMs);
     c->exec("PRAGMA foreign_keys=ON");
     c->exec(options_.synchronousFull ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+    c->exec("PRAGMA cache_size=-" + std::to_string(std::max(options_.cacheKib, 1)));
     sqlite3_set_authorizer(c->raw(), authorizer, guard);
     return c;
 }
@@ -132,7 +132,7 @@ void Database::release(const std::string& owner, std::unique_ptr<db::Connection>
     }
     std::lock_guard lock(mu_);
     auto& v = idle_[owner];
-    if (v.size() < kMaxIdlePerOwner) v.push_back(Idle{std::move(conn), std::move(guard)});
+    if (v.size() < static_cast<std::size_t>(std::max(options_.idleConnections, 1))) v.push_back(Idle{std::move(conn), std::move(guard)});
 }
 
 void Database::asCore(db::Connection& /*conn*/, const std::function<void()>& fn) {

@@ -18,6 +18,10 @@ struct DatabaseOptions {
     std::string path;
     bool synchronousFull = true;  // FULL survives power loss; NORMAL only process crashes
     int busyTimeoutMs = 5000;
+    // Page cache per connection (PRAGMA cache_size = -cacheKib); database.cache_kib.
+    int cacheKib = 512;
+    // Idle connections kept per owner; more are closed when returned. database.idle_connections.
+    int idleConnections = 4;
 };
 
 // What an owner may touch. The core may touch everything.
