@@ -57,7 +57,14 @@ end)
 
 kb.route("GET", "/entries", { roles = STAFF.roles, summary = "Väntelistan", status = 200 }, function(req)
   local rows = store.entries(req.query.care_unit)
-  kb.audit("entry.list", { purpose = "vård", details = #rows .. " patienter" })
+  -- One record of the list that names every patient shown (each one's log extract finds it).
+  local shown = {}
+  for i, r in ipairs(rows) do shown[i] = r.patient end
+  if #shown > 0 then
+    kb.audit("entry.list", { subjects = shown, purpose = "vård", details = #rows .. " patienter" })
+  else
+    kb.audit("entry.list", { purpose = "vård", details = "0 patienter" })
+  end
   return { json = { entries = kb.array(rows) } }
 end)
 

@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <filesystem>
@@ -228,9 +229,10 @@ end)
     EXPECT_EQ(box.output().find("191212121212"), std::string::npos) << "personnummer are masked in logs";
 }
 
-// The day view shows patients: each one shown is audit-logged once per view, and the records
-// of one view are written in one transaction (the view used to commit once per patient).
-TEST(BookingServer, TheDayViewLogsOneReadPerPatientShown) {
+// The day view shows patients: the view writes ONE audit record that lists every patient
+// shown (it used to write one chained record per patient), the chain still verifies, and
+// each patient's review, CSV export and log extract find the view.
+TEST(BookingServer, TheDayViewWritesOneAuditRecordListingEveryPatientShown) {
     TempDir d;
     BoxProcess box("", bookingSet(d));
     box.start();
@@ -261,7 +263,41 @@ TEST(BookingServer, TheDayViewLogsOneReadPerPatientShown) {
                 ++reads;
         }
         EXPECT_EQ(reads, 1) << p << ": " << log.body;
+        const auto extract = box.authed("GET", "/api/v1/audit/patient-extract?patient=" + p);
+        ASSERT_EQ(extract.status, 200) << extract.body;
+        bool sawSara = false;
+        const auto entries = extract.json()->getArray("entries");
+        for (unsigned i = 0; i < entries->size(); ++i) {
+            const auto e = entries->getObject(i);
+            if (e->getValue<std::string>("username") == "sara") {
+                sawSara = true;
+                EXPECT_EQ(e->getValue<std::string>("actions"), "booking.read");
+                EXPECT_EQ(e->getValue<int>("count"), 1);
+            }
+        }
+        EXPECT_TRUE(sawSara) << extract.body;
+        for (const auto& other : patients) {
+            if (other == p) continue;
+            EXPECT_EQ(extract.body.find(other), std::string::npos) << "the extract names no other patient";
+        }
     }
+    // Exactly one record of the view, naming the three patients in order.
+    const auto all = box.authed("GET", "/api/v1/audit?action=booking.read&user=sara&limit=100");
+    ASSERT_EQ(all.status, 200) << all.body;
+    const auto recs = all.json()->getArray("records");
+    ASSERT_EQ(recs->size(), 1u) << all.body;
+    const auto viewRecord = recs->getObject(0);
+    EXPECT_EQ(viewRecord->getValue<std::string>("patient"), "");
+    std::vector<std::string> sorted = patients;
+    std::sort(sorted.begin(), sorted.end());
+    const auto subjects = viewRecord->getArray("subjects");
+    ASSERT_EQ(subjects->size(), sorted.size()) << all.body;
+    for (unsigned i = 0; i < sorted.size(); ++i) EXPECT_EQ(subjects->getElement<std::string>(i), sorted[i]);
+    const auto csv = box.authed("GET", "/api/v1/audit/export.csv?action=booking.read&user=sara");
+    ASSERT_EQ(csv.status, 200) << csv.body;
+    EXPECT_NE(csv.body.find("," + sorted[0] + " " + sorted[1] + " " + sorted[2] + "\r\n"), std::string::npos) << csv.body;
+    const auto verify = box.authed("GET", "/api/v1/audit/verify");
+    EXPECT_TRUE(verify.json()->getValue<bool>("ok")) << verify.body;
 }
 
 TEST(BookingServer, RemindersWaitInTheOutboxAcrossARestart) {

@@ -196,7 +196,7 @@ export default {
   'audit.from': 'Från', 'audit.to': 'Till', 'audit.search': 'Sök', 'audit.export': 'Exportera CSV',
   'audit.extract': 'Logguttag för patienten', 'audit.more': 'Visa äldre',
   'audit.at': 'Tid', 'audit.outcome': 'Utfall', 'audit.details': 'Detaljer', 'audit.purpose': 'Syfte',
-  'audit.empty': 'Inga poster matchar.',
+  'audit.empty': 'Inga poster matchar.', 'audit.subjects': '{n} patienter i samma vy',
   'audit.verify': 'Kontrollera loggkedjan',
   'audit.verifyOk': 'Loggkedjan är obruten ({n} poster).',
   'audit.verifyBad': 'Loggkedjan är bruten vid post {seq}.',

@@ -4,7 +4,9 @@
 #include <klinikbox/Db.h>
 #include <klinikbox/Http.h>
 
+#include <set>
 #include <string>
+#include <vector>
 
 namespace klinikbox {
 
@@ -33,6 +35,29 @@ public:
     virtual void recordSystem(const AuditEntry& entry, db::Connection& tx) {
         (void)tx;
         recordSystem(entry);
+    }
+    // Records ONE view that showed several patients at once (a day's booking calendar, a
+    // list): `subjects` are their personnummer (12 digits), `entry.patient` stays empty. The
+    // record lists every subject, its keyed hash covers the list, and the review and each
+    // patient's log extract find it under every subject. Duplicates are dropped; one subject
+    // is an ordinary record; an empty list records nothing. In its own transaction. Added
+    // after the others (API version 1 plugins keep their vtable); the default, for test
+    // doubles, writes one record per subject.
+    virtual void recordSubjects(const Request& by, const AuditEntry& entry, const std::vector<std::string>& subjects) {
+        for (const auto& s : std::set<std::string>(subjects.begin(), subjects.end())) {
+            AuditEntry e = entry;
+            e.patient = s;
+            record(by, e);
+        }
+    }
+    // The same inside the caller's write transaction.
+    virtual void recordSubjects(const Request& by, const AuditEntry& entry, const std::vector<std::string>& subjects,
+                                db::Connection& tx) {
+        for (const auto& s : std::set<std::string>(subjects.begin(), subjects.end())) {
+            AuditEntry e = entry;
+            e.patient = s;
+            record(by, e, tx);
+        }
     }
 };
 

@@ -48,7 +48,8 @@ std::string canonical(int format, long long seq, const std::string& at, bool noU
                       const std::string& username, const std::string& role, const std::string& hsa,
                       const std::string& unit, const std::string& action, const std::string& patient,
                       const std::string& purpose, const std::string& outcome, const std::string& details,
-                      const std::string& reqId, const std::string& addr, const std::string& prev) {
+                      const std::string& reqId, const std::string& addr, const std::string& prev,
+                      const std::vector<std::string>* subjects = nullptr) {
     std::ostringstream os;
     auto f = [&](const std::string& v) { os << v.size() << ':' << v << ';'; };
     if (format >= 2) f("v2");
@@ -59,6 +60,14 @@ std::string canonical(int format, long long seq, const std::string& at, bool noU
     for (const auto* v : {&username, &role, &hsa, &unit, &action, &patient, &purpose, &outcome, &details,
                           &reqId, &addr, &prev})
         f(*v);
+    // A record of a multi-patient view (kb_audit_subjects) hashes its sorted subject list
+    // after the fixed fields: every field is length-prefixed and the fixed ones come first,
+    // so no record with subjects serialises like one without.
+    if (subjects && !subjects->empty()) {
+        f("subjects");
+        f(std::to_string(subjects->size()));
+        for (const auto& s : *subjects) f(s);
+    }
     return os.str();
 }
 
@@ -150,6 +159,24 @@ void AuditLog::append(const Actor& who, const AuditEntry& e, db::Connection& tx)
     if (anchor_) anchor_->notify();
 }
 
+void AuditLog::appendSubjects(const Actor& who, const AuditEntry& e, std::vector<std::string> subjects) {
+    std::sort(subjects.begin(), subjects.end());
+    subjects.erase(std::unique(subjects.begin(), subjects.end()), subjects.end());
+    if (subjects.empty()) return;
+    db_.write("core", [&](db::Connection& c) { appendLocked(who, e, c, &subjects); });
+    if (anchor_) anchor_->notify();
+}
+
+void AuditLog::appendSubjects(const Actor& who, const AuditEntry& e, std::vector<std::string> subjects,
+                              db::Connection& tx) {
+    if (!tx.inTransaction()) throw std::logic_error("Audit::recordSubjects(tx) must be called inside Store::write");
+    std::sort(subjects.begin(), subjects.end());
+    subjects.erase(std::unique(subjects.begin(), subjects.end()), subjects.end());
+    if (subjects.empty()) return;
+    store::Database::asCore(tx, [&] { appendLocked(who, e, tx, &subjects); });
+    if (anchor_) anchor_->notify();
+}
+
 long long AuditLog::format2From(db::Connection& c, long long nextSeq) {
     auto st = c.prepare("SELECT value FROM kb_meta WHERE key = ?");
     st.bind(1, kFormat2Key);
@@ -160,7 +187,19 @@ long long AuditLog::format2From(db::Connection& c, long long nextSeq) {
     return nextSeq;
 }
 
-void AuditLog::appendLocked(const Actor& who, const AuditEntry& e, db::Connection& c) {
+void AuditLog::appendLocked(const Actor& who, const AuditEntry& entry, db::Connection& c,
+                            const std::vector<std::string>* subjects) {
+    // One subject is an ordinary record of that patient; several go to kb_audit_subjects.
+    AuditEntry e = entry;
+    if (subjects) {
+        if (!e.patient.empty()) throw std::logic_error("a record of several patients names them as subjects only");
+        if (subjects->size() == 1) {
+            e.patient = subjects->front();
+            subjects = nullptr;
+        } else if (subjects->empty()) {
+            subjects = nullptr;
+        }
+    }
     long long seq = 1;
     std::string prev = kGenesis;
     {
@@ -177,7 +216,7 @@ void AuditLog::appendLocked(const Actor& who, const AuditEntry& e, db::Connectio
     const bool noUser = who.userId == 0;
     const std::string h = mac(key_, canonical(format, seq, at, noUser, who.userId, who.username, who.role, who.hsaId,
                                               who.careUnit, e.action, e.patient, e.purpose, e.outcome,
-                                              e.details, who.requestId, who.remoteAddr, prev));
+                                              e.details, who.requestId, who.remoteAddr, prev, subjects));
     auto ins = c.prepare(
         "INSERT INTO kb_audit(seq, at, user_id, username, role, hsa_id, care_unit, action, patient, purpose,"
         " outcome, details, request_id, remote_addr, prev_hash, hash) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
@@ -187,6 +226,13 @@ void AuditLog::appendLocked(const Actor& who, const AuditEntry& e, db::Connectio
         .bind(9, e.patient).bind(10, e.purpose).bind(11, e.outcome).bind(12, e.details).bind(13, who.requestId)
         .bind(14, who.remoteAddr).bind(15, prev).bind(16, h);
     ins.exec();
+    if (subjects) {
+        auto sub = c.prepare("INSERT INTO kb_audit_subjects(seq, subject) VALUES(?, ?)");
+        for (const auto& s : *subjects) {
+            sub.reset();
+            sub.bind(1, seq).bind(2, s).exec();
+        }
+    }
     // The head (last seq and hash), keyed: deleting the newest records is detected too.
     auto head = c.prepare("INSERT INTO kb_meta(key, value) VALUES('audit_head', ?) "
                           "ON CONFLICT(key) DO UPDATE SET value=excluded.value");
@@ -206,6 +252,10 @@ VerifyResult AuditLog::verify() const {
         auto st = c.prepare(
             "SELECT seq, at, user_id, username, role, hsa_id, care_unit, action, patient, purpose,"
             " outcome, details, request_id, remote_addr, prev_hash, hash FROM kb_audit ORDER BY seq");
+        // The subject lists of multi-patient views, read alongside in the same order.
+        auto sub = c.prepare("SELECT seq, subject FROM kb_audit_subjects ORDER BY seq, subject");
+        bool subMore = sub.step();
+        std::vector<std::string> subjects;
         long long expect = 1;
         std::string prev = kGenesis;
         while (st.step()) {
@@ -231,17 +281,34 @@ VerifyResult AuditLog::verify() const {
                 fail(seq, "record " + std::to_string(seq) + " was changed after it was written (user id)");
                 return;
             }
+            subjects.clear();
+            while (subMore && sub.getInt(0) <= seq) {
+                if (sub.getInt(0) < seq) {
+                    fail(sub.getInt(0), "a patient was added to the list of a view that is not in the log (record " +
+                                            std::to_string(sub.getInt(0)) + ")");
+                    return;
+                }
+                subjects.push_back(sub.getText(1));
+                subMore = sub.step();
+            }
             const long long uid = uidNull ? 0 : st.getInt(2);
             const std::string h = mac(key_, canonical(seq >= from2 ? 2 : 1, seq, st.getText(1), uidNull, uid, st.getText(3), st.getText(4),
                                                       st.getText(5), st.getText(6), st.getText(7), st.getText(8),
                                                       st.getText(9), st.getText(10), st.getText(11), st.getText(12),
-                                                      st.getText(13), prev));
+                                                      st.getText(13), prev, &subjects));
             if (h != st.getText(15)) {
                 fail(seq, "record " + std::to_string(seq) + " was changed after it was written");
                 return;
             }
             prev = h;
             ++expect;
+        }
+        if (subMore) {
+            r.ok = false;
+            r.firstBadSeq = sub.getInt(0);
+            r.problem = "a patient was added to the list of a view that is not in the log (record " +
+                        std::to_string(sub.getInt(0)) + ")";
+            return;
         }
         // Compare with the keyed head so that removing the newest records is caught.
         auto hd = c.prepare("SELECT value FROM kb_meta WHERE key='audit_head'");
@@ -293,6 +360,19 @@ void PluginAudit::record(const Request& by, const AuditEntry& entry) {
 
 void PluginAudit::record(const Request& by, const AuditEntry& entry, db::Connection& tx) {
     log_.append(AuditLog::actorOf(by), scoped(entry), tx);
+    ++by.auditRecords;
+}
+
+void PluginAudit::recordSubjects(const Request& by, const AuditEntry& entry, const std::vector<std::string>& subjects) {
+    if (subjects.empty()) return;
+    log_.appendSubjects(AuditLog::actorOf(by), scoped(entry), subjects);
+    ++by.auditRecords;
+}
+
+void PluginAudit::recordSubjects(const Request& by, const AuditEntry& entry, const std::vector<std::string>& subjects,
+                                 db::Connection& tx) {
+    if (subjects.empty()) return;
+    log_.appendSubjects(AuditLog::actorOf(by), scoped(entry), subjects, tx);
     ++by.auditRecords;
 }
 

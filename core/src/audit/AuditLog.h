@@ -10,6 +10,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace klinikbox::audit {
 
@@ -46,6 +47,15 @@ public:
     void append(const Actor& who, const AuditEntry& e);
     // Appends inside the caller's write transaction.
     void append(const Actor& who, const AuditEntry& e, db::Connection& tx);
+    // Appends ONE record of a view that showed several patients (subjects, e.g. a day's
+    // booking calendar), in its own transaction. The sorted, de-duplicated subject list is
+    // part of the record's keyed hash and is written to kb_audit_subjects, the index through
+    // which the review and the patient's log extract find every view of a patient. One
+    // subject is an ordinary record (its patient field); none writes nothing. e.patient
+    // must be empty.
+    void appendSubjects(const Actor& who, const AuditEntry& e, std::vector<std::string> subjects);
+    // The same inside the caller's write transaction.
+    void appendSubjects(const Actor& who, const AuditEntry& e, std::vector<std::string> subjects, db::Connection& tx);
 
     // Checks the chain, the keyed head and, when an anchor is attached, that the database
     // still holds the record anchored outside it.
@@ -64,7 +74,8 @@ public:
     static Actor actorOf(const Request& r);
 
 private:
-    void appendLocked(const Actor& who, const AuditEntry& e, db::Connection& tx);
+    void appendLocked(const Actor& who, const AuditEntry& e, db::Connection& tx,
+                      const std::vector<std::string>* subjects = nullptr);
     // The first record written in the canonical form that tells NULL from 0 (format 2).
     [[nodiscard]] long long format2From(db::Connection& c, long long nextSeq);
     store::Database& db_;
@@ -81,6 +92,9 @@ public:
     void record(const Request& by, const AuditEntry& entry, db::Connection& tx) override;
     void recordSystem(const AuditEntry& entry) override;
     void recordSystem(const AuditEntry& entry, db::Connection& tx) override;
+    void recordSubjects(const Request& by, const AuditEntry& entry, const std::vector<std::string>& subjects) override;
+    void recordSubjects(const Request& by, const AuditEntry& entry, const std::vector<std::string>& subjects,
+                        db::Connection& tx) override;
 
 private:
     AuditEntry scoped(const AuditEntry& e) const;

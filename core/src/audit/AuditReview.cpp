@@ -5,6 +5,7 @@
 
 #include <Poco/JSON/Array.h>
 
+#include <algorithm>
 #include <limits>
 #include <regex>
 #include <set>
@@ -22,7 +23,9 @@ bool isDate(const std::string& s) {
 std::string where(const ReviewFilter& f, std::vector<std::string>& params) {
     std::string w = " WHERE 1=1";
     if (!f.patient.empty()) {
-        w += " AND patient = ?";
+        // A view of several patients names them in kb_audit_subjects, not in patient.
+        w += " AND (patient = ? OR seq IN (SELECT seq FROM kb_audit_subjects WHERE subject = ?))";
+        params.push_back(f.patient);
         params.push_back(f.patient);
     }
     if (!f.user.empty()) {
@@ -63,18 +66,35 @@ std::string where(const ReviewFilter& f, std::vector<std::string>& params) {
     return w;
 }
 
+std::vector<std::string> splitSubjects(const std::string& list) {
+    std::vector<std::string> out;
+    std::size_t i = 0;
+    while (i < list.size()) {
+        const auto j = std::min(list.find(' ', i), list.size());
+        if (j > i) out.push_back(list.substr(i, j - i));
+        i = j + 1;
+    }
+    return out;
+}
+
 Poco::JSON::Object::Ptr row(db::Statement& st) {
     Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
     const char* names[] = {"seq", "at", "username", "role", "hsa_id", "care_unit", "action", "patient", "purpose",
                            "outcome", "details", "request_id", "remote_addr"};
     o->set("seq", st.getInt(0));
     for (int i = 1; i < 13; ++i) o->set(names[i], st.getText(i));
+    // The patients of a multi-patient view (one record for all of them), else empty.
+    Poco::JSON::Array::Ptr subjects = new Poco::JSON::Array;
+    for (const auto& s : splitSubjects(st.getText(13))) subjects->add(s);
+    o->set("subjects", subjects);
     return o;
 }
 
+// The last column lists a multi-patient view's subjects, space-separated, in order.
 constexpr const char* kCols =
     "SELECT seq, at, username, role, hsa_id, care_unit, action, patient, purpose, outcome, details, request_id,"
-    " remote_addr FROM kb_audit";
+    " remote_addr, (SELECT COALESCE(group_concat(subject, ' '), '') FROM"
+    " (SELECT subject FROM kb_audit_subjects s WHERE s.seq = kb_audit.seq ORDER BY subject)) FROM kb_audit";
 
 std::string describe(const ReviewFilter& f) {
     std::string s;
@@ -150,6 +170,65 @@ ReviewFilter parseFilter(const Request& req, const Clock& clock) {
     return f;
 }
 
+Poco::JSON::Array::Ptr reviewRecords(store::Database& db, const ReviewFilter& f, int limit) {
+    std::vector<std::string> params;
+    const std::string sql = std::string(kCols) + where(f, params) + " ORDER BY seq DESC LIMIT ?";
+    Poco::JSON::Array::Ptr rows = new Poco::JSON::Array;
+    db.read("core", [&](db::Connection& c) {
+        auto st = c.prepare(sql);
+        bindAll(st, params);
+        st.bind(static_cast<int>(params.size()) + 1, limit);
+        while (st.step()) rows->add(row(st));
+    });
+    return rows;
+}
+
+std::string exportCsv(store::Database& db, const ReviewFilter& f) {
+    std::vector<std::string> params;
+    const std::string sql = std::string(kCols) + where(f, params) + " ORDER BY seq LIMIT 100000";
+    std::string csv = "seq,at,username,role,hsa_id,care_unit,action,patient,purpose,outcome,details,request_id,remote_addr,"
+                      "subjects\r\n";
+    db.read("core", [&](db::Connection& c) {
+        auto st = c.prepare(sql);
+        bindAll(st, params);
+        while (st.step()) {
+            csv += std::to_string(st.getInt(0));
+            for (int i = 1; i < 14; ++i) {
+                csv += ',';  // two appends: GCC 12 -O3 false -Werror=restrict on "," + string
+                csv += csvCell(st.getText(i));
+            }
+            csv += "\r\n";
+        }
+    });
+    return csv;
+}
+
+Poco::JSON::Array::Ptr patientExtract(store::Database& db, const std::string& patient) {
+    Poco::JSON::Array::Ptr entries = new Poco::JSON::Array;
+    db.read("core", [&](db::Connection& c) {
+        // Which care units and users accessed the patient's data, per day: what a patient
+        // may ask for under PDL 8:2 (a log extract). A view of several patients counts once
+        // for each of them (found through kb_audit_subjects); the others are not named.
+        auto st = c.prepare(
+            "SELECT substr(at,1,10) AS day, care_unit, username, role, group_concat(DISTINCT action), COUNT(*) "
+            "FROM kb_audit WHERE (patient = ?1 OR seq IN (SELECT seq FROM kb_audit_subjects WHERE subject = ?1))"
+            " AND action NOT LIKE 'audit.%' GROUP BY day, care_unit, username, role "
+            "ORDER BY day DESC, care_unit, username");
+        st.bind(1, patient);
+        while (st.step()) {
+            Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+            o->set("day", st.getText(0));
+            o->set("care_unit", st.getText(1));
+            o->set("username", st.getText(2));
+            o->set("role", st.getText(3));
+            o->set("actions", st.getText(4));
+            o->set("count", st.getInt(5));
+            entries->add(o);
+        }
+    });
+    return entries;
+}
+
 void installReview(server::Box& box) {
     box.addModule([](server::Box& b) {
         // Log review is the auditor's task (PDL 4:3); admins may verify but not read.
@@ -174,15 +253,7 @@ void installReview(server::Box& box) {
 
         add("/api/v1/audit", [&log, &db, &clock](Request& req) {
             const auto f = parseFilter(req, clock);
-            std::vector<std::string> params;
-            const std::string sql = std::string(kCols) + where(f, params) + " ORDER BY seq DESC LIMIT ?";
-            Poco::JSON::Array::Ptr rows = new Poco::JSON::Array;
-            db.read("core", [&](db::Connection& c) {
-                auto st = c.prepare(sql);
-                bindAll(st, params);
-                st.bind(static_cast<int>(params.size()) + 1, f.limit + 1);
-                while (st.step()) rows->add(row(st));
-            });
+            Poco::JSON::Array::Ptr rows = reviewRecords(db, f, f.limit + 1);
             const bool more = static_cast<int>(rows->size()) > f.limit;
             if (more) rows->remove(static_cast<unsigned>(f.limit));
             log.append(AuditLog::actorOf(req), AuditEntry{"audit.review", f.patient, "loggkontroll", "ok", describe(f)});
@@ -194,21 +265,7 @@ void installReview(server::Box& box) {
 
         add("/api/v1/audit/export.csv", [&log, &db, &clock](Request& req) {
             auto f = parseFilter(req, clock);
-            std::vector<std::string> params;
-            const std::string sql = std::string(kCols) + where(f, params) + " ORDER BY seq LIMIT 100000";
-            std::string csv = "seq,at,username,role,hsa_id,care_unit,action,patient,purpose,outcome,details,request_id,remote_addr\r\n";
-            db.read("core", [&](db::Connection& c) {
-                auto st = c.prepare(sql);
-                bindAll(st, params);
-                while (st.step()) {
-                    csv += std::to_string(st.getInt(0));
-                    for (int i = 1; i < 13; ++i) {
-                        csv += ',';  // two appends: GCC 12 -O3 false -Werror=restrict on "," + string
-                        csv += csvCell(st.getText(i));
-                    }
-                    csv += "\r\n";
-                }
-            });
+            const std::string csv = exportCsv(db, f);
             log.append(AuditLog::actorOf(req), AuditEntry{"audit.export", f.patient, "loggkontroll", "ok", describe(f)});
             Response r = Response::text(csv, "text/csv; charset=utf-8");
             r.headers.emplace_back("Content-Disposition", "attachment; filename=\"klinikbox-audit.csv\"");
@@ -218,26 +275,7 @@ void installReview(server::Box& box) {
         add("/api/v1/audit/patient-extract", [&log, &db, &clock](Request& req) {
             const auto f = parseFilter(req, clock);
             if (f.patient.empty()) throw Problem::badRequest("/problems/invalid-parameter", "patient is required");
-            Poco::JSON::Array::Ptr entries = new Poco::JSON::Array;
-            db.read("core", [&](db::Connection& c) {
-                // Which care units and users accessed the patient's data, per day: what a
-                // patient may ask for under PDL 8:2 (a log extract).
-                auto st = c.prepare(
-                    "SELECT substr(at,1,10) AS day, care_unit, username, role, group_concat(DISTINCT action), COUNT(*) "
-                    "FROM kb_audit WHERE patient = ? AND action NOT LIKE 'audit.%' GROUP BY day, care_unit, username, role "
-                    "ORDER BY day DESC, care_unit, username");
-                st.bind(1, f.patient);
-                while (st.step()) {
-                    Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-                    o->set("day", st.getText(0));
-                    o->set("care_unit", st.getText(1));
-                    o->set("username", st.getText(2));
-                    o->set("role", st.getText(3));
-                    o->set("actions", st.getText(4));
-                    o->set("count", st.getInt(5));
-                    entries->add(o);
-                }
-            });
+            Poco::JSON::Array::Ptr entries = patientExtract(db, f.patient);
             log.append(AuditLog::actorOf(req), AuditEntry{"audit.patient_extract", f.patient, "loggkontroll", "ok", ""});
             Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
             o->set("patient", f.patient);

@@ -4,6 +4,8 @@
 
 #include "server/Box.h"
 
+#include <Poco/JSON/Array.h>
+
 namespace klinikbox::audit {
 
 struct ReviewFilter {
@@ -25,6 +27,15 @@ ReviewFilter parseFilter(const Request& req, const Clock& clock);
 
 // Escapes one CSV cell (RFC 4180) and defuses spreadsheet formulas.
 std::string csvCell(const std::string& v);
+
+// The records a filter selects, newest first, at most `limit` (each with its "subjects": the
+// patients of a multi-patient view, else empty). A patient filter finds a view of several
+// patients through kb_audit_subjects.
+Poco::JSON::Array::Ptr reviewRecords(store::Database& db, const ReviewFilter& f, int limit);
+// The filtered log as CSV (RFC 4180), oldest first; the last column lists the subjects.
+std::string exportCsv(store::Database& db, const ReviewFilter& f);
+// A patient's log extract: per day, care unit and user, the actions and how many records.
+Poco::JSON::Array::Ptr patientExtract(store::Database& db, const std::string& patient);
 
 void installReview(server::Box& box);
 

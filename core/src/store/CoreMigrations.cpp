@@ -161,6 +161,23 @@ CREATE TABLE kb_settings (
   updated_by TEXT NOT NULL
 );
 )SQL"},
+        {7, "0007_audit_subjects",
+         R"SQL(
+-- The patients (subjects) one audit record of a multi-patient view showed, e.g. a day's
+-- booking calendar: one row per patient. The record's keyed hash covers the sorted list, so
+-- the chain check proves these rows; the second index finds every view of a patient for the
+-- review and the log extract. Append-only like kb_audit.
+CREATE TABLE kb_audit_subjects (
+  seq INTEGER NOT NULL,                -- kb_audit.seq of the record
+  subject TEXT NOT NULL,               -- 12-digit personnummer (or reserve id)
+  PRIMARY KEY (seq, subject)
+) WITHOUT ROWID;
+CREATE INDEX kb_audit_subjects_subject ON kb_audit_subjects(subject, seq);
+CREATE TRIGGER kb_audit_subjects_no_update BEFORE UPDATE ON kb_audit_subjects
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER kb_audit_subjects_no_delete BEFORE DELETE ON kb_audit_subjects
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+)SQL"},
     };
     return list;
 }

@@ -2,6 +2,7 @@
 // the JSON of a booking (crm:scheduling names).
 #include <klinikbox/Schema.h>
 #include "BookingPlugin.h"
+#include "JsonOut.h"
 
 #include <Poco/JSON/Parser.h>
 
@@ -403,7 +404,11 @@ void BookingPlugin::registerBookingRoutes() {
         ensureSlots(from, to);
         const auto start = booking::stockholmToUtc(from, 0).value_or(sys_seconds{sys_days{from}});
         const auto end = booking::stockholmToUtc(year_month_day{sys_days{to} + days{1}}, 0).value_or(start + days{n});
-        Array::Ptr arr = new Array;
+        // Written straight into the response text (the keys in the order Poco's objects
+        // wrote them): a day of a busy unit holds hundreds of slots.
+        JsonOut out(512 + 400 * 96);
+        out.beginObject().field("days", n).field("from", isoDate(from)).field("healthcare_facility", unit);
+        out.key("slots").beginArray();
         std::set<std::string> patients;
         ctx_->store().read([&](db::Connection& c) {
             auto st = c.prepare(
@@ -415,42 +420,34 @@ void BookingPlugin::registerBookingRoutes() {
                 " WHERE s.unit = ?1 AND s.start_at >= ?2 AND s.start_at < ?3 AND (?4 = '' OR s.practitioner = ?4)"
                 " AND (s.withdrawn = 0 OR b.id IS NOT NULL) ORDER BY s.start_at, p.name");
             st.bind(1, unit).bind(2, toSec(start)).bind(3, toSec(end)).bind(4, practitioner);
+            const long long nowSec = now();
             while (st.step()) {
-                Object::Ptr o = new Object;
-                o->set("slot_id", st.getInt(0));
-                o->set("start", isoStockholm(fromSec(st.getInt(1))));
-                o->set("end", isoStockholm(fromSec(st.getInt(2))));
-                o->set("practitioner", st.getText(3));
-                o->set("practitioner_name", st.getText(4));
-                o->set("visit_type", st.getText(5));
-                o->set("visit_type_name", st.getText(6));
-                o->set("visit_form", st.getText(7));
-                o->set("room", st.getText(8));
-                if (!st.isNull(9)) {
-                    o->set("booking_id", st.getInt(9));
-                    o->set("patient", st.getText(10));
-                    o->set("status", st.getText(11));
-                    o->set("channel", st.getText(12));
+                const bool booked = !st.isNull(9);
+                out.beginObject();
+                if (booked) {
+                    out.field("booking_id", st.getInt(9));
                     // Inside the patients' limit staff give a reason for a change.
-                    o->set("change_needs_reason", now() >= st.getInt(1) - static_cast<long long>(s_.cancelLatestHours) * 3600);
-                    patients.insert(st.getText(10));
-                } else {
-                    o->set("status", "free");
+                    out.field("change_needs_reason", nowSec >= st.getInt(1) - static_cast<long long>(s_.cancelLatestHours) * 3600);
+                    out.field("channel", st.getText(12));
                 }
-                arr->add(o);
+                out.field("end", isoStockholm(fromSec(st.getInt(2))));
+                if (booked) {
+                    out.field("patient", st.getText(10));
+                    patients.insert(st.getText(10));
+                }
+                out.field("practitioner", st.getText(3)).field("practitioner_name", st.getText(4)).field("room", st.getText(8));
+                out.field("slot_id", st.getInt(0)).field("start", isoStockholm(fromSec(st.getInt(1))));
+                out.field("status", booked ? st.getText(11) : std::string("free"));
+                out.field("visit_form", st.getText(7)).field("visit_type", st.getText(5)).field("visit_type_name", st.getText(6));
+                out.endObject();
             }
         });
-        // One record per patient shown, all in one transaction (one commit, not one per patient).
-        if (!patients.empty())
-            ctx_->store().write([&](db::Connection& c) {
-                for (const auto& p : patients) audit(req, "booking.read", p, "calendar " + unit + " from " + isoDate(from), &c);
-            });
-        Object::Ptr o = new Object;
-        o->set("healthcare_facility", unit);
-        o->set("from", isoDate(from));
-        o->set("days", n);
-        o->set("slots", arr);
-        return Response::json(o);
+        out.endArray().endObject();
+        // One record of the view that lists every patient shown (PDL: each patient's log
+        // extract finds it through the record's subjects).
+        ctx_->audit().recordSubjects(req, AuditEntry{"booking.read", "", kPurposeCare, "ok", "calendar " + unit + " from " + isoDate(from)},
+                                     std::vector<std::string>(patients.begin(), patients.end()));
+        return Response::text(out.take(), "application/json");
     }, RouteSpec{.summary = "Day or week view of a unit: every slot and its booking", .tag = "booking", .status = 200, .query = {{"unit", hsaId(), true, ""}, {"date", date(), false, ""}, {"days", integer(1, 7), false, ""}, {"practitioner", hsaId(), false, ""}}});
 }
 

@@ -195,10 +195,9 @@ void BookingPlugin::registerInvitationRoutes() {
                     patients.insert(inv->patient);
                 }
         });
-        if (!patients.empty())
-            ctx_->store().write([&](db::Connection& c) {
-                for (const auto& p : patients) audit(req, "booking.invitation.read", p, "invitation list of " + unit, &c);
-            });
+        // One record of the list, naming every patient shown as its subjects.
+        ctx_->audit().recordSubjects(req, AuditEntry{"booking.invitation.read", "", kPurposeCare, "ok", "invitation list of " + unit},
+                                     std::vector<std::string>(patients.begin(), patients.end()));
         Object::Ptr o = new Object;
         o->set("invitations", arr);
         return Response::json(o);

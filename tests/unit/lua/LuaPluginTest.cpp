@@ -245,6 +245,40 @@ kb.route("POST", "/undeclared", function(req) kb.events.publish("booking.created
     }
 }
 
+TEST(LuaPlugin, AListOfPatientsIsOneAuditRecordWithItsSubjects) {
+    PluginBox box("demo");
+    box.start(R"lua(
+kb.route("GET", "/list", { roles = { "staff" } }, function(req)
+  kb.audit("list.read", { subjects = { "191212121212", "199001012385" }, details = "day list" })
+  kb.db.transaction(function()
+    kb.audit("list.read", { subjects = { "198507099805" } })
+  end)
+  return { json = {} }
+end)
+kb.route("GET", "/both", function() kb.audit("x", { patient = "191212121212", subjects = { "199001012385" } }) end)
+kb.route("GET", "/numbers", function() kb.audit("x", { subjects = { 191212121212 } }) end)
+kb.route("GET", "/not-a-list", function() kb.audit("x", { subjects = "191212121212" }) end)
+)lua");
+    EXPECT_EQ(box.ctx.routerImpl.call("GET", "/api/v1/demo/list", staffRequest()).status, 200);
+    ASSERT_EQ(box.ctx.auditImpl.records.size(), 2u);
+    EXPECT_EQ(box.ctx.auditImpl.records[0], "anna list.read {191212121212,199001012385} vård day list");
+    EXPECT_EQ(box.ctx.auditImpl.records[1], "anna list.read {198507099805} vård  [tx]");
+    auto failure = [&](const std::string& path) {
+        try {
+            box.ctx.routerImpl.call("GET", path, staffRequest());
+        } catch (const Problem& p) {
+            return p.detail();
+        } catch (const std::exception& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    EXPECT_NE(failure("/api/v1/demo/both").find("either patient or subjects"), std::string::npos);
+    EXPECT_NE(failure("/api/v1/demo/numbers").find("subjects[1] must be a non-empty string"), std::string::npos);
+    EXPECT_NE(failure("/api/v1/demo/not-a-list").find("subjects must be an array"), std::string::npos);
+    EXPECT_EQ(box.ctx.auditImpl.records.size(), 2u);
+}
+
 TEST(LuaPlugin, HooksPagesAndResponsesAreChecked) {
     PluginBox box("demo");
     box.ctx.eventsImpl.mayHook = {"booking.requested"};

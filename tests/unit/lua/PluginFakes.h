@@ -22,6 +22,18 @@ struct FakeAudit : Audit {
         recordSystem(e);
         records.back() += " [tx]";
     }
+    // "<user> <action> {s1,s2,...} <purpose> <details>": one record of a multi-patient view.
+    void recordSubjects(const Request& by, const AuditEntry& e, const std::vector<std::string>& subjects) override {
+        std::string list;
+        for (const auto& s : subjects) list += (list.empty() ? "" : ",") + s;
+        records.push_back((by.principal ? by.principal->username : "?") + " " + e.action + " {" + list + "} " + e.purpose + " " + e.details);
+        ++by.auditRecords;
+    }
+    void recordSubjects(const Request& by, const AuditEntry& e, const std::vector<std::string>& subjects,
+                        db::Connection&) override {
+        recordSubjects(by, e, subjects);
+        records.back() += " [tx]";
+    }
 };
 
 using FakeContext = BasicFakeContext<FakeAudit>;

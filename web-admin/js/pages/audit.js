@@ -19,6 +19,11 @@ export function actionText(action) {
 export const roleText = (role) => (role && has(`role.${role}`) ? t(`role.${role}`) : role || '');
 
 const pnrText = (p) => (/^\d{12}$/.test(p || '') ? `${p.slice(0, 8)}-${p.slice(8)}` : p || '');
+// One record of a view that showed several patients (a day's calendar) lists them all.
+const patientCell = (r) => ((r.subjects || []).length
+  ? h('details', {class: 'subjects'}, h('summary', {}, t('audit.subjects', {n: r.subjects.length})),
+    r.subjects.map(pnrText).join(', '))
+  : pnrText(r.patient));
 
 export default async function auditPage({api}) {
   const params = new URLSearchParams(location.hash.split('?')[1] || '');
@@ -56,7 +61,7 @@ export default async function auditPage({api}) {
       const rows = data.records.map((r) => h('tr', {},
         h('td', {}, formatTime(r.at)), h('td', {}, r.username), h('td', {}, roleText(r.role)), h('td', {}, r.care_unit),
         h('td', {}, actionText(r.action), h('br'), h('code', {class: 'muted'}, r.action)),
-        h('td', {}, pnrText(r.patient)), h('td', {}, r.purpose),
+        h('td', {}, patientCell(r)), h('td', {}, r.purpose),
         h('td', {}, has(`audit.outcome.${r.outcome}`) ? t(`audit.outcome.${r.outcome}`) : r.outcome),
         h('td', {class: 'details'}, r.details ? h('span', {lang: 'en'}, r.details) : '')));
       const more = data.next_before_seq
