@@ -1,6 +1,5 @@
 #include "store/Database.h"
 
-#include "events/QueuedTime.h"
 
 #include <sqlite3.h>
 #include <sys/statvfs.h>
@@ -33,6 +32,13 @@ bool ownsTable(const OwnerGuard& g, const char* table) {
 int authorizer(void* user, int action, const char* a1, const char* a2, const char* /*dbName*/,
                const char* /*trigger*/) {
     auto* g = static_cast<OwnerGuard*>(user);
+    // Inside a group-commit batch the transaction and the request's savepoint belong to the
+    // writer, not to the callback, even when it runs with core rights.
+    if (g->inRequest) {
+        if (action == SQLITE_TRANSACTION) return SQLITE_DENY;
+        if (action == SQLITE_SAVEPOINT && a2 && sqlite3_stricmp(a2, GroupCommit::kSavepoint) == 0)
+            return SQLITE_DENY;
+    }
     if (g->core || tlCoreDepth > 0) return SQLITE_OK;
     switch (action) {
         case SQLITE_SELECT:
@@ -146,24 +152,8 @@ void Database::asCore(db::Connection& /*conn*/, const std::function<void()>& fn)
 }
 
 void Database::write(const std::string& owner, const std::function<void(db::Connection&)>& fn) {
-    auto c = acquire(owner);
-    std::unique_lock writer(writeMu_, std::defer_lock);
-    {
-        // Waiting for another thread's transaction is load, not this caller's work.
-        events::QueuedTime::Scope queued;
-        writer.lock();
-    }
     try {
-        asCore(*c, [&] { c->exec("BEGIN IMMEDIATE"); });
-        try {
-            fn(*c);
-            asCore(*c, [&] { c->exec("COMMIT"); });
-        } catch (...) {
-            // A failed COMMIT (disk full) leaves the transaction open: roll back so that
-            // nothing half-written remains.
-            if (c->inTransaction()) asCore(*c, [&] { c->exec("ROLLBACK"); });
-            throw;
-        }
+        writer_.write(owner, fn);
     } catch (const db::Error& e) {
         if (isStorageError(e.code())) storageFailing_ = true;
         throw;

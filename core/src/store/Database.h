@@ -2,6 +2,9 @@
 // pragmas, transactions and the authorizer that keeps each plugin inside its own tables.
 #pragma once
 
+#include "store/GroupCommit.h"
+#include "store/OwnerGuard.h"
+
 #include <klinikbox/Db.h>
 
 #include <atomic>
@@ -22,12 +25,6 @@ struct DatabaseOptions {
     int cacheKib = 512;
     // Idle connections kept per owner; more are closed when returned. database.idle_connections.
     int idleConnections = 4;
-};
-
-// What an owner may touch. The core may touch everything.
-struct OwnerGuard {
-    std::string owner;    // "core" or a plugin id
-    bool core = false;
 };
 
 class Database;
@@ -61,7 +58,13 @@ public:
     // "<owner>_..." by an SQLite authorizer.
     [[nodiscard]] PooledConnection acquire(const std::string& owner);
 
-    // BEGIN IMMEDIATE ... COMMIT; rolls back and rethrows when fn throws.
+    // Runs fn in a write transaction confined to `owner`'s tables and returns once it is
+    // durable. Concurrent writes share one transaction and one fsync (group commit, see
+    // store/GroupCommit.h): fn runs inside its own savepoint, so when fn throws only its
+    // changes are rolled back and its exception is rethrown; when the batch's COMMIT fails
+    // every write of the batch throws that error and nothing of the batch remains. fn runs
+    // on the calling thread. A write inside fn on the same thread throws db::Error at once;
+    // fn may not BEGIN, COMMIT or ROLLBACK (the authorizer refuses it).
     void write(const std::string& owner, const std::function<void(db::Connection&)>& fn);
     // A read transaction (one snapshot).
     void read(const std::string& owner, const std::function<void(db::Connection&)>& fn);
@@ -77,6 +80,11 @@ public:
     // SQLITE_FULL or SQLITE_IOERR (any extended code): the storage, not the request, failed.
     [[nodiscard]] static bool isStorageError(int sqliteCode);
 
+    // Batches and requests the writer has run (tests, diagnostics).
+    [[nodiscard]] GroupCommitStats writeStats() const { return writer_.stats(); }
+    // Writes waiting for a batch right now (tests that need several writes queued).
+    [[nodiscard]] std::size_t queuedWrites() const { return writer_.queued(); }
+
 private:
     static constexpr unsigned long long kRoomBytes = 8ull << 20;
     [[nodiscard]] bool hasRoom() const;
@@ -87,10 +95,9 @@ private:
     std::unique_ptr<db::Connection> open(OwnerGuard* guard);
 
     DatabaseOptions options_;
-    // Writers of this process queue here instead of in SQLite's busy handler, which sleeps
-    // and gives long tail latencies under load. Recursive so that a (mistaken) nested write
-    // on the same thread fails with SQLITE_BUSY after the timeout instead of hanging.
-    std::recursive_mutex writeMu_;
+    // The process's single writer: its writes queue there instead of in SQLite's busy
+    // handler (which sleeps and gives long tail latencies) and are committed in batches.
+    GroupCommit writer_{[this](OwnerGuard* guard) { return open(guard); }};
     std::mutex mu_;
     struct Idle {
         std::unique_ptr<db::Connection> conn;
