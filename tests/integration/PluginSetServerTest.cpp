@@ -23,12 +23,7 @@ struct SignedHello {
         const std::string demo = std::string(KB_SOURCE_DIR) + "/config/demo-region";
         if (std::system(("sh " + demo + "/make-demo-pki.sh " + pki + " >/dev/null").c_str()) != 0)
             throw std::runtime_error("demo PKI failed");
-        const fs::path src = fs::path(KB_SOURCE_DIR) / "plugins" / "hello";
-        fs::create_directories(fs::path(set) / "hello");
-        for (const char* f : {"plugin.yaml", "schema.yaml"}) fs::copy_file(src / f, fs::path(set) / "hello" / f);
-        fs::copy(src / "migrations", fs::path(set) / "hello" / "migrations", fs::copy_options::recursive);
-        fs::copy(src / "web", fs::path(set) / "hello" / "web", fs::copy_options::recursive);
-        fs::copy_file(fs::path(KB_BUILD_DIR) / "plugins" / "hello" / "libhello.so", fs::path(set) / "hello" / "libhello.so");
+        if (pluginSetOf(dir, {"hello"}) != set) throw std::runtime_error("the set is not where expected");
         resign(sequence);
     }
     void resign(int sequence) {

@@ -292,12 +292,7 @@ TEST(SetupWizardServer, TheRegionsTrustAnchorLetsARefusedProductionSetRunWithout
     const std::string demo = std::string(KB_SOURCE_DIR) + "/config/demo-region";
     const auto pki = d.file("pki"), set = d.file("set");
     ASSERT_EQ(std::system(("sh " + demo + "/make-demo-pki.sh " + pki + " >/dev/null").c_str()), 0);
-    const fs::path src = fs::path(KB_SOURCE_DIR) / "plugins" / "hello";
-    fs::create_directories(fs::path(set) / "hello");
-    for (const char* f : {"plugin.yaml", "schema.yaml"}) fs::copy_file(src / f, fs::path(set) / "hello" / f);
-    fs::copy(src / "migrations", fs::path(set) / "hello" / "migrations", fs::copy_options::recursive);
-    fs::copy(src / "web", fs::path(set) / "hello" / "web", fs::copy_options::recursive);
-    fs::copy_file(fs::path(KB_BUILD_DIR) / "plugins" / "hello" / "libhello.so", fs::path(set) / "hello" / "libhello.so");
+    if (pluginSetOf(d, {"hello"}) != set) throw std::runtime_error("the set is not where expected");
     ASSERT_EQ(std::system(("sh " + demo + "/sign-demo-set.sh " + set + " " + pki + " " + BoxProcess::binary() + " 1 >/dev/null").c_str()),
               0);
 
