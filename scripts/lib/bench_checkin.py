@@ -16,6 +16,7 @@ checkin plugin's window (window_before_minutes) must cover `--window-minutes`.
 """
 import argparse
 import datetime
+from zoneinfo import ZoneInfo
 import http.client
 import json
 import queue
@@ -68,12 +69,13 @@ def percentile(values, p):
     return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))]
 
 
-def run_parallel(args, items, fn):
-    """fn(client, item) -> ok; returns (items/s, p50 ms, p99 ms, errors, start, end) in wall time."""
+def run_parallel(args, what, items, fn, ok_statuses=(201,)):
+    """fn(client, item) -> (status, body); returns (items/s, p50 ms, p99 ms, errors, start, end) in wall time."""
     work = queue.Queue()
     for it in items:
         work.put(it)
     latencies, errors, lock = [], [0], threading.Lock()
+    seen = {}  # the first answer of each failing status, for the log
 
     def worker():
         c = Client(args.url, args.cookie, args.csrf)
@@ -83,12 +85,15 @@ def run_parallel(args, items, fn):
             except queue.Empty:
                 return
             t = time.monotonic()
-            ok = fn(c, it)
+            status, body = fn(c, it)
             dt = (time.monotonic() - t) * 1000
             with lock:
                 latencies.append(dt)
-                if not ok:
+                if status not in ok_statuses:
                     errors[0] += 1
+                    if status not in seen:
+                        seen[status] = body[:300]
+                        print(f"bench_checkin: {what} answered {status}: {seen[status]!r}", file=sys.stderr)
 
     start = time.time()
     threads = [threading.Thread(target=worker) for _ in range(args.clients)]
@@ -115,34 +120,38 @@ def main():
     args = ap.parse_args()
     c = Client(args.url, args.cookie, args.csrf)
 
-    # Today's next free slots that the check-in window covers.
-    today = datetime.date.today().isoformat()
+    # Today's next free slots that the check-in window covers. "Today" is the clinic's
+    # (Europe/Stockholm) date: a window that runs past its midnight would book slots that the
+    # desk, rightly, does not find among today's bookings.
+    today_date = datetime.datetime.now(ZoneInfo("Europe/Stockholm")).date()
+    today = today_date.isoformat()
     status, body = c.call("GET", f"/api/v1/booking/timeslots?unit={args.unit}&date={today}&days=2")
     if status != 200:
         sys.exit(f"bench_checkin: timeslots answered {status}: {body[:200]!r}")
     horizon = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=args.window_minutes)
     slots = [s["slot_id"] for s in json.loads(body)["timeslots"]
-             if datetime.datetime.fromisoformat(s["startTimeInclusive"]) <= horizon]
+             if datetime.datetime.fromisoformat(s["startTimeInclusive"]) <= horizon
+             and datetime.datetime.fromisoformat(s["startTimeInclusive"]).date() == today_date]
     random.Random(15).shuffle(slots)
     slots = slots[:args.count]
     if not slots:
-        sys.exit("bench_checkin: no free slot in the check-in window")
+        sys.exit("bench_checkin: no free slot left today in the check-in window (the clinic's day ends at midnight, Europe/Stockholm)")
     patients = [personnummer(i) for i in range(len(slots))]
     for slot, patient in zip(slots, patients):
         status, body = c.call("POST", "/api/v1/booking/bookings", {"slot_id": slot, "patient": patient})
         if status != 201:
             sys.exit(f"bench_checkin: booking slot {slot} answered {status}: {body[:200]!r}")
 
-    checkin = run_parallel(args, patients, lambda cl, p: cl.call(
-        "POST", "/api/v1/checkin/desk/arrivals", {"patient": p})[0] == 201)
+    checkin = run_parallel(args, "a desk check-in", patients, lambda cl, p: cl.call(
+        "POST", "/api/v1/checkin/desk/arrivals", {"patient": p}))
     status, body = c.call("GET", f"/api/v1/checkin/day?date={today}")
     if status != 200:
         sys.exit(f"bench_checkin: the day report answered {status}: {body[:200]!r}")
     ours = set(patients)
     visits = [v["visit_id"] for v in json.loads(body)["visits"] if v.get("patient") in ours]
 
-    payment = run_parallel(args, visits, lambda cl, v: cl.call(
-        "POST", f"/api/v1/checkin/visits/{v}/payment", {"method": "desk"})[0] == 201)
+    payment = run_parallel(args, "a desk payment", visits, lambda cl, v: cl.call(
+        "POST", f"/api/v1/checkin/visits/{v}/payment", {"method": "desk"}))
     first_ms, last_ms = int(payment[4] * 1000), int(payment[5] * 1000)
 
     # The fee reports go checkin.feereport -> checkin.fee.paid -> efrikort.register, each
