@@ -234,6 +234,7 @@
 ---Options of kb.audit.
 ---@class kb.AuditOptions
 ---@field patient? string personnummer the record is about
+---@field subjects? string[] in a route: the patients one view showed (one record lists them all; not with patient)
 ---@field purpose? string default "vård"
 ---@field details? string free text
 ---@field outcome? string e.g. "ok", "denied", "failed"
