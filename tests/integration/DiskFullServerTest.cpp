@@ -10,8 +10,10 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 #include <vector>
 
 using kbtest::BoxProcess;
@@ -54,9 +56,20 @@ TEST(DiskFull, WritesAnswerASwedishProblemReadyzSaysSoAndNothingHalfWrittenRemai
     box.start();
     box.loginAs("ada", "admin");
     // An empty WAL, so the next write must grow a file (a reused WAL would still have room).
+    // The checkpoint cannot truncate while one of the box's connections reads (it answers
+    // busy=1 then), so it is repeated until the WAL file is really empty.
     {
         klinikbox::db::Connection c(box.dataDir() + "/klinikbox.db");
-        c.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+        const auto wal = box.dataDir() + "/klinikbox.db-wal";
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        bool truncated = false;
+        while (!truncated && std::chrono::steady_clock::now() < deadline) {
+            auto st = c.prepare("PRAGMA wal_checkpoint(TRUNCATE)");
+            const bool busy = st.step() && st.getInt(0) != 0;
+            truncated = !busy && (!std::filesystem::exists(wal) || std::filesystem::file_size(wal) == 0);
+            if (!truncated) std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling, not waiting out a fixed time
+        }
+        ASSERT_TRUE(truncated) << "the WAL could not be truncated within 60 s";
     }
     const std::string filler = box.dataDir() + "/filler";
     fill(filler);
