@@ -157,9 +157,9 @@ def main():
     # The fee reports go checkin.feereport -> checkin.fee.paid -> efrikort.register, each
     # through the outbox; wait until every paid fee is registered (or the time is up).
     db = sqlite3.connect(f"file:{args.db}?mode=ro", uri=True, timeout=30)
-    placeholders = ",".join("?" * len(visits))
+    visit_params = ",".join("?" * len(visits))  # one SQL parameter per visit
     paid = db.execute(f"SELECT COUNT(*) FROM checkin_payments WHERE status = 'paid' AND amount_ore > 0"
-                      f" AND visit_id IN ({placeholders})", visits).fetchone()[0] if visits else 0
+                      f" AND visit_id IN ({visit_params})", visits).fetchone()[0] if visits else 0
     deadline = time.time() + args.drain_timeout
     delivered, last_delivered, dead = 0, 0, 0
     while True:

@@ -3,6 +3,7 @@
 // holds the writer until all of them wait (Database::queuedWrites), so they run as one batch.
 #include "store/Database.h"
 
+#include "DbCount.h"
 #include "TempDir.h"
 
 #include <gtest/gtest.h>
@@ -42,14 +43,7 @@ struct Fixture {
     Fixture() { createTables(db); }
 };
 
-long long count(Database& db, const std::string& sql) {
-    long long n = -1;
-    db.read("core", [&](db::Connection& c) {
-        auto st = c.prepare(sql);
-        if (st.step()) n = st.getInt(0);
-    });
-    return n;
-}
+long long count(Database& db, const std::string& sql) { return kbtest::countRows(db, sql); }
 
 void insertRow(db::Connection& c, const std::string& table, const std::string& who) {
     c.prepare("INSERT INTO " + table + "(who) VALUES(?)").bind(1, who).exec();

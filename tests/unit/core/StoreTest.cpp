@@ -3,6 +3,7 @@
 #include "store/Database.h"
 #include "store/Migrations.h"
 
+#include "DbCount.h"
 #include "TempDir.h"
 
 #include <gtest/gtest.h>
@@ -24,14 +25,7 @@ struct Fixture {
     Fixture() { Migrations::apply(db, "core", coreMigrations()); }
 };
 
-long long count(Database& db, const std::string& sql) {
-    long long n = -1;
-    db.read("core", [&](db::Connection& c) {
-        auto st = c.prepare(sql);
-        if (st.step()) n = st.getInt(0);
-    });
-    return n;
-}
+long long count(Database& db, const std::string& sql) { return kbtest::countRows(db, sql); }
 
 }  // namespace
 
