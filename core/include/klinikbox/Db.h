@@ -1,7 +1,9 @@
 // A thin RAII layer over SQLite's C API: the one way the core and plugins run SQL.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -35,7 +37,9 @@ public:
 
 class Connection;
 
-// One prepared statement. Parameters are 1-based as in SQLite; columns 0-based.
+// One prepared statement. Parameters are 1-based as in SQLite; columns 0-based. On a
+// connection with a statement cache it is taken from the cache and given back, reset, when
+// it is destroyed.
 class Statement {
 public:
     Statement(Connection& conn, std::string_view sql);
@@ -75,6 +79,9 @@ public:
     [[nodiscard]] std::int64_t getInt(int col) const;
     [[nodiscard]] double getDouble(int col) const;
     [[nodiscard]] std::string getText(int col) const;
+    // The column's text without a copy: valid until the next step(), reset() or the end of
+    // the statement. For long lists written straight into a response.
+    [[nodiscard]] std::string_view getTextView(int col) const;
     [[nodiscard]] std::optional<std::string> getOptionalText(int col) const;
     [[nodiscard]] std::optional<std::int64_t> getOptionalInt(int col) const;
     // SQLite's storage class of the column in the current row (SQLITE_INTEGER, ...).
@@ -93,6 +100,18 @@ public:
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
 
+    // Writes the scope a statement is prepared in: everything the connection's authorizer
+    // decides by (owner, privileges). `user` is what enableStatementCache was given.
+    using StatementScope = void (*)(const void* user, std::string& out);
+    // Keeps up to `capacity` prepared statements (the least recently used go first) and
+    // reuses one only for the same SQL text in the same scope: SQLite asks the authorizer
+    // when it prepares a statement, not when it runs one, so a statement prepared with more
+    // rights must never serve a caller with fewer (docs/architecture.md, "Prepared statements").
+    // Single statements given to exec() are cached too. 0 turns the cache off (the default).
+    void enableStatementCache(std::size_t capacity, StatementScope scopeOf, const void* user);
+    // Statements kept for reuse right now (tests, diagnostics).
+    [[nodiscard]] std::size_t cachedStatements() const;
+
     void exec(std::string_view sql);  // one or more statements, no results
     [[nodiscard]] Statement prepare(std::string_view sql) { return Statement(*this, sql); }
     [[nodiscard]] std::int64_t lastInsertId() const;
@@ -102,7 +121,16 @@ public:
     [[noreturn]] void throwError(int rc, std::string_view context) const;
 
 private:
-    sqlite3* db_ = nullptr;
+    friend class Statement;
+    struct StatementCache;
+    // A statement for `sql`: a cached one of the current scope, or a new one (nullptr when
+    // `singleOnly` and the text holds more than one statement, or none); rc is SQLite's
+    // answer to preparing it.
+    sqlite3_stmt* takeStatement(std::string_view sql, bool singleOnly, int& rc);
+    void giveBack(sqlite3_stmt* stmt) noexcept;
+
+    sqlite3* db_ = nullptr;  // first: raw() is inline in plugins
+    std::unique_ptr<StatementCache> cache_;
 };
 
 }  // namespace klinikbox::db

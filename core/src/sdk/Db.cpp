@@ -3,8 +3,32 @@
 #include <sqlite3.h>
 
 #include <string>
+#include <unordered_map>
 
 namespace klinikbox::db {
+
+// Prepared statements of one connection kept for reuse, each under the scope it was prepared in.
+struct Connection::StatementCache {
+    std::size_t capacity = 0;
+    StatementScope scopeOf = nullptr;
+    const void* user = nullptr;
+    struct Idle {
+        sqlite3_stmt* stmt;
+        std::uint64_t lastUse;
+    };
+    std::unordered_map<std::string, Idle> idle;             // by scope + SQL text
+    std::unordered_map<sqlite3_stmt*, std::string> inUse;  // handed out: their keys
+    std::uint64_t clock = 0;
+};
+
+namespace {
+// Only whitespace and semicolons after the first statement: the text is one statement.
+bool onlyOneStatement(const char* tail) {
+    for (; tail && *tail; ++tail)
+        if (*tail != ';' && *tail != ' ' && *tail != '\n' && *tail != '\t' && *tail != '\r') return false;
+    return true;
+}
+}  // namespace
 
 Connection::Connection(const std::string& path, bool readOnly) {
     const int flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
@@ -20,7 +44,94 @@ Connection::Connection(const std::string& path, bool readOnly) {
 }
 
 Connection::~Connection() {
+    if (cache_)
+        for (auto& [key, idle] : cache_->idle) sqlite3_finalize(idle.stmt);
     if (db_) sqlite3_close_v2(db_);
+}
+
+void Connection::enableStatementCache(std::size_t capacity, StatementScope scopeOf, const void* user) {
+    if (cache_)
+        for (auto& [key, idle] : cache_->idle) sqlite3_finalize(idle.stmt);
+    if (capacity == 0 || !scopeOf) {
+        // Statements still handed out are finalized when given back.
+        if (cache_) cache_->idle.clear(), cache_->capacity = 0;
+        return;
+    }
+    if (!cache_) cache_ = std::make_unique<StatementCache>();
+    cache_->idle.clear();
+    cache_->capacity = capacity;
+    cache_->scopeOf = scopeOf;
+    cache_->user = user;
+}
+
+std::size_t Connection::cachedStatements() const { return cache_ ? cache_->idle.size() : 0; }
+
+sqlite3_stmt* Connection::takeStatement(std::string_view sql, bool singleOnly, int& rc) {
+    sqlite3_stmt* st = nullptr;
+    const char* tail = nullptr;
+    rc = SQLITE_OK;
+    if (!cache_ || cache_->capacity == 0) {
+        rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &st, &tail);
+        if (rc == SQLITE_OK && singleOnly && !onlyOneStatement(tail)) {
+            sqlite3_finalize(st);
+            return nullptr;
+        }
+        return st;
+    }
+    auto& c = *cache_;
+    std::string key;
+    key.reserve(sql.size() + 32);
+    c.scopeOf(c.user, key);
+    key.push_back('\x1f');
+    key.append(sql);
+    if (auto it = c.idle.find(key); it != c.idle.end()) {
+        st = it->second.stmt;
+        auto node = c.idle.extract(it);
+        c.inUse.emplace(st, std::move(node.key()));
+        return st;
+    }
+    rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &st, &tail);
+    if (rc != SQLITE_OK || !st) return st;
+    // Only single statements are kept: a text with several runs its first one only.
+    if (!onlyOneStatement(tail)) {
+        if (singleOnly) {
+            sqlite3_finalize(st);
+            return nullptr;
+        }
+        return st;
+    }
+    c.inUse.emplace(st, std::move(key));
+    return st;
+}
+
+void Connection::giveBack(sqlite3_stmt* stmt) noexcept {
+    if (!cache_) {
+        sqlite3_finalize(stmt);
+        return;
+    }
+    auto& c = *cache_;
+    const auto it = c.inUse.find(stmt);
+    if (it == c.inUse.end() || c.capacity == 0) {
+        if (it != c.inUse.end()) c.inUse.erase(it);
+        sqlite3_finalize(stmt);
+        return;
+    }
+    auto node = c.inUse.extract(it);
+    // Reset: an idle statement must hold no read transaction and no bound values.
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    if (c.idle.count(node.mapped())) {  // another copy was handed out meanwhile; one is kept
+        sqlite3_finalize(stmt);
+        return;
+    }
+    if (c.idle.size() >= c.capacity) {
+        auto oldest = c.idle.begin();
+        for (auto i = c.idle.begin(); i != c.idle.end(); ++i)
+            if (i->second.lastUse < oldest->second.lastUse) oldest = i;
+        sqlite3_finalize(oldest->second.stmt);
+        c.idle.erase(oldest);
+    }
+    c.idle.emplace(std::move(node.mapped()), StatementCache::Idle{stmt, ++c.clock});
 }
 
 void Connection::throwError(int rc, std::string_view context) const {
@@ -31,6 +142,28 @@ void Connection::throwError(int rc, std::string_view context) const {
 }
 
 void Connection::exec(std::string_view sql) {
+    if (cache_ && cache_->capacity > 0) {
+        int rc = SQLITE_OK;
+        sqlite3_stmt* st = takeStatement(sql, true, rc);
+        if (rc == SQLITE_OK && st) {
+            while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            }
+            std::string msg = rc == SQLITE_DONE ? std::string() : sqlite3_errmsg(db_);
+            giveBack(st);
+            if (rc == SQLITE_DONE) return;
+            if ((rc & 0xff) == SQLITE_CONSTRAINT) throw ConstraintError(rc, msg);
+            if ((rc & 0xff) == SQLITE_AUTH) throw AccessDenied(rc, msg);
+            throw Error(rc, msg);
+        }
+        if (rc != SQLITE_OK) {
+            std::string msg = sqlite3_errmsg(db_);
+            if ((rc & 0xff) == SQLITE_CONSTRAINT) throw ConstraintError(rc, msg);
+            if ((rc & 0xff) == SQLITE_AUTH) throw AccessDenied(rc, msg);
+            throw Error(rc, msg);
+        }
+        if (!st && onlyOneStatement(std::string(sql).c_str())) return;  // nothing but whitespace
+        // several statements: SQLite runs them one after the other
+    }
     std::string s(sql);
     char* err = nullptr;
     const int rc = sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err);
@@ -48,13 +181,13 @@ int Connection::changes() const { return sqlite3_changes(db_); }
 bool Connection::inTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
 
 Statement::Statement(Connection& conn, std::string_view sql) : conn_(&conn) {
-    const int rc = sqlite3_prepare_v2(conn.raw(), sql.data(), static_cast<int>(sql.size()),
-                                      &stmt_, nullptr);
+    int rc = SQLITE_OK;
+    stmt_ = conn.takeStatement(sql, false, rc);
     if (rc != SQLITE_OK) conn.throwError(rc, "cannot prepare statement");
 }
 
 Statement::~Statement() {
-    if (stmt_) sqlite3_finalize(stmt_);
+    if (stmt_) conn_->giveBack(stmt_);
 }
 
 Statement::Statement(Statement&& o) noexcept : conn_(o.conn_), stmt_(o.stmt_) { o.stmt_ = nullptr; }
@@ -120,6 +253,11 @@ std::string Statement::getText(int col) const {
     const auto* p = sqlite3_column_blob(stmt_, col);
     const int n = sqlite3_column_bytes(stmt_, col);
     return p ? std::string(static_cast<const char*>(p), static_cast<std::size_t>(n)) : std::string{};
+}
+std::string_view Statement::getTextView(int col) const {
+    const auto* p = sqlite3_column_blob(stmt_, col);
+    const int n = sqlite3_column_bytes(stmt_, col);
+    return p ? std::string_view(static_cast<const char*>(p), static_cast<std::size_t>(n)) : std::string_view{};
 }
 std::optional<std::string> Statement::getOptionalText(int col) const {
     if (isNull(col)) return std::nullopt;

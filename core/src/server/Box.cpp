@@ -74,6 +74,7 @@ void Box::open() {
     o.busyTimeoutMs = config_.busyTimeoutMs;
     o.cacheKib = config_.dbCacheKib;
     o.idleConnections = config_.dbIdleConnections;
+    o.statementCache = config_.dbStatementCache;
     db_ = std::make_unique<store::Database>(o);
     store::Migrations::apply(*db_, "core", store::coreMigrations());
     settings_ = std::make_unique<store::Settings>(*db_, clock_);

@@ -150,6 +150,7 @@ BoxConfig parseBoxConfig(const std::string& yamlText, const std::string& fileNam
     b.busyTimeoutMs = d["busy_timeout_ms"].as<int>();
     b.dbCacheKib = d["cache_kib"].as<int>();
     b.dbIdleConnections = d["idle_connections"].as<int>();
+    b.dbStatementCache = d["statement_cache"].as<int>();
     b.memory.mallocArenas = c["memory"]["malloc_arenas"].as<int>();
     b.memory.trimThresholdKib = c["memory"]["trim_threshold_kib"].as<int>();
     b.memory.passwordHashesAtOnce = c["memory"]["password_hashes_at_once"].as<int>();

@@ -45,6 +45,7 @@ struct BoxConfig {
     int busyTimeoutMs = 5000;
     int dbCacheKib = 512;         // database.cache_kib
     int dbIdleConnections = 4;    // database.idle_connections
+    int dbStatementCache = 32;    // database.statement_cache
     MemorySettings memory;        // memory.*
 
     std::string logLevel = "information";

@@ -77,6 +77,16 @@ int authorizer(void* user, int action, const char* a1, const char* a2, const cha
     }
 }
 
+// The scope of a prepared statement: everything authorizer() decides by. A statement is
+// reused only in the scope it was prepared in (db::Connection::enableStatementCache), so
+// this must change whenever authorizer() would answer differently.
+void statementScope(const void* user, std::string& out) {
+    const auto* g = static_cast<const OwnerGuard*>(user);
+    out += g->owner;
+    out += (g->core || tlCoreDepth > 0) ? "\x1f" "core" : "\x1f" "own";
+    if (g->inRequest) out += "\x1f" "request";
+}
+
 }  // namespace
 
 PooledConnection::PooledConnection(Database& db, std::string owner,
@@ -112,6 +122,7 @@ std::unique_ptr<db::Connection> Database::open(OwnerGuard* guard) {
     c->exec(options_.synchronousFull ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
     c->exec("PRAGMA cache_size=-" + std::to_string(std::max(options_.cacheKib, 1)));
     sqlite3_set_authorizer(c->raw(), authorizer, guard);
+    c->enableStatementCache(static_cast<std::size_t>(std::max(options_.statementCache, 0)), statementScope, guard);
     return c;
 }
 

@@ -25,6 +25,8 @@ struct DatabaseOptions {
     int cacheKib = 512;
     // Idle connections kept per owner; more are closed when returned. database.idle_connections.
     int idleConnections = 4;
+    // Prepared statements kept per connection for reuse; database.statement_cache (0: none).
+    int statementCache = 32;
 };
 
 class Database;

@@ -543,6 +543,7 @@ TEST(Schema, TheBoxSchemaTurnsAnEmptyFileIntoFullDefaults) {
         {"database.busy_timeout_ms", "5000"},
         {"database.cache_kib", "512"},
         {"database.idle_connections", "4"},
+        {"database.statement_cache", "32"},
         {"memory.malloc_arenas", "2"},
         {"memory.trim_threshold_kib", "1024"},
         {"memory.password_hashes_at_once", "2"},
