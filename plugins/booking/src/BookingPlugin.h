@@ -31,6 +31,7 @@
 #include <klinikbox/Plugin.h>
 #include <klinikbox/Secrets.h>
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -50,6 +51,11 @@ public:
 private:
     PluginContext* ctx_ = nullptr;
     Settings s_;
+    // The largest calendar view so far (bytes), what the next one reserves: growing a text of
+    // hundreds of KiB copies it each time it doubles. A large block is mapped, not touched,
+    // until written, so reserving for a week costs a day view no resident memory.
+    std::atomic<std::size_t> calendarBytes_{0};
+    static constexpr std::size_t kCalendarReserveMax = 4u << 20;
     std::mutex genMu_;
     std::set<std::string> generatedDays_;  // dates whose slots exist (generation is idempotent)
     // Wrong invitation links and wrong VIP codes share one counter per address (vipThrottle).

@@ -405,8 +405,9 @@ void BookingPlugin::registerBookingRoutes() {
         const auto start = booking::stockholmToUtc(from, 0).value_or(sys_seconds{sys_days{from}});
         const auto end = booking::stockholmToUtc(year_month_day{sys_days{to} + days{1}}, 0).value_or(start + days{n});
         // Written straight into the response text (the keys in the order Poco's objects
-        // wrote them): a day of a busy unit holds hundreds of slots.
-        JsonOut out(512 + 400 * 96);
+        // wrote them): a day of a busy unit holds hundreds of slots. Reserved as large as the
+        // largest view so far, so the text is not copied while it grows.
+        JsonOut out(std::max<std::size_t>(4096, calendarBytes_.load(std::memory_order_relaxed)));
         out.beginObject().field("days", n).field("from", isoDate(from)).field("healthcare_facility", unit);
         out.key("slots").beginArray();
         std::set<std::string> patients;
@@ -421,6 +422,9 @@ void BookingPlugin::registerBookingRoutes() {
                 " AND (s.withdrawn = 0 OR b.id IS NOT NULL) ORDER BY s.start_at, p.name");
             st.bind(1, unit).bind(2, toSec(start)).bind(3, toSec(end)).bind(4, practitioner);
             const long long nowSec = now();
+            char startText[booking::kIsoStockholmSize], endText[booking::kIsoStockholmSize];
+            const auto time = [](char* b) { return std::string_view(b, booking::kIsoStockholmSize); };
+            std::string_view lastPatient;
             while (st.step()) {
                 const bool booked = !st.isNull(9);
                 out.beginObject();
@@ -428,21 +432,27 @@ void BookingPlugin::registerBookingRoutes() {
                     out.field("booking_id", st.getInt(9));
                     // Inside the patients' limit staff give a reason for a change.
                     out.field("change_needs_reason", nowSec >= st.getInt(1) - static_cast<long long>(s_.cancelLatestHours) * 3600);
-                    out.field("channel", st.getText(12));
+                    out.field("channel", st.getTextView(12));
                 }
-                out.field("end", isoStockholm(fromSec(st.getInt(2))));
+                booking::formatIsoStockholm(fromSec(st.getInt(2)), endText);
+                out.field("end", time(endText));
                 if (booked) {
-                    out.field("patient", st.getText(10));
-                    patients.insert(st.getText(10));
+                    const auto patient = st.getTextView(10);
+                    out.field("patient", patient);
+                    if (patient != lastPatient) lastPatient = *patients.emplace(patient).first;
                 }
-                out.field("practitioner", st.getText(3)).field("practitioner_name", st.getText(4)).field("room", st.getText(8));
-                out.field("slot_id", st.getInt(0)).field("start", isoStockholm(fromSec(st.getInt(1))));
-                out.field("status", booked ? st.getText(11) : std::string("free"));
-                out.field("visit_form", st.getText(7)).field("visit_type", st.getText(5)).field("visit_type_name", st.getText(6));
+                out.field("practitioner", st.getTextView(3)).field("practitioner_name", st.getTextView(4)).field("room", st.getTextView(8));
+                booking::formatIsoStockholm(fromSec(st.getInt(1)), startText);
+                out.field("slot_id", st.getInt(0)).field("start", time(startText));
+                out.field("status", booked ? st.getTextView(11) : std::string_view("free"));
+                out.field("visit_form", st.getTextView(7)).field("visit_type", st.getTextView(5)).field("visit_type_name", st.getTextView(6));
                 out.endObject();
             }
         });
         out.endArray().endObject();
+        if (out.str().size() > calendarBytes_.load(std::memory_order_relaxed))
+            calendarBytes_.store(std::min<std::size_t>(out.str().size() + out.str().size() / 8, kCalendarReserveMax),
+                                 std::memory_order_relaxed);
         // One record of the view that lists every patient shown (PDL: each patient's log
         // extract finds it through the record's subjects).
         ctx_->audit().recordSubjects(req, AuditEntry{"booking.read", "", kPurposeCare, "ok", "calendar " + unit + " from " + isoDate(from)},

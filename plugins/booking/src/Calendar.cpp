@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 
 namespace booking {
 
@@ -91,16 +92,38 @@ std::string isoDate(year_month_day d) {
     return b;
 }
 
-std::string isoStockholm(sys_seconds utc) {
+void formatIsoStockholm(sys_seconds utc, char* out) {
     const int off = stockholmOffsetMinutes(utc);
     const auto local = utc + minutes{off};
     const auto day = floor<days>(local);
-    const hh_mm_ss t{local - day};
-    char b[40];
-    std::snprintf(b, sizeof b, "%sT%02d:%02d:%02d+%02d:00", isoDate(year_month_day{day}).c_str(),
-                  static_cast<int>(t.hours().count()), static_cast<int>(t.minutes().count()),
-                  static_cast<int>(t.seconds().count()), off / 60);
-    return b;
+    const year_month_day d{day};
+    const auto secs = (local - day).count();  // 0 .. 86399
+    auto two = [&](std::size_t at, long long v) {
+        out[at] = static_cast<char>('0' + v / 10 % 10);
+        out[at + 1] = static_cast<char>('0' + v % 10);
+    };
+    const int y = std::clamp(static_cast<int>(d.year()), 0, 9999);
+    two(0, y / 100);
+    two(2, y % 100);
+    out[4] = '-';
+    two(5, static_cast<unsigned>(d.month()));
+    out[7] = '-';
+    two(8, static_cast<unsigned>(d.day()));
+    out[10] = 'T';
+    two(11, secs / 3600);
+    out[13] = ':';
+    two(14, secs / 60 % 60);
+    out[16] = ':';
+    two(17, secs % 60);
+    out[19] = '+';
+    two(20, off / 60);
+    std::memcpy(out + 22, ":00", 3);
+}
+
+std::string isoStockholm(sys_seconds utc) {
+    std::string s(kIsoStockholmSize, '\0');
+    formatIsoStockholm(utc, s.data());
+    return s;
 }
 
 std::string rivTimestamp(sys_seconds utc) {

@@ -39,6 +39,10 @@ struct Holiday {
 [[nodiscard]] std::chrono::year_month_day stockholmDate(std::chrono::sys_seconds utc);
 // ISO 8601 with offset in Stockholm time, e.g. "2026-11-25T09:00:00+01:00".
 [[nodiscard]] std::string isoStockholm(std::chrono::sys_seconds utc);
+// The same text written into `out` (kIsoStockholmSize bytes, no terminator) without
+// allocating: a unit's week view formats two of these per slot.
+inline constexpr std::size_t kIsoStockholmSize = 25;
+void formatIsoStockholm(std::chrono::sys_seconds utc, char* out);
 // "2026-11-25"
 [[nodiscard]] std::string isoDate(std::chrono::year_month_day date);
 // Parses "YYYY-MM-DD" (a valid calendar date) or returns nullopt.

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <ctime>
+
 using namespace booking;
 using namespace std::chrono;
 
@@ -16,6 +19,25 @@ std::vector<std::string> names(int y) {
     return o;
 }
 }  // namespace
+
+TEST(BookingCalendar, TheHandWrittenTimestampMatchesTheCLibrarysEverywhere) {
+    // Every 7,919 seconds (a prime: all minutes and seconds come round) across two years and
+    // both change days, against gmtime of the local instant.
+    const auto from = sys_seconds{sys_days{ymd(2026, 1, 1)}}, to = sys_seconds{sys_days{ymd(2028, 1, 1)}};
+    int checked = 0;
+    for (auto t = from; t < to; t += seconds{7919}) {
+        const int off = stockholmOffsetMinutes(t);
+        const std::time_t local = static_cast<std::time_t>(t.time_since_epoch().count()) + off * 60;
+        std::tm tm{};
+        gmtime_r(&local, &tm);
+        char want[96];
+        std::snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d+%02d:00", tm.tm_year + 1900, tm.tm_mon + 1,
+                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, off / 60);
+        ASSERT_EQ(isoStockholm(t), want);
+        ++checked;
+    }
+    EXPECT_GT(checked, 7900);
+}
 
 TEST(BookingCalendar, EasterMatchesKnownDatesAcrossCenturies) {
     EXPECT_EQ(easterSunday(2024), ymd(2024, 3, 31));
@@ -83,6 +105,7 @@ TEST(BookingCalendar, StockholmTimeFollowsTheEuRuleOnBothChangeDays) {
     EXPECT_EQ(isoStockholm(*stockholmToUtc(ymd(2026, 10, 25), 150)), "2026-10-25T02:30:00+02:00");
     EXPECT_EQ(isoStockholm(*stockholmToUtc(ymd(2026, 10, 25), 9 * 60)), "2026-10-25T09:00:00+01:00");
     EXPECT_EQ(isoStockholm(*stockholmToUtc(ymd(2026, 7, 1), 9 * 60)), "2026-07-01T09:00:00+02:00");
+    EXPECT_EQ(isoStockholm(*stockholmToUtc(ymd(2099, 12, 31), 24 * 60 - 1)), "2099-12-31T23:59:00+01:00");
     EXPECT_EQ(rivTimestamp(*stockholmToUtc(ymd(2026, 7, 1), 9 * 60)), "20260701090000");
     // Late evening UTC is already the next day in Stockholm.
     EXPECT_EQ(stockholmDate(sys_seconds{sys_days{ymd(2026, 12, 31)}} + hours{23} + minutes{30}), ymd(2027, 1, 1));
