@@ -99,6 +99,23 @@ TEST(PluginHost, APluginsGaugeIsInMetricsWhileItRunsAndOnlyThen) {
     EXPECT_EQ(out, "");
 }
 
+TEST(PluginHost, AReloadRunsTheLibraryReadBackFromItsSealedMemoryFile) {
+    // The host keeps a loaded library's bytes only in its sealed memfd; each reload reads
+    // them back from there and loads them again.
+    Fixture f;
+    f.host.loadAll({hello()});
+    ASSERT_EQ(f.status("hello").state, "running") << f.status("hello").reason;
+    for (int i = 0; i < 2; ++i) {
+        const auto s = f.host.reload("hello");
+        ASSERT_EQ(s.state, "running") << "reload " << i << ": " << s.reason;
+    }
+    http::Match m;
+    std::vector<std::string> allowed;
+    EXPECT_EQ(f.routes.match("POST", "/api/v1/hello/greetings", m, allowed), http::RouteTable::Result::Found);
+    EXPECT_TRUE(f.host.webFile("hello", "hello.js"));
+    EXPECT_TRUE(f.host.schemaText("hello"));
+}
+
 TEST(PluginHost, ApiVersionMismatchIsRefusedWithTheReason) {
     Fixture f;
     f.host.loadAll({fixture("badapi", "badapi")});
