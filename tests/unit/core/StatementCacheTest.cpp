@@ -25,6 +25,18 @@ struct Fixture {
     }
 };
 
+// A database whose connections keep `capacity` statements.
+struct WithCapacity {
+    kbtest::TempDir dir;
+    Database db;
+    explicit WithCapacity(int capacity) : db{options(dir, capacity)} {}
+    static DatabaseOptions options(kbtest::TempDir& d, int capacity) {
+        DatabaseOptions o{d.file("kb.db"), true, 5000};
+        o.statementCache = capacity;
+        return o;
+    }
+};
+
 // Every statement object the connection has, cached or handed out.
 int statementObjects(db::Connection& c) {
     int n = 0;
@@ -112,11 +124,8 @@ TEST(StatementCache, AStatementComesBackResetWithoutItsValues) {
 }
 
 TEST(StatementCache, ItHoldsNoMoreThanItsCapacity) {
-    kbtest::TempDir dir;
-    DatabaseOptions o{dir.file("kb.db"), true, 5000};
-    o.statementCache = 4;
-    Database db{o};
-    auto c = db.acquire("core");
+    WithCapacity f(4);
+    auto c = f.db.acquire("core");
     for (int i = 0; i < 20; ++i) {
         auto st = c->prepare("SELECT " + std::to_string(i));
         ASSERT_TRUE(st.step());
@@ -127,11 +136,8 @@ TEST(StatementCache, ItHoldsNoMoreThanItsCapacity) {
 }
 
 TEST(StatementCache, ZeroTurnsItOff) {
-    kbtest::TempDir dir;
-    DatabaseOptions o{dir.file("kb.db"), true, 5000};
-    o.statementCache = 0;
-    Database db{o};
-    auto c = db.acquire("core");
+    WithCapacity f(0);
+    auto c = f.db.acquire("core");
     for (int i = 0; i < 3; ++i) ASSERT_TRUE(c->prepare("SELECT 1").step());
     EXPECT_EQ(c->cachedStatements(), 0u);
     EXPECT_EQ(statementObjects(*c), 0);
