@@ -23,10 +23,15 @@ struct Connection::StatementCache {
 
 namespace {
 // Only whitespace and semicolons after the first statement: the text is one statement.
-bool onlyOneStatement(const char* tail) {
-    for (; tail && *tail; ++tail)
-        if (*tail != ';' && *tail != ' ' && *tail != '\n' && *tail != '\t' && *tail != '\r') return false;
-    return true;
+bool onlyOneStatement(std::string_view tail) {
+    return tail.find_first_not_of("; \n\t\r") == std::string_view::npos;
+}
+
+// The exception class for an SQLite error code.
+[[noreturn]] void throwAs(int rc, const std::string& msg) {
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) throw ConstraintError(rc, msg);
+    if ((rc & 0xff) == SQLITE_AUTH) throw AccessDenied(rc, msg);
+    throw Error(rc, msg);
 }
 }  // namespace
 
@@ -50,15 +55,15 @@ Connection::~Connection() {
 }
 
 void Connection::enableStatementCache(std::size_t capacity, StatementScope scopeOf, const void* user) {
-    if (cache_)
+    if (cache_) {
         for (auto& [key, idle] : cache_->idle) sqlite3_finalize(idle.stmt);
+        cache_->idle.clear();
+    }
     if (capacity == 0 || !scopeOf) {
-        // Statements still handed out are finalized when given back.
-        if (cache_) cache_->idle.clear(), cache_->capacity = 0;
+        if (cache_) cache_->capacity = 0;  // statements still handed out are finalized when given back
         return;
     }
     if (!cache_) cache_ = std::make_unique<StatementCache>();
-    cache_->idle.clear();
     cache_->capacity = capacity;
     cache_->scopeOf = scopeOf;
     cache_->user = user;
@@ -72,7 +77,7 @@ sqlite3_stmt* Connection::takeStatement(std::string_view sql, bool singleOnly, i
     rc = SQLITE_OK;
     if (!cache_ || cache_->capacity == 0) {
         rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &st, &tail);
-        if (rc == SQLITE_OK && singleOnly && !onlyOneStatement(tail)) {
+        if (rc == SQLITE_OK && singleOnly && !onlyOneStatement(tail ? tail : "")) {
             sqlite3_finalize(st);
             return nullptr;
         }
@@ -93,7 +98,7 @@ sqlite3_stmt* Connection::takeStatement(std::string_view sql, bool singleOnly, i
     rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &st, &tail);
     if (rc != SQLITE_OK || !st) return st;
     // Only single statements are kept: a text with several runs its first one only.
-    if (!onlyOneStatement(tail)) {
+    if (!onlyOneStatement(tail ? tail : "")) {
         if (singleOnly) {
             sqlite3_finalize(st);
             return nullptr;
@@ -135,10 +140,7 @@ void Connection::giveBack(sqlite3_stmt* stmt) noexcept {
 }
 
 void Connection::throwError(int rc, std::string_view context) const {
-    std::string msg = std::string(context) + ": " + sqlite3_errmsg(db_);
-    if ((rc & 0xff) == SQLITE_CONSTRAINT) throw ConstraintError(rc, msg);
-    if ((rc & 0xff) == SQLITE_AUTH) throw AccessDenied(rc, msg);
-    throw Error(rc, msg);
+    throwAs(rc, std::string(context) + ": " + sqlite3_errmsg(db_));
 }
 
 void Connection::exec(std::string_view sql) {
@@ -148,31 +150,22 @@ void Connection::exec(std::string_view sql) {
         if (rc == SQLITE_OK && st) {
             while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             }
-            std::string msg = rc == SQLITE_DONE ? std::string() : sqlite3_errmsg(db_);
+            const std::string msg = rc == SQLITE_DONE ? std::string() : sqlite3_errmsg(db_);
             giveBack(st);
             if (rc == SQLITE_DONE) return;
-            if ((rc & 0xff) == SQLITE_CONSTRAINT) throw ConstraintError(rc, msg);
-            if ((rc & 0xff) == SQLITE_AUTH) throw AccessDenied(rc, msg);
-            throw Error(rc, msg);
+            throwAs(rc, msg);
         }
-        if (rc != SQLITE_OK) {
-            std::string msg = sqlite3_errmsg(db_);
-            if ((rc & 0xff) == SQLITE_CONSTRAINT) throw ConstraintError(rc, msg);
-            if ((rc & 0xff) == SQLITE_AUTH) throw AccessDenied(rc, msg);
-            throw Error(rc, msg);
-        }
-        if (!st && onlyOneStatement(std::string(sql).c_str())) return;  // nothing but whitespace
+        if (rc != SQLITE_OK) throwAs(rc, sqlite3_errmsg(db_));
+        if (!st && onlyOneStatement(sql)) return;  // nothing but whitespace
         // several statements: SQLite runs them one after the other
     }
     std::string s(sql);
     char* err = nullptr;
     const int rc = sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err);
     if (rc != SQLITE_OK) {
-        std::string msg = err ? err : sqlite3_errstr(rc);
+        const std::string msg = err ? err : sqlite3_errstr(rc);
         sqlite3_free(err);
-        if ((rc & 0xff) == SQLITE_CONSTRAINT) throw ConstraintError(rc, msg);
-        if ((rc & 0xff) == SQLITE_AUTH) throw AccessDenied(rc, msg);
-        throw Error(rc, msg);
+        throwAs(rc, msg);
     }
 }
 
