@@ -143,6 +143,7 @@ export default async function render(root, api) {
     const single = days.value === '1';
     rowOf.clear();
     let firstUpcoming = null;
+    let lastStartedToday = null;  // late in the day every time may have started
     const rows = data.slots.map((s) => {
       const started = new Date(s.start).getTime() <= now;
       const today = day(s.start) === new Date().toLocaleDateString('sv-SE');
@@ -160,6 +161,7 @@ export default async function render(root, api) {
           s.status === 'noshow' && today ? h('button', {type: 'button', onclick: () => undoNoShow(s)}, t('undoNoShow')) : null));
       rowOf.set(s.slot_id, tr);
       if (!firstUpcoming && !started) firstUpcoming = tr;
+      if (started && today) lastStartedToday = tr;
       return tr;
     });
     // The unit's opening hours that day: from its first time to the end of its last.
@@ -173,7 +175,8 @@ export default async function render(root, api) {
     out.replaceChildren(rows.length ? table([t('time'), t('practitioner'), t('visitType'), t('status'), t('patient'), t('actions')], rows)
       : h('p', {}, t('noSlots')));
     placeInline();
-    return firstUpcoming;
+    // The current time: the first time not yet started, or after today's last time.
+    return firstUpcoming ?? lastStartedToday;
   };
 
   const filters = h('form', {class: 'actions'}, field(t('unit'), unit), field(t('date'), date), field(t('days'), days),
