@@ -12,6 +12,9 @@ public:
     [[nodiscard]] virtual std::chrono::system_clock::time_point now() const = 0;
     // The calendar date today in the box's local time zone (Swedish time in production).
     [[nodiscard]] std::chrono::year_month_day today() const;
+    // The calendar date of a moment in the box's local time zone: the day a booking belongs
+    // to, whatever offset its text was written with.
+    [[nodiscard]] static std::chrono::year_month_day localDate(std::chrono::system_clock::time_point t);
 };
 
 class SystemClock final : public Clock {

@@ -121,6 +121,12 @@ std::string dateText(std::chrono::year_month_day d) {
     return buf;
 }
 
+// The day a visit is listed under: its start in the box's time zone. The text's own date is
+// not it when a booking source writes another offset (23:30+00:00 is the next day in Sweden).
+std::string startDateOf(const Booking& b) {
+    return dateText(Clock::localDate(std::chrono::system_clock::time_point(std::chrono::seconds(b.startAt))));
+}
+
 Problem refused(const std::string& reason, const std::string& detail) {
     return Problem(403, "/problems/video-link-refused", "Join link refused", detail).with("reason", reason);
 }
@@ -235,7 +241,7 @@ void Visits::onCreated(const Event& e) {
         // 128 random bits from OpenSSL's CSPRNG, hex: the room name is the meeting's secret.
         st.bind(1, b.id).bind(2, b.numeric ? 1 : 0).bind(3, randomHex(16)).bind(4, b.patient).bind(5, b.careUnit)
             .bind(6, b.careUnitName).bind(7, b.practitioner).bind(8, b.practitionerName).bind(9, b.visitTypeName)
-            .bind(10, b.startText).bind(11, b.endText).bind(12, b.startText.substr(0, 10)).bind(13, b.startAt)
+            .bind(10, b.startText).bind(11, b.endText).bind(12, startDateOf(b)).bind(13, b.startAt)
             .bind(14, b.endAt).bind(15, nowSeconds());
         st.exec();
         inserted = c.changes() > 0;
@@ -313,7 +319,7 @@ void Visits::onRebooked(const Event& e) {
                   "practitioner = ?, practitioner_name = ?, care_unit = ?, care_unit_name = ?, visit_type_name = ?, "
                   "generation = generation + 1, lobby = 'empty', session_hash = NULL, order_ref = NULL, "
                   "identified_name = NULL, updated_at = ? WHERE booking_id = ? AND state = 'active'")
-            .bind(1, b.startText).bind(2, b.endText).bind(3, b.startText.substr(0, 10)).bind(4, b.startAt)
+            .bind(1, b.startText).bind(2, b.endText).bind(3, startDateOf(b)).bind(4, b.startAt)
             .bind(5, b.endAt).bind(6, b.practitioner).bind(7, b.practitionerName).bind(8, b.careUnit)
             .bind(9, b.careUnitName).bind(10, b.visitTypeName).bind(11, nowSeconds()).bind(12, b.id).exec();
         moved = c.changes() > 0;

@@ -4,6 +4,7 @@
 #include "Crypto.h"
 #include "JitsiProvider.h"
 #include "TempDir.h"
+#include "TimeZone.h"
 #include "VideoFakes.h"
 #include "Visits.h"
 
@@ -409,6 +410,26 @@ TEST_F(VideoVisitsTest, DayListShowsOnlyThatDaysActiveVisitsAndAuditsEachPatient
     EXPECT_EQ(ctx.auditImpl.of("video.read").size(), 1u);
     EXPECT_EQ(visits->visitsOn(s, "2026-11-26")->getArray("visits")->size(), 1u);
     EXPECT_EQ(problemOf([&] { (void)visits->visitsOn(s, "26/11"); }).status(), 400);
+}
+
+TEST_F(VideoVisitsTest, AVisitIsListedUnderItsDayInTheBoxsTimeZoneWhateverOffsetItsSourceWrote) {
+    const ScopedTimeZone sweden("Europe/Stockholm");
+    // 23:30 UTC on 25 November is 00:30 on the 26th in Sweden; 00:30+02:00 is 23:30 on the 25th.
+    created(7, "2026-11-25T23:30:00+00:00", "2026-11-25T23:50:00+00:00");
+    created(8, "2026-11-26T00:30:00+02:00", "2026-11-26T00:50:00+02:00");
+    auto s = staff();
+    const auto on25 = visits->visitsOn(s, "2026-11-25")->getArray("visits");
+    ASSERT_EQ(on25->size(), 1u);
+    EXPECT_EQ(on25->getObject(0)->getValue<long long>("booking_id"), 8);
+    const auto on26 = visits->visitsOn(s, "2026-11-26")->getArray("visits");
+    ASSERT_EQ(on26->size(), 1u);
+    EXPECT_EQ(on26->getObject(0)->getValue<long long>("booking_id"), 7);
+    // The start keeps the text its source wrote.
+    EXPECT_EQ(on26->getObject(0)->getValue<std::string>("start"), "2026-11-25T23:30:00+00:00");
+    // A rebooking moves the visit to the day of its new start, by the same rule.
+    visits->onRebooked(booking("booking.rebooked", 7, "2026-11-26T22:45:00-01:00", "2026-11-26T23:05:00-01:00"));
+    EXPECT_EQ(visits->visitsOn(s, "2026-11-26")->getArray("visits")->size(), 0u);
+    EXPECT_EQ(visits->visitsOn(s, "2026-11-27")->getArray("visits")->size(), 1u);
 }
 
 TEST_F(VideoVisitsTest, IdentityProviderDownIsA502AndChangesNothing) {
