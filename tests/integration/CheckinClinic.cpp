@@ -45,6 +45,8 @@ bool eventually(const std::function<bool()>& done, int tries) {
 }
 
 CheckinClinic::CheckinClinic(const CheckinOptions& o) {
+    // The simulator lives on the box's day, so the card's 12-month window holds its fees.
+    sim.setClockStart(kCheckinClock);
     sim.start();
     box = std::make_unique<BoxProcess>(settings(sim, o), pluginSet(dir));
     // The development clock: the box lives on Wednesday morning.

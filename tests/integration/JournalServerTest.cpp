@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <regex>
@@ -109,6 +110,20 @@ std::set<std::string> ids(const HttpResult& r) {
     const auto a = r.json()->getArray("records");
     for (std::size_t i = 0; i < a->size(); ++i) out.insert(a->getObject(static_cast<unsigned>(i))->getValue<std::string>("id"));
     return out;
+}
+
+// A review period around today (at most two years long), whatever year the test runs in.
+std::string aroundToday() {
+    using namespace std::chrono;
+    const auto today = floor<days>(system_clock::now());
+    auto text = [](sys_days d) {
+        const year_month_day y{d};
+        char b[16];
+        std::snprintf(b, sizeof b, "%04d-%02u-%02u", static_cast<int>(y.year()), static_cast<unsigned>(y.month()),
+                      static_cast<unsigned>(y.day()));
+        return std::string(b);
+    };
+    return "from=" + text(today - days{300}) + "&to=" + text(today + days{300});
 }
 
 }  // namespace
@@ -319,7 +334,7 @@ TEST(JournalServer, AuditorReviewsFlaggedAccessesAndPrintsThePatientsExtract) {
     c.box->loginAs("ann", "auditor");
     EXPECT_EQ(c.box->authed("GET", "/api/v1/journal/review").status, 400);
     EXPECT_EQ(c.box->authed("GET", "/api/v1/journal/review?from=2026-02-30&to=2026-03-01").status, 400);
-    auto rv = c.box->authed("GET", "/api/v1/journal/review?from=2026-01-01&to=2027-12-31");
+    auto rv = c.box->authed("GET", "/api/v1/journal/review?" + aroundToday());
     ASSERT_EQ(rv.status, 200) << rv.body;
     const auto o = rv.json();
     EXPECT_EQ(o->getArray("without_booking")->size(), 1u);  // the asserted relation
@@ -334,19 +349,19 @@ TEST(JournalServer, AuditorReviewsFlaggedAccessesAndPrintsThePatientsExtract) {
     const auto audit = c.box->authed("GET", "/api/v1/audit?action=journal.review.mark&limit=10");
     EXPECT_NE(audit.body.find("reviewed"), std::string::npos);
 
-    auto ex = c.box->authed("GET", "/api/v1/journal/extract/" + kNoConsent + "?from=2026-01-01&to=2027-12-31");
+    auto ex = c.box->authed("GET", "/api/v1/journal/extract/" + kNoConsent + "?" + aroundToday());
     ASSERT_EQ(ex.status, 200) << ex.body;
     const auto acc = ex.json()->getArray("accesses");
     ASSERT_EQ(acc->size(), 2u);  // emergency registered, notes read
     EXPECT_EQ(acc->getObject(1)->getValue<std::string>("care_unit_name"), "Vårdcentralen Norr");
     EXPECT_EQ(acc->getObject(1)->getValue<std::string>("what"), "Journalanteckningar");
     EXPECT_EQ(acc->getObject(1)->getValue<std::string>("basis"), "Nödåtkomst (du kunde inte tillfrågas)");
-    auto page = c.box->authed("GET", "/api/v1/journal/extract/" + kNoConsent + "/print?from=2026-01-01&to=2027-12-31");
+    auto page = c.box->authed("GET", "/api/v1/journal/extract/" + kNoConsent + "/print?" + aroundToday());
     ASSERT_EQ(page.status, 200);
     EXPECT_NE(page.contentType.find("text/html"), std::string::npos);
     EXPECT_NE(page.body.find("Vårdcentralen Norr"), std::string::npos);
     EXPECT_NE(page.body.find("19751230-3442"), std::string::npos);
-    EXPECT_EQ(c.box->authed("GET", "/api/v1/journal/extract/197512303443?from=2026-01-01&to=2027-12-31").status, 400);
+    EXPECT_EQ(c.box->authed("GET", "/api/v1/journal/extract/197512303443?" + aroundToday()).status, 400);
 }
 
 TEST(JournalServer, NoRouteGivesRecordContentWithoutTheChecks) {

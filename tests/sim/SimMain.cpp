@@ -323,7 +323,11 @@ int main(int argc, char** argv) {
     const std::string dir = arg(argc, argv, "--state-dir");
     if (dir.empty()) {
         std::cerr << "usage: klinikbox-sim --state-dir DIR [--host 127.0.0.1] [--http-port N] [--https-port N] [--box-ca FILE]"
-                     " [--timeout-ms N] [--meeting-secret S]\n";
+                     " [--timeout-ms N] [--meeting-secret S] [--clock-start YYYY-MM-DDTHH:MM:SSZ]\n";
+        return 2;
+    }
+    if (const auto start = arg(argc, argv, "--clock-start"); !start.empty() && !sim::setClockStart(start)) {
+        std::cerr << "klinikbox-sim: --clock-start is not YYYY-MM-DDTHH:MM:SSZ: " << start << "\n";
         return 2;
     }
     try {

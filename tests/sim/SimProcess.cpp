@@ -112,7 +112,11 @@ void SimProcess::start() {
         ::dup2(e, 2);
         const std::string bin = binary();
         const std::string t = std::to_string(timeoutMs_);
-        ::execl(bin.c_str(), bin.c_str(), "--state-dir", dir_.c_str(), "--timeout-ms", t.c_str(), static_cast<char*>(nullptr));
+        if (clockStart_.empty())
+            ::execl(bin.c_str(), bin.c_str(), "--state-dir", dir_.c_str(), "--timeout-ms", t.c_str(), static_cast<char*>(nullptr));
+        else
+            ::execl(bin.c_str(), bin.c_str(), "--state-dir", dir_.c_str(), "--timeout-ms", t.c_str(), "--clock-start",
+                    clockStart_.c_str(), static_cast<char*>(nullptr));
         ::_exit(127);
     }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);

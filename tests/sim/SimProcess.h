@@ -41,6 +41,9 @@ public:
     SimProcess(const SimProcess&) = delete;
     SimProcess& operator=(const SimProcess&) = delete;
 
+    // The simulator's dates start at this UTC instant (--clock-start), as box.clock_start does
+    // for the box: set it before start() when the box lives on a fixed day.
+    void setClockStart(std::string iso) { clockStart_ = std::move(iso); }
     void start();
     void stop();
 
@@ -60,7 +63,7 @@ public:
     static std::string binary();
 
 private:
-    std::string dir_, http_, https_, ca_, clientCert_, clientKey_;
+    std::string dir_, http_, https_, ca_, clientCert_, clientKey_, clockStart_;
     bool ownDir_ = false;
     int timeoutMs_;
     int pid_ = -1;

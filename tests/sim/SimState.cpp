@@ -6,6 +6,7 @@
 
 #include <openssl/rand.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -40,8 +41,21 @@ std::string uuid() {
     return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
 }
 
+namespace {
+std::atomic<long long> g_clockOffsetSeconds{0};
+}
+
+bool setClockStart(const std::string& iso) {
+    std::tm tm{};
+    const char* end = ::strptime(iso.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (!end || *end != '\0') return false;
+    const long long at = ::timegm(&tm);
+    g_clockOffsetSeconds = at - static_cast<long long>(system_clock::to_time_t(system_clock::now()));
+    return true;
+}
+
 std::string isoNow() {
-    const auto t = system_clock::to_time_t(system_clock::now());
+    const auto t = system_clock::to_time_t(system_clock::now()) + static_cast<std::time_t>(g_clockOffsetSeconds.load());
     std::tm tm{};
     gmtime_r(&t, &tm);
     char b[32];

@@ -28,6 +28,10 @@ extern std::condition_variable g_stopCv;
 std::string randomHex(std::size_t bytes, bool upper);
 std::string uuid();
 std::string isoNow();                          // UTC, "2026-11-25T07:50:00Z"
+// --clock-start: the simulator's dates (today(), isoNow()) start at this UTC instant and run
+// from there, like box.clock_start, so a box living "as if" on a given day and the
+// simulator agree on the eFrikort card's 12-month window. Returns false for a malformed time.
+bool setClockStart(const std::string& iso);
 std::string today();                           // UTC, "2026-11-25"
 long long daysOf(const std::string& date);     // YYYY-MM-DD -> days since 1970
 std::string dateOf(long long days);            // days since 1970 -> YYYY-MM-DD
