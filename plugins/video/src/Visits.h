@@ -3,6 +3,7 @@
 // Every join, allowed or refused, is audit-logged as video.join.
 #pragma once
 
+#include "BookingEvent.h"
 #include "IdentityProvider.h"
 #include "JoinTokens.h"
 #include "MeetingProvider.h"
@@ -25,9 +26,6 @@ struct VideoSettings {
     int windowAfterMinutes = 30;
 };
 [[nodiscard]] VideoSettings settingsFrom(const Poco::JSON::Object::Ptr& config);
-
-// "2026-11-25T09:00:00+01:00" (seconds and fraction optional, Z allowed) -> Unix seconds.
-[[nodiscard]] std::optional<long long> parseIsoTime(const std::string& text);
 
 // One row of video_rooms.
 struct Room {

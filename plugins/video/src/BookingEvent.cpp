@@ -1,0 +1,104 @@
+#include "BookingEvent.h"
+
+#include <klinikbox/Clock.h>
+#include <klinikbox/Personnummer.h>
+
+#include <cstdio>
+#include <regex>
+#include <stdexcept>
+
+namespace klinikbox::video {
+
+namespace {
+
+std::string text(const Poco::JSON::Object::Ptr& p, const std::string& k, std::size_t maxLen = 200) {
+    if (!p->has(k) || p->isNull(k)) return {};
+    auto v = p->get(k);
+    if (!v.isString()) throw std::invalid_argument(k + " is not a string");
+    auto s = v.convert<std::string>();
+    if (s.size() > maxLen) throw std::invalid_argument(k + " is too long");
+    return s;
+}
+
+}  // namespace
+
+bool validBookingId(const std::string& id) {
+    static const std::regex re("[A-Za-z0-9_-]{1,64}");
+    return std::regex_match(id, re);
+}
+
+std::string bookingIdOf(const Poco::JSON::Object::Ptr& p, bool& numeric) {
+    if (!p->has("booking_id")) throw std::invalid_argument("booking_id is missing");
+    auto v = p->get("booking_id");
+    std::string id;
+    if (v.isInteger()) {
+        numeric = true;
+        id = v.convert<std::string>();
+    } else if (v.isString()) {
+        numeric = false;
+        id = v.convert<std::string>();
+    } else {
+        throw std::invalid_argument("booking_id is neither a number nor a string");
+    }
+    if (!validBookingId(id)) throw std::invalid_argument("booking_id has an unexpected form");
+    return id;
+}
+
+std::optional<long long> parseIsoTime(const std::string& t) {
+    // YYYY-MM-DDTHH:MM[:SS[.fff]](Z|+HH:MM|-HH:MM)
+    static const std::regex re(R"((\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|([+-])(\d{2}):(\d{2})))");
+    std::smatch m;
+    if (!std::regex_match(t, m, re)) return std::nullopt;
+    using namespace std::chrono;
+    const year_month_day ymd{year{std::stoi(m[1])}, month{static_cast<unsigned>(std::stoi(m[2]))},
+                             day{static_cast<unsigned>(std::stoi(m[3]))}};
+    if (!ymd.ok()) return std::nullopt;
+    const int hh = std::stoi(m[4]), mm = std::stoi(m[5]), ss = m[6].matched ? std::stoi(m[6]) : 0;
+    if (hh > 23 || mm > 59 || ss > 59) return std::nullopt;
+    long long offset = 0;
+    if (m[7] != "Z") {
+        const int oh = std::stoi(m[9]), om = std::stoi(m[10]);
+        if (oh > 18 || om > 59) return std::nullopt;
+        offset = (oh * 3600LL + om * 60LL) * (m[8] == "-" ? -1 : 1);
+    }
+    const long long days = sys_days{ymd}.time_since_epoch().count();
+    return days * 86400 + hh * 3600LL + mm * 60LL + ss - offset;
+}
+
+Booking parseBooking(const Poco::JSON::Object::Ptr& p, std::chrono::year_month_day today) {
+    if (!p) throw std::invalid_argument("no payload");
+    Booking b;
+    b.id = bookingIdOf(p, b.numeric);
+    auto pn = Personnummer::parse(text(p, "patient", 20), today);
+    if (std::holds_alternative<PersonnummerError>(pn))
+        throw std::invalid_argument("patient is not a valid personnummer (" +
+                                    std::string(toString(std::get<PersonnummerError>(pn))) + ")");
+    b.patient = std::get<Personnummer>(pn).twelveDigits();
+    b.careUnit = text(p, "care_unit", 64);
+    b.careUnitName = text(p, "care_unit_name");
+    b.practitioner = text(p, "practitioner", 64);
+    b.practitionerName = text(p, "practitioner_name");
+    b.visitForm = text(p, "visit_form", 20);
+    b.visitTypeName = text(p, "visit_type_name");
+    b.startText = text(p, "start", 40);
+    b.endText = text(p, "end", 40);
+    const auto s = parseIsoTime(b.startText), e = parseIsoTime(b.endText);
+    if (!s || !e) throw std::invalid_argument("start or end is not an ISO 8601 time with offset");
+    if (*e <= *s) throw std::invalid_argument("end is not after start");
+    b.startAt = *s;
+    b.endAt = *e;
+    return b;
+}
+
+std::string dateText(std::chrono::year_month_day d) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(d.year()), static_cast<unsigned>(d.month()),
+                  static_cast<unsigned>(d.day()));
+    return buf;
+}
+
+std::string startDateOf(const Booking& b) {
+    return dateText(Clock::localDate(std::chrono::system_clock::time_point(std::chrono::seconds(b.startAt))));
+}
+
+}  // namespace klinikbox::video
