@@ -15,11 +15,37 @@
 
 namespace klinikbox {
 
+// A payload member that is costly to compute and that few hooks read (booking.requested's
+// free_slots): computed once, the first time a hook reads it, then kept.
+struct LazyField {
+    std::string key;
+    std::function<Poco::Dynamic::Var()> make;
+    mutable std::optional<Poco::Dynamic::Var> value;  // once made
+    const Poco::Dynamic::Var& get() const {
+        if (!value) value = make();
+        return *value;
+    }
+};
+
 struct Event {
     std::string name;
     Poco::JSON::Object::Ptr payload;
     std::optional<Principal> principal;  // who caused it, when a person did
     std::string requestId;
+    // Members of the payload made only when a hook reads them. A Lua hook makes one when
+    // its script reads the key (or walks or encodes the payload); before any other hook
+    // runs, and before an async publish is queued, the bus puts them all into the payload
+    // (completePayload), so a native hook or handler sees an ordinary payload.
+    std::vector<LazyField> lazy{};
+
+    // Puts every lazy member the payload does not hold yet into it, and forgets `lazy`.
+    void completePayload() {
+        if (lazy.empty()) return;
+        if (!payload) payload = new Poco::JSON::Object;
+        for (const auto& f : lazy)
+            if (!payload->has(f.key)) payload->set(f.key, f.get());
+        lazy.clear();
+    }
 };
 
 // Thrown by a sync hook to refuse the action; `reason` is shown to the user.
@@ -38,6 +64,10 @@ struct HookSpec {
     std::vector<std::string> after;
     std::vector<std::string> before;
     std::chrono::milliseconds budget{200};  // a hook running longer fails closed
+    // The core's Lua hooks only: the hook makes Event::lazy members itself when its script
+    // reads them. A plugin's hook always gets them in the payload (the plugin host clears
+    // this).
+    bool readsLazyFields = false;
 };
 
 struct HookOutcome {

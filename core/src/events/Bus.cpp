@@ -132,6 +132,9 @@ HookOutcome Bus::publishSync(Event& event) {
         ++h.stats->calls;
         HookOutcome out;  // its strings are only filled when the hook refuses or fails
         try {
+            // A hook that does not make lazy members itself gets them in the payload (made
+            // here, on its time and at its risk: a failure to make them fails it closed).
+            if (!h.spec.readsLazyFields) event.completePayload();
             h.fn(event);
         } catch (const Veto& v) {
             ++h.stats->vetoes;
@@ -179,6 +182,7 @@ void Bus::publish(Event event) {
         const auto it = table->handlers.find(event.name);
         if (it == table->handlers.end() || it->second.empty()) return;
     }
+    event.completePayload();  // the handlers run later, on another thread: nothing stays lazy
     {
         std::lock_guard lock(qmu_);
         if (stopping_) return;

@@ -12,6 +12,8 @@ namespace {
 
 const char kMetaKey = 0;     // its address keys the event tables' metatable in the registry
 const char kCurrentKey = 0;  // ... and the running call's event table
+const char kPayloadMetaKey = 0;     // the metatable of a payload with lazy members
+const char kCurrentPayloadKey = 0;  // ... and the payload table given to the running call
 
 bool isKey(const char* k, std::size_t n, const char* want) {
     return n == std::strlen(want) && std::memcmp(k, want, n) == 0;
@@ -22,6 +24,19 @@ bool fillPayload(ValueTree& tree, const Event& event, std::size_t maxNodes, char
     try {
         static const Poco::JSON::Object empty;
         (void)fillTree(tree, event.payload ? *event.payload : empty, maxNodes);
+        return true;
+    } catch (const std::exception& e) {
+        std::snprintf(why, whySize, "%s", e.what());
+    } catch (...) {
+        std::snprintf(why, whySize, "unknown error");
+    }
+    return false;
+}
+
+// Makes a lazy member into `tree`; C++ only, as fillPayload.
+bool fillLazy(ValueTree& tree, const LazyField& f, std::size_t maxNodes, char* why, std::size_t whySize) noexcept {
+    try {
+        (void)fillTree(tree, f.get(), maxNodes);
         return true;
     } catch (const std::exception& e) {
         std::snprintf(why, whySize, "%s", e.what());
@@ -64,6 +79,20 @@ void EventTable::install(lua_State* L) {
     lua_pushliteral(L, "kb.event");
     lua_setfield(L, -2, "__metatable");  // protected: setmetatable(event, ...) is refused
     lua_rawsetp(L, LUA_REGISTRYINDEX, &kMetaKey);
+
+    lua_createtable(L, 0, 4);
+    lua_pushlightuserdata(L, this);
+    lua_pushcclosure(L, payloadIndex, 1);
+    lua_setfield(L, -2, "__index");
+    lua_pushlightuserdata(L, this);
+    lua_pushcclosure(L, payloadFill, 1);
+    lua_setfield(L, -2, "__pairs");
+    lua_pushlightuserdata(L, this);
+    lua_pushcclosure(L, payloadFill, 1);
+    lua_setfield(L, -2, kFillField);
+    lua_pushliteral(L, "kb.payload");
+    lua_setfield(L, -2, "__metatable");
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &kPayloadMetaKey);
 }
 
 void EventTable::push(lua_State* L) {
@@ -94,9 +123,74 @@ void EventTable::givePayload(lua_State* L, int t) {
     given_ = true;
     std::size_t pos = 0;
     pushTree(L, payload_, pos);
+    if (!event_->lazy.empty()) {
+        lua_rawgetp(L, LUA_REGISTRYINDEX, &kPayloadMetaKey);
+        lua_setmetatable(L, -2);
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &kCurrentPayloadKey);
+    }
     lua_pushliteral(L, "payload");
     lua_pushvalue(L, -2);
     lua_rawset(L, t);
+}
+
+bool EventTable::currentPayload(lua_State* L, int t) const {
+    if (!event_ || !given_) return false;
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &kCurrentPayloadKey);
+    const bool same = lua_rawequal(L, t, -1) != 0;
+    lua_pop(L, 1);
+    return same;
+}
+
+void EventTable::giveLazy(lua_State* L, int t, std::size_t i) {
+    char why[200];
+    if (!fillLazy(lazy_, event_->lazy[i], maxNodes_, why, sizeof why))
+        luaL_error(L, "the event's payload member %s cannot be made: %s", event_->lazy[i].key.c_str(), why);
+    lazyGiven_[i] = true;
+    std::size_t pos = 0;
+    pushTree(L, lazy_, pos);
+    pushString(L, event_->lazy[i].key);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, t);
+}
+
+int EventTable::payloadIndex(lua_State* L) {
+    EventTable& s = self(L);
+    if (lua_type(L, 2) != LUA_TSTRING || !s.currentPayload(L, 1)) return 0;
+    std::size_t n = 0;
+    const char* k = lua_tolstring(L, 2, &n);
+    for (std::size_t i = 0; i < s.lazyGiven_.size(); ++i) {
+        const std::string& key = s.event_->lazy[i].key;
+        if (!s.lazyGiven_[i] && n == key.size() && std::memcmp(k, key.data(), n) == 0) {
+            s.giveLazy(L, 1, i);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int EventTable::payloadFill(lua_State* L) {
+    EventTable& s = self(L);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1);
+    if (!s.readingBack_ && s.currentPayload(L, 1)) {
+        for (std::size_t i = 0; i < s.lazyGiven_.size(); ++i) {
+            if (s.lazyGiven_[i]) continue;
+            pushString(L, s.event_->lazy[i].key);
+            const bool present = lua_rawget(L, 1) != LUA_TNIL;  // the script set it itself
+            lua_pop(L, 1);
+            if (present) {
+                s.lazyGiven_[i] = true;
+                continue;
+            }
+            s.giveLazy(L, 1, i);
+            lua_pop(L, 1);
+        }
+    }
+    lua_pushcfunction(L, rawNext);
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+    return 3;
 }
 
 void EventTable::giveUser(lua_State* L, int t) {
@@ -185,7 +279,11 @@ bool EventTable::readBack(lua_State* L, int ev, ValueTree& out) {
         lua_pop(L, 1);
         return false;
     }
+    // A lazy member the script did not read stays out of what comes back: the event keeps
+    // it lazy (Event::lazy), for the hooks after this one.
+    readingBack_ = true;
     readValue(L, -1, out, maxNodes_, "event.payload");
+    readingBack_ = false;
     lua_pop(L, 1);
     return true;
 }

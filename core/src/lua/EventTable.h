@@ -5,6 +5,11 @@
 // compared in place with what it was given (no JSON, no copy): an unchanged payload comes
 // back as "unchanged" and the caller keeps its own object.
 //
+// Lazy members (Event::lazy, e.g. booking.requested's free_slots) are not in the payload
+// table as given: its protected metatable ("kb.payload") makes one the first time the script
+// reads its key, walks the payload with pairs() or encodes it (kb.json.encode, kb.send);
+// a payload that got one comes back as changed. `next()` sees only what was made so far.
+//
 // One EventTable belongs to one ScriptInstance (one Lua state) and serves the call that is
 // running; a table kept by the script past its call no longer converts anything (its
 // unread `payload` and `user` are nil).
@@ -15,6 +20,7 @@
 #include <klinikbox/Events.h>
 
 #include <cstddef>
+#include <vector>
 
 struct lua_State;
 
@@ -38,6 +44,8 @@ public:
             t_.event_ = &event;
             t_.maxNodes_ = maxNodes;
             t_.given_ = t_.touched_ = t_.userGiven_ = false;
+            t_.lazyGiven_.assign(event.lazy.size(), false);
+            t_.readingBack_ = false;
         }
         ~Scope() { t_.event_ = nullptr; }
         Scope(const Scope&) = delete;
@@ -58,12 +66,18 @@ private:
     static int index(lua_State* L);     // __index(t, k)
     static int newindex(lua_State* L);  // __newindex(t, k, v)
     static int pairs(lua_State* L);     // __pairs(t)
+    static int payloadIndex(lua_State* L);  // the payload's __index(t, k): a lazy member
+    static int payloadFill(lua_State* L);   // its __pairs(t) and fill: every lazy member
     static EventTable& self(lua_State* L);
     // Whether the table at `t` is the running call's event table.
     bool current(lua_State* L, int t) const;
     // Converts event.payload / event.user, stores it in the table at `t` and pushes it.
     void givePayload(lua_State* L, int t);
     void giveUser(lua_State* L, int t);
+    // Whether the table at `t` is the payload given to the running call.
+    bool currentPayload(lua_State* L, int t) const;
+    // Makes lazy member `i`, stores it in the payload table at `t` and pushes it.
+    void giveLazy(lua_State* L, int t, std::size_t i);
 
     const Event* event_ = nullptr;
     std::size_t maxNodes_ = 0;
@@ -71,6 +85,9 @@ private:
     bool given_ = false;    // the script read event.payload (payload_ holds what it got)
     bool touched_ = false;  // the script assigned event.payload before reading it
     bool userGiven_ = false;  // event.user was read or assigned
+    std::vector<bool> lazyGiven_;  // per Event::lazy member: made into the payload table
+    ValueTree lazy_;               // the lazy member being converted
+    bool readingBack_ = false;     // readBack: a lazy member not made stays lazy (Event::lazy)
 };
 
 }  // namespace klinikbox::lua

@@ -40,7 +40,9 @@ std::string LuaHookHost::registerOne(const Key& key, const HookSpec& spec) {
                 v->runAsync(e);  // errors: counted by the script's stats and by the bus, logged by the bus
             });
         } else {
-            bus_.hook(key.event, spec, [weak, file](Event& e) {
+            HookSpec onDemand = spec;
+            onDemand.readsLazyFields = true;  // EventTable makes a lazy member when the script reads it
+            bus_.hook(key.event, std::move(onDemand), [weak, file](Event& e) {
                 auto reg = weak.lock();
                 if (!reg) return;
                 auto v = reg->find(file);

@@ -44,6 +44,7 @@ public:
         if (!m_.hooks.count(event))
             throw std::invalid_argument("plugin " + m_.id + " does not declare a hook on " + event + " in plugin.yaml");
         spec.name = m_.id + ":" + (spec.name.empty() ? "hook" : spec.name);
+        spec.readsLazyFields = false;  // a plugin's hook gets Event::lazy members in the payload
         bus_.hook(event, std::move(spec), std::move(fn));
     }
     void subscribe(const std::string& event, std::string name, AsyncHandler fn) override {
