@@ -40,7 +40,7 @@ public:
     // around the protected call).
     class Scope {
     public:
-        Scope(EventTable& t, const Event& event, std::size_t maxNodes) noexcept : t_(t) {
+        Scope(EventTable& t, const Event& event, std::size_t maxNodes) : t_(t) {  // C++ side: may throw bad_alloc
             t_.event_ = &event;
             t_.maxNodes_ = maxNodes;
             t_.given_ = t_.touched_ = t_.userGiven_ = false;
