@@ -19,24 +19,12 @@ bool isKey(const char* k, std::size_t n, const char* want) {
     return n == std::strlen(want) && std::memcmp(k, want, n) == 0;
 }
 
-// Fills `tree` from the payload; C++ only (no Lua call while C++ objects are alive).
-bool fillPayload(ValueTree& tree, const Event& event, std::size_t maxNodes, char* why, std::size_t whySize) noexcept {
+// Runs `fill` (C++ that fills a ValueTree) and turns what it throws into `why`: no Lua call
+// while C++ objects are alive, so the caller raises the Lua error afterwards.
+template <class Fill>
+bool convert(Fill&& fill, char* why, std::size_t whySize) noexcept {
     try {
-        static const Poco::JSON::Object empty;
-        (void)fillTree(tree, event.payload ? *event.payload : empty, maxNodes);
-        return true;
-    } catch (const std::exception& e) {
-        std::snprintf(why, whySize, "%s", e.what());
-    } catch (...) {
-        std::snprintf(why, whySize, "unknown error");
-    }
-    return false;
-}
-
-// Makes a lazy member into `tree`; C++ only, as fillPayload.
-bool fillLazy(ValueTree& tree, const LazyField& f, std::size_t maxNodes, char* why, std::size_t whySize) noexcept {
-    try {
-        (void)fillTree(tree, f.get(), maxNodes);
+        fill();
         return true;
     } catch (const std::exception& e) {
         std::snprintf(why, whySize, "%s", e.what());
@@ -47,6 +35,20 @@ bool fillLazy(ValueTree& tree, const LazyField& f, std::size_t maxNodes, char* w
 }
 
 void pushString(lua_State* L, const std::string& s) { lua_pushlstring(L, s.data(), s.size()); }
+
+// Stores the value on top of the stack as t[key] (raw), leaving it on top.
+void keepAs(lua_State* L, int t, const char* key, std::size_t n) {
+    lua_pushlstring(L, key, n);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, t);
+}
+
+// Sets field `name` of the table on top of the stack to `fn`, with `self` as its upvalue.
+void setClosure(lua_State* L, void* self, lua_CFunction fn, const char* name) {
+    lua_pushlightuserdata(L, self);
+    lua_pushcclosure(L, fn, 1);
+    lua_setfield(L, -2, name);
+}
 
 // next(t, k) for __pairs: the raw traversal.
 int rawNext(lua_State* L) {
@@ -63,33 +65,19 @@ EventTable& EventTable::self(lua_State* L) { return *static_cast<EventTable*>(lu
 
 void EventTable::install(lua_State* L) {
     lua_createtable(L, 0, 5);
-    lua_pushlightuserdata(L, this);
-    lua_pushcclosure(L, index, 1);
-    lua_setfield(L, -2, "__index");
-    lua_pushlightuserdata(L, this);
-    lua_pushcclosure(L, newindex, 1);
-    lua_setfield(L, -2, "__newindex");
-    lua_pushlightuserdata(L, this);
-    lua_pushcclosure(L, pairs, 1);
-    lua_setfield(L, -2, "__pairs");
+    setClosure(L, this, index, "__index");
+    setClosure(L, this, newindex, "__newindex");
+    setClosure(L, this, pairs, "__pairs");
     // readValue (kb.json.encode(event), kb.send(..., event)) fills the table first.
-    lua_pushlightuserdata(L, this);
-    lua_pushcclosure(L, pairs, 1);
-    lua_setfield(L, -2, kFillField);
+    setClosure(L, this, pairs, kFillField);
     lua_pushliteral(L, "kb.event");
     lua_setfield(L, -2, "__metatable");  // protected: setmetatable(event, ...) is refused
     lua_rawsetp(L, LUA_REGISTRYINDEX, &kMetaKey);
 
     lua_createtable(L, 0, 4);
-    lua_pushlightuserdata(L, this);
-    lua_pushcclosure(L, payloadIndex, 1);
-    lua_setfield(L, -2, "__index");
-    lua_pushlightuserdata(L, this);
-    lua_pushcclosure(L, payloadFill, 1);
-    lua_setfield(L, -2, "__pairs");
-    lua_pushlightuserdata(L, this);
-    lua_pushcclosure(L, payloadFill, 1);
-    lua_setfield(L, -2, kFillField);
+    setClosure(L, this, payloadIndex, "__index");
+    setClosure(L, this, payloadFill, "__pairs");
+    setClosure(L, this, payloadFill, kFillField);
     lua_pushliteral(L, "kb.payload");
     lua_setfield(L, -2, "__metatable");
     lua_rawsetp(L, LUA_REGISTRYINDEX, &kPayloadMetaKey);
@@ -118,7 +106,9 @@ bool EventTable::current(lua_State* L, int t) const {
 
 void EventTable::givePayload(lua_State* L, int t) {
     char why[200];
-    if (!fillPayload(payload_, *event_, maxNodes_, why, sizeof why))
+    static const Poco::JSON::Object empty;
+    const auto fill = [&] { (void)fillTree(payload_, event_->payload ? *event_->payload : empty, maxNodes_); };
+    if (!convert(fill, why, sizeof why))
         luaL_error(L, "the event's payload cannot be given to Lua: %s", why);
     given_ = true;
     std::size_t pos = 0;
@@ -129,9 +119,7 @@ void EventTable::givePayload(lua_State* L, int t) {
         lua_pushvalue(L, -1);
         lua_rawsetp(L, LUA_REGISTRYINDEX, &kCurrentPayloadKey);
     }
-    lua_pushliteral(L, "payload");
-    lua_pushvalue(L, -2);
-    lua_rawset(L, t);
+    keepAs(L, t, "payload", 7);
 }
 
 bool EventTable::currentPayload(lua_State* L, int t) const {
@@ -144,14 +132,12 @@ bool EventTable::currentPayload(lua_State* L, int t) const {
 
 void EventTable::giveLazy(lua_State* L, int t, std::size_t i) {
     char why[200];
-    if (!fillLazy(lazy_, event_->lazy[i], maxNodes_, why, sizeof why))
+    if (!convert([&] { (void)fillTree(lazy_, event_->lazy[i].get(), maxNodes_); }, why, sizeof why))
         luaL_error(L, "the event's payload member %s cannot be made: %s", event_->lazy[i].key.c_str(), why);
     lazyGiven_[i] = true;
     std::size_t pos = 0;
     pushTree(L, lazy_, pos);
-    pushString(L, event_->lazy[i].key);
-    lua_pushvalue(L, -2);
-    lua_rawset(L, t);
+    keepAs(L, t, event_->lazy[i].key.data(), event_->lazy[i].key.size());
 }
 
 int EventTable::payloadIndex(lua_State* L) {
@@ -210,9 +196,7 @@ void EventTable::giveUser(lua_State* L, int t) {
     lua_setfield(L, -2, "hsa_id");
     pushString(L, p.careUnit);
     lua_setfield(L, -2, "care_unit");
-    lua_pushliteral(L, "user");
-    lua_pushvalue(L, -2);
-    lua_rawset(L, t);
+    keepAs(L, t, "user", 4);
 }
 
 int EventTable::index(lua_State* L) {
