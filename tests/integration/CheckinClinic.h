@@ -18,7 +18,7 @@
 namespace kbtest {
 
 inline constexpr const char* kCheckinUnit = "SE2321000016-U001";
-inline constexpr const char* kCheckinClock = "2026-11-25T07:50:00Z";
+inline constexpr const char* kCheckinClock = kFixtureClock;  // the box and its simulator
 
 // True once `done` holds, polling every 50 ms for up to `tries` polls (~60 s by default: a
 // loaded 2-core machine).

@@ -9,6 +9,11 @@
 
 namespace kbtest {
 
+// The moment the tests' fixed eFrikort fees (dated 2026-11-23) and the check-in clinic's box
+// live at. A simulator started on it (setClockStart) keeps those fees inside the card's
+// 12-month window whatever year the tests run in.
+inline constexpr const char* kFixtureClock = "2026-11-25T07:50:00Z";
+
 struct SimResult {
     int status = 0;
     std::string body;

@@ -20,10 +20,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The transactions below are dated 2026-11-23: the simulator lives on 2026-11-25 (--clock-start),
-// or the card's 12-month window would drop them once that date is a year past.
-const char* const kSimClock = "2026-11-25T07:50:00Z";
-
 std::string xsdFor(const std::string& op) { return efrikortXsd(op); }
 std::string bodyChild(const std::string& envelope) { return soapBodyChild(envelope); }
 std::string validate(const std::string& xml, const std::string& xsd) { return validateXml(xml, xsd); }
@@ -78,7 +74,7 @@ TEST(SimTls, ServicesRequireTheClientCertificate) {
 
 TEST(SimEfrikort, FeesAccumulateToAFrikortAndEveryBodyValidates) {
     SimProcess sim;
-    sim.setClockStart(kSimClock);
+    sim.setClockStart(kbtest::kFixtureClock);
     sim.start();
     auto none = efrikort(sim, "GetCardForPerson", getCard("191212121212"));
     ASSERT_EQ(none.status, 200) << none.body;
@@ -123,7 +119,7 @@ TEST(SimEfrikort, FeesAccumulateToAFrikortAndEveryBodyValidates) {
 
 TEST(SimEfrikort, OptInRequiredUntilThePatientJoins) {
     SimProcess sim;
-    sim.setClockStart(kSimClock);
+    sim.setClockStart(kbtest::kFixtureClock);
     sim.start();
     ASSERT_EQ(sim.steer("PUT", "/sim/api/efrikort/persons/199001012385", R"({"opt_in": false})").status, 200);
     auto r = efrikort(sim, "RegisterTransaction", registerTx("199001012385", "200.00"));
@@ -139,7 +135,7 @@ TEST(SimEfrikort, OptInRequiredUntilThePatientJoins) {
 
 TEST(SimFaults, ArmedFaultsHitTheNextCallsOnly) {
     SimProcess sim;
-    sim.setClockStart(kSimClock);
+    sim.setClockStart(kbtest::kFixtureClock);
     sim.start();
     ASSERT_EQ(sim.steer("POST", "/sim/api/faults", R"({"service":"efrikort","operation":"RegisterTransaction","kind":"fail","count":2})").status, 204);
     for (int i = 0; i < 2; ++i) {
@@ -262,7 +258,7 @@ TEST(SimState, CardsAndPaymentsSurviveARestart) {
     const std::string dir = (fs::temp_directory_path() / ("kbsim-restart-" + std::to_string(::getpid()))).string();
     {
         SimProcess sim(dir);
-        sim.setClockStart(kSimClock);
+        sim.setClockStart(kbtest::kFixtureClock);
         sim.start();
         ASSERT_EQ(sim.call("POST", "/efrikort/RegisterTransaction", envelope(registerTx("191212121212", "300.00")), "text/xml").status, 200);
         sim.stop();

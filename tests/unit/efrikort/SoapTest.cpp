@@ -11,9 +11,6 @@ using kbtest::SimProcess;
 
 namespace {
 
-// The transactions below are dated 2026-11-23: the simulator lives on 2026-11-25 (--clock-start),
-// or the card's 12-month window would drop them once that date is a year past.
-const char* const kSimClock = "2026-11-25T07:50:00Z";
 Party party() {
     return Party{"SE2321000016-REG1", "Vårdcentralen Norr AB", "SE2321000016-CP01", "Vårdcentralen Norr", "SE2321000016-U001",
                  "SE2321000016-E001"};
@@ -42,7 +39,7 @@ TEST(EfrikortSoap, EveryRequestBodyValidatesAgainstTheSchemas) {
 
 TEST(EfrikortSoap, RegistersLooksUpCorrectsAndDeletesAgainstTheSimulator) {
     SimProcess sim;
-    sim.setClockStart(kSimClock);
+    sim.setClockStart(kbtest::kFixtureClock);
     sim.start();
     const auto p = party();
     const auto e = endpoint(sim);
@@ -75,7 +72,7 @@ TEST(EfrikortSoap, RegistersLooksUpCorrectsAndDeletesAgainstTheSimulator) {
 
 TEST(EfrikortSoap, FaultsOutagesAndOptInRequiredAreToldApart) {
     SimProcess sim("", 3000);
-    sim.setClockStart(kSimClock);
+    sim.setClockStart(kbtest::kFixtureClock);
     sim.start();
     const auto p = party();
     sim.steer("POST", "/sim/api/faults", R"({"service":"efrikort","kind":"fail"})");
