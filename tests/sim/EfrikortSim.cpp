@@ -69,7 +69,7 @@ CardView cardOf(const Person& p) {
 }
 
 const char* kSoapNs = "http://schemas.xmlsoap.org/soap/envelope/";
-const char* kCoreNs = "urn:riv:cgi:healthcare:efrikort:3";
+const char* kEfrikortCoreNs = "urn:riv:cgi:healthcare:efrikort:3";
 
 std::string envelope(const std::string& body) {
     return std::string("<?xml version=\"1.0\" encoding=\"UTF-8\"?><soap:Envelope xmlns:soap=\"") + kSoapNs + "\"><soap:Body>" + body +
@@ -159,7 +159,7 @@ std::string EfrikortSim::answer(const std::string& op, const std::string& body, 
     const std::string principal = field(doc, "carePrincipalId");
     const std::string pnr = field(doc, "personId");
     auto open = [&](const std::string& resultElem) {
-        return "<" + op + "Response xmlns=\"" + ns + "\" xmlns:e=\"" + kCoreNs + "\"><" + resultElem + ">";
+        return "<" + op + "Response xmlns=\"" + ns + "\" xmlns:e=\"" + kEfrikortCoreNs + "\"><" + resultElem + ">";
     };
     auto close = [&](const std::string& resultElem) { return "</" + resultElem + "></" + op + "Response>"; };
     std::lock_guard lock(state_.mu);

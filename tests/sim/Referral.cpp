@@ -2,6 +2,7 @@
 // published samples' shape, not with the box's code, so the test checks the box against an
 // independent party.
 #include "Referral.h"
+#include "SimState.h"
 
 #include <klinikbox/RivTa.h>
 
@@ -33,26 +34,16 @@ namespace {
 namespace fs = std::filesystem;
 using Poco::JSON::Object;
 
-const char* kCoreNs = "urn:riv:clinicalprocess:activity:request:2";
+const char* kRequestCoreNs = "urn:riv:clinicalprocess:activity:request:2";
 
 std::string esc(const std::string& s) { return klinikbox::rivta::xmlEscape(s); }
 
+// RIV-TA's timestamp (YYYYMMDDhhmmss, UTC) on the simulator's clock (--clock-start).
 std::string stampNow() {
-    const std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char b[32];
-    std::strftime(b, sizeof b, "%Y%m%d%H%M%S", &tm);
-    return b;
-}
-
-std::string isoNow() {
-    const std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char b[32];
-    std::strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return b;
+    std::string s;
+    for (const char c : isoNow())
+        if (c >= '0' && c <= '9') s += c;
+    return s;
 }
 
 std::string envelope(const std::string& la, const std::string& body) {
@@ -69,7 +60,7 @@ std::string fault(const std::string& text) {
 
 std::string result(const std::string& op, const std::string& code, const std::string& errorCode, const std::string& message) {
     const std::string ns = "urn:riv:clinicalprocess:activity:request:" + op + "Responder:2";
-    std::string s = "<r:" + op + "Response xmlns:r=\"" + ns + "\" xmlns:core=\"" + kCoreNs + "\"><r:result><core:resultCode>" + code +
+    std::string s = "<r:" + op + "Response xmlns:r=\"" + ns + "\" xmlns:core=\"" + kRequestCoreNs + "\"><r:result><core:resultCode>" + code +
                     "</core:resultCode>";
     if (!errorCode.empty()) s += "<core:errorCode>" + errorCode + "</core:errorCode>";
     if (!message.empty()) s += "<core:message>" + esc(message) + "</core:message>";
@@ -271,7 +262,7 @@ std::string ReferralSim::answerBody(const std::string& code, const std::string& 
         id = responder + "#SIM-" + code + "-" + std::to_string(++seq_) + "-" + std::to_string(std::time(nullptr));
     }
     const std::string ns = "urn:riv:clinicalprocess:activity:request:" + op + "Responder:2";
-    std::string s = "<x:" + op + " xmlns:x=\"" + ns + "\" xmlns:core=\"" + kCoreNs + "\"><core:" + inner + ">";
+    std::string s = "<x:" + op + " xmlns:x=\"" + ns + "\" xmlns:core=\"" + kRequestCoreNs + "\"><core:" + inner + ">";
     s += "<core:requestId extension=\"" + esc(requestId) + "\"/>";
     s += "<core:" + std::string(confirmation ? "requestConfirmationId" : "requestOutcomeId") + " extension=\"" + esc(id) + "\"/>";
     s += "<core:" + std::string(confirmation ? "typeOfRequestConfirmation" : "typeOfRequestOutcome") + " code=\"" + code + "\"/>";
@@ -361,7 +352,7 @@ std::string ReferralSim::requestBody(const Object::Ptr& in, std::string& request
     requestId = in->optValue<std::string>("request_id", id);
     const std::string stamp = stampNow();
     std::string s = "<pr:ProcessRequest xmlns:pr=\"urn:riv:clinicalprocess:activity:request:ProcessRequestResponder:2\" xmlns:core=\"" +
-                    std::string(kCoreNs) + "\"><core:request>";
+                    std::string(kRequestCoreNs) + "\"><core:request>";
     s += "<core:requestId extension=\"" + esc(requestId) + "\"/><core:typeOfRequest code=\"4\"/>";
     // A version above 1 completes a referral the receiver asked to be completed (KOM).
     const int version = in->optValue<int>("version", 1);
