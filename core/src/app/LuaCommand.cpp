@@ -43,7 +43,7 @@ bool scriptSettings(const std::string& configFile, const std::string& script, Po
     }
 }
 
-int run(Args args) {
+int runLua(Args args) {
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
         std::cout << kLuaUsage;
         return args.empty() ? 2 : 0;
@@ -80,7 +80,7 @@ int run(Args args) {
     return 2;
 }
 
-const RegisterCommand reg("lua", run);
+const RegisterCommand regLua("lua", runLua);
 
 }  // namespace
 }  // namespace klinikbox::app

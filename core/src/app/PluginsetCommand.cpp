@@ -7,6 +7,6 @@
 
 namespace klinikbox::app {
 namespace {
-const RegisterCommand reg("pluginset", [](Args args) { return pluginset::runPluginsetCommand(args, std::cout, std::cerr); });
+const RegisterCommand regPluginset("pluginset", [](Args args) { return pluginset::runPluginsetCommand(args, std::cout, std::cerr); });
 }  // namespace
 }  // namespace klinikbox::app

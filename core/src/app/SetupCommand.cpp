@@ -51,7 +51,7 @@ std::string setupBase(const server::BoxConfig& cfg, const std::string& savedUrl,
     return url;
 }
 
-int run(Args args) {
+int runSetup(Args args) {
     if (!args.empty() && args.front() == "--help") {
         std::cout << kSetupUsage;
         return 0;
@@ -81,7 +81,7 @@ int run(Args args) {
     return 0;
 }
 
-const RegisterCommand reg("setup-link", run);
+const RegisterCommand regSetup("setup-link", runSetup);
 
 }  // namespace
 }  // namespace klinikbox::app

@@ -31,7 +31,7 @@ void print(const http::CertificateInfo& i, const std::string& file) {
     std::cout << "\nvalid until: " << i.notAfter << "\n";
 }
 
-int run(Args args) {
+int runTls(Args args) {
     if (args.empty() || args.front() == "--help") {
         std::cout << kTlsUsage;
         return args.empty() ? 2 : 0;
@@ -66,7 +66,7 @@ int run(Args args) {
     throw std::invalid_argument("unknown tls command '" + sub + "'\n" + kTlsUsage);
 }
 
-const RegisterCommand reg("tls", run);
+const RegisterCommand regTls("tls", runTls);
 
 }  // namespace
 

@@ -41,7 +41,7 @@ std::string cliActor() {
     return std::string("cli:") + (pw ? pw->pw_name : std::to_string(::geteuid()));
 }
 
-int run(Args args) {
+int runUser(Args args) {
     if (args.empty() || args.front() == "--help") {
         std::cout << kUserUsage;
         return args.empty() ? 2 : 0;
@@ -125,7 +125,7 @@ int run(Args args) {
     throw std::invalid_argument("unknown user command '" + verb + "'\n" + std::string(kUserUsage));
 }
 
-const RegisterCommand reg("user", run);
+const RegisterCommand regUser("user", runUser);
 
 }  // namespace
 }  // namespace klinikbox::app

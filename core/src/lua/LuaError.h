@@ -27,6 +27,11 @@ public:
     [[nodiscard]] const std::string& context() const { return context_; }
     // The message without script, line and context.
     [[nodiscard]] const std::string& message() const { return message_; }
+    // A state that ran out of budget or memory, or met the sandbox, may be half-way through
+    // anything: it is discarded, never handed to the next call.
+    [[nodiscard]] bool leavesStateUntrusted() const {
+        return kind_ == ErrorKind::Timeout || kind_ == ErrorKind::Memory || kind_ == ErrorKind::Sandbox;
+    }
 
 private:
     ErrorKind kind_;

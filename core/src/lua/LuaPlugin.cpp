@@ -85,12 +85,6 @@ struct LuaPlugin::Runtime {
     }
 };
 
-namespace {
-bool untrusted(const LuaError& e) {
-    return e.kind() == ErrorKind::Timeout || e.kind() == ErrorKind::Memory || e.kind() == ErrorKind::Sandbox;
-}
-}  // namespace
-
 LuaPlugin::LuaPlugin(LuaPluginSource source) : source_(std::move(source)) {}
 
 LuaPlugin::~LuaPlugin() {
@@ -142,7 +136,7 @@ void LuaPlugin::start(PluginContext& ctx) {
                              try {
                                  return lease->runRoute(i, req);
                              } catch (const LuaError& e) {
-                                 if (untrusted(e)) lease.discard();
+                                 if (e.leavesStateUntrusted()) lease.discard();
                                  throw Problem(500, "/problems/lua-script-failed", "Skriptet misslyckades", e.what());
                              }
                          },
@@ -158,7 +152,7 @@ void LuaPlugin::start(PluginContext& ctx) {
                 try {
                     lease->runAsync(e);
                 } catch (const LuaError& err) {
-                    if (untrusted(err)) lease.discard();
+                    if (err.leavesStateUntrusted()) lease.discard();
                     throw;
                 }
             });
@@ -174,7 +168,7 @@ void LuaPlugin::start(PluginContext& ctx) {
                     if (r.vetoed) throw Veto(r.reason);
                     e.payload = r.payload;
                 } catch (const LuaError& err) {
-                    if (untrusted(err)) lease.discard();
+                    if (err.leavesStateUntrusted()) lease.discard();
                     throw;
                 }
             });

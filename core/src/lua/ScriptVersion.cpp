@@ -106,12 +106,6 @@ bool ScriptVersion::handles(const std::string& event, bool async) const {
 }
 
 namespace {
-bool untrusted(const LuaError& e) {
-    return e.kind() == ErrorKind::Timeout || e.kind() == ErrorKind::Memory || e.kind() == ErrorKind::Sandbox;
-}
-}  // namespace
-
-namespace {
 // Records the call's latency however it ends.
 struct LatencyScope {
     ScriptStats& stats;
@@ -140,7 +134,7 @@ void ScriptVersion::runSync(Event& event) const {
             }
             event.payload = r.payload;
         } catch (const LuaError& e) {
-            if (untrusted(e)) lease.discard();
+            if (e.leavesStateUntrusted()) lease.discard();
             throw;
         }
     } catch (const LuaError& e) {
@@ -157,7 +151,7 @@ void ScriptVersion::runAsync(const Event& event) const {
         try {
             lease->runAsync(event);
         } catch (const LuaError& e) {
-            if (untrusted(e)) lease.discard();
+            if (e.leavesStateUntrusted()) lease.discard();
             throw;
         }
     } catch (const LuaError& e) {

@@ -176,7 +176,9 @@ class Reader {
     }
 };
 
-std::string quoted(std::string_view s) {
+// A YAML double-quoted scalar. Not named quoted(): with <iomanip> in view, a call with a
+// std::string would find std::quoted by argument-dependent lookup instead.
+std::string yamlQuoted(std::string_view s) {
     std::string out = "\"";
     for (const char c : s) {
         const auto u = static_cast<unsigned char>(c);
@@ -330,19 +332,19 @@ std::string SetManifest::render() const {
     o << "# A region-certified klinikbox plugin set. Written by `klinikbox pluginset create`;\n"
       << "# the region signs these exact bytes (pluginset.yaml.sig.N). Do not edit after "
          "signing.\n";
-    o << "name: " << quoted(name) << "\n";
+    o << "name: " << yamlQuoted(name) << "\n";
     o << "sequence: " << sequence << "\n";
-    o << "region:\n  name: " << quoted(regionName) << "\n  hsa_id: " << quoted(regionHsaId) << "\n";
-    o << "issued: " << quoted(issued) << "\n";
-    o << "expires: " << quoted(expires) << "\n";
-    o << "min_box_version: " << quoted(minBoxVersion) << "\n";
+    o << "region:\n  name: " << yamlQuoted(regionName) << "\n  hsa_id: " << yamlQuoted(regionHsaId) << "\n";
+    o << "issued: " << yamlQuoted(issued) << "\n";
+    o << "expires: " << yamlQuoted(expires) << "\n";
+    o << "min_box_version: " << yamlQuoted(minBoxVersion) << "\n";
     o << "plugins:" << (plugins.empty() ? " []\n" : "\n");
     for (const auto& p : plugins) {
-        o << "  - id: " << quoted(p.id) << "\n    version: " << quoted(p.version)
+        o << "  - id: " << yamlQuoted(p.id) << "\n    version: " << yamlQuoted(p.version)
           << "\n    files:\n";
         for (const auto& f : p.files)
-            o << "      - path: " << quoted(f.path) << "\n        size: " << f.size
-              << "\n        sha256: " << quoted(f.sha256) << "\n";
+            o << "      - path: " << yamlQuoted(f.path) << "\n        size: " << f.size
+              << "\n        sha256: " << yamlQuoted(f.sha256) << "\n";
     }
     return o.str();
 }

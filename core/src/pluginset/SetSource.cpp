@@ -18,7 +18,8 @@
 
 namespace klinikbox::pluginset {
 
-namespace {
+// Not in an anonymous namespace: SetSource::Directory (declared in the header) holds one.
+namespace posixfd {
 
 class UniqueFd {
   public:
@@ -35,6 +36,11 @@ class UniqueFd {
   private:
     int fd_;
 };
+
+}  // namespace posixfd
+using posixfd::UniqueFd;
+
+namespace {
 
 std::string mib(std::uint64_t bytes) {
     return std::to_string(bytes >> 20) + " MiB";

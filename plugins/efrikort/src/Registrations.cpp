@@ -14,8 +14,6 @@ using Poco::JSON::Object;
 
 namespace {
 
-std::string str(const Object::Ptr& o, const std::string& k) { return o->optValue<std::string>(k, ""); }
-
 std::string json(const Object& o) {
     std::ostringstream js;
     o.stringify(js);
@@ -42,7 +40,7 @@ long long Registrations::now() const {
 }
 
 void Registrations::onOptIn(Event& e) {
-    const std::string patient = str(e.payload, "patient");
+    const std::string patient = textOf(e.payload, "patient");
     ctx_.store().write([&](db::Connection& c) {
         c.prepare("INSERT INTO efrikort_optins(patient, state, created_at) VALUES(?, 'pending', ?) ON CONFLICT(patient) DO NOTHING")
             .bind(1, patient).bind(2, now()).exec();
@@ -56,12 +54,12 @@ void Registrations::onOptIn(Event& e) {
 
 // The ledger row and the registration, once per payment.
 void Registrations::onPaid(Event& e) {
-    const std::string paymentId = str(e.payload, "payment_id");
-    const std::string patient = str(e.payload, "patient");
+    const std::string paymentId = textOf(e.payload, "payment_id");
+    const std::string patient = textOf(e.payload, "patient");
     if (paymentId.empty() || patient.size() != 12) throw std::invalid_argument("checkin.fee.paid needs payment_id and patient");
     const long long charged = e.payload->optValue<long long>("charged_ore", 0);
     const bool counts = e.payload->optValue<bool>("counts_toward_ceiling", true);
-    const std::string date = str(e.payload, "visit_date");
+    const std::string date = textOf(e.payload, "visit_date");
     if (!parseDate(date)) throw std::invalid_argument("checkin.fee.paid: visit_date is not a date");
     // Never register 0 kr or fees outside the protection.
     const bool register_ = counts && charged > 0;
@@ -69,7 +67,7 @@ void Registrations::onPaid(Event& e) {
         auto ins = c.prepare(
             "INSERT INTO efrikort_ledger(payment_id, patient, care_unit, visit_date, fee_ore, charged_ore, counts, state, created_at)"
             " VALUES(?,?,?,?,?,?,?,?,?) ON CONFLICT(payment_id) DO NOTHING");
-        ins.bind(1, paymentId).bind(2, patient).bind(3, str(e.payload, "care_unit")).bind(4, date)
+        ins.bind(1, paymentId).bind(2, patient).bind(3, textOf(e.payload, "care_unit")).bind(4, date)
             .bind(5, e.payload->optValue<long long>("fee_ore", charged)).bind(6, charged).bind(7, counts ? 1 : 0)
             .bind(8, register_ ? "pending" : "not_registered").bind(9, now()).exec();
         if (c.changes() == 0 || !register_) return;  // already known: the message was queued then
@@ -80,8 +78,8 @@ void Registrations::onPaid(Event& e) {
 // The refund is counted in the ledger now (so a registration still pending sends what is
 // left), and its correction is queued.
 void Registrations::onRefunded(Event& e) {
-    const std::string paymentId = str(e.payload, "payment_id");
-    const std::string refundId = str(e.payload, "refund_id");
+    const std::string paymentId = textOf(e.payload, "payment_id");
+    const std::string refundId = textOf(e.payload, "refund_id");
     const long long refunded = e.payload->optValue<long long>("refunded_ore", 0);
     if (paymentId.empty() || refundId.empty() || refunded <= 0)
         throw std::invalid_argument("checkin.fee.refunded needs payment_id, refund_id and a positive refunded_ore");
@@ -167,10 +165,10 @@ DeliveryResult Registrations::deliverRegister(const QueuedMessage& m) {
 DeliveryResult Registrations::deliverCorrect(const QueuedMessage& m) {
     Poco::JSON::Parser p;
     const auto o = p.parse(m.payload).extract<Object::Ptr>();
-    const std::string paymentId = str(o, "payment_id");
+    const std::string paymentId = textOf(o, "payment_id");
     // A message queued before refunds were recorded at event time has no refund_id: its
     // queue key names the refund as well.
-    const std::string refundId = o->has("refund_id") ? str(o, "refund_id") : m.idempotencyKey;
+    const std::string refundId = o->has("refund_id") ? textOf(o, "refund_id") : m.idempotencyKey;
     const long long refunded = o->optValue<long long>("refunded_ore", 0);
     std::lock_guard lock(correcting_);
     if (!row(paymentId)) return DeliveryResult::failed("no ledger row for payment " + paymentId);
@@ -195,7 +193,7 @@ DeliveryResult Registrations::deliverCorrect(const QueuedMessage& m) {
 
 DeliveryResult Registrations::deliverOptIn(const QueuedMessage& m) {
     Poco::JSON::Parser p;
-    const std::string patient = str(p.parse(m.payload).extract<Object::Ptr>(), "patient");
+    const std::string patient = textOf(p.parse(m.payload).extract<Object::Ptr>(), "patient");
     const auto res = soap(settings_, "RegisterOptIn", registerOptInBody(settings_.party, patient));
     if (res.code != "OK" && res.code != "INFO") return DeliveryResult::failed(res.code + ": " + res.text);
     ctx_.store().write([&](db::Connection& c) {

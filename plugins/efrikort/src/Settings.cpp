@@ -4,22 +4,18 @@
 
 namespace efrikort {
 
-namespace {
-std::string str(const Poco::JSON::Object::Ptr& o, const std::string& k) { return o->optValue<std::string>(k, ""); }
-}  // namespace
-
 Settings settingsFrom(const Poco::JSON::Object::Ptr& c) {
     Settings s;
-    s.party.carePrincipalId = str(c, "care_principal_id");
-    s.party.careProviderName = str(c, "care_provider_name");
-    s.party.careProviderId = str(c, "care_provider_id");
-    s.party.careUnitName = str(c, "care_unit_name");
-    s.party.careUnitId = str(c, "care_unit_id");
-    s.party.employeeId = str(c, "employee_id");
-    s.endpoint.urlPattern = str(c, "service_url");
-    s.endpoint.clientCert = str(c, "client_cert");
-    s.endpoint.clientKey = str(c, "client_key");
-    s.endpoint.caBundle = str(c, "ca_bundle");
+    s.party.carePrincipalId = textOf(c, "care_principal_id");
+    s.party.careProviderName = textOf(c, "care_provider_name");
+    s.party.careProviderId = textOf(c, "care_provider_id");
+    s.party.careUnitName = textOf(c, "care_unit_name");
+    s.party.careUnitId = textOf(c, "care_unit_id");
+    s.party.employeeId = textOf(c, "employee_id");
+    s.endpoint.urlPattern = textOf(c, "service_url");
+    s.endpoint.clientCert = textOf(c, "client_cert");
+    s.endpoint.clientKey = textOf(c, "client_key");
+    s.endpoint.caBundle = textOf(c, "ca_bundle");
     s.endpoint.timeoutMs = c->optValue<int>("timeout_ms", s.endpoint.timeoutMs);
     if (auto a = c->getArray("ceilings"))
         for (std::size_t i = 0; i < a->size(); ++i) {

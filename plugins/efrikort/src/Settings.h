@@ -12,6 +12,11 @@
 
 namespace efrikort {
 
+// A string member of a JSON object, or "" when it is missing or not a string.
+[[nodiscard]] inline std::string textOf(const Poco::JSON::Object::Ptr& o, const std::string& k) {
+    return o->optValue<std::string>(k, "");
+}
+
 struct Settings {
     Party party;
     Endpoint endpoint;

@@ -2,20 +2,20 @@
 
 namespace klinikbox::journal {
 namespace {
-std::string e(std::string_view n, std::string_view v) { return rivta::element(n, v); }
+using rivta::element;
 }  // namespace
 
 std::string checkBlocksBody(const Actor& a, const std::string& patient, const std::vector<BlockQuery>& entities) {
     std::string b = "<cb:CheckBlocks xmlns:cb=\"urn:riv:informationsecurity:authorization:blocking:CheckBlocksResponder:4\" "
                     "xmlns:core=\"urn:riv:informationsecurity:authorization:blocking:4\"><cb:accessingActor>" +
-                    e("core:employeeId", a.employeeId) + e("core:careProviderId", a.careProviderId) +
-                    e("core:careUnitId", a.careUnitId) + "</cb:accessingActor><cb:patientId>" + e("core:root", kPersonIdRoot) +
-                    e("core:extension", patient) + "</cb:patientId>";
+                    element("core:employeeId", a.employeeId) + element("core:careProviderId", a.careProviderId) +
+                    element("core:careUnitId", a.careUnitId) + "</cb:accessingActor><cb:patientId>" + element("core:root", kPersonIdRoot) +
+                    element("core:extension", patient) + "</cb:patientId>";
     int row = 0;
     for (const auto& q : entities) {
-        b += "<cb:informationEntities>" + e("core:informationStartDate", q.time) + e("core:informationEndDate", q.time) +
-             e("core:informationCareUnitId", q.careUnitId) + e("core:informationCareProviderId", q.careProviderId) +
-             e("core:rowNumber", std::to_string(++row)) + "</cb:informationEntities>";
+        b += "<cb:informationEntities>" + element("core:informationStartDate", q.time) + element("core:informationEndDate", q.time) +
+             element("core:informationCareUnitId", q.careUnitId) + element("core:informationCareProviderId", q.careProviderId) +
+             element("core:rowNumber", std::to_string(++row)) + "</cb:informationEntities>";
     }
     return b + "</cb:CheckBlocks>";
 }

@@ -3,34 +3,34 @@
 namespace klinikbox::journal {
 namespace {
 const std::string kCore = "urn:riv:informationsecurity:authorization:consent:2";
-std::string e(std::string_view n, std::string_view v) { return rivta::element(n, v); }
+using rivta::element;
 std::string patientId(const std::string& prefix, const std::string& patient) {
-    return "<" + prefix + ":patientId>" + e("core:root", kPersonIdRoot) + e("core:extension", patient) + "</" + prefix + ":patientId>";
+    return "<" + prefix + ":patientId>" + element("core:root", kPersonIdRoot) + element("core:extension", patient) + "</" + prefix + ":patientId>";
 }
 std::string resultCode(const Poco::XML::Element* body) { return rivta::descendantText(body, "resultCode"); }
 }  // namespace
 
 std::string checkConsentBody(const Actor& a, const std::string& patient) {
     return "<cc:CheckConsent xmlns:cc=\"urn:riv:informationsecurity:authorization:consent:CheckConsentResponder:2\" xmlns:core=\"" +
-           kCore + "\"><cc:accessingActor>" + e("core:employeeId", a.employeeId) + e("core:careProviderId", a.careProviderId) +
-           e("core:careUnitId", a.careUnitId) + "</cc:accessingActor>" + patientId("cc", patient) + "</cc:CheckConsent>";
+           kCore + "\"><cc:accessingActor>" + element("core:employeeId", a.employeeId) + element("core:careProviderId", a.careProviderId) +
+           element("core:careUnitId", a.careUnitId) + "</cc:accessingActor>" + patientId("cc", patient) + "</cc:CheckConsent>";
 }
 
 std::string registerConsentBody(const ConsentRegistration& r) {
     std::string b = "<rec:RegisterExtendedConsent "
                     "xmlns:rec=\"urn:riv:informationsecurity:authorization:consent:RegisterExtendedConsentResponder:2\" "
                     "xmlns:core=\"" + kCore + "\">" +
-                    e("rec:assertionId", r.assertionId) + e("rec:assertionType", r.emergency ? "Emergency" : "Consent") +
-                    e("rec:scope", "NationalLevel") + patientId("rec", r.patient) + e("rec:careProviderId", r.actor.careProviderId) +
-                    e("rec:careUnitId", r.actor.careUnitId);
+                    element("rec:assertionId", r.assertionId) + element("rec:assertionType", r.emergency ? "Emergency" : "Consent") +
+                    element("rec:scope", "NationalLevel") + patientId("rec", r.patient) + element("rec:careProviderId", r.actor.careProviderId) +
+                    element("rec:careUnitId", r.actor.careUnitId);
     // Emergency access is personal: it covers the one staff member who asserted it.
-    if (r.emergency) b += e("rec:employeeId", r.actor.employeeId);
-    if (!r.startDate.empty()) b += e("rec:startDate", r.startDate);
-    if (!r.endDate.empty()) b += e("rec:endDate", r.endDate);
-    b += "<rec:registrationAction>" + e("core:requestDate", r.registeredAt) + "<core:requestedBy>" +
-         e("core:employeeId", r.actor.employeeId) + "</core:requestedBy>" + e("core:registrationDate", r.registeredAt) +
-         "<core:registeredBy>" + e("core:employeeId", r.actor.employeeId) + "</core:registeredBy>";
-    if (!r.reason.empty()) b += e("core:reasonText", r.reason);
+    if (r.emergency) b += element("rec:employeeId", r.actor.employeeId);
+    if (!r.startDate.empty()) b += element("rec:startDate", r.startDate);
+    if (!r.endDate.empty()) b += element("rec:endDate", r.endDate);
+    b += "<rec:registrationAction>" + element("core:requestDate", r.registeredAt) + "<core:requestedBy>" +
+         element("core:employeeId", r.actor.employeeId) + "</core:requestedBy>" + element("core:registrationDate", r.registeredAt) +
+         "<core:registeredBy>" + element("core:employeeId", r.actor.employeeId) + "</core:registeredBy>";
+    if (!r.reason.empty()) b += element("core:reasonText", r.reason);
     b += "</rec:registrationAction></rec:RegisterExtendedConsent>";
     return b;
 }

@@ -7,7 +7,7 @@
 
 namespace klinikbox::journal {
 namespace {
-std::string e(std::string_view n, std::string_view v) { return rivta::element(n, v); }
+using rivta::element;
 }  // namespace
 
 std::string storeLogBody(const std::vector<LogRecord>& logs) {
@@ -15,15 +15,15 @@ std::string storeLogBody(const std::vector<LogRecord>& logs) {
     std::string b = "<sl:StoreLog xmlns:sl=\"urn:riv:informationsecurity:auditing:log:StoreLogResponder:2\" "
                     "xmlns:core=\"urn:riv:informationsecurity:auditing:log:2\">";
     for (const auto& l : logs) {
-        b += "<sl:log>" + e("core:logId", l.logId) + "<core:system>" + e("core:systemId", l.systemId) + "</core:system>" +
-             "<core:activity>" + e("core:activityType", l.activity) +
-             (l.activityArgs.empty() ? "" : e("core:activityArgs", l.activityArgs)) + e("core:startDate", l.startDate) +
-             e("core:purpose", l.purpose) + "</core:activity><core:user>" + e("core:userId", l.userId) +
-             "<core:careProvider>" + e("core:careProviderId", l.careProviderId) + "</core:careProvider><core:careUnit>" +
-             e("core:careUnitId", l.careUnitId) + "</core:careUnit></core:user><core:resources><core:resource>" +
-             e("core:resourceType", l.resourceType) + "<core:patient><core:patientId>" + e("core:root", kPersonIdRoot) +
-             e("core:extension", l.patient) + "</core:patientId></core:patient><core:careProvider>" +
-             e("core:careProviderId", l.careProviderId) + "</core:careProvider><core:careUnit>" + e("core:careUnitId", l.careUnitId) +
+        b += "<sl:log>" + element("core:logId", l.logId) + "<core:system>" + element("core:systemId", l.systemId) + "</core:system>" +
+             "<core:activity>" + element("core:activityType", l.activity) +
+             (l.activityArgs.empty() ? "" : element("core:activityArgs", l.activityArgs)) + element("core:startDate", l.startDate) +
+             element("core:purpose", l.purpose) + "</core:activity><core:user>" + element("core:userId", l.userId) +
+             "<core:careProvider>" + element("core:careProviderId", l.careProviderId) + "</core:careProvider><core:careUnit>" +
+             element("core:careUnitId", l.careUnitId) + "</core:careUnit></core:user><core:resources><core:resource>" +
+             element("core:resourceType", l.resourceType) + "<core:patient><core:patientId>" + element("core:root", kPersonIdRoot) +
+             element("core:extension", l.patient) + "</core:patientId></core:patient><core:careProvider>" +
+             element("core:careProviderId", l.careProviderId) + "</core:careProvider><core:careUnit>" + element("core:careUnitId", l.careUnitId) +
              "</core:careUnit></core:resource></core:resources></sl:log>";
     }
     return b + "</sl:StoreLog>";

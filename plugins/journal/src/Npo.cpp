@@ -6,7 +6,7 @@ namespace {
 const std::string kNs3 = "urn:riv:clinicalprocess:healthcond:description:3";
 const std::string kNs2 = "urn:riv:clinicalprocess:healthcond:description:2";
 
-std::string e(std::string_view n, std::string_view v) { return rivta::element(n, v); }
+using rivta::element;
 
 std::string contract(Kind k) {
     switch (k) {
@@ -37,15 +37,15 @@ std::string requestBody(Kind k, const Query& q, const std::string& sourceSystem,
     const auto op = contract(k);
     std::string b = "<r:" + op + " xmlns:r=\"" + responder(k) + "\" xmlns:core=\"" + (k == Kind::Notes ? kNs3 : kNs2) + "\">";
     if (k == Kind::Notes) {
-        if (!q.provider.empty()) b += "<r:healthcareProvider>" + e("core:root", kHsaRoot) + e("core:extension", q.provider) + "</r:healthcareProvider>";
-        b += "<r:patientId>" + e("core:root", kPersonIdRoot) + e("core:extension", q.patient) + "</r:patientId>";
-        if (!q.from.empty()) b += "<r:datePeriod>" + e("core:start", q.from) + e("core:end", q.to) + "</r:datePeriod>";
-        if (!sourceSystem.empty()) b += "<r:sourceSystemId>" + e("core:root", kHsaRoot) + e("core:extension", sourceSystem) + "</r:sourceSystemId>";
-        if (!reference.empty()) b += e("r:hasMoreReference", reference);
+        if (!q.provider.empty()) b += "<r:healthcareProvider>" + element("core:root", kHsaRoot) + element("core:extension", q.provider) + "</r:healthcareProvider>";
+        b += "<r:patientId>" + element("core:root", kPersonIdRoot) + element("core:extension", q.patient) + "</r:patientId>";
+        if (!q.from.empty()) b += "<r:datePeriod>" + element("core:start", q.from) + element("core:end", q.to) + "</r:datePeriod>";
+        if (!sourceSystem.empty()) b += "<r:sourceSystemId>" + element("core:root", kHsaRoot) + element("core:extension", sourceSystem) + "</r:sourceSystemId>";
+        if (!reference.empty()) b += element("r:hasMoreReference", reference);
     } else {
-        b += "<r:patientId>" + e("core:id", q.patient) + e("core:type", kPersonIdRoot) + "</r:patientId>";
-        if (!q.from.empty()) b += "<r:timePeriod>" + e("core:start", q.from) + e("core:end", q.to) + "</r:timePeriod>";
-        if (!sourceSystem.empty()) b += e("r:sourceSystemHSAId", sourceSystem);
+        b += "<r:patientId>" + element("core:id", q.patient) + element("core:type", kPersonIdRoot) + "</r:patientId>";
+        if (!q.from.empty()) b += "<r:timePeriod>" + element("core:start", q.from) + element("core:end", q.to) + "</r:timePeriod>";
+        if (!sourceSystem.empty()) b += element("r:sourceSystemHSAId", sourceSystem);
     }
     return b + "</r:" + op + ">";
 }

@@ -24,7 +24,8 @@ constexpr std::size_t kText = 8000;
 
 Problem notFound() { return Problem(404, "/problems/no-such-referral", "Remissen finns inte"); }
 
-std::string unbase64(const std::string& text) {
+// The bytes of a request's content_base64 member; 400 when it is not base64.
+std::string contentBytes(const std::string& text) {
     std::istringstream in(text);
     Poco::Base64Decoder dec(in);
     std::string out;
@@ -222,7 +223,7 @@ Poco::JSON::Object::Ptr Workflow::addAttachment(Request& req) {
     };
     const auto b64 = in.str("content_base64", 40'000'000);
     if (b64.size() > s_.maxAttachmentBytes * 2 + 1024) throw tooLarge();
-    Attachment a{"", name, unbase64(b64)};
+    Attachment a{"", name, contentBytes(b64)};
     if (a.bytes.empty()) throw JsonInput::invalid("content_base64", "the attachment is empty");
     if (a.bytes.size() > s_.maxAttachmentBytes) throw tooLarge();
     a.mediaType = sniffMediaType(a.bytes);

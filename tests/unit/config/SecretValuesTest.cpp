@@ -16,7 +16,7 @@ using Poco::JSON::Object;
 
 namespace {
 
-const char* kSchema = R"(
+const char* kSecretsSchema = R"(
 type: object
 doc: s
 properties:
@@ -54,7 +54,7 @@ std::string str(const Object::Ptr& o) {
     return os.str();
 }
 
-Object::Ptr schemaJson() { return Schema::fromYaml(YAML::Load(kSchema), "s.yaml").toJson(); }
+Object::Ptr schemaJson() { return Schema::fromYaml(YAML::Load(kSecretsSchema), "s.yaml").toJson(); }
 
 const char* kStored = R"({"name":"Kliniken","token":"top-level-secret","jitsi":{"server_url":"https://meet","app_secret":"nested-secret"},
  "gateways":[{"url":"https://a","password":"pw-a"},{"url":"https://b","password":""}],"vault":{"key":"vault-key","pin":1234}})";

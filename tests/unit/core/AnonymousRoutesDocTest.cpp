@@ -14,7 +14,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
+std::string readDoc(const fs::path& p) {
     std::ifstream in(p);
     std::ostringstream s;
     s << in.rdbuf();
@@ -28,7 +28,7 @@ std::set<std::string> anonymousRoutesIn(const fs::path& root) {
     const std::regex route(R"re(add\(\s*"(GET|POST|PUT|PATCH|DELETE)"\s*,\s*"([^"]+)"\s*,\s*Access::anyone\(\))re");
     for (const auto& e : fs::recursive_directory_iterator(root)) {
         if (!e.is_regular_file() || e.path().extension() != ".cpp") continue;
-        const auto text = slurp(e.path());
+        const auto text = readDoc(e.path());
         std::size_t uses = 0;
         for (std::size_t at = 0; (at = text.find("Access::anyone()", at)) != std::string::npos; at += 16) ++uses;
         std::size_t found = 0;
@@ -44,7 +44,7 @@ std::set<std::string> anonymousRoutesIn(const fs::path& root) {
 void expectNoAnonymousLuaRoutes(const fs::path& root) {
     for (const auto& e : fs::recursive_directory_iterator(root)) {
         if (!e.is_regular_file() || e.path().extension() != ".lua") continue;
-        EXPECT_EQ(slurp(e.path()).find("anonymous"), std::string::npos) << e.path();
+        EXPECT_EQ(readDoc(e.path()).find("anonymous"), std::string::npos) << e.path();
     }
 }
 
@@ -59,7 +59,7 @@ TEST(AnonymousRoutes, DocumentedTableMatchesTheCode) {
         expectNoAnonymousLuaRoutes(p.path());
     }
 
-    const auto doc = slurp(src / "docs" / "security.md");
+    const auto doc = readDoc(src / "docs" / "security.md");
     const auto section = doc.find("## Every anonymous route");
     ASSERT_NE(section, std::string::npos);
     const auto next = doc.find("\n## ", section + 1);

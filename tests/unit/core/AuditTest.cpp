@@ -9,13 +9,13 @@
 using namespace klinikbox;
 
 namespace {
-struct Fixture {
+struct AuditFixture {
     kbtest::TempDir dir;
     store::Database db{store::DatabaseOptions{dir.file("kb.db"), true, 5000}};
     SystemClock clock;
     std::string key = audit::AuditLog::loadOrCreateKey(dir.file("audit.key"));
     audit::AuditLog log{db, clock, key};
-    Fixture() {
+    AuditFixture() {
         store::Migrations::apply(db, "core", store::coreMigrations());
         audit::Actor a;
         a.username = "ada";
@@ -34,14 +34,14 @@ struct Fixture {
 }  // namespace
 
 TEST(Audit, IntactChainVerifies) {
-    Fixture f;
+    AuditFixture f;
     const auto r = f.log.verify();
     EXPECT_TRUE(r.ok) << r.problem;
     EXPECT_EQ(r.records, 5);
 }
 
 TEST(Audit, EditedRecordIsDetected) {
-    Fixture f;
+    AuditFixture f;
     f.tamper("UPDATE kb_audit SET patient='191010101010' WHERE seq=3");
     const auto r = f.log.verify();
     EXPECT_FALSE(r.ok);
@@ -49,7 +49,7 @@ TEST(Audit, EditedRecordIsDetected) {
 }
 
 TEST(Audit, DeletedRecordInTheMiddleIsDetected) {
-    Fixture f;
+    AuditFixture f;
     f.tamper("DELETE FROM kb_audit WHERE seq=2");
     const auto r = f.log.verify();
     EXPECT_FALSE(r.ok);
@@ -57,26 +57,26 @@ TEST(Audit, DeletedRecordInTheMiddleIsDetected) {
 }
 
 TEST(Audit, DeletedNewestRecordIsDetected) {
-    Fixture f;
+    AuditFixture f;
     f.tamper("DELETE FROM kb_audit WHERE seq=5");
     EXPECT_FALSE(f.log.verify().ok);
 }
 
 TEST(Audit, RecomputedHashWithoutTheKeyIsDetected) {
-    Fixture f;
+    AuditFixture f;
     // An attacker who rewrites a record and its hash with a guessed key breaks the chain.
     f.tamper("UPDATE kb_audit SET details='x', hash='00' WHERE seq=5");
     EXPECT_FALSE(f.log.verify().ok);
 }
 
 TEST(Audit, ADifferentKeyCannotVerifyTheChain) {
-    Fixture f;
+    AuditFixture f;
     audit::AuditLog other(f.db, f.clock, std::string(32, 'k'));
     EXPECT_FALSE(other.verify().ok);
 }
 
 TEST(Audit, RecordInsideAPluginTransactionRollsBackWithIt) {
-    Fixture f;
+    AuditFixture f;
     store::Migrations::apply(f.db, "demo", {{1, "0001.sql", "CREATE TABLE demo_t(a);"}});
     audit::PluginAudit pa(f.log, "demo");
     Request r;
@@ -93,7 +93,7 @@ TEST(Audit, RecordInsideAPluginTransactionRollsBackWithIt) {
 }
 
 TEST(Audit, KeyFileIsCreatedPrivateAndReusedAfterwards) {
-    Fixture f;
+    AuditFixture f;
     EXPECT_EQ(audit::AuditLog::loadOrCreateKey(f.dir.file("audit.key")), f.key);
     const auto perms = std::filesystem::status(f.dir.file("audit.key")).permissions();
     EXPECT_EQ(perms & std::filesystem::perms::group_all, std::filesystem::perms::none);

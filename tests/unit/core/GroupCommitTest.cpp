@@ -37,10 +37,10 @@ void createTables(Database& db) {
     });
 }
 
-struct Fixture {
+struct GroupCommitFixture {
     kbtest::TempDir dir;
     Database db{DatabaseOptions{dir.file("kb.db"), true, 5000}};
-    Fixture() { createTables(db); }
+    GroupCommitFixture() { createTables(db); }
 };
 
 long long count(Database& db, const std::string& sql) { return kbtest::countRows(db, sql); }
@@ -128,7 +128,7 @@ std::string messageOf(const std::exception_ptr& e) {
 }  // namespace
 
 TEST(GroupCommit, ALoneWriteIsABatchOfItsOwn) {
-    Fixture f;
+    GroupCommitFixture f;
     const auto before = f.db.writeStats();
     f.db.write("core", [](db::Connection& c) { insertRow(c, "core_rows", "alone"); });
     const auto after = f.db.writeStats();
@@ -138,7 +138,7 @@ TEST(GroupCommit, ALoneWriteIsABatchOfItsOwn) {
 }
 
 TEST(GroupCommit, AFailingWriteInABatchRollsBackOnlyItselfAndTheOthersCommit) {
-    Fixture f;
+    GroupCommitFixture f;
     std::vector<Job> jobs;
     for (int i = 1; i <= 5; ++i) {
         const std::string who = "r" + std::to_string(i);
@@ -168,7 +168,7 @@ TEST(GroupCommit, AFailingWriteInABatchRollsBackOnlyItselfAndTheOthersCommit) {
 }
 
 TEST(GroupCommit, AFailedCommitFailsEveryWriteOfTheBatchAndNothingOfItRemains) {
-    Fixture f;
+    GroupCommitFixture f;
     std::vector<Job> jobs;
     jobs.emplace_back(Job{"core", [](db::Connection& c) { insertRow(c, "core_rows", "a"); }});
     // A deferred foreign key is checked only by COMMIT: the batch's COMMIT fails.
@@ -192,7 +192,7 @@ TEST(GroupCommit, AFailedCommitFailsEveryWriteOfTheBatchAndNothingOfItRemains) {
 
 TEST(GroupCommit, ManyThreadsWritingAtOnceAreAllCommittedAndCounted) {
     constexpr int kThreads = 8, kWrites = 40;
-    Fixture f;
+    GroupCommitFixture f;
     const auto before = f.db.writeStats();
     std::vector<std::thread> threads;
     for (int t = 0; t < kThreads; ++t)
@@ -215,7 +215,7 @@ TEST(GroupCommit, ManyThreadsWritingAtOnceAreAllCommittedAndCounted) {
 }
 
 TEST(GroupCommit, EachWriteOfABatchIsConfinedToItsOwnersTables) {
-    Fixture f;
+    GroupCommitFixture f;
     std::vector<Job> jobs;
     jobs.emplace_back(Job{"alpha", [](db::Connection& c) { insertRow(c, "beta_rows", "alpha in beta"); }});
     jobs.emplace_back(Job{"beta", [](db::Connection& c) { insertRow(c, "beta_rows", "beta"); }});
@@ -243,7 +243,7 @@ TEST(GroupCommit, EachWriteOfABatchIsConfinedToItsOwnersTables) {
 }
 
 TEST(GroupCommit, AWriteInsideAWriteOnTheSameThreadFailsAtOnce) {
-    Fixture f;
+    GroupCommitFixture f;
     int code = 0;
     EXPECT_THROW(f.db.write("core",
                             [&](db::Connection& c) {
@@ -264,7 +264,7 @@ TEST(GroupCommit, AWriteInsideAWriteOnTheSameThreadFailsAtOnce) {
 }
 
 TEST(GroupCommit, AWriteThatEndsOrBeginsTheTransactionItselfFailsAloneEvenWithCoreRights) {
-    Fixture f;
+    GroupCommitFixture f;
     std::vector<Job> jobs;
     const auto endsItself = [](const std::string& who, const std::string& sql) {
         return [who, sql](db::Connection& c) {

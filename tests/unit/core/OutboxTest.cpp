@@ -14,7 +14,7 @@ using namespace klinikbox;
 using namespace std::chrono_literals;
 
 namespace {
-struct Fixture {
+struct OutboxFixture {
     kbtest::TempDir dir;
     store::Database db{store::DatabaseOptions{dir.file("kb.db"), true, 5000}};
     FixedClock clock{std::chrono::system_clock::time_point(std::chrono::hours(24 * 20000))};
@@ -27,7 +27,7 @@ struct Fixture {
         return o;
     }();
     outbox::OutboxService svc{db, clock, opts};
-    Fixture() {
+    OutboxFixture() {
         store::Migrations::apply(db, "core", store::coreMigrations());
         store::Migrations::apply(db, "demo", {{1, "0001.sql", "CREATE TABLE demo_t(a);"}});
     }
@@ -51,7 +51,7 @@ struct Fixture {
 }  // namespace
 
 TEST(Outbox, MessageCommitsAndRollsBackWithTheChangeThatCausedIt) {
-    Fixture f;
+    OutboxFixture f;
     outbox::PluginOutbox po(f.svc, "demo");
     EXPECT_THROW(f.db.write("demo", [&](db::Connection& c) {
         po.enqueue(c, OutboundMessage{"demo.send", "{}", "k1"});
@@ -63,14 +63,14 @@ TEST(Outbox, MessageCommitsAndRollsBackWithTheChangeThatCausedIt) {
 }
 
 TEST(Outbox, SameIdempotencyKeyIsQueuedOnce) {
-    Fixture f;
+    OutboxFixture f;
     f.enqueue("k1");
     f.enqueue("k1");
     EXPECT_EQ(f.svc.counts().pending, 1);
 }
 
 TEST(Outbox, PluginMayOnlyUseItsOwnChannels) {
-    Fixture f;
+    OutboxFixture f;
     outbox::PluginOutbox po(f.svc, "demo");
     EXPECT_THROW(po.registerChannel("other.send", [](const QueuedMessage&) { return DeliveryResult::delivered(); }),
                  std::invalid_argument);
@@ -79,13 +79,13 @@ TEST(Outbox, PluginMayOnlyUseItsOwnChannels) {
 }
 
 TEST(Outbox, EnqueueOutsideATransactionIsAProgrammingError) {
-    Fixture f;
+    OutboxFixture f;
     auto c = f.db.acquire("demo");
     EXPECT_THROW(f.svc.enqueue("demo", *c, OutboundMessage{"demo.send", "{}", "k"}), std::logic_error);
 }
 
 TEST(Outbox, DeliveredMessageIsNotSentAgain) {
-    Fixture f;
+    OutboxFixture f;
     int calls = 0;
     f.svc.registerChannel("demo.send", [&](const QueuedMessage& m) {
         ++calls;
@@ -101,7 +101,7 @@ TEST(Outbox, DeliveredMessageIsNotSentAgain) {
 }
 
 TEST(Outbox, FailuresBackOffExponentiallyThenGoToDeadLetters) {
-    Fixture f;
+    OutboxFixture f;
     int calls = 0;
     f.svc.registerChannel("demo.send", [&](const QueuedMessage&) {
         ++calls;
@@ -124,7 +124,7 @@ TEST(Outbox, FailuresBackOffExponentiallyThenGoToDeadLetters) {
 }
 
 TEST(Outbox, PermanentFailureGoesStraightToDeadLettersAndCanBeRetried) {
-    Fixture f;
+    OutboxFixture f;
     bool fail = true;
     f.svc.registerChannel("demo.send", [&](const QueuedMessage&) {
         return fail ? DeliveryResult::failed("peer says invalid") : DeliveryResult::delivered();
@@ -140,7 +140,7 @@ TEST(Outbox, PermanentFailureGoesStraightToDeadLettersAndCanBeRetried) {
 }
 
 TEST(Outbox, DiscardRemovesADeadMessage) {
-    Fixture f;
+    OutboxFixture f;
     f.svc.registerChannel("demo.send", [](const QueuedMessage&) { return DeliveryResult::failed("no"); });
     f.enqueue("k1");
     f.svc.deliverDue();
@@ -149,7 +149,7 @@ TEST(Outbox, DiscardRemovesADeadMessage) {
 }
 
 TEST(Outbox, ThrowingDelivererCountsAsRetry) {
-    Fixture f;
+    OutboxFixture f;
     f.svc.registerChannel("demo.send", [](const QueuedMessage&) -> DeliveryResult { throw std::runtime_error("tls"); });
     f.enqueue("k1");
     f.svc.deliverDue();
@@ -157,7 +157,7 @@ TEST(Outbox, ThrowingDelivererCountsAsRetry) {
 }
 
 TEST(Outbox, MessageClaimedWhenTheBoxDiedIsDeliveredAfterRestart) {
-    Fixture f;
+    OutboxFixture f;
     f.enqueue("k1");
     // Simulate a crash mid-delivery: the row is left 'delivering'.
     f.db.write("core", [](db::Connection& c) { c.exec("UPDATE kb_outbox SET state='delivering'"); });
@@ -203,7 +203,7 @@ TEST(Outbox, StopDoesNotWaitForAHungPeerBeyondItsLimit) {
 }
 
 TEST(Outbox, MessageWithNotBeforeWaitsUntilItIsDueAndSurvivesARestart) {
-    Fixture f;
+    OutboxFixture f;
     int calls = 0;
     outbox::PluginOutbox po(f.svc, "demo");
     f.db.write("demo", [&](db::Connection& c) {
@@ -226,7 +226,7 @@ TEST(Outbox, MessageWithNotBeforeWaitsUntilItIsDueAndSurvivesARestart) {
 }
 
 TEST(Outbox, DeliveredPayloadsArePurgedPendingAndDeadOnesKept) {
-    Fixture f;
+    OutboxFixture f;
     const std::string link = R"({"text":"Öppna https://box/plugins/booking/invite.html#SeCrEtToKeN0123456789abcdefghijk"})";
     f.svc.registerChannel("demo.send", [&](const QueuedMessage& m) {
         EXPECT_EQ(m.payload, link);  // the deliverer still gets the whole message

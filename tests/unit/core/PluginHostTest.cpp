@@ -49,7 +49,7 @@ PluginBundle hello() {
     throw std::runtime_error("hello not found");
 }
 
-struct Fixture {
+struct PluginHostFixture {
     kbtest::TempDir dir;
     store::Database db{store::DatabaseOptions{dir.file("kb.db"), true, 5000}};
     SystemClock clock;
@@ -58,7 +58,7 @@ struct Fixture {
     outbox::OutboxService outbox{db, clock, {}};
     audit::AuditLog audit{db, clock, std::string(32, 'k')};
     PluginHost host{HostServices{db, routes, bus, outbox, audit, clock}};
-    Fixture() { store::Migrations::apply(db, "core", store::coreMigrations()); }
+    PluginHostFixture() { store::Migrations::apply(db, "core", store::coreMigrations()); }
     PluginStatus status(const std::string& id) {
         for (const auto& s : host.status())
             if (s.id == id) return s;
@@ -69,7 +69,7 @@ struct Fixture {
 }  // namespace
 
 TEST(PluginHost, HelloPluginLoadsFromVerifiedBytesAndRegistersEverything) {
-    Fixture f;
+    PluginHostFixture f;
     f.host.loadAll({hello()});
     EXPECT_EQ(f.status("hello").state, "running") << f.status("hello").reason;
     http::Match m;
@@ -82,7 +82,7 @@ TEST(PluginHost, HelloPluginLoadsFromVerifiedBytesAndRegistersEverything) {
 }
 
 TEST(PluginHost, APluginsGaugeIsInMetricsWhileItRunsAndOnlyThen) {
-    Fixture f;
+    PluginHostFixture f;
     f.host.loadAll({hello()});
     ASSERT_EQ(f.status("hello").state, "running") << f.status("hello").reason;
     std::string out;
@@ -102,7 +102,7 @@ TEST(PluginHost, APluginsGaugeIsInMetricsWhileItRunsAndOnlyThen) {
 TEST(PluginHost, AReloadRunsTheLibraryReadBackFromItsSealedMemoryFile) {
     // The host keeps a loaded library's bytes only in its sealed memfd; each reload reads
     // them back from there and loads them again.
-    Fixture f;
+    PluginHostFixture f;
     f.host.loadAll({hello()});
     ASSERT_EQ(f.status("hello").state, "running") << f.status("hello").reason;
     for (int i = 0; i < 2; ++i) {
@@ -117,7 +117,7 @@ TEST(PluginHost, AReloadRunsTheLibraryReadBackFromItsSealedMemoryFile) {
 }
 
 TEST(PluginHost, ApiVersionMismatchIsRefusedWithTheReason) {
-    Fixture f;
+    PluginHostFixture f;
     f.host.loadAll({fixture("badapi", "badapi")});
     const auto s = f.status("badapi");
     EXPECT_EQ(s.state, "failed");
@@ -125,13 +125,13 @@ TEST(PluginHost, ApiVersionMismatchIsRefusedWithTheReason) {
 }
 
 TEST(PluginHost, LibraryWithoutEntryPointsIsRefusedWithTheMissingSymbol) {
-    Fixture f;
+    PluginHostFixture f;
     f.host.loadAll({fixture("nosymbol", "nosymbol")});
     EXPECT_NE(f.status("nosymbol").reason.find("kb_plugin_api_version"), std::string::npos) << f.status("nosymbol").reason;
 }
 
 TEST(PluginHost, ThrowingStartLeavesNoRoutesBehindAndOthersStillStart) {
-    Fixture f;
+    PluginHostFixture f;
     f.host.loadAll({fixture("throwing", "throwing"), hello()});
     EXPECT_EQ(f.status("throwing").state, "failed");
     EXPECT_NE(f.status("throwing").reason.find("lab system"), std::string::npos) << f.status("throwing").reason;
@@ -142,7 +142,7 @@ TEST(PluginHost, ThrowingStartLeavesNoRoutesBehindAndOthersStillStart) {
 }
 
 TEST(PluginHost, ManifestDirectoryMismatchAndDuplicatesAreRefused) {
-    Fixture f;
+    PluginHostFixture f;
     auto b = hello();
     b.id = "other";
     auto twice = hello();
@@ -155,7 +155,7 @@ TEST(PluginHost, ManifestDirectoryMismatchAndDuplicatesAreRefused) {
 }
 
 TEST(PluginHost, PluginMayOnlyHookAndPublishDeclaredEvents) {
-    Fixture f;
+    PluginHostFixture f;
     // hello declares hooks and publish for hello.greeted only; a manifest without them
     // cannot register its hook, so it fails at start.
     auto b = hello();
@@ -191,7 +191,7 @@ TEST(Manifest, InvalidManifestsNameTheProblemAndLine) {
 }
 
 TEST(PluginHost, PatientDataPluginsCannotForgetTheAuditLog) {
-    Fixture f;
+    PluginHostFixture f;
     auto b = hello();
     auto& m = b.files["plugin.yaml"];
     m.replace(m.find("patient_data: false"), std::string("patient_data: false").size(), "patient_data: true");

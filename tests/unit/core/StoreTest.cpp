@@ -19,10 +19,10 @@ using namespace klinikbox::store;
 
 namespace {
 
-struct Fixture {
+struct StoreFixture {
     kbtest::TempDir dir;
     Database db{DatabaseOptions{dir.file("kb.db"), true, 5000}};
-    Fixture() { Migrations::apply(db, "core", coreMigrations()); }
+    StoreFixture() { Migrations::apply(db, "core", coreMigrations()); }
 };
 
 long long count(Database& db, const std::string& sql) { return kbtest::countRows(db, sql); }
@@ -30,7 +30,7 @@ long long count(Database& db, const std::string& sql) { return kbtest::countRows
 }  // namespace
 
 TEST(Store, DatabaseRunsInWalModeWithForeignKeys) {
-    Fixture f;
+    StoreFixture f;
     auto c = f.db.acquire("core");
     auto j = c->prepare("PRAGMA journal_mode");
     ASSERT_TRUE(j.step());
@@ -41,14 +41,14 @@ TEST(Store, DatabaseRunsInWalModeWithForeignKeys) {
 }
 
 TEST(Store, CoreMigrationsAreRecordedOnceAndSetTheApplicationId) {
-    Fixture f;
+    StoreFixture f;
     EXPECT_EQ(Migrations::apply(f.db, "core", coreMigrations()), 0);
     EXPECT_EQ(Migrations::appliedVersion(f.db, "core"), coreMigrations().back().version);
     EXPECT_EQ(count(f.db, "PRAGMA application_id"), kApplicationId);
 }
 
 TEST(Store, FailedMigrationRollsBackCompletelyAndNamesItself) {
-    Fixture f;
+    StoreFixture f;
     const std::vector<Migration> ms = {
         {1, "0001_ok.sql", "CREATE TABLE demo_a(x INTEGER);"},
         {2, "0002_bad.sql", "CREATE TABLE demo_b(x INTEGER); INSERT INTO demo_nope VALUES(1);"}};
@@ -63,26 +63,26 @@ TEST(Store, FailedMigrationRollsBackCompletelyAndNamesItself) {
 }
 
 TEST(Store, ChangedMigrationIsRefused) {
-    Fixture f;
+    StoreFixture f;
     Migrations::apply(f.db, "demo", {{1, "0001_a.sql", "CREATE TABLE demo_a(x INTEGER);"}});
     EXPECT_THROW(Migrations::apply(f.db, "demo", {{1, "0001_a.sql", "CREATE TABLE demo_a(y INTEGER);"}}),
                  MigrationError);
 }
 
 TEST(Store, DatabaseFromNewerVersionIsRefused) {
-    Fixture f;
+    StoreFixture f;
     Migrations::apply(f.db, "demo", {{1, "0001_a.sql", "CREATE TABLE demo_a(x);"}, {2, "0002_b.sql", "CREATE TABLE demo_b(x);"}});
     EXPECT_THROW(Migrations::apply(f.db, "demo", {{1, "0001_a.sql", "CREATE TABLE demo_a(x);"}}), MigrationError);
 }
 
 TEST(Store, PluginMigrationCannotCreateTablesOutsideItsPrefix) {
-    Fixture f;
+    StoreFixture f;
     EXPECT_THROW(Migrations::apply(f.db, "demo", {{1, "0001.sql", "CREATE TABLE other_x(a);"}}), MigrationError);
     EXPECT_THROW(Migrations::apply(f.db, "demo", {{1, "0001.sql", "CREATE TABLE demox(a);"}}), MigrationError);
 }
 
 TEST(Store, PluginMigrationMayIndexItsOwnTablesButNoOneElses) {
-    Fixture f;
+    StoreFixture f;
     Migrations::apply(f.db, "demo",
                       {{1, "0001.sql", "CREATE TABLE demo_t(a TEXT PRIMARY KEY, b); CREATE INDEX demo_t_b ON demo_t(b);"
                                        " CREATE UNIQUE INDEX demo_t_ab ON demo_t(a, b);"}});
@@ -93,7 +93,7 @@ TEST(Store, PluginMigrationMayIndexItsOwnTablesButNoOneElses) {
 }
 
 TEST(Store, PluginCannotReadOrWriteCoreOrOtherPluginsTables) {
-    Fixture f;
+    StoreFixture f;
     Migrations::apply(f.db, "alpha", {{1, "0001.sql", "CREATE TABLE alpha_t(a);"}});
     Migrations::apply(f.db, "beta", {{1, "0001.sql", "CREATE TABLE beta_t(a);"}});
     f.db.write("alpha", [](db::Connection& c) { c.exec("INSERT INTO alpha_t VALUES(1)"); });
@@ -106,7 +106,7 @@ TEST(Store, PluginCannotReadOrWriteCoreOrOtherPluginsTables) {
 }
 
 TEST(Store, WriteRollsBackWhenTheCallbackThrows) {
-    Fixture f;
+    StoreFixture f;
     Migrations::apply(f.db, "demo", {{1, "0001.sql", "CREATE TABLE demo_t(a);"}});
     EXPECT_THROW(f.db.write("demo", [](db::Connection& c) {
         c.exec("INSERT INTO demo_t VALUES(1)");
@@ -116,7 +116,7 @@ TEST(Store, WriteRollsBackWhenTheCallbackThrows) {
 }
 
 TEST(Store, UniqueConstraintSurfacesAsConstraintError) {
-    Fixture f;
+    StoreFixture f;
     Migrations::apply(f.db, "demo", {{1, "0001.sql", "CREATE TABLE demo_t(a UNIQUE);"}});
     f.db.write("demo", [](db::Connection& c) { c.exec("INSERT INTO demo_t VALUES(1)"); });
     EXPECT_THROW(f.db.write("demo", [](db::Connection& c) { c.exec("INSERT INTO demo_t VALUES(1)"); }),
@@ -124,7 +124,7 @@ TEST(Store, UniqueConstraintSurfacesAsConstraintError) {
 }
 
 TEST(Store, AuditTableIsAppendOnly) {
-    Fixture f;
+    StoreFixture f;
     f.db.write("core", [](db::Connection& c) {
         c.exec("INSERT INTO kb_audit(seq, at, username, role, action, outcome, prev_hash, hash) "
                "VALUES(1,'t','u','r','a','ok','p','h')");
@@ -134,7 +134,7 @@ TEST(Store, AuditTableIsAppendOnly) {
 }
 
 TEST(Store, OnlineBackupWhileWritingGivesACompleteRestorableCopy) {
-    Fixture f;
+    StoreFixture f;
     Migrations::apply(f.db, "demo", {{1, "0001.sql", "CREATE TABLE demo_t(a);"}});
     std::atomic<bool> stop{false};
     std::atomic<int> written{0};
@@ -159,7 +159,7 @@ TEST(Store, OnlineBackupWhileWritingGivesACompleteRestorableCopy) {
 }
 
 TEST(Store, RestoreRefusesFilesThatAreNotKlinikboxDatabases) {
-    Fixture f;
+    StoreFixture f;
     {
         std::ofstream(f.dir.file("text.db")) << "hello, this is not a database at all";
     }
@@ -170,7 +170,7 @@ TEST(Store, RestoreRefusesFilesThatAreNotKlinikboxDatabases) {
 }
 
 TEST(Store, RestoreRefusesABackupFromANewerSchema) {
-    Fixture f;
+    StoreFixture f;
     backupTo(f.db, f.dir.file("b.db"));
     EXPECT_THROW(checkRestorable(f.dir.file("b.db"), 0), BackupError);
 }

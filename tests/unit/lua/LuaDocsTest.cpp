@@ -18,7 +18,7 @@ namespace {
 const std::string kApiDoc = std::string(KB_SOURCE_DIR) + "/docs/lua-api.md";
 const std::string kDefinitions = std::string(KB_SOURCE_DIR) + "/docs/lua/klinikbox.d.lua";
 
-std::string readFile(const std::string& path) {
+std::string readDoc(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     EXPECT_TRUE(in) << "cannot read " << path;
     std::ostringstream ss;
@@ -45,7 +45,7 @@ table.sort(names)
 result = table.concat(names, "\n")
 )lua";
 
-std::set<std::string> lines(const std::string& text) {
+std::set<std::string> docLines(const std::string& text) {
     std::set<std::string> out;
     std::istringstream in(text);
     for (std::string l; std::getline(in, l);)
@@ -53,7 +53,7 @@ std::set<std::string> lines(const std::string& text) {
     return out;
 }
 
-std::set<std::string> kbFunctions(LuaBox& box, ScriptInstance& s) { return lines(box.global(s, "result")); }
+std::set<std::string> kbFunctions(LuaBox& box, ScriptInstance& s) { return docLines(box.global(s, "result")); }
 
 // The kb functions a script sees in each mode, by mode name.
 std::map<std::string, std::set<std::string>> functionsByMode() {
@@ -119,7 +119,7 @@ TEST(LuaDocs, TheKbTableIsFoundInEveryMode) {
 }
 
 TEST(LuaDocs, EveryKbFunctionIsDocumentedInLuaApiMd) {
-    const std::string doc = readFile(kApiDoc);
+    const std::string doc = readDoc(kApiDoc);
     ASSERT_FALSE(doc.empty());
     const auto all = allFunctions();
     ASSERT_FALSE(all.empty());
@@ -129,7 +129,7 @@ TEST(LuaDocs, EveryKbFunctionIsDocumentedInLuaApiMd) {
 }
 
 TEST(LuaDocs, EveryKbFunctionIsDeclaredInKlinikboxDLua) {
-    const std::string defs = readFile(kDefinitions);
+    const std::string defs = readDoc(kDefinitions);
     ASSERT_FALSE(defs.empty());
     const auto all = allFunctions();
     for (const auto& name : all)
@@ -140,15 +140,15 @@ TEST(LuaDocs, EveryKbFunctionIsDeclaredInKlinikboxDLua) {
 TEST(LuaDocs, TheDocsNameNoKbFunctionTheRuntimeLacks) {
     const auto all = allFunctions();
     const std::regex call(R"(\b(kb(?:\.[a-z_]+)+)\s*[({])");
-    for (const auto& name : namedCalls(readFile(kApiDoc), call))
+    for (const auto& name : namedCalls(readDoc(kApiDoc), call))
         EXPECT_TRUE(all.count(name)) << "docs/lua-api.md calls " << name << ", which the runtime does not have";
     const std::regex declared(R"(\bfunction\s+(kb(?:\.[a-z_]+)+)\s*\()");
-    for (const auto& name : namedCalls(readFile(kDefinitions), declared))
+    for (const auto& name : namedCalls(readDoc(kDefinitions), declared))
         EXPECT_TRUE(all.count(name)) << "docs/lua/klinikbox.d.lua declares " << name << ", which the runtime does not have";
 }
 
 TEST(LuaDocs, KlinikboxDLuaLoadsAndDefinesEveryFunction) {
-    const std::string defs = readFile(kDefinitions);
+    const std::string defs = readDoc(kDefinitions);
     lua_State* L = luaL_newstate();
     ASSERT_NE(L, nullptr);
     luaL_openlibs(L);

@@ -18,7 +18,7 @@ using kbtest::TempDir;
 
 namespace {
 
-bool has(const std::string& out, const std::string& what) { return out.find(what) != std::string::npos; }
+bool contains(const std::string& out, const std::string& what) { return out.find(what) != std::string::npos; }
 
 std::string luaTest(const TempDir& dir, const std::string& file, const std::string& source, int& code,
                     const Poco::JSON::Object::Ptr& config = nullptr) {
@@ -53,11 +53,11 @@ end)
 )",
                                     code);
     EXPECT_EQ(code, 1);
-    EXPECT_TRUE(has(out, "fee.lua:3: attempt to index a nil value (field 'missing') (test \"fee\", in checkin.fee, phase validate)"))
+    EXPECT_TRUE(contains(out, "fee.lua:3: attempt to index a nil value (field 'missing') (test \"fee\", in checkin.fee, phase validate)"))
         << out;
-    EXPECT_TRUE(has(out, "fee.lua:6: kb.reject can only be used in a sync hook (kb.on) (test \"created\", in booking.created, kb.subscribe)"))
+    EXPECT_TRUE(contains(out, "fee.lua:6: kb.reject can only be used in a sync hook (kb.on) (test \"created\", in booking.created, kb.subscribe)"))
         << out;
-    EXPECT_TRUE(has(out, "fee.lua:16: own (test \"caught, then another error\")")) << out;
+    EXPECT_TRUE(contains(out, "fee.lua:16: own (test \"caught, then another error\")")) << out;
 }
 
 TEST(LuaRoundTwo, KbConfigReadsTheGivenSettingsAndATestsOwnTable) {
@@ -77,7 +77,7 @@ kb.test("reset for every case", function() kb.assert_eq(kb.config("free_under"),
     EXPECT_EQ(code, 0) << out;
     out = luaTest(dir, "cfg.lua", src, code);
     EXPECT_EQ(code, 1) << out;
-    EXPECT_TRUE(has(out, "1 passed, 2 failed")) << out;
+    EXPECT_TRUE(contains(out, "1 passed, 2 failed")) << out;
 
     FixedClock clock{boxNow()};
     const auto r = dryRun("cfg.lua", "kb.on('a.b', function(e) e.payload.limit = kb.config('limit') end)", "a.b", obj("{}"), clock,
@@ -189,7 +189,7 @@ for i = 1, 40 do
   if math.random(0, 1) == 1 then kb.on("a.e" .. i, function() end) end
 end
 )"));
-    EXPECT_TRUE(has(box.statusOf("flaky.lua").error, "registered different hooks when loaded again")) << box.statusOf("flaky.lua").error;
+    EXPECT_TRUE(contains(box.statusOf("flaky.lua").error, "registered different hooks when loaded again")) << box.statusOf("flaky.lua").error;
 }
 
 TEST(LuaRoundTwo, MetricsHaveALatencyHistogramPerHook) {
@@ -199,8 +199,8 @@ TEST(LuaRoundTwo, MetricsHaveALatencyHistogramPerHook) {
     (void)box.publish(e);
     (void)box.publish(e);
     const std::string m = prometheusMetrics(box.host->scripts());
-    EXPECT_TRUE(has(m, "# TYPE kb_lua_hook_duration_seconds histogram")) << m;
-    EXPECT_TRUE(has(m, R"(kb_lua_hook_duration_seconds_bucket{script="t.lua",event="a.b",kind="sync",le="+Inf"} 2)")) << m;
-    EXPECT_TRUE(has(m, R"(kb_lua_hook_duration_seconds_count{script="t.lua",event="a.b",kind="sync"} 2)")) << m;
-    EXPECT_TRUE(has(m, R"(kb_lua_hook_duration_seconds_bucket{script="t.lua",event="a.b",kind="sync",le="1"} 2)")) << m;
+    EXPECT_TRUE(contains(m, "# TYPE kb_lua_hook_duration_seconds histogram")) << m;
+    EXPECT_TRUE(contains(m, R"(kb_lua_hook_duration_seconds_bucket{script="t.lua",event="a.b",kind="sync",le="+Inf"} 2)")) << m;
+    EXPECT_TRUE(contains(m, R"(kb_lua_hook_duration_seconds_count{script="t.lua",event="a.b",kind="sync"} 2)")) << m;
+    EXPECT_TRUE(contains(m, R"(kb_lua_hook_duration_seconds_bucket{script="t.lua",event="a.b",kind="sync",le="1"} 2)")) << m;
 }

@@ -26,7 +26,7 @@ namespace {
 
 const std::string kPatient = "191212121212";
 const std::string kOther = "198507099805";
-const std::string kSecret = "jitsi-secret-jitsi-secret-jitsi-secret";
+const std::string kJitsiSecret = "jitsi-secret-jitsi-secret-jitsi-secret";
 
 system_clock::time_point utc(const std::string& iso) { return system_clock::time_point(seconds(*parseIsoTime(iso))); }
 
@@ -78,7 +78,7 @@ protected:
     FixedClock clock{utc("2026-11-25T08:50:00+01:00")};
     FakeContext ctx{"video", dir.file("box.db"), clock};
     std::shared_ptr<JitsiProvider> jitsi =
-        std::make_shared<JitsiProvider>(JitsiSettings{"https://video.klinik.se", "klinikbox", "jitsi", kSecret});
+        std::make_shared<JitsiProvider>(JitsiSettings{"https://video.klinik.se", "klinikbox", "jitsi", kJitsiSecret});
     std::shared_ptr<ScriptedIdp> idp = std::make_shared<ScriptedIdp>();
     std::unique_ptr<Visits> visits;
 
