@@ -54,7 +54,8 @@ ensure_node() {
 
 # configure_and_build BUILD_DIR [cmake args...]
 # Compiles through ccache when it is installed (KB_CCACHE=0: never), with the checkout as
-# its base directory so other checkouts share the hits; a cold cache costs little.
+# its base directory and the build directory left out of the hash, so other checkouts share
+# the hits; a cold cache costs little.
 configure_and_build() {
   local dir="$1"
   shift
@@ -62,6 +63,10 @@ configure_and_build() {
   if [ "${KB_CCACHE:-1}" != 0 ] && command -v ccache >/dev/null 2>&1; then
     launcher=ccache
     export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$KB_ROOT}"
+    # With -g, ccache hashes the build directory too (it lands in the debug information), so
+    # a fresh clone elsewhere missed every file; the objects' DW_AT_comp_dir may then name the
+    # checkout that compiled them first, which no test or package check reads.
+    export CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
   fi
   log "configuring $dir${launcher:+ (ccache)}"
   cmake -S "$KB_ROOT" -B "$dir" -DCMAKE_CXX_COMPILER_LAUNCHER="$launcher" \
