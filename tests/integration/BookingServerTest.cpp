@@ -26,8 +26,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* const kUnit = "SE2321000016-U001";
-const char* const kDoctor = "SE2321000016-P001";
+const char* const kBookingUnit = "SE2321000016-U001";
+const char* const kBookingDoctor = "SE2321000016-P001";
 const char* const kNurse = "SE2321000016-P002";
 
 std::string bookingSet(const TempDir& dir) { return pluginSetOf(dir, {"booking"}); }
@@ -38,12 +38,12 @@ void setUp(BoxProcess& box) {
         const auto r = box.authed("POST", path, body);
         ASSERT_EQ(r.status, 201) << path << ": " << r.body << (r.status == 404 ? "\nthe box said:\n" + box.output() : "");
     };
-    ok("/api/v1/booking/units", std::string(R"({"hsa_id":")") + kUnit + R"(","name":"Vårdcentralen Norr","address":"Storgatan 1, Umeå"})");
-    ok("/api/v1/booking/practitioners", std::string(R"({"hsa_id":")") + kDoctor + R"(","name":"Eva Läkare","profession":"läkare","unit":")" + kUnit + "\"}");
-    ok("/api/v1/booking/practitioners", std::string(R"({"hsa_id":")") + kNurse + R"(","name":"Sam Sköterska","profession":"sjuksköterska","unit":")" + kUnit + "\"}");
+    ok("/api/v1/booking/units", std::string(R"({"hsa_id":")") + kBookingUnit + R"(","name":"Vårdcentralen Norr","address":"Storgatan 1, Umeå"})");
+    ok("/api/v1/booking/practitioners", std::string(R"({"hsa_id":")") + kBookingDoctor + R"(","name":"Eva Läkare","profession":"läkare","unit":")" + kBookingUnit + "\"}");
+    ok("/api/v1/booking/practitioners", std::string(R"({"hsa_id":")") + kNurse + R"(","name":"Sam Sköterska","profession":"sjuksköterska","unit":")" + kBookingUnit + "\"}");
     ok("/api/v1/booking/visittypes", R"({"id":"lak30","name":"Läkarbesök","visit_form":"physical","minutes":30,"profession":"läkare","vip_bookable":true})");
     ok("/api/v1/booking/visittypes", R"({"id":"video20","name":"Videobesök","visit_form":"video","minutes":20,"profession":"sjuksköterska"})");
-    ok("/api/v1/booking/schedules", std::string(R"({"practitioner":")") + kDoctor +
+    ok("/api/v1/booking/schedules", std::string(R"({"practitioner":")") + kBookingDoctor +
                                         R"(","visit_type":"lak30","weekdays":[1,2,3,4,5,6,7],"start":"00:00","end":"24:00","valid_from":"2026-01-01","valid_to":"2099-12-31"})");
     ok("/api/v1/booking/schedules", std::string(R"({"practitioner":")") + kNurse +
                                         R"(","visit_type":"video20","weekdays":[1,2,3,4,5,6,7],"start":"08:00","end":"16:00","breaks":["12:00-13:00"],"valid_from":"2026-01-01","valid_to":"2099-12-31"})");
@@ -51,12 +51,12 @@ void setUp(BoxProcess& box) {
 
 // Free slots of a visit type, some days ahead (so the cancellation limit is not reached).
 Poco::JSON::Array::Ptr freeSlots(BoxProcess& box, const std::string& visitType, int daysAhead = 5) {
-    auto dates = box.authed("GET", std::string("/api/v1/booking/availabledates?unit=") + kUnit + "&visit_type=" + visitType);
+    auto dates = box.authed("GET", std::string("/api/v1/booking/availabledates?unit=") + kBookingUnit + "&visit_type=" + visitType);
     EXPECT_EQ(dates.status, 200) << dates.body;
     auto list = dates.json()->getArray("dates");
     EXPECT_GT(list->size(), static_cast<std::size_t>(daysAhead));
     const auto date = list->getElement<std::string>(static_cast<unsigned>(daysAhead));
-    auto slots = box.authed("GET", std::string("/api/v1/booking/timeslots?unit=") + kUnit + "&date=" + date + "&visit_type=" + visitType);
+    auto slots = box.authed("GET", std::string("/api/v1/booking/timeslots?unit=") + kBookingUnit + "&date=" + date + "&visit_type=" + visitType);
     EXPECT_EQ(slots.status, 200) << slots.body;
     return slots.json()->getArray("timeslots");
 }
@@ -127,7 +127,7 @@ end)
     box.loginAs("anna", "admin");
     setUp(box);
     ASSERT_EQ(box.authed("POST", "/api/v1/booking/practitioners",
-                         std::string(R"({"hsa_id":"SE2321000016-P003","name":"Per Läkare","profession":"läkare","unit":")") + kUnit + "\"}")
+                         std::string(R"({"hsa_id":"SE2321000016-P003","name":"Per Läkare","profession":"läkare","unit":")") + kBookingUnit + "\"}")
                   .status,
               201);
     ASSERT_EQ(box.authed("POST", "/api/v1/booking/schedules",
@@ -247,7 +247,7 @@ TEST(BookingServer, TheDayViewWritesOneAuditRecordListingEveryPatientShown) {
         ASSERT_EQ(r.status, 201) << r.body;
     }
     box.loginAs("sara", "staff");
-    const auto view = box.authed("GET", std::string("/api/v1/booking/calendar?unit=") + kUnit + "&date=" + date);
+    const auto view = box.authed("GET", std::string("/api/v1/booking/calendar?unit=") + kBookingUnit + "&date=" + date);
     ASSERT_EQ(view.status, 200) << view.body;
     for (const auto& p : patients) EXPECT_NE(view.body.find(p), std::string::npos);
     box.loginAs("aud", "auditor");
@@ -259,7 +259,7 @@ TEST(BookingServer, TheDayViewWritesOneAuditRecordListingEveryPatientShown) {
         for (unsigned i = 0; i < recs->size(); ++i) {
             const auto rec = recs->getObject(i);
             if (rec->getValue<std::string>("action") == "booking.read" &&
-                rec->getValue<std::string>("details").rfind("calendar " + std::string(kUnit) + " from " + date, 0) == 0)
+                rec->getValue<std::string>("details").rfind("calendar " + std::string(kBookingUnit) + " from " + date, 0) == 0)
                 ++reads;
         }
         EXPECT_EQ(reads, 1) << p << ": " << log.body;
@@ -344,7 +344,7 @@ TEST(BookingServer, OpenInvitationVipCodeAndICalFeed) {
     // An open invitation: the patient gets a link, opens it with their personnummer, answers
     // the questions and picks a time.
     const auto inv = box.authed("POST", "/api/v1/booking/invitations",
-                                std::string(R"({"patient":"199001012385","unit":")") + kUnit +
+                                std::string(R"({"patient":"199001012385","unit":")") + kBookingUnit +
                                     R"(","visit_type":"lak30","purpose":"Årlig kontroll","questions":["Hur mår du?","Tar du mediciner?"],"phone":"0701234567"})");
     ASSERT_EQ(inv.status, 201) << inv.body;
     const std::string link = inv.json()->getValue<std::string>("link");
@@ -373,7 +373,7 @@ TEST(BookingServer, OpenInvitationVipCodeAndICalFeed) {
     EXPECT_EQ(box.request("POST", base + "/book", tok + R"("patient":"199001012385","slot_id":)" + std::to_string(slotAt(offered, 11)) + "}",
                           {{"Content-Type", "application/json"}}).status,
               409);
-    const auto list = box.authed("GET", std::string("/api/v1/booking/invitations?unit=") + kUnit);
+    const auto list = box.authed("GET", std::string("/api/v1/booking/invitations?unit=") + kBookingUnit);
     ASSERT_EQ(list.status, 200);
     EXPECT_EQ(list.json()->getArray("invitations")->getObject(0)->getArray("answers")->size(), 2u);
 
@@ -420,7 +420,7 @@ TEST(BookingServer, OpenInvitationVipCodeAndICalFeed) {
         << "the 10th try is refused even with the right personnummer";
 
     // The practitioner's iCalendar feed: booked times without patient identities; revocable.
-    const auto feed = box.authed("POST", std::string("/api/v1/booking/practitioners/") + kDoctor + "/icalfeed", "{}");
+    const auto feed = box.authed("POST", std::string("/api/v1/booking/practitioners/") + kBookingDoctor + "/icalfeed", "{}");
     ASSERT_EQ(feed.status, 201) << feed.body;
     const std::string url = feed.json()->getValue<std::string>("url");
     const std::string path = url.substr(url.find("/api/"));
@@ -461,7 +461,7 @@ TEST(BookingServer, OpenInvitationVipCodeAndICalFeed) {
         const long long slot = slotAt(freeSlots(other, "lak30"), 2);
         const auto b = other.authed("POST", "/api/v1/booking/bookings", R"({"slot_id":)" + std::to_string(slot) + R"(,"patient":"199001012385"})");
         ASSERT_EQ(b.status, 201) << b.body;
-        const auto f = other.authed("POST", std::string("/api/v1/booking/practitioners/") + kDoctor + "/icalfeed", "{}");
+        const auto f = other.authed("POST", std::string("/api/v1/booking/practitioners/") + kBookingDoctor + "/icalfeed", "{}");
         ASSERT_EQ(f.status, 201);
         const std::string u = f.json()->getValue<std::string>("url");
         const auto otherIcs = other.request("GET", u.substr(u.find("/api/")));
@@ -469,11 +469,11 @@ TEST(BookingServer, OpenInvitationVipCodeAndICalFeed) {
         EXPECT_NE(otherIcs.body.find("UID:booking-"), std::string::npos);
         EXPECT_EQ(otherIcs.body.find(boxId), std::string::npos) << "another box has another identity";
     }
-    EXPECT_EQ(box.authed("DELETE", std::string("/api/v1/booking/practitioners/") + kDoctor + "/icalfeed").status, 204);
+    EXPECT_EQ(box.authed("DELETE", std::string("/api/v1/booking/practitioners/") + kBookingDoctor + "/icalfeed").status, 204);
     EXPECT_EQ(box.request("GET", path).status, 404);
 
     // Routes that take no body refuse one instead of ignoring it (issue 14.10).
-    const std::string feedPath = std::string("/api/v1/booking/practitioners/") + kDoctor + "/icalfeed";
+    const std::string feedPath = std::string("/api/v1/booking/practitioners/") + kBookingDoctor + "/icalfeed";
     EXPECT_EQ(box.authed("POST", feedPath, R"({"x":)").status, 400);
     EXPECT_EQ(box.authed("POST", feedPath, R"({"expires":"never"})").status, 400);
     EXPECT_EQ(box.authed("POST", "/api/v1/booking/vipcodes/" + std::to_string(codeId) + "/revoke", "[1]").status, 400);
@@ -501,7 +501,7 @@ TEST(BookingServer, SetupRefusesOverlapsAndBadSchedulesAndComputesHolidays) {
     box.loginAs("anna", "admin");
     setUp(box);
     EXPECT_EQ(box.authed("POST", "/api/v1/booking/schedules",
-                         std::string(R"({"practitioner":")") + kDoctor +
+                         std::string(R"({"practitioner":")") + kBookingDoctor +
                              R"(","visit_type":"lak30","weekdays":[1],"start":"09:00","end":"10:00","valid_from":"2027-01-01","valid_to":"2027-02-01"})")
                   .status,
               409);
@@ -509,7 +509,7 @@ TEST(BookingServer, SetupRefusesOverlapsAndBadSchedulesAndComputesHolidays) {
                                 std::string(R"({"practitioner":")") + kNurse +
                                     R"(","visit_type":"video20","weekdays":[9],"start":"10:00","end":"09:00","valid_from":"2027-01-01","valid_to":"2026-01-01"})");
     EXPECT_EQ(bad.status, 400) << bad.body;
-    EXPECT_EQ(box.authed("POST", "/api/v1/booking/units", std::string(R"({"hsa_id":")") + kUnit + R"(","name":"x"})").status, 409);
+    EXPECT_EQ(box.authed("POST", "/api/v1/booking/units", std::string(R"({"hsa_id":")") + kBookingUnit + R"(","name":"x"})").status, 409);
     EXPECT_EQ(box.authed("POST", "/api/v1/booking/units", R"({"hsa_id":"not-an-hsa","name":"x"})").status, 400);
     // Name limits count characters: 80 Swedish letters (160 bytes) are a valid visit-type name.
     std::string eighty;

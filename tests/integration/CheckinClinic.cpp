@@ -36,14 +36,6 @@ std::string settings(const SimProcess& sim, const CheckinOptions& o) {
 
 }  // namespace
 
-bool eventually(const std::function<bool()>& done, int tries) {
-    for (int i = 0; i < tries; ++i) {
-        if (done()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return done();
-}
-
 CheckinClinic::CheckinClinic(const CheckinOptions& o) {
     // The simulator lives on the box's day, so the card's 12-month window holds its fees.
     sim.setClockStart(kCheckinClock);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "BoxProcess.h"
+#include "Eventually.h"
 #include "SimProcess.h"
 
 #include <Poco/JSON/Array.h>
@@ -19,10 +20,6 @@ namespace kbtest {
 
 inline constexpr const char* kCheckinUnit = "SE2321000016-U001";
 inline constexpr const char* kCheckinClock = kFixtureClock;  // the box and its simulator
-
-// True once `done` holds, polling every 50 ms for up to `tries` polls (~60 s by default: a
-// loaded 2-core machine).
-bool eventually(const std::function<bool()>& done, int tries = 1200);
 
 struct CheckinOptions {
     // Port 443 on loopback: nobody listens, so no callback arrives unless the simulator is

@@ -20,19 +20,18 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* const kUnit = kCheckinUnit;
 
 // The shared check-in box (CheckinClinic.h) with the region's age rules, four doctors and
 // staff logged in.
-struct Clinic : CheckinClinic {
-    explicit Clinic(const std::string& callbackUrl = CheckinOptions{}.callbackUrl)
+struct KioskClinic : CheckinClinic {
+    explicit KioskClinic(const std::string& callbackUrl = CheckinOptions{}.callbackUrl)
         : CheckinClinic(CheckinOptions{callbackUrl, "        free_from_age: 85\n        youth_free_below_age: 20\n", ""}) {
         setUp(4);
     }
 };
 
 // The kiosk asks for Swish (m-commerce), the patient scans the QR code and pays.
-std::string paySwishAndConfirm(Clinic& c, const std::string& token) {
+std::string paySwishAndConfirm(KioskClinic& c, const std::string& token) {
     const auto pay = c.kiosk("POST", "/api/v1/checkin/arrivals/" + token + "/payment", R"({"method":"swish"})");
     EXPECT_EQ(pay.status, 201) << pay.body;
     const auto app = pay.json()->getObject("payment")->getObject("swish")->getValue<std::string>("app_url");
@@ -47,7 +46,7 @@ std::string paySwishAndConfirm(Clinic& c, const std::string& token) {
 }  // namespace
 
 TEST(CheckinServer, PatientChecksInPaysWithSwishAndTheFeeIsRegisteredOnce) {
-    Clinic c;
+    KioskClinic c;
     c.book("199001012385");
     // The kiosk never answers with another patient's data: an unknown personnummer is 404.
     const auto unknown = c.kiosk("POST", "/api/v1/checkin/arrivals", R"({"patient":"198507099805"})");
@@ -105,7 +104,7 @@ TEST(CheckinServer, PatientChecksInPaysWithSwishAndTheFeeIsRegisteredOnce) {
 }
 
 TEST(CheckinServer, APatientAtTheCeilingPaysNothingAndEarlyLateAmbiguousAreExplained) {
-    Clinic c;
+    KioskClinic c;
     ASSERT_EQ(c.sim.steer("PUT", "/sim/api/efrikort/persons/198507099805", R"({"status":"FINAL"})").status, 200);
     c.book("198507099805");
     const auto in = c.kiosk("POST", "/api/v1/checkin/arrivals", R"({"patient":"198507099805"})");
@@ -146,7 +145,7 @@ TEST(CheckinServer, APatientAtTheCeilingPaysNothingAndEarlyLateAmbiguousAreExpla
 }
 
 TEST(CheckinServer, AnOutageFallsBackToTheLocalLedgerAndAKilledBoxRegistersOnceAfterRestart) {
-    Clinic c;
+    KioskClinic c;
     c.book("199001012385");
     // eFrikort is down at check-in: the fee comes from the local ledger, marked local.
     c.sim.steer("POST", "/sim/api/faults", R"({"service":"efrikort","operation":"GetCardForPerson","kind":"fail","count":5})");
@@ -185,7 +184,7 @@ TEST(CheckinServer, AnOutageFallsBackToTheLocalLedgerAndAKilledBoxRegistersOnceA
 }
 
 TEST(CheckinServer, OptInAndARefundCorrectTheRegistration) {
-    Clinic c;
+    KioskClinic c;
     ASSERT_EQ(c.sim.steer("PUT", "/sim/api/efrikort/persons/199001012385", R"({"opt_in":false})").status, 200);
     c.book("199001012385");
     const auto in = c.kiosk("POST", "/api/v1/checkin/arrivals", R"({"patient":"199001012385"})");
@@ -231,7 +230,7 @@ TEST(CheckinServer, OptInAndARefundCorrectTheRegistration) {
 // gets the same refusal), every attempt counts, the kiosk device has its own limits apart from
 // the address it shares with the patients' phones, and a flood writes a handful of audit rows.
 TEST(CheckinServer, ThePhoneNeedsTheKiosksCodeEveryAttemptCountsAndTheKioskIsNotLockedOutByPhones) {
-    Clinic c;
+    KioskClinic c;
     c.book("199001012385");
     c.book("197005051235", 2);
     const auto booked = c.phone("POST", "/api/v1/checkin/arrivals", R"({"patient":"199001012385","channel":"phone"})");
@@ -268,14 +267,14 @@ TEST(CheckinServer, ThePhoneNeedsTheKiosksCodeEveryAttemptCountsAndTheKioskIsNot
 }
 
 TEST(CheckinServer, AVideoVisitIsNotCheckedInAtTheKiosk) {
-    Clinic c;
+    KioskClinic c;
     c.box->loginAs("anna3", "admin");
     ASSERT_EQ(c.box->authed("POST", "/api/v1/booking/visittypes",
                             R"({"id":"vid20","name":"Videobesök","visit_form":"video","minutes":20,"profession":"läkare"})")
                   .status,
               201);
     ASSERT_EQ(c.box->authed("POST", "/api/v1/booking/practitioners",
-                            std::string(R"({"hsa_id":"SE2321000016-P005","name":"Läkare fem","profession":"läkare","unit":")") + kUnit + "\"}")
+                            std::string(R"({"hsa_id":"SE2321000016-P005","name":"Läkare fem","profession":"läkare","unit":")") + kCheckinUnit + "\"}")
                   .status,
               201);
     ASSERT_EQ(c.box->authed("POST", "/api/v1/booking/schedules",
@@ -294,7 +293,7 @@ TEST(CheckinServer, AVideoVisitIsNotCheckedInAtTheKiosk) {
 // nor its access log holds the check-in session token, the kiosk's device token, a password
 // or a full personnummer in any written form.
 TEST(CheckinServer, TheLogsOfACheckInWithPaymentHoldNoTokenPasswordOrFullPersonnummer) {
-    Clinic c;
+    KioskClinic c;
     c.book("199001012385");
     const std::string wrongPassword = "fel lösenord för granskningen";
     EXPECT_EQ(c.box->request("POST", "/api/v1/auth/login", R"({"username":"staff1","password":")" + wrongPassword + "\"}").status, 401);

@@ -25,7 +25,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* const kUnit = kCheckinUnit;
 const char* const kCallback = "https://127.0.0.1/api/v1/checkin/swish/callback";
 
 // A valid personnummer born 1980-01-01 with serial n (the Luhn check digit computed).
@@ -269,7 +268,7 @@ TEST(CheckinSwish, PaymentsPaidAtSwishWhileTheBoxIsKilledAreAllSettledAfterResta
             if (p && p->getValue<std::string>("status") == "created") return false;
         }
         return true;
-    }, 2400)) << c.box->output();
+    }, std::chrono::seconds(120))) << c.box->output();
 
     // Compare: every payment PAID at Swish is paid in the box with the same reference, and
     // nothing is paid in the box that Swish did not pay.

@@ -4,6 +4,7 @@
 // through an outage, log review, the patient's log extract, and a walk of every route of
 // the plugin as each role to show no record content leaves without the checks.
 #include "BoxProcess.h"
+#include "Eventually.h"
 #include "SimProcess.h"
 
 #include <Poco/JSON/Array.h>
@@ -23,7 +24,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::string kUnit = "SE2321000016-VE01";
+const std::string kJournalUnit = "SE2321000016-VE01";
 const std::string kShared = "195003072385";     // documentation from three systems, consent
 const std::string kBlocked = "196801149888";    // consent, the psychiatry unit blocked
 const std::string kNoConsent = "197512303442";  // no consent
@@ -43,7 +44,7 @@ std::string pluginSet(const TempDir& dir) {
 std::string settings(const SimProcess& sim) {
     const auto& u = sim.https();
     return "  settings:\n    journal:\n      care_provider_id: SE2321000016-VG01\n      system_hsa_id: SE2321000016-KBOX\n"
-           "      care_units:\n        - {hsa_id: " + kUnit + ", name: Vårdcentralen Norr}\n"
+           "      care_units:\n        - {hsa_id: " + kJournalUnit + ", name: Vårdcentralen Norr}\n"
            "      services:\n        npo_url: \"" + u + "/npo/{contract}\"\n        consent_url: " + u + "/consent\n        blocks_url: " + u +
            "/blocks\n        log_url: " + u + "/log\n        client_cert: " + sim.clientCert() + "\n        client_key: " + sim.clientKey() +
            "\n        ca: " + sim.ca() + "\n        timeout_ms: 5000\n";
@@ -58,38 +59,28 @@ std::string isoIn(std::chrono::seconds d) {
     return b;
 }
 
-template <class F>
-bool waitFor(F f, std::chrono::seconds limit = std::chrono::seconds(60)) {
-    const auto until = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < until) {
-        if (f()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return f();
-}
-
 bool hasContent(const std::string& body) {
     for (const auto& c : kContent)
         if (body.find(c) != std::string::npos) return true;
     return false;
 }
 
-struct Clinic {
+struct JournalClinic {
     TempDir dir;
     SimProcess sim{"", 8000};  // a "timeout" fault holds the answer longer than the box waits (5 s)
     std::unique_ptr<BoxProcess> box;
-    Clinic() {
+    JournalClinic() {
         sim.start();
         box = std::make_unique<BoxProcess>(settings(sim), pluginSet(dir));
         box->start();
-        box->loginAs("eva", "staff", {"--hsa-id", "SE2321000016-E001", "--care-unit", kUnit});
+        box->loginAs("eva", "staff", {"--hsa-id", "SE2321000016-E001", "--care-unit", kJournalUnit});
         if (box->authed("GET", "/api/v1/journal/assignment").status == 404) ADD_FAILURE() << "the journal plugin is not loaded:\n" << box->output();
     }
     void book(const std::string& patient, const std::string& id, std::chrono::seconds in = std::chrono::hours(2)) {
         const auto body = R"({"name":"booking.created","payload":{"booking_id":")" + id + R"(","patient":")" + patient +
-                          R"(","care_unit":")" + kUnit + R"(","start":")" + isoIn(in) + R"(","end":")" + isoIn(in + std::chrono::minutes(30)) + R"("}})";
+                          R"(","care_unit":")" + kJournalUnit + R"(","start":")" + isoIn(in) + R"(","end":")" + isoIn(in + std::chrono::minutes(30)) + R"("}})";
         ASSERT_EQ(box->authed("POST", "/api/v1/fakebooking/events", body).status, 204);
-        ASSERT_TRUE(waitFor([&] {
+        ASSERT_TRUE(eventually([&] {
             auto s = box->authed("GET", "/api/v1/journal/patients/" + patient);
             return s.status == 200 && s.json()->getValue<std::string>("relation") == "booking";
         })) << "the booking event never made a relation";
@@ -129,13 +120,13 @@ std::string aroundToday() {
 }  // namespace
 
 TEST(JournalServer, EveryRowOfTheDecisionTableHoldsInTheRunningBox) {
-    Clinic c;
+    JournalClinic c;
     // No assignment chosen: nothing at all.
     auto r = c.notes(kShared);
     EXPECT_EQ(r.status, 409) << r.body;
     EXPECT_FALSE(hasContent(r.body));
     EXPECT_EQ(c.box->authed("PUT", "/api/v1/journal/assignment", R"({"care_unit":"SE2321000016-NOPE"})").status, 400);
-    ASSERT_EQ(c.box->authed("PUT", "/api/v1/journal/assignment", R"({"care_unit":")" + kUnit + R"("})").status, 200);
+    ASSERT_EQ(c.box->authed("PUT", "/api/v1/journal/assignment", R"({"care_unit":")" + kJournalUnit + R"("})").status, 200);
 
     // Relation none (consent or not): refused before any service is asked.
     r = c.notes(kShared);
@@ -270,7 +261,7 @@ TEST(JournalServer, EveryRowOfTheDecisionTableHoldsInTheRunningBox) {
 
     // A cancelled booking ends the relation.
     ASSERT_EQ(c.box->authed("POST", "/api/v1/fakebooking/events", R"({"name":"booking.cancelled","payload":{"booking_id":"B2"}})").status, 204);
-    EXPECT_TRUE(waitFor([&] { return c.reason(c.notes(kBlocked)) == "no-relation"; }));
+    EXPECT_TRUE(eventually([&] { return c.reason(c.notes(kBlocked)) == "no-relation"; }));
 
     // Every request the services received validated against its XSD (the sim answers a
     // fault naming the schema otherwise).
@@ -289,13 +280,13 @@ TEST(JournalServer, EveryRowOfTheDecisionTableHoldsInTheRunningBox) {
 }
 
 TEST(JournalServer, EveryAccessReachesTheNationalLogThroughAnOutage) {
-    Clinic c;
-    ASSERT_EQ(c.box->authed("PUT", "/api/v1/journal/assignment", R"({"care_unit":")" + kUnit + R"("})").status, 200);
+    JournalClinic c;
+    ASSERT_EQ(c.box->authed("PUT", "/api/v1/journal/assignment", R"({"care_unit":")" + kJournalUnit + R"("})").status, 200);
     c.book(kShared, "L1");
     c.fault("log", "fail", 4);  // the log service is down for the first deliveries
     for (int i = 0; i < 5; ++i) ASSERT_EQ(c.notes(kShared).status, 200);
     // Care was not blocked; the records arrive once the service is back, each once.
-    ASSERT_TRUE(waitFor([&] { return c.sim.steer("GET", "/sim/api/journal/logs").json()->getArray("items")->size() >= 5; }));
+    ASSERT_TRUE(eventually([&] { return c.sim.steer("GET", "/sim/api/journal/logs").json()->getArray("items")->size() >= 5; }));
     const auto logs = c.sim.steer("GET", "/sim/api/journal/logs").json()->getArray("items");
     std::set<std::string> logIds;
     for (std::size_t i = 0; i < logs->size(); ++i) {
@@ -303,7 +294,7 @@ TEST(JournalServer, EveryAccessReachesTheNationalLogThroughAnOutage) {
         logIds.insert(l->getValue<std::string>("logId"));
         EXPECT_TRUE(std::regex_match(l->getValue<std::string>("logId"), std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")));
         EXPECT_EQ(l->getValue<std::string>("userId"), "SE2321000016-E001");
-        EXPECT_EQ(l->getValue<std::string>("careUnitId"), kUnit);
+        EXPECT_EQ(l->getValue<std::string>("careUnitId"), kJournalUnit);
         EXPECT_EQ(l->getValue<std::string>("patient"), kShared);
         EXPECT_EQ(l->getValue<std::string>("purpose"), "Vård och behandling");
         EXPECT_EQ(l->getValue<std::string>("activity"), "Läsa");
@@ -321,8 +312,8 @@ TEST(JournalServer, EveryAccessReachesTheNationalLogThroughAnOutage) {
 }
 
 TEST(JournalServer, AuditorReviewsFlaggedAccessesAndPrintsThePatientsExtract) {
-    Clinic c;
-    ASSERT_EQ(c.box->authed("PUT", "/api/v1/journal/assignment", R"({"care_unit":")" + kUnit + R"("})").status, 200);
+    JournalClinic c;
+    ASSERT_EQ(c.box->authed("PUT", "/api/v1/journal/assignment", R"({"care_unit":")" + kJournalUnit + R"("})").status, 200);
     c.book(kNoConsent, "R1");
     ASSERT_EQ(c.box->authed("POST", "/api/v1/journal/patients/" + kNoConsent + "/emergency", R"({"reason":"Medvetslös vid ankomst"})").status, 201);
     ASSERT_EQ(c.notes(kNoConsent).status, 200);
@@ -365,8 +356,8 @@ TEST(JournalServer, AuditorReviewsFlaggedAccessesAndPrintsThePatientsExtract) {
 }
 
 TEST(JournalServer, NoRouteGivesRecordContentWithoutTheChecks) {
-    Clinic c;
-    ASSERT_EQ(c.box->authed("PUT", "/api/v1/journal/assignment", R"({"care_unit":")" + kUnit + R"("})").status, 200);
+    JournalClinic c;
+    ASSERT_EQ(c.box->authed("PUT", "/api/v1/journal/assignment", R"({"care_unit":")" + kJournalUnit + R"("})").status, 200);
     c.book(kShared, "W1");
     // Every route of the plugin, with bodies that would be accepted.
     struct Route {
@@ -375,7 +366,7 @@ TEST(JournalServer, NoRouteGivesRecordContentWithoutTheChecks) {
     const std::string p = "/api/v1/journal/patients/" + kShared;
     const std::vector<Route> routes = {
         {"GET", "/api/v1/journal/assignment", ""},
-        {"PUT", "/api/v1/journal/assignment", R"({"care_unit":")" + kUnit + R"("})"},
+        {"PUT", "/api/v1/journal/assignment", R"({"care_unit":")" + kJournalUnit + R"("})"},
         {"GET", p, ""},
         {"POST", p + "/relation", R"({"reason":"Akut besök utan bokning"})"},
         {"POST", p + "/consent", R"({})"},
@@ -411,7 +402,7 @@ TEST(JournalServer, NoRouteGivesRecordContentWithoutTheChecks) {
     ASSERT_EQ(c.sim.steer("PUT", "/sim/api/journal/consents/" + kShared, R"({"consent":false})").status, 200);
     c.box->loginAs("sara", "staff", {"--hsa-id", "SE2321000016-E009"});
     EXPECT_EQ(c.box->authed("GET", p + "/records/notes").status, 409);  // no assignment
-    ASSERT_EQ(c.box->authed("PUT", "/api/v1/journal/assignment", R"({"care_unit":")" + kUnit + R"("})").status, 200);
+    ASSERT_EQ(c.box->authed("PUT", "/api/v1/journal/assignment", R"({"care_unit":")" + kJournalUnit + R"("})").status, 200);
     for (const char* k : {"notes", "diagnoses", "alerts"}) {
         const auto res = c.box->authed("GET", p + "/records/" + k);
         EXPECT_EQ(res.status, 403) << k;

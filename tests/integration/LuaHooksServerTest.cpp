@@ -21,8 +21,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* const kUnit = "SE2321000016-U001";
-const char* const kDoctor = "SE2321000016-P001";
+const char* const kHooksUnit = "SE2321000016-U001";
+const char* const kHooksDoctor = "SE2321000016-P001";
 const char* const kOnCall = "SE2321000016-P002";
 const char* const kNurseDoctor = "SE2321000016-P003";
 // Wednesday 25 November 2026, 08:50 in Stockholm: the 09:00 slot is in the check-in window.
@@ -58,12 +58,12 @@ std::unique_ptr<BoxProcess> startBox(const TempDir& d, const std::string& extra,
         const auto r = box->authed("POST", path, body);
         ASSERT_EQ(r.status, 201) << path << ": " << r.body;
     };
-    ok("/api/v1/booking/units", std::string(R"({"hsa_id":")") + kUnit + R"(","name":"Vårdcentralen Norr","address":"Storgatan 1"})");
-    for (const char* p : {kDoctor, kOnCall, kNurseDoctor})
+    ok("/api/v1/booking/units", std::string(R"({"hsa_id":")") + kHooksUnit + R"(","name":"Vårdcentralen Norr","address":"Storgatan 1"})");
+    for (const char* p : {kHooksDoctor, kOnCall, kNurseDoctor})
         ok("/api/v1/booking/practitioners", std::string(R"({"hsa_id":")") + p + R"(","name":"Läkare )" + p +
-                                                R"(","profession":"läkare","unit":")" + kUnit + "\"}");
+                                                R"(","profession":"läkare","unit":")" + kHooksUnit + "\"}");
     ok("/api/v1/booking/visittypes", R"({"id":"lak30","name":"Läkarbesök","visit_form":"physical","minutes":30,"profession":"läkare"})");
-    ok("/api/v1/booking/schedules", std::string(R"({"practitioner":")") + kDoctor +
+    ok("/api/v1/booking/schedules", std::string(R"({"practitioner":")") + kHooksDoctor +
                                         R"(","visit_type":"lak30","weekdays":[1,2,3,4,5],"start":"08:00","end":"17:00","valid_from":"2026-01-01","valid_to":"2099-12-31"})");
     ok("/api/v1/booking/schedules", std::string(R"({"practitioner":")") + kNurseDoctor +
                                         R"(","visit_type":"lak30","weekdays":[1,2,3,4,5],"start":"08:00","end":"17:00","valid_from":"2026-01-01","valid_to":"2099-12-31"})");
@@ -75,7 +75,7 @@ std::unique_ptr<BoxProcess> startBox(const TempDir& d, const std::string& extra,
 
 // The slot of `practitioner` at `time` on `date`.
 long long slotOf(BoxProcess& box, const std::string& date, const std::string& practitioner, const std::string& time) {
-    const auto r = box.authed("GET", std::string("/api/v1/booking/timeslots?unit=") + kUnit + "&date=" + date + "&practitioner=" + practitioner);
+    const auto r = box.authed("GET", std::string("/api/v1/booking/timeslots?unit=") + kHooksUnit + "&date=" + date + "&practitioner=" + practitioner);
     const auto slots = r.json()->getArray("timeslots");
     for (unsigned i = 0; i < slots->size(); ++i)
         if (slots->getObject(i)->getValue<std::string>("startTimeInclusive").substr(11, 5) == time)
@@ -105,7 +105,7 @@ TEST(LuaHooksServer, RemindersExampleSetsTheHoursTheBookingPluginQueues) {
                             "\n  config:\n    reminders.lua:\n      reminder_hours:\n        physical: [72, 24]\n",
                         pluginSet(d, {"booking"}));
     // A visit next Wednesday: both of the script's reminders are ahead.
-    const long long slot = slotOf(*box, "2026-12-02", kDoctor, "10:00");
+    const long long slot = slotOf(*box, "2026-12-02", kHooksDoctor, "10:00");
     const auto b = box->authed("POST", "/api/v1/booking/bookings",
                                R"({"slot_id":)" + std::to_string(slot) + R"(,"patient":"191212121212","email":"p@example.se"})");
     ASSERT_EQ(b.status, 201) << b.body;
@@ -150,7 +150,7 @@ end)
 )";
     auto box = startBox(d, "lua:\n  scripts_dir: " + d.file("scripts") + "\n  config:\n    oncall.lua:\n      on_call: " + kOnCall + "\n",
                         pluginSet(d, {"booking"}));
-    const long long morning = slotOf(*box, "2026-11-26", kDoctor, "09:00");
+    const long long morning = slotOf(*box, "2026-11-26", kHooksDoctor, "09:00");
     const long long afternoon = slotOf(*box, "2026-11-26", kOnCall, "13:00");
     const auto b = box->authed("POST", "/api/v1/booking/bookings",
                                R"({"slot_id":)" + std::to_string(morning) +
@@ -178,7 +178,7 @@ kb.on("checkin.fee", function(e)
 end)
 )";
     auto box = startBox(d,
-                        std::string("  settings:\n    checkin:\n      care_unit: ") + kUnit +
+                        std::string("  settings:\n    checkin:\n      care_unit: ") + kHooksUnit +
                             "\n      clinic_name: Vårdcentralen Norr\n      fees:\n        free_from_age: 85\n        youth_free_below_age: 20\n"
                             "        default_fee_ore: 20000\n        tariffs:\n          - {name: Läkarbesök, profession: läkare, fee_ore: 30000}\n"
                             "lua:\n  scripts_dir: " + d.file("scripts") + "\n",
@@ -189,7 +189,7 @@ end)
                                        patient + "\"}");
         ASSERT_EQ(r.status, 201) << r.body;
     };
-    book("198001010019", kDoctor);
+    book("198001010019", kHooksDoctor);
     book("201103152383", kNurseDoctor);  // 15 years old
     // The waiting room's kiosk (a registered device) answers with what the patient pays.
     const auto reg = box->authed("POST", "/api/v1/checkin/kiosks", R"({"name":"Väntrummet"})");

@@ -146,7 +146,7 @@ TEST(PluginSetServer, OlderSetIsRefusedAfterANewerOneWasAccepted) {
 }
 
 namespace {
-std::string slurp(const std::string& path) {
+std::string fileBytes(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
@@ -162,7 +162,7 @@ TEST(PluginSetServer, AdminUploadsActivatesAndRollsBackSets) {
         const std::string zip = s.dir.file("set" + std::to_string(seq) + ".zip");
         std::string out;
         EXPECT_EQ(box.cli({"pluginset", "pack", s.set, "-o", zip}, &out), 0) << out;
-        return slurp(zip);
+        return fileBytes(zip);
     };
     const auto v2 = pack(2), v3 = pack(3);
     auto up2 = box.authedRaw("POST", "/api/v1/pluginsets", v2, "application/zip");

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "BoxProcess.h"
+#include "Eventually.h"
 #include "SimProcess.h"
 
 #include <Poco/JSON/Array.h>
@@ -31,10 +32,11 @@ namespace refclinic {
 using kbtest::BoxProcess;
 using kbtest::SimProcess;
 using kbtest::TempDir;
+using kbtest::eventually;
 namespace fs = std::filesystem;
 
 
-inline const char* const kUnit = "SE2321000016-VC01";
+inline const char* const kReferralUnit = "SE2321000016-VC01";
 inline const char* const kRadiology = "SE2321000016-RAD1";
 inline const char* const kPhysio = "SE2321000016-FYS1";
 
@@ -46,7 +48,7 @@ inline std::string pluginSet(const TempDir& dir, bool withBooking = false) {
 inline std::string config(const SimProcess& sim, const std::string& settings = {}, const std::string& top = {}) {
     const std::string pki = sim.stateDir() + "/pki";
     std::ostringstream c;
-    c << "  settings:\n    referral:\n      units: [" << kUnit << "]\n      unit_name: Vårdcentralen Norr\n"
+    c << "  settings:\n    referral:\n      units: [" << kReferralUnit << "]\n      unit_name: Vårdcentralen Norr\n"
       << "      client_cert: " << sim.clientCert() << "\n      client_key: " << sim.clientKey() << "\n      ca: " << sim.ca()
       << "\n      timeout_seconds: 2\n      overdue_days: 3\n" << settings
       << "producer:\n  enabled: true\n  listen: 127.0.0.1\n  port: 0\n  cert_file: " << pki << "/server.pem\n  key_file: " << pki
@@ -61,15 +63,6 @@ inline std::string producerUrl(const BoxProcess& box) {
     if (p == std::string::npos) return {};
     const auto e = out.find('\n', p);
     return out.substr(p + tag.size(), e - p - tag.size());
-}
-
-inline bool waitFor(const std::function<bool()>& cond, int seconds = 30) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (cond()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return cond();
 }
 
 // A POST to the producer listener with an arbitrary client certificate (or none).
@@ -92,20 +85,20 @@ inline int producerPost(const std::string& url, const std::string& path, const s
     return static_cast<int>(r.getStatus());
 }
 
-struct Clinic {
+struct RefClinic {
     TempDir dir;
     SimProcess sim{"", 3000};
     std::unique_ptr<BoxProcess> box;
     std::string producer;
 
-    explicit Clinic(bool withBooking = false, const std::string& settings = {}, const std::string& top = {}) {
+    explicit RefClinic(bool withBooking = false, const std::string& settings = {}, const std::string& top = {}) {
         sim.start();
         box = std::make_unique<BoxProcess>(config(sim, settings, top), pluginSet(dir, withBooking));
         start();
     }
     void start(bool login = true) {
         box->start();
-        EXPECT_TRUE(waitFor([&] { return !(producer = producerUrl(*box)).empty(); }));
+        EXPECT_TRUE(eventually([&] { return !(producer = producerUrl(*box)).empty(); }));
         if (login) box->loginAs("eva", "admin");
         configureSim();
     }
@@ -171,7 +164,7 @@ struct Clinic {
         Poco::JSON::Object o;
         o.set("code", code);
         o.set("from", from);
-        o.set("to", std::string(kUnit));
+        o.set("to", std::string(kReferralUnit));
         o.set("request_id", requestId);
         o.set("patient", std::string("191212121212"));
         o.set("text", text);

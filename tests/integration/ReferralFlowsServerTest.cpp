@@ -46,24 +46,24 @@ std::string withoutSpace(std::string s) {
 }
 
 // The problem's type when `r` is an RFC 9457 problem, else a description of what it is.
-std::string problemType(const HttpResult& r) {
+std::string problemOrBody(const HttpResult& r) {
     if (r.contentType.find("application/problem+json") == std::string::npos) return "not a problem: " + r.contentType + " " + r.body;
     return r.json()->optValue<std::string>("type", "no type");
 }
 
 bool outputHas(const BoxProcess& box, const std::string& text) {
-    return waitFor([&] { return box.output().find(text) != std::string::npos; }, 60);
+    return eventually([&] { return box.output().find(text) != std::string::npos; });
 }
 
-std::string sendFromHospital(Clinic& c, const std::string& extra = {}) {
+std::string sendFromHospital(RefClinic& c, const std::string& extra = {}) {
     const auto s = c.sim.steer("POST", "/sim/api/referral/send",
-                               std::string(R"({"from":")") + kRadiology + R"(","to":")" + kUnit + "\"" + extra + "}");
+                               std::string(R"({"from":")") + kRadiology + R"(","to":")" + kReferralUnit + "\"" + extra + "}");
     EXPECT_EQ(s.status, 200) << s.body;
     EXPECT_EQ(s.json()->optValue<std::string>("result_code", ""), "OK") << s.body;
     return s.json()->getValue<std::string>("request_id");
 }
 
-std::string incomingId(Clinic& c, const std::string& requestId) {
+std::string incomingId(RefClinic& c, const std::string& requestId) {
     const auto items = c.box->authed("GET", "/api/v1/referral/incoming").json()->getArray("items");
     for (unsigned i = 0; i < items->size(); ++i)
         if (items->getObject(i)->getValue<std::string>("request_id") == requestId) return items->getObject(i)->getValue<std::string>("id");
@@ -71,16 +71,16 @@ std::string incomingId(Clinic& c, const std::string& requestId) {
 }
 
 // The simulated hospital answers nothing by itself (the test answers for it), or BEK then SSV.
-void hospitalAnswers(Clinic& c, bool automatically) {
+void hospitalAnswers(RefClinic& c, bool automatically) {
     const std::string v = automatically ? R"({"confirm":"BEK","outcome":"SSV"})" : R"({"confirm":"","outcome":""})";
     ASSERT_EQ(c.sim.steer("POST", "/sim/api/referral/config", std::string(R"({"parties":{")") + kRadiology + "\":" + v + "}}").status,
               204);
 }
 
-std::string answer(Clinic& c, const std::string& id, const std::string& body, int* status) {
+std::string answer(RefClinic& c, const std::string& id, const std::string& body, int* status) {
     const auto r = c.box->authed("POST", "/api/v1/referral/referrals/" + id + "/answer", body);
     *status = r.status;
-    return r.status >= 400 ? problemType(r) : r.body;
+    return r.status >= 400 ? problemOrBody(r) : r.body;
 }
 
 }  // namespace
@@ -107,7 +107,7 @@ kb.subscribe("referral.answered", function(e)
   kb.log.info("hook: answered " .. e.payload.referral_id .. " " .. e.payload.code .. " " .. e.payload.direction)
 end)
 )";
-    Clinic c(false, "", "lua:\n  scripts_dir: " + scripts.path() + "\n");
+    RefClinic c(false, "", "lua:\n  scripts_dir: " + scripts.path() + "\n");
     c.directory();
 
     // Refused: no requested examination. 422 with the script's reason; nothing is queued or sent.
@@ -119,7 +119,7 @@ end)
     const auto refusedRequest = r.json()->getValue<std::string>("request_id");
     auto sent = c.box->authed("POST", "/api/v1/referral/referrals/" + refused + "/send", "{}");
     EXPECT_EQ(sent.status, 422) << sent.body;
-    EXPECT_EQ(problemType(sent), "/problems/referral-refused");
+    EXPECT_EQ(problemOrBody(sent), "/problems/referral-refused");
     EXPECT_EQ(sent.json()->optValue<std::string>("detail", ""), "Röntgen kräver att önskad undersökning anges") << sent.body;
     EXPECT_EQ(sent.json()->optValue<std::string>("hook", ""), "lua:radiology_rules.lua") << sent.body;
     EXPECT_EQ(c.state(refused), "draft");
@@ -130,7 +130,7 @@ end)
     ASSERT_EQ(c.box->authed("PATCH", "/api/v1/referral/referrals/" + refused, R"({"requested":"Röntgen vänster fot"})").status, 200);
     sent = c.box->authed("POST", "/api/v1/referral/referrals/" + refused + "/send", "{}");
     ASSERT_EQ(sent.status, 200) << sent.body;
-    ASSERT_TRUE(waitFor([&] { return c.received("ProcessRequest", refusedRequest) != nullptr; }, 60)) << c.state(refused);
+    ASSERT_TRUE(eventually([&] { return c.received("ProcessRequest", refusedRequest) != nullptr; })) << c.state(refused);
     const auto got = c.received("ProcessRequest", refusedRequest);
     EXPECT_EQ(got->getValue<std::string>("anamnesis"), "Snubblade. Kontrastallergi: nej (kontrollerat av Röntgen).");
     EXPECT_EQ(got->getValue<std::string>("requested"), "Röntgen vänster fot");
@@ -140,7 +140,7 @@ end)
     EXPECT_EQ(c.receivedCount("ProcessRequest", refusedRequest), 1);
 
     // referral.answered (in): the hospital's BEK and SSV, each seen by the script.
-    ASSERT_TRUE(waitFor([&] { return c.state(refused) == "SSV"; }, 60)) << c.state(refused);
+    ASSERT_TRUE(eventually([&] { return c.state(refused) == "SSV"; })) << c.state(refused);
     EXPECT_TRUE(outputHas(*c.box, "hook: answered " + refused + " BEK in")) << c.box->output();
     EXPECT_TRUE(outputHas(*c.box, "hook: answered " + refused + " SSV in")) << c.box->output();
 
@@ -148,7 +148,7 @@ end)
     const auto incomingRequest = sendFromHospital(c);
     const auto incoming = incomingId(c, incomingRequest);
     ASSERT_FALSE(incoming.empty());
-    EXPECT_TRUE(outputHas(*c.box, "hook: received " + incoming + " at " + kUnit)) << c.box->output();
+    EXPECT_TRUE(outputHas(*c.box, "hook: received " + incoming + " at " + kReferralUnit)) << c.box->output();
     int status = 0;
     EXPECT_NE(answer(c, incoming, R"({"code":"BEK"})", &status), "");
     EXPECT_EQ(status, 200);
@@ -165,7 +165,7 @@ end)
 }
 
 TEST(ReferralFlowsServer, AttachmentsTravelInTheRequestAndDisguisedLargeOrSurplusFilesAreRefused) {
-    Clinic c(false, "      max_attachment_kb: 16\n      max_attachments: 2\n");
+    RefClinic c(false, "      max_attachment_kb: 16\n      max_attachments: 2\n");
     c.directory();
     const auto id = c.draft(kRadiology);
     ASSERT_FALSE(id.empty());
@@ -183,17 +183,17 @@ TEST(ReferralFlowsServer, AttachmentsTravelInTheRequestAndDisguisedLargeOrSurplu
     // Content by magic bytes, not by name: an EXE and an HTML page named .pdf are refused.
     auto r = attach("rontgen.pdf", bin("MZ\x90\x00\x03\x00\x00\x00 This program cannot be run in DOS mode."));
     EXPECT_EQ(r.status, 415) << r.body;
-    EXPECT_EQ(problemType(r), "/problems/attachment-type");
+    EXPECT_EQ(problemOrBody(r), "/problems/attachment-type");
     r = attach("remiss.pdf", "<!DOCTYPE html><html><script>alert(1)</script></html>");
     EXPECT_EQ(r.status, 415) << r.body;
-    EXPECT_EQ(problemType(r), "/problems/attachment-type");
+    EXPECT_EQ(problemOrBody(r), "/problems/attachment-type");
     // Larger than max_attachment_kb (16): refused whether just over or far over.
     r = attach("stor.pdf", "%PDF-1.4\n" + std::string(16 * 1024, 'x'));
     EXPECT_EQ(r.status, 413) << r.body;
-    EXPECT_EQ(problemType(r), "/problems/attachment-too-large");
+    EXPECT_EQ(problemOrBody(r), "/problems/attachment-too-large");
     r = attach("enorm.pdf", "%PDF-1.4\n" + std::string(200 * 1024, 'x'));
     EXPECT_EQ(r.status, 413) << r.body;
-    EXPECT_EQ(problemType(r), "/problems/attachment-too-large");
+    EXPECT_EQ(problemOrBody(r), "/problems/attachment-too-large");
     r = c.box->authed("POST", path, R"({"name":"x.pdf","content_base64":"%%%"})");
     EXPECT_EQ(r.status, 400) << r.body;
     EXPECT_EQ(attachments(), 0u) << "a refused file leaves the draft as it was";
@@ -204,7 +204,7 @@ TEST(ReferralFlowsServer, AttachmentsTravelInTheRequestAndDisguisedLargeOrSurplu
     EXPECT_EQ(r.json()->getArray("attachments")->getObject(1)->getValue<std::string>("media_type"), "image/jpeg");
     r = attach("kurva.png", png);
     EXPECT_EQ(r.status, 422) << r.body;
-    EXPECT_EQ(problemType(r), "/problems/too-many-attachments");
+    EXPECT_EQ(problemOrBody(r), "/problems/too-many-attachments");
     EXPECT_EQ(attachments(), 2u);
     // What is stored comes back as it was given, with the sniffed type.
     const auto back = c.box->authed("GET", path + "/1");
@@ -216,7 +216,7 @@ TEST(ReferralFlowsServer, AttachmentsTravelInTheRequestAndDisguisedLargeOrSurplu
     const auto sent = c.box->authed("POST", "/api/v1/referral/referrals/" + id + "/send", "{}");
     ASSERT_EQ(sent.status, 200) << sent.body;
     const auto requestId = sent.json()->getValue<std::string>("request_id");
-    ASSERT_TRUE(waitFor([&] { return c.received("ProcessRequest", requestId) != nullptr; }, 60))
+    ASSERT_TRUE(eventually([&] { return c.received("ProcessRequest", requestId) != nullptr; }))
         << c.state(id) << c.sim.steer("GET", "/sim/api/referral/received").body;
     const auto got = c.received("ProcessRequest", requestId)->getArray("attachments");
     ASSERT_EQ(got->size(), 2u);
@@ -228,7 +228,7 @@ TEST(ReferralFlowsServer, AttachmentsTravelInTheRequestAndDisguisedLargeOrSurplu
     // A sent referral takes no more attachments.
     r = attach("kurva.png", png);
     EXPECT_EQ(r.status, 409) << r.body;
-    EXPECT_EQ(problemType(r), "/problems/not-a-draft");
+    EXPECT_EQ(problemOrBody(r), "/problems/not-a-draft");
 
     // A PNG is accepted too (a draft of its own).
     const auto other = c.draft(kRadiology);
@@ -239,18 +239,18 @@ TEST(ReferralFlowsServer, AttachmentsTravelInTheRequestAndDisguisedLargeOrSurplu
 }
 
 TEST(ReferralFlowsServer, TheHospitalAsksForCompletionAndGetsTheCompletedVersion) {
-    Clinic c;
+    RefClinic c;
     c.directory();
     hospitalAnswers(c, false);
     const auto id = c.draft(kRadiology);
     auto sent = c.box->authed("POST", "/api/v1/referral/referrals/" + id + "/send", "{}");
     ASSERT_EQ(sent.status, 200) << sent.body;
     const auto requestId = sent.json()->getValue<std::string>("request_id");
-    ASSERT_TRUE(waitFor([&] { return c.state(id) == "sent"; }, 60)) << c.state(id);
+    ASSERT_TRUE(eventually([&] { return c.state(id) == "sent"; })) << c.state(id);
     // Sent: not changeable.
     auto r = c.box->authed("PATCH", "/api/v1/referral/referrals/" + id, R"({"anamnesis":"Ändrad."})");
     EXPECT_EQ(r.status, 409) << r.body;
-    EXPECT_EQ(problemType(r), "/problems/not-a-draft");
+    EXPECT_EQ(problemOrBody(r), "/problems/not-a-draft");
 
     EXPECT_EQ(c.simAnswers("KOM", requestId, "Ange om patienten har metallimplantat."), "OK");
     EXPECT_EQ(c.state(id), "KOM");
@@ -272,7 +272,7 @@ TEST(ReferralFlowsServer, TheHospitalAsksForCompletionAndGetsTheCompletedVersion
     sent = c.box->authed("POST", "/api/v1/referral/referrals/" + id + "/send", "{}");
     ASSERT_EQ(sent.status, 200) << sent.body;
     EXPECT_EQ(sent.json()->getValue<int>("version"), 2);
-    ASSERT_TRUE(waitFor([&] { return c.state(id) == "SSV"; }, 60)) << c.state(id);
+    ASSERT_TRUE(eventually([&] { return c.state(id) == "SSV"; })) << c.state(id);
     const auto v2 = c.received("ProcessRequest", requestId, "", 2);
     ASSERT_TRUE(v2) << c.sim.steer("GET", "/sim/api/referral/received").body;
     EXPECT_EQ(v2->getValue<std::string>("anamnesis"), "Föll på isen. Inga metallimplantat.");
@@ -284,11 +284,11 @@ TEST(ReferralFlowsServer, TheHospitalAsksForCompletionAndGetsTheCompletedVersion
     EXPECT_EQ(c.box->authed("PATCH", "/api/v1/referral/referrals/" + id, R"({"anamnesis":"x"})").status, 409);
     r = c.box->authed("POST", "/api/v1/referral/referrals/" + id + "/send", "{}");
     EXPECT_EQ(r.status, 409);
-    EXPECT_EQ(problemType(r), "/problems/already-sent");
+    EXPECT_EQ(problemOrBody(r), "/problems/already-sent");
 }
 
 TEST(ReferralFlowsServer, TheClinicAsksForCompletionAndAnswersTheCompletedVersion) {
-    Clinic c;
+    RefClinic c;
     c.directory();
     const auto requestId = sendFromHospital(c, R"(,"question":"Rehabilitering efter fraktur?")");
     const auto id = incomingId(c, requestId);
@@ -299,7 +299,7 @@ TEST(ReferralFlowsServer, TheClinicAsksForCompletionAndAnswersTheCompletedVersio
     answer(c, id, R"({"code":"KOM","text":"Vilken operation gjordes?"})", &status);
     ASSERT_EQ(status, 200);
     EXPECT_EQ(c.state(id), "KOM");
-    EXPECT_TRUE(waitFor([&] { return c.received("ProcessRequestConfirmation", requestId, "KOM") != nullptr; }, 60));
+    EXPECT_TRUE(eventually([&] { return c.received("ProcessRequestConfirmation", requestId, "KOM") != nullptr; }));
     // Waiting for the completion: no outcome, no forwarding, no invitation.
     for (const char* body : {R"({"code":"SSV","text":"Svar."})", R"({"code":"DSV","text":"Delsvar."})",
                              R"({"code":"VID","forward_to":"SE2321000016-RAD1"})", R"({"code":"KOM","text":"Igen?"})"}) {
@@ -331,14 +331,14 @@ TEST(ReferralFlowsServer, TheClinicAsksForCompletionAndAnswersTheCompletedVersio
     answer(c, id, R"({"code":"SSV","text":"Sjukgymnastik två gånger i veckan."})", &status);
     EXPECT_EQ(status, 200);
     // Two outbox messages: the workers may deliver them in either order.
-    EXPECT_TRUE(waitFor([&] { return c.received("ProcessRequestOutcome", requestId, "SSV") != nullptr; }, 60));
-    EXPECT_TRUE(waitFor([&] { return c.received("ProcessRequestConfirmation", requestId, "BEK") != nullptr; }, 60));
+    EXPECT_TRUE(eventually([&] { return c.received("ProcessRequestOutcome", requestId, "SSV") != nullptr; }));
+    EXPECT_TRUE(eventually([&] { return c.received("ProcessRequestConfirmation", requestId, "BEK") != nullptr; }));
     EXPECT_EQ(answer(c, id, R"({"code":"KOM","text":"Efteråt?"})", &status), "/problems/illegal-transition");
     EXPECT_EQ(status, 409);
 }
 
 TEST(ReferralFlowsServer, CancellationsEitherWayAndNothingFollowsThem) {
-    Clinic c;
+    RefClinic c;
     c.directory();
     hospitalAnswers(c, false);
     auto sendOne = [&](std::string* requestId) {
@@ -346,18 +346,18 @@ TEST(ReferralFlowsServer, CancellationsEitherWayAndNothingFollowsThem) {
         const auto sent = c.box->authed("POST", "/api/v1/referral/referrals/" + id + "/send", "{}");
         EXPECT_EQ(sent.status, 200) << sent.body;
         *requestId = sent.json()->getValue<std::string>("request_id");
-        EXPECT_TRUE(waitFor([&] { return c.state(id) == "sent"; }, 60)) << c.state(id);
+        EXPECT_TRUE(eventually([&] { return c.state(id) == "sent"; })) << c.state(id);
         return id;
     };
     auto refusedAfterwards = [&](const std::string& id) {
         auto r = c.box->authed("POST", "/api/v1/referral/referrals/" + id + "/send", "{}");
         EXPECT_EQ(r.status, 409) << r.body;
-        EXPECT_EQ(problemType(r), "/problems/already-sent");
+        EXPECT_EQ(problemOrBody(r), "/problems/already-sent");
         r = c.box->authed("PATCH", "/api/v1/referral/referrals/" + id, R"({"anamnesis":"x"})");
         EXPECT_EQ(r.status, 409) << r.body;
         r = c.box->authed("POST", "/api/v1/referral/referrals/" + id + "/cancel", R"({"text":"Igen."})");
         EXPECT_EQ(r.status, 409) << r.body;
-        EXPECT_EQ(problemType(r), "/problems/illegal-transition");
+        EXPECT_EQ(problemOrBody(r), "/problems/illegal-transition");
         EXPECT_EQ(c.state(id), "AVB");
     };
 
@@ -370,7 +370,7 @@ TEST(ReferralFlowsServer, CancellationsEitherWayAndNothingFollowsThem) {
     r = c.box->authed("POST", "/api/v1/referral/referrals/" + cancelled + "/cancel", R"({"text":"Besvären har gått över."})");
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(r.json()->getValue<std::string>("state"), "AVB");
-    ASSERT_TRUE(waitFor([&] { return c.received("ProcessRequestConfirmation", ours, "AVB") != nullptr; }, 60))
+    ASSERT_TRUE(eventually([&] { return c.received("ProcessRequestConfirmation", ours, "AVB") != nullptr; }))
         << c.sim.steer("GET", "/sim/api/referral/received").body << c.box->authed("GET", "/api/v1/outbox").body;
     for (const char* code : {"SSV", "KOM", "AVB"}) EXPECT_EQ(c.simAnswers(code, ours), "ERROR") << code;
     refusedAfterwards(cancelled);

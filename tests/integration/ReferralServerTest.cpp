@@ -15,7 +15,7 @@ using namespace kbtest;
 using namespace refclinic;
 
 TEST(ReferralServer, SentReferralIsValidConfirmedAndAnsweredAndPrintable) {
-    Clinic c;
+    RefClinic c;
     c.directory();
     const auto id = c.draft(kRadiology);
     ASSERT_FALSE(id.empty());
@@ -23,7 +23,7 @@ TEST(ReferralServer, SentReferralIsValidConfirmedAndAnsweredAndPrintable) {
     const auto sent = c.box->authed("POST", "/api/v1/referral/referrals/" + id + "/send", "{}");
     ASSERT_EQ(sent.status, 200) << sent.body;
     const auto requestId = sent.json()->getValue<std::string>("request_id");
-    EXPECT_TRUE(waitFor([&] { return c.state(id) == "SSV"; })) << c.state(id) << "\n" << c.box->authed("GET", "/api/v1/outbox").body;
+    EXPECT_TRUE(eventually([&] { return c.state(id) == "SSV"; })) << c.state(id) << "\n" << c.box->authed("GET", "/api/v1/outbox").body;
     EXPECT_EQ(c.receivedCount("ProcessRequest", requestId), 1);
     // Every body the sim received validated against the XSD.
     const auto items = c.simReceived();
@@ -43,17 +43,17 @@ TEST(ReferralServer, SentReferralIsValidConfirmedAndAnsweredAndPrintable) {
 }
 
 TEST(ReferralServer, ReceivedReferralIsListedAndAnsweredAndRejectionsAndForwardsReachTheSender) {
-    Clinic c;
+    RefClinic c;
     c.directory();
     const auto sent = c.sim.steer("POST", "/sim/api/referral/send",
-                                  std::string(R"({"from":")") + kRadiology + R"(","to":")" + kUnit + R"(","question":"Rehab?"})");
+                                  std::string(R"({"from":")") + kRadiology + R"(","to":")" + kReferralUnit + R"(","question":"Rehab?"})");
     ASSERT_EQ(sent.status, 200);
     ASSERT_EQ(sent.json()->getValue<int>("status"), 200) << sent.body;
     EXPECT_EQ(sent.json()->getValue<std::string>("result_code"), "OK");
     const auto requestId = sent.json()->getValue<std::string>("request_id");
     // A redelivery is accepted and changes nothing.
     const auto again = c.sim.steer("POST", "/sim/api/referral/send",
-                                   std::string(R"({"from":")") + kRadiology + R"(","to":")" + kUnit + R"(","request_id":")" +
+                                   std::string(R"({"from":")") + kRadiology + R"(","to":")" + kReferralUnit + R"(","request_id":")" +
                                        requestId + R"("})");
     EXPECT_EQ(again.json()->getValue<std::string>("result_code"), "OK");
     auto incoming = c.box->authed("GET", "/api/v1/referral/incoming").json()->getArray("items");
@@ -67,14 +67,14 @@ TEST(ReferralServer, ReceivedReferralIsListedAndAnsweredAndRejectionsAndForwards
               200);
     // Two outbox messages: the outcome may arrive first (the sender refuses it until the
     // confirmation is there, and the outbox retries it), so wait for both.
-    EXPECT_TRUE(waitFor([&] { return c.receivedCount("ProcessRequestOutcome", requestId) == 1; }));
-    EXPECT_TRUE(waitFor([&] { return c.receivedCount("ProcessRequestConfirmation", requestId) == 1; }));
+    EXPECT_TRUE(eventually([&] { return c.receivedCount("ProcessRequestOutcome", requestId) == 1; }));
+    EXPECT_TRUE(eventually([&] { return c.receivedCount("ProcessRequestConfirmation", requestId) == 1; }));
     EXPECT_EQ(c.state(id), "SSV");
 
     // A second referral is rejected with a reason; a third is forwarded to the radiology.
     auto send = [&] {
         const auto s = c.sim.steer("POST", "/sim/api/referral/send",
-                                   std::string(R"({"from":")") + kRadiology + R"(","to":")" + kUnit + R"("})");
+                                   std::string(R"({"from":")") + kRadiology + R"(","to":")" + kReferralUnit + R"("})");
         return s.json()->getValue<std::string>("request_id");
     };
     const auto rejectId = send();
@@ -100,16 +100,16 @@ TEST(ReferralServer, ReceivedReferralIsListedAndAnsweredAndRejectionsAndForwards
                             std::string(R"({"code":"VID","forward_to":")") + kRadiology + "\"}")
                   .status,
               200);
-    EXPECT_TRUE(waitFor([&] { return c.receivedCount("ProcessRequestConfirmation", rejectId) == 1; }));
-    EXPECT_TRUE(waitFor([&] { return c.receivedCount("ProcessRequestConfirmation", forwardId) == 1; }));
+    EXPECT_TRUE(eventually([&] { return c.receivedCount("ProcessRequestConfirmation", rejectId) == 1; }));
+    EXPECT_TRUE(eventually([&] { return c.receivedCount("ProcessRequestConfirmation", forwardId) == 1; }));
     // The forwarded referral itself reached the new receiver, with its original request id.
-    EXPECT_TRUE(waitFor([&] { return c.receivedCount("ProcessRequest", forwardId) == 1; }));
+    EXPECT_TRUE(eventually([&] { return c.receivedCount("ProcessRequest", forwardId) == 1; }));
     EXPECT_EQ(c.state(rid), "AVV");
     EXPECT_EQ(c.state(fid), "VID");
 }
 
 TEST(ReferralServer, ReceiverOnAnotherMajorVersionIsRefusedClearly) {
-    Clinic c;
+    RefClinic c;
     c.directory();
     const auto id = c.draft(kPhysio);
     const auto r = c.box->authed("POST", "/api/v1/referral/referrals/" + id + "/send", "{}");
@@ -119,7 +119,7 @@ TEST(ReferralServer, ReceiverOnAnotherMajorVersionIsRefusedClearly) {
 }
 
 TEST(ReferralServer, KilledMidSendAndLostAnswersStillDeliverExactlyOnce) {
-    Clinic c;
+    RefClinic c;
     c.directory();
     // Every answer is lost until cleared: the referral arrives, the box never hears it.
     ASSERT_EQ(c.sim.steer("POST", "/sim/api/referral/faults", R"({"kind":"lost_answer","count":1000})").status, 204);
@@ -128,17 +128,17 @@ TEST(ReferralServer, KilledMidSendAndLostAnswersStillDeliverExactlyOnce) {
     ASSERT_EQ(sent.status, 200);
     const auto requestId = sent.json()->getValue<std::string>("request_id");
     int deliveries = 0;
-    ASSERT_TRUE(waitFor([&] { return c.receivedCount("ProcessRequest", requestId, &deliveries) == 1 && deliveries >= 2; }));
+    ASSERT_TRUE(eventually([&] { return c.receivedCount("ProcessRequest", requestId, &deliveries) == 1 && deliveries >= 2; }));
     c.box->stop(SIGKILL);
     ASSERT_EQ(c.sim.steer("POST", "/sim/api/referral/faults", R"({"kind":"clear"})").status, 204);
     c.start(false);  // the session survives the restart
     // The retry gets "already received" and adopts the earlier delivery.
-    EXPECT_TRUE(waitFor([&] { return c.state(id) == "sent"; })) << c.state(id);
+    EXPECT_TRUE(eventually([&] { return c.state(id) == "sent"; })) << c.state(id);
     EXPECT_EQ(c.receivedCount("ProcessRequest", requestId), 1);
     // The hospital's automatic answers went to the killed box; it answers again by hand.
     for (const char* code : {"BEK", "SSV"}) {
         const auto a = c.sim.steer("POST", "/sim/api/referral/answer",
-                                   std::string(R"({"code":")") + code + R"(","to":")" + kUnit + R"(","request_id":")" + requestId +
+                                   std::string(R"({"code":")") + code + R"(","to":")" + kReferralUnit + R"(","request_id":")" + requestId +
                                        R"(","patient":"191212121212"})");
         EXPECT_EQ(a.json()->getValue<std::string>("result_code"), "OK") << a.body;
     }
@@ -147,7 +147,7 @@ TEST(ReferralServer, KilledMidSendAndLostAnswersStillDeliverExactlyOnce) {
 }
 
 TEST(ReferralServer, ProducerListenerRefusesUntrustedClientsHostileXmlAndOtherRoutes) {
-    Clinic c;
+    RefClinic c;
     const std::string pki = c.sim.stateDir() + "/pki";
     // The normal listener does not serve the producer routes.
     EXPECT_EQ(c.box->request("POST", "/api/v1/referral/rivta/ProcessRequest", "<x/>", {{"Content-Type", "text/xml"}}).status, 404);
@@ -182,10 +182,10 @@ TEST(ReferralServer, ProducerListenerRefusesUntrustedClientsHostileXmlAndOtherRo
 }
 
 TEST(ReferralServer, AnAcceptedReferralInvitesThePatientAndOverdueReferralsAreAGauge) {
-    Clinic c(true);
+    RefClinic c(true);
     c.directory();
     ASSERT_EQ(c.box->authed("POST", "/api/v1/booking/units",
-                            std::string(R"({"hsa_id":")") + kUnit + R"(","name":"Vårdcentralen Norr","address":"Storgatan 1"})")
+                            std::string(R"({"hsa_id":")") + kReferralUnit + R"(","name":"Vårdcentralen Norr","address":"Storgatan 1"})")
                   .status,
               201);
     ASSERT_EQ(c.box->authed("POST", "/api/v1/booking/visittypes",
@@ -193,7 +193,7 @@ TEST(ReferralServer, AnAcceptedReferralInvitesThePatientAndOverdueReferralsAreAG
                   .status,
               201);
     const auto sent = c.sim.steer("POST", "/sim/api/referral/send",
-                                  std::string(R"({"from":")") + kRadiology + R"(","to":")" + kUnit + R"(","question":"Rehab?"})");
+                                  std::string(R"({"from":")") + kRadiology + R"(","to":")" + kReferralUnit + R"(","question":"Rehab?"})");
     ASSERT_EQ(sent.json()->getValue<int>("status"), 200) << sent.body;
     const auto id = c.box->authed("GET", "/api/v1/referral/incoming").json()->getArray("items")->getObject(0)->getValue<std::string>("id");
     const std::string invite = "/api/v1/referral/referrals/" + id + "/invitation";
@@ -207,7 +207,7 @@ TEST(ReferralServer, AnAcceptedReferralInvitesThePatientAndOverdueReferralsAreAG
     auto ok = c.box->authed("POST", invite, R"({"visit_type":"fys30","phone":"0701234567"})");
     ASSERT_EQ(ok.status, 200) << ok.body << c.box->output();
     const auto invitation = ok.json()->getValue<long long>("invitation_id");
-    auto list = c.box->authed("GET", std::string("/api/v1/booking/invitations?unit=") + kUnit);
+    auto list = c.box->authed("GET", std::string("/api/v1/booking/invitations?unit=") + kReferralUnit);
     ASSERT_EQ(list.status, 200) << list.body;
     auto items = list.json()->getArray("invitations");
     ASSERT_EQ(items->size(), 1u) << list.body;
@@ -230,7 +230,7 @@ TEST(ReferralServer, AnAcceptedReferralInvitesThePatientAndOverdueReferralsAreAG
               204);
     const auto out = c.draft(kRadiology);
     ASSERT_EQ(c.box->authed("POST", "/api/v1/referral/referrals/" + out + "/send", "{}").status, 200);
-    ASSERT_TRUE(waitFor([&] { return c.state(out) == "sent"; })) << c.state(out);
+    ASSERT_TRUE(eventually([&] { return c.state(out) == "sent"; })) << c.state(out);
     EXPECT_EQ(gauge(), "0") << "sent just now";
     {
         klinikbox::db::Connection db(c.box->dataDir() + "/klinikbox.db");

@@ -2,6 +2,7 @@
 // the region's CRL from a static mirror on loopback, verifies them, and stages the set for
 // an admin; an unreachable mirror leaves the running set alone and shows a warning.
 #include "BoxProcess.h"
+#include "Eventually.h"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/Net/HTTPRequestHandler.h>
@@ -25,7 +26,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string slurp(const std::string& path) {
+std::string readBytes(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     return {std::istreambuf_iterator<char>(in), {}};
 }
@@ -56,7 +57,7 @@ private:
                 res.send() << "not found";
                 return;
             }
-            const auto body = slurp(path);
+            const auto body = readBytes(path);
             res.setContentLength(static_cast<std::streamsize>(body.size()));
             res.send() << body;
         }
@@ -104,15 +105,6 @@ struct Region {
     }
 };
 
-template <class Fn>
-bool waitFor(Fn fn) {
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (std::chrono::steady_clock::now() < until) {
-        if (fn()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return false;
-}
 
 }  // namespace
 
@@ -121,7 +113,7 @@ TEST(RegionSubscription, NewSetFromTheRegionsMirrorIsVerifiedAndStagedForTheAdmi
     StaticMirror mirror(r.pub);
     BoxProcess box(r.config(mirror.url()), r.set, "production");
     box.start();
-    ASSERT_TRUE(waitFor([&] {
+    ASSERT_TRUE(eventually([&] {
         auto j = box.request("GET", "/readyz").json();
         return j->has("region_subscription") && j->getObject("region_subscription")->getValue<int>("index_version") == 1;
     })) << box.output();
@@ -147,7 +139,7 @@ TEST(RegionSubscription, UnreachableMirrorWarnsAndTheRunningSetKeepsRunning) {
     { url = StaticMirror(r.pub).url(); }  // a port nobody listens on any more
     BoxProcess box(r.config(url), r.set, "production");
     box.start();
-    ASSERT_TRUE(waitFor([&] {
+    ASSERT_TRUE(eventually([&] {
         auto j = box.request("GET", "/readyz").json();
         return j->has("region_subscription") && j->getObject("region_subscription")->getValue<int>("failures") >= 1;
     })) << box.output();

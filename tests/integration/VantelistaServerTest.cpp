@@ -50,8 +50,8 @@ end)
     return set.string();
 }
 
-const char* const kUnit = "SE2321000016-VC01";
-const char* const kDoctor = "SE2321000016-DR01";
+const char* const kWaitlistUnit = "SE2321000016-VC01";
+const char* const kWaitlistDoctor = "SE2321000016-DR01";
 
 // vantelista, the real booking plugin, and "booker": any Lua plugin using booking.book.
 std::string withBookingSet(const TempDir& dir) {
@@ -98,20 +98,20 @@ void setUpBooking(BoxProcess& box) {
         const auto r = box.authed("POST", path, body);
         ASSERT_EQ(r.status, 201) << path << ": " << r.body;
     };
-    ok("/api/v1/booking/units", std::string(R"({"hsa_id":")") + kUnit + R"(","name":"Vårdcentralen Norr","address":"Storgatan 1, Umeå"})");
+    ok("/api/v1/booking/units", std::string(R"({"hsa_id":")") + kWaitlistUnit + R"(","name":"Vårdcentralen Norr","address":"Storgatan 1, Umeå"})");
     ok("/api/v1/booking/practitioners",
-       std::string(R"({"hsa_id":")") + kDoctor + R"(","name":"Eva Läkare","profession":"läkare","unit":")" + kUnit + "\"}");
+       std::string(R"({"hsa_id":")") + kWaitlistDoctor + R"(","name":"Eva Läkare","profession":"läkare","unit":")" + kWaitlistUnit + "\"}");
     ok("/api/v1/booking/visittypes", R"({"id":"lak30","name":"Läkarbesök","visit_form":"physical","minutes":30,"profession":"läkare"})");
-    ok("/api/v1/booking/schedules", std::string(R"({"practitioner":")") + kDoctor +
+    ok("/api/v1/booking/schedules", std::string(R"({"practitioner":")") + kWaitlistDoctor +
                                         R"(","visit_type":"lak30","weekdays":[1,2,3,4,5,6,7],"start":"00:00","end":"24:00","valid_from":"2026-01-01","valid_to":"2099-12-31"})");
 }
 
 // Free slots five days ahead (far from the cancellation limit).
 std::vector<long long> freeSlots(BoxProcess& box) {
-    auto dates = box.authed("GET", std::string("/api/v1/booking/availabledates?unit=") + kUnit + "&visit_type=lak30");
+    auto dates = box.authed("GET", std::string("/api/v1/booking/availabledates?unit=") + kWaitlistUnit + "&visit_type=lak30");
     EXPECT_EQ(dates.status, 200) << dates.body;
     const auto date = dates.json()->getArray("dates")->getElement<std::string>(5);
-    auto slots = box.authed("GET", std::string("/api/v1/booking/timeslots?unit=") + kUnit + "&date=" + date + "&visit_type=lak30");
+    auto slots = box.authed("GET", std::string("/api/v1/booking/timeslots?unit=") + kWaitlistUnit + "&date=" + date + "&visit_type=lak30");
     EXPECT_EQ(slots.status, 200) << slots.body;
     std::vector<long long> out;
     auto a = slots.json()->getArray("timeslots");
@@ -230,7 +230,7 @@ TEST(VantelistaServer, AcceptingAnOfferBooksTheSlotOnceAndASlotTakenMeanwhileIsA
     ASSERT_GE(slots.size(), 3u);
     for (const char* p : {"191212121212", "200808082382"}) {
         auto add = box.authed("POST", "/api/v1/vantelista/entries",
-                              std::string(R"({"patient":")") + p + R"(","phone":"070-111 11 11","care_unit":")" + kUnit + "\"}");
+                              std::string(R"({"patient":")") + p + R"(","phone":"070-111 11 11","care_unit":")" + kWaitlistUnit + "\"}");
         ASSERT_EQ(add.status, 201) << add.body;
     }
 

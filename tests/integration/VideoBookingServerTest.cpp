@@ -2,6 +2,7 @@
 // booking creates the room, the patient identifies with the steered person, waits, is
 // admitted and joins; a rebooking ends the old room's links and gives the new booking a room.
 #include "BoxProcess.h"
+#include "Eventually.h"
 #include "SimProcess.h"
 
 #include <Poco/JSON/Array.h>
@@ -19,7 +20,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* const kUnit = "SE2321000016-U001";
+const char* const kVideoUnit = "SE2321000016-U001";
 
 std::string set(const TempDir& dir) {
     const fs::path s = fs::path(dir.path()) / "set";
@@ -38,14 +39,6 @@ HttpResult anon(const BoxProcess& box, const std::string& path, const std::strin
     return box.request("POST", path, json, {{"Content-Type", "application/json"}});
 }
 
-template <class F>
-bool eventually(F f) {
-    for (int i = 0; i < 400; ++i) {
-        if (f()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
-    return false;
-}
 
 }  // namespace
 
@@ -68,9 +61,9 @@ TEST(VideoBooking, ABookedVideoVisitIsMetAndARebookingMovesIt) {
     }
     box.start();
     box.loginAs("anna", "admin");
-    ASSERT_EQ(box.authed("POST", "/api/v1/booking/units", std::string(R"({"hsa_id":")") + kUnit + R"(","name":"Vårdcentralen Norr"})").status, 201);
+    ASSERT_EQ(box.authed("POST", "/api/v1/booking/units", std::string(R"({"hsa_id":")") + kVideoUnit + R"(","name":"Vårdcentralen Norr"})").status, 201);
     ASSERT_EQ(box.authed("POST", "/api/v1/booking/practitioners",
-                         std::string(R"({"hsa_id":"SE2321000016-P001","name":"Eva Ek","profession":"läkare","unit":")") + kUnit + "\"}")
+                         std::string(R"({"hsa_id":"SE2321000016-P001","name":"Eva Ek","profession":"läkare","unit":")") + kVideoUnit + "\"}")
                   .status,
               201);
     ASSERT_EQ(box.authed("POST", "/api/v1/booking/visittypes", R"({"id":"video20","name":"Videobesök","visit_form":"video","minutes":20,"profession":"läkare"})").status, 201);
@@ -79,7 +72,7 @@ TEST(VideoBooking, ABookedVideoVisitIsMetAndARebookingMovesIt) {
                   .status,
               201);
     box.loginAs("sam", "staff");
-    const auto slots = box.authed("GET", std::string("/api/v1/booking/timeslots?unit=") + kUnit + "&date=2026-11-25").json()->getArray("timeslots");
+    const auto slots = box.authed("GET", std::string("/api/v1/booking/timeslots?unit=") + kVideoUnit + "&date=2026-11-25").json()->getArray("timeslots");
     long long nine = 0, ten = 0;
     for (unsigned i = 0; i < slots->size(); ++i) {
         const auto t = slots->getObject(i)->getValue<std::string>("startTimeInclusive").substr(11, 5);

@@ -4,6 +4,7 @@
 // is admitted by staff and gets the Jitsi link; cancelling revokes the link; every join is
 // in the audit log.
 #include "BoxProcess.h"
+#include "Eventually.h"
 #include "TimeZone.h"
 
 #include <Poco/JSON/Array.h>
@@ -213,15 +214,6 @@ std::string bookingEvent(const std::string& name, int id, std::chrono::minutes f
     return ss.str();
 }
 
-// Events are asynchronous: wait (bounded) until the condition holds.
-template <class F>
-bool eventually(F&& f) {
-    for (int i = 0; i < 200; ++i) {
-        if (f()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
-}
 
 std::string tokenOf(const std::string& url) { return url.substr(url.find("#t=") + 3); }
 
