@@ -1,6 +1,8 @@
 // The booking plugin in a running box, over HTTPS: setup, concurrent bookings of one slot,
 // the booking life cycle with hooks, audit and messages, reminders kept across a restart,
 // invitations, VIP codes and the iCalendar feed.
+// Over 600 lines: each test starts a box and its setup (units, practitioners, schedule) is
+// shared by the flows here; split by flow before it grows further.
 #include "BoxProcess.h"
 #include "HttpSink.h"
 
