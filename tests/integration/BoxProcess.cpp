@@ -48,6 +48,10 @@ BoxProcess::BoxProcess(std::string extraConfig, std::string pluginSetDir, std::s
                            << "\nserver:\n  listen: 127.0.0.1\n  port: 0\n  drain_seconds: 5\n"
                            << "outbox:\n  poll_interval_ms: 50\n  base_delay_ms: 200\n"
                            << "plugins:\n  set: " << pluginSetDir << "\n" << extraConfig;
+    // Every test logs in, and a password hash at the default cost holds 64 MiB for 0.1-0.2 s
+    // (far longer under the sanitizers); a development box may use 1 MiB. Production boxes
+    // keep the default, which production mode requires, and the unit tests check it.
+    if (mode != "production") std::ofstream(config_, std::ios::app) << "\nsecurity:\n  password_hash_log2n: 10\n";
 }
 
 BoxProcess::~BoxProcess() {

@@ -5,6 +5,7 @@
 #include "app/Commands.h"
 
 #include "auth/Accounts.h"
+#include "auth/AuthModule.h"
 #include "server/BoxConfig.h"
 #include "server/Logging.h"
 #include "store/CoreMigrations.h"
@@ -64,7 +65,7 @@ int runSetup(Args args) {
     store::Database db({cfg.databasePath, cfg.synchronousFull, cfg.busyTimeoutMs});
     store::Migrations::apply(db, "core", store::coreMigrations());
     SystemClock clock;
-    auth::Accounts accounts(db, clock, {});
+    auth::Accounts accounts(db, clock, auth::accountsOptions(cfg));
     if (accounts.count() > 0) {
         std::cerr << "klinikbox setup-link: accounts exist already; an admin adds more in the console or with "
                      "`klinikbox user add`\n";

@@ -5,6 +5,7 @@
 #include "audit/AuditAnchor.h"
 #include "audit/AuditLog.h"
 #include "auth/Accounts.h"
+#include "auth/AuthModule.h"
 #include "auth/Passwords.h"
 #include "server/BoxConfig.h"
 #include "store/CoreMigrations.h"
@@ -70,7 +71,7 @@ int runUser(Args args) {
             }
         }
     } advanceAtExit{anchor};
-    auth::Accounts accounts(db, clock, {});
+    auth::Accounts accounts(db, clock, auth::accountsOptions(cfg));
     audit::Actor actor;
     actor.username = cliActor();
     actor.role = "cli";

@@ -6,7 +6,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
+#include <mutex>
 #include <stdexcept>
+#include <tuple>
 
 namespace klinikbox::auth {
 
@@ -36,6 +39,17 @@ void checkOrgFields(const std::string& hsaId, const std::string& careUnit) {
         throw std::invalid_argument("Vårdenhetens HSA-id har fel format (t.ex. SE2321000016-ABCD).");
 }
 
+// What a login for an account name that does not exist is checked against: a hash of the
+// configured cost, so the time it takes is that of a real account's. Made once per cost.
+const std::string& unknownAccountHash(const ScryptParams& params) {
+    static std::mutex mu;
+    static std::map<std::tuple<int, int, int>, std::string> byCost;
+    std::lock_guard lock(mu);
+    std::string& hash = byCost[{params.log2N, params.r, params.p}];
+    if (hash.empty()) hash = hashPassword("klinikbox-dummy-password", params);
+    return hash;
+}
+
 }  // namespace
 
 std::string usernameProblem(const std::string& username) {
@@ -58,7 +72,7 @@ User Accounts::create(const NewUser& u) {
     if (auto p = passwordProblem(u.password, u.username); !p.empty()) throw std::invalid_argument(p);
     if (u.displayName.size() > 200) throw std::invalid_argument("Namnet är för långt.");
     checkOrgFields(u.hsaId, u.careUnit);
-    const std::string hash = hashPassword(u.password);
+    const std::string hash = hashPassword(u.password, options_.passwordHash);
     long long id = 0;
     try {
         db_.write("core", [&](db::Connection& c) {
@@ -81,7 +95,7 @@ void Accounts::setPassword(long long userId, const std::string& password) {
     auto u = get(userId);
     if (!u) throw std::invalid_argument("Användaren finns inte.");
     if (auto p = passwordProblem(password, u->username); !p.empty()) throw std::invalid_argument(p);
-    const std::string hash = hashPassword(password);
+    const std::string hash = hashPassword(password, options_.passwordHash);
     db_.write("core", [&](db::Connection& c) {
         auto st = c.prepare("UPDATE kb_users SET password_hash=?, password_changed_at=?, updated_at=? WHERE id=?");
         st.bind(1, hash).bind(2, nowMs()).bind(3, nowMs()).bind(4, userId).exec();
@@ -189,8 +203,7 @@ LoginOutcome Accounts::login(const std::string& usernameIn, const std::string& p
         }
     });
     // Hash even for unknown users so timing does not reveal which accounts exist.
-    static const std::string dummy = hashPassword("klinikbox-dummy-password");
-    const bool pwOk = verifyPassword(password, user ? stored : dummy);
+    const bool pwOk = verifyPassword(password, user ? stored : unknownAccountHash(options_.passwordHash));
     const bool ok = user && pwOk && !user->disabled;
 
     if (!ok) {
@@ -215,8 +228,8 @@ LoginOutcome Accounts::login(const std::string& usernameIn, const std::string& p
     out.user = user;
     out.token = randomToken(32);
     out.csrf = randomToken(32);
-    const bool rehash = needsRehash(stored);
-    const std::string newHash = rehash ? hashPassword(password) : std::string{};
+    const bool rehash = needsRehash(stored, options_.passwordHash);
+    const std::string newHash = rehash ? hashPassword(password, options_.passwordHash) : std::string{};
     db_.write("core", [&](db::Connection& c) {
         auto del = c.prepare("DELETE FROM kb_login_failures WHERE subject=?");
         del.bind(1, userKey).exec();

@@ -4,6 +4,7 @@
 #include <klinikbox/Clock.h>
 #include <klinikbox/Http.h>
 
+#include "auth/Passwords.h"
 #include "store/Database.h"
 
 #include <optional>
@@ -27,6 +28,9 @@ struct AccountsOptions {
     int maxFailures = 5;          // per account name, then locked for lockoutMinutes
     int lockoutMinutes = 15;
     int addressMaxFailures = 20;  // per client address within lockoutMinutes
+    // The cost of new hashes (security.password_hash_log2n); a login re-hashes a password
+    // stored with less, and an unknown account name is checked against a hash of this cost.
+    ScryptParams passwordHash;
 };
 
 struct NewUser {

@@ -106,15 +106,20 @@ bool SessionAuthenticator::csrfValid(const Request& req) {
     return s && constantTimeEquals(s->csrf, given);
 }
 
+AccountsOptions accountsOptions(const server::BoxConfig& cfg) {
+    AccountsOptions opts;
+    opts.idleMinutes = cfg.sessionIdleMinutes;
+    opts.absoluteHours = cfg.sessionAbsoluteHours;
+    opts.maxFailures = cfg.loginMaxFailures;
+    opts.lockoutMinutes = cfg.loginLockoutMinutes;
+    opts.passwordHash.log2N = cfg.passwordHashLog2N;
+    return opts;
+}
+
 void install(server::Box& box) {
     box.addModule([](server::Box& b) {
         const auto& cfg = b.config();
-        AccountsOptions opts;
-        opts.idleMinutes = cfg.sessionIdleMinutes;
-        opts.absoluteHours = cfg.sessionAbsoluteHours;
-        opts.maxFailures = cfg.loginMaxFailures;
-        opts.lockoutMinutes = cfg.loginLockoutMinutes;
-        auto accounts = std::make_shared<Accounts>(b.db(), b.clock(), opts);
+        auto accounts = std::make_shared<Accounts>(b.db(), b.clock(), accountsOptions(cfg));
         auto authn = std::make_shared<SessionAuthenticator>(*accounts);
         b.dispatcher().setAuthenticator(authn.get());
         // Keep both alive as long as the box.

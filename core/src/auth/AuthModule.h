@@ -23,6 +23,10 @@ private:
     Accounts& accounts_;
 };
 
+// The account options a box's configuration sets (sessions, lock-outs, the password hash's
+// cost); the CLI's user commands hash with the same cost as the running box.
+[[nodiscard]] AccountsOptions accountsOptions(const server::BoxConfig& cfg);
+
 // Adds accounts to a box: call before Box::start(). The returned object lives as long as
 // the box (it is owned by the module closure).
 void install(server::Box& box);

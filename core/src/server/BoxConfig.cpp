@@ -234,6 +234,12 @@ BoxConfig parseBoxConfig(const std::string& yamlText, const std::string& fileNam
     b.sessionAbsoluteHours = sec["session_absolute_hours"].as<int>();
     b.loginMaxFailures = sec["login_max_failures"].as<int>();
     b.loginLockoutMinutes = sec["login_lockout_minutes"].as<int>();
+    b.passwordHashLog2N = sec["password_hash_log2n"].as<int>();
+    if (b.production() && b.passwordHashLog2N < BoxConfig::kMinProductionPasswordLog2N) {
+        throw ConfigInvalid({fileName + ": security.password_hash_log2n below " +
+                             std::to_string(BoxConfig::kMinProductionPasswordLog2N) +
+                             " is for development and tests only; remove it in production"});
+    }
 
     if (b.production() && !b.server.tls) {
         throw ConfigInvalid({fileName + ": server.tls.enabled: production mode requires TLS"});

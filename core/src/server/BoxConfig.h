@@ -85,6 +85,10 @@ struct BoxConfig {
     int sessionAbsoluteHours = 10;
     int loginMaxFailures = 5;
     int loginLockoutMinutes = 15;
+    // scrypt's cost as log2 N (security.password_hash_log2n): each password hash and check
+    // holds 2^N KiB. Production refuses less than kMinProductionPasswordLog2N.
+    int passwordHashLog2N = 16;
+    static constexpr int kMinProductionPasswordLog2N = 16;
 
     [[nodiscard]] bool production() const { return mode == "production"; }
 };

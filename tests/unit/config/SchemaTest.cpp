@@ -570,6 +570,7 @@ TEST(Schema, TheBoxSchemaTurnsAnEmptyFileIntoFullDefaults) {
         {"security.session_absolute_hours", "10"},
         {"security.login_max_failures", "5"},
         {"security.login_lockout_minutes", "15"},
+        {"security.password_hash_log2n", "16"},
         {"producer.enabled", "false"},
         {"producer.listen", "127.0.0.1"},
         {"producer.port", "8444"},
