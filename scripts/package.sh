@@ -99,7 +99,9 @@ ln -s klinikbox "$dbg/usr/share/doc/klinikbox-dbgsym"
 main="$out/klinikbox_${version}_$arch.deb"
 dbgdeb="$out/klinikbox-dbgsym_${version}_$arch.deb"
 dpkg-deb --root-owner-group -Zxz --build "$stage" "$main" >/dev/null
-dpkg-deb --root-owner-group -Zxz --build "$dbg" "$dbgdeb" >/dev/null
+# The .debug files are compressed already (objcopy --compress-debug-sections): xz over them
+# took 15 s of a 50 s packaging to make the package 0.1 % smaller than gzip does in 1 s.
+dpkg-deb --root-owner-group -Zgzip --build "$dbg" "$dbgdeb" >/dev/null
 echo "$main"
 echo "$dbgdeb"
 if [ "${KB_LINTIAN:-1}" != 0 ]; then
