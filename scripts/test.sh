@@ -31,7 +31,11 @@ if [ "$mode" = sanitize ]; then
   exit 0
 fi
 
-configure_and_build "$KB_ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# Optimised as shipped, with line tables (-g1) instead of full debug information: a failure's
+# backtrace has every file and line, and the build takes a minute less on 2 cores. The
+# package built below is for lintian's check only; a release build keeps -g for -dbgsym.
+configure_and_build "$KB_ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG"
 log "ctest"
 (cd "$KB_ROOT/build" && ctest --output-on-failure -j "$KB_JOBS" --timeout 300)
 
