@@ -50,8 +50,11 @@ BoxProcess::BoxProcess(std::string extraConfig, std::string pluginSetDir, std::s
                            << "plugins:\n  set: " << pluginSetDir << "\n" << extraConfig;
     // Every test logs in, and a password hash at the default cost holds 64 MiB for 0.1-0.2 s
     // (far longer under the sanitizers); a development box may use 1 MiB. Production boxes
-    // keep the default, which production mode requires, and the unit tests check it.
-    if (mode != "production") std::ofstream(config_, std::ios::app) << "\nsecurity:\n  password_hash_log2n: 10\n";
+    // keep the default, which production mode requires, and the unit tests check it; so does
+    // a box whose extra configuration has a security section of its own.
+    const bool ownSecurity = extraConfig.rfind("security:", 0) == 0 || extraConfig.find("\nsecurity:") != std::string::npos;
+    if (mode != "production" && !ownSecurity)
+        std::ofstream(config_, std::ios::app) << "\nsecurity:\n  password_hash_log2n: 10\n";
 }
 
 BoxProcess::~BoxProcess() {
