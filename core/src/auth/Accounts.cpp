@@ -6,10 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
-#include <map>
-#include <mutex>
 #include <stdexcept>
-#include <tuple>
 
 namespace klinikbox::auth {
 
@@ -39,17 +36,6 @@ void checkOrgFields(const std::string& hsaId, const std::string& careUnit) {
         throw std::invalid_argument("Vårdenhetens HSA-id har fel format (t.ex. SE2321000016-ABCD).");
 }
 
-// What a login for an account name that does not exist is checked against: a hash of the
-// configured cost, so the time it takes is that of a real account's. Made once per cost.
-const std::string& unknownAccountHash(const ScryptParams& params) {
-    static std::mutex mu;
-    static std::map<std::tuple<int, int, int>, std::string> byCost;
-    std::lock_guard lock(mu);
-    std::string& hash = byCost[{params.log2N, params.r, params.p}];
-    if (hash.empty()) hash = hashPassword("klinikbox-dummy-password", params);
-    return hash;
-}
-
 }  // namespace
 
 std::string usernameProblem(const std::string& username) {
@@ -62,6 +48,11 @@ std::string usernameProblem(const std::string& username) {
 
 Accounts::Accounts(store::Database& db, const Clock& clock, AccountsOptions options)
     : db_(db), clock_(clock), options_(options) {}
+
+const std::string& Accounts::decoyHash() {
+    std::call_once(decoyOnce_, [this] { decoyHash_ = hashPassword(randomToken(24), options_.passwordHash); });
+    return decoyHash_;
+}
 
 long long Accounts::nowMs() const {
     return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count();
@@ -203,7 +194,7 @@ LoginOutcome Accounts::login(const std::string& usernameIn, const std::string& p
         }
     });
     // Hash even for unknown users so timing does not reveal which accounts exist.
-    const bool pwOk = verifyPassword(password, user ? stored : unknownAccountHash(options_.passwordHash));
+    const bool pwOk = verifyPassword(password, user ? stored : decoyHash());
     const bool ok = user && pwOk && !user->disabled;
 
     if (!ok) {

@@ -7,6 +7,7 @@
 #include "auth/Passwords.h"
 #include "store/Database.h"
 
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -85,9 +86,15 @@ public:
 
 private:
     long long nowMs() const;
+    // What a login for an account name that does not exist is checked against, so it takes
+    // as long as a real account's: a hash of a random password, at options_.passwordHash's
+    // cost, made at the first such login.
+    const std::string& decoyHash();
     store::Database& db_;
     const Clock& clock_;
     AccountsOptions options_;
+    std::once_flag decoyOnce_;
+    std::string decoyHash_;
 };
 
 // Validation of account fields; empty when fine, else a Swedish message.
