@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -79,6 +80,12 @@ struct HookOutcome {
 
 using SyncHook = std::function<void(Event&)>;           // may modify payload; throws Veto
 using AsyncHandler = std::function<void(const Event&)>; // runs on a worker thread
+// Runs on the worker thread with several queued events at once, in the order they were
+// published: every event of the subscription that was queued when the worker took its next
+// batch. For a handler whose cost is per call rather than per event, such as a durable
+// database write: one transaction, and one wait for its commit, per event fell behind the
+// requests publishing them, and the queue grew without bound (docs/architecture.md, "Events").
+using BatchHandler = std::function<void(const std::vector<const Event*>&)>;
 
 class EventBus {
 public:
@@ -89,6 +96,14 @@ public:
     [[nodiscard]] virtual HookOutcome publishSync(Event& event) = 0;
     // Queues the event for the async handlers and returns at once.
     virtual void publish(Event event) = 0;
+    // One subscription to several events, delivered in batches (BatchHandler). Appended after
+    // the other calls, so a plugin built against API version 1 keeps its vtable. This default
+    // delivers each event as a batch of one (test doubles, buses without a queue).
+    virtual void subscribeBatch(const std::vector<std::string>& events, std::string name, BatchHandler fn) {
+        auto shared = std::make_shared<const BatchHandler>(std::move(fn));
+        for (const auto& event : events)
+            subscribe(event, name, [shared](const Event& e) { (*shared)(std::vector<const Event*>{&e}); });
+    }
 };
 
 }  // namespace klinikbox

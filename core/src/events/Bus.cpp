@@ -122,6 +122,19 @@ void Bus::subscribe(const std::string& event, std::string name, AsyncHandler fn)
     table_.store(std::move(next));
 }
 
+void Bus::subscribeBatch(const std::vector<std::string>& events, std::string name, BatchHandler fn) {
+    std::lock_guard lock(writeMu_);
+    auto next = std::make_shared<Table>(*table_.load());
+    const auto shared = std::make_shared<const BatchHandler>(std::move(fn));
+    for (const auto& event : std::set<std::string>(events.begin(), events.end())) {
+        auto st = std::make_shared<Counters>();
+        st->event = event;
+        st->hook = name;
+        next->handlers[event].push_back(Handler{name, nullptr, st, shared});
+    }
+    table_.store(std::move(next));
+}
+
 HookOutcome Bus::publishSync(Event& event) {
     const std::shared_ptr<const Table> table = table_.load();  // keeps the hooks alive while they run
     const auto it = table->hooks.find(event.name);
@@ -187,13 +200,15 @@ void Bus::publish(Event event) {
         std::lock_guard lock(qmu_);
         if (stopping_) return;
         queue_.push_back(std::move(event));
+        queueHighWater_ = std::max(queueHighWater_, queue_.size());
     }
     qcv_.notify_one();
 }
 
 void Bus::run() {
+    std::vector<Event> taken;
     for (;;) {
-        Event ev;
+        taken.clear();
         {
             std::unique_lock lock(qmu_);
             qcv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
@@ -203,32 +218,84 @@ void Bus::run() {
                 if (stopping_) return;
                 continue;
             }
-            ev = std::move(queue_.front());
-            queue_.pop_front();
+            // Everything queued so far, up to a batch: a batch handler gets all of it at once.
+            const auto n = std::min(queue_.size(), kMaxBatch);
+            taken.reserve(n);
+            for (std::size_t i = 0; i < n; ++i) {
+                taken.push_back(std::move(queue_.front()));
+                queue_.pop_front();
+            }
             busy_ = true;
         }
-        // The handlers subscribed now (a handler removed since the event was queued, e.g. of
-        // a plugin that stopped, does not run).
-        const std::shared_ptr<const Table> table = table_.load();
-        const auto it = table->handlers.find(ev.name);
-        static const std::vector<Handler> none;
-        for (const auto& h : it == table->handlers.end() ? none : it->second) {
-            ++h.stats->calls;
-            try {
-                h.fn(ev);
-            } catch (const std::exception& e) {
-                h.stats->fail(e.what());
-                Poco::Logger::get("events").error("handler " + h.name + " of " + ev.name + " failed: " + e.what());
-            } catch (...) {
-                h.stats->fail("unknown error");
-            }
-        }
+        deliver(taken);
         {
             std::lock_guard lock(qmu_);
             busy_ = false;
             if (queue_.empty()) idle_.notify_all();
         }
     }
+}
+
+void Bus::deliver(const std::vector<Event>& events) const {
+    // The handlers subscribed now (a handler removed since the event was queued, e.g. of a
+    // plugin that stopped, does not run).
+    const std::shared_ptr<const Table> table = table_.load();
+    auto report = [](Counters& stats, const std::string& who, const std::string& what, const char* why) {
+        stats.fail(why);
+        Poco::Logger::get("events").error("handler " + who + " of " + what + " failed: " + why);
+    };
+    // A handler per event runs at once; a batch subscription collects its events, in order,
+    // and runs once after them. Subscribers are independent of each other, so only each
+    // one's own order matters.
+    struct Batch {
+        const Handler* handler;
+        std::vector<const Event*> events;
+        std::vector<Counters*> stats;  // of each event name in the batch
+    };
+    std::vector<Batch> batches;
+    for (const auto& ev : events) {
+        const auto it = table->handlers.find(ev.name);
+        if (it == table->handlers.end()) continue;
+        for (const auto& h : it->second) {
+            ++h.stats->calls;
+            if (h.batch) {
+                auto b = std::find_if(batches.begin(), batches.end(), [&](const Batch& x) { return x.handler->batch == h.batch; });
+                if (b == batches.end()) b = batches.insert(batches.end(), Batch{&h, {}, {}});
+                b->events.push_back(&ev);
+                if (std::find(b->stats.begin(), b->stats.end(), h.stats.get()) == b->stats.end()) b->stats.push_back(h.stats.get());
+                continue;
+            }
+            try {
+                h.fn(ev);
+            } catch (const std::exception& e) {
+                report(*h.stats, h.name, ev.name, e.what());
+            } catch (...) {
+                report(*h.stats, h.name, ev.name, "unknown error");
+            }
+        }
+    }
+    for (const auto& b : batches) {
+        const auto what = std::to_string(b.events.size()) + " event(s)";
+        try {
+            (*b.handler->batch)(b.events);
+        } catch (const std::exception& e) {
+            for (auto* st : b.stats) st->fail(e.what());
+            Poco::Logger::get("events").error("handler " + b.handler->name + " of " + what + " failed: " + e.what());
+        } catch (...) {
+            for (auto* st : b.stats) st->fail("unknown error");
+            Poco::Logger::get("events").error("handler " + b.handler->name + " of " + what + " failed: unknown error");
+        }
+    }
+}
+
+std::size_t Bus::queued() const {
+    std::lock_guard lock(qmu_);
+    return queue_.size();
+}
+
+std::size_t Bus::queuedHighWater() const {
+    std::lock_guard lock(qmu_);
+    return queueHighWater_;
 }
 
 void Bus::drain() {

@@ -28,11 +28,16 @@ struct HookStats {
 
 class Bus final : public EventBus {
 public:
+    // The most events the worker takes from the queue at once, and so the largest batch a
+    // BatchHandler gets.
+    static constexpr std::size_t kMaxBatch = 256;
+
     Bus();
     ~Bus() override;
 
     void hook(const std::string& event, HookSpec spec, SyncHook fn) override;
     void subscribe(const std::string& event, std::string name, AsyncHandler fn) override;
+    void subscribeBatch(const std::vector<std::string>& events, std::string name, BatchHandler fn) override;
     [[nodiscard]] HookOutcome publishSync(Event& event) override;
     void publish(Event event) override;
 
@@ -42,6 +47,10 @@ public:
     // The hooks of an event in the order they run: "phase name" strings, for the console.
     [[nodiscard]] std::vector<std::string> order(const std::string& event) const;
     [[nodiscard]] std::vector<HookStats> stats() const;
+    // Events waiting for their async handlers now, and the most at once since start
+    // (/metrics: a handler that falls behind the requests shows as a growing queue).
+    [[nodiscard]] std::size_t queued() const;
+    [[nodiscard]] std::size_t queuedHighWater() const;
     // Waits until the async queue is empty (tests, shutdown).
     void drain();
     void stop();
@@ -67,8 +76,11 @@ private:
     };
     struct Handler {
         std::string name;
-        AsyncHandler fn;
+        AsyncHandler fn;  // empty for a batch subscription
         std::shared_ptr<Counters> stats;
+        // A batch subscription: the same handler under each of its events, so one batch holds
+        // all of them in the order they were published.
+        std::shared_ptr<const BatchHandler> batch{};
     };
     // What publishing reads; replaced, never changed, once published.
     struct Table {
@@ -77,13 +89,16 @@ private:
     };
     static void resort(const std::string& event, std::vector<HookEntry>& v);
     void run();
+    // Runs the handlers of events the worker took from the queue, in the order published.
+    void deliver(const std::vector<Event>& events) const;
 
     std::mutex writeMu_;  // serialises hook, subscribe and removeByPrefix
     std::atomic<std::shared_ptr<const Table>> table_;
 
-    std::mutex qmu_;
+    mutable std::mutex qmu_;
     std::condition_variable qcv_, idle_;
     std::deque<Event> queue_;
+    std::size_t queueHighWater_ = 0;
     bool busy_ = false;
     bool stopping_ = false;
     std::thread worker_;

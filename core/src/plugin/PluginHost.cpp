@@ -52,6 +52,12 @@ public:
             throw std::invalid_argument("plugin " + m_.id + " does not declare a subscription to " + event);
         bus_.subscribe(event, m_.id + ":" + name, std::move(fn));
     }
+    void subscribeBatch(const std::vector<std::string>& events, std::string name, BatchHandler fn) override {
+        for (const auto& event : events)
+            if (!m_.subscribes.count(event))
+                throw std::invalid_argument("plugin " + m_.id + " does not declare a subscription to " + event);
+        bus_.subscribeBatch(events, m_.id + ":" + name, std::move(fn));
+    }
     HookOutcome publishSync(Event& event) override {
         checkPublish(event.name);
         return bus_.publishSync(event);

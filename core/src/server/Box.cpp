@@ -389,6 +389,10 @@ void Box::registerCoreRoutes() {
                    activeSet_.manifestSha256 + "\",status=\"" + metrics::labelValue(activeSet_.status) +
                    "\",signed=\"" + (activeSet_.isSigned ? "true" : "false") + "\"} 1\n";
         }
+        out += "# HELP kb_events_queued Events waiting for their asynchronous handlers.\n# TYPE kb_events_queued gauge\n"
+               "kb_events_queued " + std::to_string(bus_->queued()) + "\n";
+        out += "# HELP kb_events_queued_max The most events waiting at once since the box started.\n"
+               "# TYPE kb_events_queued_max gauge\nkb_events_queued_max " + std::to_string(bus_->queuedHighWater()) + "\n";
         out += "# HELP kb_hook_failures_total Sync hooks and handlers that failed.\n# TYPE kb_hook_failures_total counter\n";
         for (const auto& h : bus_->stats())
             out += "kb_hook_failures_total{event=\"" + metrics::labelValue(h.event) + "\",hook=\"" +

@@ -78,11 +78,41 @@ long long Journal::now() const {
     return std::chrono::duration_cast<std::chrono::seconds>(ctx_.clock().now().time_since_epoch()).count();
 }
 
-void Journal::onVisitEvent(const Event& e) {
+void Journal::onVisitEvents(const std::vector<const Event*>& events) {
+    const auto today = ctx_.clock().today();
+    const auto at = now();
+    // applyVisitEvent checks a payload before its first write, so skipping one that fails
+    // its checks leaves nothing of it in the transaction.
+    const auto applyAll = [&](const std::vector<const Event*>& some) {
+        ctx_.store().write([&](db::Connection& c) {
+            for (const auto* e : some) {
+                try {
+                    applyVisitEvent(c, e->name, e->payload, today, at);
+                } catch (const std::invalid_argument& ex) {
+                    ctx_.log().warning("journal: ignoring " + e->name + ": " + ex.what());
+                }
+            }
+        });
+    };
     try {
-        ctx_.store().write([&](db::Connection& c) { applyVisitEvent(c, e.name, e.payload, ctx_.clock().today(), now()); });
-    } catch (const std::invalid_argument& ex) {
-        ctx_.log().warning("journal: ignoring " + e.name + ": " + ex.what());
+        applyAll(events);
+    } catch (const std::exception& ex) {
+        if (events.size() == 1) throw;
+        // The transaction itself failed (a database error, not a payload): each event again
+        // on its own, so one that cannot be written does not take the others with it.
+        ctx_.log().warning("journal: " + std::to_string(events.size()) + " visit events in one write failed (" + ex.what() +
+                           "), writing them one at a time");
+        std::size_t lost = 0;
+        for (const auto* e : events) {
+            try {
+                applyAll({e});
+            } catch (const std::exception& one) {
+                ++lost;
+                ctx_.log().error("journal: " + e->name + " not recorded: " + one.what());
+            }
+        }
+        // The bus counts the subscription's failure (the console's hook statistics).
+        if (lost) throw std::runtime_error(std::to_string(lost) + " of " + std::to_string(events.size()) + " visit events not recorded");
     }
 }
 

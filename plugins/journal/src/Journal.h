@@ -41,7 +41,9 @@ class Journal {
 public:
     Journal(PluginContext& ctx, JournalSettings s);
 
-    void onVisitEvent(const Event& e);
+    // Care relations from booking and arrival events, queued ones in one write (BatchHandler):
+    // an event with a payload that is not a visit is logged and skipped, the others kept.
+    void onVisitEvents(const std::vector<const Event*>& events);
     // The outbox deliverer of kLogChannel: sends up to 500 pending log records per call.
     [[nodiscard]] DeliveryResult deliverLogs(const QueuedMessage& m);
 

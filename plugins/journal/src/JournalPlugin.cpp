@@ -43,8 +43,8 @@ public:
         auto* lr = review_.get();
         auto* c = &ctx;
 
-        for (const char* ev : {"booking.created", "booking.cancelled", "booking.rebooked", "checkin.arrived"})
-            ctx.events().subscribe(ev, "relations", [j](const Event& e) { j->onVisitEvent(e); });
+        ctx.events().subscribeBatch({"booking.created", "booking.cancelled", "booking.rebooked", "checkin.arrived"}, "relations",
+                                    [j](const std::vector<const Event*>& events) { j->onVisitEvents(events); });
         ctx.outbox().registerChannel(kLogChannel, [j](const QueuedMessage& m) { return j->deliverLogs(m); });
 
         auto& r = ctx.router();

@@ -95,6 +95,32 @@ TEST_F(JournalStore, CancellingOrMovingABookingEndsItsRelationAndBadPayloadsAreR
     EXPECT_THROW(apply("booking.created", R"({"booking_id":[1],"patient":"195003072385"})"), std::invalid_argument);
 }
 
+TEST_F(JournalStore, QueuedVisitEventsAreWrittenInOrderInOneGoAndAnEventThatIsNoVisitIsSkipped) {
+    Journal j(ctx, JournalSettings{});
+    std::vector<Event> events;
+    const auto add = [&](const std::string& name, const std::string& payload) { events.push_back(Event{name, json(payload), std::nullopt, "r"}); };
+    add("booking.created", R"({"booking_id":17,"patient":"195003072385","care_unit":"SE2321000016-VE01","start":"2026-11-26T09:00:00+01:00"})");
+    add("booking.created", R"({"booking_id":18,"patient":"195003072386","care_unit":"SE2321000016-VE01","start":"2026-11-26T09:00:00+01:00"})");
+    add("booking.created", R"({"booking_id":19,"patient":"196801149888","care_unit":"SE2321000016-VE01","start":"2026-11-26T10:00:00+01:00"})");
+    add("booking.cancelled", R"({"booking_id":17})");
+    add("booking.created", R"({"booking_id":20,"patient":"197512303442","care_unit":"SE2321000016-VE01","start":"2026-11-26T11:00:00+01:00"})");
+    std::vector<const Event*> batch;
+    for (const auto& e : events) batch.push_back(&e);
+    j.onVisitEvents(batch);
+    // In the order published: 17 was booked and then cancelled.
+    EXPECT_EQ(relation("195003072385"), Relation::None);
+    // The invalid personnummer (check digit) was skipped, and the events after it kept.
+    EXPECT_EQ(relation("196801149888"), Relation::Booking);
+    EXPECT_EQ(relation("197512303442"), Relation::Booking);
+    long long visits = 0;
+    ctx.store().read([&](db::Connection& c) {
+        auto st = c.prepare("SELECT count(*) FROM journal_visits");
+        ASSERT_TRUE(st.step());
+        visits = st.getInt(0);
+    });
+    EXPECT_EQ(visits, 3);
+}
+
 TEST_F(JournalStore, AnAssertedRelationLastsTheWindowAndThenEnds) {
     ctx.store().write([&](db::Connection& c) { assertRelation(c, "195003072385", unit, 1, "eva", "Akut besök", {30, 14}, now()); });
     EXPECT_EQ(relation("195003072385"), Relation::Asserted);
