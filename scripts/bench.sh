@@ -309,7 +309,8 @@ k_fail=$(( $(hook_failures) - k_fail0 ))
 # The reception: desk check-in, desk payment, and each fee through the outbox (checkin.feereport,
 # then efrikort.register) to the simulator's e-frikort.
 log "$payments desk check-ins and payments from $pay_clients clients, then the e-frikort registrations"
-pay_out="$(python3 "$KB_ROOT/scripts/lib/bench_checkin.py" --url "$url" --cookie "$cookie" --csrf "$csrf" \
+# "--name=value": a session token or CSRF token may begin with "-", which argparse would take for an option.
+pay_out="$(python3 "$KB_ROOT/scripts/lib/bench_checkin.py" --url "$url" --cookie="$cookie" --csrf="$csrf" \
   --unit SE2321000016-B001 --db "$work/data/klinikbox.db" --count "$payments" --clients "$pay_clients" \
   --window-minutes 235 --drain-timeout "$drain_timeout")" || die "the check-in and payment run failed"
 read -r _ ci_rps ci_p50 ci_p99 ci_err <<<"$(printf '%s\n' "$pay_out" | grep '^CHECKIN')"
