@@ -318,6 +318,11 @@ read -r _ pay_rps pay_p50 pay_p99 pay_err <<<"$(printf '%s\n' "$pay_out" | grep 
 read -r _ paid registered drain_ms reg_rps reg_dead <<<"$(printf '%s\n' "$pay_out" | grep '^DRAIN')"
 phase reception
 smaps_load="$(python3 "$KB_ROOT/scripts/lib/bench_smaps.py" "$pid")"
+# The async event queue (/metrics, loopback may read it): a handler that falls behind the
+# requests shows as a high water mark in the thousands, and as memory.
+metrics_text="$(curl -sk --max-time 30 "$url/metrics" || true)"
+metric() { printf '%s\n' "$metrics_text" | awk -v k="$1" '$1==k{print $2}'; }
+events_max="$(metric kb_events_queued_max)"; events_now="$(metric kb_events_queued)"
 log "raw SQLite baseline for ${secs}s"
 base=$("$build/bench/bench_sqlite" "$work/baseline.db" "$secs" 2 | awk '{print $2}')
 rss_peak=$(cat "$work/rss")
@@ -362,6 +367,7 @@ e-frikort: ${paid} fees paid, ${registered} registered with the simulator (${reg
 the last payment; ${reg_rps} registrations/s from the first payment to the last registration
 box RSS: ${rss_idle} kB idle after start (high-water mark ${hwm_start} kB), ${rss_peak} kB peak under load, ${rss_after} kB after
 (${threads_peak} threads at most); the peak so far after each phase, MiB: ${phases%, }
+events waiting for their async handlers: ${events_max:-?} at most at once, ${events_now:-?} after the load
 resident idle: ${smaps_idle}
 resident after the load: ${smaps_load}
 exec to a ready /readyz: ${ready_ms} ms (${ready_cpu_ms} ms of CPU) with the seeded database; ${ready_empty_ms} ms (${ready_empty_cpu_ms} ms of CPU) at the first start, empty
