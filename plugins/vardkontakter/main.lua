@@ -44,18 +44,25 @@ local function contacts(month)
     ORDER BY care_unit, practitioner, visit_form]], from, to)
 end
 
-kb.subscribe("checkin.arrived", function(event)
-  local p = event.payload
-  if not (p.booking_id and p.care_unit and p.practitioner and FORMS[p.visit_form]) then
-    kb.log.warn("checkin.arrived without booking_id, care_unit, practitioner or visit_form: not counted")
-    return
-  end
-  local day = string.match(p.start or "", "^(%d%d%d%d%-%d%d%-%d%d)") or kb.today()
-  -- A second arrival for the same booking is the same contact.
-  kb.db.exec([[INSERT OR IGNORE INTO vardkontakter_contacts
-               (booking_id, contact_date, care_unit, practitioner, visit_form, recorded_at)
-               VALUES (?, ?, ?, ?, ?, ?)]],
-             tostring(p.booking_id), day, p.care_unit, p.practitioner, p.visit_form, kb.now())
+-- Arrivals come in batches: every arrival queued when the box's event worker took them, in
+-- order. One transaction writes them all, so a busy morning at the kiosks does not leave
+-- arrivals waiting behind one commit each.
+kb.subscribe("checkin.arrived", { batch = true }, function(events)
+  kb.db.transaction(function()
+    for _, event in ipairs(events) do
+      local p = event.payload
+      if not (p.booking_id and p.care_unit and p.practitioner and FORMS[p.visit_form]) then
+        kb.log.warn("checkin.arrived without booking_id, care_unit, practitioner or visit_form: not counted")
+      else
+        local day = string.match(p.start or "", "^(%d%d%d%d%-%d%d%-%d%d)") or kb.today()
+        -- A second arrival for the same booking is the same contact.
+        kb.db.exec([[INSERT OR IGNORE INTO vardkontakter_contacts
+                     (booking_id, contact_date, care_unit, practitioner, visit_form, recorded_at)
+                     VALUES (?, ?, ?, ?, ?, ?)]],
+                   tostring(p.booking_id), day, p.care_unit, p.practitioner, p.visit_form, kb.now())
+      end
+    end
+  end)
 end)
 
 kb.route("GET", "/report", { roles = { "admin", "staff" }, summary = "Vårdkontakter per vårdenhet, vårdgivare och besöksform för en månad" },

@@ -57,6 +57,15 @@ struct FakeEvents : EventBus {
         if (!maySubscribe.count(event)) throw std::invalid_argument("the plugin does not declare a subscription to " + event);
         handlers[event] = std::move(fn);
     }
+    // A batch subscription: in batchHandlers (a test hands it several events at once), and
+    // in handlers as the interface's default delivers it, one event per call.
+    std::map<std::string, BatchHandler> batchHandlers;
+    void subscribeBatch(const std::vector<std::string>& events, std::string name, BatchHandler fn) override {
+        for (const auto& e : events)
+            if (!maySubscribe.count(e)) throw std::invalid_argument("the plugin does not declare a subscription to " + e);
+        for (const auto& e : events) batchHandlers[e] = fn;
+        EventBus::subscribeBatch(events, std::move(name), std::move(fn));
+    }
     HookOutcome publishSync(Event&) override { return {}; }
     void publish(Event e) override {
         if (!mayPublish.count(e.name)) throw std::invalid_argument("the plugin does not declare that it publishes " + e.name);

@@ -142,7 +142,7 @@ DryRun dryRun(const std::string& name, const std::string& source, const std::str
         }
         if (async) {
             Event after{event, r.payload, std::nullopt, "dry-run"};
-            inst.runAsync(after);
+            inst.runAsync(after);  // a hook script has no batch handlers (kb.subscribe refuses them)
         }
     } catch (const LuaError& e) {
         r.accepted = false;

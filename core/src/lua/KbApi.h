@@ -68,6 +68,9 @@ enum class ScriptMode {
 struct HookRegistration {
     std::string event;
     bool async = false;  // kb.subscribe
+    // kb.subscribe(event, {batch = true}, fn) in a Lua plugin: fn gets an array of the
+    // events the bus's worker took at once (EventBus::subscribeBatch).
+    bool batch = false;
     HookSpec spec;       // phase, after, before (name and budget are set by the host)
     int ref = 0;         // the function, in the state's registry
     int line = 0;

@@ -94,12 +94,21 @@ static void registerHook(lua_State* L, bool async) {
     std::size_t n = 0;
     const char* event = luaL_checklstring(L, 1, &n);
     checkEventName(L, event, n, 1);
-    const bool hasOptions = !async && lua_type(L, 2) == LUA_TTABLE;
+    const bool hasOptions = lua_type(L, 2) == LUA_TTABLE;
     const int fnIndex = hasOptions ? 3 : 2;
     luaL_checktype(L, fnIndex, LUA_TFUNCTION);
     Phase phase = Phase::Decide;
     lua_Integer nAfter = 0, nBefore = 0;
-    if (hasOptions) {
+    bool batch = false;
+    if (hasOptions && async) {
+        checkOptionKeys(L, 2, fn, {"batch"});
+        const int t = lua_getfield(L, 2, "batch");
+        if (t != LUA_TNIL && t != LUA_TBOOLEAN) luaL_error(L, "kb.subscribe: batch must be true or false");
+        batch = lua_toboolean(L, -1) != 0;
+        lua_pop(L, 1);
+        if (batch && c.mode != ScriptMode::Plugin)
+            luaL_error(L, "kb.subscribe: {batch = true} is for Lua plugins (a hook script has no kb.db to write a batch with)");
+    } else if (hasOptions) {
         checkOptionKeys(L, 2, fn, {"phase", "after", "before"});
         phase = phaseOption(L, 2);
         nAfter = nameList(L, 2, "after");
@@ -110,13 +119,14 @@ static void registerHook(lua_State* L, bool async) {
             HookRegistration h;
             h.event.assign(event, n);
             h.async = async;
+            h.batch = batch;
             h.spec.phase = phase;
             h.line = line;
             c.hooks.push_back(std::move(h));
         }))
         fail(L, fn, c);
     const std::size_t self = c.hooks.size() - 1;
-    if (hasOptions) {
+    if (hasOptions && !async) {
         copyNames(L, c, 2, "after", c.hooks[self].spec.after, nAfter);
         copyNames(L, c, 2, "before", c.hooks[self].spec.before, nBefore);
     }
@@ -139,7 +149,8 @@ int kbOn(lua_State* L) {
     return 0;
 }
 
-// kb.subscribe(event, fn): an async handler, called after the event happened
+// kb.subscribe(event, [{batch = true},] fn): an async handler, called after the event
+// happened; with batch (Lua plugins), fn(events) gets an array of the events queued at once
 int kbSubscribe(lua_State* L) {
     registerHook(L, true);
     return 0;

@@ -44,7 +44,13 @@ static bool runTestHandlers(lua_State* L, ScriptContext& c, const char* event, b
         lua_pushcfunction(L, messageHandler);
         const int handler = lua_gettop(L);
         lua_rawgeti(L, LUA_REGISTRYINDEX, c.hooks[i].ref);
-        lua_pushvalue(L, evIdx);
+        if (c.hooks[i].batch) {
+            lua_createtable(L, 1, 0);  // a batch handler gets the fired event as a batch of one
+            lua_pushvalue(L, evIdx);
+            lua_rawseti(L, -2, 1);
+        } else {
+            lua_pushvalue(L, evIdx);
+        }
         // The handler records the hook's own line; the outer call's would be kb.fire's.
         const int savedLine = g->errorLine;
         g->errorLine = 0;

@@ -143,7 +143,12 @@ void LuaPlugin::start(PluginContext& ctx) {
                          std::move(spec));
     }
     std::set<std::pair<std::string, bool>> done;
+    std::set<std::string> batched;  // events of kb.subscribe(..., {batch = true}, fn)
     for (const auto& h : hooks) {
+        if (h.async && h.batch) {
+            batched.insert(h.event);
+            continue;
+        }
         if (!done.insert({h.event, h.async}).second) continue;
         if (h.async) {
             ctx.events().subscribe(h.event, "lua", [rt](const Event& e) {
@@ -173,6 +178,20 @@ void LuaPlugin::start(PluginContext& ctx) {
                 }
             });
         }
+    }
+    if (!batched.empty()) {
+        // One subscription for all of them: the worker's take of each, in publish order.
+        ctx.events().subscribeBatch(std::vector<std::string>(batched.begin(), batched.end()), "lua-batch",
+                                    [rt](const std::vector<const Event*>& events) {
+                                        if (rt->stopped) return;
+                                        auto lease = rt->pool->acquire(rt->limits.time);
+                                        try {
+                                            lease->runAsyncBatch(events);
+                                        } catch (const LuaError& err) {
+                                            if (err.leavesStateUntrusted()) lease.discard();
+                                            throw;
+                                        }
+                                    });
     }
     for (const auto& p : pages) ctx.addConsolePage(ConsolePage{p.id, p.title, p.script, p.access});
     if (source_.deliverer)

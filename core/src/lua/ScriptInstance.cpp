@@ -212,9 +212,73 @@ void ScriptInstance::runAsync(const Event& event) {
         events.push(L);
         const int ev = lua_gettop(L);
         for (std::size_t i = 0; i < ctx.hooks.size(); ++i) {
-            if (!ctx.hooks[i].async || ctx.hooks[i].event != event.name) continue;
+            if (!ctx.hooks[i].async || ctx.hooks[i].batch || ctx.hooks[i].event != event.name) continue;
             lua_rawgeti(L, LUA_REGISTRYINDEX, ctx.hooks[i].ref);
             lua_pushvalue(L, ev);
+            lua_call(L, 1, 0);
+        }
+        return 0;
+    };
+    (void)call.runC(body, 0, 0);
+}
+
+// Each event becomes a plain table ({name, request_id, payload, user}): a batch handler gets
+// them all at once, so nothing is converted lazily. The payloads are converted on the C++
+// side first, where an exception is safe.
+void ScriptInstance::runAsyncBatch(const std::vector<const Event*>& events) {
+    if (events.empty()) return;
+    const std::size_t maxNodes = sandbox_.limits().maxValueNodes;
+    static const Poco::JSON::Object empty;
+    std::vector<ValueTree> payloads(events.size());
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        try {
+            (void)fillTree(payloads[i], events[i]->payload ? *events[i]->payload : empty, maxNodes);
+        } catch (const std::exception& e) {
+            throw LuaError(ErrorKind::Runtime, context_.name, 0, events[i]->name,
+                           std::string("the event's payload cannot be given to Lua: ") + e.what());
+        }
+    }
+    Sandbox::Call call(sandbox_, context_.name, hookContextOf(events.front()->name, true), Sandbox::Call::Borrowed{});
+    CallScope scope(context_, CallKind::AsyncHandler, nullptr);
+    ScriptContext& ctx = context_;
+    auto pushText = [](lua_State* L, const std::string& s) { lua_pushlstring(L, s.data(), s.size()); };
+    auto body = [&](lua_State* L) -> int {
+        for (const auto& h : ctx.hooks) {
+            if (!h.async || !h.batch) continue;
+            lua_rawgeti(L, LUA_REGISTRYINDEX, h.ref);
+            lua_createtable(L, 0, 0);
+            const int list = lua_gettop(L);
+            lua_Integer n = 0;
+            for (std::size_t i = 0; i < events.size(); ++i) {
+                const Event& e = *events[i];
+                if (e.name != h.event) continue;
+                lua_createtable(L, 0, 4);
+                pushText(L, e.name);
+                lua_setfield(L, -2, "name");
+                pushText(L, e.requestId);
+                lua_setfield(L, -2, "request_id");
+                std::size_t pos = 0;
+                pushTree(L, payloads[i], pos);
+                lua_setfield(L, -2, "payload");
+                if (e.principal) {
+                    lua_createtable(L, 0, 4);
+                    pushText(L, e.principal->username);
+                    lua_setfield(L, -2, "username");
+                    const std::string_view role = toString(e.principal->role);
+                    lua_pushlstring(L, role.data(), role.size());
+                    lua_setfield(L, -2, "role");
+                    pushText(L, e.principal->hsaId);
+                    lua_setfield(L, -2, "hsa_id");
+                    pushText(L, e.principal->careUnit);
+                    lua_setfield(L, -2, "care_unit");
+                    lua_setfield(L, -2, "user");
+                }
+                lua_rawseti(L, list, ++n);
+            }
+            if (n == 0) {
+                lua_pop(L, 2);
+                continue;
+            }
             lua_call(L, 1, 0);
         }
         return 0;

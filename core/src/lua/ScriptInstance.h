@@ -62,6 +62,9 @@ public:
     [[nodiscard]] HookResult runSync(const Event& event);
     // Runs the script's kb.subscribe handlers for event.name. Throws LuaError.
     void runAsync(const Event& event);
+    // Runs the script's kb.subscribe(..., {batch = true}, fn) handlers, each once with an
+    // array of its events of `events` (in their order), as one budgeted call. Throws LuaError.
+    void runAsyncBatch(const std::vector<const Event*>& events);
     // Runs route `index` (of routes()) for `request`. Throws LuaError.
     [[nodiscard]] Response runRoute(std::size_t index, Request& request);
     // Runs scheduled job `index` (of jobs()) once; `due` is when it was due (epoch seconds).

@@ -117,6 +117,27 @@ TEST(LuaPlugin, CareContactsReportCountsArrivalsPerUnitPractitionerAndForm) {
     EXPECT_EQ(r.body, "manad,vardenhet,vardgivare,besoksform,antal\r\n2026-12,UNIT-B,DR-2,phone,1\r\n");
 }
 
+TEST(LuaPlugin, CareContactsTakeTheArrivalsQueuedAtOnceInOneWriteAndSkipABrokenOne) {
+    PluginBox box("vardkontakter");
+    box.ctx.eventsImpl.maySubscribe = {"checkin.arrived"};
+    box.ctx.storeImpl.unguarded(readFile(kExample + "/migrations/0001_contacts.sql"));
+    box.start(readFile(kExample + "/main.lua"));
+    const auto arrival = [](const std::string& booking, const std::string& form) {
+        return event("checkin.arrived", R"({"booking_id": ")" + booking + R"(", "care_unit": "UNIT-A", "practitioner": "DR-1", )"
+                                        R"("visit_form": ")" + form + R"(", "start": "2026-11-03T09:00:00+01:00"})");
+    };
+    Event a = arrival("b1", "physical"), again = arrival("b1", "physical"), broken = arrival("b2", "fax"), b = arrival("b3", "video");
+    box.ctx.eventsImpl.batchHandlers.at("checkin.arrived")({&a, &again, &broken, &b});
+    ASSERT_FALSE(box.ctx.logImpl.lines.empty());
+    EXPECT_EQ(box.ctx.logImpl.lines.back(),
+              "warning checkin.arrived without booking_id, care_unit, practitioner or visit_form: not counted");
+    auto r = box.ctx.routerImpl.call("GET", "/api/v1/vardkontakter/report", staffRequest({{"month", "2026-11"}}));
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(str(obj(r.body)), R"({"month":"2026-11","rows":[)"
+                                R"({"care_unit":"UNIT-A","contacts":1,"practitioner":"DR-1","visit_form":"physical"},)"
+                                R"({"care_unit":"UNIT-A","contacts":1,"practitioner":"DR-1","visit_form":"video"}],"total":2})");
+}
+
 TEST(LuaPlugin, ManifestPermissionsAreEnforcedByTheContext) {
     PluginBox box("vardkontakter");
     // The manifest declares no subscription: start fails as a native plugin's would.
