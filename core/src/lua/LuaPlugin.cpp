@@ -32,6 +32,19 @@ struct LuaPlugin::Runtime {
     std::condition_variable wake;
     std::thread thread;
 
+    // Runs fn(state) on a state of the pool; a state that an error left untrusted (budget,
+    // memory, sandbox) is discarded instead of going back to the pool.
+    template <class Fn>
+    decltype(auto) onState(Fn&& fn) {
+        auto lease = pool->acquire(limits.time);
+        try {
+            return fn(*lease);
+        } catch (const LuaError& e) {
+            if (e.leavesStateUntrusted()) lease.discard();
+            throw;
+        }
+    }
+
     [[nodiscard]] long long nowSeconds() const {
         return std::chrono::duration_cast<std::chrono::seconds>(clock->now().time_since_epoch()).count();
     }
@@ -43,14 +56,7 @@ struct LuaPlugin::Runtime {
             const long long due = next[i];
             std::string error;
             try {
-                auto lease = pool->acquire(limits.time);
-                try {
-                    lease->runJob(i, due);
-                } catch (const LuaError& e) {
-                    if (e.kind() == ErrorKind::Timeout || e.kind() == ErrorKind::Memory || e.kind() == ErrorKind::Sandbox)
-                        lease.discard();
-                    throw;
-                }
+                onState([&](ScriptInstance& s) { s.runJob(i, due); });
             } catch (const std::exception& e) {
                 error = e.what();
                 ctx->log().error("job " + jobs[i].name + " failed: " + error);
@@ -132,11 +138,9 @@ void LuaPlugin::start(PluginContext& ctx) {
         ctx.router().add(r.method, path, r.access,
                          [rt, i](Request& req) -> Response {
                              rt->checkRunning();
-                             auto lease = rt->pool->acquire(rt->limits.time);
                              try {
-                                 return lease->runRoute(i, req);
+                                 return rt->onState([&](ScriptInstance& s) { return s.runRoute(i, req); });
                              } catch (const LuaError& e) {
-                                 if (e.leavesStateUntrusted()) lease.discard();
                                  throw Problem(500, "/problems/lua-script-failed", "Skriptet misslyckades", e.what());
                              }
                          },
@@ -152,14 +156,7 @@ void LuaPlugin::start(PluginContext& ctx) {
         if (!done.insert({h.event, h.async}).second) continue;
         if (h.async) {
             ctx.events().subscribe(h.event, "lua", [rt](const Event& e) {
-                if (rt->stopped) return;
-                auto lease = rt->pool->acquire(rt->limits.time);
-                try {
-                    lease->runAsync(e);
-                } catch (const LuaError& err) {
-                    if (err.leavesStateUntrusted()) lease.discard();
-                    throw;
-                }
+                if (!rt->stopped) rt->onState([&](ScriptInstance& s) { s.runAsync(e); });
             });
         } else {
             HookSpec spec = h.spec;
@@ -167,15 +164,9 @@ void LuaPlugin::start(PluginContext& ctx) {
             spec.budget = limits.time + std::chrono::milliseconds(50);
             ctx.events().hook(h.event, spec, [rt](Event& e) {
                 rt->checkRunning();
-                auto lease = rt->pool->acquire(rt->limits.time);
-                try {
-                    auto r = lease->runSync(e);
-                    if (r.vetoed) throw Veto(r.reason);
-                    e.payload = r.payload;
-                } catch (const LuaError& err) {
-                    if (err.leavesStateUntrusted()) lease.discard();
-                    throw;
-                }
+                auto r = rt->onState([&](ScriptInstance& s) { return s.runSync(e); });
+                if (r.vetoed) throw Veto(r.reason);
+                e.payload = r.payload;
             });
         }
     }
@@ -183,14 +174,7 @@ void LuaPlugin::start(PluginContext& ctx) {
         // One subscription for all of them: the worker's take of each, in publish order.
         ctx.events().subscribeBatch(std::vector<std::string>(batched.begin(), batched.end()), "lua-batch",
                                     [rt](const std::vector<const Event*>& events) {
-                                        if (rt->stopped) return;
-                                        auto lease = rt->pool->acquire(rt->limits.time);
-                                        try {
-                                            lease->runAsyncBatch(events);
-                                        } catch (const LuaError& err) {
-                                            if (err.leavesStateUntrusted()) lease.discard();
-                                            throw;
-                                        }
+                                        if (!rt->stopped) rt->onState([&](ScriptInstance& s) { s.runAsyncBatch(events); });
                                     });
     }
     for (const auto& p : pages) ctx.addConsolePage(ConsolePage{p.id, p.title, p.script, p.access});
