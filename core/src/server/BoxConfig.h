@@ -43,7 +43,7 @@ struct BoxConfig {
     std::string databasePath;
     bool synchronousFull = true;
     int busyTimeoutMs = 5000;
-    int dbCacheKib = 512;         // database.cache_kib
+    int dbCacheKib = 128;         // database.cache_kib
     int dbIdleConnections = 4;    // database.idle_connections
     int dbStatementCache = 32;    // database.statement_cache
     MemorySettings memory;        // memory.*

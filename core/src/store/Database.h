@@ -22,7 +22,7 @@ struct DatabaseOptions {
     bool synchronousFull = true;  // FULL survives power loss; NORMAL only process crashes
     int busyTimeoutMs = 5000;
     // Page cache per connection (PRAGMA cache_size = -cacheKib); database.cache_kib.
-    int cacheKib = 512;
+    int cacheKib = 128;
     // Idle connections kept per owner; more are closed when returned. database.idle_connections.
     int idleConnections = 4;
     // Prepared statements kept per connection for reuse; database.statement_cache (0: none).

@@ -541,7 +541,7 @@ TEST(Schema, TheBoxSchemaTurnsAnEmptyFileIntoFullDefaults) {
         {"database.path", ""},
         {"database.synchronous", "full"},
         {"database.busy_timeout_ms", "5000"},
-        {"database.cache_kib", "512"},
+        {"database.cache_kib", "128"},
         {"database.idle_connections", "4"},
         {"database.statement_cache", "32"},
         {"memory.malloc_arenas", "2"},

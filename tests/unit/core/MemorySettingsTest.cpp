@@ -83,15 +83,15 @@ TEST(MemorySettings, OnlyTheConfiguredNumberOfIdleConnectionsIsKeptPerOwner) {
 
 TEST(MemorySettings, TheConfigurationFileSetsThemWithDefaults) {
     const auto d = server::parseBoxConfig("box:\n  data_dir: /tmp/x\n", "k.yaml", "/tmp");
-    EXPECT_EQ(d.dbCacheKib, 512);
+    EXPECT_EQ(d.dbCacheKib, 128);
     EXPECT_EQ(d.dbIdleConnections, 4);
     EXPECT_EQ(d.memory.mallocArenas, 2);
     EXPECT_EQ(d.memory.trimThresholdKib, 1024);
     const auto b = server::parseBoxConfig(
-        "box:\n  data_dir: /tmp/x\ndatabase:\n  cache_kib: 128\n  idle_connections: 1\n"
+        "box:\n  data_dir: /tmp/x\ndatabase:\n  cache_kib: 256\n  idle_connections: 1\n"
         "memory:\n  malloc_arenas: 0\n  trim_threshold_kib: 256\n  password_hashes_at_once: 3\n",
         "k.yaml", "/tmp");
-    EXPECT_EQ(b.dbCacheKib, 128);
+    EXPECT_EQ(b.dbCacheKib, 256);
     EXPECT_EQ(b.dbIdleConnections, 1);
     EXPECT_EQ(b.memory.mallocArenas, 0);
     EXPECT_EQ(b.memory.trimThresholdKib, 256);
