@@ -8,6 +8,8 @@
 #include <chrono>
 #include <set>
 #include <stdexcept>
+#include <string_view>
+#include <tuple>
 
 namespace klinikbox::events {
 
@@ -196,13 +198,22 @@ void Bus::publish(Event event) {
         if (it == table->handlers.end() || it->second.empty()) return;
     }
     event.completePayload();  // the handlers run later, on another thread: nothing stays lazy
+    std::string warning;
     {
         std::lock_guard lock(qmu_);
         if (stopping_) return;
         queue_.push_back(std::move(event));
         queueHighWater_ = std::max(queueHighWater_, queue_.size());
+        if (queue_.size() >= warnAt_) {
+            warnAt_ *= 2;
+            warning = std::to_string(queue_.size()) +
+                      " events are waiting for their asynchronous handlers, which are slower than the events arrive"
+                      " (kb_events_queued); the slowest handler of the last batch: " +
+                      (slowest_.empty() ? std::string("none finished yet") : slowest_);
+        }
     }
     qcv_.notify_one();
+    if (!warning.empty()) Poco::Logger::get("events").warning(warning);
 }
 
 void Bus::run() {
@@ -227,16 +238,20 @@ void Bus::run() {
             }
             busy_ = true;
         }
-        deliver(taken);
+        auto slowest = deliver(taken);
         {
             std::lock_guard lock(qmu_);
             busy_ = false;
-            if (queue_.empty()) idle_.notify_all();
+            slowest_ = std::move(slowest);
+            if (queue_.empty()) {
+                warnAt_ = kWarnQueued;  // caught up: the next backlog warns again
+                idle_.notify_all();
+            }
         }
     }
 }
 
-void Bus::deliver(const std::vector<Event>& events) const {
+std::string Bus::deliver(const std::vector<Event>& events) const {
     // The handlers subscribed now (a handler removed since the event was queued, e.g. of a
     // plugin that stopped, does not run).
     const std::shared_ptr<const Table> table = table_.load();
@@ -253,6 +268,17 @@ void Bus::deliver(const std::vector<Event>& events) const {
         std::vector<Counters*> stats;  // of each event name in the batch
     };
     std::vector<Batch> batches;
+    // The time each handler took in this take, summed over its calls.
+    std::vector<std::tuple<std::string_view, std::chrono::steady_clock::duration, std::size_t>> times;
+    auto took = [&](const std::string& name, std::chrono::steady_clock::duration d, std::size_t n) {
+        auto it = std::find_if(times.begin(), times.end(), [&](const auto& t) { return std::get<0>(t) == name; });
+        if (it == times.end()) {
+            times.emplace_back(name, d, n);
+        } else {
+            std::get<1>(*it) += d;
+            std::get<2>(*it) += n;
+        }
+    };
     for (const auto& ev : events) {
         const auto it = table->handlers.find(ev.name);
         if (it == table->handlers.end()) continue;
@@ -265,6 +291,7 @@ void Bus::deliver(const std::vector<Event>& events) const {
                 if (std::find(b->stats.begin(), b->stats.end(), h.stats.get()) == b->stats.end()) b->stats.push_back(h.stats.get());
                 continue;
             }
+            const auto t0 = std::chrono::steady_clock::now();
             try {
                 h.fn(ev);
             } catch (const std::exception& e) {
@@ -272,10 +299,12 @@ void Bus::deliver(const std::vector<Event>& events) const {
             } catch (...) {
                 report(*h.stats, h.name, ev.name, "unknown error");
             }
+            took(h.name, std::chrono::steady_clock::now() - t0, 1);
         }
     }
     for (const auto& b : batches) {
         const auto what = std::to_string(b.events.size()) + " event(s)";
+        const auto t0 = std::chrono::steady_clock::now();
         try {
             (*b.handler->batch)(b.events);
         } catch (const std::exception& e) {
@@ -285,7 +314,14 @@ void Bus::deliver(const std::vector<Event>& events) const {
             for (auto* st : b.stats) st->fail("unknown error");
             Poco::Logger::get("events").error("handler " + b.handler->name + " of " + what + " failed: unknown error");
         }
+        took(b.handler->name, std::chrono::steady_clock::now() - t0, b.events.size());
     }
+    const auto slowest = std::max_element(times.begin(), times.end(),
+                                          [](const auto& a, const auto& b) { return std::get<1>(a) < std::get<1>(b); });
+    if (slowest == times.end()) return {};
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::get<1>(*slowest)).count();
+    return std::string(std::get<0>(*slowest)) + ": " + std::to_string(ms) + " ms for " + std::to_string(std::get<2>(*slowest)) +
+           " event(s)";
 }
 
 std::size_t Bus::queued() const {

@@ -31,6 +31,9 @@ public:
     // The most events the worker takes from the queue at once, and so the largest batch a
     // BatchHandler gets.
     static constexpr std::size_t kMaxBatch = 256;
+    // Waiting events past which the bus logs a warning naming the slowest handler of the
+    // worker's last take (again at each doubling, until the queue has been empty).
+    static constexpr std::size_t kWarnQueued = 1024;
 
     Bus();
     ~Bus() override;
@@ -89,8 +92,9 @@ private:
     };
     static void resort(const std::string& event, std::vector<HookEntry>& v);
     void run();
-    // Runs the handlers of events the worker took from the queue, in the order published.
-    void deliver(const std::vector<Event>& events) const;
+    // Runs the handlers of events the worker took from the queue, in the order published;
+    // returns the handler that took longest ("name: N ms for M events"), for the warning.
+    std::string deliver(const std::vector<Event>& events) const;
 
     std::mutex writeMu_;  // serialises hook, subscribe and removeByPrefix
     std::atomic<std::shared_ptr<const Table>> table_;
@@ -99,6 +103,8 @@ private:
     std::condition_variable qcv_, idle_;
     std::deque<Event> queue_;
     std::size_t queueHighWater_ = 0;
+    std::size_t warnAt_ = kWarnQueued;
+    std::string slowest_;  // of the worker's last take
     bool busy_ = false;
     bool stopping_ = false;
     std::thread worker_;

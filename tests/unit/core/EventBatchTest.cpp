@@ -4,6 +4,10 @@
 // a batch holds does not depend on timing.
 #include "events/Bus.h"
 
+#include <Poco/Channel.h>
+#include <Poco/Logger.h>
+#include <Poco/Message.h>
+
 #include <gtest/gtest.h>
 
 #include <future>
@@ -145,4 +149,57 @@ TEST(EventBatch, TheInterfacesDefaultDeliversEachEventAsABatchOfOne) {
     direct.publish(numbered("visit.created", 1));
     direct.publish(numbered("visit.cancelled", 2));
     EXPECT_EQ(batch.calls, (std::vector<std::vector<std::string>>{{"visit.created:1"}, {"visit.cancelled:2"}}));
+}
+
+TEST(EventBatch, ABacklogIsLoggedAtEachDoublingWithTheSlowestHandlerUntilTheQueueEmpties) {
+    struct Captured final : Poco::Channel {
+        std::mutex mu;
+        std::vector<std::string> warnings;
+        void log(const Poco::Message& m) override {
+            std::lock_guard lock(mu);
+            if (m.getPriority() == Poco::Message::PRIO_WARNING) warnings.push_back(m.getText());
+        }
+    };
+    auto& logger = Poco::Logger::get("events");
+    const Poco::Channel::Ptr before = logger.getChannel();
+    const int level = logger.getLevel();
+    Poco::AutoPtr<Captured> captured(new Captured);
+    logger.setChannel(captured);
+    logger.setLevel(Poco::Message::PRIO_INFORMATION);
+    struct Restore {
+        Poco::Logger& l;
+        Poco::Channel::Ptr c;
+        int level;
+        ~Restore() {
+            l.setChannel(c);
+            l.setLevel(level);
+        }
+    } restore{logger, before, level};
+
+    events::Bus bus;
+    bus.subscribe("visit.created", "relations", [](const Event&) {});
+    const auto n = static_cast<int>(events::Bus::kWarnQueued);
+    {
+        Gate gate(bus);
+        for (int i = 0; i < n - 1; ++i) bus.publish(numbered("visit.created", i));
+        EXPECT_TRUE(captured->warnings.empty());  // below the threshold: nothing said
+        bus.publish(numbered("visit.created", n));
+        ASSERT_EQ(captured->warnings.size(), 1u);
+        EXPECT_NE(captured->warnings[0].find(std::to_string(n) + " events are waiting"), std::string::npos) << captured->warnings[0];
+        EXPECT_NE(captured->warnings[0].find("none finished yet"), std::string::npos) << captured->warnings[0];
+        for (int i = 0; i < n - 1; ++i) bus.publish(numbered("visit.created", i));
+        EXPECT_EQ(captured->warnings.size(), 1u);  // the next warning comes at twice as many
+        bus.publish(numbered("visit.created", 2 * n));
+        EXPECT_EQ(captured->warnings.size(), 2u);
+        gate.open();
+        bus.drain();
+    }
+    // Caught up: a new backlog warns again, naming the slowest handler of the last take.
+    Gate again(bus);
+    for (int i = 0; i < n; ++i) bus.publish(numbered("visit.created", i));
+    ASSERT_EQ(captured->warnings.size(), 3u);
+    EXPECT_NE(captured->warnings[2].find("the slowest handler of the last batch: "), std::string::npos) << captured->warnings[2];
+    EXPECT_EQ(captured->warnings[2].find("none finished yet"), std::string::npos) << captured->warnings[2];
+    again.open();
+    bus.drain();
 }
