@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <future>
 #include <map>
 #include <mutex>
@@ -24,18 +25,22 @@ Event numbered(const std::string& name, int n) {
     return Event{name, p, std::nullopt, "r"};
 }
 
-// Holds the bus's worker inside a handler of "gate.closed" until open() is called.
+// Holds the bus's worker inside a handler of "gate.closed" until open() is called; its
+// handler leaves the bus with it, so a test may close another gate later.
 struct Gate {
+    events::Bus& bus;
+    const std::string name;
     std::promise<void> entered, opened;
     std::shared_future<void> open_{opened.get_future().share()};
-    explicit Gate(events::Bus& bus) {
-        bus.subscribe("gate.closed", "gate", [this](const Event&) {
+    explicit Gate(events::Bus& b) : bus(b), name("gate" + std::to_string(reinterpret_cast<std::uintptr_t>(this)) + ":") {
+        bus.subscribe("gate.closed", name, [this](const Event&) {
             entered.set_value();
             open_.wait();
         });
         bus.publish(numbered("gate.closed", 0));
         entered.get_future().wait();  // the worker is inside: what is published now queues
     }
+    ~Gate() { bus.removeByPrefix(name); }
     void open() { opened.set_value(); }
 };
 
