@@ -179,13 +179,7 @@ int EventTable::payloadFill(lua_State* L) {
     return 3;
 }
 
-void EventTable::giveUser(lua_State* L, int t) {
-    userGiven_ = true;
-    if (!event_->principal) {
-        lua_pushnil(L);
-        return;
-    }
-    const Principal& p = *event_->principal;
+void pushPrincipal(lua_State* L, const Principal& p) {
     lua_createtable(L, 0, 4);
     pushString(L, p.username);
     lua_setfield(L, -2, "username");
@@ -196,6 +190,15 @@ void EventTable::giveUser(lua_State* L, int t) {
     lua_setfield(L, -2, "hsa_id");
     pushString(L, p.careUnit);
     lua_setfield(L, -2, "care_unit");
+}
+
+void EventTable::giveUser(lua_State* L, int t) {
+    userGiven_ = true;
+    if (!event_->principal) {
+        lua_pushnil(L);
+        return;
+    }
+    pushPrincipal(L, *event_->principal);
     keepAs(L, t, "user", 4);
 }
 

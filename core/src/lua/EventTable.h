@@ -26,6 +26,10 @@ struct lua_State;
 
 namespace klinikbox::lua {
 
+// Pushes an event's `user` table ({username, role, hsa_id, care_unit}); Lua side, inside a
+// protected call. The event table's on-demand `user` and a batch handler's events use it.
+void pushPrincipal(lua_State* L, const Principal& p);
+
 class EventTable {
 public:
     EventTable() = default;

@@ -261,16 +261,7 @@ void ScriptInstance::runAsyncBatch(const std::vector<const Event*>& events) {
                 pushTree(L, payloads[i], pos);
                 lua_setfield(L, -2, "payload");
                 if (e.principal) {
-                    lua_createtable(L, 0, 4);
-                    pushText(L, e.principal->username);
-                    lua_setfield(L, -2, "username");
-                    const std::string_view role = toString(e.principal->role);
-                    lua_pushlstring(L, role.data(), role.size());
-                    lua_setfield(L, -2, "role");
-                    pushText(L, e.principal->hsaId);
-                    lua_setfield(L, -2, "hsa_id");
-                    pushText(L, e.principal->careUnit);
-                    lua_setfield(L, -2, "care_unit");
+                    pushPrincipal(L, *e.principal);
                     lua_setfield(L, -2, "user");
                 }
                 lua_rawseti(L, list, ++n);
