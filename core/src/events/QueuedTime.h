@@ -20,6 +20,9 @@ public:
     public:
         Scope() : t0_(Clock::now()) {}
         ~Scope() { tl_ += Clock::now() - t0_; }
+        // Leaves `d` of the scope's lifetime uncounted: work done for this thread meanwhile
+        // (the database writer ran this caller's callback on the leader's thread).
+        void exclude(Clock::duration d) { t0_ += d; }
         Scope(const Scope&) = delete;
         Scope& operator=(const Scope&) = delete;
 

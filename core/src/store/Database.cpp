@@ -162,6 +162,12 @@ void Database::asCore(db::Connection& /*conn*/, const std::function<void()>& fn)
     fn();
 }
 
+int Database::coreDepth() { return tlCoreDepth; }
+
+Database::CoreDepthAs::CoreDepthAs(int depth) : saved_(tlCoreDepth) { tlCoreDepth = depth; }
+
+Database::CoreDepthAs::~CoreDepthAs() { tlCoreDepth = saved_; }
+
 void Database::write(const std::string& owner, const std::function<void(db::Connection&)>& fn) {
     try {
         writer_.write(owner, fn);

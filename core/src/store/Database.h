@@ -64,8 +64,9 @@ public:
     // durable. Concurrent writes share one transaction and one fsync (group commit, see
     // store/GroupCommit.h): fn runs inside its own savepoint, so when fn throws only its
     // changes are rolled back and its exception is rethrown; when the batch's COMMIT fails
-    // every write of the batch throws that error and nothing of the batch remains. fn runs
-    // on the calling thread. A write inside fn on the same thread throws db::Error at once;
+    // every write of the batch throws that error and nothing of the batch remains. fn may run
+    // on another thread (the batch's leader) while the calling thread waits for it; it runs
+    // with the caller's core privilege depth. A write inside fn throws db::Error at once;
     // fn may not BEGIN, COMMIT or ROLLBACK (the authorizer refuses it).
     void write(const std::string& owner, const std::function<void(db::Connection&)>& fn);
     // A read transaction (one snapshot).
@@ -74,6 +75,19 @@ public:
     // Runs fn with core privileges on a connection that belongs to a plugin (used by the
     // outbox and audit when a plugin writes them inside its own transaction).
     static void asCore(db::Connection& conn, const std::function<void()>& fn);
+    // The running thread's asCore depth, and a scope that runs with another thread's depth:
+    // the writer runs each write's callback with its caller's depth, whichever thread runs it.
+    [[nodiscard]] static int coreDepth();
+    class CoreDepthAs {
+    public:
+        explicit CoreDepthAs(int depth);
+        ~CoreDepthAs();
+        CoreDepthAs(const CoreDepthAs&) = delete;
+        CoreDepthAs& operator=(const CoreDepthAs&) = delete;
+
+    private:
+        int saved_;
+    };
 
     // True after a write failed because the disk is full (SQLITE_FULL) or the storage reported
     // an I/O error, until a write commits with kRoomBytes free in the database's directory.

@@ -18,16 +18,22 @@ thread_local bool tlWriting = false;
 }  // namespace
 
 struct GroupCommit::Request {
-    Request(const std::string& o, const Fn& f) : owner(o), fn(f) {}
-    enum class State { Queued, Lead, Run, Ran, Done };
+    Request(const std::string& o, const Fn& f) : owner(o), fn(f), coreDepth(Database::coreDepth()) {}
+    enum class State { Queued, Lead, Done };
 
     const std::string& owner;
     const Fn& fn;
+    // The caller's core privilege depth (Database::asCore), which its callback runs with on
+    // whichever thread runs it.
+    const int coreDepth;
     State state = State::Queued;  // guarded by mu_
     std::exception_ptr error;
     // The callback's failure ended the batch's transaction (SQLite rolls a transaction back
     // by itself after some storage errors): every request of the batch is lost with it.
     bool lost = false;
+    // How long the leader's thread ran this request's callback: the caller's own work, which
+    // its wait does not count as queued time.
+    events::QueuedTime::Clock::duration ran{};
     std::condition_variable cv;
 };
 
@@ -55,23 +61,17 @@ void GroupCommit::write(const std::string& owner, const Fn& fn) {
             case State::Lead:
                 lead(lk, me);
                 break;
-            case State::Run:
-                lk.unlock();
-                step(me);
-                lk.lock();
-                me.state = State::Ran;
-                me.cv.notify_all();
-                break;
             case State::Done:
                 lk.unlock();
                 if (me.error) std::rethrow_exception(me.error);
                 return;
-            case State::Queued:
-            case State::Ran: {
+            case State::Queued: {
                 // Waiting for the batch (other requests' callbacks, the commit) is load on the
-                // box, not this caller's work.
+                // box, not this caller's work; its own callback, which the leader ran meanwhile,
+                // is.
                 events::QueuedTime::Scope queued;
-                me.cv.wait(lk, [&] { return me.state != State::Queued && me.state != State::Ran; });
+                me.cv.wait(lk, [&] { return me.state != State::Queued; });
+                queued.exclude(me.ran);
                 break;
             }
         }
@@ -95,12 +95,15 @@ void GroupCommit::lead(std::unique_lock<std::mutex>& lk, Request& me) {
             Request* r = queue_.front();
             queue_.pop_front();
             batch.push_back(r);
-            r->state = State::Run;
-            r->cv.notify_all();
+            lk.unlock();
             {
-                events::QueuedTime::Scope queued;
-                r->cv.wait(lk, [&] { return r->state == State::Ran; });
+                // Running the others' callbacks is load on the box, not this caller's work.
+                events::QueuedTime::Scope others;
+                const auto t0 = events::QueuedTime::Clock::now();
+                step(*r);
+                r->ran = events::QueuedTime::Clock::now() - t0;
             }
+            lk.lock();
             if (r->lost) lost = r;
         }
         lk.unlock();
@@ -150,10 +153,13 @@ void GroupCommit::step(Request& r) {
     }
     // The authorizer confines the callback to its owner's tables on this shared connection.
     guard_ = OwnerGuard{r.owner, r.owner == "core", true};
-    try {
-        r.fn(c);
-    } catch (...) {
-        r.error = std::current_exception();
+    {
+        const Database::CoreDepthAs callers(r.coreDepth);
+        try {
+            r.fn(c);
+        } catch (...) {
+            r.error = std::current_exception();
+        }
     }
     guard_ = OwnerGuard{"core", true, false};
     if (!c.inTransaction()) {

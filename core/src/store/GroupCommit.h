@@ -3,10 +3,12 @@
 // covers many requests. A request is answered only after its batch's COMMIT is durable.
 //
 // Leader/follower: the first request to arrive when no batch is running becomes the leader.
-// It opens the transaction, runs its own callback, then hands the connection to each queued
-// request in turn; every callback runs on its caller's own thread (thread-locals such as
-// the asCore depth, QueuedTime and the HTTP connection's state stay right) while the
-// leader waits.
+// It opens the transaction and runs its own callback, then the callback of each queued
+// request in turn, all on the leader's thread, while those callers wait. Handing the
+// connection to each caller's thread instead cost two thread switches per request with the
+// write lock held (docs/performance.md, "2026-12-07, evening"). What a callback needs from
+// its caller's thread is carried over: the caller's core privilege depth (Database::asCore),
+// and its running time, which the caller's QueuedTime does not count as queued.
 // Requests that arrive while the batch runs join it, up to kMaxBatch. The leader commits,
 // answers every request of the batch and hands leadership to the next queued request. A lone
 // writer waits for nobody: no timer holds a batch open for company.
@@ -64,7 +66,7 @@ public:
 private:
     struct Request;
     void lead(std::unique_lock<std::mutex>& lk, Request& me);
-    // Runs one request's callback in its savepoint, on the calling thread.
+    // Runs one request's callback in its savepoint, on the calling (the leader's) thread.
     void step(Request& r);
     bool begin(Request& me);
     void finish(std::deque<Request*>& batch, Request* lost);

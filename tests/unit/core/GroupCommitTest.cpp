@@ -3,6 +3,8 @@
 // holds the writer until all of them wait (Database::queuedWrites), so they run as one batch.
 #include "store/Database.h"
 
+#include "events/QueuedTime.h"
+
 #include "DbCount.h"
 #include "TempDir.h"
 
@@ -10,6 +12,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -49,32 +52,47 @@ void insertRow(db::Connection& c, const std::string& table, const std::string& w
     c.prepare("INSERT INTO " + table + "(who) VALUES(?)").bind(1, who).exec();
 }
 
-// One write of a batch: its owner, its callback, and what it threw.
+// Runs a write (the argument) inside whatever its caller sets up on its own thread.
+using Around = std::function<void(const std::function<void()>&)>;
+
+// One write of a batch: its owner, its callback, what its thread does around the write, and
+// what it threw.
 struct Job {
-    Job(std::string o, std::function<void(db::Connection&)> f) : owner(std::move(o)), fn(std::move(f)) {}
+    Job(std::string o, std::function<void(db::Connection&)> f, Around a = nullptr)
+        : owner(std::move(o)), fn(std::move(f)), around(std::move(a)) {}
     std::string owner;
     std::function<void(db::Connection&)> fn;
+    Around around;
     std::exception_ptr error;
 };
+
+// Calls `write` inside `around` when there is one.
+void callAround(const Around& around, const std::function<void()>& write) {
+    if (around) around(write);
+    else write();
+}
 
 // Runs `first` and then all `jobs` as one batch: `first` holds the writer until every job
 // waits for it. Returns first's error (or null).
 std::exception_ptr runBatch(Database& db, const std::string& firstOwner,
-                            const std::function<void(db::Connection&)>& first, std::vector<Job>& jobs) {
+                            const std::function<void(db::Connection&)>& first, std::vector<Job>& jobs,
+                            const Around& firstAround = nullptr) {
     std::mutex mu;
     std::condition_variable cv;
     bool inside = false, go = false;
     std::exception_ptr firstError;
     std::thread leader([&] {
         try {
-            db.write(firstOwner, [&](db::Connection& c) {
-                {
-                    std::unique_lock lk(mu);
-                    inside = true;
-                    cv.notify_all();
-                    cv.wait(lk, [&] { return go; });
-                }
-                first(c);
+            callAround(firstAround, [&] {
+                db.write(firstOwner, [&](db::Connection& c) {
+                    {
+                        std::unique_lock lk(mu);
+                        inside = true;
+                        cv.notify_all();
+                        cv.wait(lk, [&] { return go; });
+                    }
+                    first(c);
+                });
             });
         } catch (...) {
             firstError = std::current_exception();
@@ -88,7 +106,7 @@ std::exception_ptr runBatch(Database& db, const std::string& firstOwner,
     for (auto& j : jobs)
         threads.emplace_back([&db, &j] {
             try {
-                db.write(j.owner, j.fn);
+                callAround(j.around, [&] { db.write(j.owner, j.fn); });
             } catch (...) {
                 j.error = std::current_exception();
             }
@@ -240,6 +258,69 @@ TEST(GroupCommit, EachWriteOfABatchIsConfinedToItsOwnersTables) {
     EXPECT_EQ(count(f.db, "SELECT count(*) FROM core_rows"), 1);
     EXPECT_EQ(count(f.db, "SELECT count(*) FROM beta_rows WHERE who='beta'"), 1);
     EXPECT_EQ(count(f.db, "SELECT count(*) FROM alpha_rows WHERE who='alpha'"), 1);
+}
+
+// The leader runs the queued writes' callbacks on its own thread; each still runs with its
+// caller's core privilege (Database::asCore), not the leader's.
+TEST(GroupCommit, AQueuedWriteRunsWithItsCallersCorePrivilegeAndNotTheLeaders) {
+    GroupCommitFixture f;
+    auto reader = f.db.acquire("alpha");
+    const Around asCore = [&](const std::function<void()>& write) { Database::asCore(*reader, write); };
+    std::vector<Job> jobs;
+    jobs.emplace_back(Job{"alpha", [](db::Connection& c) { insertRow(c, "core_rows", "alpha as core"); }, asCore});
+    jobs.emplace_back(Job{"alpha", [](db::Connection& c) { insertRow(c, "core_rows", "alpha on its own"); }});
+    const auto before = f.db.writeStats();
+    auto firstError = runBatch(f.db, "alpha", [](db::Connection& c) { insertRow(c, "core_rows", "leader as core"); }, jobs, asCore);
+    const auto after = f.db.writeStats();
+
+    EXPECT_EQ(after.batches - before.batches, 1u) << "the three writes ran as one batch";
+    EXPECT_FALSE(firstError) << messageOf(firstError);
+    EXPECT_FALSE(jobs[0].error) << messageOf(jobs[0].error);
+    ASSERT_TRUE(jobs[1].error) << "the leader's core privilege must not pass to a write queued without it";
+    EXPECT_THROW(std::rethrow_exception(jobs[1].error), db::AccessDenied);
+    EXPECT_EQ(count(f.db, "SELECT count(*) FROM core_rows WHERE who IN ('alpha as core','leader as core')"), 2);
+    EXPECT_EQ(count(f.db, "SELECT count(*) FROM core_rows WHERE who = 'alpha on its own'"), 0);
+    EXPECT_EQ(Database::coreDepth(), 0);
+}
+
+// A synchronous hook's budget leaves out the time its thread queued for the writer
+// (QueuedTime), not the time its own callback ran, even when the leader's thread ran it; the
+// leader counts the queued writes' callbacks it ran as queued time of its own.
+TEST(GroupCommit, AQueuedWritesOwnCallbackIsNotCountedAsQueuedButTheLeaderCountsItAsLoad) {
+    using Clock = events::QueuedTime::Clock;
+    GroupCommitFixture f;
+    Clock::duration callback{}, wall{}, queued{}, leaderQueued{};
+    const Around measured = [&](const std::function<void()>& write) {
+        const auto q0 = events::QueuedTime::total();
+        const auto t0 = Clock::now();
+        write();
+        wall = Clock::now() - t0;
+        queued = events::QueuedTime::total() - q0;
+    };
+    std::vector<Job> jobs;
+    jobs.emplace_back(Job{"core",
+                          [&](db::Connection& c) {
+                              // Work of its own, long enough to tell apart from the wait around it.
+                              const auto t0 = Clock::now();
+                              insertRow(c, "core_rows", "busy");
+                              while (Clock::now() - t0 < std::chrono::milliseconds(30)) {
+                              }
+                              callback = Clock::now() - t0;
+                          },
+                          measured});
+    const Around leader = [&](const std::function<void()>& write) {
+        const auto q0 = events::QueuedTime::total();
+        write();
+        leaderQueued = events::QueuedTime::total() - q0;
+    };
+    auto firstError = runBatch(f.db, "core", [](db::Connection& c) { insertRow(c, "core_rows", "first"); }, jobs, leader);
+
+    EXPECT_FALSE(firstError);
+    ASSERT_FALSE(jobs[0].error) << messageOf(jobs[0].error);
+    EXPECT_GE(callback, std::chrono::milliseconds(30));
+    EXPECT_GT(queued.count(), 0) << "it waited for the leader";
+    EXPECT_LE(queued + callback, wall) << "its own callback was counted as queued time";
+    EXPECT_GE(leaderQueued, callback) << "the leader ran the queued callback as load";
 }
 
 TEST(GroupCommit, AWriteInsideAWriteOnTheSameThreadFailsAtOnce) {
