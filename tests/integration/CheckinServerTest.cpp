@@ -266,6 +266,37 @@ TEST(CheckinServer, ThePhoneNeedsTheKiosksCodeEveryAttemptCountsAndTheKioskIsNot
     EXPECT_EQ(log.json()->getArray("records")->size(), 5u) << log.body.substr(0, 2000);
 }
 
+// The same patient checked in from two places at once (a double tap, the kiosk and the
+// phone): each attempt gives the visit a new session token, so an attempt that read its visit
+// back by its own token could find another attempt's token there and answer 500. Every
+// answer is the visit (201) or "busy" (409), and there is one visit.
+TEST(CheckinServer, TheSamePatientCheckedInFromTwoPlacesAtOnceGetsTheVisitOrBusyNeverAnError) {
+    KioskClinic c;
+    c.book("199001012385");
+    ASSERT_EQ(c.kiosk("POST", "/api/v1/checkin/arrivals", R"({"patient":"199001012385"})").status, 201);
+    std::vector<int> statuses[2];
+    std::vector<std::string> errors[2];
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 2; ++t)
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 30; ++i) {
+                const auto r = c.kiosk("POST", "/api/v1/checkin/arrivals", R"({"patient":"199001012385"})");
+                statuses[t].push_back(r.status);
+                if (r.status != 201 && r.status != 409) errors[t].push_back(std::to_string(r.status) + " " + r.body);
+                else if (r.status == 201 && r.json()->optValue<std::string>("time", "").size() != 5)
+                    errors[t].push_back("201 without the visit's time: " + r.body);
+            }
+        });
+    for (auto& t : threads) t.join();
+    for (int t = 0; t < 2; ++t) {
+        EXPECT_EQ(statuses[t].size(), 30u);
+        EXPECT_TRUE(errors[t].empty()) << errors[t].size() << " failed, the first: " << errors[t].front();
+    }
+    const auto day = c.box->authed("GET", "/api/v1/checkin/day");
+    ASSERT_EQ(day.status, 200) << day.body;
+    EXPECT_EQ(day.json()->getArray("visits")->size(), 1u) << day.body;
+}
+
 TEST(CheckinServer, AVideoVisitIsNotCheckedInAtTheKiosk) {
     KioskClinic c;
     c.box->loginAs("anna3", "admin");

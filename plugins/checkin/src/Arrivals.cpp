@@ -67,16 +67,18 @@ Object::Ptr CheckinPlugin::checkIn(const Request& req, const std::string& patien
     const std::string tok = token();
 
     // Already checked in (the patient came back to the screen): a new session for the same visit.
-    bool existing = false;
+    // The answer is the visit as this write left it: read back by its token afterwards, a
+    // second attempt at the same time (a double tap, the kiosk and the phone) could already
+    // have given it another token.
+    std::optional<Visit> resumed;
     ctx_->store().write([&](db::Connection& c) {
-        if (auto v = loadVisit(c, "booking_id = ?", std::to_string(bookingId))) {
-            c.prepare("UPDATE checkin_visits SET token_hash = ? WHERE id = ?").bind(1, sha256Hex(tok)).bind(2, v->id).exec();
-            existing = true;
-        }
+        resumed = loadVisit(c, "booking_id = ?", std::to_string(bookingId));
+        if (resumed)
+            c.prepare("UPDATE checkin_visits SET token_hash = ? WHERE id = ?").bind(1, sha256Hex(tok)).bind(2, resumed->id).exec();
     });
-    if (existing) {
+    if (resumed) {
         ctx_->audit().record(req, {"checkin.resume", patient, "vård", "ok", "booking " + std::to_string(bookingId)});
-        return sessionJson(visitByTokenValue(tok), tok);
+        return sessionJson(*resumed, tok);
     }
 
     // The fee: the region's rules, then the clinic's Lua override, then the frikort.
@@ -149,6 +151,7 @@ Object::Ptr CheckinPlugin::checkIn(const Request& req, const std::string& patien
             if (v.chargeOre == 0 && (v.cardStatus == "FINAL" || v.cardStatus == "PRELIMINARY")) v.exemptReason = "frikort";
         }
     }
+    std::optional<Visit> created;
     try {
         ctx_->store().write([&](db::Connection& c) {
             auto ins = c.prepare(
@@ -161,6 +164,7 @@ Object::Ptr CheckinPlugin::checkIn(const Request& req, const std::string& patien
             if (v.leftOre) ins.bind(15, *v.leftOre);
             else ins.bindNull(15);
             ins.bind(16, v.optinRequired ? 1 : 0).bind(17, channel).bind(18, now()).exec();
+            created = loadVisit(c, "id = ?", std::to_string(c.lastInsertId()));
             ctx_->audit().record(req, {"checkin.arrive", patient, "vård", "ok",
                                        "booking " + std::to_string(bookingId) + " via " + channel + ", fee " + std::to_string(v.chargeOre)},
                                  c);
@@ -177,13 +181,8 @@ Object::Ptr CheckinPlugin::checkIn(const Request& req, const std::string& patien
     Event ae{"checkin.arrived", arrived, req.principal, req.requestId};
     (void)ctx_->events().publishSync(ae);
     ctx_->events().publish(Event{"checkin.arrived", arrived, req.principal, req.requestId});
-    return sessionJson(visitByTokenValue(tok), tok);
-}
-
-Visit CheckinPlugin::visitByTokenValue(const std::string& tok) {
-    std::optional<Visit> v;
-    ctx_->store().read([&](db::Connection& c) { v = loadVisit(c, "token_hash = ?", sha256Hex(tok)); });
-    return *v;
+    if (!created) throw std::logic_error("the visit just inserted was not found in its own transaction");
+    return sessionJson(*created, tok);
 }
 
 long long CheckinPlugin::parseIso(const std::string& s) {

@@ -99,8 +99,6 @@ private:
 
     Object::Ptr checkIn(const Request& req, const std::string& patientText, const std::string& channel);
 
-    Visit visitByTokenValue(const std::string& tok);
-
     static long long parseIso(const std::string& s);
     static year_month_day parseDay(const std::string& s);
     // HH:MM in Stockholm time (the offset of the booking's day).
