@@ -290,10 +290,17 @@ void HttpServer::start() {
         // would compare the caller's certificate name with its address, which means nothing here.
         if (options_.producer) ctx->enableExtendedCertificateVerification(false);
         if (options_.liveCertificate) options_.liveCertificate->attach(ctx->sslContext());
-        sock = std::make_unique<Poco::Net::SecureServerSocket>(addr, 64, ctx);
+        sock = std::make_unique<Poco::Net::SecureServerSocket>(ctx);
     } else {
-        sock = std::make_unique<Poco::Net::ServerSocket>(addr, 64);
+        sock = std::make_unique<Poco::Net::ServerSocket>();
     }
+    // SO_REUSEADDR (a restarted box binds while its old connections linger), never
+    // SO_REUSEPORT, which POCO's (address, backlog) constructors also set: with it a second
+    // box, or any process of the same user, could listen on this port too and the kernel
+    // would split the connections between them; two boxes started with different data
+    // directories answered alternately from two databases. A port in use is an error.
+    sock->bind(addr, true, false);
+    sock->listen(64);
     port_ = sock->address().port();
     socket_ = std::move(sock);
     auto* params = new Poco::Net::HTTPServerParams;

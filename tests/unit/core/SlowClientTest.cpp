@@ -111,7 +111,7 @@ bool eventually(const std::function<bool()>& f, std::chrono::seconds timeout = 6
 
 class Server {
 public:
-    explicit Server(ServerOptions o) : dispatcher_(routes_) {
+    explicit Server(ServerOptions o, int port = 0) : dispatcher_(routes_) {
         routes_.addCore("core", "GET", "/healthz", Access::anyone(), [](Request&) {
             return Response::text("{\"status\":\"ok\"}", "application/json");
         }, "health");
@@ -119,7 +119,7 @@ public:
             return Response::text(std::to_string(r.body.size()), "text/plain");
         }, "body length", RouteOptions{true, 0});
         o.listen = "127.0.0.1";
-        o.port = 0;
+        o.port = port;
         o.accessLog = false;
         server_ = std::make_unique<HttpServer>(o, dispatcher_, metrics_);
         server_->start();
@@ -145,6 +145,15 @@ ServerOptions plain(int threads) {
 }
 
 }  // namespace
+
+// The listener takes its port alone: a second server on the same port fails to start
+// instead of sharing it (SO_REUSEPORT would let the kernel split the connections between
+// the two), and the first keeps answering.
+TEST(HttpListener, ASecondServerOnTheSamePortFailsToStartAndTheFirstKeepsItsConnections) {
+    Server first(plain(4));
+    EXPECT_THROW(Server(plain(4), first.port()), std::exception);
+    for (int i = 0; i < 8; ++i) EXPECT_EQ(healthz(first.port()), "HTTP/1.1 200 OK") << i;
+}
 
 TEST(SlowClients, IdleSocketsHoldNoWorkerAndHealthzIsAnswered) {
     auto o = plain(4);
