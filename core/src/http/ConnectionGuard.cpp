@@ -89,6 +89,7 @@ void ConnectionGuard::closed(std::uint64_t id) {
 }
 
 void ConnectionGuard::setPhase(std::uint64_t id, Phase phase) {
+    bool sooner = false;
     {
         std::lock_guard lk(mu_);
         auto it = open_.find(id);
@@ -102,8 +103,12 @@ void ConnectionGuard::setPhase(std::uint64_t id, Phase phase) {
             case Phase::Idle: it->second.deadline = now + limits_.idleTimeout; break;
             case Phase::Reading: it->second.deadline = now + limits_.headerTimeout; break;
         }
+        // A connection that now waits for bytes also needs the watchdog's regular look (the
+        // grace before shedding); it wakes by itself while any does, else this deadline is
+        // finite and sooner than max().
+        sooner = it->second.deadline < wakeAt_;
     }
-    cv_.notify_all();
+    if (sooner) cv_.notify_all();
 }
 
 void ConnectionGuard::handling() {
@@ -179,8 +184,10 @@ void ConnectionGuard::watch() {
         // Connections waiting for bytes may become sheddable as their grace passes and the
         // queue changes without a notification: look again soon while there are any.
         if (waitingForBytes || !queuedAddress_.empty()) next = std::min(next, now + std::chrono::milliseconds(100));
+        wakeAt_ = next;
         if (next == Clock::time_point::max()) cv_.wait(lk);
         else cv_.wait_until(lk, next);
+        wakeAt_ = Clock::time_point::min();  // looking now: whatever changes, it sees
     }
 }
 

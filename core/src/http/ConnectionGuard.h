@@ -91,6 +91,10 @@ private:
     Limits limits_;
     mutable std::mutex mu_;
     std::condition_variable cv_;
+    // When the watchdog wakes next by itself (max(): not until notified). A phase change wakes
+    // it only with a deadline before that: three notifications per request woke it 3,000 times
+    // a second under load, to find nothing due (docs/performance.md, "2026-12-07, evening").
+    Clock::time_point wakeAt_ = Clock::time_point::min();
     std::map<std::string, int> perAddress_;      // on a worker or queued for one
     std::map<int, std::string> queuedAddress_;   // fd -> address, between enqueued() and opened()
     std::map<std::uint64_t, Entry> open_;
