@@ -34,6 +34,14 @@ inline constexpr const char* kBookingSelect =
     " JOIN booking_units u ON u.hsa_id = s.unit JOIN booking_practitioners p ON p.hsa_id = s.practitioner"
     " JOIN booking_visit_types v ON v.id = s.visit_type LEFT JOIN booking_rooms r ON r.id = s.room_id ";
 
+// A patient's bookings at a unit in a time range (the check-in's look-up), with kBookingSelect.
+// The unary + keeps SQLite from driving the join from the unit's slots in the range (all
+// slots of the day, each then matched against every booking of the patient): it starts from
+// the patient's bookings instead, a handful for most patients (BookingQueryPlan test).
+inline constexpr const char* kPatientBookingsAtUnitBetween =
+    "WHERE b.patient = ?1 AND +s.unit = ?2 AND +s.start_at >= ?3 AND +s.start_at < ?4"
+    " AND b.status IN ('booked','arrived') ORDER BY s.start_at";
+
 BookingRow readBooking(db::Statement& st);
 
 std::optional<BookingRow> loadBooking(db::Connection& c, long long id);

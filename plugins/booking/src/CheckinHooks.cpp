@@ -17,9 +17,7 @@ void BookingPlugin::registerHooks() {
         const auto to = from + hours{26};
         Array::Ptr arr = new Array;
         ctx_->store().read([&](db::Connection& c) {
-            auto st = c.prepare(std::string(kBookingSelect) +
-                                "WHERE b.patient = ? AND s.unit = ? AND s.start_at >= ? AND s.start_at < ?"
-                                " AND b.status IN ('booked','arrived') ORDER BY s.start_at");
+            auto st = c.prepare(std::string(kBookingSelect) + kPatientBookingsAtUnitBetween);
             st.bind(1, patient).bind(2, unit).bind(3, toSec(from)).bind(4, toSec(to));
             while (st.step()) {
                 const auto b = readBooking(st);
