@@ -67,6 +67,8 @@ test('an auditor finds the admin\'s login in the log review', async () => {
   await page.getByLabel('Användare').fill('admin');
   await page.getByLabel('Typ av händelse').selectOption({label: 'Inloggning'});
   await page.getByRole('button', {name: 'Sök'}).click();
+  // The first, unfiltered answer's rows would satisfy the checks below: wait for this one's.
+  await page.locator('.audit-results[aria-busy="false"]').waitFor();
   const rows = page.locator('tbody tr');
   await rows.first().waitFor();
   const text = await rows.allTextContents();

@@ -138,6 +138,13 @@ test('front-desk staff: every page, and the day view with a booking and its form
   await page.getByRole('button', {name: 'Logga ut'}).click();
 });
 
+// Runs the log review's search and waits for its answer: the results are aria-busy until
+// the latest search has been shown (the rows before it would satisfy a wait for a row).
+async function searchLog() {
+  await page.getByRole('button', {name: 'Sök'}).click();
+  await page.locator('.audit-results[aria-busy="false"]').waitFor();
+}
+
 test('an auditor: every page, filters, noise hidden, the table fits 1280 px', async () => {
   await loginFresh(...users.auditor);
   await walkMenu('auditor');
@@ -154,13 +161,13 @@ test('an auditor: every page, filters, noise hidden, the table fits 1280 px', as
   });
   assert.ok(fit.table <= fit.page && fit.scroll <= fit.page, JSON.stringify(fit));
   await page.getByLabel('Utfall').selectOption({label: 'misslyckades'});
-  await page.getByRole('button', {name: 'Sök'}).click();
+  await searchLog();
   await page.locator('main tbody tr', {hasText: 'Inloggning'}).first().waitFor();
   const failed = await page.locator('main tbody tr').allInnerTexts();
   assert.ok(failed.every((r) => r.includes('misslyckades')), failed.join('\n'));
   await page.getByLabel('Utfall').selectOption({label: 'lyckades'});
   await page.getByLabel('Roll').selectOption({label: 'granskare'});
-  await page.getByRole('button', {name: 'Sök'}).click();
+  await searchLog();
   await page.locator('main tbody tr', {hasText: 'greta'}).first().waitFor();
   const mine = await page.locator('main tbody tr').allInnerTexts();
   assert.ok(mine.every((r) => r.includes('greta') && r.includes('granskare')), mine.join('\n'));
@@ -168,7 +175,7 @@ test('an auditor: every page, filters, noise hidden, the table fits 1280 px', as
   await page.getByLabel('Utfall').selectOption({label: 'Alla'});
   await page.getByLabel('Roll').selectOption({label: 'Alla'});
   await page.getByLabel('Patientens personnummer').fill('19121212-1212');
-  await page.getByRole('button', {name: 'Sök'}).click();
+  await searchLog();
   await page.locator('main tbody tr', {hasText: 'Bokning'}).first().waitFor();
   await page.getByRole('link', {name: 'Logguttag för patienten'}).click();
   await page.getByRole('heading', {name: /Logguttag/}).waitFor();

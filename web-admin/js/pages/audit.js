@@ -44,7 +44,10 @@ export default async function auditPage({api}) {
   const fields = Object.fromEntries(Object.keys(inputs).map((k) => [k, field(t(labels[k]), inputs[k])]));
   const noise = h('input', {type: 'checkbox', name: 'noise', id: 'audit-noise', checked: params.get('noise') === '1'});
   const noiseField = h('div', {class: 'field checkbox'}, h('label', {for: 'audit-noise'}, noise, ' ', t('audit.showNoise')));
-  const results = h('div', {'aria-live': 'polite'});
+  // aria-busy while a search runs (screen readers, and the browser tests wait on it); only the
+  // latest search's answer is shown, so a slow earlier one cannot replace a newer one's rows.
+  const results = h('div', {class: 'audit-results', 'aria-live': 'polite', 'aria-busy': 'true'});
+  let loadTurn = 0;
   const query = () => {
     const q = new URLSearchParams();
     for (const k of ['patient', 'user', 'outcome', 'role', 'from', 'to']) if (inputs[k].value.trim()) q.set(k, inputs[k].value.trim());
@@ -54,10 +57,13 @@ export default async function auditPage({api}) {
   };
 
   async function load(beforeSeq, append) {
+    const turn = ++loadTurn;
+    results.setAttribute('aria-busy', 'true');
     const q = query();
     if (beforeSeq) q.set('before_seq', beforeSeq);
     try {
       const data = await api.get(`/api/v1/audit?${q}`);
+      if (turn !== loadTurn) return;
       const rows = data.records.map((r) => h('tr', {},
         h('td', {}, formatTime(r.at)), h('td', {}, r.username), h('td', {}, roleText(r.role)), h('td', {}, r.care_unit),
         h('td', {}, actionText(r.action), h('br'), h('code', {class: 'muted'}, r.action)),
@@ -78,9 +84,12 @@ export default async function auditPage({api}) {
         if (more) results.append(more);
       }
     } catch (e) {
+      if (turn !== loadTurn) return;
       const fe = e.code === 'invalid-personnummer';
       if (fe) fields.patient.setError(e.message);
       else results.replaceChildren(errorBox(e.message));
+    } finally {
+      if (turn === loadTurn) results.setAttribute('aria-busy', 'false');
     }
   }
 
