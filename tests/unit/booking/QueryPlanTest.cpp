@@ -23,7 +23,7 @@ std::vector<std::string> planOf(klinikbox::db::Connection& c, const std::string&
 
 void migrate(klinikbox::db::Connection& c) {
     std::vector<std::filesystem::path> files;
-    for (const auto& e : std::filesystem::directory_iterator(KB_BOOKING_MIGRATIONS))
+    for (const auto& e : std::filesystem::directory_iterator(std::string(KB_SOURCE_DIR) + "/plugins/booking/migrations"))
         if (e.path().extension() == ".sql") files.push_back(e.path());
     std::sort(files.begin(), files.end());
     ASSERT_FALSE(files.empty());
