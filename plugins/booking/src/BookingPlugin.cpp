@@ -15,6 +15,7 @@ void BookingPlugin::start(PluginContext& ctx) {
     registerSetupRoutes();
     registerAvailabilityRoutes();
     registerBookingRoutes();
+    registerDayViewRoutes();
     registerVipRoutes();
     registerInvitationRoutes();
     registerICalRoutes();

@@ -3,6 +3,7 @@
 //   Setup.cpp          units, practitioners, visit types, rooms, schedules, closed days (admin)
 //   Availability.cpp   slot generation and the free dates and times (no patient data)
 //   Bookings.cpp       booking, rebooking, cancelling and no-shows: the one path every channel uses
+//   DayView.cpp        the day and week view of a unit (every slot and its booking)
 //   Reminders.cpp      what the patient is told and when: outbox channels, texts, reminders
 //   VipCodes.cpp       codes that let a patient book beyond the normal rules
 //   Invitations.cpp    kallelser (invitations): a link by which a patient books a given visit
@@ -162,6 +163,9 @@ private:
     BookingRow cancel(const Request& req, const BookingRow& b, const std::string& by, const std::string& why = {});
 
     void registerBookingRoutes();
+
+    // DayView.cpp: the day and week view of a unit.
+    void registerDayViewRoutes();
 
     // PluginRequests.cpp: booking.book, by which another plugin (native or Lua) books a slot
     // for a patient and learns the outcome at once; referral.invitation.requested.

@@ -2,7 +2,6 @@
 // the JSON of a booking (crm:scheduling names).
 #include <klinikbox/Schema.h>
 #include "BookingPlugin.h"
-#include "JsonOut.h"
 
 #include <Poco/JSON/Parser.h>
 
@@ -395,72 +394,6 @@ void BookingPlugin::registerBookingRoutes() {
         o->set("bookings", arr);
         return Response::json(o);
     }, RouteSpec{.summary = "GetSubjectOfCareSchedule: a patient's bookings", .tag = "booking", .status = 200, .query = {{"include_past", oneOf({"true", "false"}), false, ""}}, .path = {{"patient", personnummer(), true, ""}}});
-
-    // Day and week views: every slot of the unit with its booking; each patient shown is logged.
-    r.add("GET", "/api/v1/booking/calendar", Access::only(kStaff), [this](Request& req) {
-        const auto unit = queryHsa(req, "unit");
-        const auto from = queryDate(req, "date", today());
-        const auto n = static_cast<int>(req.intQuery("days", 1, 1, 7));
-        const auto practitioner = queryHsa(req, "practitioner", false);
-        const auto to = year_month_day{sys_days{from} + days{n - 1}};
-        ensureSlots(from, to);
-        const auto start = booking::stockholmToUtc(from, 0).value_or(sys_seconds{sys_days{from}});
-        const auto end = booking::stockholmToUtc(year_month_day{sys_days{to} + days{1}}, 0).value_or(start + days{n});
-        // Written straight into the response text (the keys in the order Poco's objects
-        // wrote them): a day of a busy unit holds hundreds of slots. Reserved as large as the
-        // largest view so far, so the text is not copied while it grows.
-        JsonOut out(std::max<std::size_t>(4096, calendarBytes_.load(std::memory_order_relaxed)));
-        out.beginObject().field("days", n).field("from", isoDate(from)).field("healthcare_facility", unit);
-        out.key("slots").beginArray();
-        std::set<std::string> patients;
-        ctx_->store().read([&](db::Connection& c) {
-            auto st = c.prepare(
-                "SELECT s.id, s.start_at, s.end_at, s.practitioner, p.name, v.id, v.name, v.visit_form, COALESCE(r.name,''),"
-                " b.id, b.patient, b.status, b.channel FROM booking_slots s"
-                " JOIN booking_practitioners p ON p.hsa_id = s.practitioner JOIN booking_visit_types v ON v.id = s.visit_type"
-                " LEFT JOIN booking_rooms r ON r.id = s.room_id"
-                " LEFT JOIN booking_bookings b ON b.slot_id = s.id AND b.status IN ('booked','arrived','noshow')"
-                " WHERE s.unit = ?1 AND s.start_at >= ?2 AND s.start_at < ?3 AND (?4 = '' OR s.practitioner = ?4)"
-                " AND (s.withdrawn = 0 OR b.id IS NOT NULL) ORDER BY s.start_at, p.name");
-            st.bind(1, unit).bind(2, toSec(start)).bind(3, toSec(end)).bind(4, practitioner);
-            const long long nowSec = now();
-            char startText[booking::kIsoStockholmSize], endText[booking::kIsoStockholmSize];
-            const auto time = [](char* b) { return std::string_view(b, booking::kIsoStockholmSize); };
-            std::string_view lastPatient;
-            while (st.step()) {
-                const bool booked = !st.isNull(9);
-                out.beginObject();
-                if (booked) {
-                    out.field("booking_id", st.getInt(9));
-                    // Inside the patients' limit staff give a reason for a change.
-                    out.field("change_needs_reason", nowSec >= st.getInt(1) - static_cast<long long>(s_.cancelLatestHours) * 3600);
-                    out.field("channel", st.getTextView(12));
-                }
-                booking::formatIsoStockholm(fromSec(st.getInt(2)), endText);
-                out.field("end", time(endText));
-                if (booked) {
-                    const auto patient = st.getTextView(10);
-                    out.field("patient", patient);
-                    if (patient != lastPatient) lastPatient = *patients.emplace(patient).first;
-                }
-                out.field("practitioner", st.getTextView(3)).field("practitioner_name", st.getTextView(4)).field("room", st.getTextView(8));
-                booking::formatIsoStockholm(fromSec(st.getInt(1)), startText);
-                out.field("slot_id", st.getInt(0)).field("start", time(startText));
-                out.field("status", booked ? st.getTextView(11) : std::string_view("free"));
-                out.field("visit_form", st.getTextView(7)).field("visit_type", st.getTextView(5)).field("visit_type_name", st.getTextView(6));
-                out.endObject();
-            }
-        });
-        out.endArray().endObject();
-        if (out.str().size() > calendarBytes_.load(std::memory_order_relaxed))
-            calendarBytes_.store(std::min<std::size_t>(out.str().size() + out.str().size() / 8, kCalendarReserveMax),
-                                 std::memory_order_relaxed);
-        // One record of the view that lists every patient shown (PDL: each patient's log
-        // extract finds it through the record's subjects).
-        ctx_->audit().recordSubjects(req, AuditEntry{"booking.read", "", kPurposeCare, "ok", "calendar " + unit + " from " + isoDate(from)},
-                                     std::vector<std::string>(patients.begin(), patients.end()));
-        return Response::text(out.take(), "application/json");
-    }, RouteSpec{.summary = "Day or week view of a unit: every slot and its booking", .tag = "booking", .status = 200, .query = {{"unit", hsaId(), true, ""}, {"date", date(), false, ""}, {"days", integer(1, 7), false, ""}, {"practitioner", hsaId(), false, ""}}});
 }
 
 }  // namespace booking

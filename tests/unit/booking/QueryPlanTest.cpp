@@ -2,6 +2,7 @@
 // (its migrations, applied in order to an empty database). No statistics are collected on a
 // box (no ANALYZE), so these are the plans a clinic's box runs.
 #include "BookingRow.h"
+#include "DayView.h"
 
 #include <gtest/gtest.h>
 
@@ -53,4 +54,16 @@ TEST(BookingQueryPlan, ThePatientsBookingsAtAUnitStartFromThePatientNotFromTheDa
     ASSERT_FALSE(steps.empty());
     EXPECT_NE(steps.front().find("booking_bookings_by_patient"), std::string::npos) << joined(steps);
     for (const auto& s : steps) EXPECT_EQ(s.find("booking_slots_by_unit_time"), std::string::npos) << joined(steps);
+}
+
+// The day view reads a unit's slots from the index alone (no look-up of each slot's row) in
+// start order (no sort), and finds each slot's live booking by the one-per-slot index.
+TEST(BookingQueryPlan, TheDayViewReadsTheSlotsFromACoveringIndexInStartOrder) {
+    klinikbox::db::Connection c(":memory:");
+    migrate(c);
+    const auto steps = planOf(c, booking::kDayViewSlots);
+    ASSERT_EQ(steps.size(), 2u) << joined(steps);
+    EXPECT_NE(steps[0].find("COVERING INDEX booking_slots_by_unit_time"), std::string::npos) << joined(steps);
+    EXPECT_NE(steps[1].find("booking_one_live_booking_per_slot"), std::string::npos) << joined(steps);
+    for (const auto& s : steps) EXPECT_EQ(s.find("TEMP B-TREE"), std::string::npos) << joined(steps);
 }
