@@ -91,7 +91,7 @@ public:
         } catch (const Problem& p) {
             result.response = Dispatcher::problemResponse(p, req);
         }
-        send(req, result.response, out);
+        send(in, req, result.response, out);
 
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         s_.metrics_.observeRequest(req.method, result.routePattern, result.response.status, secs);
@@ -167,7 +167,7 @@ private:
         }
     }
 
-    void send(const Request& req, const Response& r, Poco::Net::HTTPServerResponse& out) {
+    void send(Poco::Net::HTTPServerRequest& in, const Request& req, const Response& r, Poco::Net::HTTPServerResponse& out) {
         out.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(r.status));
         if (r.status == 413) out.setKeepAlive(false);
         out.set("X-Request-Id", req.requestId);
@@ -196,8 +196,40 @@ private:
         if (!r.contentType.empty()) out.setContentType(r.contentType);
         out.setContentLength64(static_cast<Poco::Int64>(r.body.size()));
         auto& os = out.send();
-        if (req.method != "HEAD") os.write(r.body.data(), static_cast<std::streamsize>(r.body.size()));
+        if (req.method == "HEAD") return;
+        if (r.body.size() <= kStreamedBodyMax) {
+            os.write(r.body.data(), static_cast<std::streamsize>(r.body.size()));
+            return;
+        }
+        // A large body (a day view is hundreds of KiB) goes to the socket in one call: through
+        // the response stream it went in 4 KiB pieces (POCO's buffer), each its own TLS record
+        // and system call, after one more copy. The header goes first, from the stream.
+        os.flush();
+        auto& socket = static_cast<Poco::Net::HTTPServerRequestImpl&>(in).socket();
+        std::size_t sent = 0;
+        try {
+            while (os.good() && sent < r.body.size()) {
+                const auto chunk = static_cast<int>(std::min<std::size_t>(r.body.size() - sent, 1u << 30));
+                const int n = socket.sendBytes(r.body.data() + sent, chunk);
+                if (n <= 0) break;
+                sent += static_cast<std::size_t>(n);
+            }
+        } catch (const Poco::Exception&) {
+            // The client went away or stopped reading (the send timeout): as with the stream,
+            // which swallows the error, the connection ends below.
+        }
+        if (sent < r.body.size()) {
+            // A half-sent body must not be followed by another answer on this connection.
+            out.setKeepAlive(false);
+            try {
+                socket.shutdown();
+            } catch (const Poco::Exception&) {
+            }
+        }
     }
+
+    // Bodies up to this size are written through POCO's response stream.
+    static constexpr std::size_t kStreamedBodyMax = 16 * 1024;
 
     HttpServer& s_;
 };

@@ -109,6 +109,13 @@ bool eventually(const std::function<bool()>& f, std::chrono::seconds timeout = 6
     return f();
 }
 
+// A body larger than the response stream's buffer, every byte position recognisable.
+std::string bigBody() {
+    std::string b;
+    for (int i = 0; b.size() < 300 * 1024; ++i) b += std::to_string(i) + ",";
+    return b;
+}
+
 class Server {
 public:
     explicit Server(ServerOptions o, int port = 0) : dispatcher_(routes_) {
@@ -118,6 +125,9 @@ public:
         routes_.addCore("core", "POST", "/echo", Access::anyone(), [](Request& r) {
             return Response::text(std::to_string(r.body.size()), "text/plain");
         }, "body length", RouteOptions{true, 0});
+        routes_.addCore("core", "GET", "/big", Access::anyone(), [](Request&) {
+            return Response::text(bigBody(), "text/plain");
+        }, "a large body");
         o.listen = "127.0.0.1";
         o.port = port;
         o.accessLog = false;
@@ -321,4 +331,94 @@ TEST(TlsSuites, Tls12OffersOnlyEcdheWithAesGcmOrChaCha20) {
                                 "ECDHE-ECDSA-AES256-SHA384"));
     EXPECT_FALSE(tls12Handshake(s.port(), "ECDHE-ECDSA-AES128-CCM:ECDHE-ECDSA-AES128-CCM8:ECDHE-ECDSA-AES256-CCM8"));
     EXPECT_FALSE(tls12Handshake(s.port(), "ECDHE-ECDSA-CAMELLIA128-SHA256:ECDHE-ECDSA-ARIA128-GCM-SHA256"));
+}
+
+// --- large bodies (written to the socket in one call, not through the response stream) ---
+
+namespace {
+
+// One whole response (head and Content-Length bytes of body) read from `ssl`, or what came
+// before the peer closed.
+std::string readTlsResponse(SSL* ssl) {
+    std::string got;
+    char buf[16384];
+    while (!complete(got)) {
+        const int n = SSL_read(ssl, buf, sizeof buf);
+        if (n <= 0) break;
+        got.append(buf, static_cast<std::size_t>(n));
+    }
+    return got;
+}
+
+std::string bodyOf(const std::string& response) { return response.substr(response.find("\r\n\r\n") + 4); }
+
+}  // namespace
+
+// A large body arrives whole over TLS and plain HTTP, the connection stays usable for the next
+// request, and a client that leaves in the middle of one costs the server nothing.
+TEST(LargeBodies, ArriveWholeOnAKeptAliveConnectionOverTlsAndPlainAndAClientLeavingHalfwayHarmsNothing) {
+    kbtest::TempDir d;
+    const auto files = ensureServerCertificate(d.path(), "", "", {"localhost", "127.0.0.1"});
+    auto o = plain(4);
+    o.tls = true;
+    o.keyFile = files.keyFile;
+    o.certFile = files.certFile;
+    Server s(o);
+    const std::string expected = bigBody();
+    {
+        std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()), SSL_CTX_free);
+        Conn c(s.port());
+        std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(ctx.get()), SSL_free);
+        SSL_set_fd(ssl.get(), c.fd());
+        ASSERT_EQ(SSL_connect(ssl.get()), 1);
+        for (int i = 0; i < 3; ++i) {
+            const std::string get = i < 2 ? "GET /big HTTP/1.1\r\nHost: box\r\n\r\n" : "GET /healthz HTTP/1.1\r\nHost: box\r\n\r\n";
+            ASSERT_EQ(SSL_write(ssl.get(), get.data(), static_cast<int>(get.size())), static_cast<int>(get.size()));
+            const auto r = readTlsResponse(ssl.get());
+            ASSERT_EQ(r.substr(0, r.find("\r\n")), "HTTP/1.1 200 OK") << i;
+            EXPECT_NE(r.find(i < 2 ? "Content-Type: text/plain" : "Content-Type: application/json"), std::string::npos) << i;
+            EXPECT_NE(r.find("X-Content-Type-Options: nosniff"), std::string::npos) << i;
+            if (i < 2) {
+                EXPECT_NE(r.find("Content-Length: " + std::to_string(expected.size()) + "\r\n"), std::string::npos) << i;
+                EXPECT_TRUE(bodyOf(r) == expected) << i << ": " << bodyOf(r).size() << " bytes";
+            } else {
+                EXPECT_EQ(bodyOf(r), "{\"status\":\"ok\"}");
+            }
+        }
+    }
+    // Clients that ask for the large body and close without reading it.
+    for (int i = 0; i < 8; ++i) {
+        std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()), SSL_CTX_free);
+        Conn c(s.port());
+        std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(ctx.get()), SSL_free);
+        SSL_set_fd(ssl.get(), c.fd());
+        ASSERT_EQ(SSL_connect(ssl.get()), 1);
+        const std::string get = "GET /big HTTP/1.1\r\nHost: box\r\n\r\n";
+        ASSERT_GT(SSL_write(ssl.get(), get.data(), static_cast<int>(get.size())), 0);
+        char buf[1024];
+        ASSERT_GT(SSL_read(ssl.get(), buf, sizeof buf), 0);
+        ERR_clear_error();
+    }
+    Server p(plain(4));
+    for (const int port : {s.port(), p.port()}) {
+        if (port == s.port()) {
+            // Still serving over TLS after the clients that left.
+            std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()), SSL_CTX_free);
+            Conn c(port);
+            std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(ctx.get()), SSL_free);
+            SSL_set_fd(ssl.get(), c.fd());
+            ASSERT_EQ(SSL_connect(ssl.get()), 1);
+            const std::string get = "GET /big HTTP/1.1\r\nHost: box\r\nConnection: close\r\n\r\n";
+            ASSERT_GT(SSL_write(ssl.get(), get.data(), static_cast<int>(get.size())), 0);
+            EXPECT_TRUE(bodyOf(readTlsResponse(ssl.get())) == expected);
+            continue;
+        }
+        Conn c(port);
+        for (int i = 0; i < 2; ++i) {
+            c.send("GET /big HTTP/1.1\r\nHost: box\r\n\r\n");
+            const auto r = c.read(60s, complete);
+            ASSERT_EQ(r.substr(0, r.find("\r\n")), "HTTP/1.1 200 OK") << i;
+            EXPECT_TRUE(bodyOf(r) == expected) << i << ": " << bodyOf(r).size() << " bytes";
+        }
+    }
 }
