@@ -195,7 +195,7 @@ private:
         const bool memoryOk = server::applyMemorySettings(cfg_.memory);
         // After the Application framework's own initialisation, which resets logging.
         server::setupLogging(cfg_.logLevel, cfg_.logFile);
-        if (!memoryOk) Poco::Logger::get("box").warning("the C library refused memory.* (malloc_arenas, trim_threshold_kib); its defaults apply");
+        if (!memoryOk) Poco::Logger::get("box").warning("the C library refused memory.* (malloc_arenas, trim_threshold_kib, mmap_threshold_kib); its defaults apply");
         ProcessLock lock(cfg_.dataDir);
         SystemClock system;
         OffsetClock shifted(cfg_.clockStart ? *cfg_.clockStart - std::chrono::system_clock::now() : std::chrono::system_clock::duration{});

@@ -153,6 +153,7 @@ BoxConfig parseBoxConfig(const std::string& yamlText, const std::string& fileNam
     b.dbStatementCache = d["statement_cache"].as<int>();
     b.memory.mallocArenas = c["memory"]["malloc_arenas"].as<int>();
     b.memory.trimThresholdKib = c["memory"]["trim_threshold_kib"].as<int>();
+    b.memory.mmapThresholdKib = c["memory"]["mmap_threshold_kib"].as<int>();
     b.memory.passwordHashesAtOnce = c["memory"]["password_hashes_at_once"].as<int>();
 
     b.logLevel = c["logging"]["level"].as<std::string>();

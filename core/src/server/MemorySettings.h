@@ -10,11 +10,12 @@ namespace klinikbox::server {
 struct MemorySettings {
     int mallocArenas = 2;         // M_ARENA_MAX; 0 leaves the C library's default
     int trimThresholdKib = 1024;  // M_TRIM_THRESHOLD; 0 leaves the C library's dynamic default
+    int mmapThresholdKib = 1024;  // M_MMAP_THRESHOLD; 0 leaves the C library's dynamic default
     int passwordHashesAtOnce = 2; // scrypt derivations at once (auth::setPasswordHashesAtOnce)
 };
 
-// Sets M_ARENA_MAX and M_TRIM_THRESHOLD (and a fixed M_MMAP_THRESHOLD of 128 KiB with the
-// latter, so large blocks are mapped and returned when freed) and the password-hash gate.
+// Sets M_ARENA_MAX, M_TRIM_THRESHOLD and M_MMAP_THRESHOLD (each unless 0) and the
+// password-hash gate.
 // Returns false when the C library refused a value; a C library without mallopt ignores the
 // allocator settings and says true.
 [[nodiscard]] bool applyMemorySettings(const MemorySettings& s);

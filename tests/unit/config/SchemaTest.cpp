@@ -546,6 +546,7 @@ TEST(Schema, TheBoxSchemaTurnsAnEmptyFileIntoFullDefaults) {
         {"database.statement_cache", "32"},
         {"memory.malloc_arenas", "2"},
         {"memory.trim_threshold_kib", "1024"},
+        {"memory.mmap_threshold_kib", "1024"},
         {"memory.password_hashes_at_once", "2"},
         {"logging.level", "information"},
         {"logging.access_log", "true"},

@@ -12,6 +12,12 @@
 
 #include <gtest/gtest.h>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+#include <cstdlib>
+
 #include <string>
 #include <thread>
 #include <vector>
@@ -87,21 +93,23 @@ TEST(MemorySettings, TheConfigurationFileSetsThemWithDefaults) {
     EXPECT_EQ(d.dbIdleConnections, 4);
     EXPECT_EQ(d.memory.mallocArenas, 2);
     EXPECT_EQ(d.memory.trimThresholdKib, 1024);
+    EXPECT_EQ(d.memory.mmapThresholdKib, 1024);
     const auto b = server::parseBoxConfig(
         "box:\n  data_dir: /tmp/x\ndatabase:\n  cache_kib: 256\n  idle_connections: 1\n"
-        "memory:\n  malloc_arenas: 0\n  trim_threshold_kib: 256\n  password_hashes_at_once: 3\n",
+        "memory:\n  malloc_arenas: 0\n  trim_threshold_kib: 256\n  mmap_threshold_kib: 0\n  password_hashes_at_once: 3\n",
         "k.yaml", "/tmp");
     EXPECT_EQ(b.dbCacheKib, 256);
     EXPECT_EQ(b.dbIdleConnections, 1);
     EXPECT_EQ(b.memory.mallocArenas, 0);
     EXPECT_EQ(b.memory.trimThresholdKib, 256);
+    EXPECT_EQ(b.memory.mmapThresholdKib, 0);
     EXPECT_EQ(b.memory.passwordHashesAtOnce, 3);
     EXPECT_EQ(d.memory.passwordHashesAtOnce, 2);
 }
 
 TEST(MemorySettings, OutOfRangeValuesAreRefusedWithTheirName) {
     for (const std::string bad : {"database:\n  cache_kib: 32\n", "database:\n  idle_connections: 0\n",
-                                  "memory:\n  malloc_arenas: 65\n", "memory:\n  trim_threshold_kib: -1\n",
+                                  "memory:\n  malloc_arenas: 65\n", "memory:\n  trim_threshold_kib: -1\n", "memory:\n  mmap_threshold_kib: 32769\n",
                                   "memory:\n  arenas: 2\n"}) {
         try {
             (void)server::parseBoxConfig("box:\n  data_dir: /tmp/x\n" + bad, "k.yaml", "/tmp");
@@ -121,9 +129,35 @@ TEST(MemorySettings, TheCLibraryAcceptsTheDefaultsAndTheExtremes) {
     GTEST_SKIP() << "mallopt is AddressSanitizer's here, not the C library's";
 #endif
     EXPECT_TRUE(server::applyMemorySettings(server::MemorySettings{}));
-    EXPECT_TRUE(server::applyMemorySettings(server::MemorySettings{1, 64, 1}));
+    EXPECT_TRUE(server::applyMemorySettings(server::MemorySettings{.mallocArenas = 1, .trimThresholdKib = 64, .mmapThresholdKib = 32768, .passwordHashesAtOnce = 1}));
     // Leave the process as a box would run it.
     EXPECT_TRUE(server::applyMemorySettings(server::MemorySettings{}));
+}
+
+// A block under the mmap threshold comes from the heap; one over it is mapped on its own.
+TEST(MemorySettings, BlocksUnderTheMmapThresholdComeFromTheHeap) {
+#if defined(__SANITIZE_ADDRESS__) || !defined(__GLIBC__)
+    GTEST_SKIP() << "glibc's allocator only";
+#else
+    // The threshold decides only when the heap has no free block large enough, so the heap's
+    // free top is given back first.
+    const auto mapped = [](std::size_t bytes) {
+        malloc_trim(0);
+        const auto before = mallinfo2().hblks;
+        void* volatile p = std::malloc(bytes);
+        const auto during = mallinfo2().hblks;
+        std::free(p);
+        return during > before;
+    };
+    ASSERT_TRUE(server::applyMemorySettings(server::MemorySettings{}));
+    EXPECT_FALSE(mapped(512 * 1024)) << "a day view's text (about 400 KiB) should not be mapped";
+    EXPECT_TRUE(mapped(2 * 1024 * 1024));
+    server::MemorySettings small;
+    small.mmapThresholdKib = 128;
+    ASSERT_TRUE(server::applyMemorySettings(small));
+    EXPECT_TRUE(mapped(512 * 1024));
+    ASSERT_TRUE(server::applyMemorySettings(server::MemorySettings{}));
+#endif
 }
 
 TEST(MemorySettings, PasswordHashesRunNoMoreThanTheConfiguredNumberAtOnce) {
