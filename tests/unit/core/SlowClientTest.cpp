@@ -297,6 +297,16 @@ TEST(SlowClients, MetricsShowWorkersReserveAndShedding) {
 
 namespace {
 
+// A TLS listener with a certificate made in `d`.
+ServerOptions tlsOptions(const kbtest::TempDir& d) {
+    const auto files = ensureServerCertificate(d.path(), "", "", {"localhost", "127.0.0.1"});
+    auto o = plain(4);
+    o.tls = true;
+    o.keyFile = files.keyFile;
+    o.certFile = files.certFile;
+    return o;
+}
+
 // A TLS 1.2 handshake offering only `ciphers`; true when it completes.
 bool tls12Handshake(int port, const char* ciphers) {
     std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()), SSL_CTX_free);
@@ -316,12 +326,7 @@ bool tls12Handshake(int port, const char* ciphers) {
 
 TEST(TlsSuites, Tls12OffersOnlyEcdheWithAesGcmOrChaCha20) {
     kbtest::TempDir d;
-    const auto files = ensureServerCertificate(d.path(), "", "", {"localhost", "127.0.0.1"});
-    auto o = plain(4);
-    o.tls = true;
-    o.keyFile = files.keyFile;
-    o.certFile = files.certFile;
-    Server s(o);
+    Server s(tlsOptions(d));
     EXPECT_TRUE(tls12Handshake(s.port(), "ECDHE-ECDSA-AES128-GCM-SHA256"));
     EXPECT_TRUE(tls12Handshake(s.port(), "ECDHE-ECDSA-CHACHA20-POLY1305"));
     EXPECT_TRUE(tls12Handshake(s.port(), "ECDHE-ECDSA-AES256-GCM-SHA384"));
@@ -337,88 +342,82 @@ TEST(TlsSuites, Tls12OffersOnlyEcdheWithAesGcmOrChaCha20) {
 
 namespace {
 
-// One whole response (head and Content-Length bytes of body) read from `ssl`, or what came
-// before the peer closed.
-std::string readTlsResponse(SSL* ssl) {
-    std::string got;
-    char buf[16384];
-    while (!complete(got)) {
-        const int n = SSL_read(ssl, buf, sizeof buf);
-        if (n <= 0) break;
-        got.append(buf, static_cast<std::size_t>(n));
+// A TLS client connection to the listener on `port` (the test's certificate is not checked).
+class TlsClient {
+public:
+    explicit TlsClient(int port) : conn_(port) {
+        SSL_set_fd(ssl_.get(), conn_.fd());
+        if (SSL_connect(ssl_.get()) != 1) throw std::runtime_error("TLS handshake");
     }
-    return got;
-}
+    void send(const std::string& s) {
+        if (SSL_write(ssl_.get(), s.data(), static_cast<int>(s.size())) != static_cast<int>(s.size()))
+            throw std::runtime_error("TLS write");
+    }
+    // One whole response (head and Content-Length bytes of body), or what came before the
+    // peer closed; `atMost` stops after that many bytes.
+    std::string read(std::size_t atMost = std::string::npos) {
+        std::string got;
+        char buf[16384];
+        while (!complete(got) && got.size() < atMost) {
+            const int n = SSL_read(ssl_.get(), buf, sizeof buf);
+            if (n <= 0) break;
+            got.append(buf, static_cast<std::size_t>(n));
+        }
+        ERR_clear_error();
+        return got;
+    }
 
+private:
+    std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx_{SSL_CTX_new(TLS_client_method()), SSL_CTX_free};
+    Conn conn_;
+    std::unique_ptr<SSL, decltype(&SSL_free)> ssl_{SSL_new(ctx_.get()), SSL_free};
+};
+
+std::string statusOf(const std::string& response) { return response.substr(0, response.find("\r\n")); }
 std::string bodyOf(const std::string& response) { return response.substr(response.find("\r\n\r\n") + 4); }
+
+const char* const kGetBig = "GET /big HTTP/1.1\r\nHost: box\r\n\r\n";
 
 }  // namespace
 
 // A large body arrives whole over TLS and plain HTTP, the connection stays usable for the next
-// request, and a client that leaves in the middle of one costs the server nothing.
+// request, and clients that leave in the middle of one cost the server nothing.
 TEST(LargeBodies, ArriveWholeOnAKeptAliveConnectionOverTlsAndPlainAndAClientLeavingHalfwayHarmsNothing) {
     kbtest::TempDir d;
-    const auto files = ensureServerCertificate(d.path(), "", "", {"localhost", "127.0.0.1"});
-    auto o = plain(4);
-    o.tls = true;
-    o.keyFile = files.keyFile;
-    o.certFile = files.certFile;
-    Server s(o);
+    Server s(tlsOptions(d));
     const std::string expected = bigBody();
     {
-        std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()), SSL_CTX_free);
-        Conn c(s.port());
-        std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(ctx.get()), SSL_free);
-        SSL_set_fd(ssl.get(), c.fd());
-        ASSERT_EQ(SSL_connect(ssl.get()), 1);
-        for (int i = 0; i < 3; ++i) {
-            const std::string get = i < 2 ? "GET /big HTTP/1.1\r\nHost: box\r\n\r\n" : "GET /healthz HTTP/1.1\r\nHost: box\r\n\r\n";
-            ASSERT_EQ(SSL_write(ssl.get(), get.data(), static_cast<int>(get.size())), static_cast<int>(get.size()));
-            const auto r = readTlsResponse(ssl.get());
-            ASSERT_EQ(r.substr(0, r.find("\r\n")), "HTTP/1.1 200 OK") << i;
-            EXPECT_NE(r.find(i < 2 ? "Content-Type: text/plain" : "Content-Type: application/json"), std::string::npos) << i;
-            EXPECT_NE(r.find("X-Content-Type-Options: nosniff"), std::string::npos) << i;
-            if (i < 2) {
-                EXPECT_NE(r.find("Content-Length: " + std::to_string(expected.size()) + "\r\n"), std::string::npos) << i;
-                EXPECT_TRUE(bodyOf(r) == expected) << i << ": " << bodyOf(r).size() << " bytes";
-            } else {
-                EXPECT_EQ(bodyOf(r), "{\"status\":\"ok\"}");
-            }
-        }
-    }
-    // Clients that ask for the large body and close without reading it.
-    for (int i = 0; i < 8; ++i) {
-        std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()), SSL_CTX_free);
-        Conn c(s.port());
-        std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(ctx.get()), SSL_free);
-        SSL_set_fd(ssl.get(), c.fd());
-        ASSERT_EQ(SSL_connect(ssl.get()), 1);
-        const std::string get = "GET /big HTTP/1.1\r\nHost: box\r\n\r\n";
-        ASSERT_GT(SSL_write(ssl.get(), get.data(), static_cast<int>(get.size())), 0);
-        char buf[1024];
-        ASSERT_GT(SSL_read(ssl.get(), buf, sizeof buf), 0);
-        ERR_clear_error();
-    }
-    Server p(plain(4));
-    for (const int port : {s.port(), p.port()}) {
-        if (port == s.port()) {
-            // Still serving over TLS after the clients that left.
-            std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()), SSL_CTX_free);
-            Conn c(port);
-            std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(ctx.get()), SSL_free);
-            SSL_set_fd(ssl.get(), c.fd());
-            ASSERT_EQ(SSL_connect(ssl.get()), 1);
-            const std::string get = "GET /big HTTP/1.1\r\nHost: box\r\nConnection: close\r\n\r\n";
-            ASSERT_GT(SSL_write(ssl.get(), get.data(), static_cast<int>(get.size())), 0);
-            EXPECT_TRUE(bodyOf(readTlsResponse(ssl.get())) == expected);
-            continue;
-        }
-        Conn c(port);
+        TlsClient c(s.port());
         for (int i = 0; i < 2; ++i) {
-            c.send("GET /big HTTP/1.1\r\nHost: box\r\n\r\n");
-            const auto r = c.read(60s, complete);
-            ASSERT_EQ(r.substr(0, r.find("\r\n")), "HTTP/1.1 200 OK") << i;
+            c.send(kGetBig);
+            const auto r = c.read();
+            ASSERT_EQ(statusOf(r), "HTTP/1.1 200 OK") << i;
+            EXPECT_NE(r.find("Content-Type: text/plain"), std::string::npos) << i;
+            EXPECT_NE(r.find("X-Content-Type-Options: nosniff"), std::string::npos) << i;
+            EXPECT_NE(r.find("Content-Length: " + std::to_string(expected.size()) + "\r\n"), std::string::npos) << i;
             EXPECT_TRUE(bodyOf(r) == expected) << i << ": " << bodyOf(r).size() << " bytes";
         }
+        // A small answer after the large ones, on the same connection.
+        c.send("GET /healthz HTTP/1.1\r\nHost: box\r\n\r\n");
+        EXPECT_EQ(bodyOf(c.read()), "{\"status\":\"ok\"}");
+    }
+    // Clients that ask for the large body and close after its first bytes.
+    for (int i = 0; i < 8; ++i) {
+        TlsClient c(s.port());
+        c.send(kGetBig);
+        EXPECT_EQ(statusOf(c.read(1)), "HTTP/1.1 200 OK") << i;
+    }
+    {
+        TlsClient c(s.port());
+        c.send(kGetBig);
+        EXPECT_TRUE(bodyOf(c.read()) == expected) << "still serving over TLS after the clients that left";
+    }
+    Server p(plain(4));
+    Conn c(p.port());
+    for (int i = 0; i < 2; ++i) {
+        c.send(kGetBig);
+        const auto r = c.read(60s, complete);
+        ASSERT_EQ(statusOf(r), "HTTP/1.1 200 OK") << i;
+        EXPECT_TRUE(bodyOf(r) == expected) << i << ": " << bodyOf(r).size() << " bytes";
     }
 }
