@@ -12,7 +12,6 @@
 #include <Poco/DOM/Element.h>
 
 #include <cstddef>
-#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -62,13 +61,10 @@ public:
 // POSTs `envelopeXml` with the SOAPAction header and returns the HTTP status and body
 // without interpreting them. The URL must be https; the client certificate is presented and
 // the server's certificate is verified against `caBundle` (the system's CAs when empty).
-// The TLS context (the certificate, key and CAs loaded) is kept per endpoint's files and made
-// again when one of them changes on disk, so a renewed certificate is used by the next call.
+// The TLS context is kept per set of files (klinikbox/TlsClient.h): a renewed certificate
+// is used by the next call.
 [[nodiscard]] HttpAnswer post(const Endpoint& endpoint, std::string_view soapAction, const std::string& envelopeXml,
                               std::size_t maxAnswerBytes = 8u << 20);
-
-// TLS client contexts `post` has made in this process (tests, diagnostics).
-[[nodiscard]] std::uint64_t clientContextsMade();
 
 // Thrown for input that is not acceptable XML: too large, a DOCTYPE (refused outright, so no
 // entity expansion and no external entity can reach the parser), or not well-formed.

@@ -1,8 +1,8 @@
 #include <klinikbox/RivTa.h>
+#include <klinikbox/TlsClient.h>
 
 #include <Poco/DOM/DOMParser.h>
 #include <Poco/DOM/NodeList.h>
-#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPSClientSession.h>
@@ -12,16 +12,7 @@
 #include <Poco/SAX/XMLReader.h>
 #include <Poco/URI.h>
 
-#include <openssl/x509.h>
-
-#include <sys/stat.h>
-
-#include <array>
-#include <atomic>
 #include <istream>
-#include <map>
-#include <mutex>
-#include <tuple>
 
 namespace klinikbox::rivta {
 
@@ -63,78 +54,11 @@ std::string faultEnvelope(std::string_view code, std::string_view text) {
     return o;
 }
 
-namespace {
-
-// A file's modification time and size; all -1 when it cannot be read.
-struct FileStamp {
-    long long mtimeNs = -1, size = -1;
-    bool operator==(const FileStamp&) const = default;
-};
-
-FileStamp stampOf(const std::string& path) {
-    struct stat st {};
-    if (path.empty() || ::stat(path.c_str(), &st) != 0) return {};
-    return {st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec, static_cast<long long>(st.st_size)};
-}
-
-// The TLS client contexts of the endpoints called so far. Making one reads the client
-// certificate, its key and the CA bundle: about 1 ms with a bundle of one CA, 20 ms with the
-// system's CAs (measured 2026-12-07), for every call until contexts were kept. A context is
-// used again while none of its files changed (a renewed certificate is picked up by the next
-// call); OpenSSL lets many connections share one.
-struct KeptContext {
-    std::array<FileStamp, 3> stamps;
-    Poco::Net::Context::Ptr ctx;
-    std::uint64_t lastUse = 0;
-};
-constexpr std::size_t kKeptContexts = 16;
-std::mutex gContextsMu;
-std::map<std::tuple<std::string, std::string, std::string>, KeptContext> gContexts;
-std::uint64_t gUses = 0;
-std::atomic<std::uint64_t> gContextsMade{0};
-
-Poco::Net::Context::Ptr clientContext(const Endpoint& e) {
-    // Without a bundle the system's CAs are loaded: their file is watched instead.
-    const std::string caFile = e.caBundle.empty() ? std::string(X509_get_default_cert_file()) : e.caBundle;
-    const std::array<FileStamp, 3> stamps{stampOf(e.clientCert), stampOf(e.clientKey), stampOf(caFile)};
-    const auto key = std::make_tuple(e.clientCert, e.clientKey, e.caBundle);
-    {
-        std::lock_guard lock(gContextsMu);
-        const auto it = gContexts.find(key);
-        if (it != gContexts.end() && it->second.stamps == stamps) {
-            it->second.lastUse = ++gUses;
-            return it->second.ctx;
-        }
-    }
-    // Made outside the lock: loading a CA store takes milliseconds.
-    Poco::Net::Context::Params params;
-    params.certificateFile = e.clientCert;
-    params.privateKeyFile = e.clientKey;
-    params.caLocation = e.caBundle;
-    params.loadDefaultCAs = e.caBundle.empty();
-    params.verificationMode = Poco::Net::Context::VERIFY_RELAXED;
-    Poco::Net::Context::Ptr ctx = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
-    ++gContextsMade;
-    std::lock_guard lock(gContextsMu);
-    if (gContexts.size() >= kKeptContexts && !gContexts.count(key)) {
-        auto oldest = gContexts.begin();
-        for (auto it = gContexts.begin(); it != gContexts.end(); ++it)
-            if (it->second.lastUse < oldest->second.lastUse) oldest = it;
-        gContexts.erase(oldest);
-    }
-    gContexts[key] = KeptContext{stamps, ctx, ++gUses};
-    return ctx;
-}
-
-}  // namespace
-
-std::uint64_t clientContextsMade() { return gContextsMade.load(); }
-
 HttpAnswer post(const Endpoint& e, std::string_view soapAction, const std::string& envelopeXml, std::size_t maxAnswerBytes) {
     const Poco::URI uri(e.url);
     if (uri.getScheme() != "https") throw TransportError(std::string("the service URL must be https: ") + e.url);
     try {
-        const Poco::Net::Context::Ptr ctx = clientContext(e);
+        const Poco::Net::Context::Ptr ctx = tls::clientContext(e.clientCert, e.clientKey, e.caBundle);
         Poco::Net::HTTPSClientSession s(uri.getHost(), uri.getPort(), ctx);
         const Poco::Timespan t(static_cast<long>(e.timeoutMs) * 1000);
         s.setTimeout(t, t, t);

@@ -1,5 +1,7 @@
 #include "Swish.h"
 
+#include <klinikbox/TlsClient.h>
+
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/Context.h>
@@ -119,14 +121,7 @@ SwishAnswer exchange(const SwishSettings& s, const std::string& method, const st
                      const std::string& contentType) {
     const Poco::URI uri(s.baseUrl + path);
     if (uri.getScheme() != "https") throw std::runtime_error("the Swish URL must be https");
-    Poco::Net::Context::Params params;
-    params.certificateFile = s.clientCert;
-    params.privateKeyFile = s.clientKey;
-    params.caLocation = s.caBundle;
-    params.loadDefaultCAs = s.caBundle.empty();
-    params.verificationMode = Poco::Net::Context::VERIFY_RELAXED;
-    Poco::Net::Context::Ptr ctx = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
-    Poco::Net::HTTPSClientSession session(uri.getHost(), uri.getPort(), ctx);
+    Poco::Net::HTTPSClientSession session(uri.getHost(), uri.getPort(), klinikbox::tls::clientContext(s.clientCert, s.clientKey, s.caBundle));
     const Poco::Timespan t(static_cast<long>(s.timeoutMs) * 1000);
     session.setTimeout(t, t, t);
     Poco::Net::HTTPRequest req(method, uri.getPathAndQuery(), Poco::Net::HTTPMessage::HTTP_1_1);

@@ -1,7 +1,8 @@
-// rivta::post keeps the TLS client context of an endpoint (its certificate, key and CAs
-// loaded once) and makes it again when one of those files changes, against the simulator's
-// mutual-TLS listener.
+// rivta::post uses the kept TLS client context of its files (klinikbox/TlsClient.h: the
+// certificate, key and CAs loaded once) and a new one when one of those files changes,
+// against the simulator's mutual-TLS listener.
 #include <klinikbox/RivTa.h>
+#include <klinikbox/TlsClient.h>
 
 #include "SimProcess.h"
 #include "TempDir.h"
@@ -12,6 +13,7 @@
 #include <filesystem>
 
 using namespace klinikbox::rivta;
+using klinikbox::tls::clientContextsMade;
 namespace fs = std::filesystem;
 
 TEST(RivTaClient, TheTlsContextIsKeptPerEndpointAndMadeAgainWhenItsCertificateFileChanges) {
