@@ -1,6 +1,7 @@
 // Walks every route the box serves (core and every plugin that starts without settings) and
-// sends each a malformed JSON body, a body with an unknown field, bodies of the wrong JSON type
-// and (to every POST, PUT and PATCH) a body past server.max_body_bytes: none may answer 2xx
+// sends each a malformed JSON body, a body with an unknown field, one naming a member twice,
+// bodies of the wrong JSON type and (to every POST, PUT and PATCH) a body past
+// server.max_body_bytes: none may answer 2xx
 // (a route that takes no body refuses one) or 5xx, and every refusal is a problem document.
 // Issue 14, item 10 and the review's bad-input sweep.
 #include "BoxProcess.h"
@@ -54,7 +55,7 @@ TEST(RouteWalk, NoRouteAcceptsMalformedJsonOrUnknownFields) {
         }
     }
     EXPECT_GE(routes.size(), 60u) << "the walk must see the plugins' routes too: " << box.request("GET", "/readyz").body;
-    const std::vector<std::string> bodies = {R"({"x":)", R"({"unknown_field_xyz":1})", "[1]", R"("text")", "42"};
+    const std::vector<std::string> bodies = {R"({"x":)", R"({"unknown_field_xyz":1})", R"({"x":1,"x":2})", "[1]", R"("text")", "42"};
     // Past the default server.max_body_bytes (1 MiB): 413, or 4xx from a route with its own limit.
     const std::string oversized = R"({"x":")" + std::string(1 << 20, 'a') + R"("})";
     std::set<std::string> forbidden;  // answered 403 for admin: walked again with other roles

@@ -279,6 +279,7 @@ export default {
   'problem.invalid-date': 'Datumet är ogiltigt. Skriv det som ÅÅÅÅ-MM-DD.',
   'problem.invalid-month': 'Månaden är ogiltig. Skriv den som ÅÅÅÅ-MM.',
   'problem.unknown-field': 'Formuläret innehöll ett okänt fält.',
+  'problem.duplicate-field': 'Formuläret innehöll samma fält två gånger.',
   'problem.exists': 'Det finns redan.',
   'problem.unauthenticated': 'Du är inte inloggad. Logga in igen.',
   'problem.forbidden': 'Du har inte behörighet till det här.',

@@ -60,11 +60,13 @@ struct Request {
                                      long long max = 9'000'000'000'000'000'000LL) const;
     // The same for a query parameter; `def` when it is absent.
     [[nodiscard]] long long intQuery(const std::string& name, long long def, long long min, long long max) const;
-    // Parses the body as a JSON object; throws Problem 400 /problems/malformed-json or
-    // 415 when the content type is not JSON.
+    // Parses the body as a JSON object; throws Problem 400 /problems/malformed-json,
+    // 400 /problems/duplicate-field when one object names a member twice (parsers disagree on
+    // which value counts), or 415 when the content type is not JSON.
     [[nodiscard]] Poco::JSON::Object::Ptr json() const;
     // For a route that takes no body: accepts none (or an empty JSON object `{}`, which
-    // browsers' helpers send), refuses anything else with 400 (malformed JSON, unknown field).
+    // browsers' helpers send), refuses anything else with 400 (malformed JSON, unknown or
+    // duplicate field).
     // The dispatcher applies it to every GET, HEAD and DELETE and to core routes declared
     // without a body; a plugin's POST route that takes none calls it first.
     void noBody() const;

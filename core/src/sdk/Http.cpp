@@ -1,12 +1,70 @@
 #include <klinikbox/Http.h>
 
 #include <Poco/JSON/JSONException.h>
+#include <Poco/JSON/ParseHandler.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/JSON/Stringifier.h>
 
+#include <algorithm>
 #include <sstream>
+#include <vector>
 
 namespace klinikbox {
+
+namespace {
+
+// Poco's handler, refusing an object that names a member twice. JSON allows it (RFC 8259
+// says names SHOULD be unique) but parsers disagree on which value counts, so a body one
+// reader sees as booking slot 1 another could see as slot 2: the box refuses the ambiguity
+// instead of keeping the last value silently.
+class UniqueMembers final : public Poco::JSON::ParseHandler {
+public:
+    void reset() override {
+        open_.clear();
+        ParseHandler::reset();
+    }
+    void startObject() override {
+        open_.push_back({true, {}});
+        ParseHandler::startObject();
+    }
+    void endObject() override {
+        if (!open_.empty()) open_.pop_back();
+        ParseHandler::endObject();
+    }
+    void startArray() override {
+        open_.push_back({false, {}});
+        ParseHandler::startArray();
+    }
+    void endArray() override {
+        if (!open_.empty()) open_.pop_back();
+        ParseHandler::endArray();
+    }
+    void key(const std::string& k) override {
+        if (!open_.empty() && open_.back().object) {
+            auto& names = open_.back().names;  // a body's objects are small: a linear search
+            if (std::find(names.begin(), names.end(), k) != names.end())
+                throw Problem(400, "/problems/duplicate-field", "Duplicate field",
+                              "the field '" + k + "' appears more than once in one object of the request body");
+            names.push_back(k);
+        }
+        ParseHandler::key(k);
+    }
+
+private:
+    struct Open {
+        bool object;
+        std::vector<std::string> names;
+    };
+    std::vector<Open> open_;
+};
+
+// The request body as JSON; a member named twice in one object is a Problem (400).
+Poco::Dynamic::Var parseBody(const std::string& body) {
+    Poco::JSON::Parser parser(new UniqueMembers);
+    return parser.parse(body);
+}
+
+}  // namespace
 
 std::string_view toString(Role r) {
     switch (r) {
@@ -66,8 +124,7 @@ void Request::noBody() const {
     if (first == std::string::npos) return;
     Poco::JSON::Object::Ptr obj;
     try {
-        Poco::JSON::Parser parser;
-        Poco::Dynamic::Var v = parser.parse(body);
+        Poco::Dynamic::Var v = parseBody(body);
         if (v.type() == typeid(Poco::JSON::Object::Ptr)) obj = v.extract<Poco::JSON::Object::Ptr>();
     } catch (const Poco::Exception&) {
     }
@@ -88,8 +145,7 @@ Poco::JSON::Object::Ptr Request::json() const {
         throw Problem::badRequest("/problems/malformed-json", "the request body is empty");
     }
     try {
-        Poco::JSON::Parser parser;
-        Poco::Dynamic::Var v = parser.parse(body);
+        Poco::Dynamic::Var v = parseBody(body);
         if (v.type() != typeid(Poco::JSON::Object::Ptr)) {
             throw Problem::badRequest("/problems/malformed-json",
                                       "the request body must be a JSON object");

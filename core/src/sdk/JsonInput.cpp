@@ -16,7 +16,7 @@ std::size_t JsonInput::utf8Length(std::string_view s) {
 Problem JsonInput::invalid(const std::string& name, const std::string& detail) { return invalid(name, detail, "invalid"); }
 
 Problem JsonInput::invalid(const std::string& name, const std::string& detail, const std::string& code) {
-    Problem p(400, "/problems/invalid-field", "Ogiltigt fält", name + ": " + detail);
+    Problem p(400, "/problems/invalid-field", "Invalid field", name + ": " + detail);
     Poco::JSON::Array::Ptr errs = new Poco::JSON::Array;
     Poco::JSON::Object::Ptr e = new Poco::JSON::Object;
     e->set("pointer", "/" + name);
@@ -31,7 +31,7 @@ JsonInput::JsonInput(Poco::JSON::Object::Ptr obj, std::initializer_list<std::str
     const std::set<std::string> ok(allowed);
     for (const auto& [k, v] : *obj_) {
         if (!ok.count(k)) {
-            Problem p(400, "/problems/unknown-field", "Okänt fält", "the field '" + k + "' is not part of this request");
+            Problem p(400, "/problems/unknown-field", "Unknown field", "the field '" + k + "' is not part of this request");
             Poco::JSON::Array::Ptr errs = new Poco::JSON::Array;
             Poco::JSON::Object::Ptr e = new Poco::JSON::Object;
             e->set("pointer", "/" + k);

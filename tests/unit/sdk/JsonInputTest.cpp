@@ -1,9 +1,13 @@
-// JsonInput: strict fields, and text limits counted in characters, not UTF-8 bytes.
+// JsonInput: strict fields, and text limits counted in characters, not UTF-8 bytes; the
+// request body's parse refuses a member named twice.
+#include <klinikbox/Http.h>
 #include <klinikbox/JsonInput.h>
 
 #include <Poco/JSON/Parser.h>
 
 #include <gtest/gtest.h>
+
+#include <functional>
 
 using namespace klinikbox;
 
@@ -31,4 +35,40 @@ TEST(JsonInput, TextLimitsCountCharactersNotBytes) {
 
 TEST(JsonInput, UnknownFieldsAreRefused) {
     EXPECT_THROW(JsonInput(parse(R"({"name":"x","extra":1})"), {"name"}), Problem);
+}
+
+namespace {
+Request jsonRequest(std::string body) {
+    Request r;
+    r.method = "POST";
+    r.headers["content-type"] = "application/json";
+    r.body = std::move(body);
+    return r;
+}
+std::string problemType(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const Problem& p) {
+        EXPECT_EQ(p.status(), 400);
+        return p.type();
+    }
+    return "no problem";
+}
+}  // namespace
+
+// A member named twice is refused at any depth: parsers disagree on which value counts.
+TEST(RequestBody, AMemberNamedTwiceInOneObjectIsRefused) {
+    EXPECT_EQ(problemType([] { (void)jsonRequest(R"({"slot_id":1,"patient":"x","slot_id":2})").json(); }),
+              "/problems/duplicate-field");
+    EXPECT_EQ(problemType([] { (void)jsonRequest(R"({"a":{"b":1,"b":1}})").json(); }), "/problems/duplicate-field");
+    EXPECT_EQ(problemType([] { (void)jsonRequest(R"({"a":[{"b":1},{"c":1,"c":2}]})").json(); }),
+              "/problems/duplicate-field");
+    EXPECT_EQ(problemType([] { jsonRequest(R"({"a":1,"a":1})").noBody(); }), "/problems/duplicate-field");
+    // The same name in different objects, or after an array closed, is not a duplicate.
+    const auto ok = jsonRequest(R"({"a":{"b":1},"c":{"b":2},"d":[{"b":3},{"b":4}],"b":5})").json();
+    EXPECT_EQ(ok->getObject("c")->getValue<int>("b"), 2);
+    EXPECT_EQ(ok->getValue<int>("b"), 5);
+    // The parser is fresh per body: a refusal leaves nothing behind for the next one.
+    EXPECT_EQ(jsonRequest(R"({"slot_id":1})").json()->getValue<int>("slot_id"), 1);
+    EXPECT_EQ(problemType([] { (void)jsonRequest(R"({"x":)").json(); }), "/problems/malformed-json");
 }
