@@ -1,5 +1,5 @@
 // TLS client contexts for calls to outside services with the clinic's client certificate
-// (RIV-TA, Swish): made once per set of files and kept.
+// (RIV-TA, Swish, the SMS gateway): made once per set of files and kept.
 //
 // Making a context reads the client certificate, its key and the CA bundle: about 1 ms with a
 // bundle of one CA and 20 ms with the system's CAs (measured 2026-12-07), which every call
