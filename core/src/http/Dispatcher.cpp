@@ -11,6 +11,7 @@
 
 #include <sqlite3.h>
 
+#include <iterator>
 #include <sstream>
 
 namespace klinikbox::http {
@@ -129,6 +130,16 @@ DispatchResult Dispatcher::dispatch(Request& req) {
                 throw Problem(403, "/problems/csrf", "CSRF token missing or invalid",
                               "send the X-CSRF-Token header you received at login");
             } 
+        }
+        // A query parameter given twice is refused, as a body member named twice is: the box
+        // reads the first value, a proxy in front of it or `kb.request` in a Lua plugin's
+        // tests the last, so what one checked another could act on differently.
+        for (auto it = req.query.begin(); it != req.query.end();) {
+            const auto next = req.query.upper_bound(it->first);
+            if (std::next(it) != next)
+                throw Problem(400, "/problems/duplicate-parameter", "Duplicate parameter",
+                              "the query parameter '" + it->first + "' is given more than once");
+            it = next;
         }
         // A route that takes no body refuses one rather than ignore it (a client that sent
         // fields believes they had an effect).

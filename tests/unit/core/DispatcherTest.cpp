@@ -190,3 +190,20 @@ TEST(OpenApi, DocumentListsEveryRouteWithItsRoles) {
     EXPECT_EQ(get->getArray("parameters")->getObject(0)->getValue<std::string>("name"), "id");
     EXPECT_FALSE(paths->getObject("/api/v1/x")->getObject("post")->has("security"));
 }
+
+// ?unit=A&unit=B: the box reads the first value, a proxy in front of it may read the last.
+// The box refuses the ambiguity.
+TEST(Dispatcher, AQueryParameterGivenTwiceIsRefused) {
+    RouteTable t;
+    t.add(route("GET", "/api/v1/b/{id}", Access::anyone()));
+    Dispatcher d(t);
+    auto twice = req("GET", "/api/v1/b/1");
+    twice.query = {{"unit", "SE2321000016-A001"}, {"date", "2026-12-08"}, {"unit", "SE2321000016-A002"}};
+    const auto out = d.dispatch(twice);
+    EXPECT_EQ(out.response.status, 400);
+    EXPECT_EQ(problemType(out.response), "/problems/duplicate-parameter");
+    EXPECT_NE(out.response.body.find("'unit'"), std::string::npos) << out.response.body;
+    auto distinct = req("GET", "/api/v1/b/1");
+    distinct.query = {{"unit", "SE2321000016-A001"}, {"date", "2026-12-08"}, {"z", ""}};
+    EXPECT_EQ(d.dispatch(distinct).response.status, 200);
+}
