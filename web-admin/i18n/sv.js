@@ -281,6 +281,7 @@ export default {
   'problem.unknown-field': 'Formuläret innehöll ett okänt fält.',
   'problem.duplicate-field': 'Formuläret innehöll samma fält två gånger.',
   'problem.duplicate-parameter': 'Samma sökvillkor angavs två gånger.',
+  'problem.duplicate-header': 'Förfrågan hade samma rubrikfält två gånger.',
   'problem.exists': 'Det finns redan.',
   'problem.unauthenticated': 'Du är inte inloggad. Logga in igen.',
   'problem.forbidden': 'Du har inte behörighet till det här.',

@@ -30,6 +30,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <set>
 #include <thread>
 
 namespace klinikbox::http {
@@ -54,6 +55,16 @@ bool acceptableRequestId(const std::string& s) {
            std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_'; });
 }
 
+// Header fields a request may carry once (RFC 9110 §5.3: only list-based fields may repeat;
+// RFC 6265 §5.4: one Cookie header). Given twice, the box and a proxy in front of it could
+// each act on a different one: two Content-Lengths frame the body two ways (RFC 9112 §6.3
+// makes that an unrecoverable error), two CSRF tokens or sessions are two claims.
+bool singleton(const std::string& lowerName) {
+    static const std::set<std::string, std::less<>> names = {"authorization", "content-length", "content-type", "cookie",
+                                                             "host",          "origin",         "x-csrf-token"};
+    return names.count(lowerName) > 0;
+}
+
 }  // namespace
 
 class RequestHandler final : public Poco::Net::HTTPRequestHandler {
@@ -67,9 +78,11 @@ public:
         Request req;
         req.method = in.getMethod();
         req.remoteAddress = in.clientAddress().host().toString();
+        std::string twice;  // a singleton header field given more than once
         for (const auto& [k, v] : in) {
             std::string lk = k;
             std::transform(lk.begin(), lk.end(), lk.begin(), [](unsigned char c) { return std::tolower(c); });
+            if (twice.empty() && singleton(lk) && req.headers.count(lk)) twice = lk;
             req.headers[lk] = v;
         }
         const std::string given = req.header("x-request-id");
@@ -85,12 +98,18 @@ public:
             } catch (const Poco::Exception&) {
                 throw Problem::badRequest("/problems/malformed-uri", "the request URI cannot be parsed");
             }
+            if (!twice.empty())
+                throw Problem(400, "/problems/duplicate-header", "Duplicate header",
+                              "the header field '" + twice + "' is given more than once");
             if (s_.options_.producer) req.peer = peerOf(in);
             readBody(in, req);
             result = s_.dispatcher_.dispatch(req);
         } catch (const Problem& p) {
             result.response = Dispatcher::problemResponse(p, req);
         }
+        // A body framed two ways cannot be read to its end: what follows on the connection is
+        // not a request, so it is closed after the answer.
+        if (!twice.empty()) out.setKeepAlive(false);
         send(in, req, result.response, out);
 
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

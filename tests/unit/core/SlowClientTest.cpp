@@ -1,5 +1,6 @@
-// The HTTP listener under slow and idle clients (issue 14, slowloris) and its TLS suites: a
-// real HttpServer on loopback, raw sockets as the misbehaving clients.
+// The HTTP listener under slow and idle clients (issue 14, slowloris), its TLS suites, large
+// bodies and header fields given twice: a real HttpServer on loopback, raw sockets as the
+// misbehaving clients.
 #include "http/ConnectionGuard.h"
 #include "http/Dispatcher.h"
 #include "http/HttpServer.h"
@@ -420,4 +421,34 @@ TEST(LargeBodies, ArriveWholeOnAKeptAliveConnectionOverTlsAndPlainAndAClientLeav
         ASSERT_EQ(statusOf(r), "HTTP/1.1 200 OK") << i;
         EXPECT_TRUE(bodyOf(r) == expected) << i << ": " << bodyOf(r).size() << " bytes";
     }
+}
+
+// A header field that may appear once, given twice: the box and a proxy in front of it could
+// each act on another one. Refused with 400, and after two Content-Lengths the connection is
+// closed, since its next bytes cannot be told from the body. Fields that may repeat pass.
+TEST(DuplicateHeaders, ASingletonFieldGivenTwiceIsRefusedAndTwoContentLengthsCloseTheConnection) {
+    Server s(plain(4));
+    const auto status = [](const std::string& r) { return r.substr(0, r.find("\r\n")); };
+    {
+        Conn c(s.port());
+        c.send("POST /echo HTTP/1.1\r\nHost: box\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+               "Content-Length: 7\r\n\r\n{}GET /healthz HTTP/1.1\r\nHost: box\r\n\r\n");
+        const auto r = c.read(60s, complete);
+        EXPECT_EQ(status(r), "HTTP/1.1 400 Bad Request") << r;
+        EXPECT_NE(r.find("/problems/duplicate-header"), std::string::npos) << r;
+        EXPECT_NE(r.find("content-length"), std::string::npos) << r;
+        EXPECT_TRUE(c.closedWithin(60s)) << "the smuggled GET must not be answered";
+    }
+    for (const char* twice : {"Cookie: kb_session=a\r\ncookie: kb_session=b\r\n", "X-CSRF-Token: a\r\nX-CSRF-Token: a\r\n",
+                              "Host: other\r\n", "Origin: https://a\r\nOrigin: https://b\r\n"}) {
+        Conn c(s.port());
+        c.send(std::string("GET /healthz HTTP/1.1\r\nHost: box\r\n") + twice + "\r\n");
+        const auto r = c.read(60s, complete);
+        EXPECT_EQ(status(r), "HTTP/1.1 400 Bad Request") << twice << r;
+        EXPECT_NE(r.find("/problems/duplicate-header"), std::string::npos) << r;
+    }
+    Conn c(s.port());
+    c.send("GET /healthz HTTP/1.1\r\nHost: box\r\nAccept: text/html\r\nAccept: application/json\r\nX-Trace: 1\r\n"
+           "X-Trace: 2\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(status(c.read(60s, complete)), "HTTP/1.1 200 OK");
 }
