@@ -138,6 +138,9 @@ int kbRequest(lua_State* L) {
                 break;
             }
             if (index < 0 && status == 0) status = 404;
+            // As the box does: a query parameter given twice is refused (400).
+            for (auto it = req->query.begin(); status == 0 && it != req->query.end(); it = req->query.upper_bound(it->first))
+                if (req->query.count(it->first) > 1) status = 400;
             if (body) {
                 req->body.assign(body, bn);
             } else if (hasJson) {
@@ -154,7 +157,11 @@ int kbRequest(lua_State* L) {
         lua_createtable(L, 0, 2);
         lua_pushinteger(L, status);
         lua_setfield(L, -2, "status");
-        lua_pushstring(L, status == 401 ? "not logged in" : status == 403 ? "the role may not use this route" : status == 405 ? "method not allowed" : "no such route");
+        lua_pushstring(L, status == 401   ? "not logged in"
+                          : status == 403 ? "the role may not use this route"
+                          : status == 405 ? "method not allowed"
+                          : status == 400 ? "a query parameter is given more than once"
+                                          : "no such route");
         lua_setfield(L, -2, "problem");
         return 1;
     }
