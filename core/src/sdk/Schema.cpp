@@ -128,15 +128,25 @@ std::optional<Problem> checkAt(const Ptr& s, const Poco::Dynamic::Var& v, const 
         if (s->optValue<std::string>("format", "") == "date" && !validDate(str))
             return fieldProblem(at, "must be a date YYYY-MM-DD");
     }
-    if (got == "integer" || got == "number") {
-        const double d = v.convert<double>();
-        if (got == "integer" && s->has("minimum") && v.convert<long long>() < s->getValue<long long>("minimum"))
+    if (got == "integer") {
+        // A JSON integer past the signed 64-bit range (Poco holds it unsigned) fits no field:
+        // refused here, before a handler's conversion throws.
+        long long n = 0;
+        try {
+            n = v.convert<long long>();
+        } catch (const Poco::Exception&) {
+            return fieldProblem(at, "is out of range (a whole number of at most 9223372036854775807)");
+        }
+        if (s->has("minimum") && n < s->getValue<long long>("minimum"))
             return fieldProblem(at, "must be at least " + s->get("minimum").toString());
-        if (got == "integer" && s->has("maximum") && v.convert<long long>() > s->getValue<long long>("maximum"))
+        if (s->has("maximum") && n > s->getValue<long long>("maximum"))
             return fieldProblem(at, "must be at most " + s->get("maximum").toString());
-        if (got == "number" && s->has("minimum") && d < s->getValue<double>("minimum"))
+    }
+    if (got == "number") {
+        const double d = v.convert<double>();
+        if (s->has("minimum") && d < s->getValue<double>("minimum"))
             return fieldProblem(at, "must be at least " + s->get("minimum").toString());
-        if (got == "number" && s->has("maximum") && d > s->getValue<double>("maximum"))
+        if (s->has("maximum") && d > s->getValue<double>("maximum"))
             return fieldProblem(at, "must be at most " + s->get("maximum").toString());
     }
     if (got == "array") {

@@ -2,6 +2,8 @@
 #include "http/OpenApi.h"
 #include "http/RouteTable.h"
 
+#include <klinikbox/Schema.h>
+
 #include <Poco/JSON/Parser.h>
 
 #include <gtest/gtest.h>
@@ -206,4 +208,27 @@ TEST(Dispatcher, AQueryParameterGivenTwiceIsRefused) {
     auto distinct = req("GET", "/api/v1/b/1");
     distinct.query = {{"unit", "SE2321000016-A001"}, {"date", "2026-12-08"}, {"z", ""}};
     EXPECT_EQ(d.dispatch(distinct).response.status, 200);
+}
+
+// A JSON integer past the signed 64-bit range (Poco holds it unsigned): a 400 naming the
+// field, where the maximum's comparison threw and the client got a 500.
+TEST(Dispatcher, AnIntegerPastTheSigned64BitRangeIsA400NotA500) {
+    namespace sc = klinikbox::schema;
+    for (const auto& body : {R"({"slot_id":9223372036854775808})", R"({"slot_id":18446744073709551615})",
+                             R"({"slot_id":9223372036854775807})", R"({"slot_id":0})"}) {
+        const auto field = sc::check(sc::object({sc::req("slot_id", sc::integer(1, 9'000'000'000'000'000'000LL))}),
+                                     Poco::JSON::Parser().parse(body));
+        ASSERT_TRUE(field.has_value()) << body;
+        EXPECT_EQ(field->status(), 400) << body;
+        EXPECT_EQ(field->type(), "/problems/invalid-field") << body;
+    }
+    EXPECT_FALSE(sc::check(sc::object({sc::req("slot_id", sc::integer(1, 9'000'000'000'000'000'000LL))}),
+                           Poco::JSON::Parser().parse(R"({"slot_id":9000000000000000000})"))
+                     .has_value());
+    // The same as a query parameter.
+    for (const char* text : {"9223372036854775808", "99999999999999999999", "-9223372036854775809"}) {
+        const auto param = sc::checkParameter(sc::integer(1, 7), "days", text);
+        ASSERT_TRUE(param.has_value()) << text;
+        EXPECT_EQ(param->status(), 400) << text;
+    }
 }
