@@ -128,25 +128,30 @@ std::optional<Problem> checkAt(const Ptr& s, const Poco::Dynamic::Var& v, const 
         if (s->optValue<std::string>("format", "") == "date" && !validDate(str))
             return fieldProblem(at, "must be a date YYYY-MM-DD");
     }
-    if (got == "integer") {
-        // A JSON integer past the signed 64-bit range (Poco holds it unsigned) fits no field:
-        // refused here, before a handler's conversion throws.
+    if (got == "integer" || got == "number") {
+        // A whole value is compared with a whole bound exactly, anything else as a double. A
+        // JSON integer past the signed 64-bit range (Poco holds it unsigned) is above every
+        // bound a field has: refused here, before a handler's conversion throws.
+        const bool whole = got == "integer";
         long long n = 0;
-        try {
-            n = v.convert<long long>();
-        } catch (const Poco::Exception&) {
-            return fieldProblem(at, "is out of range (a whole number of at most 9223372036854775807)");
+        if (whole) {
+            try {
+                n = v.convert<long long>();
+            } catch (const Poco::Exception&) {
+                return fieldProblem(at, s->has("maximum") ? "must be at most " + s->get("maximum").toString()
+                                                          : std::string("is out of range"));
+            }
         }
-        if (s->has("minimum") && n < s->getValue<long long>("minimum"))
-            return fieldProblem(at, "must be at least " + s->get("minimum").toString());
-        if (s->has("maximum") && n > s->getValue<long long>("maximum"))
-            return fieldProblem(at, "must be at most " + s->get("maximum").toString());
-    }
-    if (got == "number") {
         const double d = v.convert<double>();
-        if (s->has("minimum") && d < s->getValue<double>("minimum"))
+        const auto below = [&](const Poco::Dynamic::Var& bound) {
+            return whole && bound.isInteger() ? n < bound.convert<long long>() : d < bound.convert<double>();
+        };
+        const auto above = [&](const Poco::Dynamic::Var& bound) {
+            return whole && bound.isInteger() ? n > bound.convert<long long>() : d > bound.convert<double>();
+        };
+        if (s->has("minimum") && below(s->get("minimum")))
             return fieldProblem(at, "must be at least " + s->get("minimum").toString());
-        if (s->has("maximum") && d > s->getValue<double>("maximum"))
+        if (s->has("maximum") && above(s->get("maximum")))
             return fieldProblem(at, "must be at most " + s->get("maximum").toString());
     }
     if (got == "array") {

@@ -225,6 +225,12 @@ TEST(Dispatcher, AnIntegerPastTheSigned64BitRangeIsA400NotA500) {
     EXPECT_FALSE(sc::check(sc::object({sc::req("slot_id", sc::integer(1, 9'000'000'000'000'000'000LL))}),
                            Poco::JSON::Parser().parse(R"({"slot_id":9000000000000000000})"))
                      .has_value());
+    // A number field compares a whole value with its fractional bounds as a number.
+    const auto amount = sc::object({sc::req("amount", sc::number(0.5, 1000.0))});
+    EXPECT_TRUE(sc::check(amount, Poco::JSON::Parser().parse(R"({"amount":0})")).has_value());
+    EXPECT_FALSE(sc::check(amount, Poco::JSON::Parser().parse(R"({"amount":1})")).has_value());
+    EXPECT_FALSE(sc::check(amount, Poco::JSON::Parser().parse(R"({"amount":0.75})")).has_value());
+    EXPECT_TRUE(sc::check(amount, Poco::JSON::Parser().parse(R"({"amount":9223372036854775808})")).has_value());
     // The same as a query parameter.
     for (const char* text : {"9223372036854775808", "99999999999999999999", "-9223372036854775809"}) {
         const auto param = sc::checkParameter(sc::integer(1, 7), "days", text);
