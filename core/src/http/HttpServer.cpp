@@ -4,12 +4,16 @@
 #include "http/LiveCertificate.h"
 
 #include <klinikbox/Personnummer.h>
+#include <klinikbox/Problem.h>
 
 #include <Poco/Logger.h>
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServerConnection.h>
+#include <Poco/Net/HTTPServerResponseImpl.h>
+#include <Poco/Net/HTTPServerSession.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Timestamp.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerRequestImpl.h>
@@ -30,7 +34,9 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <memory>
 #include <set>
+#include <sstream>
 #include <thread>
 
 namespace klinikbox::http {
@@ -266,12 +272,39 @@ private:
     HttpServer& s_;
 };
 
-// POCO's HTTP connection, registered with the guard for its lifetime (on the worker thread).
+// A request POCO could not read (a request line or header block too long or malformed):
+// its status and a problem document, where POCO's own loop sends a bare 400.
+void sendUnreadable(Poco::Net::HTTPServerSession& session, const Poco::Net::MessageException& e) {
+    const std::string& why = e.message();
+    int status = 400;
+    std::string type = "/problems/malformed-request", title = "Malformed request";
+    if (why.find("URI") != std::string::npos) {
+        status = 414, type = "/problems/uri-too-long", title = "URI too long";
+    } else if (why.find("Field") != std::string::npos || why.find("header fields") != std::string::npos) {
+        status = 431, type = "/problems/headers-too-large", title = "Request header fields too large";
+    }
+    Poco::Net::HTTPServerResponseImpl response(session);
+    response.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);
+    response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
+    response.setKeepAlive(false);
+    response.set("X-Content-Type-Options", "nosniff");
+    response.set("Cache-Control", "no-store");
+    std::ostringstream body;
+    Problem(status, type, title, "the request could not be read: " + why).toJson()->stringify(body);
+    response.setContentType("application/problem+json");
+    response.setContentLength(static_cast<std::streamsize>(body.str().size()));
+    response.send() << body.str();
+    session.setKeepAlive(false);
+}
+
+// An HTTP connection: POCO's HTTPServerConnection::run (1.11) with one change, a request it
+// cannot read is answered by sendUnreadable; registered with the guard for its lifetime (on
+// the worker thread). Stopping is the guard's: it shuts the socket down (abortAll).
 class GuardedConnection final : public Poco::Net::TCPServerConnection {
 public:
-    GuardedConnection(const Poco::Net::StreamSocket& socket, const Poco::Net::HTTPServerParams::Ptr& params,
-                      const Poco::Net::HTTPRequestHandlerFactory::Ptr& factory, ConnectionGuard& guard)
-        : TCPServerConnection(socket), inner_(socket, params, factory), guard_(guard) {}
+    GuardedConnection(const Poco::Net::StreamSocket& socket, Poco::Net::HTTPServerParams::Ptr params,
+                      Poco::Net::HTTPRequestHandlerFactory::Ptr factory, ConnectionGuard& guard)
+        : TCPServerConnection(socket), params_(std::move(params)), factory_(std::move(factory)), guard_(guard) {}
     void run() override {
         struct Close {
             ConnectionGuard& g;
@@ -279,7 +312,7 @@ public:
             ~Close() { g.closed(id); }
         } close{guard_, guard_.opened(socket().impl()->sockfd())};
         try {
-            inner_.run();
+            serve();
         } catch (const Poco::Exception&) {
             // a reset, a timed-out or shed connection, a failed handshake: the client's end
         } catch (const std::exception&) {
@@ -287,7 +320,48 @@ public:
     }
 
 private:
-    Poco::Net::HTTPServerConnection inner_;
+    void serve() {
+        Poco::Net::HTTPServerSession session(socket(), params_);
+        while (session.hasMoreRequests()) {
+            try {
+                Poco::Net::HTTPServerResponseImpl response(session);
+                Poco::Net::HTTPServerRequestImpl request(response, session, params_);
+                response.setDate(Poco::Timestamp());
+                response.setVersion(request.getVersion());
+                response.setKeepAlive(params_->getKeepAlive() && request.getKeepAlive() && session.canKeepAlive());
+                try {
+                    std::unique_ptr<Poco::Net::HTTPRequestHandler> handler(factory_->createRequestHandler(request));
+                    if (request.getExpectContinue() && response.getStatus() == Poco::Net::HTTPResponse::HTTP_OK)
+                        response.sendContinue();
+                    handler->handleRequest(request, response);
+                    session.setKeepAlive(params_->getKeepAlive() && response.getKeepAlive() && session.canKeepAlive());
+                } catch (const Poco::Exception&) {
+                    if (!response.sent()) {
+                        try {
+                            Poco::Net::HTTPServerResponseImpl failed(session);
+                            failed.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);
+                            failed.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_INTERNAL_SERVER_ERROR);
+                            failed.setKeepAlive(false);
+                            failed.send();
+                            session.setKeepAlive(false);
+                        } catch (...) {
+                        }
+                    }
+                    throw;
+                }
+            } catch (const Poco::Net::NoMessageException&) {
+                break;
+            } catch (const Poco::Net::MessageException& e) {
+                sendUnreadable(session, e);
+            } catch (const Poco::Exception&) {
+                if (session.networkException()) session.networkException()->rethrow();
+                throw;
+            }
+        }
+    }
+
+    Poco::Net::HTTPServerParams::Ptr params_;
+    Poco::Net::HTTPRequestHandlerFactory::Ptr factory_;
     ConnectionGuard& guard_;
 };
 

@@ -1,6 +1,6 @@
 // The HTTP listener under slow and idle clients (issue 14, slowloris), its TLS suites, large
-// bodies and header fields given twice: a real HttpServer on loopback, raw sockets as the
-// misbehaving clients.
+// bodies, header fields given twice and requests it cannot read: a real HttpServer on
+// loopback, raw sockets as the misbehaving clients.
 #include "http/ConnectionGuard.h"
 #include "http/Dispatcher.h"
 #include "http/HttpServer.h"
@@ -451,4 +451,37 @@ TEST(DuplicateHeaders, ASingletonFieldGivenTwiceIsRefusedAndTwoContentLengthsClo
     c.send("GET /healthz HTTP/1.1\r\nHost: box\r\nAccept: text/html\r\nAccept: application/json\r\nX-Trace: 1\r\n"
            "X-Trace: 2\r\nConnection: close\r\n\r\n");
     EXPECT_EQ(status(c.read(60s, complete)), "HTTP/1.1 200 OK");
+}
+
+// A request POCO cannot read gets a problem document with the status that says why (POCO's
+// own loop sent a bare 400), and the connection is closed.
+TEST(UnreadableRequests, AreAnsweredWithAProblemDocumentAndTheirOwnStatus) {
+    Server s(plain(4));
+    const auto ask = [&](const std::string& raw) {
+        Conn c(s.port());
+        c.send(raw);
+        auto r = c.read(60s, complete);
+        EXPECT_TRUE(c.closedWithin(60s)) << raw.substr(0, 40);
+        return r;
+    };
+    const std::string longUri = "GET /healthz?x=" + std::string(20000, 'a') + " HTTP/1.1\r\nHost: box\r\n\r\n";
+    std::string manyFields = "GET /healthz HTTP/1.1\r\nHost: box\r\n";
+    for (int i = 0; i < 150; ++i) manyFields += "X-F" + std::to_string(i) + ": v\r\n";
+    manyFields += "\r\n";
+    const struct {
+        std::string raw, status, type;
+    } cases[] = {
+        {longUri, "HTTP/1.1 414", "/problems/uri-too-long"},
+        {"GET /healthz HTTP/1.1\r\nHost: box\r\nX-Big: " + std::string(20000, 'b') + "\r\n\r\n", "HTTP/1.1 431", "/problems/headers-too-large"},
+        {manyFields, "HTTP/1.1 431", "/problems/headers-too-large"},
+        {std::string(40, 'G') + " /healthz HTTP/1.1\r\nHost: box\r\n\r\n", "HTTP/1.1 400 Bad Request", "/problems/malformed-request"},
+    };
+    for (const auto& c : cases) {
+        const auto r = ask(c.raw);
+        EXPECT_EQ(r.substr(0, c.status.size()), c.status) << r.substr(0, 200);
+        EXPECT_NE(r.find("Content-Type: application/problem+json"), std::string::npos) << r.substr(0, 300);
+        EXPECT_NE(r.find("\"type\":\"" + c.type + "\""), std::string::npos) << r.substr(0, 400);
+    }
+    // A well-formed request on a new connection is still answered.
+    EXPECT_EQ(healthz(s.port()), "HTTP/1.1 200 OK");
 }
