@@ -53,6 +53,10 @@ struct Request {
     mutable int auditRecords = 0;
 
     [[nodiscard]] std::optional<std::string> queryParam(const std::string& name) const;
+    // The name of a query parameter given more than once, if any: the dispatcher refuses such
+    // a request (400 /problems/duplicate-parameter), since readers disagree on which value
+    // counts (queryParam reads the first).
+    [[nodiscard]] std::optional<std::string> repeatedQueryParam() const;
     [[nodiscard]] std::string header(const std::string& lowerName) const;
     // A path parameter that must be a whole number in [min, max]; anything else is a 400
     // problem naming the parameter.

@@ -11,7 +11,6 @@
 
 #include <sqlite3.h>
 
-#include <iterator>
 #include <sstream>
 
 namespace klinikbox::http {
@@ -134,13 +133,9 @@ DispatchResult Dispatcher::dispatch(Request& req) {
         // A query parameter given twice is refused, as a body member named twice is: the box
         // reads the first value, a proxy in front of it or `kb.request` in a Lua plugin's
         // tests the last, so what one checked another could act on differently.
-        for (auto it = req.query.begin(); it != req.query.end();) {
-            const auto next = req.query.upper_bound(it->first);
-            if (std::next(it) != next)
-                throw Problem(400, "/problems/duplicate-parameter", "Duplicate parameter",
-                              "the query parameter '" + it->first + "' is given more than once");
-            it = next;
-        }
+        if (const auto twice = req.repeatedQueryParam())
+            throw Problem(400, "/problems/duplicate-parameter", "Duplicate parameter",
+                          "the query parameter '" + *twice + "' is given more than once");
         // A route that takes no body refuses one rather than ignore it (a client that sent
         // fields believes they had an effect).
         if (route.noBody || req.method == "GET" || req.method == "HEAD" || req.method == "DELETE") req.noBody();

@@ -71,6 +71,18 @@ bool singleton(const std::string& lowerName) {
     return names.count(lowerName) > 0;
 }
 
+// The headers every response carries (docs/security.md), the box's answers and the answers
+// to requests it could not read alike.
+void setSecurityHeaders(Poco::Net::HTTPResponse& out, bool tls) {
+    out.set("X-Content-Type-Options", "nosniff");
+    out.set("X-Frame-Options", "DENY");
+    out.set("Referrer-Policy", "no-referrer");
+    out.set("Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+    if (tls) out.set("Strict-Transport-Security", "max-age=31536000");
+}
+
 }  // namespace
 
 class RequestHandler final : public Poco::Net::HTTPRequestHandler {
@@ -196,13 +208,7 @@ private:
         out.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(r.status));
         if (r.status == 413) out.setKeepAlive(false);
         out.set("X-Request-Id", req.requestId);
-        out.set("X-Content-Type-Options", "nosniff");
-        out.set("X-Frame-Options", "DENY");
-        out.set("Referrer-Policy", "no-referrer");
-        out.set("Content-Security-Policy",
-                "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
-        if (s_.options_.tls) out.set("Strict-Transport-Security", "max-age=31536000");
+        setSecurityHeaders(out, s_.options_.tls);
         bool cacheSet = false;
         for (const auto& [k, v] : r.headers) {
             if (k == "Set-Cookie") {
@@ -274,7 +280,7 @@ private:
 
 // A request POCO could not read (a request line or header block too long or malformed):
 // its status and a problem document, where POCO's own loop sends a bare 400.
-void sendUnreadable(Poco::Net::HTTPServerSession& session, const Poco::Net::MessageException& e) {
+void sendUnreadable(Poco::Net::HTTPServerSession& session, const Poco::Net::MessageException& e, bool tls) {
     const std::string& why = e.message();
     int status = 400;
     std::string type = "/problems/malformed-request", title = "Malformed request";
@@ -287,7 +293,7 @@ void sendUnreadable(Poco::Net::HTTPServerSession& session, const Poco::Net::Mess
     response.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);
     response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
     response.setKeepAlive(false);
-    response.set("X-Content-Type-Options", "nosniff");
+    setSecurityHeaders(response, tls);
     response.set("Cache-Control", "no-store");
     std::ostringstream body;
     Problem(status, type, title, "the request could not be read: " + why).toJson()->stringify(body);
@@ -303,8 +309,8 @@ void sendUnreadable(Poco::Net::HTTPServerSession& session, const Poco::Net::Mess
 class GuardedConnection final : public Poco::Net::TCPServerConnection {
 public:
     GuardedConnection(const Poco::Net::StreamSocket& socket, Poco::Net::HTTPServerParams::Ptr params,
-                      Poco::Net::HTTPRequestHandlerFactory::Ptr factory, ConnectionGuard& guard)
-        : TCPServerConnection(socket), params_(std::move(params)), factory_(std::move(factory)), guard_(guard) {}
+                      Poco::Net::HTTPRequestHandlerFactory::Ptr factory, ConnectionGuard& guard, bool tls)
+        : TCPServerConnection(socket), params_(std::move(params)), factory_(std::move(factory)), guard_(guard), tls_(tls) {}
     void run() override {
         struct Close {
             ConnectionGuard& g;
@@ -352,7 +358,7 @@ private:
             } catch (const Poco::Net::NoMessageException&) {
                 break;
             } catch (const Poco::Net::MessageException& e) {
-                sendUnreadable(session, e);
+                sendUnreadable(session, e, tls_);
             } catch (const Poco::Exception&) {
                 if (session.networkException()) session.networkException()->rethrow();
                 throw;
@@ -363,21 +369,23 @@ private:
     Poco::Net::HTTPServerParams::Ptr params_;
     Poco::Net::HTTPRequestHandlerFactory::Ptr factory_;
     ConnectionGuard& guard_;
+    bool tls_;
 };
 
 class ConnectionFactory final : public Poco::Net::TCPServerConnectionFactory {
 public:
     ConnectionFactory(Poco::Net::HTTPServerParams::Ptr params, Poco::Net::HTTPRequestHandlerFactory::Ptr factory,
-                      ConnectionGuard& guard)
-        : params_(std::move(params)), factory_(std::move(factory)), guard_(guard) {}
+                      ConnectionGuard& guard, bool tls)
+        : params_(std::move(params)), factory_(std::move(factory)), guard_(guard), tls_(tls) {}
     Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override {
-        return new GuardedConnection(socket, params_, factory_, guard_);
+        return new GuardedConnection(socket, params_, factory_, guard_, tls_);
     }
 
 private:
     Poco::Net::HTTPServerParams::Ptr params_;
     Poco::Net::HTTPRequestHandlerFactory::Ptr factory_;
     ConnectionGuard& guard_;
+    bool tls_;
 };
 
 // The waiting room: accepted sockets that have sent nothing yet hold a descriptor, no worker.
@@ -448,7 +456,7 @@ void HttpServer::start() {
     limits.grace = std::chrono::milliseconds(options_.graceMs);
     guard_ = std::make_shared<ConnectionGuard>(limits);
     pool_ = std::make_unique<Poco::ThreadPool>(2, options_.threads + 1);
-    connections_ = new Poco::Net::TCPServerDispatcher(new ConnectionFactory(paramsPtr, new Factory(*this), *guard_),
+    connections_ = new Poco::Net::TCPServerDispatcher(new ConnectionFactory(paramsPtr, new Factory(*this), *guard_, options_.tls),
                                                       *pool_, paramsPtr);
     stopping_ = false;
     listener_ = std::thread([this] { listen(); });

@@ -139,8 +139,7 @@ int kbRequest(lua_State* L) {
             }
             if (index < 0 && status == 0) status = 404;
             // As the box does: a query parameter given twice is refused (400).
-            for (auto it = req->query.begin(); status == 0 && it != req->query.end(); it = req->query.upper_bound(it->first))
-                if (req->query.count(it->first) > 1) status = 400;
+            if (status == 0 && req->repeatedQueryParam()) status = 400;
             if (body) {
                 req->body.assign(body, bn);
             } else if (hasJson) {

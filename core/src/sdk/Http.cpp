@@ -6,6 +6,7 @@
 #include <Poco/JSON/Stringifier.h>
 
 #include <algorithm>
+#include <iterator>
 #include <sstream>
 #include <vector>
 
@@ -88,6 +89,12 @@ std::optional<std::string> Request::queryParam(const std::string& name) const {
     auto it = query.find(name);
     if (it == query.end()) return std::nullopt;
     return it->second;
+}
+
+std::optional<std::string> Request::repeatedQueryParam() const {
+    for (auto it = query.begin(); it != query.end(); ++it)
+        if (std::next(it) != query.end() && std::next(it)->first == it->first) return it->first;
+    return std::nullopt;
 }
 
 std::string Request::header(const std::string& lowerName) const {

@@ -481,6 +481,7 @@ TEST(UnreadableRequests, AreAnsweredWithAProblemDocumentAndTheirOwnStatus) {
         EXPECT_EQ(r.substr(0, c.status.size()), c.status) << r.substr(0, 200);
         EXPECT_NE(r.find("Content-Type: application/problem+json"), std::string::npos) << r.substr(0, 300);
         EXPECT_NE(r.find("\"type\":\"" + c.type + "\""), std::string::npos) << r.substr(0, 400);
+        EXPECT_NE(r.find("X-Frame-Options: DENY"), std::string::npos) << "every response carries the security headers";
     }
     // A well-formed request on a new connection is still answered.
     EXPECT_EQ(healthz(s.port()), "HTTP/1.1 200 OK");
