@@ -430,6 +430,14 @@ TEST(CoreServer, LogReviewFiltersExportsAndIsItselfLogged) {
     auto extract = box.authed("GET", "/api/v1/audit/patient-extract?patient=19121212-1212");
     ASSERT_EQ(extract.status, 200) << extract.body;
     EXPECT_EQ(extract.json()->getValue<std::string>("patient"), "191212121212");
+    // A period bounds the extract; a filter the extract would not apply is refused, not ignored.
+    auto within = box.authed("GET", "/api/v1/audit/patient-extract?patient=191212121212&from=2026-01-01&to=2026-01-31");
+    ASSERT_EQ(within.status, 200) << within.body;
+    EXPECT_EQ(within.json()->getValue<std::string>("from"), "2026-01-01");
+    EXPECT_EQ(within.json()->getArray("entries")->size(), 0u) << within.body;
+    EXPECT_EQ(box.authed("GET", "/api/v1/audit/patient-extract?patient=191212121212&user=sara").status, 400);
+    EXPECT_EQ(box.authed("GET", "/api/v1/audit/patient-extract?patient=191212121212&from=2026-02-30").status, 400);
+    EXPECT_EQ(box.authed("GET", "/api/v1/audit?from=2026-02-30").status, 400);
 
     auto reviews = box.authed("GET", "/api/v1/audit?action=audit.");
     auto r = reviews.json()->getArray("records");

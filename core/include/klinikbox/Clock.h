@@ -3,6 +3,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <optional>
+#include <string_view>
 
 namespace klinikbox {
 
@@ -15,6 +17,14 @@ public:
     // The calendar date of a moment in the box's local time zone: the day a booking belongs
     // to, whatever offset its text was written with.
     [[nodiscard]] static std::chrono::year_month_day localDate(std::chrono::system_clock::time_point t);
+    // The moment a calendar day starts (00:00) in the box's local time zone. A period of days
+    // that staff or a patient asked for ("2026-12-07") runs from localMidnight(from) to
+    // localMidnight(to + 1 day): the days they see, not UTC days, which in Sweden start at
+    // 01:00 or 02:00.
+    [[nodiscard]] static std::chrono::system_clock::time_point localMidnight(std::chrono::year_month_day day);
+    // A date written YYYY-MM-DD (ten characters, digits and dashes, a day that exists), else
+    // nullopt: "2026-02-30", "2026-2-01" and "+026-02-01" are not dates.
+    [[nodiscard]] static std::optional<std::chrono::year_month_day> parseDate(std::string_view text);
 };
 
 class SystemClock final : public Clock {

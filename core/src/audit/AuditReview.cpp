@@ -7,16 +7,42 @@
 
 #include <algorithm>
 #include <limits>
-#include <regex>
+#include <ctime>
 #include <set>
 
 namespace klinikbox::audit {
 
 namespace {
 
-bool isDate(const std::string& s) {
-    static const std::regex re("^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$");
-    return std::regex_match(s, re);
+// The instant a local day starts, written as kb_audit.at is (UTC, milliseconds), so that text
+// comparison orders it among the records. The days of a period are the box's days (Swedish
+// time): the console shows each record's time in it, and a patient asks about the days they
+// know, not about UTC days that start at 01:00 or 02:00.
+std::string dayStartAt(std::chrono::year_month_day day) {
+    const auto t = std::chrono::system_clock::to_time_t(Clock::localMidnight(day));
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char b[32];
+    std::strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+    return b;
+}
+
+std::string dayAfterStartAt(const std::string& date) {
+    return dayStartAt(std::chrono::year_month_day{std::chrono::sys_days{*Clock::parseDate(date)} + std::chrono::days{1}});
+}
+
+// " AND at >= ? AND at < ?" for the filter's period, with its parameters.
+std::string period(const std::string& from, const std::string& to, std::vector<std::string>& params) {
+    std::string w;
+    if (!from.empty()) {
+        w += " AND at >= ?";
+        params.push_back(dayStartAt(*Clock::parseDate(from)));
+    }
+    if (!to.empty()) {
+        w += " AND at < ?";
+        params.push_back(dayAfterStartAt(to));
+    }
+    return w;
 }
 
 // Appends the WHERE clause and its parameters for a filter.
@@ -42,14 +68,7 @@ std::string where(const ReviewFilter& f, std::vector<std::string>& params) {
             params.push_back(f.action);
         }
     }
-    if (!f.from.empty()) {
-        w += " AND at >= ?";
-        params.push_back(f.from);
-    }
-    if (!f.to.empty()) {
-        w += " AND at < date(?, '+1 day')";
-        params.push_back(f.to);
-    }
+    w += period(f.from, f.to, params);
     if (!f.outcome.empty()) {
         w += " AND outcome = ?";
         params.push_back(f.outcome);
@@ -131,6 +150,15 @@ std::string csvCell(const std::string& v) {
     return q + "\"";
 }
 
+static void parsePeriod(const Request& req, std::string& from, std::string& to) {
+    for (auto* d : {&from, &to}) {
+        *d = req.queryParam(d == &from ? "from" : "to").value_or("");
+        if (!d->empty() && !Clock::parseDate(*d))
+            throw Problem::badRequest("/problems/invalid-parameter", "from and to are dates written YYYY-MM-DD");
+    }
+    if (!from.empty() && !to.empty() && from > to) throw Problem::badRequest("/problems/invalid-parameter", "from is after to");
+}
+
 ReviewFilter parseFilter(const Request& req, const Clock& clock) {
     ReviewFilter f;
     static const std::set<std::string> known = {"patient", "user", "action", "from", "to", "outcome", "role",
@@ -158,13 +186,7 @@ ReviewFilter parseFilter(const Request& req, const Clock& clock) {
     const auto noise = req.queryParam("hide_noise").value_or("false");
     if (noise != "true" && noise != "false") throw Problem::badRequest("/problems/invalid-parameter", "hide_noise is true or false");
     f.hideNoise = noise == "true";
-    for (auto* d : {&f.from, &f.to}) {
-        *d = req.queryParam(d == &f.from ? "from" : "to").value_or("");
-        if (!d->empty() && !isDate(*d))
-            throw Problem::badRequest("/problems/invalid-parameter", "from and to are dates written YYYY-MM-DD");
-    }
-    if (!f.from.empty() && !f.to.empty() && f.from > f.to)
-        throw Problem::badRequest("/problems/invalid-parameter", "from is after to");
+    parsePeriod(req, f.from, f.to);
     f.limit = static_cast<int>(req.intQuery("limit", 100, 1, 1000));
     f.beforeSeq = req.intQuery("before_seq", 0, 1, std::numeric_limits<long long>::max());
     return f;
@@ -203,18 +225,23 @@ std::string exportCsv(store::Database& db, const ReviewFilter& f) {
     return csv;
 }
 
-Poco::JSON::Array::Ptr patientExtract(store::Database& db, const std::string& patient) {
+Poco::JSON::Array::Ptr patientExtract(store::Database& db, const std::string& patient, const std::string& from,
+                                      const std::string& to) {
     Poco::JSON::Array::Ptr entries = new Poco::JSON::Array;
+    std::vector<std::string> params{patient};
+    const std::string within = period(from, to, params);
     db.read("core", [&](db::Connection& c) {
         // Which care units and users accessed the patient's data, per day: what a patient
         // may ask for under PDL 8:2 (a log extract). A view of several patients counts once
-        // for each of them (found through kb_audit_subjects); the others are not named.
+        // for each of them (found through kb_audit_subjects); the others are not named. The
+        // day is the box's local day (SQLite's 'localtime' is the process zone, box.timezone):
+        // an access at 00:30 Swedish time belongs to that day, not to the UTC day before.
         auto st = c.prepare(
-            "SELECT substr(at,1,10) AS day, care_unit, username, role, group_concat(DISTINCT action), COUNT(*) "
+            "SELECT date(at, 'localtime') AS day, care_unit, username, role, group_concat(DISTINCT action), COUNT(*) "
             "FROM kb_audit WHERE (patient = ?1 OR seq IN (SELECT seq FROM kb_audit_subjects WHERE subject = ?1))"
-            " AND action NOT LIKE 'audit.%' GROUP BY day, care_unit, username, role "
+            " AND action NOT LIKE 'audit.%'" + within + " GROUP BY day, care_unit, username, role "
             "ORDER BY day DESC, care_unit, username");
-        st.bind(1, patient);
+        bindAll(st, params);
         while (st.step()) {
             Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
             o->set("day", st.getText(0));
@@ -236,8 +263,8 @@ void installReview(server::Box& box) {
         const std::vector<ParamSpec> filter = {{"patient", personnummer(), false, ""},
                                                {"user", text(64, 0), false, ""},
                                                {"action", text(64, 0), false, ""},
-                                               {"from", date(), false, ""},
-                                               {"to", date(), false, ""},
+                                               {"from", date(), false, "first day, in the box's time zone (Swedish time)"},
+                                               {"to", date(), false, "last day, in the box's time zone"},
                                                {"outcome", oneOf({"ok", "denied", "failed"}), false, ""},
                                                {"role", oneOf({"admin", "staff", "auditor", "it", "anonymous", "system"}), false, ""},
                                                {"hide_noise", boolean(), false, "true leaves out the review's own records"},
@@ -273,15 +300,24 @@ void installReview(server::Box& box) {
         }, RouteSpec{.summary = "The filtered audit log as CSV", .responseType = "text/csv", .status = 200, .query = filter});
 
         add("/api/v1/audit/patient-extract", [&log, &db, &clock](Request& req) {
+            // The extract answers one question (who accessed this patient, when); a filter it
+            // would not apply is refused, not ignored.
+            for (const auto& [k, v] : req.query)
+                if (k != "patient" && k != "from" && k != "to")
+                    throw Problem::badRequest("/problems/unknown-parameter", "unknown query parameter '" + k + "'");
             const auto f = parseFilter(req, clock);
             if (f.patient.empty()) throw Problem::badRequest("/problems/invalid-parameter", "patient is required");
-            Poco::JSON::Array::Ptr entries = patientExtract(db, f.patient);
-            log.append(AuditLog::actorOf(req), AuditEntry{"audit.patient_extract", f.patient, "loggkontroll", "ok", ""});
+            Poco::JSON::Array::Ptr entries = patientExtract(db, f.patient, f.from, f.to);
+            log.append(AuditLog::actorOf(req), AuditEntry{"audit.patient_extract", f.patient, "loggkontroll", "ok", describe(f)});
             Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
             o->set("patient", f.patient);
+            if (!f.from.empty()) o->set("from", f.from);
+            if (!f.to.empty()) o->set("to", f.to);
             o->set("entries", entries);
             return Response::json(o);
-        }, RouteSpec{.summary = "A patient's log extract: which units and users accessed the patient's data, per day", .status = 200, .query = filter});
+        }, RouteSpec{.summary = "A patient's log extract: which units and users accessed the patient's data, per day (the box's local days), optionally within a period", .status = 200,
+                     .query = {{"patient", personnummer(), true, ""}, {"from", date(), false, "first day, in the box's time zone"},
+                               {"to", date(), false, "last day, in the box's time zone"}}});
 
         b.routes().addCore("GET", "/api/v1/audit/verify", Access::only({Role::Auditor, Role::Admin}), [&log](Request& req) {
             const auto r = log.verify();

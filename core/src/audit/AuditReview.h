@@ -12,7 +12,7 @@ struct ReviewFilter {
     std::string patient;   // 12 digits or empty
     std::string user;      // username or empty
     std::string action;    // exact action or prefix ending in '.' ("booking.")
-    std::string from, to;  // YYYY-MM-DD inclusive, or empty
+    std::string from, to;  // YYYY-MM-DD inclusive, days in the box's time zone, or empty
     std::string outcome;   // ok, denied, failed, or empty
     std::string role;      // admin, staff, auditor, it, anonymous, system, or empty
     // Leaves out what buries the records a review looks for: the auditors' own review
@@ -34,8 +34,10 @@ std::string csvCell(const std::string& v);
 Poco::JSON::Array::Ptr reviewRecords(store::Database& db, const ReviewFilter& f, int limit);
 // The filtered log as CSV (RFC 4180), oldest first; the last column lists the subjects.
 std::string exportCsv(store::Database& db, const ReviewFilter& f);
-// A patient's log extract: per day, care unit and user, the actions and how many records.
-Poco::JSON::Array::Ptr patientExtract(store::Database& db, const std::string& patient);
+// A patient's log extract: per day (the box's local day), care unit and user, the actions
+// and how many records; from and to (YYYY-MM-DD, inclusive, or empty) bound the period.
+Poco::JSON::Array::Ptr patientExtract(store::Database& db, const std::string& patient, const std::string& from = "",
+                                      const std::string& to = "");
 
 void installReview(server::Box& box);
 

@@ -1,6 +1,9 @@
+#include <klinikbox/Clock.h>
 #include <klinikbox/HsaId.h>
 #include <klinikbox/Money.h>
 #include <klinikbox/Problem.h>
+
+#include "TimeZone.h"
 
 #include <gtest/gtest.h>
 
@@ -64,4 +67,24 @@ TEST(Problem, ExtensionsCannotOverrideStandardMembers) {
     Problem p(400, "/problems/x", "X");
     p.with("status", 200);
     EXPECT_EQ(p.toJson()->getValue<int>("status"), 400);
+}
+
+TEST(ClockDates, ADateIsTenCharactersOfADayThatExists) {
+    using namespace std::chrono;
+    EXPECT_EQ(Clock::parseDate("2026-12-07"), (year_month_day{year{2026}, month{12}, day{7}}));
+    EXPECT_EQ(Clock::parseDate("2028-02-29"), (year_month_day{year{2028}, month{2}, day{29}}));
+    for (const char* bad : {"2026-02-29", "2026-02-30", "2026-13-01", "2026-00-10", "2026-12-00", "2026-2-01", "+026-02-01",
+                            "2026-1-011", "2026/12/07", "2026-12-07 ", " 2026-12-07", "2026-12-0x", ""})
+        EXPECT_FALSE(Clock::parseDate(bad)) << bad;
+}
+
+TEST(ClockDates, ALocalDayStartsAtMidnightInTheBoxsZoneWhateverItsOffset) {
+    kbtest::ScopedTimeZone zone("Europe/Stockholm");
+    using namespace std::chrono;
+    auto secs = [](year_month_day d) { return duration_cast<seconds>(Clock::localMidnight(d).time_since_epoch()).count(); };
+    EXPECT_EQ(secs(year_month_day{year{2026}, month{12}, day{7}}), 1796598000);  // 2026-12-06T23:00:00Z
+    EXPECT_EQ(secs(year_month_day{year{2026}, month{7}, day{2}}), 1782943200);   // 2026-07-01T22:00:00Z
+    // The last Sunday of March has 23 hours, the last of October 25.
+    EXPECT_EQ(secs(year_month_day{year{2026}, month{3}, day{30}}) - secs(year_month_day{year{2026}, month{3}, day{29}}), 23 * 3600);
+    EXPECT_EQ(secs(year_month_day{year{2026}, month{10}, day{26}}) - secs(year_month_day{year{2026}, month{10}, day{25}}), 25 * 3600);
 }
