@@ -4,6 +4,7 @@
 // through an outage, log review, the patient's log extract, and a walk of every route of
 // the plugin as each role to show no record content leaves without the checks.
 #include "BoxProcess.h"
+#include <klinikbox/Db.h>
 #include "Eventually.h"
 #include "SimProcess.h"
 
@@ -258,6 +259,15 @@ TEST(JournalServer, EveryRowOfTheDecisionTableHoldsInTheRunningBox) {
     // The consent service received it with scope NationalLevel and the end date.
     const auto consents = c.sim.steer("GET", "/sim/api/journal/consents/" + kNoBooking).body;
     EXPECT_NE(consents.find("2099-12-31"), std::string::npos);
+    // It ends with its last day in Swedish time (23:59:59+01:00), as the service was told, not
+    // at UTC midnight an hour later.
+    {
+        klinikbox::db::Connection db(c.box->dataDir() + "/klinikbox.db");
+        auto st = db.prepare("SELECT ends_at FROM journal_assertions WHERE kind = 'consent' AND patient = ?");
+        st.bind(1, kNoBooking);
+        ASSERT_TRUE(st.step());
+        EXPECT_EQ(st.getInt(0), 4102441199LL);  // 2099-12-31T22:59:59Z
+    }
 
     // A cancelled booking ends the relation.
     ASSERT_EQ(c.box->authed("POST", "/api/v1/fakebooking/events", R"({"name":"booking.cancelled","payload":{"booking_id":"B2"}})").status, 204);

@@ -252,13 +252,12 @@ Object::Ptr Journal::registerConsent(Request& req, const std::string& patient, c
     ConsentRegistration reg{newUuid(), false, patient, r.actor, xsDateTime(ctx_.clock().now()), "", xsDateTime(ctx_.clock().now()), ""};
     std::optional<long long> endsAt;
     if (!endDate.empty()) {
-        int y = 0, m = 0, d = 0;
-        if (endDate.size() != 10 || std::sscanf(endDate.c_str(), "%4d-%2d-%2d", &y, &m, &d) != 3 ||
-            !std::chrono::year_month_day{std::chrono::year{y}, std::chrono::month{static_cast<unsigned>(m)}, std::chrono::day{static_cast<unsigned>(d)}}.ok())
-            throw Problem::badRequest("/problems/invalid-date", "Slutdatum ska skrivas ÅÅÅÅ-MM-DD.");
-        const auto days = std::chrono::sys_days{std::chrono::year_month_day{std::chrono::year{y}, std::chrono::month{static_cast<unsigned>(m)},
-                                                                             std::chrono::day{static_cast<unsigned>(d)}}};
-        endsAt = std::chrono::duration_cast<std::chrono::seconds>(days.time_since_epoch()).count() + 86399;
+        const auto day = Clock::parseDate(endDate);
+        if (!day) throw Problem::badRequest("/problems/invalid-date", "Slutdatum ska skrivas ÅÅÅÅ-MM-DD.");
+        // The consent ends with its last day in the box's time zone (23:59:59 Swedish time, as
+        // reg.endDate tells the consent service), not an hour or two later at UTC midnight.
+        const auto next = Clock::localMidnight(std::chrono::year_month_day{std::chrono::sys_days{*day} + std::chrono::days{1}});
+        endsAt = std::chrono::duration_cast<std::chrono::seconds>(next.time_since_epoch()).count() - 1;
         if (*endsAt <= now()) throw Problem::badRequest("/problems/invalid-date", "Slutdatum har redan passerat.");
         reg.endDate = endDate + "T23:59:59";
     }

@@ -27,9 +27,7 @@ void onlyQuery(const Request& req, std::initializer_list<const char*> allowed) {
 std::string dateQuery(const Request& req, const char* name) {
     const auto v = req.queryParam(name);
     if (!v) return {};
-    int y = 0, m = 0, d = 0;
-    if (v->size() != 10 || std::sscanf(v->c_str(), "%4d-%2d-%2d", &y, &m, &d) != 3 ||
-        !std::chrono::year_month_day{std::chrono::year{y}, std::chrono::month{static_cast<unsigned>(m)}, std::chrono::day{static_cast<unsigned>(d)}}.ok())
+    if (!Clock::parseDate(*v))
         throw Problem::badRequest("/problems/invalid-date", std::string(name) + " ska skrivas ÅÅÅÅ-MM-DD.");
     return v->substr(0, 4) + v->substr(5, 2) + v->substr(8, 2);
 }

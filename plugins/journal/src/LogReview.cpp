@@ -16,14 +16,13 @@ using Poco::JSON::Object;
 
 namespace {
 
-long long dayStart(const std::string& text, const std::string& name) {
-    int y = 0, m = 0, d = 0;
-    std::chrono::year_month_day ymd{};
-    if (text.size() == 10 && std::sscanf(text.c_str(), "%4d-%2d-%2d", &y, &m, &d) == 3)
-        ymd = std::chrono::year_month_day{std::chrono::year{y}, std::chrono::month{static_cast<unsigned>(m)},
-                                          std::chrono::day{static_cast<unsigned>(d)}};
-    if (!ymd.ok()) throw Problem::badRequest("/problems/invalid-date", name + " ska skrivas ÅÅÅÅ-MM-DD.");
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::sys_days{ymd}.time_since_epoch()).count();
+// When a day of the period starts: 00:00 in the box's time zone, the zone the review shows
+// each access in (timeText), so that a period's first and last day are the days on screen.
+long long dayStart(const std::string& text, const std::string& name, int plusDays = 0) {
+    const auto ymd = Clock::parseDate(text);
+    if (!ymd) throw Problem::badRequest("/problems/invalid-date", name + " ska skrivas ÅÅÅÅ-MM-DD.");
+    const auto day = std::chrono::year_month_day{std::chrono::sys_days{*ymd} + std::chrono::days{plusDays}};
+    return std::chrono::duration_cast<std::chrono::seconds>(Clock::localMidnight(day).time_since_epoch()).count();
 }
 
 std::string timeText(long long t) {
@@ -70,7 +69,7 @@ Period periodParam(const Request& req) {
         if (k != "from" && k != "to") throw Problem::badRequest("/problems/unknown-parameter", "unknown query parameter '" + k + "'");
     const auto from = req.queryParam("from"), to = req.queryParam("to");
     if (!from || !to) throw Problem::badRequest("/problems/period-required", "Ange period med from och to (ÅÅÅÅ-MM-DD).");
-    Period p{dayStart(*from, "from"), dayStart(*to, "to") + 86400, *from, *to};
+    Period p{dayStart(*from, "from"), dayStart(*to, "to", 1), *from, *to};
     if (p.until <= p.from) throw Problem::badRequest("/problems/invalid-period", "Perioden slutar före den börjar.");
     if (p.until - p.from > 2LL * 366 * 86400) throw Problem::badRequest("/problems/invalid-period", "Perioden får vara högst två år.");
     return p;

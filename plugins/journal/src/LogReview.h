@@ -15,7 +15,8 @@ struct Period {
     long long from = 0, until = 0;  // Unix seconds, [from, until)
     std::string fromText, toText;   // YYYY-MM-DD as given
 };
-// Parses from/to query parameters (YYYY-MM-DD, both required, from <= to, at most 2 years);
+// Parses from/to query parameters (YYYY-MM-DD, both required, from <= to, at most 2 years),
+// the days in the box's time zone: [00:00 of from, 00:00 of the day after to);
 // 400 problems otherwise.
 [[nodiscard]] Period periodParam(const Request& req);
 
