@@ -59,6 +59,24 @@ Poco::Dynamic::Var toVar(const YAML::Node& n) {
 
 }  // namespace
 
+std::optional<std::string> timezoneProblem(const std::string& zone) {
+    // glibc reads a TZ it cannot find as UTC without a word, so a misspelt zone or a machine
+    // without tzdata would move every "today", every booking's day and every time on screen by
+    // an hour or two. The zone must be an IANA name of a zone file this machine has.
+    const std::string quoted = "'" + zone + "'";
+    if (zone.empty() || zone.size() > 64 || zone.front() == '/' || zone.find("..") != std::string::npos ||
+        zone.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-") != std::string::npos)
+        return quoted + " is not an IANA time zone name (e.g. Europe/Stockholm)";
+    const char* dir = std::getenv("TZDIR");
+    const std::filesystem::path file = std::filesystem::path(dir && *dir ? dir : "/usr/share/zoneinfo") / zone;
+    std::ifstream in(file, std::ios::binary);
+    char magic[4] = {};
+    if (!in.read(magic, 4) || std::string_view(magic, 4) != "TZif")
+        return quoted + " is not a time zone this machine knows (no zone file " + file.string() +
+               "; check the spelling, e.g. Europe/Stockholm, and that the tzdata package is installed)";
+    return std::nullopt;
+}
+
 ConfigInvalid::ConfigInvalid(std::vector<std::string> errs) : std::runtime_error(joinErrors(errs)), errors(std::move(errs)) {}
 
 BoxConfig parseBoxConfig(const std::string& yamlText, const std::string& fileName, const std::string& baseDir) {
@@ -88,6 +106,7 @@ BoxConfig parseBoxConfig(const std::string& yamlText, const std::string& fileNam
         throw ConfigInvalid({fileName + ": box.hsa_id: '" + b.careUnitHsaId + "' is not an HSA-id (SE, organisation number, '-', characters)"});
     b.dataDir = resolve(baseDir, c["box"]["data_dir"].as<std::string>());
     b.timezone = c["box"]["timezone"].as<std::string>();
+    if (auto why = timezoneProblem(b.timezone)) throw ConfigInvalid({fileName + ": box.timezone: " + *why});
     if (const auto cs = c["box"]["clock_start"].as<std::string>(); !cs.empty()) {
         if (b.mode == "production")
             throw ConfigInvalid({fileName + ": box.clock_start is for development and tests only; remove it in production"});

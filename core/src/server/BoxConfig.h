@@ -105,6 +105,10 @@ BoxConfig loadBoxConfig(const std::string& path);
 // The same for text (tests); `baseDir` resolves relative paths.
 BoxConfig parseBoxConfig(const std::string& yamlText, const std::string& fileName, const std::string& baseDir);
 
+// Why a box.timezone value cannot be used (not an IANA name, or no zone file for it on this
+// machine), or nullopt when it can.
+std::optional<std::string> timezoneProblem(const std::string& zone);
+
 // The schema text compiled into the binary.
 const std::string& embeddedSchema();
 
