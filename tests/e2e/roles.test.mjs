@@ -180,6 +180,19 @@ test('an auditor: every page, filters, noise hidden, the table fits 1280 px', as
   await page.getByRole('link', {name: 'Logguttag för patienten'}).click();
   await page.getByRole('heading', {name: /Logguttag/}).waitFor();
   await checkPage(page, 'the patient log extract', [...DATA, 'sara']);
+  await page.getByText('Hela loggen.').waitFor();
+  // The extract of the review's period: from yesterday to today, Swedish days (yesterday too,
+  // in case the run crosses midnight).
+  const swedishDay = (d) => d.toLocaleDateString('sv-SE', {timeZone: 'Europe/Stockholm'});
+  const today = swedishDay(new Date()), yesterday = swedishDay(new Date(Date.now() - 86400000));
+  await page.goBack();
+  await page.getByLabel('Patientens personnummer').fill('19121212-1212');
+  await page.getByLabel('Från', {exact: true}).fill(yesterday);
+  await page.getByLabel('Till', {exact: true}).fill(today);
+  await searchLog();
+  await page.getByRole('link', {name: 'Logguttag för patienten'}).click();
+  await page.getByText(`Period: ${yesterday} – ${today} (svensk tid).`).waitFor();
+  await page.locator('main tbody tr', {hasText: 'sara'}).first().waitFor();
   await page.getByRole('button', {name: 'Logga ut'}).click();
 });
 

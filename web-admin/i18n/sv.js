@@ -253,6 +253,8 @@ export default {
   'extract.intro': 'Vilka vårdenheter och användare som har tagit del av patientens uppgifter i Klinikbox.',
   'extract.day': 'Datum', 'extract.unit': 'Vårdenhet', 'extract.count': 'Antal', 'extract.print': 'Skriv ut',
   'extract.none': 'Inga åtkomster är loggade för patienten.',
+  'extract.period': 'Period: {from} – {to} (svensk tid).', 'extract.periodFrom': 'Från och med {from} (svensk tid).',
+  'extract.periodTo': 'Till och med {to} (svensk tid).', 'extract.periodAll': 'Hela loggen.',
 
   // Problems the box answers with, by their machine-readable type (/problems/<code>): the
   // console shows these texts, never the server's English detail (web-admin/js/api.js).

@@ -98,7 +98,10 @@ export default async function auditPage({api}) {
   const updateLinks = () => {
     exportLink.href = `/api/v1/audit/export.csv?${query()}`;
     const p = inputs.patient.value.trim();
-    extractLink.href = `#/extract?patient=${encodeURIComponent(p)}`;
+    // The extract covers the period of the filter, if one is set (days in Swedish time).
+    const period = new URLSearchParams({patient: p});
+    for (const k of ['from', 'to']) if (inputs[k].value) period.set(k, inputs[k].value);
+    extractLink.href = `#/extract?${period}`;
     extractLink.hidden = !p;
   };
   updateLinks();
