@@ -20,6 +20,11 @@ enum class Role { Admin, Staff, Auditor, It };
 [[nodiscard]] std::string_view toString(Role r);
 [[nodiscard]] std::optional<Role> roleFromString(std::string_view s);
 
+// JSON text as the box reads a request body: Poco's parser, and a member named twice in one
+// object is a Problem (400 /problems/duplicate-field) instead of the last value winning.
+// Throws Poco::Exception for text that is not JSON. kb.json.decode reads the same way.
+[[nodiscard]] Poco::Dynamic::Var parseJsonUnique(const std::string& text);
+
 // The authenticated caller of a request.
 struct Principal {
     long long userId = 0;

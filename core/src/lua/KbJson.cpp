@@ -50,7 +50,12 @@ int kbJsonDecode(lua_State* L) {
             c.tree.clear();
             Poco::Dynamic::Var v;
             try {
-                v = Poco::JSON::Parser().parse(std::string(text, n));
+                // As the box reads a request body: a member named twice is refused, not
+                // decided by whichever reader keeps the first or the last.
+                v = parseJsonUnique(std::string(text, n));
+            } catch (const Problem& e) {
+                c.text = "not JSON: " + e.detail();
+                return;
             } catch (const Poco::Exception& e) {
                 c.text = "not JSON: " + e.message();
                 return;

@@ -45,7 +45,7 @@ public:
             auto& names = open_.back().names;  // a body's objects are small: a linear search
             if (std::find(names.begin(), names.end(), k) != names.end())
                 throw Problem(400, "/problems/duplicate-field", "Duplicate field",
-                              "the field '" + k + "' appears more than once in one object of the request body");
+                              "the field '" + k + "' appears more than once in one object");
             names.push_back(k);
         }
         ParseHandler::key(k);
@@ -59,13 +59,12 @@ private:
     std::vector<Open> open_;
 };
 
-// The request body as JSON; a member named twice in one object is a Problem (400).
-Poco::Dynamic::Var parseBody(const std::string& body) {
-    Poco::JSON::Parser parser(new UniqueMembers);
-    return parser.parse(body);
-}
-
 }  // namespace
+
+Poco::Dynamic::Var parseJsonUnique(const std::string& text) {
+    Poco::JSON::Parser parser(new UniqueMembers);
+    return parser.parse(text);
+}
 
 std::string_view toString(Role r) {
     switch (r) {
@@ -131,7 +130,7 @@ void Request::noBody() const {
     if (first == std::string::npos) return;
     Poco::JSON::Object::Ptr obj;
     try {
-        Poco::Dynamic::Var v = parseBody(body);
+        Poco::Dynamic::Var v = parseJsonUnique(body);
         if (v.type() == typeid(Poco::JSON::Object::Ptr)) obj = v.extract<Poco::JSON::Object::Ptr>();
     } catch (const Poco::Exception&) {
     }
@@ -152,7 +151,7 @@ Poco::JSON::Object::Ptr Request::json() const {
         throw Problem::badRequest("/problems/malformed-json", "the request body is empty");
     }
     try {
-        Poco::Dynamic::Var v = parseBody(body);
+        Poco::Dynamic::Var v = parseJsonUnique(body);
         if (v.type() != typeid(Poco::JSON::Object::Ptr)) {
             throw Problem::badRequest("/problems/malformed-json",
                                       "the request body must be a JSON object");

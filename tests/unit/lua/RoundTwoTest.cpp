@@ -95,6 +95,13 @@ TEST(LuaRoundTwo, JsonEncodesAndDecodesLikePayloads) {
     EXPECT_EQ(box.eval("kb.json.encode(kb.json.decode('[]'))"), "[]");
     EXPECT_EQ(box.eval("select(2, kb.json.decode('{nope'))"), "not JSON: " + box.eval("select(2, kb.json.decode('{nope')):sub(11)"));
     EXPECT_EQ(box.eval("kb.json.decode('{nope')"), "nil");
+    // A member named twice is refused as the box refuses it in a request body, at any depth;
+    // the same name in two different objects is fine.
+    EXPECT_EQ(box.eval("kb.json.decode('{\"a\":1,\"a\":2}')"), "nil");
+    EXPECT_EQ(box.eval("select(2, kb.json.decode('{\"x\":[{\"a\":1,\"b\":2,\"a\":3}]}'))"),
+              "not JSON: the field 'a' appears more than once in one object");
+    EXPECT_EQ(box.eval("kb.json.decode('[{\"a\":1},{\"a\":2}]')[2].a"), "2");
+    EXPECT_EQ(box.eval("kb.json.decode('{\"a\":{\"a\":1}}').a.a"), "1");
     EXPECT_NE(box.loadError("kb.json.encode({ f = print })").message().find("function"), std::string::npos);
 }
 
