@@ -88,6 +88,13 @@ HttpAnswer post(const Endpoint& e, std::string_view soapAction, const std::strin
 
 Poco::AutoPtr<Poco::XML::Document> parse(const std::string& xml, std::size_t maxBytes) {
     if (xml.size() > maxBytes) throw XmlError(std::string("the document is larger than ") + std::to_string(maxBytes) + " bytes");
+    // Only UTF-8, RIV-TA's encoding, is read. The parser would take UTF-16 or UTF-32 too, and
+    // in those the markup is not ASCII bytes, so the search for a DOCTYPE below would not see
+    // one: a UTF-16 envelope with an internal entity was parsed and expanded until 2026-12-07.
+    // Any markup ('<') in UTF-16 or UTF-32 has a zero byte, which UTF-8 text never has.
+    if (xml.find('\0') != std::string::npos ||
+        (xml.size() >= 2 && ((xml[0] == '\xFE' && xml[1] == '\xFF') || (xml[0] == '\xFF' && xml[1] == '\xFE'))))
+        throw XmlError("only UTF-8 is accepted (RIV-TA); this document is in UTF-16 or UTF-32, or has a zero byte");
     // A DOCTYPE is never part of a SOAP message (SOAP 1.1 §3); refusing it outright keeps
     // entity expansion (billion laughs) and external entities (XXE) away from the parser.
     if (xml.find("<!DOCTYPE") != std::string::npos || xml.find("<!ENTITY") != std::string::npos)

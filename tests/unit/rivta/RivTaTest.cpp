@@ -39,6 +39,32 @@ TEST(RivTa, BillionLaughsIsRefusedBeforeParsing) {
     EXPECT_THROW((void)parse(xml), XmlError);
 }
 
+TEST(RivTa, OnlyUtf8IsReadSoADoctypeCannotHideInUtf16) {
+    const std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-16\"?><!DOCTYPE a [<!ENTITY x \"191212121212\">]>"
+                            "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body><a>&x;</a></soap:Body></soap:Envelope>";
+    auto utf16 = [](const std::string& a, bool bom, bool bigEndian) {
+        std::string o = bom ? (bigEndian ? "\xFE\xFF" : "\xFF\xFE") : "";
+        for (char c : a) {
+            if (bigEndian) o += '\0';
+            o += c;
+            if (!bigEndian) o += '\0';
+        }
+        return o;
+    };
+    for (bool bom : {true, false})
+        for (bool be : {true, false}) {
+            try {
+                (void)parse(utf16(xml, bom, be));
+                ADD_FAILURE() << "a UTF-16 document was read (bom " << bom << ", big-endian " << be << ")";
+            } catch (const XmlError& e) {
+                EXPECT_NE(std::string(e.what()).find("only UTF-8"), std::string::npos) << e.what();
+            }
+        }
+    EXPECT_THROW((void)parse(std::string("<a>x\0y</a>", 11)), XmlError);
+    // UTF-8, with or without its byte order mark, and with Swedish letters, is read.
+    EXPECT_EQ(parse("\xEF\xBB\xBF<a>\xC3\xA5</a>")->documentElement()->innerText(), "\xC3\xA5");
+}
+
 TEST(RivTa, ExternalEntitiesAreRefused) {
     const std::string xml = "<?xml version=\"1.0\"?><!DOCTYPE a [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><a>&x;</a>";
     EXPECT_THROW((void)parse(xml), XmlError);
