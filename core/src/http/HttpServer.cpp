@@ -2,6 +2,7 @@
 
 #include "http/ConnectionGuard.h"
 #include "http/LiveCertificate.h"
+#include "http/RequestFraming.h"
 
 #include <klinikbox/Personnummer.h>
 #include <klinikbox/Problem.h>
@@ -71,17 +72,6 @@ bool singleton(const std::string& lowerName) {
     return names.count(lowerName) > 0;
 }
 
-// The headers every response carries (docs/security.md), the box's answers and the answers
-// to requests it could not read alike.
-void setSecurityHeaders(Poco::Net::HTTPResponse& out, bool tls) {
-    out.set("X-Content-Type-Options", "nosniff");
-    out.set("X-Frame-Options", "DENY");
-    out.set("Referrer-Policy", "no-referrer");
-    out.set("Content-Security-Policy",
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
-    if (tls) out.set("Strict-Transport-Security", "max-age=31536000");
-}
 
 }  // namespace
 
@@ -128,6 +118,9 @@ public:
         // A body framed two ways cannot be read to its end: what follows on the connection is
         // not a request, so it is closed after the answer.
         if (!twice.empty()) out.setKeepAlive(false);
+        // POCO 1.11 reads a malformed chunk as the body's end, leaving the rest on the
+        // connection: after a chunked body the connection ends, so that rest is never a request.
+        if (in.getChunkedTransferEncoding()) out.setKeepAlive(false);
         send(in, req, result.response, out);
 
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -278,34 +271,10 @@ private:
     HttpServer& s_;
 };
 
-// A request POCO could not read (a request line or header block too long or malformed):
-// its status and a problem document, where POCO's own loop sends a bare 400.
-void sendUnreadable(Poco::Net::HTTPServerSession& session, const Poco::Net::MessageException& e, bool tls) {
-    const std::string& why = e.message();
-    int status = 400;
-    std::string type = "/problems/malformed-request", title = "Malformed request";
-    if (why.find("URI") != std::string::npos) {
-        status = 414, type = "/problems/uri-too-long", title = "URI too long";
-    } else if (why.find("Field") != std::string::npos || why.find("header fields") != std::string::npos) {
-        status = 431, type = "/problems/headers-too-large", title = "Request header fields too large";
-    }
-    Poco::Net::HTTPServerResponseImpl response(session);
-    response.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);
-    response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
-    response.setKeepAlive(false);
-    setSecurityHeaders(response, tls);
-    response.set("Cache-Control", "no-store");
-    std::ostringstream body;
-    Problem(status, type, title, "the request could not be read: " + why).toJson()->stringify(body);
-    response.setContentType("application/problem+json");
-    response.setContentLength(static_cast<std::streamsize>(body.str().size()));
-    response.send() << body.str();
-    session.setKeepAlive(false);
-}
-
-// An HTTP connection: POCO's HTTPServerConnection::run (1.11) with one change, a request it
-// cannot read is answered by sendUnreadable; registered with the guard for its lifetime (on
-// the worker thread). Stopping is the guard's: it shuts the socket down (abortAll).
+// An HTTP connection: POCO's HTTPServerConnection::run (1.11) with two changes: a request it
+// cannot read, and one whose framing a proxy could read another way (RequestFraming.h), are
+// answered with a problem document and end the connection; registered with the guard for its
+// lifetime (on the worker thread). Stopping is the guard's: it shuts the socket down (abortAll).
 class GuardedConnection final : public Poco::Net::TCPServerConnection {
 public:
     GuardedConnection(const Poco::Net::StreamSocket& socket, Poco::Net::HTTPServerParams::Ptr params,
@@ -329,9 +298,15 @@ private:
     void serve() {
         Poco::Net::HTTPServerSession session(socket(), params_);
         while (session.hasMoreRequests()) {
+            bool reading = true;  // an exception here is the request's, unless the network's
             try {
                 Poco::Net::HTTPServerResponseImpl response(session);
                 Poco::Net::HTTPServerRequestImpl request(response, session, params_);
+                reading = false;
+                if (auto refused = framingProblem(request)) {
+                    sendRefusal(session, *refused, tls_);
+                    break;
+                }
                 response.setDate(Poco::Timestamp());
                 response.setVersion(request.getVersion());
                 response.setKeepAlive(params_->getKeepAlive() && request.getKeepAlive() && session.canKeepAlive());
@@ -358,9 +333,14 @@ private:
             } catch (const Poco::Net::NoMessageException&) {
                 break;
             } catch (const Poco::Net::MessageException& e) {
-                sendUnreadable(session, e, tls_);
-            } catch (const Poco::Exception&) {
+                sendRefusal(session, unreadableRequest(e.message()), tls_);
+            } catch (const Poco::Exception& e) {
                 if (session.networkException()) session.networkException()->rethrow();
+                // e.g. a Content-Length POCO cannot parse as a number ("1e3", 20 digits)
+                if (reading) {
+                    sendRefusal(session, unreadableRequest(e.displayText()), tls_);
+                    break;
+                }
                 throw;
             }
         }

@@ -486,3 +486,56 @@ TEST(UnreadableRequests, AreAnsweredWithAProblemDocumentAndTheirOwnStatus) {
     // A well-formed request on a new connection is still answered.
     EXPECT_EQ(healthz(s.port()), "HTTP/1.1 200 OK");
 }
+
+// Framing a proxy in front of the box could read another way (RFC 9112) is refused with a
+// problem document before any route runs, and the connection is closed, so bytes after it
+// are never read as a request: a transfer coding POCO does not decode left the body on the
+// connection, and "Content-Length :" was another field to POCO.
+TEST(RequestFraming, AmbiguousFramingIsRefusedAndWhatFollowsIsNeverARequest) {
+    Server s(plain(4));
+    const std::string smuggled = "GET /healthz HTTP/1.1\r\nHost: box\r\n\r\n";
+    const struct {
+        std::string raw, status, type;
+    } cases[] = {
+        {"POST /echo HTTP/1.1\r\nHost: box\r\nContent-Type: application/json\r\nTransfer-Encoding: gzip, chunked\r\n\r\n" + smuggled,
+         "HTTP/1.1 501", "/problems/unsupported-transfer-encoding"},
+        {"POST /echo HTTP/1.1\r\nHost: box\r\nContent-Type: application/json\r\nTransfer-Encoding: identity\r\n\r\n" + smuggled,
+         "HTTP/1.1 501", "/problems/unsupported-transfer-encoding"},
+        {"POST /echo HTTP/1.1\r\nHost: box\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + smuggled,
+         "HTTP/1.1 501", "/problems/unsupported-transfer-encoding"},
+        {"POST /echo HTTP/1.1\r\nHost: box\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n" + smuggled,
+         "HTTP/1.1 400", "/problems/malformed-request"},
+        {"POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + smuggled, "HTTP/1.1 400", "/problems/malformed-request"},
+        {"POST /echo HTTP/1.1\r\nHost: box\r\nContent-Length : 2\r\n\r\n{}" + smuggled, "HTTP/1.1 400", "/problems/malformed-request"},
+        {"POST /echo HTTP/1.1\r\nHost: box\r\nContent-Length: +2\r\n\r\n{}" + smuggled, "HTTP/1.1 400", "/problems/malformed-request"},
+        {"POST /echo HTTP/1.1\r\nHost: box\r\nContent-Length: -1\r\n\r\n" + smuggled, "HTTP/1.1 400", "/problems/malformed-request"},
+        {"POST /echo HTTP/1.1\r\nHost: box\r\nContent-Length: 1e3\r\n\r\n" + smuggled, "HTTP/1.1 400", "/problems/malformed-request"},
+        {"POST /echo HTTP/1.1\r\nHost: box\r\nContent-Length: 99999999999999999999\r\n\r\n" + smuggled, "HTTP/1.1 400",
+         "/problems/malformed-request"},
+        {"GET /healthz HTTP/1.1\r\n\r\n" + smuggled, "HTTP/1.1 400", "/problems/malformed-request"},
+        {"GET /healthz HTTP/2.0\r\nHost: box\r\n\r\n" + smuggled, "HTTP/1.1 505", "/problems/http-version-not-supported"},
+    };
+    for (const auto& c : cases) {
+        Conn conn(s.port());
+        conn.send(c.raw);
+        const auto r = conn.read(60s, complete);
+        EXPECT_EQ(r.substr(0, c.status.size()), c.status) << c.raw.substr(0, 120) << "\n" << r.substr(0, 300);
+        EXPECT_NE(r.find("Content-Type: application/problem+json"), std::string::npos) << r.substr(0, 300);
+        EXPECT_NE(r.find("\"type\":\"" + c.type + "\""), std::string::npos) << r.substr(0, 400);
+        EXPECT_NE(r.find("X-Frame-Options: DENY"), std::string::npos) << "every response carries the security headers";
+        EXPECT_TRUE(conn.closedWithin(60s)) << "the request after it must not be answered: " << c.raw.substr(0, 120);
+    }
+    // A chunked body is read, answered, and the connection then ends: POCO reads a malformed
+    // chunk as the body's end, so what follows a chunked body is never taken as a request.
+    Conn conn(s.port());
+    conn.send("POST /echo HTTP/1.1\r\nHost: box\r\nContent-Type: application/json\r\nTransfer-Encoding: Chunked\r\n\r\n"
+              "2\r\n{}\r\n0\r\n\r\n" + smuggled);
+    const auto r = conn.read(60s, complete);
+    EXPECT_EQ(r.substr(0, 12), "HTTP/1.1 200") << r.substr(0, 300);
+    EXPECT_TRUE(conn.closedWithin(60s));
+    // HTTP/1.0 needs no Host; plain requests on a new connection are still answered.
+    Conn old(s.port());
+    old.send("GET /healthz HTTP/1.0\r\n\r\n");
+    EXPECT_EQ(old.read(60s, complete).substr(0, 12), "HTTP/1.0 200");
+    EXPECT_EQ(healthz(s.port()), "HTTP/1.1 200 OK");
+}
