@@ -3,6 +3,7 @@
 
 #include "Referrals.h"
 
+#include <klinikbox/Clock.h>
 #include <klinikbox/Personnummer.h>
 
 namespace klinikbox::referral {
@@ -24,9 +25,10 @@ ProducerAnswer result(const std::string& op, const std::string& code, const std:
     return a;
 }
 
-bool validPatient(const std::string& pnr) {
+// "Today" is the box's (its clock, its time zone), as everywhere else a personnummer is read.
+bool validPatient(const std::string& pnr, long long now) {
     if (pnr.size() != 12) return false;
-    const std::chrono::year_month_day today{std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())};
+    const auto today = Clock::localDate(std::chrono::system_clock::time_point(std::chrono::seconds(now)));
     return std::holds_alternative<Personnummer>(Personnummer::parse(pnr, today));
 }
 
@@ -48,7 +50,7 @@ ProducerAnswer handleInbound(Store& store, const ProducerSettings& settings, con
         return fault(400, "soap:Client", "the LogicalAddress is not a care unit of this box");
     const auto& op = in.operation;
     const std::string patient = op == "ProcessRequest" ? in.request.patient : in.answer.patient;
-    if (!validPatient(patient)) return result(op, "ERROR", "VALIDATION_ERROR", "the patient's personId is not valid");
+    if (!validPatient(patient, now)) return result(op, "ERROR", "VALIDATION_ERROR", "the patient's personId is not valid");
     ProducerAnswer out;
     try {
         if (op == "ProcessRequest") {

@@ -65,7 +65,7 @@ Settings settingsFrom(const Poco::JSON::Object::Ptr& cfg) {
     return s;
 }
 
-Poco::JSON::Object::Ptr toJson(const Referral& r, bool full) {
+Poco::JSON::Object::Ptr toJson(const Referral& r, bool full, std::chrono::year_month_day today) {
     Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
     o->set("id", r.id);
     o->set("direction", r.direction);
@@ -81,7 +81,6 @@ Poco::JSON::Object::Ptr toJson(const Referral& r, bool full) {
     if (r.sentAt) o->set("sent_at", *r.sentAt);
     if (!full) {
         // Lists show the patient masked; the full number needs the referral itself.
-        const std::chrono::year_month_day today{std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())};
         const auto p = Personnummer::parse(r.patient, today);
         o->set("patient_masked", std::holds_alternative<Personnummer>(p) ? std::get<Personnummer>(p).masked() : "************");
         return o;
@@ -329,7 +328,7 @@ Response Workflow::attachment(Request& req) {
 Poco::JSON::Object::Ptr Workflow::list(Request& req, const std::string& direction) {
     Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
     ctx_.store().read([&](db::Connection& c) {
-        for (const auto& r : referral::list(c, direction)) items->add(toJson(r, false));
+        for (const auto& r : referral::list(c, direction)) items->add(toJson(r, false, ctx_.clock().today()));
     });
     audit(req, "referral.list", "", direction + ": " + std::to_string(items->size()) + " referrals (masked)");
     Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
@@ -341,7 +340,7 @@ Poco::JSON::Object::Ptr Workflow::list(Request& req, const std::string& directio
 Poco::JSON::Object::Ptr Workflow::overdueList(Request& req) {
     Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
     ctx_.store().read([&](db::Connection& c) {
-        for (const auto& r : overdue(c, now(), s_.overdueDays)) items->add(toJson(r, false));
+        for (const auto& r : overdue(c, now(), s_.overdueDays)) items->add(toJson(r, false, ctx_.clock().today()));
     });
     audit(req, "referral.list", "", "overdue: " + std::to_string(items->size()) + " referrals (masked)");
     Poco::JSON::Object::Ptr o = new Poco::JSON::Object;

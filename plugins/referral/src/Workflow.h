@@ -74,6 +74,7 @@ private:
     Settings s_;
 };
 
-[[nodiscard]] Poco::JSON::Object::Ptr toJson(const Referral& r, bool full);
+// `today` (the box's) checks the stored personnummer before a list shows it masked.
+[[nodiscard]] Poco::JSON::Object::Ptr toJson(const Referral& r, bool full, std::chrono::year_month_day today = {});
 
 }  // namespace klinikbox::referral
