@@ -23,7 +23,14 @@ kb.subscribe("booking.cancelled", function(event)
     kb.log.warn("booking.cancelled without booking_id, care_unit, practitioner, visit_type or start: not offered")
     return
   end
-  if p.start <= os.date("%Y-%m-%dT%H:%M", kb.now()) then return end  -- a slot in the past
+  -- A slot in the past is not offered. The instant is compared, not the text: "…T08:30:00Z"
+  -- and "…T09:30:00+01:00" are the same start.
+  local start = kb.time.parse(p.start)
+  if not start then
+    kb.log.warn("booking.cancelled with a start that is not a time: not offered")
+    return
+  end
+  if start <= kb.now() then return end
   offers.offer_slot({ cancelled_booking = tostring(p.booking_id), slot_id = p.slot_id, care_unit = p.care_unit,
                       practitioner = p.practitioner, visit_type = p.visit_type, start = p.start })
 end)

@@ -3,11 +3,14 @@ local store = require("store")
 
 local M = {}
 
--- "2026-01-20T09:30:00+01:00" -> "20/1 kl. 09:30"
+-- "2026-01-20T09:30:00+01:00" -> "20/1 kl. 09:30", in Swedish time whatever offset the
+-- text was written with ("2026-01-20T08:30:00Z" is the same "20/1 kl. 09:30").
 local function when(start)
-  local _, m, d, hh, mm = string.match(start or "", "^(%d+)%-(%d+)%-(%d+)T(%d+):(%d+)")
-  if not m then return tostring(start) end
-  return string.format("%d/%d kl. %s:%s", tonumber(d), tonumber(m), hh, mm)
+  local t = kb.time.parse(start or "")
+  if not t then return tostring(start) end
+  local day, clock = kb.time.format(t, "date"), kb.time.format(t, "time")
+  local _, m, d = string.match(day, "^(%d+)%-(%d+)%-(%d+)$")
+  return string.format("%d/%d kl. %s", tonumber(d), tonumber(m), clock)
 end
 
 local function sms_text(offer, minutes)

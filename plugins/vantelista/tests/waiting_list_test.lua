@@ -33,6 +33,20 @@ kb.test("a cancelled slot is offered by SMS to the patient longest on the list",
   kb.assert_eq(offers[1].slot_id, 77)
 end)
 
+kb.test("the SMS says the slot's Swedish time and a past slot is not offered, whatever offset the start has", function()
+  add("19121212-1212", "070-111 11 11")
+  add("20080808-2382", "070-222 22 22")
+  cancel(511, "2026-01-15T11:59:00Z")  -- a minute before the clock (12:00 UTC), 12:59 in Stockholm
+  cancel(512, "not a time")
+  kb.assert_eq(#kb.sent(), 0, "a slot that has started, or a start that is no time, is not offered")
+  cancel(513, "2026-01-15T12:30:00Z")  -- in half an hour: 13:30 in Stockholm
+  cancel(514, "2026-07-20T07:30:00Z")  -- summer time: 09:30 in Stockholm
+  local sent = kb.sent()
+  kb.assert_eq(#sent, 2)
+  kb.assert_true(string.find(sent[1].payload.text, "15/1 kl. 13:30", 1, true), sent[1].payload.text)
+  kb.assert_true(string.find(sent[2].payload.text, "20/7 kl. 09:30", 1, true), sent[2].payload.text)
+end)
+
 kb.test("only a patient the slot suits is offered it", function()
   add("19121212-1212", "070-111 11 11", { visit_type = "rontgen" })
   add("20080808-2382", "070-222 22 22", { practitioner = "SE2321000016-DR99" })
