@@ -35,7 +35,9 @@ function M.entry(body)
     return nil, problem("practitioner", "an HSA-id expected")
   end
   e.practitioner = body.practitioner
-  if body.latest ~= nil and not (type(body.latest) == "string" and string.match(body.latest, "^%d%d%d%d%-%d%d%-%d%d$")) then
+  -- A day that exists: kb.time.parse refuses "2026-02-31".
+  if body.latest ~= nil and not (type(body.latest) == "string" and string.match(body.latest, "^%d%d%d%d%-%d%d%-%d%d$")
+                                 and kb.time.parse(body.latest)) then
     return nil, problem("latest", "a day YYYY-MM-DD expected")
   end
   e.latest = body.latest

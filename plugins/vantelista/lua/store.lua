@@ -20,6 +20,13 @@ function M.remove_entry(id)
   return kb.db.exec("UPDATE vantelista_entries SET state = 'removed' WHERE id = ? AND state IN ('waiting', 'offered')", id)
 end
 
+-- The Swedish day of a start written with any offset ("2026-01-20T23:30:00Z" is the 21st),
+-- the day a patient's "latest" is compared with.
+function M.swedish_day(start)
+  local t = kb.time.parse(start or "")
+  return t and kb.time.format(t, "date") or string.sub(tostring(start), 1, 10)
+end
+
 -- The first waiting patient (longest on the list) the slot suits, who has not had this slot.
 function M.first_match(slot)
   local rows = kb.db.query([[SELECT e.id, e.patient, e.phone FROM vantelista_entries e
@@ -29,7 +36,7 @@ function M.first_match(slot)
         AND (e.latest IS NULL OR e.latest >= ?)
         AND NOT EXISTS (SELECT 1 FROM vantelista_offers o WHERE o.entry_id = e.id AND o.cancelled_booking = ?)
       ORDER BY e.created_at, e.id LIMIT 1]],
-    slot.care_unit, slot.visit_type, slot.practitioner, string.sub(slot.start, 1, 10), slot.cancelled_booking)
+    slot.care_unit, slot.visit_type, slot.practitioner, M.swedish_day(slot.start), slot.cancelled_booking)
   return rows[1]
 end
 

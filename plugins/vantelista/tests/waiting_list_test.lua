@@ -47,6 +47,14 @@ kb.test("the SMS says the slot's Swedish time and a past slot is not offered, wh
   kb.assert_true(string.find(sent[2].payload.text, "20/7 kl. 09:30", 1, true), sent[2].payload.text)
 end)
 
+kb.test("a patient's latest day is a Swedish day, whatever offset the slot's start has", function()
+  add("19121212-1212", "070-111 11 11", { latest = "2026-01-20" })
+  cancel(521, "2026-01-20T23:30:00Z")  -- 00:30 on the 21st in Stockholm: after the latest day
+  kb.assert_eq(#kb.sent(), 0, "a slot on the 21st is not offered to a patient who can come until the 20th")
+  cancel(522, "2026-01-20T22:30:00Z")  -- 23:30 on the 20th
+  kb.assert_eq(#kb.sent(), 1)
+end)
+
 kb.test("only a patient the slot suits is offered it", function()
   add("19121212-1212", "070-111 11 11", { visit_type = "rontgen" })
   add("20080808-2382", "070-222 22 22", { practitioner = "SE2321000016-DR99" })
@@ -162,6 +170,12 @@ kb.test("staff only, and bad input is a 400 problem", function()
   r = kb.request("POST", "/entries", { json = { patient = "19121212-1212", phone = "12", care_unit = UNIT }, as = "staff" })
   kb.assert_eq(r.status, 400)
   kb.assert_true(string.find(r.json.detail, "phone", 1, true))
+  for _, day in ipairs({ "2026-02-31", "2026-13-01", "20260131" }) do
+    r = kb.request("POST", "/entries", { json = { patient = "19121212-1212", phone = "070-111 11 11", care_unit = UNIT,
+                                                 latest = day }, as = "staff" })
+    kb.assert_eq(r.status, 400, day)
+    kb.assert_true(string.find(r.json.detail, "latest", 1, true), r.json.detail)
+  end
 end)
 
 kb.test("a slot in the past is not offered", function()
