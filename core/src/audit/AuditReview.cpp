@@ -31,6 +31,22 @@ std::string dayAfterStartAt(const std::string& date) {
     return dayStartAt(std::chrono::year_month_day{std::chrono::sys_days{*Clock::parseDate(date)} + std::chrono::days{1}});
 }
 
+// kb_audit.at ("2026-12-06T23:30:00.123Z") in the box's time zone with its offset
+// ("2026-12-07T00:30:00.123+01:00"): the CSV is read by people, next to the console, which
+// shows the same local time, and the offset keeps it one instant for a program. Text that is
+// not in the log's format is passed through.
+std::string localAt(const std::string& utc) {
+    std::tm tm{};
+    if (utc.size() != 24 || utc[23] != 'Z' || !strptime(utc.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return utc;
+    const std::time_t t = timegm(&tm);
+    std::tm local{};
+    localtime_r(&t, &local);
+    char b[40], zone[8];
+    std::strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%S", &local);
+    std::strftime(zone, sizeof zone, "%z", &local);  // +0100
+    return std::string(b) + utc.substr(19, 4) + std::string(zone, 3) + ":" + std::string(zone + 3, 2);
+}
+
 // " AND at >= ? AND at < ?" for the filter's period, with its parameters.
 std::string period(const std::string& from, const std::string& to, std::vector<std::string>& params) {
     std::string w;
@@ -217,7 +233,7 @@ std::string exportCsv(store::Database& db, const ReviewFilter& f) {
             csv += std::to_string(st.getInt(0));
             for (int i = 1; i < 14; ++i) {
                 csv += ',';  // two appends: GCC 12 -O3 false -Werror=restrict on "," + string
-                csv += csvCell(st.getText(i));
+                csv += csvCell(i == 1 ? localAt(st.getText(i)) : st.getText(i));
             }
             csv += "\r\n";
         }

@@ -81,6 +81,9 @@ TEST(AuditPeriod, AReviewOfADayHoldsTheRecordsOfThatSwedishDay) {
     const auto csv = audit::exportCsv(f.db, f.period("2026-12-07", "2026-12-07"));
     EXPECT_NE(csv.find("2026-12-06T23:30:00"), std::string::npos) << csv;
     EXPECT_EQ(csv.find("2026-12-07T23:00:00"), std::string::npos) << csv;
+    // Its time column is Swedish time with the offset, as the console shows it.
+    EXPECT_NE(csv.find("\r\n2,2026-12-07T00:30:00.000+01:00,sara,"), std::string::npos) << csv;
+    EXPECT_NE(audit::exportCsv(f.db, f.period("2026-07-02", "2026-07-02")).find(",2026-07-02T00:30:00.000+02:00,"), std::string::npos);
 }
 
 TEST(AuditPeriod, ThePatientsLogExtractCountsEachAccessUnderItsSwedishDayWithinThePeriodAsked) {
