@@ -206,3 +206,50 @@ end)
     ASSERT_EQ(teen.status, 201) << teen.body;
     EXPECT_EQ(teen.json()->getValue<long long>("charge_ore"), 30000) << "exemption removed: the tariff's fee " << teen.body;
 }
+
+// Check-in reads the bookings a checkin.lookup hook answers with as instants: a booking system
+// that writes UTC ("…T08:00:00Z") checks the patient in for 09:00 Swedish time on the right
+// day, and a start that is no time is a 503 ("ask at the reception"), never a 500.
+TEST(LuaHooksServer, CheckInReadsTheLookupsStartsAsInstantsWhateverTheirOffset) {
+    TempDir d;
+    fs::create_directories(d.file("scripts"));
+    std::ofstream(d.file("scripts") + "/utc_lookup.lua") << R"(
+kb.on("checkin.lookup", { phase = "finalize" }, function(e)
+  for _, b in ipairs(e.payload.bookings or {}) do
+    if e.payload.patient == "201103152383" then
+      b.start = "kl. nio"
+    else
+      b.start = os.date("!%Y-%m-%dT%H:%M:%SZ", kb.time.parse(b.start))
+    end
+  end
+end)
+)";
+    auto box = startBox(d,
+                        std::string("  settings:\n    checkin:\n      care_unit: ") + kHooksUnit +
+                            "\n      clinic_name: Vårdcentralen Norr\n"
+                            "lua:\n  scripts_dir: " + d.file("scripts") + "\n",
+                        pluginSet(d, {"booking", "checkin"}));
+    for (const auto& [patient, practitioner] : {std::pair{"198001010019", kHooksDoctor}, std::pair{"201103152383", kNurseDoctor}}) {
+        const auto r = box->authed("POST", "/api/v1/booking/bookings",
+                                   R"({"slot_id":)" + std::to_string(slotOf(*box, "2026-11-25", practitioner, "09:00")) +
+                                       R"(,"patient":")" + patient + "\"}");
+        ASSERT_EQ(r.status, 201) << r.body;
+    }
+    const auto reg = box->authed("POST", "/api/v1/checkin/kiosks", R"({"name":"Väntrummet"})");
+    ASSERT_EQ(reg.status, 201) << reg.body;
+    const std::string cookie = reg.header("set-cookie").substr(0, reg.header("set-cookie").find(';'));
+    auto arrive = [&](const std::string& patient) {
+        return box->request("POST", "/api/v1/checkin/arrivals", R"({"patient":")" + patient + "\"}",
+                            {{"Content-Type", "application/json"}, {"Cookie", cookie}});
+    };
+    const auto utc = arrive("198001010019");
+    ASSERT_EQ(utc.status, 201) << utc.body;
+    EXPECT_EQ(utc.json()->getValue<std::string>("time"), "09:00") << "Swedish time, not the UTC hour: " << utc.body;
+    const auto report = box->authed("GET", "/api/v1/checkin/day?date=2026-11-25");
+    ASSERT_EQ(report.status, 200) << report.body;
+    EXPECT_NE(report.body.find("\"time\":\"09:00\""), std::string::npos) << report.body;
+    const auto garbled = arrive("201103152383");
+    EXPECT_EQ(garbled.status, 503) << garbled.body;
+    EXPECT_NE(garbled.body.find("/problems/checkin-lookup-failed"), std::string::npos) << garbled.body;
+    EXPECT_NE(box->output().find("start is not an ISO 8601 time"), std::string::npos);
+}

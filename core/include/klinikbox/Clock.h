@@ -25,6 +25,13 @@ public:
     // A date written YYYY-MM-DD (ten characters, digits and dashes, a day that exists), else
     // nullopt: "2026-02-30", "2026-2-01" and "+026-02-01" are not dates.
     [[nodiscard]] static std::optional<std::chrono::year_month_day> parseDate(std::string_view text);
+    // An instant written ISO 8601 with its offset, as plugins write times to each other:
+    // "2026-12-07T09:00:00+01:00", "2026-12-07T08:00:00Z", "2026-12-07T08:00Z",
+    // "2026-12-07T08:00:00.250Z" (the fraction is dropped). Anything else is nullopt, a time
+    // without an offset too: its zone would be a guess.
+    [[nodiscard]] static std::optional<std::chrono::system_clock::time_point> parseInstant(std::string_view text);
+    // An instant in the box's local time zone with its offset, e.g. "2026-12-07T09:00:00+01:00".
+    [[nodiscard]] static std::string localIso(std::chrono::system_clock::time_point t);
 };
 
 class SystemClock final : public Clock {

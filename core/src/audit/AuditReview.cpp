@@ -38,13 +38,8 @@ std::string dayAfterStartAt(const std::string& date) {
 std::string localAt(const std::string& utc) {
     std::tm tm{};
     if (utc.size() != 24 || utc[23] != 'Z' || !strptime(utc.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return utc;
-    const std::time_t t = timegm(&tm);
-    std::tm local{};
-    localtime_r(&t, &local);
-    char b[40], zone[8];
-    std::strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%S", &local);
-    std::strftime(zone, sizeof zone, "%z", &local);  // +0100
-    return std::string(b) + utc.substr(19, 4) + std::string(zone, 3) + ":" + std::string(zone + 3, 2);
+    std::string local = Clock::localIso(std::chrono::system_clock::from_time_t(timegm(&tm)));
+    return local.insert(19, utc.substr(19, 4));  // the milliseconds before the offset
 }
 
 // " AND at >= ? AND at < ?" for the filter's period, with its parameters.

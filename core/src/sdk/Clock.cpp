@@ -1,6 +1,7 @@
 #include <klinikbox/Clock.h>
 
 #include <ctime>
+#include <string>
 
 namespace klinikbox {
 
@@ -38,6 +39,61 @@ std::optional<std::chrono::year_month_day> Clock::parseDate(std::string_view s) 
                                         std::chrono::day{static_cast<unsigned>(v[2])}};
     if (!d.ok()) return std::nullopt;
     return d;
+}
+
+namespace {
+// n digits at s[at..], or -1.
+int digits(std::string_view s, std::size_t at, std::size_t n) {
+    if (at + n > s.size()) return -1;
+    int v = 0;
+    for (std::size_t i = at; i < at + n; ++i) {
+        if (s[i] < '0' || s[i] > '9') return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+}  // namespace
+
+std::optional<std::chrono::system_clock::time_point> Clock::parseInstant(std::string_view s) {
+    if (s.size() < 17 || s[10] != 'T' || s[13] != ':') return std::nullopt;
+    const auto day = parseDate(s.substr(0, 10));
+    const int hh = digits(s, 11, 2), mm = digits(s, 14, 2);
+    if (!day || hh < 0 || hh > 23 || mm < 0 || mm > 59) return std::nullopt;
+    std::size_t i = 16;
+    int ss = 0;
+    if (i < s.size() && s[i] == ':') {
+        ss = digits(s, i + 1, 2);
+        if (ss < 0 || ss > 59) return std::nullopt;  // a leap second is not a booking's start
+        i += 3;
+        if (i < s.size() && s[i] == '.') {
+            ++i;
+            const std::size_t first = i;
+            while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+            if (i == first || i - first > 9) return std::nullopt;
+        }
+    }
+    long long offset = 0;
+    if (i + 1 == s.size() && s[i] == 'Z') {
+        offset = 0;
+    } else if (i + 6 == s.size() && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
+        const int oh = digits(s, i + 1, 2), om = digits(s, i + 4, 2);
+        if (oh < 0 || oh > 18 || om < 0 || om > 59) return std::nullopt;
+        offset = (oh * 3600LL + om * 60LL) * (s[i] == '-' ? -1 : 1);
+    } else {
+        return std::nullopt;
+    }
+    const auto local = std::chrono::sys_days{*day} + std::chrono::hours{hh} + std::chrono::minutes{mm} + std::chrono::seconds{ss};
+    return std::chrono::system_clock::time_point(local - std::chrono::seconds{offset});
+}
+
+std::string Clock::localIso(std::chrono::system_clock::time_point when) {
+    const std::time_t t = std::chrono::system_clock::to_time_t(when);
+    std::tm tm{};
+    localtime_r(&t, &tm);
+    char b[40], zone[8];
+    std::strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%S", &tm);
+    std::strftime(zone, sizeof zone, "%z", &tm);  // +0100
+    return std::string(b) + std::string(zone, 3) + ":" + std::string(zone + 3, 2);
 }
 
 }  // namespace klinikbox

@@ -39,7 +39,7 @@ Object::Ptr CheckinPlugin::checkIn(const Request& req, const std::string& patien
             video = true;
             continue;
         }
-        const long long start = parseIso(b->getValue<std::string>("start"));
+        const long long start = startOf(b);
         if (now() < start - before_ * 60LL) early.push_back(b);
         else if (now() > start + after_ * 60LL) late.push_back(b);
         else inWindow.push_back(b);
@@ -47,11 +47,11 @@ Object::Ptr CheckinPlugin::checkIn(const Request& req, const std::string& patien
     if (inWindow.empty()) {
         if (!early.empty())
             throw Problem(409, "/problems/checkin-early", "Du är tidigt ute",
-                          "Din tid är kl. " + early.front()->getValue<std::string>("start").substr(11, 5) +
-                              ". Du kan checka in från kl. " + clockOf(parseIso(early.front()->getValue<std::string>("start")) - before_ * 60LL) + ".");
+                          "Din tid är kl. " + clockOf(startOf(early.front())) +
+                              ". Du kan checka in från kl. " + clockOf(startOf(early.front()) - before_ * 60LL) + ".");
         if (!late.empty())
             throw Problem(409, "/problems/checkin-late", "Din tid har passerat",
-                          "Din tid var kl. " + late.back()->getValue<std::string>("start").substr(11, 5) + ". Gå till receptionen.");
+                          "Din tid var kl. " + clockOf(startOf(late.back())) + ". Gå till receptionen.");
         if (video) {
             ctx_->audit().record(req, {"checkin.lookup", patient, "vård", "denied", "video visit today: not checked in at " + channel});
             throw Problem(409, "/problems/checkin-video-visit", "Ditt besök idag är ett videobesök",
@@ -82,7 +82,11 @@ Object::Ptr CheckinPlugin::checkIn(const Request& req, const std::string& patien
     }
 
     // The fee: the region's rules, then the clinic's Lua override, then the frikort.
-    const std::string date = b->getValue<std::string>("start").substr(0, 10);
+    // The start as the box writes times (Swedish time with its offset), whatever offset the
+    // lookup hook wrote: the visit's day, its time on the kiosk and in the day report, and
+    // the order of the day's visits are read from this text.
+    const std::string startText = Clock::localIso(std::chrono::system_clock::time_point(std::chrono::seconds(startOf(b))));
+    const std::string date = startText.substr(0, 10);
     const auto visitDay = parseDay(date);
     checkin::Visit vi{b->optValue<std::string>("visit_type", ""), b->optValue<std::string>("profession", ""),
                       b->optValue<std::string>("visit_form", ""), pnr.ageOn(visitDay)};
@@ -124,7 +128,7 @@ Object::Ptr CheckinPlugin::checkIn(const Request& req, const std::string& patien
     v.patient = patient;
     v.unit = unit_;
     v.date = date;
-    v.start = b->getValue<std::string>("start");
+    v.start = startText;
     v.room = b->optValue<std::string>("room", "");
     v.tariff = fee.tariff;
     v.feeOre = fee.feeOre;
@@ -185,15 +189,17 @@ Object::Ptr CheckinPlugin::checkIn(const Request& req, const std::string& patien
     return sessionJson(*created, tok);
 }
 
-long long CheckinPlugin::parseIso(const std::string& s) {
-    // "YYYY-MM-DDTHH:MM:SS+HH:00"
-    if (s.size() < 25) throw std::runtime_error("bad time " + s);
-    const year_month_day d{year{std::stoi(s.substr(0, 4))}, month{static_cast<unsigned>(std::stoi(s.substr(5, 2)))},
-                           day{static_cast<unsigned>(std::stoi(s.substr(8, 2)))}};
-    long long t = sys_seconds{sys_days{d}}.time_since_epoch().count() + std::stoi(s.substr(11, 2)) * 3600LL +
-                  std::stoi(s.substr(14, 2)) * 60LL + std::stoi(s.substr(17, 2));
-    const int off = std::stoi(s.substr(20, 2)) * 3600 + std::stoi(s.substr(23, 2)) * 60;
-    return s[19] == '+' ? t - off : t + off;
+long long CheckinPlugin::startOf(const Object::Ptr& booking) const {
+    // A lookup hook's answer is another plugin's text: ISO 8601 with any offset is read; a
+    // start that is no time fails the lookup (503, "ask at the reception"), never the kiosk.
+    const auto text = booking->has("start") && booking->get("start").isString() ? booking->getValue<std::string>("start") : "";
+    const auto t = Clock::parseInstant(text);
+    if (!t) {
+        ctx_->log().warning("checkin: the checkin.lookup answer has a booking whose start is not an ISO 8601 time with an offset: '" +
+                            text.substr(0, 40) + "'");
+        throw Problem(503, "/problems/checkin-lookup-failed", "Vi kan inte hämta din bokning just nu", "Fråga i receptionen.");
+    }
+    return std::chrono::duration_cast<std::chrono::seconds>(t->time_since_epoch()).count();
 }
 
 year_month_day CheckinPlugin::parseDay(const std::string& s) {

@@ -99,7 +99,9 @@ private:
 
     Object::Ptr checkIn(const Request& req, const std::string& patientText, const std::string& channel);
 
-    static long long parseIso(const std::string& s);
+    // The instant (Unix seconds) of a booking's "start" in a checkin.lookup answer; 503 when
+    // it is not an ISO 8601 time with an offset.
+    long long startOf(const Object::Ptr& booking) const;
     static year_month_day parseDay(const std::string& s);
     // HH:MM in Stockholm time (the offset of the booking's day).
     static std::string clockOf(long long utc);

@@ -45,24 +45,10 @@ std::string bookingIdOf(const Poco::JSON::Object::Ptr& p, bool& numeric) {
 }
 
 std::optional<long long> parseIsoTime(const std::string& t) {
-    // YYYY-MM-DDTHH:MM[:SS[.fff]](Z|+HH:MM|-HH:MM)
-    static const std::regex re(R"((\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|([+-])(\d{2}):(\d{2})))");
-    std::smatch m;
-    if (!std::regex_match(t, m, re)) return std::nullopt;
-    using namespace std::chrono;
-    const year_month_day ymd{year{std::stoi(m[1])}, month{static_cast<unsigned>(std::stoi(m[2]))},
-                             day{static_cast<unsigned>(std::stoi(m[3]))}};
-    if (!ymd.ok()) return std::nullopt;
-    const int hh = std::stoi(m[4]), mm = std::stoi(m[5]), ss = m[6].matched ? std::stoi(m[6]) : 0;
-    if (hh > 23 || mm > 59 || ss > 59) return std::nullopt;
-    long long offset = 0;
-    if (m[7] != "Z") {
-        const int oh = std::stoi(m[9]), om = std::stoi(m[10]);
-        if (oh > 18 || om > 59) return std::nullopt;
-        offset = (oh * 3600LL + om * 60LL) * (m[8] == "-" ? -1 : 1);
-    }
-    const long long days = sys_days{ymd}.time_since_epoch().count();
-    return days * 86400 + hh * 3600LL + mm * 60LL + ss - offset;
+    // YYYY-MM-DDTHH:MM[:SS[.fff]](Z|+HH:MM|-HH:MM), read as every plugin reads another's times.
+    const auto at = Clock::parseInstant(t);
+    if (!at) return std::nullopt;
+    return std::chrono::duration_cast<std::chrono::seconds>(at->time_since_epoch()).count();
 }
 
 Booking parseBooking(const Poco::JSON::Object::Ptr& p, std::chrono::year_month_day today) {

@@ -88,3 +88,22 @@ TEST(ClockDates, ALocalDayStartsAtMidnightInTheBoxsZoneWhateverItsOffset) {
     EXPECT_EQ(secs(year_month_day{year{2026}, month{3}, day{30}}) - secs(year_month_day{year{2026}, month{3}, day{29}}), 23 * 3600);
     EXPECT_EQ(secs(year_month_day{year{2026}, month{10}, day{26}}) - secs(year_month_day{year{2026}, month{10}, day{25}}), 25 * 3600);
 }
+
+TEST(ClockDates, AnInstantIsReadWithItsOffsetAndWrittenInTheBoxsZone) {
+    kbtest::ScopedTimeZone zone("Europe/Stockholm");
+    using namespace std::chrono;
+    auto secs = [](const char* s) -> long long {
+        const auto t = Clock::parseInstant(s);
+        return t ? duration_cast<seconds>(t->time_since_epoch()).count() : -1;
+    };
+    EXPECT_EQ(secs("1970-01-01T00:00:00Z"), 0);
+    EXPECT_EQ(secs("2026-11-25T09:00:00+01:00"), secs("2026-11-25T08:00:00Z"));
+    EXPECT_EQ(secs("2026-07-01T09:00+02:00"), secs("2026-07-01T07:00:00Z"));
+    EXPECT_EQ(secs("2026-07-01T09:00:00.250-01:30"), secs("2026-07-01T10:30:00Z"));
+    for (const char* bad : {"", "2026-11-25", "2026-11-25 09:00:00+01:00", "2026-02-30T09:00:00Z", "2026-11-25T24:00:00Z",
+                            "2026-11-25T09:00:00", "2026-11-25T09:00:00+1:00", "2026-11-25T09:00:60Z", "2026-11-25T09:00:00.Z",
+                            "2026-11-25T09:00:00Zjunk", "2026-11-25T9:00:00Z"})
+        EXPECT_FALSE(Clock::parseInstant(bad)) << bad;
+    EXPECT_EQ(Clock::localIso(*Clock::parseInstant("2026-11-25T08:00:00Z")), "2026-11-25T09:00:00+01:00");
+    EXPECT_EQ(Clock::localIso(*Clock::parseInstant("2026-07-01T22:30:00Z")), "2026-07-02T00:30:00+02:00");
+}
