@@ -3,7 +3,7 @@
 // limits, the documented statuses, and a filter. Nothing is loaded from another origin.
 import {test, before, after} from 'node:test';
 import assert from 'node:assert/strict';
-import {startBox, launch, login, waitTimeout} from './box.mjs';
+import {startBox, launch, login, waitTimeout, swedishPc} from './box.mjs';
 
 let box, browser, page;
 const foreign = [];
@@ -59,7 +59,7 @@ test('the filter narrows the list, and nothing came from another origin', async 
 
 test('staff do not get the page in their menu', async () => {
   box.cli(['user', 'add', '--username', 'sara', '--role', 'staff', '--name', 'Sara S', '--password-stdin'], `${box.password}\n`);
-  const context = await browser.newContext({ignoreHTTPSErrors: true, locale: 'sv-SE'});
+  const context = await browser.newContext({...swedishPc});
   try {
     const p2 = await context.newPage();
     p2.setDefaultTimeout(waitTimeout);

@@ -97,13 +97,25 @@ export async function startBox({withHello = false, trustDir = '', scripts = null
   };
 }
 
+// A browser as at a Swedish clinic: Swedish language and Swedish time. The console takes
+// "today" from the browser's clock and zone, as the box takes it from box.timezone; a test
+// browser in the machine's zone (UTC here) would see yesterday between 00:00 and 01:00 (02:00
+// in summer) Swedish time, when the box's dates have moved on.
+export const swedishPc = {ignoreHTTPSErrors: true, locale: 'sv-SE', timezoneId: 'Europe/Stockholm'};
+
+// The day and hour in Swedish time, as the box and the Swedish PC count them (the test runner
+// itself may run in UTC).
+export const swedishDay = (d = new Date()) => d.toLocaleDateString('sv-SE', {timeZone: 'Europe/Stockholm'});
+export const swedishHour = (d = new Date()) =>
+  Number(d.toLocaleString('sv-SE', {timeZone: 'Europe/Stockholm', hour: '2-digit', hourCycle: 'h23'}));
+
 export async function launch() {
   const browser = await chromium.launch({
     executablePath: process.env.KB_CHROMIUM || '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-  const context = await browser.newContext({ignoreHTTPSErrors: true, locale: 'sv-SE', viewport: {width: 1024, height: 768}});
+  const context = await browser.newContext({...swedishPc, viewport: {width: 1024, height: 768}});
   context.setDefaultTimeout(waitTimeout);
   return {browser, context, page: await context.newPage()};
 }
@@ -124,7 +136,7 @@ export function message(page, text) {
 
 // A page of its own (the kiosk, a patient's browser) with the same generous timeout.
 export async function newPage(browser) {
-  const page = await browser.newPage({ignoreHTTPSErrors: true});
+  const page = await browser.newPage({...swedishPc});
   page.setDefaultTimeout(waitTimeout);
   return page;
 }

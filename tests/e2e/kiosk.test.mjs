@@ -7,7 +7,7 @@ import {test, before, after} from 'node:test';
 import assert from 'node:assert/strict';
 import {createRequire} from 'node:module';
 import {readFileSync} from 'node:fs';
-import {startBox, launch, login, waitForMessage, waitTimeout, registerKiosk} from './box.mjs';
+import {startBox, launch, login, waitForMessage, waitTimeout, registerKiosk, swedishPc} from './box.mjs';
 
 const require = createRequire(import.meta.url);
 const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -17,7 +17,7 @@ const unit = 'SE2321000016-U001';
 
 // A touch screen the size of a phone or small kiosk panel.
 async function touchContext() {
-  const context = await browser.newContext({ignoreHTTPSErrors: true, hasTouch: true, isMobile: true, locale: 'sv-SE',
+  const context = await browser.newContext({...swedishPc, hasTouch: true, isMobile: true,
     viewport: {width: 412, height: 915}, bypassCSP: true});
   context.setDefaultTimeout(waitTimeout);
   return context;

@@ -4,7 +4,7 @@
 // A/AA violations, and for a single h1; the tasks each role does most are walked.
 import {test, before, after} from 'node:test';
 import assert from 'node:assert/strict';
-import {startBox, launch, login, waitForMessage} from './box.mjs';
+import {startBox, launch, login, waitForMessage, swedishDay} from './box.mjs';
 import {checkPage, expectSwedish, englishIn} from './checks.mjs';
 
 let box, browser, page, context;
@@ -120,7 +120,7 @@ test('front-desk staff: every page, and the day view with a booking and its form
   await page.locator('li.figure', {hasText: 'Ankomna idag'}).waitFor();
   await page.getByRole('img', {name: /^Bokade besök den här veckan: mån \d+/}).waitFor();
   await page.getByRole('link', {name: 'Bokningar'}).click();
-  const later = new Date(Date.now() + 3 * 86400000).toLocaleDateString('sv-SE');
+  const later = swedishDay(new Date(Date.now() + 3 * 86400000));
   await page.getByLabel('Datum').fill(later);
   await page.getByRole('button', {name: 'Visa'}).click();
   await page.locator('main tbody').getByRole('button', {name: 'Boka', exact: true}).nth(18).click();
@@ -183,7 +183,6 @@ test('an auditor: every page, filters, noise hidden, the table fits 1280 px', as
   await page.getByText('Hela loggen.').waitFor();
   // The extract of the review's period: from yesterday to today, Swedish days (yesterday too,
   // in case the run crosses midnight).
-  const swedishDay = (d) => d.toLocaleDateString('sv-SE', {timeZone: 'Europe/Stockholm'});
   const today = swedishDay(new Date()), yesterday = swedishDay(new Date(Date.now() - 86400000));
   await page.goBack();
   await page.getByLabel('Patientens personnummer').fill('19121212-1212');

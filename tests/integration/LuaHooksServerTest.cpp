@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
@@ -37,6 +39,18 @@ std::string example(const std::string& name) {
     std::ostringstream ss;
     ss << in.rdbuf();
     return ss.str();
+}
+
+// A waiting-room kiosk registered on the box (a device cookie): patient -> the answer to
+// their arrival.
+std::function<HttpResult(const std::string&)> kioskArrivals(const BoxProcess& box) {
+    const auto reg = box.authed("POST", "/api/v1/checkin/kiosks", R"({"name":"Väntrummet"})");
+    EXPECT_EQ(reg.status, 201) << reg.body;
+    const std::string cookie = reg.header("set-cookie").substr(0, reg.header("set-cookie").find(';'));
+    return [&box, cookie](const std::string& patient) {
+        return box.request("POST", "/api/v1/checkin/arrivals", R"({"patient":")" + patient + "\"}",
+                           {{"Content-Type", "application/json"}, {"Cookie", cookie}});
+    };
 }
 
 // A box on Wednesday morning with the scripts in `scripts` and `extra` YAML appended.
@@ -192,13 +206,7 @@ end)
     book("198001010019", kHooksDoctor);
     book("201103152383", kNurseDoctor);  // 15 years old
     // The waiting room's kiosk (a registered device) answers with what the patient pays.
-    const auto reg = box->authed("POST", "/api/v1/checkin/kiosks", R"({"name":"Väntrummet"})");
-    ASSERT_EQ(reg.status, 201) << reg.body;
-    const std::string cookie = reg.header("set-cookie").substr(0, reg.header("set-cookie").find(';'));
-    auto arrive = [&](const std::string& patient) {
-        return box->request("POST", "/api/v1/checkin/arrivals", R"({"patient":")" + patient + "\"}",
-                            {{"Content-Type", "application/json"}, {"Cookie", cookie}});
-    };
+    const auto arrive = kioskArrivals(*box);
     const auto adult = arrive("198001010019");
     ASSERT_EQ(adult.status, 201) << adult.body;
     EXPECT_EQ(adult.json()->getValue<long long>("charge_ore"), 20000) << "the example's regional fee for a physical visit";
@@ -235,13 +243,7 @@ end)
                                        R"(,"patient":")" + patient + "\"}");
         ASSERT_EQ(r.status, 201) << r.body;
     }
-    const auto reg = box->authed("POST", "/api/v1/checkin/kiosks", R"({"name":"Väntrummet"})");
-    ASSERT_EQ(reg.status, 201) << reg.body;
-    const std::string cookie = reg.header("set-cookie").substr(0, reg.header("set-cookie").find(';'));
-    auto arrive = [&](const std::string& patient) {
-        return box->request("POST", "/api/v1/checkin/arrivals", R"({"patient":")" + patient + "\"}",
-                            {{"Content-Type", "application/json"}, {"Cookie", cookie}});
-    };
+    const auto arrive = kioskArrivals(*box);
     const auto utc = arrive("198001010019");
     ASSERT_EQ(utc.status, 201) << utc.body;
     EXPECT_EQ(utc.json()->getValue<std::string>("time"), "09:00") << "Swedish time, not the UTC hour: " << utc.body;
