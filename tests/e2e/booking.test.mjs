@@ -3,7 +3,7 @@
 // invitation link with their personnummer and picks a time.
 import {test, before, after} from 'node:test';
 import assert from 'node:assert/strict';
-import {startBox, launch, login, waitForMessage, newPage, swedishDay, swedishHour} from './box.mjs';
+import {startBox, launch, login, waitForMessage, newPage, swedishDay, swedishHour, swedishPc, waitTimeout} from './box.mjs';
 
 let box, browser, page;
 
@@ -151,4 +151,21 @@ test('a patient opens an invitation with their personnummer and picks a time', a
   await patient.getByRole('button', {name: 'Skicka svaren'}).click();
   await waitForMessage(patient, 'Tack, dina svar är skickade.');
   await patient.close();
+});
+
+// The box counts days in Swedish time (box.timezone); a PC whose clock is set to another zone
+// still opens the clinic's today. At any moment one of these two zones is on another date
+// than Sweden (Kiritimati from 11:00 Swedish time, Pago Pago before 12:00).
+test('a PC whose clock is set to another zone still opens the clinic\'s today', async () => {
+  for (const timezoneId of ['Pacific/Kiritimati', 'Pacific/Pago_Pago']) {
+    const context = await browser.newContext({...swedishPc, timezoneId});
+    context.setDefaultTimeout(waitTimeout);
+    const pc = await context.newPage();
+    await login(pc, box.url, 'admin', box.password);
+    await pc.getByRole('link', {name: 'Bokningar'}).click();
+    const before = swedishDay();
+    const shown = await pc.getByLabel('Datum').inputValue();
+    assert.ok([before, swedishDay()].includes(shown), `${timezoneId}: ${shown}, Swedish day ${before}`);
+    await context.close();
+  }
 });

@@ -97,10 +97,9 @@ export async function startBox({withHello = false, trustDir = '', scripts = null
   };
 }
 
-// A browser as at a Swedish clinic: Swedish language and Swedish time. The console takes
-// "today" from the browser's clock and zone, as the box takes it from box.timezone; a test
-// browser in the machine's zone (UTC here) would see yesterday between 00:00 and 01:00 (02:00
-// in summer) Swedish time, when the box's dates have moved on.
+// A browser as at a Swedish clinic: Swedish language and Swedish time. The console shows days
+// and times in the box's zone whatever the PC's (booking.test.mjs checks a PC in another
+// zone); the tests themselves count days in Swedish time (swedishDay).
 export const swedishPc = {ignoreHTTPSErrors: true, locale: 'sv-SE', timezoneId: 'Europe/Stockholm'};
 
 // The day and hour in Swedish time, as the box and the Swedish PC count them (the test runner

@@ -427,6 +427,10 @@ TEST(CoreServer, LogReviewFiltersExportsAndIsItselfLogged) {
     EXPECT_EQ(box.authed("GET", "/api/v1/audit?from=2026-13-01").status, 400);
     EXPECT_EQ(box.authed("GET", "/api/v1/audit?limit=0").status, 400);
     EXPECT_EQ(box.authed("GET", "/api/v1/audit?colour=red").status, 400);
+    // The console takes its days and times in the box's zone from the session.
+    const auto session = box.authed("GET", "/api/v1/auth/session");
+    ASSERT_EQ(session.status, 200) << session.body;
+    EXPECT_EQ(session.json()->getValue<std::string>("timezone"), "Europe/Stockholm") << session.body;
     auto extract = box.authed("GET", "/api/v1/audit/patient-extract?patient=19121212-1212");
     ASSERT_EQ(extract.status, 200) << extract.body;
     EXPECT_EQ(extract.json()->getValue<std::string>("patient"), "191212121212");

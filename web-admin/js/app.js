@@ -1,6 +1,6 @@
 // The console shell: session, banner, navigation by role, and a hash router over the pages.
 import {api, setCsrf, ApiError} from './api.js';
-import {h, announce, errorBox} from './dom.js';
+import {h, announce, errorBox, setBoxTimeZone} from './dom.js';
 import {t} from './i18n.js';
 import loginPage from './pages/login.js';
 import dashboardPage from './pages/dashboard.js';
@@ -148,6 +148,7 @@ async function loadSession() {
     const s = await api.get('/api/v1/auth/session');
     state.user = s.user;
     setCsrf(s.csrf_token);
+    setBoxTimeZone(s.timezone);
     const who = document.getElementById('who');
     who.textContent = t('app.whoami', {name: s.user.display_name || s.user.username, role: t(`role.${s.user.role}`)});
     if (s.clinic) document.getElementById('brand').textContent = s.clinic;

@@ -50,8 +50,26 @@ export function table(headers, rows) {
     h('tbody', {}, rows));
 }
 
+// The box's time zone (box.timezone, from the session); Swedish time until the session says.
+// Days and times on every page are the box's: a PC whose clock is set to another zone still
+// shows the clinic's today and the clinic's hours.
+let boxZone = 'Europe/Stockholm';
+export function setBoxTimeZone(zone) {
+  try {
+    if (zone) new Intl.DateTimeFormat('sv-SE', {timeZone: zone});  // throws for a zone the browser lacks
+    if (zone) boxZone = zone;
+  } catch {
+    // keep Swedish time
+  }
+}
+
+// The day (YYYY-MM-DD) of a moment, default now, in the box's time zone.
+export function boxDay(d = new Date()) {
+  return d.toLocaleDateString('sv-SE', {timeZone: boxZone});
+}
+
 export function formatTime(iso) {
   if (!iso) return '';
   const d = typeof iso === 'number' ? new Date(iso) : new Date(iso);
-  return Number.isNaN(d.getTime()) ? String(iso) : d.toLocaleString('sv-SE');
+  return Number.isNaN(d.getTime()) ? String(iso) : d.toLocaleString('sv-SE', {timeZone: boxZone});
 }

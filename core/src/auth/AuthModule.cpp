@@ -193,8 +193,11 @@ void install(server::Box& box) {
             const auto clinic = b.clinic();
             o->set("clinic", clinic.name);
             o->set("clinic_hsa_id", clinic.hsaId);
+            // The zone the box counts days in (box.timezone): the console's "today" and times
+            // are the box's, not those of a PC whose clock is set to another zone.
+            o->set("timezone", b.config().timezone);
             return Response::json(o);
-        }, RouteSpec{.summary = "The current session's user, CSRF token and clinic (401 when not logged in)", .status = 200, .problems = {401}});
+        }, RouteSpec{.summary = "The current session's user, CSRF token, clinic and the box's time zone (401 when not logged in)", .status = 200, .problems = {401}});
 
         add("POST", "/api/v1/auth/logout", Access::loggedIn(), [accounts, &audit, secure](Request& req) {
             accounts->logout(SessionAuthenticator::sessionToken(req));

@@ -1,7 +1,7 @@
 // Day and week view of a unit: every slot with its booking; book on behalf of a patient,
 // cancel (inside the patients' limit with a reason), mark a no-show and undo it. Forms and
 // messages open in a row right below the slot that was clicked.
-import {h, field, table, errorBox, announce} from '/js/dom.js';
+import {h, field, table, errorBox, announce, boxDay} from '/js/dom.js';
 import {t, pnr} from './strings.js';
 
 const time = (iso) => iso.slice(11, 16);
@@ -15,7 +15,7 @@ export default async function render(root, api) {
     return;
   }
   const unit = h('select', {}, setup.units.map((u) => h('option', {value: u.hsa_id}, u.name)));
-  const date = h('input', {type: 'date', value: new Date().toLocaleDateString('sv-SE')});
+  const date = h('input', {type: 'date', value: boxDay()});
   const days = h('select', {}, h('option', {value: '1'}, t('day1')), h('option', {value: '7'}, t('day7')));
   const prac = h('select', {}, h('option', {value: ''}, t('all')),
     setup.practitioners.map((p) => h('option', {value: p.hsa_id}, `${p.name} (${p.profession})`)));
@@ -146,7 +146,7 @@ export default async function render(root, api) {
     let lastStartedToday = null;  // late in the day every time may have started
     const rows = data.slots.map((s) => {
       const started = new Date(s.start).getTime() <= now;
-      const today = day(s.start) === new Date().toLocaleDateString('sv-SE');
+      const today = day(s.start) === boxDay();
       const status = s.status === 'free' && started ? 'passed' : s.status;
       const tr = h('tr', {class: started ? 'past' : null},
         h('td', {}, single ? time(s.start) : `${day(s.start)} ${time(s.start)}`),

@@ -1,6 +1,6 @@
 // The day report of a unit: who checked in, what they paid and how, who is exempt, and what
 // is outstanding; staff take payment at the desk or send an invoice.
-import {h, field, table, errorBox} from '/js/dom.js';
+import {h, field, table, errorBox, boxDay} from '/js/dom.js';
 
 const sv = {
   date: 'Datum', show: 'Visa', time: 'Tid', patient: 'Patient', visit: 'Besök', fee: 'Avgift', toPay: 'Att betala',
@@ -13,7 +13,7 @@ const t = (s, v = {}) => s.replace(/\{(\w+)\}/g, (_, k) => v[k] ?? '');
 const kr = (ore) => `${(ore / 100).toLocaleString('sv-SE')} kr`;
 
 export default async function render(root, api) {
-  const date = h('input', {type: 'date', value: new Date().toLocaleDateString('sv-SE')});
+  const date = h('input', {type: 'date', value: boxDay()});
   const msg = h('div', {'aria-live': 'polite'});
   const out = h('div', {});
   const act = async (fn) => {

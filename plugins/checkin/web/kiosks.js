@@ -1,6 +1,6 @@
 // Kiosker (admin): register the browser this page runs in as the waiting room's kiosk (it gets
 // an HttpOnly device cookie; open /kiosk in it afterwards), and revoke kiosks no longer in use.
-import {h, field, table, errorBox} from '/js/dom.js';
+import {h, field, table, errorBox, formatTime} from '/js/dom.js';
 
 const sv = {
   intro: 'En kiosk är en registrerad pekskärm i väntrummet. Öppna den här sidan i kioskens webbläsare, registrera den och öppna sedan /kiosk. '
@@ -16,7 +16,7 @@ export default async function render(root, api) {
   const load = async () => {
     const d = await api.get('/api/v1/checkin/kiosks');
     const rows = d.kiosks.map((k) => h('tr', {}, h('td', {}, String(k.id)), h('td', {}, k.name),
-      h('td', {}, new Date(k.created_at * 1000).toLocaleString('sv-SE')), h('td', {}, k.created_by),
+      h('td', {}, formatTime(k.created_at * 1000)), h('td', {}, k.created_by),
       h('td', {}, h('button', {type: 'button', onclick: async () => {
         try {
           await api.del(`/api/v1/checkin/kiosks/${k.id}`);

@@ -2,6 +2,7 @@
 // accesses, a random sample and refusals, each markable as reviewed with a comment; and the
 // patient's log extract as a list and a printable page.
 import {strings as s} from './strings.js';
+import {boxDay} from '/js/dom.js';
 
 function el(tag, text, cls) {
   const e = document.createElement(tag);
@@ -27,15 +28,12 @@ function button(text, onClick) {
   b.addEventListener('click', onClick);
   return b;
 }
-function isoDay(d) {
-  const p = (n) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
-}
 
 export default async function render(root, api) {
-  const now = new Date();
-  const from = input('date', 'from', isoDay(new Date(now.getFullYear(), now.getMonth(), 1)));
-  const to = input('date', 'to', isoDay(now));
+  // This month so far, in the box's days (the days the review counts).
+  const today = boxDay();
+  const from = input('date', 'from', `${today.slice(0, 8)}01`);
+  const to = input('date', 'to', today);
   const message = el('p', '');
   message.setAttribute('role', 'status');
   const lists = el('div');

@@ -1,5 +1,7 @@
 // Console page "Videobesök": today's video visits with their lobby state; staff copy the
 // patient's link, admit an identified patient and join the meeting themselves.
+import {boxDay} from '/js/dom.js';
+
 const strings = {
   title: 'Videobesök',
   date: 'Datum',
@@ -34,18 +36,13 @@ function el(tag, text, cls) {
   return e;
 }
 
-function today() {
-  const d = new Date();
-  const p = (n) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
-}
 
 export default async function render(root, api) {
   let timer = null;
   const heading = el('h1', strings.title);
   const dateInput = el('input');
   dateInput.type = 'date';
-  dateInput.value = today();
+  dateInput.value = boxDay();
   const dateLabel = el('label', `${strings.date} `);
   dateLabel.append(dateInput);
   const refresh = el('button', strings.refresh);

@@ -2,7 +2,7 @@
 // for the caller's role may answer GET /api/v1/<plugin>/figures), the outbox's dead letters,
 // the plugin set's and certificates' expiry warnings, a chart of the week as inline SVG, and
 // the box's state.
-import {h, table} from '../dom.js';
+import {h, table, boxDay} from '../dom.js';
 import {t} from '../i18n.js';
 
 function dl(pairs) {
@@ -22,7 +22,7 @@ export function weekChart(chart) {
   const days = chart.days || [];
   const max = Math.max(1, ...days.map((d) => d.value));
   const w = 44, gap = 12, top = 20, height = 120, bottom = 22;
-  const today = new Date().toLocaleDateString('sv-SE');
+  const today = boxDay();
   const names = t('dash.weekdays').split(',');
   const bars = days.map((d, i) => {
     const bh = Math.round((d.value / max) * height);
