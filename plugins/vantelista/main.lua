@@ -62,7 +62,7 @@ kb.route("POST", "/entries", { roles = STAFF.roles, summary = "Sätt upp en pati
   return { status = 201, json = { id = id } }
 end)
 
-kb.route("GET", "/entries", { roles = STAFF.roles, summary = "Väntelistan", status = 200 }, function(req)
+kb.route("GET", "/entries", { roles = STAFF.roles, query = { "care_unit" }, summary = "Väntelistan", status = 200 }, function(req)
   local rows = store.entries(req.query.care_unit)
   -- One record of the list that names every patient shown (each one's log extract finds it).
   local shown = {}

@@ -54,7 +54,9 @@ kb.subscribe("checkin.arrived", { batch = true }, function(events)
       if not (p.booking_id and p.care_unit and p.practitioner and FORMS[p.visit_form]) then
         kb.log.warn("checkin.arrived without booking_id, care_unit, practitioner or visit_form: not counted")
       else
-        local day = string.match(p.start or "", "^(%d%d%d%d%-%d%d%-%d%d)") or kb.today()
+        -- The contact's Swedish day, whatever offset the start was written with.
+        local start = kb.time.parse(p.start or "")
+        local day = start and kb.time.format(start, "date") or kb.today()
         -- A second arrival for the same booking is the same contact.
         kb.db.exec([[INSERT OR IGNORE INTO vardkontakter_contacts
                      (booking_id, contact_date, care_unit, practitioner, visit_form, recorded_at)
@@ -65,7 +67,8 @@ kb.subscribe("checkin.arrived", { batch = true }, function(events)
   end)
 end)
 
-kb.route("GET", "/report", { roles = { "admin", "staff" }, summary = "Vårdkontakter per vårdenhet, vårdgivare och besöksform för en månad" },
+kb.route("GET", "/report", { roles = { "admin", "staff" }, query = { "month" },
+                             summary = "Vårdkontakter per vårdenhet, vårdgivare och besöksform för en månad" },
   function(req)
     local month = requested_month(req)
     local rows = contacts(month)
@@ -82,7 +85,7 @@ local function csv_field(s)
   return s
 end
 
-kb.route("GET", "/report.csv", { roles = { "admin", "staff" }, summary = "Samma rapport som CSV" },
+kb.route("GET", "/report.csv", { roles = { "admin", "staff" }, query = { "month" }, summary = "Samma rapport som CSV" },
   function(req)
     local month = requested_month(req)
     local rows = contacts(month)

@@ -90,6 +90,24 @@ TEST(LuaServer, LuaPluginIsLoadedLikeANativeOneAndCountsCareContacts) {
     EXPECT_EQ(csv.status, 200);
     EXPECT_NE(csv.body.find("2026-11;SE2321000016-A1B2;SE2321000016-C3D4;physical;1"), std::string::npos) << csv.body;
     EXPECT_EQ(box.authed("GET", "/api/v1/vardkontakter/report?month=13-2026").status, 400);
+    // The route declares its one parameter (kb.route's query): a misspelt one is refused, not
+    // ignored for the default month.
+    const auto misspelt = box.authed("GET", "/api/v1/vardkontakter/report?monht=2026-11");
+    EXPECT_EQ(misspelt.status, 400) << misspelt.body;
+    EXPECT_NE(misspelt.body.find("/problems/unknown-parameter"), std::string::npos) << misspelt.body;
+    const auto spec = box.request("GET", "/api/v1/openapi.json");
+    EXPECT_NE(spec.body.find(R"("in":"query","name":"month")"), std::string::npos) << "published in the OpenAPI document";
+    // A contact at 00:30 on 1 December Swedish time, written in UTC, counts in December.
+    ASSERT_EQ(box.authed("POST", "/api/v1/arrivals/arrive", R"({"booking_id": 18, "care_unit": "SE2321000016-A1B2",
+        "practitioner": "SE2321000016-C3D4", "visit_form": "physical", "start": "2026-11-30T23:30:00Z", "patient": "191212121212"})").status, 202);
+    Poco::JSON::Object::Ptr december;
+    for (int i = 0; i < 200; ++i) {
+        december = box.authed("GET", "/api/v1/vardkontakter/report?month=2026-12").json();
+        if (december->getValue<int>("total") > 0) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    EXPECT_EQ(december->getValue<int>("total"), 1);
+    EXPECT_EQ(box.authed("GET", "/api/v1/vardkontakter/report?month=2026-11").json()->getValue<int>("total"), 1);
     // The Lua plugin's routes carry the same role checks as native ones.
     box.loginAs("ivar", "it");
     EXPECT_EQ(box.authed("GET", "/api/v1/vardkontakter/report?month=2026-11").status, 403);

@@ -29,9 +29,29 @@ std::string join(const std::vector<std::string>& v) {
     for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
     return s;
 }
+// Whether a query parameter the route does not declare is refused rather than ignored: a
+// client that sent `?status=open` to a list believes it was filtered. A route that declares
+// its query parameters refuses others; the core's logged-in routes declare all they read, so
+// they refuse any other. A plugin route that declares none (a Lua route reads req.query
+// itself) and the core's anonymous routes (health checks, which monitors may decorate) keep
+// their old leniency.
+bool refusesUndeclaredQuery(const Route& route) {
+    return !route.spec.query.empty() || (route.owner == "core" && !route.access.anonymous);
+}
+
 // The route's contract (RouteSpec): parameters and body must satisfy the schemas the OpenAPI
 // document publishes, before the handler sees the request.
-void checkContract(const RouteSpec& spec, Request& req) {
+void checkContract(const Route& route, Request& req) {
+    const RouteSpec& spec = route.spec;
+    if (refusesUndeclaredQuery(route))
+        for (const auto& [name, value] : req.query) {
+            bool declared = false;
+            for (const auto& p : spec.query) declared = declared || p.name == name;
+            if (!declared)
+                throw Problem(400, "/problems/unknown-parameter", "Unknown parameter",
+                              "unknown query parameter '" + name + "'" +
+                                  (spec.query.empty() ? std::string(": this resource takes none") : std::string()));
+        }
     for (const auto& p : spec.path) {
         const auto it = req.pathParams.find(p.name);
         if (it != req.pathParams.end() && p.schema)
@@ -139,7 +159,7 @@ DispatchResult Dispatcher::dispatch(Request& req) {
         // A route that takes no body refuses one rather than ignore it (a client that sent
         // fields believes they had an effect).
         if (route.noBody || req.method == "GET" || req.method == "HEAD" || req.method == "DELETE") req.noBody();
-        checkContract(route.spec, req);
+        checkContract(route, req);
         out.response = route.handler(req);
     } catch (const Problem& p) {
         out.response = problemResponse(p, req);

@@ -84,6 +84,9 @@ struct RouteRegistration {
     Poco::JSON::Object::Ptr body;  // options.body: the JSON Schema the box validates the body with
     int status = 0;                // options.status: the success status (0: "some 2xx")
     std::vector<int> problems;     // options.problems: the statuses the function refuses with
+    // options.query: the names of the query parameters the route reads; with it, the box
+    // refuses any other parameter (400 /problems/unknown-parameter) instead of ignoring it.
+    std::vector<std::string> query;
     int ref = 0;
     int line = 0;
 };

@@ -53,7 +53,7 @@ int kbRoute(lua_State* L) {
     const bool hasOptions = lua_type(L, 3) == LUA_TTABLE;
     const int fnIndex = hasOptions ? 4 : 3;
     luaL_checktype(L, fnIndex, LUA_TFUNCTION);
-    if (hasOptions) checkOptionKeys(L, 3, "kb.route", {"roles", "anonymous", "summary", "body", "status", "problems"});
+    if (hasOptions) checkOptionKeys(L, 3, "kb.route", {"roles", "anonymous", "summary", "body", "status", "problems", "query"});
     std::size_t sn = 0;
     const char* summary = hasOptions ? optStringField(L, 3, "kb.route", "summary", &sn) : nullptr;
     // The route's contract (docs/lua-api.md): a JSON Schema for the body, the success status
@@ -61,6 +61,7 @@ int kbRoute(lua_State* L) {
     // schema before the function runs, and the OpenAPI document publishes the same.
     int status = 0;
     std::vector<int> problems;
+    std::vector<std::string> query;
     bool hasBody = false;
     if (hasOptions) {
         if (lua_getfield(L, 3, "status") != LUA_TNIL) {
@@ -82,6 +83,22 @@ int kbRoute(lua_State* L) {
             }
         }
         lua_pop(L, 1);
+        if (lua_getfield(L, 3, "query") != LUA_TNIL) {
+            if (!lua_istable(L, -1)) return luaL_error(L, "kb.route: query must be a list of parameter names such as {\"month\"}");
+            const auto n = static_cast<lua_Integer>(lua_rawlen(L, -1));
+            for (lua_Integer i = 1; i <= n; ++i) {
+                lua_rawgeti(L, -1, i);
+                std::size_t qn = 0;
+                const char* q = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &qn) : nullptr;
+                bool ok = q && qn > 0 && qn <= 64;
+                for (std::size_t k = 0; ok && k < qn; ++k)
+                    ok = (q[k] >= 'a' && q[k] <= 'z') || (q[k] >= '0' && q[k] <= '9') || q[k] == '_';
+                if (!ok) return luaL_error(L, "kb.route: query names are 1-64 characters a-z, 0-9 and _");
+                if (!cxx(c, [&] { query.emplace_back(q, qn); })) fail(L, "kb.route", c);
+                lua_pop(L, 1);
+            }
+        }
+        lua_pop(L, 1);
         if (lua_getfield(L, 3, "body") != LUA_TNIL) {
             if (!lua_istable(L, -1)) return luaL_error(L, "kb.route: body must be a JSON Schema table such as {type = \"object\", ...}");
             if (!cxx(c, [&] { c.tree.clear(); })) fail(L, "kb.route", c);
@@ -98,6 +115,7 @@ int kbRoute(lua_State* L) {
             if (summary) r.summary.assign(summary, sn);
             r.status = status;
             r.problems = problems;
+            r.query = query;
             if (hasBody) {
                 std::size_t pos = 0;
                 const auto v = toVar(c.tree, pos);

@@ -9,6 +9,8 @@
 
 #include <Poco/JSON/Stringifier.h>
 
+#include <algorithm>
+
 #include <cctype>
 #include <cstring>
 #include <sstream>
@@ -89,6 +91,7 @@ int kbRequest(lua_State* L) {
     const std::string id = c.plugin ? c.plugin->pluginId() : std::string();
     int status = 0;  // set when the box would answer before the route
     int index = -1;
+    std::string problem;  // the 400's reason
     if (!cxx(c, [&] {
             auto req = std::make_unique<Request>();
             std::string path(fullPath, pn), query;
@@ -138,8 +141,21 @@ int kbRequest(lua_State* L) {
                 break;
             }
             if (index < 0 && status == 0) status = 404;
-            // As the box does: a query parameter given twice is refused (400).
-            if (status == 0 && req->repeatedQueryParam()) status = 400;
+            // As the box does: a query parameter given twice is refused (400), and so is one
+            // that a route declaring its parameters (options.query) does not declare.
+            if (status == 0 && req->repeatedQueryParam()) {
+                status = 400;
+                problem = "a query parameter is given more than once";
+            }
+            if (status == 0 && index >= 0 && !c.routes[static_cast<std::size_t>(index)].query.empty())
+                for (const auto& [k, v] : req->query) {
+                    const auto& declared = c.routes[static_cast<std::size_t>(index)].query;
+                    if (std::find(declared.begin(), declared.end(), k) == declared.end()) {
+                        status = 400;
+                        problem = "unknown query parameter '" + k + "'";
+                        break;
+                    }
+                }
             if (body) {
                 req->body.assign(body, bn);
             } else if (hasJson) {
@@ -156,11 +172,12 @@ int kbRequest(lua_State* L) {
         lua_createtable(L, 0, 2);
         lua_pushinteger(L, status);
         lua_setfield(L, -2, "status");
-        lua_pushstring(L, status == 401   ? "not logged in"
-                          : status == 403 ? "the role may not use this route"
-                          : status == 405 ? "method not allowed"
-                          : status == 400 ? "a query parameter is given more than once"
-                                          : "no such route");
+        const std::string text = status == 401   ? "not logged in"
+                                 : status == 403 ? "the role may not use this route"
+                                 : status == 405 ? "method not allowed"
+                                 : status == 400 ? problem
+                                                 : "no such route";
+        lua_pushlstring(L, text.data(), text.size());
         lua_setfield(L, -2, "problem");
         return 1;
     }

@@ -135,6 +135,7 @@ void LuaPlugin::start(PluginContext& ctx) {
         spec.body = r.body;
         spec.status = r.status;
         spec.problems = r.problems;
+        for (const auto& q : r.query) spec.query.push_back(ParamSpec{q, nullptr, false, ""});
         ctx.router().add(r.method, path, r.access,
                          [rt, i](Request& req) -> Response {
                              rt->checkRunning();

@@ -238,3 +238,36 @@ TEST(Dispatcher, AnIntegerPastTheSigned64BitRangeIsA400NotA500) {
         EXPECT_EQ(param->status(), 400) << text;
     }
 }
+
+// A query parameter a route does not declare is refused, not ignored (a client that sent
+// `?status=open` believes the list was filtered): on a route that declares its parameters, and
+// on the core's logged-in routes, which declare all they read. A plugin route that declares
+// none (a Lua route reads req.query itself) and the core's anonymous routes stay lenient.
+TEST(Dispatcher, AQueryParameterTheRouteDoesNotDeclareIsRefused) {
+    RouteTable t;
+    auto declared = route("GET", "/api/v1/p/list", Access::loggedIn(), "p");
+    declared.spec.query = {ParamSpec{"unit", nullptr, false, ""}};
+    t.add(declared);
+    t.add(route("GET", "/api/v1/p/free", Access::loggedIn(), "p"));
+    t.add(route("GET", "/api/v1/users", Access::loggedIn()));
+    t.add(route("GET", "/healthz", Access::anyone()));
+    Dispatcher d(t);
+    FakeAuth auth;
+    d.setAuthenticator(&auth);
+    auto ask = [&](const std::string& path, std::multimap<std::string, std::string> query) {
+        auto r = req("GET", path, "user=sam:staff");
+        r.query = std::move(query);
+        return d.dispatch(r).response;
+    };
+    EXPECT_EQ(ask("/api/v1/p/list", {{"unit", "A"}}).status, 200);
+    const auto refused = ask("/api/v1/p/list", {{"unit", "A"}, {"status", "open"}});
+    EXPECT_EQ(refused.status, 400);
+    EXPECT_EQ(problemType(refused), "/problems/unknown-parameter");
+    EXPECT_NE(refused.body.find("'status'"), std::string::npos) << refused.body;
+    const auto core = ask("/api/v1/users", {{"role", "admin"}});
+    EXPECT_EQ(core.status, 400);
+    EXPECT_NE(core.body.find("takes none"), std::string::npos) << core.body;
+    EXPECT_EQ(ask("/api/v1/users", {}).status, 200);
+    EXPECT_EQ(ask("/api/v1/p/free", {{"anything", "1"}}).status, 200);
+    EXPECT_EQ(ask("/healthz", {{"probe", "lb"}}).status, 200);
+}
