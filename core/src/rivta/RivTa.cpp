@@ -116,8 +116,14 @@ Envelope parseEnvelope(const std::string& xml, std::size_t maxBytes) {
     Poco::XML::Element* root = env.doc->documentElement();
     if (!root || root->namespaceURI() != kSoapNs || root->localName() != "Envelope")
         throw XmlError("not a SOAP 1.1 envelope");
-    if (auto* header = child(root, kSoapNs, "Header"))
+    // One Header, one Body (SOAP 1.1 §4) and one LogicalAddress: with two, the box would route
+    // by the first while another reader of the same message took the second.
+    if (children(root, kSoapNs, "Header").size() > 1 || children(root, kSoapNs, "Body").size() > 1)
+        throw XmlError("the envelope has more than one Header or Body");
+    if (auto* header = child(root, kSoapNs, "Header")) {
+        if (children(header, kLogicalAddressNs, "LogicalAddress").size() > 1) throw XmlError("the header has more than one LogicalAddress");
         if (auto* la = child(header, kLogicalAddressNs, "LogicalAddress")) env.logicalAddress = la->innerText();
+    }
     auto* body = child(root, kSoapNs, "Body");
     if (!body) throw XmlError("the envelope has no Body");
     for (auto* n = body->firstChild(); n; n = n->nextSibling())

@@ -5,6 +5,8 @@
 #include <Poco/Base64Encoder.h>
 #include <Poco/DOM/NodeList.h>
 
+#include <map>
+#include <set>
 #include <sstream>
 
 namespace klinikbox::referral {
@@ -76,6 +78,43 @@ Poco::XML::Element* need(const Poco::XML::Element* parent, std::string_view loca
 }
 std::string unitOf(const Poco::XML::Element* parent, std::string_view local) {
     return attr(rivta::child(parent, kCoreNs, local), "careUnitId", "extension");
+}
+
+// The contract's elements (activity:request 2.2) that may repeat; every other element of the
+// contract's namespaces appears at most once where it appears (maxOccurs 1, the default).
+bool repeatable(const std::string& local) {
+    static const std::set<std::string, std::less<>> names = {"accomplishedActivity", "attachment", "condition",
+                                                             "desiredActivity", "intermediaryParticipant", "telecom"};
+    return names.count(local) > 0;
+}
+
+// Refuses a message that names an element twice where the contract allows one: the box read
+// the first <patient> and a schema-validating sender or its audit the whole message, so a
+// referral could be filed under another patient than the one its sender meant. Elements of
+// other namespaces (the contract's xs:any ##other extensions) are not the contract's.
+void checkOnce(const Poco::XML::Element* e) {
+    std::map<std::pair<std::string, std::string>, int> seen;
+    for (auto* n = e->firstChild(); n; n = n->nextSibling()) {
+        if (n->nodeType() != Poco::XML::Node::ELEMENT_NODE) continue;
+        const auto* c = static_cast<const Poco::XML::Element*>(n);
+        const std::string ns = c->namespaceURI();
+        if (ns != kCoreNs && ns != kRequestNs && ns != kConfirmationNs && ns != kOutcomeNs) continue;
+        if (++seen[{ns, c->localName()}] == 2 && !repeatable(c->localName()))
+            throw BodyError("the contract allows one " + c->localName() + " in " + e->localName() + "; the message has more");
+        checkOnce(c);
+    }
+}
+
+// The texts of every repeatable element of `local` under `parent`, one paragraph each: a
+// second <condition> is the sender's as much as the first.
+std::string allTexts(const Poco::XML::Element* parent, std::string_view local) {
+    std::string out;
+    for (const auto* e : rivta::children(parent, kCoreNs, local)) {
+        const auto t = rivta::childText(e, "text");
+        if (t.empty()) continue;
+        out += (out.empty() ? "" : "\n\n") + t;
+    }
+    return out;
 }
 
 }  // namespace
@@ -163,6 +202,7 @@ Inbound parseInbound(const std::string& envelopeXml, std::size_t maxBytes) {
     Inbound in;
     in.logicalAddress = env.logicalAddress;
     const auto* body = env.body;
+    checkOnce(body);
     const std::string ns = body->namespaceURI();
     const std::string local = body->localName();
     auto personOf = [](const Poco::XML::Element* parent, std::string& pnr, bool& coordination) {
@@ -195,8 +235,8 @@ Inbound parseInbound(const std::string& envelopeXml, std::size_t maxBytes) {
         const auto* qf = need(r, "questionFormulation");
         q.question = rivta::childText(qf, "text");
         if (const auto* ci = rivta::child(qf, kCoreNs, "clinicalInformation")) q.anamnesis = rivta::childText(ci, "text");
-        if (const auto* c = rivta::child(qf, kCoreNs, "condition")) q.status = rivta::childText(c, "text");
-        if (const auto* d = rivta::child(qf, kCoreNs, "desiredActivity")) q.requestedActivity = rivta::childText(d, "text");
+        q.status = allTexts(qf, "condition");
+        q.requestedActivity = allTexts(qf, "desiredActivity");
         if (const auto* ai = rivta::child(r, kCoreNs, "additionalInformation")) {
             const auto admin = rivta::childText(ai, "administrativeInformation");
             q.priority = admin.find("Prioritet: akut") != std::string::npos ? "akut" : "normal";

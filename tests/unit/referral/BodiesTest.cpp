@@ -117,3 +117,38 @@ TEST(ReferralBodies, RefusesWrongNamespacesHostileAndMalformedXml) {
     noId.replace(noId.find("SE2321000016-VC01#"), 18, "SE2321000016-VC01-");
     EXPECT_THROW((void)parseInbound(env(noId), 1u << 20), BodyError);
 }
+
+// An element the contract allows once, given twice, is refused: the box read the first
+// <patient> while a schema-validating reader refuses the message, so the referral could be
+// filed under another patient than its sender meant. Elements the contract lets repeat
+// (a second condition) are all read, and other namespaces' extensions are not checked.
+TEST(ReferralBodies, AnElementTheContractAllowsOnceIsRefusedTwiceAndRepeatablesAreAllRead) {
+    const auto body = requestBody(sample());
+    const auto patientAt = body.find("<core:patient>");
+    const auto patientEnd = body.find("</core:patient>") + std::string("</core:patient>").size();
+    ASSERT_NE(patientAt, std::string::npos);
+    auto second = body.substr(patientAt, patientEnd - patientAt);
+    second.replace(second.find("191212121212"), 12, "195003072385");
+    auto twoPatients = body;
+    twoPatients.insert(patientEnd, second);
+    try {
+        (void)parseInbound(env(twoPatients), 1u << 20);
+        ADD_FAILURE() << "two patients were read";
+    } catch (const BodyError& e) {
+        EXPECT_NE(std::string(e.what()).find("one patient in request"), std::string::npos) << e.what();
+    }
+    auto twoIds = body;
+    twoIds.insert(twoIds.find("<core:typeOfRequest"), "<core:requestId extension=\"SE2321000016-VC01#other\"/>");
+    EXPECT_THROW((void)parseInbound(env(twoIds), 1u << 20), BodyError);
+
+    auto twoConditions = body;
+    twoConditions.insert(twoConditions.find("</core:condition>") + std::string("</core:condition>").size(),
+                         "<core:condition><core:text>Smärta vid belastning.</core:text></core:condition>");
+    auto extension = twoConditions;
+    extension.insert(extension.find("</core:questionFormulation>"), "<x:note xmlns:x=\"urn:example:ext\">a</x:note><x:note xmlns:x=\"urn:example:ext\">b</x:note>");
+    for (const auto& xml : {twoConditions, extension}) {
+        expectValid(xml, "ProcessRequest");
+        const auto in = parseInbound(env(xml), 1u << 20);
+        EXPECT_EQ(in.request.status, "Svullen handled.\n\nSmärta vid belastning.");
+    }
+}

@@ -101,3 +101,32 @@ TEST(RivTa, PostRefusesAPlainHttpUrl) {
 TEST(RivTa, PostToAClosedPortIsATransportError) {
     EXPECT_THROW((void)post(Endpoint{"https://127.0.0.1:1/x", "", "", "", 500}, "a", "<a/>"), TransportError);
 }
+
+// Two LogicalAddresses, Headers or Bodies: the box would act on the first while another reader
+// of the same message took the second.
+TEST(RivTa, AnEnvelopeWithTwoAddressesHeadersOrBodiesIsRefused) {
+    const auto xml = envelope("SE2321000016-15CQ", "<x:Op xmlns:x=\"urn:t\"/>");
+    // The LogicalAddress element: its start tag, the address and its end tag.
+    const auto at = xml.find("SE2321000016-15CQ");
+    ASSERT_NE(at, std::string::npos);
+    const auto start = xml.rfind('<', at), end = xml.find('>', xml.find('<', at)) + 1;
+    std::string other = xml.substr(start, end - start);
+    other.replace(other.find("15CQ"), 4, "OTHR");
+    auto twoAddresses = xml;
+    twoAddresses.insert(end, other);
+    auto twoBodies = xml;
+    const auto bodyAt = twoBodies.find("</soap:Envelope>");
+    ASSERT_NE(bodyAt, std::string::npos) << xml;
+    twoBodies.insert(bodyAt, "<soap:Body><y:Op xmlns:y=\"urn:u\"/></soap:Body>");
+    EXPECT_NE(twoAddresses.find("SE2321000016-15CQ</"), std::string::npos) << twoAddresses;
+    EXPECT_NE(twoAddresses.find("SE2321000016-OTHR</"), std::string::npos) << twoAddresses;
+    for (const auto& bad : {twoAddresses, twoBodies}) {
+        try {
+            (void)parseEnvelope(bad);
+            ADD_FAILURE() << "read: " << bad;
+        } catch (const XmlError& e) {
+            EXPECT_NE(std::string(e.what()).find("more than one"), std::string::npos) << e.what();
+        }
+    }
+    EXPECT_EQ(parseEnvelope(xml).logicalAddress, "SE2321000016-15CQ");
+}
