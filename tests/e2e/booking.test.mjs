@@ -3,7 +3,7 @@
 // invitation link with their personnummer and picks a time.
 import {test, before, after} from 'node:test';
 import assert from 'node:assert/strict';
-import {startBox, launch, login, waitForMessage, newPage, swedishDay, swedishHour, swedishPc, waitTimeout} from './box.mjs';
+import {startBox, launch, login, waitForMessage, newPage, swedishDay, swedishHour, swedishPc, waitTimeout, showDay} from './box.mjs';
 
 let box, browser, page;
 
@@ -63,8 +63,7 @@ test('an admin sets up a unit, a practitioner, a visit type and a schedule', asy
 test('staff book a patient from the week view and cancel the booking', async () => {
   await page.getByRole('link', {name: 'Bokningar'}).click();
   const later = swedishDay(new Date(Date.now() + 3 * 86400000));
-  await page.getByLabel('Datum').fill(later);
-  await page.getByRole('button', {name: 'Visa'}).click();
+  await showDay(page, later);
   await page.getByRole('button', {name: 'Boka'}).nth(20).click();
   await page.getByLabel('Personnummer').fill('19121212-1212');
   await page.locator('form.card').getByRole('button', {name: 'Boka'}).click();
@@ -85,8 +84,7 @@ test('the desk cancels a booking the same day with a reason, next to the clicked
   await login(page, box.url, 'desk', 'kassa lösenord 1234');
   await page.getByRole('link', {name: 'Bokningar'}).click();
   // The day three hours from now: its third time still open is well within 24 hours.
-  await page.getByLabel('Datum').fill(swedishDay(new Date(Date.now() + 3 * 3600000)));
-  await page.getByRole('button', {name: 'Visa'}).click();
+  await showDay(page, swedishDay(new Date(Date.now() + 3 * 3600000)));
   await page.locator('main tbody tr').first().waitFor();
   const free = page.locator('main tbody').getByRole('button', {name: 'Boka', exact: true, disabled: false});
   await free.nth(2).click();
@@ -116,8 +114,7 @@ test('the desk cancels a booking the same day with a reason, next to the clicked
 
 test('past times of today cannot be booked and today opens at the current time', async () => {
   if (swedishHour() < 1) return;  // just after midnight there is no past time today yet
-  await page.getByLabel('Datum').fill(swedishDay());
-  await page.getByRole('button', {name: 'Visa'}).click();
+  await showDay(page, swedishDay());
   const first = page.locator('main tbody tr').first();
   await first.getByRole('cell', {name: 'passerad'}).waitFor();
   assert.equal(await first.getByRole('button', {name: 'Boka'}).isDisabled(), true);

@@ -133,6 +133,19 @@ export function message(page, text) {
   return page.locator('main').getByText(text);
 }
 
+// Shows the booking day view of `date` (YYYY-MM-DD) and waits until it has replaced the view
+// shown before: the page opens on today, and a click right after "Visa" could land in
+// today's rows while the other day is still loading.
+export async function showDay(page, date) {
+  const rows = page.locator('main tbody tr');
+  await rows.first().waitFor();
+  const before = await rows.first().elementHandle();
+  await page.getByLabel('Datum').fill(date);
+  await page.getByRole('button', {name: 'Visa'}).click();
+  await before.waitForElementState('hidden');
+  await rows.first().waitFor();
+}
+
 // A page of its own (the kiosk, a patient's browser) with the same generous timeout.
 export async function newPage(browser) {
   const page = await browser.newPage({...swedishPc});

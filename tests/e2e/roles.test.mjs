@@ -4,7 +4,7 @@
 // A/AA violations, and for a single h1; the tasks each role does most are walked.
 import {test, before, after} from 'node:test';
 import assert from 'node:assert/strict';
-import {startBox, launch, login, waitForMessage, swedishDay} from './box.mjs';
+import {startBox, launch, login, waitForMessage, swedishDay, showDay} from './box.mjs';
 import {checkPage, expectSwedish, englishIn} from './checks.mjs';
 
 let box, browser, page, context;
@@ -121,8 +121,7 @@ test('front-desk staff: every page, and the day view with a booking and its form
   await page.getByRole('img', {name: /^Bokade besök den här veckan: mån \d+/}).waitFor();
   await page.getByRole('link', {name: 'Bokningar'}).click();
   const later = swedishDay(new Date(Date.now() + 3 * 86400000));
-  await page.getByLabel('Datum').fill(later);
-  await page.getByRole('button', {name: 'Visa'}).click();
+  await showDay(page, later);
   await page.locator('main tbody').getByRole('button', {name: 'Boka', exact: true}).nth(18).click();
   await page.getByLabel('Personnummer').fill('19121212-1213');
   await page.locator('form.card').getByRole('button', {name: 'Boka'}).click();
