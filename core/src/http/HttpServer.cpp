@@ -185,6 +185,12 @@ private:
             if (in.getContentLength64() <= drainMax) drain(0);
             throw tooLarge;
         }
+        // A chunked body is decoded strictly by the connection's session (RequestFraming.h).
+        if (in.getChunkedTransferEncoding())
+            if (auto* strict = dynamic_cast<StrictSession*>(&static_cast<Poco::Net::HTTPServerRequestImpl&>(in).session())) {
+                if (!strict->readChunkedBody(req.body, limit, drainMax)) throw tooLarge;
+                return;
+            }
         while (is) {
             is.read(buf, sizeof buf);
             const auto n = is.gcount();
@@ -296,7 +302,7 @@ public:
 
 private:
     void serve() {
-        Poco::Net::HTTPServerSession session(socket(), params_);
+        StrictSession session(socket(), params_);
         while (session.hasMoreRequests()) {
             bool reading = true;  // an exception here is the request's, unless the network's
             try {

@@ -90,6 +90,60 @@ std::optional<Problem> framingProblem(const Poco::Net::HTTPRequest& in) {
     return std::nullopt;
 }
 
+std::string StrictSession::line(const char* what) {
+    std::string s;
+    for (;;) {
+        const int c = get();
+        if (c == std::char_traits<char>::eof()) throw malformed(std::string("the chunked body ended inside a ") + what);
+        if (c == '\n') break;
+        if (s.size() >= 4096) throw malformed(std::string("a ") + what + " of the chunked body is too long");
+        s += static_cast<char>(c);
+    }
+    if (!s.empty() && s.back() == '\r') s.pop_back();
+    return s;
+}
+
+bool StrictSession::readChunkedBody(std::string& out, long long limit, long long drainMax) {
+    const std::string hex = "0123456789abcdefABCDEF";
+    long long total = 0;
+    char discard[16384];
+    for (int trailers = 0;;) {
+        // chunk-size [ chunk-ext ] CRLF
+        const std::string sizeLine = line("chunk size line");
+        std::size_t digits = 0;
+        while (digits < sizeLine.size() && hex.find(sizeLine[digits]) != std::string::npos) ++digits;
+        if (digits == 0 || digits > 15 || (digits < sizeLine.size() && sizeLine[digits] != ';' && sizeLine[digits] != ' ' &&
+                                           sizeLine[digits] != '\t'))
+            throw malformed("a chunk size must be hexadecimal digits, not '" + sizeLine.substr(0, 20) + "'");
+        const long long size = std::stoll(sizeLine.substr(0, digits), nullptr, 16);
+        if (size == 0) {
+            // trailer-section CRLF: header lines, then an empty line
+            while (!line("trailer").empty())
+                if (++trailers > 100) throw malformed("the chunked body has more than 100 trailer fields");
+            return total <= limit;
+        }
+        total += size;
+        if (total > limit) {
+            // Over the limit: read on without keeping, as far as drainMax, then stop.
+            if (total > drainMax) return false;
+            for (long long left = size; left > 0;) {
+                const int n = read(discard, static_cast<std::streamsize>(std::min<long long>(left, sizeof discard)));
+                if (n <= 0) return false;
+                left -= n;
+            }
+        } else {
+            const std::size_t start = out.size();
+            out.resize(start + static_cast<std::size_t>(size));
+            for (std::size_t got = 0; got < static_cast<std::size_t>(size);) {
+                const int n = read(out.data() + start + got, static_cast<std::streamsize>(static_cast<std::size_t>(size) - got));
+                if (n <= 0) throw malformed("the chunked body ended inside a chunk");
+                got += static_cast<std::size_t>(n);
+            }
+        }
+        if (!line("chunk's end").empty()) throw malformed("a chunk's data must end where its size says, with CRLF");
+    }
+}
+
 void sendRefusal(Poco::Net::HTTPServerSession& session, const Problem& p, bool tls) {
     Poco::Net::HTTPServerResponseImpl response(session);
     response.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);

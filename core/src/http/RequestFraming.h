@@ -33,6 +33,23 @@ void setSecurityHeaders(Poco::Net::HTTPResponse& out, bool tls);
 //  - Transfer-Encoding with Content-Length, or on HTTP/1.0 (400, §6.1, §6.3).
 [[nodiscard]] std::optional<Problem> framingProblem(const Poco::Net::HTTPRequest& in);
 
+// The server session of a connection, whose bytes the box may read itself: a chunked body is
+// decoded here by RFC 9112 §7.1, where POCO 1.11 read a malformed chunk as the body's end
+// (so a body cut at a chunk boundary was taken whole).
+class StrictSession final : public Poco::Net::HTTPServerSession {
+public:
+    using HTTPServerSession::HTTPServerSession;
+    // Appends the chunked body's data to `out`; Problem 400 for a malformed size line, chunk
+    // or trailer, or a body that ends early. Past `limit` bytes of data it reads on without
+    // keeping them, up to `drainMax` in all (so that a client sending its whole body first
+    // sees the answer), and returns false. The server closes the connection after any
+    // chunked body.
+    [[nodiscard]] bool readChunkedBody(std::string& out, long long limit, long long drainMax);
+
+private:
+    std::string line(const char* what);  // up to LF, without CR LF; 400 past 4 KiB or at EOF
+};
+
 // Answers `p` on the session as application/problem+json with the security headers, and
 // ends the connection after it.
 void sendRefusal(Poco::Net::HTTPServerSession& session, const Problem& p, bool tls);

@@ -539,3 +539,27 @@ TEST(RequestFraming, AmbiguousFramingIsRefusedAndWhatFollowsIsNeverARequest) {
     EXPECT_EQ(old.read(60s, complete).substr(0, 12), "HTTP/1.0 200");
     EXPECT_EQ(healthz(s.port()), "HTTP/1.1 200 OK");
 }
+
+// A chunked body is decoded by RFC 9112 §7.1: POCO 1.11 read a malformed chunk as the body's
+// end, so a body cut at a chunk boundary was taken whole. Now the request is refused.
+TEST(RequestFraming, AChunkedBodyIsReadStrictly) {
+    Server s(plain(4));
+    const auto post = [&](const std::string& chunks) {
+        Conn c(s.port());
+        c.send("POST /echo HTTP/1.1\r\nHost: box\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks);
+        auto r = c.read(60s, complete);
+        EXPECT_TRUE(c.closedWithin(60s)) << chunks.substr(0, 40);
+        return r;
+    };
+    // Chunks with an extension and a trailer: read whole (2 + 11 bytes).
+    auto ok = post("2;name=x\r\n{}\r\nb\r\n\"more data\"\r\n0\r\nX-Checksum: 1\r\n\r\n");
+    EXPECT_EQ(ok.substr(0, 12), "HTTP/1.1 200") << ok;
+    EXPECT_EQ(ok.substr(ok.size() - 2), "13") << ok;
+    for (const std::string bad : {"2\r\n{}\r\nzz\r\n{}\r\n0\r\n\r\n",   // a size that is no number after a whole chunk
+                                  "2\r\n{}XX\r\n0\r\n\r\n",             // more data than the size says
+                                  "-2\r\n{}\r\n0\r\n\r\n", "ffffffffffffffff0\r\n{}\r\n0\r\n\r\n"}) {
+        const auto r = post(bad);
+        EXPECT_EQ(r.substr(0, 12), "HTTP/1.1 400") << bad << "\n" << r;
+        EXPECT_NE(r.find("/problems/malformed-request"), std::string::npos) << r;
+    }
+}
