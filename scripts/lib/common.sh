@@ -10,6 +10,7 @@ KB_DEB_PACKAGES=(
   libpoco-dev liblua5.4-dev libsqlite3-dev libssl-dev libyaml-cpp-dev libgtest-dev libgmock-dev
   libqrencode-dev
   sqlite3 openssl libxml2-utils curl
+  tzdata
 )
 KB_DEB_BROWSER=(chromium)
 KB_DEB_PACKAGING=(lintian dpkg-dev file binutils)
