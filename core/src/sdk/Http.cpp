@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <iterator>
 #include <sstream>
+#include <unordered_set>
 #include <vector>
 
 namespace klinikbox {
@@ -25,7 +26,7 @@ public:
         ParseHandler::reset();
     }
     void startObject() override {
-        open_.push_back({true, {}});
+        open_.push_back({true, {}, {}});
         ParseHandler::startObject();
     }
     void endObject() override {
@@ -33,7 +34,7 @@ public:
         ParseHandler::endObject();
     }
     void startArray() override {
-        open_.push_back({false, {}});
+        open_.push_back({false, {}, {}});
         ParseHandler::startArray();
     }
     void endArray() override {
@@ -42,19 +43,33 @@ public:
     }
     void key(const std::string& k) override {
         if (!open_.empty() && open_.back().object) {
-            auto& names = open_.back().names;  // a body's objects are small: a linear search
-            if (std::find(names.begin(), names.end(), k) != names.end())
+            auto& o = open_.back();
+            // Most objects are small: a linear search. Past kLinear names a hash set, so that a
+            // body of a hundred thousand members costs a look-up each, not a scan of all before
+            // it (a 1.3 MB object took 18 s of CPU; the login route takes a body unauthenticated).
+            const bool seen = o.set.empty() ? std::find(o.names.begin(), o.names.end(), k) != o.names.end() : o.set.count(k) > 0;
+            if (seen)
                 throw Problem(400, "/problems/duplicate-field", "Duplicate field",
                               "the field '" + k + "' appears more than once in one object");
-            names.push_back(k);
+            if (!o.set.empty()) {
+                o.set.insert(k);
+            } else if (o.names.size() < kLinear) {
+                o.names.push_back(k);
+            } else {
+                o.set.insert(o.names.begin(), o.names.end());
+                o.set.insert(k);
+                o.names.clear();
+            }
         }
         ParseHandler::key(k);
     }
 
 private:
+    static constexpr std::size_t kLinear = 16;
     struct Open {
         bool object;
         std::vector<std::string> names;
+        std::unordered_set<std::string> set;
     };
     std::vector<Open> open_;
 };

@@ -72,3 +72,17 @@ TEST(RequestBody, AMemberNamedTwiceInOneObjectIsRefused) {
     EXPECT_EQ(jsonRequest(R"({"slot_id":1})").json()->getValue<int>("slot_id"), 1);
     EXPECT_EQ(problemType([] { (void)jsonRequest(R"({"x":)").json(); }), "/problems/malformed-json");
 }
+
+// A wide object (past the handler's linear search, into its hash set) is checked the same:
+// a duplicate of an early or a late member is refused, as many distinct ones pass.
+TEST(RequestBody, AWideObjectIsCheckedForDuplicatesToo) {
+    auto wide = [](int n, const std::string& extra) {
+        std::string s = "{";
+        for (int i = 0; i < n; ++i) s += (i ? "," : "") + std::string("\"k") + std::to_string(i) + "\":" + std::to_string(i);
+        return s + extra + "}";
+    };
+    EXPECT_EQ(jsonRequest(wide(1000, "")).json()->size(), 1000u);
+    for (const char* dup : {",\"k3\":0", ",\"k15\":0", ",\"k16\":0", ",\"k999\":0"})
+        EXPECT_EQ(problemType([&] { (void)jsonRequest(wide(1000, dup)).json(); }), "/problems/duplicate-field") << dup;
+    EXPECT_EQ(problemType([&] { (void)jsonRequest(wide(10, ",\"k9\":0")).json(); }), "/problems/duplicate-field");
+}
