@@ -1,5 +1,7 @@
 #include "pluginset/Dates.h"
 
+#include <klinikbox/Clock.h>
+
 #include <cstdio>
 
 namespace klinikbox::pluginset {
@@ -18,15 +20,9 @@ bool digits(std::string_view s, std::size_t from, std::size_t n, int& out) {
 }  // namespace
 
 std::optional<std::chrono::sys_days> parseDate(std::string_view text) {
-    int y = 0, m = 0, d = 0;
-    if (text.size() != 10 || text[4] != '-' || text[7] != '-' || !digits(text, 0, 4, y) ||
-        !digits(text, 5, 2, m) || !digits(text, 8, 2, d))
-        return std::nullopt;
-    const std::chrono::year_month_day ymd{std::chrono::year{y},
-                                          std::chrono::month{static_cast<unsigned>(m)},
-                                          std::chrono::day{static_cast<unsigned>(d)}};
-    if (!ymd.ok()) return std::nullopt;
-    return std::chrono::sys_days{ymd};
+    const auto ymd = Clock::parseDate(text);
+    if (!ymd) return std::nullopt;
+    return std::chrono::sys_days{*ymd};
 }
 
 std::optional<TimePoint> parseInstant(std::string_view text) {

@@ -1,5 +1,7 @@
 #include "Calendar.h"
 
+#include <klinikbox/Clock.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -139,15 +141,8 @@ std::string rivTimestamp(sys_seconds utc) {
 }
 
 std::optional<year_month_day> parseDate(const std::string& s) {
-    int y = 0;
-    unsigned m = 0, d = 0;
-    char tail = 0;
-    if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
-    for (std::size_t i : {0u, 1u, 2u, 3u, 5u, 6u, 8u, 9u})
-        if (s[i] < '0' || s[i] > '9') return std::nullopt;
-    if (std::sscanf(s.c_str(), "%4d-%2u-%2u%c", &y, &m, &d, &tail) != 3) return std::nullopt;
-    const year_month_day r{year{y}, month{m}, day{d}};
-    if (!r.ok() || y < 2000 || y > 2200) return std::nullopt;
+    const auto r = Clock::parseDate(s);
+    if (!r || r->year() < year{2000} || r->year() > year{2200}) return std::nullopt;
     return r;
 }
 

@@ -1,5 +1,7 @@
 #include "Ledger.h"
 
+#include <klinikbox/Clock.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -165,13 +167,6 @@ std::string isoDate(Date d) {
     return b;
 }
 
-std::optional<Date> parseDate(const std::string& s) {
-    int y = 0;
-    unsigned m = 0, d = 0;
-    if (s.size() != 10 || std::sscanf(s.c_str(), "%4d-%2u-%2u", &y, &m, &d) != 3) return std::nullopt;
-    const Date r{year{y}, month{m}, day{d}};
-    if (!r.ok()) return std::nullopt;
-    return r;
-}
+std::optional<Date> parseDate(const std::string& s) { return Clock::parseDate(s); }
 
 }  // namespace efrikort
