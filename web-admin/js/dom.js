@@ -55,9 +55,10 @@ export function table(headers, rows) {
 // shows the clinic's today and the clinic's hours.
 let boxZone = 'Europe/Stockholm';
 export function setBoxTimeZone(zone) {
+  if (!zone) return;
   try {
-    if (zone) new Intl.DateTimeFormat('sv-SE', {timeZone: zone});  // throws for a zone the browser lacks
-    if (zone) boxZone = zone;
+    new Intl.DateTimeFormat('sv-SE', {timeZone: zone});  // throws for a zone the browser lacks
+    boxZone = zone;
   } catch {
     // keep Swedish time
   }

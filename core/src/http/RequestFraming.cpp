@@ -106,7 +106,7 @@ std::string StrictSession::line(const char* what) {
 bool StrictSession::readChunkedBody(std::string& out, long long limit, long long drainMax) {
     const std::string hex = "0123456789abcdefABCDEF";
     long long total = 0;
-    char discard[16384];
+    char buf[16384];
     for (int trailers = 0;;) {
         // chunk-size [ chunk-ext ] CRLF
         const std::string sizeLine = line("chunk size line");
@@ -123,22 +123,18 @@ bool StrictSession::readChunkedBody(std::string& out, long long limit, long long
             return total <= limit;
         }
         total += size;
-        if (total > limit) {
-            // Over the limit: read on without keeping, as far as drainMax, then stop.
-            if (total > drainMax) return false;
-            for (long long left = size; left > 0;) {
-                const int n = read(discard, static_cast<std::streamsize>(std::min<long long>(left, sizeof discard)));
-                if (n <= 0) return false;
-                left -= n;
+        // Over the limit: read on without keeping, as far as drainMax, then stop. The data is
+        // kept as it arrives, never allocated ahead from the size a client declared.
+        const bool keep = total <= limit;
+        if (!keep && total > drainMax) return false;
+        for (long long left = size; left > 0;) {
+            const int n = read(buf, static_cast<std::streamsize>(std::min<long long>(left, sizeof buf)));
+            if (n <= 0) {
+                if (!keep) return false;
+                throw malformed("the chunked body ended inside a chunk");
             }
-        } else {
-            const std::size_t start = out.size();
-            out.resize(start + static_cast<std::size_t>(size));
-            for (std::size_t got = 0; got < static_cast<std::size_t>(size);) {
-                const int n = read(out.data() + start + got, static_cast<std::streamsize>(static_cast<std::size_t>(size) - got));
-                if (n <= 0) throw malformed("the chunked body ended inside a chunk");
-                got += static_cast<std::size_t>(n);
-            }
+            if (keep) out.append(buf, static_cast<std::size_t>(n));
+            left -= n;
         }
         if (!line("chunk's end").empty()) throw malformed("a chunk's data must end where its size says, with CRLF");
     }
