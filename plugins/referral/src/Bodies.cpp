@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <vector>
 
 namespace klinikbox::referral {
 
@@ -92,16 +93,23 @@ bool repeatable(const std::string& local) {
 // the first <patient> and a schema-validating sender or its audit the whole message, so a
 // referral could be filed under another patient than the one its sender meant. Elements of
 // other namespaces (the contract's xs:any ##other extensions) are not the contract's.
-void checkOnce(const Poco::XML::Element* e) {
-    std::map<std::pair<std::string, std::string>, int> seen;
-    for (auto* n = e->firstChild(); n; n = n->nextSibling()) {
-        if (n->nodeType() != Poco::XML::Node::ELEMENT_NODE) continue;
-        const auto* c = static_cast<const Poco::XML::Element*>(n);
-        const std::string ns = c->namespaceURI();
-        if (ns != kCoreNs && ns != kRequestNs && ns != kConfirmationNs && ns != kOutcomeNs) continue;
-        if (++seen[{ns, c->localName()}] == 2 && !repeatable(c->localName()))
-            throw BodyError("the contract allows one " + c->localName() + " in " + e->localName() + "; the message has more");
-        checkOnce(c);
+void checkOnce(const Poco::XML::Element* root) {
+    // A list of elements still to look into, not recursion: an outside message may nest
+    // elements as deep as its size allows.
+    std::vector<const Poco::XML::Element*> todo{root};
+    while (!todo.empty()) {
+        const auto* e = todo.back();
+        todo.pop_back();
+        std::map<std::pair<std::string, std::string>, int> seen;
+        for (auto* n = e->firstChild(); n; n = n->nextSibling()) {
+            if (n->nodeType() != Poco::XML::Node::ELEMENT_NODE) continue;
+            const auto* c = static_cast<const Poco::XML::Element*>(n);
+            const std::string ns = c->namespaceURI();
+            if (ns != kCoreNs && ns != kRequestNs && ns != kConfirmationNs && ns != kOutcomeNs) continue;
+            if (++seen[{ns, c->localName()}] == 2 && !repeatable(c->localName()))
+                throw BodyError("the contract allows one " + c->localName() + " in " + e->localName() + "; the message has more");
+            todo.push_back(c);
+        }
     }
 }
 

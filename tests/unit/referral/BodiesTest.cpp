@@ -152,3 +152,20 @@ TEST(ReferralBodies, AnElementTheContractAllowsOnceIsRefusedTwiceAndRepeatablesA
         EXPECT_EQ(in.request.status, "Svullen handled.\n\nSmärta vid belastning.");
     }
 }
+
+// An outside message may nest the contract's elements as deep as its size allows: the
+// duplicate check walks them with a list, not with recursion, and refuses the message.
+TEST(ReferralBodies, DeeplyNestedElementsAreRefusedWithoutExhaustingTheStack) {
+    auto body = requestBody(sample());
+    std::string deep;
+    for (int i = 0; i < 100000; ++i) deep += "<core:x>";
+    deep += "<core:y/><core:y/>";  // at the bottom: the walk must get there
+    for (int i = 0; i < 100000; ++i) deep += "</core:x>";
+    body.insert(body.find("</core:questionFormulation>"), deep);
+    try {
+        (void)parseInbound(env(body), 8u << 20);
+        ADD_FAILURE() << "read";
+    } catch (const BodyError& e) {
+        EXPECT_NE(std::string(e.what()).find("one y in x"), std::string::npos) << e.what();
+    }
+}
