@@ -328,7 +328,8 @@ Response Workflow::attachment(Request& req) {
 Poco::JSON::Object::Ptr Workflow::list(Request& req, const std::string& direction) {
     Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
     ctx_.store().read([&](db::Connection& c) {
-        for (const auto& r : referral::list(c, direction)) items->add(toJson(r, false, ctx_.clock().today()));
+        const auto today = ctx_.clock().today();
+        for (const auto& r : referral::list(c, direction)) items->add(toJson(r, false, today));
     });
     audit(req, "referral.list", "", direction + ": " + std::to_string(items->size()) + " referrals (masked)");
     Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
@@ -340,7 +341,8 @@ Poco::JSON::Object::Ptr Workflow::list(Request& req, const std::string& directio
 Poco::JSON::Object::Ptr Workflow::overdueList(Request& req) {
     Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
     ctx_.store().read([&](db::Connection& c) {
-        for (const auto& r : overdue(c, now(), s_.overdueDays)) items->add(toJson(r, false, ctx_.clock().today()));
+        const auto today = ctx_.clock().today();
+        for (const auto& r : overdue(c, now(), s_.overdueDays)) items->add(toJson(r, false, today));
     });
     audit(req, "referral.list", "", "overdue: " + std::to_string(items->size()) + " referrals (masked)");
     Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
