@@ -373,23 +373,25 @@ function kb.json.encode(value, options) end
 ---@return string? error
 function kb.json.decode(text) end
 
----ISO 8601 <-> seconds since 1970, in Swedish time (Europe/Stockholm), whatever the machine's zone.
+---ISO 8601 <-> seconds since 1970, in the box's time zone (box.timezone: Swedish time unless set
+---otherwise; `klinikbox lua test` uses --config's box.timezone, else Europe/Stockholm).
 kb.time = {}
 
 ---"YYYY-MM-DD" (midnight) or "YYYY-MM-DDTHH:MM[:SS]" with an optional "Z" or "+HH:MM"; without an
----offset the time is Swedish time. nil and why when it is not such a time (or does not exist in Sweden).
+---offset the time is the box's local time. nil and why when it is not such a time (or does not exist
+---there: the hour the clocks skip in spring).
 ---@param iso string
 ---@return integer|nil epoch
 ---@return string? error
 function kb.time.parse(iso) end
 
----Formats seconds since 1970 in Swedish time: "2026-01-15T13:00:00+01:00", "2026-01-15" or "13:00".
+---Formats seconds since 1970 in the box's local time: "2026-01-15T13:00:00+01:00", "2026-01-15" or "13:00".
 ---@param epoch integer
 ---@param kind? "datetime"|"date"|"time"
 ---@return string
 function kb.time.format(epoch, kind) end
 
----The weekday in Sweden: 1 = Monday ... 7 = Sunday (of a date, an ISO time or epoch seconds).
+---The weekday on the box's local day: 1 = Monday ... 7 = Sunday (of a date, an ISO time or epoch seconds).
 ---@param time integer|string
 ---@return integer
 function kb.time.weekday(time) end

@@ -1,6 +1,6 @@
 // The booking plugin's day view (GET /api/v1/booking/calendar) in a running box: which slots
-// it shows and in what order, the names it gives them, the practitioner filter, and the
-// withdrawn slots of a closed day (shown only while booked).
+// it shows and in what order, the names it gives them, the practitioner filter, the
+// withdrawn slots of a closed day (shown only while booked), and the zone its times are in.
 #include "BoxProcess.h"
 
 #include <Poco/JSON/Array.h>
@@ -8,7 +8,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -108,4 +110,53 @@ TEST(BookingDayView, SlotsOfOneTimeAreOrderedByPractitionerNameWithRoomsAndBooki
     box.loginAs("nils", "staff");
     EXPECT_EQ(dayView(box, date).rows,
               (std::vector<Row>{row("08:00", orjan, "booked", "191212121212"), row("08:30", maja, "booked", "199001012385")}));
+}
+
+// box.timezone is the zone of every time the booking plugin writes: a schedule's "08:00" is
+// 08:00 there, with that zone's offset, and the console (which shows times in the box's zone)
+// shows 08:00. Until 2026-12-08 the plugin carried Sweden's rule of its own: on a box set to
+// another zone its slots were 08:00 Swedish time and the console showed them hours off.
+TEST(BookingDayView, SlotsAreInTheBoxsTimeZoneWhateverItIs) {
+    TempDir d;
+    BoxProcess box("", pluginSetOf(d, {"booking"}));
+    {
+        std::ifstream in(box.configFile());
+        std::stringstream text;
+        text << in.rdbuf();
+        std::string yaml = text.str();
+        ASSERT_EQ(yaml.rfind("box:\n", 0), 0u) << yaml;
+        // St. John's: 3.5 hours behind UTC, 2.5 in summer; not a whole-hour offset anywhere.
+        yaml.insert(5, "  timezone: America/St_Johns\n");
+        std::ofstream(box.configFile()) << yaml;
+    }
+    box.start();
+    box.loginAs("anna", "admin");
+    auto ok = [&](const std::string& path, const std::string& body) {
+        const auto r = box.authed("POST", path, body);
+        EXPECT_EQ(r.status, 201) << path << ": " << r.body;
+    };
+    ok("/api/v1/booking/units", std::string(R"({"hsa_id":")") + kUnit + R"(","name":"Vårdcentralen Väst","address":"Västgatan 2"})");
+    ok("/api/v1/booking/visittypes", R"({"id":"mott30","name":"Mottagningsbesök","visit_form":"physical","minutes":30,"profession":"läkare"})");
+    ok("/api/v1/booking/practitioners", R"({"hsa_id":"SE2321000016-P001","name":"Örjan Öst","profession":"läkare","unit":")" + std::string(kUnit) + "\"}");
+    ok("/api/v1/booking/schedules", R"({"practitioner":"SE2321000016-P001","visit_type":"mott30","weekdays":[1,2,3,4,5,6,7],"start":"08:00","end":"09:00","valid_from":"2026-01-01","valid_to":"2099-12-31"})");
+    auto dates = box.authed("GET", std::string("/api/v1/booking/availabledates?unit=") + kUnit + "&visit_type=mott30");
+    ASSERT_EQ(dates.status, 200) << dates.body;
+    ASSERT_GT(dates.json()->getArray("dates")->size(), 3u) << dates.body;
+    const auto date = dates.json()->getArray("dates")->getElement<std::string>(3);
+
+    box.loginAs("sara", "staff");
+    auto slots = box.authed("GET", std::string("/api/v1/booking/timeslots?unit=") + kUnit + "&date=" + date + "&visit_type=mott30");
+    ASSERT_EQ(slots.status, 200) << slots.body;
+    const auto list = slots.json()->getArray("timeslots");
+    ASSERT_EQ(list->size(), 2u) << slots.body;
+    const auto first = list->getObject(0)->getValue<std::string>("startTimeInclusive");
+    ASSERT_EQ(first.size(), 25u) << first;
+    EXPECT_EQ(first.substr(0, 19), date + "T08:00:00") << first;
+    const std::string offset = first.substr(19);
+    EXPECT_TRUE(offset == "-03:30" || offset == "-02:30") << first;
+    EXPECT_EQ(list->getObject(1)->getValue<std::string>("startTimeInclusive"), date + "T08:30:00" + offset);
+    // The same instants in the day view, which the console shows in the box's zone.
+    const auto view = dayView(box, date);
+    EXPECT_EQ(view.rows, (std::vector<Row>{"08:00 SE2321000016-P001 | Örjan Öst |  | free | ",
+                                           "08:30 SE2321000016-P001 | Örjan Öst |  | free | "}));
 }

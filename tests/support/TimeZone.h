@@ -2,6 +2,8 @@
 // test that computes the box's dates itself sets the same zone.
 #pragma once
 
+#include <klinikbox/Clock.h>
+
 #include <cstdlib>
 #include <ctime>
 #include <optional>
@@ -15,11 +17,13 @@ public:
         if (const char* old = std::getenv("TZ")) old_ = old;
         ::setenv("TZ", tz, 1);
         ::tzset();
+        klinikbox::Clock::timeZoneChanged();
     }
     ~ScopedTimeZone() {
         if (old_) ::setenv("TZ", old_->c_str(), 1);
         else ::unsetenv("TZ");
         ::tzset();
+        klinikbox::Clock::timeZoneChanged();
     }
     ScopedTimeZone(const ScopedTimeZone&) = delete;
     ScopedTimeZone& operator=(const ScopedTimeZone&) = delete;

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string_view>
 
@@ -32,6 +33,29 @@ public:
     [[nodiscard]] static std::optional<std::chrono::system_clock::time_point> parseInstant(std::string_view text);
     // An instant in the box's local time zone with its offset, e.g. "2026-12-07T09:00:00+01:00".
     [[nodiscard]] static std::string localIso(std::chrono::system_clock::time_point t);
+
+    // The box's zone for code that converts many times: a day view formats two per slot.
+    // Every plugin reads the zone here (box.timezone, the process's TZ) rather than carrying
+    // a rule of its own, so slots, messages, kiosk clocks, Lua's kb.time and the console agree
+    // whatever zone the box is set to.
+    //
+    // Seconds east of UTC at an instant (3600 or 7200 in Sweden; -12600 in St. John's in
+    // winter). Each thread keeps the offsets of the UTC days it asked about, with the instant
+    // a change happens on such a day; a zone that changes its offset twice within one UTC day
+    // (none has since 1970) would be read with its first change only.
+    [[nodiscard]] static int localOffsetSeconds(std::chrono::sys_seconds utc);
+    // The instant a wall-clock time on a day has in the box's zone, or nullopt when that time
+    // does not exist there (the hour the clocks skip in spring). A time that happens twice
+    // (the hour repeated in autumn) is its first occurrence, summer time.
+    [[nodiscard]] static std::optional<std::chrono::sys_seconds> fromLocal(std::chrono::year_month_day day,
+                                                                           std::chrono::seconds timeOfDay);
+    // localIso's text written into `out` (kLocalIsoSize bytes, no terminator) without
+    // allocating. The offset is whole minutes ("+05:30", "-03:30").
+    static constexpr std::size_t kLocalIsoSize = 25;
+    static void formatLocalIso(std::chrono::sys_seconds utc, char* out);
+    // Drops the offsets every thread has kept. Call after changing TZ and calling tzset() in a
+    // running process (the box sets its zone once, before any thread starts; tests change it).
+    static void timeZoneChanged();
 };
 
 class SystemClock final : public Clock {

@@ -13,6 +13,8 @@
 
 #include "config/Schema.h"
 
+#include <klinikbox/Clock.h>
+
 #include <Poco/Exception.h>
 #include <Poco/JSON/Stringifier.h>
 #include <Poco/Logger.h>
@@ -127,10 +129,15 @@ PathFindings missingPaths(const server::BoxConfig& cfg) {
     return out;
 }
 
-void applyTimezone(const server::BoxConfig& cfg) {
-    ::setenv("TZ", cfg.timezone.c_str(), 1);
+}  // namespace
+
+void applyTimezone(const std::string& zone) {
+    ::setenv("TZ", zone.c_str(), 1);
     ::tzset();
+    Clock::timeZoneChanged();
 }
+
+namespace {
 
 // Held by a running box; restore and migrate refuse to work under a running box.
 class ProcessLock {
@@ -224,7 +231,7 @@ int cmdServe(Args args) {
     const auto path = configPath(args);
     noExtraArgs(args);
     auto cfg = server::loadBoxConfig(path);
-    applyTimezone(cfg);
+    applyTimezone(cfg.timezone);
     ServeApp app(cfg);
     char name[] = "klinikbox";
     char* argv[] = {name, nullptr};

@@ -23,6 +23,10 @@ struct RegisterCommand {
     RegisterCommand(const std::string& name, std::function<int(Args)> fn) { extraCommands()[name] = std::move(fn); }
 };
 
+// Sets the process time zone (TZ) to a box.timezone value: what "today" and every local time
+// the box writes are in. The zone was validated when the configuration was loaded.
+void applyTimezone(const std::string& zone);
+
 int cmdServe(Args args);
 int cmdConfig(Args args);
 int cmdMigrate(Args args);

@@ -25,22 +25,27 @@ constexpr const char* kLuaUsage = R"(usage:
       exit 0 accepted, 3 refused (kb.reject), 1 script error, 2 unreadable input
   --config FILE: the box's klinikbox.yaml; kb.config then reads the script's
       lua.config.<file> settings (without it kb.config is nil unless a test calls
-      kb.set_config)
+      kb.set_config), and kb.time counts in its box.timezone (without it in
+      Europe/Stockholm, the box's default), whatever zone this machine is in
 )";
 
-// The script's settings from the box's configuration file (lua.config.<file name>).
-// Returns false (after saying why) when the file cannot be loaded.
-bool scriptSettings(const std::string& configFile, const std::string& script, Poco::JSON::Object::Ptr& out) {
+// The box's configuration file, or the defaults without one. Returns false (after saying
+// why) when the file cannot be loaded.
+bool loadConfig(const std::string& configFile, server::BoxConfig& out) {
     if (configFile.empty()) return true;
     try {
-        const auto cfg = server::loadBoxConfig(configFile);
-        const auto it = cfg.luaScriptConfig.find(std::filesystem::path(script).filename().string());
-        if (it != cfg.luaScriptConfig.end()) out = it->second;
+        out = server::loadBoxConfig(configFile);
         return true;
     } catch (const std::exception& e) {
         std::cerr << "klinikbox lua: cannot use --config " << configFile << ": " << e.what() << "\n";
         return false;
     }
+}
+
+// The script's settings from the box's configuration file (lua.config.<file name>).
+Poco::JSON::Object::Ptr scriptSettings(const server::BoxConfig& cfg, const std::string& script) {
+    const auto it = cfg.luaScriptConfig.find(std::filesystem::path(script).filename().string());
+    return it != cfg.luaScriptConfig.end() ? it->second : Poco::JSON::Object::Ptr{};
 }
 
 int runLua(Args args) {
@@ -55,15 +60,17 @@ int runLua(Args args) {
     const std::string configFile = takeOption(args, "--config");
     const std::string sub = args[0];
     args.erase(args.begin());
+    server::BoxConfig cfg;
+    if (!loadConfig(configFile, cfg)) return 2;
+    // kb.time and the test clock's days count in the box's zone, as on the box.
+    applyTimezone(cfg.timezone);
     if (sub == "test") {
         if (args.size() != 1) {
             std::cerr << "klinikbox lua test: expected exactly one SCRIPT\n\n" << kLuaUsage;
             return 2;
         }
         if (isLuaPluginDir(args[0])) return runLuaPluginTest(args[0], std::cout);
-        Poco::JSON::Object::Ptr settings;
-        if (!scriptSettings(configFile, args[0], settings)) return 2;
-        return lua::runLuaTest(args[0], std::cout, settings);
+        return lua::runLuaTest(args[0], std::cout, scriptSettings(cfg, args[0]));
     }
     if (sub == "run") {
         const std::string event = takeOption(args, "--event");
@@ -72,9 +79,7 @@ int runLua(Args args) {
             std::cerr << "klinikbox lua run: expected SCRIPT --event NAME --input FILE\n\n" << kLuaUsage;
             return 2;
         }
-        Poco::JSON::Object::Ptr settings;
-        if (!scriptSettings(configFile, args[0], settings)) return 2;
-        return lua::runLuaRun(args[0], event, input, std::cout, settings);
+        return lua::runLuaRun(args[0], event, input, std::cout, scriptSettings(cfg, args[0]));
     }
     std::cerr << "klinikbox lua: unknown subcommand '" << sub << "'\n\n" << kLuaUsage;
     return 2;

@@ -1,10 +1,13 @@
 // kb.time.parse, kb.time.format and kb.time.weekday: ISO 8601 <-> seconds since 1970 and
-// the weekday, in Swedish time (Europe/Stockholm: CET, CEST from the last Sunday of March
-// 01:00 UTC to the last Sunday of October 01:00 UTC), whatever the process's time zone.
+// the weekday, in the box's time zone (box.timezone, Swedish time unless set otherwise;
+// `klinikbox lua test` uses the zone of --config's box.timezone, else Europe/Stockholm).
 #include "lua/KbInternal.h"
+
+#include <klinikbox/Clock.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace klinikbox::lua::kbapi {
@@ -13,30 +16,8 @@ using namespace std::chrono;
 
 namespace {
 
-sys_days lastSunday(int y, unsigned m) {
-    return sys_days{year_month_weekday_last{year{y}, month{m}, weekday_last{Sunday}}};
-}
-
-// Minutes east of UTC in Stockholm at `utc`.
-int stockholmOffset(sys_seconds utc) {
-    const int y = static_cast<int>(year_month_day{floor<days>(utc)}.year());
-    const sys_seconds start = sys_seconds{lastSunday(y, 3)} + hours{1};
-    const sys_seconds end = sys_seconds{lastSunday(y, 10)} + hours{1};
-    return utc >= start && utc < end ? 120 : 60;
-}
-
-// Swedish wall-clock time -> UTC; the first occurrence of an ambiguous hour; false in the
-// spring-forward gap.
-bool fromStockholm(sys_seconds wall, sys_seconds& out) {
-    for (int off : {120, 60}) {
-        const sys_seconds utc = wall - minutes{off};
-        if (stockholmOffset(utc) == off) {
-            out = utc;
-            return true;
-        }
-    }
-    return false;
-}
+// Seconds east of UTC in the box's zone at `utc`.
+int localOffset(sys_seconds utc) { return klinikbox::Clock::localOffsetSeconds(utc); }
 
 bool digits(const char* s, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i)
@@ -51,7 +32,7 @@ int num(const char* s, std::size_t n) {
 }
 
 // "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS]" with an optional "Z" or "+HH:MM"/"-HH:MM"; without
-// an offset the time (a date alone: midnight) is Swedish time. Returns nullptr or why not.
+// an offset the time (a date alone: midnight) is the box's local time. Returns nullptr or why not.
 const char* parseIso(const char* s, std::size_t n, long long& epoch) {
     if (n < 10 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' || !digits(s + 8, 2))
         return "expected \"YYYY-MM-DD\" or \"YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM]\"";
@@ -79,7 +60,9 @@ const char* parseIso(const char* s, std::size_t n, long long& epoch) {
     const sys_seconds wall = sys_seconds{sys_days{d}} + hours{h} + minutes{mi} + seconds{sec};
     sys_seconds utc;
     if (i == n) {
-        if (!fromStockholm(wall, utc)) return "that time does not exist in Sweden (the clocks moved forward)";
+        const auto local = klinikbox::Clock::fromLocal(d, hours{h} + minutes{mi} + seconds{sec});
+        if (!local) return "that time does not exist in the box's time zone (the clocks moved forward)";
+        utc = *local;
     } else if (s[i] == 'Z' && i + 1 == n) {
         utc = wall;
     } else if ((s[i] == '+' || s[i] == '-') && n == i + 6 && digits(s + i + 1, 2) && s[i + 3] == ':' && digits(s + i + 4, 2)) {
@@ -95,7 +78,7 @@ const char* parseIso(const char* s, std::size_t n, long long& epoch) {
 
 }  // namespace
 
-// kb.time.parse(iso) -> seconds since 1970 | nil, error; no offset means Swedish time
+// kb.time.parse(iso) -> seconds since 1970 | nil, error; no offset means the box's time
 int kbTimeParse(lua_State* L) {
     std::size_t n = 0;
     const char* s = luaL_checklstring(L, 1, &n);
@@ -109,7 +92,7 @@ int kbTimeParse(lua_State* L) {
     return 1;
 }
 
-// kb.time.format(epoch [, "datetime"|"date"|"time"]) -> "2026-01-15T13:00:00+01:00" | "2026-01-15" | "13:00", Swedish time
+// kb.time.format(epoch [, "datetime"|"date"|"time"]) -> "2026-01-15T13:00:00+01:00" | "2026-01-15" | "13:00", the box's time
 int kbTimeFormat(lua_State* L) {
     const lua_Integer epoch = luaL_checkinteger(L, 1);
     static const char* const kinds[] = {"datetime", "date", "time", nullptr};
@@ -117,8 +100,8 @@ int kbTimeFormat(lua_State* L) {
     constexpr lua_Integer kLimit = 253402300799;  // 9999-12-31T23:59:59Z
     if (epoch < -kLimit || epoch > kLimit) return luaL_argerror(L, 1, "out of range");
     const sys_seconds utc{seconds{epoch}};
-    const int off = stockholmOffset(utc);
-    const auto local = utc + minutes{off};
+    const int off = localOffset(utc);
+    const auto local = utc + seconds{off};
     const auto dayStart = floor<days>(local);
     const year_month_day d{dayStart};
     const hh_mm_ss t{local - dayStart};
@@ -129,14 +112,15 @@ int kbTimeFormat(lua_State* L) {
     else if (kind == 2)
         std::snprintf(buf, sizeof buf, "%02d:%02d", static_cast<int>(t.hours().count()), static_cast<int>(t.minutes().count()));
     else
-        std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d+%02d:00", static_cast<int>(d.year()),
+        std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d%c%02d:%02d", static_cast<int>(d.year()),
                       static_cast<unsigned>(d.month()), static_cast<unsigned>(d.day()), static_cast<int>(t.hours().count()),
-                      static_cast<int>(t.minutes().count()), static_cast<int>(t.seconds().count()), off / 60);
+                      static_cast<int>(t.minutes().count()), static_cast<int>(t.seconds().count()), off < 0 ? '-' : '+',
+                      std::abs(off) / 3600, std::abs(off) / 60 % 60);
     lua_pushstring(L, buf);
     return 1;
 }
 
-// kb.time.weekday(epoch | iso) -> 1 (Monday) .. 7 (Sunday), of the Swedish date
+// kb.time.weekday(epoch | iso) -> 1 (Monday) .. 7 (Sunday), of the box's local date
 int kbTimeWeekday(lua_State* L) {
     long long epoch = 0;
     if (lua_type(L, 1) == LUA_TNUMBER) {
@@ -155,7 +139,7 @@ int kbTimeWeekday(lua_State* L) {
     constexpr long long kLimit = 253402300799;
     if (epoch < -kLimit || epoch > kLimit) return luaL_argerror(L, 1, "out of range");
     const sys_seconds utc{seconds{epoch}};
-    const auto local = utc + minutes{stockholmOffset(utc)};
+    const auto local = utc + seconds{localOffset(utc)};
     lua_pushinteger(L, static_cast<lua_Integer>(weekday{floor<days>(local)}.iso_encoding()));
     return 1;
 }

@@ -1,20 +1,115 @@
 #include <klinikbox/Clock.h>
 
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
 #include <ctime>
+#include <limits>
 #include <string>
 
 namespace klinikbox {
 
 std::chrono::year_month_day Clock::today() const { return localDate(now()); }
 
-std::chrono::year_month_day Clock::localDate(std::chrono::system_clock::time_point when) {
-    // The process time zone is the box's (TZ is set from box.timezone at start).
-    const std::time_t t = std::chrono::system_clock::to_time_t(when);
+namespace {
+
+std::atomic<std::uint64_t> zoneGeneration{1};
+
+// The process time zone is the box's (TZ is set from box.timezone at start).
+long long rawOffset(long long utc) {
+    const std::time_t t = static_cast<std::time_t>(utc);
     std::tm tm{};
-    localtime_r(&t, &tm);
-    return std::chrono::year_month_day{std::chrono::year{tm.tm_year + 1900},
-                                       std::chrono::month{static_cast<unsigned>(tm.tm_mon + 1)},
-                                       std::chrono::day{static_cast<unsigned>(tm.tm_mday)}};
+    if (!localtime_r(&t, &tm)) return 0;
+    return tm.tm_gmtoff;
+}
+
+// One UTC day's offsets: `before` until `change`, `after` from it (the same when the day has
+// no change).
+struct ZoneDay {
+    std::uint64_t generation = 0;
+    long long day = 0;
+    long long change = 0;
+    int before = 0, after = 0;
+};
+
+int offsetAt(long long utc) {
+    constexpr long long kDay = 86400;
+    thread_local ZoneDay cache[16];
+    const long long day = utc >= 0 ? utc / kDay : -((-utc + kDay - 1) / kDay);
+    ZoneDay& z = cache[static_cast<std::uint64_t>(day) % 16];
+    const std::uint64_t generation = zoneGeneration.load(std::memory_order_acquire);
+    if (z.generation != generation || z.day != day) {
+        const long long first = day * kDay, last = first + kDay - 1;
+        z.before = static_cast<int>(rawOffset(first));
+        z.after = static_cast<int>(rawOffset(last));
+        z.change = std::numeric_limits<long long>::max();
+        if (z.before != z.after) {  // the first second with the new offset
+            long long lo = first, hi = last;
+            while (hi - lo > 1) {
+                const long long mid = lo + (hi - lo) / 2;
+                (rawOffset(mid) == z.before ? lo : hi) = mid;
+            }
+            z.change = hi;
+        }
+        z.day = day;
+        z.generation = generation;
+    }
+    return utc < z.change ? z.before : z.after;
+}
+
+}  // namespace
+
+void Clock::timeZoneChanged() { zoneGeneration.fetch_add(1, std::memory_order_acq_rel); }
+
+int Clock::localOffsetSeconds(std::chrono::sys_seconds utc) { return offsetAt(utc.time_since_epoch().count()); }
+
+std::optional<std::chrono::sys_seconds> Clock::fromLocal(std::chrono::year_month_day day, std::chrono::seconds timeOfDay) {
+    using namespace std::chrono;
+    const sys_seconds wall = sys_seconds{sys_days{day}} + timeOfDay;
+    // The offsets in force around that time: a day before and after covers any change.
+    int a = localOffsetSeconds(wall - days{1}), b = localOffsetSeconds(wall + days{1});
+    if (a < b) std::swap(a, b);  // the larger offset is the earlier instant
+    for (int off : {a, b}) {
+        const sys_seconds utc = wall - seconds{off};
+        if (localOffsetSeconds(utc) == off) return utc;
+    }
+    return std::nullopt;
+}
+
+void Clock::formatLocalIso(std::chrono::sys_seconds utc, char* out) {
+    using namespace std::chrono;
+    const int offSeconds = localOffsetSeconds(utc);
+    const auto local = utc + seconds{offSeconds};
+    const auto day = floor<days>(local);
+    const year_month_day d{day};
+    const auto secs = (local - day).count();  // 0 .. 86399
+    auto two = [&](std::size_t at, long long v) {
+        out[at] = static_cast<char>('0' + v / 10 % 10);
+        out[at + 1] = static_cast<char>('0' + v % 10);
+    };
+    const int y = std::clamp(static_cast<int>(d.year()), 0, 9999);
+    two(0, y / 100);
+    two(2, y % 100);
+    out[4] = '-';
+    two(5, static_cast<unsigned>(d.month()));
+    out[7] = '-';
+    two(8, static_cast<unsigned>(d.day()));
+    out[10] = 'T';
+    two(11, secs / 3600);
+    out[13] = ':';
+    two(14, secs / 60 % 60);
+    out[16] = ':';
+    two(17, secs % 60);
+    const int offMinutes = (offSeconds < 0 ? -offSeconds : offSeconds) / 60;
+    out[19] = offSeconds < 0 ? '-' : '+';
+    two(20, offMinutes / 60);
+    out[22] = ':';
+    two(23, offMinutes % 60);
+}
+
+std::chrono::year_month_day Clock::localDate(std::chrono::system_clock::time_point when) {
+    const auto utc = std::chrono::floor<std::chrono::seconds>(when);
+    return std::chrono::year_month_day{std::chrono::floor<std::chrono::days>(utc + std::chrono::seconds{localOffsetSeconds(utc)})};
 }
 
 std::chrono::system_clock::time_point Clock::localMidnight(std::chrono::year_month_day day) {
@@ -87,13 +182,9 @@ std::optional<std::chrono::system_clock::time_point> Clock::parseInstant(std::st
 }
 
 std::string Clock::localIso(std::chrono::system_clock::time_point when) {
-    const std::time_t t = std::chrono::system_clock::to_time_t(when);
-    std::tm tm{};
-    localtime_r(&t, &tm);
-    char b[40], zone[8];
-    std::strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%S", &tm);
-    std::strftime(zone, sizeof zone, "%z", &tm);  // +0100
-    return std::string(b) + std::string(zone, 3) + ":" + std::string(zone + 3, 2);
+    std::string s(kLocalIsoSize, '\0');
+    formatLocalIso(std::chrono::floor<std::chrono::seconds>(when), s.data());
+    return s;
 }
 
 }  // namespace klinikbox

@@ -76,8 +76,8 @@ Array::Ptr BookingPlugin::freeSlots(const std::string& unit, const std::string& 
                                     year_month_day from, year_month_day to, int limit) {
     ensureSlots(from, to);
     Array::Ptr arr = new Array;
-    const auto start = booking::stockholmToUtc(from, 0).value_or(sys_seconds{sys_days{from}});
-    const auto end = booking::stockholmToUtc(year_month_day{sys_days{to} + days{1}}, 0)
+    const auto start = booking::localToUtc(from, 0).value_or(sys_seconds{sys_days{from}});
+    const auto end = booking::localToUtc(year_month_day{sys_days{to} + days{1}}, 0)
                          .value_or(sys_seconds{sys_days{to} + days{1}});
     ctx_->store().read([&](db::Connection& c) {
         auto st = c.prepare(
@@ -93,8 +93,8 @@ Array::Ptr BookingPlugin::freeSlots(const std::string& unit, const std::string& 
         while (st.step()) {
             Object::Ptr o = new Object;
             o->set("slot_id", st.getInt(0));
-            o->set("startTimeInclusive", isoStockholm(fromSec(st.getInt(1))));
-            o->set("endTimeExclusive", isoStockholm(fromSec(st.getInt(2))));
+            o->set("startTimeInclusive", isoLocal(fromSec(st.getInt(1))));
+            o->set("endTimeExclusive", isoLocal(fromSec(st.getInt(2))));
             o->set("performer", st.getText(3));
             o->set("performerName", st.getText(4));
             o->set("profession", st.getText(5));

@@ -63,7 +63,7 @@ private:
     std::unique_ptr<AttemptLimiter> wrongCodes_;
 
     [[nodiscard]] long long now() const { return toSec(floor<seconds>(ctx_->clock().now())); }
-    [[nodiscard]] year_month_day today() const { return booking::stockholmDate(fromSec(now())); }
+    [[nodiscard]] year_month_day today() const { return booking::localDate(fromSec(now())); }
     [[nodiscard]] std::string who(const Request& req) const {
         return req.principal ? req.principal->username : std::string("patient");
     }

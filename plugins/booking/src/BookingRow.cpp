@@ -64,8 +64,8 @@ Object::Ptr eventPayload(const BookingRow& b) {
     o->set("visit_form", b.visitForm);
     o->set("visit_type", b.visitType);
     o->set("visit_type_name", b.visitTypeName);
-    o->set("start", isoStockholm(fromSec(b.start)));
-    o->set("end", isoStockholm(fromSec(b.end)));
+    o->set("start", isoLocal(fromSec(b.start)));
+    o->set("end", isoLocal(fromSec(b.end)));
     o->set("location", b.room.empty() ? b.address : b.room + ", " + b.address);
     return o;
 }

@@ -23,8 +23,8 @@ Object::Ptr BookingPlugin::bookingJson(const BookingRow& b) const {
     o->set("performerName", b.practitionerName);
     o->set("profession", b.profession);
     o->set("resourceName", b.room);
-    o->set("startTimeInclusive", isoStockholm(fromSec(b.start)));
-    o->set("endTimeExclusive", isoStockholm(fromSec(b.end)));
+    o->set("startTimeInclusive", isoLocal(fromSec(b.start)));
+    o->set("endTimeExclusive", isoLocal(fromSec(b.end)));
     o->set("timeTypeID", b.timeTypeId);
     o->set("timeTypeName", b.timeTypeName);
     o->set("careTypeID", b.careTypeId);
@@ -57,9 +57,9 @@ Poco::JSON::Array::Ptr BookingPlugin::freeSlotsLike(long long slotId) {
                              " WHERE s.id = ?");
         one.bind(1, slotId);
         if (!one.step()) return;
-        const auto day = stockholmDate(fromSec(one.getInt(0)));
-        const auto from = stockholmToUtc(day, 0);
-        const auto to = stockholmToUtc(year_month_day{sys_days{day} + days{1}}, 0);
+        const auto day = localDate(fromSec(one.getInt(0)));
+        const auto from = localToUtc(day, 0);
+        const auto to = localToUtc(year_month_day{sys_days{day} + days{1}}, 0);
         if (!from || !to) return;
         auto st = c.prepare(
             "SELECT s.id, s.start_at, s.end_at, s.practitioner, p.name, p.profession, s.visit_type FROM booking_slots s"
@@ -72,8 +72,8 @@ Poco::JSON::Array::Ptr BookingPlugin::freeSlotsLike(long long slotId) {
         while (st.step()) {
             Object::Ptr o = new Object;
             o->set("slot_id", st.getInt(0));
-            o->set("start", isoStockholm(fromSec(st.getInt(1))));
-            o->set("end", isoStockholm(fromSec(st.getInt(2))));
+            o->set("start", isoLocal(fromSec(st.getInt(1))));
+            o->set("end", isoLocal(fromSec(st.getInt(2))));
             o->set("practitioner", st.getText(3));
             o->set("practitioner_name", st.getText(4));
             o->set("profession", st.getText(5));
@@ -101,8 +101,8 @@ BookingRow BookingPlugin::book(const Request& req, BookInput in, std::optional<l
             found = true;
             if (st.getInt(0) <= now())
                 throw Problem(409, "/problems/slot-passed", "Tiden har passerat", "the slot has already started");
-            p->set("start", isoStockholm(fromSec(st.getInt(0))));
-            p->set("end", isoStockholm(fromSec(st.getInt(1))));
+            p->set("start", isoLocal(fromSec(st.getInt(0))));
+            p->set("end", isoLocal(fromSec(st.getInt(1))));
             p->set("care_unit", st.getText(2));
             p->set("practitioner", st.getText(3));
             p->set("profession", st.getText(4));
@@ -324,8 +324,8 @@ void BookingPlugin::registerBookingRoutes() {
         const auto b = book(req, bi, old.id, why);
         publish("booking.rebooked", b, req, [&](Object& o) {
             o.set("old_booking_id", old.id);
-            o.set("old_start", isoStockholm(fromSec(old.start)));
-            o.set("old_end", isoStockholm(fromSec(old.end)));
+            o.set("old_start", isoLocal(fromSec(old.start)));
+            o.set("old_end", isoLocal(fromSec(old.end)));
         });
         return Response::json(bookingJson(b), 201);
     }, RouteSpec{.summary = "UpdateBooking: move a booking to another slot (the old slot is freed)", .tag = "booking", .body = object({req("slot_id", integer(1, 9'000'000'000'000'000'000LL)), opt("reason", text(500, 0))}), .status = 201, .path = idPath, .problems = {409, 422}});
@@ -360,7 +360,7 @@ void BookingPlugin::registerBookingRoutes() {
         const auto b = requireBooking(req.intParam("id"));
         if (b.status != "noshow")
             throw Problem(409, "/problems/not-noshow", "Bokningen är inte markerad som uteblev", "the booking is " + b.status);
-        if (booking::stockholmDate(fromSec(b.start)) != today())
+        if (booking::localDate(fromSec(b.start)) != today())
             throw Problem(409, "/problems/noshow-undo-too-late", "Uteblivet besök kan bara ångras samma dag",
                           "a no-show can be undone on the day of the visit only");
         BookingRow out;

@@ -30,10 +30,6 @@ year_month_day firstWeekdayFrom(year_month_day from, int iso) {
         if (isoWeekday(plusDays(from, i)) == iso) return plusDays(from, i);
     return from;
 }
-sys_days lastSunday(int y, unsigned m) {
-    const sys_days last{year_month_day_last{year{y}, month_day_last{month{m}}}};
-    return last - days{(weekday{last}.c_encoding() + 7) % 7};
-}
 }  // namespace
 
 std::vector<Holiday> swedishHolidays(int y) {
@@ -66,25 +62,14 @@ std::optional<Holiday> holidayOn(year_month_day date) {
     return std::nullopt;
 }
 
-int stockholmOffsetMinutes(sys_seconds utc) {
-    const int y = static_cast<int>(year_month_day{floor<days>(utc)}.year());
-    const sys_seconds start = sys_seconds{lastSunday(y, 3)} + hours{1};
-    const sys_seconds end = sys_seconds{lastSunday(y, 10)} + hours{1};
-    return utc >= start && utc < end ? 120 : 60;
+int localOffsetMinutes(sys_seconds utc) { return klinikbox::Clock::localOffsetSeconds(utc) / 60; }
+
+std::optional<sys_seconds> localToUtc(year_month_day date, int minuteOfDay) {
+    return klinikbox::Clock::fromLocal(date, minutes{minuteOfDay});
 }
 
-std::optional<sys_seconds> stockholmToUtc(year_month_day date, int minuteOfDay) {
-    const sys_seconds wall = sys_seconds{sys_days{date}} + minutes{minuteOfDay};
-    // Try summer time first (the first occurrence of an ambiguous hour), then winter time.
-    for (int off : {120, 60}) {
-        const sys_seconds utc = wall - minutes{off};
-        if (stockholmOffsetMinutes(utc) == off) return utc;
-    }
-    return std::nullopt;  // inside the spring-forward gap
-}
-
-year_month_day stockholmDate(sys_seconds utc) {
-    return year_month_day{floor<days>(utc + minutes{stockholmOffsetMinutes(utc)})};
+year_month_day localDate(sys_seconds utc) {
+    return year_month_day{floor<days>(utc + seconds{klinikbox::Clock::localOffsetSeconds(utc)})};
 }
 
 std::string isoDate(year_month_day d) {
@@ -94,50 +79,12 @@ std::string isoDate(year_month_day d) {
     return b;
 }
 
-void formatIsoStockholm(sys_seconds utc, char* out) {
-    const int off = stockholmOffsetMinutes(utc);
-    const auto local = utc + minutes{off};
-    const auto day = floor<days>(local);
-    const year_month_day d{day};
-    const auto secs = (local - day).count();  // 0 .. 86399
-    auto two = [&](std::size_t at, long long v) {
-        out[at] = static_cast<char>('0' + v / 10 % 10);
-        out[at + 1] = static_cast<char>('0' + v % 10);
-    };
-    const int y = std::clamp(static_cast<int>(d.year()), 0, 9999);
-    two(0, y / 100);
-    two(2, y % 100);
-    out[4] = '-';
-    two(5, static_cast<unsigned>(d.month()));
-    out[7] = '-';
-    two(8, static_cast<unsigned>(d.day()));
-    out[10] = 'T';
-    two(11, secs / 3600);
-    out[13] = ':';
-    two(14, secs / 60 % 60);
-    out[16] = ':';
-    two(17, secs % 60);
-    out[19] = '+';
-    two(20, off / 60);
-    std::memcpy(out + 22, ":00", 3);
-}
+void formatIsoLocal(sys_seconds utc, char* out) { klinikbox::Clock::formatLocalIso(utc, out); }
 
-std::string isoStockholm(sys_seconds utc) {
-    std::string s(kIsoStockholmSize, '\0');
-    formatIsoStockholm(utc, s.data());
+std::string isoLocal(sys_seconds utc) {
+    std::string s(kIsoLocalSize, '\0');
+    formatIsoLocal(utc, s.data());
     return s;
-}
-
-std::string rivTimestamp(sys_seconds utc) {
-    const auto local = utc + minutes{stockholmOffsetMinutes(utc)};
-    const auto day = floor<days>(local);
-    const year_month_day d{day};
-    const hh_mm_ss t{local - day};
-    char b[20];
-    std::snprintf(b, sizeof b, "%04d%02u%02u%02d%02d%02d", static_cast<int>(d.year()), static_cast<unsigned>(d.month()),
-                  static_cast<unsigned>(d.day()), static_cast<int>(t.hours().count()), static_cast<int>(t.minutes().count()),
-                  static_cast<int>(t.seconds().count()));
-    return b;
 }
 
 std::optional<year_month_day> parseDate(const std::string& s) {

@@ -13,7 +13,7 @@ void BookingPlugin::registerHooks() {
         const std::string patient = e.payload->optValue<std::string>("patient", "");
         const std::string unit = e.payload->optValue<std::string>("care_unit", "");
         const auto day = today();
-        const auto from = booking::stockholmToUtc(day, 0).value_or(sys_seconds{sys_days{day}});
+        const auto from = booking::localToUtc(day, 0).value_or(sys_seconds{sys_days{day}});
         const auto to = from + hours{26};
         Array::Ptr arr = new Array;
         ctx_->store().read([&](db::Connection& c) {
@@ -21,11 +21,11 @@ void BookingPlugin::registerHooks() {
             st.bind(1, patient).bind(2, unit).bind(3, toSec(from)).bind(4, toSec(to));
             while (st.step()) {
                 const auto b = readBooking(st);
-                if (booking::stockholmDate(fromSec(b.start)) != day) continue;
+                if (booking::localDate(fromSec(b.start)) != day) continue;
                 Object::Ptr o = new Object;
                 o->set("booking_id", b.id);
-                o->set("start", isoStockholm(fromSec(b.start)));
-                o->set("end", isoStockholm(fromSec(b.end)));
+                o->set("start", isoLocal(fromSec(b.start)));
+                o->set("end", isoLocal(fromSec(b.end)));
                 o->set("visit_type", b.visitType);
                 o->set("visit_type_name", b.visitTypeName);
                 o->set("visit_form", b.visitForm);

@@ -77,8 +77,8 @@ void BookingPlugin::registerDayViewRoutes() {
         const auto practitioner = queryHsa(req, "practitioner", false);
         const auto to = year_month_day{sys_days{from} + days{n - 1}};
         ensureSlots(from, to);
-        const auto start = booking::stockholmToUtc(from, 0).value_or(sys_seconds{sys_days{from}});
-        const auto end = booking::stockholmToUtc(year_month_day{sys_days{to} + days{1}}, 0).value_or(start + days{n});
+        const auto start = booking::localToUtc(from, 0).value_or(sys_seconds{sys_days{from}});
+        const auto end = booking::localToUtc(year_month_day{sys_days{to} + days{1}}, 0).value_or(start + days{n});
         // Written straight into the response text (the keys in the order Poco's objects
         // wrote them): a day of a busy unit holds hundreds of slots. Reserved as large as the
         // largest view so far, so the text is not copied while it grows.
@@ -89,10 +89,10 @@ void BookingPlugin::registerDayViewRoutes() {
         const long long nowSec = now();
         const long long changeWindow = static_cast<long long>(s_.cancelLatestHours) * 3600;
         static const std::string noRoom;
-        char time[booking::kIsoStockholmSize];
+        char time[booking::kIsoLocalSize];
         const auto text = [&](long long sec) {
-            booking::formatIsoStockholm(fromSec(sec), time);
-            return std::string_view(time, booking::kIsoStockholmSize);
+            booking::formatIsoLocal(fromSec(sec), time);
+            return std::string_view(time, booking::kIsoLocalSize);
         };
         const auto write = [&](const Row& row) {
             out.beginObject();

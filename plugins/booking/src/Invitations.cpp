@@ -63,7 +63,7 @@ Object::Ptr BookingPlugin::invitationJson(const Invitation& inv, bool forPatient
     o->set("address", inv.address);
     o->set("visit_type", inv.visitType);
     o->set("visit_type_name", inv.visitTypeName);
-    o->set("expires", isoStockholm(fromSec(inv.expires)));
+    o->set("expires", isoLocal(fromSec(inv.expires)));
     Poco::JSON::Parser p;
     o->set("questions", p.parse(inv.questions));
     if (!inv.answers.empty()) {
@@ -76,8 +76,8 @@ Object::Ptr BookingPlugin::invitationJson(const Invitation& inv, bool forPatient
         Object::Ptr bo = new Object;
         bo->set("bookingId", b.id);
         bo->set("status", b.status);
-        bo->set("startTimeInclusive", isoStockholm(fromSec(b.start)));
-        bo->set("endTimeExclusive", isoStockholm(fromSec(b.end)));
+        bo->set("startTimeInclusive", isoLocal(fromSec(b.start)));
+        bo->set("endTimeExclusive", isoLocal(fromSec(b.end)));
         bo->set("visit_form", b.visitForm);
         bo->set("cancel_booking_allowed", b.status == "booked" && now() < b.start - static_cast<long long>(s_.cancelLatestHours) * 3600);
         o->set("booking", bo);
@@ -247,7 +247,7 @@ void BookingPlugin::registerInvitationRoutes() {
         publish("booking.created", b, req);
         Object::Ptr o = new Object;
         o->set("bookingId", b.id);
-        o->set("startTimeInclusive", isoStockholm(fromSec(b.start)));
+        o->set("startTimeInclusive", isoLocal(fromSec(b.start)));
         return Response::json(o, 201);
     }, RouteSpec{.summary = "Patient: choose a time for an open invitation", .tag = "booking", .body = object({req("token", kToken), req("patient", personnummer()), req("slot_id", integer(1, 9'000'000'000'000'000'000LL))}), .status = 201, .problems = {403, 409, 410, 422}});
 

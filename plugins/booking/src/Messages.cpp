@@ -61,7 +61,7 @@ std::string swedishWhen(sys_seconds start) {
     static const std::array<const char*, 8> wd = {"", "måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag"};
     static const std::array<const char*, 13> mo = {"",     "januari", "februari", "mars",      "april",   "maj",     "juni",
                                                    "juli", "augusti", "september", "oktober", "november", "december"};
-    const auto local = start + minutes{stockholmOffsetMinutes(start)};
+    const auto local = start + minutes{localOffsetMinutes(start)};
     const auto day = floor<days>(local);
     const year_month_day d{day};
     const hh_mm_ss t{local - day};

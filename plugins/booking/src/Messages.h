@@ -24,7 +24,7 @@ struct EmailSettings {
 [[nodiscard]] std::optional<std::string> normalisePhone(const std::string& text);
 [[nodiscard]] bool plausibleEmail(const std::string& text);
 
-// "onsdag 25 november kl. 09.00" (Stockholm time)
+// "onsdag 25 november kl. 09.00" (the box's local time)
 [[nodiscard]] std::string swedishWhen(std::chrono::sys_seconds start);
 
 // POSTs {to, from, text} as JSON with the bearer token; 2xx delivered, 5xx/429/network retry,

@@ -63,8 +63,8 @@ void BookingPlugin::answerBookRequest(Event& e) {
         e.payload->set("booking_id", b.id);
         e.payload->set("status", b.status);
         e.payload->set("slot_id", b.slotId);
-        e.payload->set("start", isoStockholm(fromSec(b.start)));
-        e.payload->set("end", isoStockholm(fromSec(b.end)));
+        e.payload->set("start", isoLocal(fromSec(b.start)));
+        e.payload->set("end", isoLocal(fromSec(b.end)));
         e.payload->set("care_unit", b.unit);
         e.payload->set("practitioner", b.practitioner);
         e.payload->set("again", again);

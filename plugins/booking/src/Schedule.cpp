@@ -43,7 +43,7 @@ std::vector<SlotSpec> generateSlots(const std::vector<ScheduleRule>& rules, year
                         if (t < b.end && slotEnd > b.start) t = b.end - r.slotMinutes;
                     continue;
                 }
-                const auto start = stockholmToUtc(date, t);
+                const auto start = localToUtc(date, t);
                 if (!start) continue;  // the hour that does not exist on the spring-forward day
                 out.push_back({r.id, r.practitioner, r.unit, r.visitType, *start, *start + minutes{r.slotMinutes}, r.roomId});
             }

@@ -248,7 +248,7 @@ void BookingPlugin::registerSetupRoutes() {
             ctx_->store().write([&](db::Connection& c) {
                 c.prepare("INSERT INTO booking_closed_days(unit, date, reason) VALUES(?,?,?)")
                     .bind(1, unit).bind(2, isoDate(*date)).bind(3, reason).exec();
-                const auto from = booking::stockholmToUtc(*date, 0).value_or(sys_seconds{sys_days{*date}});
+                const auto from = booking::localToUtc(*date, 0).value_or(sys_seconds{sys_days{*date}});
                 c.prepare("UPDATE booking_slots SET withdrawn = 1 WHERE unit = ? AND start_at >= ? AND start_at < ? AND NOT EXISTS"
                           " (SELECT 1 FROM booking_bookings b WHERE b.slot_id = booking_slots.id AND b.status IN ('booked','arrived','noshow'))")
                     .bind(1, unit).bind(2, toSec(from)).bind(3, toSec(from + hours{24})).exec();

@@ -81,7 +81,7 @@ void BookingPlugin::registerVipRoutes() {
         Object::Ptr o = new Object;
         o->set("id", id);
         o->set("code", code);
-        o->set("expires", isoStockholm(fromSec(now() + validDays * 86400)));
+        o->set("expires", isoLocal(fromSec(now() + validDays * 86400)));
         o->set("link", s_.publicUrl + "/plugins/booking/vip.html");
         return Response::json(o, 201);
     }, RouteSpec{.summary = "Give a patient a VIP code (shown once) for direct booking of some visit types", .tag = "booking", .body = object({req("patient", personnummer()), req("visit_types", arrayOf(text(40), 20, 1)), opt("max_active", integer(1, 10)), opt("horizon_days", integer(1, 365)), opt("valid_days", integer(1, 730))}), .status = 201});
@@ -99,7 +99,7 @@ void BookingPlugin::registerVipRoutes() {
                 o->set("visit_types", stringArray(splitList(st.getText(1))));
                 o->set("max_active", st.getInt(2));
                 o->set("horizon_days", st.getInt(3));
-                o->set("expires", isoStockholm(fromSec(st.getInt(4))));
+                o->set("expires", isoLocal(fromSec(st.getInt(4))));
                 o->set("revoked", !st.isNull(5));
                 o->set("active", st.isNull(5) && st.getInt(4) > now());
                 o->set("created_by", st.getText(6));
@@ -199,7 +199,7 @@ void BookingPlugin::registerVipRoutes() {
         publish("booking.created", b, req);
         Object::Ptr o = new Object;
         o->set("bookingId", b.id);
-        o->set("startTimeInclusive", isoStockholm(fromSec(b.start)));
+        o->set("startTimeInclusive", isoLocal(fromSec(b.start)));
         o->set("healthcare_facility_name", b.unitName);
         o->set("address", b.address);
         o->set("visit_form", b.visitForm);

@@ -207,16 +207,10 @@ year_month_day CheckinPlugin::parseDay(const std::string& s) {
                           day{static_cast<unsigned>(std::stoi(s.substr(8, 2)))}};
 }
 
-// HH:MM in Stockholm time (the offset of the booking's day).
+// HH:MM in the box's local time.
 std::string CheckinPlugin::clockOf(long long utc) {
     const sys_seconds t{seconds{utc}};
-    const int y = static_cast<int>(year_month_day{floor<days>(t)}.year());
-    auto lastSunday = [](int yy, unsigned m) {
-        const sys_days last{year_month_day_last{year{yy}, month_day_last{month{m}}}};
-        return last - days{(weekday{last}.c_encoding() + 7) % 7};
-    };
-    const bool summer = t >= sys_seconds{lastSunday(y, 3)} + hours{1} && t < sys_seconds{lastSunday(y, 10)} + hours{1};
-    const auto local = t + hours{summer ? 2 : 1};
+    const auto local = t + seconds{Clock::localOffsetSeconds(t)};
     const hh_mm_ss hms{local - floor<days>(local)};
     char b[8];
     std::snprintf(b, sizeof b, "%02d:%02d", static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()));

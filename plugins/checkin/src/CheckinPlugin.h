@@ -103,7 +103,7 @@ private:
     // it is not an ISO 8601 time with an offset.
     long long startOf(const Object::Ptr& booking) const;
     static year_month_day parseDay(const std::string& s);
-    // HH:MM in Stockholm time (the offset of the booking's day).
+    // HH:MM in the box's local time.
     static std::string clockOf(long long utc);
 
     Object::Ptr sessionJson(const Visit& v, const std::string& tok);

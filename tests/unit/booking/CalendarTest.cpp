@@ -5,7 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include "SwedishTimeZoneEnvironment.h"
+#include "TimeZone.h"
+
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 
 using namespace booking;
@@ -22,21 +26,27 @@ std::vector<std::string> names(int y) {
 
 TEST(BookingCalendar, TheHandWrittenTimestampMatchesTheCLibrarysEverywhere) {
     // Every 7,919 seconds (a prime: all minutes and seconds come round) across two years and
-    // both change days, against gmtime of the local instant.
-    const auto from = sys_seconds{sys_days{ymd(2026, 1, 1)}}, to = sys_seconds{sys_days{ymd(2028, 1, 1)}};
-    int checked = 0;
-    for (auto t = from; t < to; t += seconds{7919}) {
-        const int off = stockholmOffsetMinutes(t);
-        const std::time_t local = static_cast<std::time_t>(t.time_since_epoch().count()) + off * 60;
-        std::tm tm{};
-        gmtime_r(&local, &tm);
-        char want[96];
-        std::snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d+%02d:00", tm.tm_year + 1900, tm.tm_mon + 1,
-                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, off / 60);
-        ASSERT_EQ(isoStockholm(t), want);
-        ++checked;
+    // all change days, against the C library's localtime_r of the same instant, in Swedish
+    // time and in zones with offsets behind UTC, of half hours and with other change days.
+    for (const char* zone : {"Europe/Stockholm", "America/St_Johns", "Asia/Kolkata", "Australia/Lord_Howe", "UTC"}) {
+        const kbtest::ScopedTimeZone tz(zone);
+        const auto from = sys_seconds{sys_days{ymd(2026, 1, 1)}}, to = sys_seconds{sys_days{ymd(2028, 1, 1)}};
+        int checked = 0;
+        for (auto t = from; t < to; t += seconds{7919}) {
+            const std::time_t tt = static_cast<std::time_t>(t.time_since_epoch().count());
+            std::tm tm{};
+            localtime_r(&tt, &tm);
+            const long off = std::labs(tm.tm_gmtoff) / 60;
+            char want[96];
+            std::snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld", tm.tm_year + 1900, tm.tm_mon + 1,
+                          tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, tm.tm_gmtoff < 0 ? '-' : '+', off / 60, off % 60);
+            ASSERT_EQ(isoLocal(t), want) << zone;
+            ASSERT_EQ(localDate(t), ymd(tm.tm_year + 1900, static_cast<unsigned>(tm.tm_mon + 1), static_cast<unsigned>(tm.tm_mday)))
+                << zone << " " << want;
+            ++checked;
+        }
+        EXPECT_GT(checked, 7900);
     }
-    EXPECT_GT(checked, 7900);
 }
 
 TEST(BookingCalendar, EasterMatchesKnownDatesAcrossCenturies) {
@@ -93,22 +103,38 @@ TEST(BookingCalendar, MovingHolidaysFallOnTheirWeekdaysEveryYear) {
 
 TEST(BookingCalendar, StockholmTimeFollowsTheEuRuleOnBothChangeDays) {
     // 2026: summer time from 29 March 01:00 UTC to 25 October 01:00 UTC.
-    EXPECT_EQ(stockholmOffsetMinutes(sys_seconds{sys_days{ymd(2026, 3, 29)}} + minutes{59}), 60);
-    EXPECT_EQ(stockholmOffsetMinutes(sys_seconds{sys_days{ymd(2026, 3, 29)}} + hours{1}), 120);
-    EXPECT_EQ(stockholmOffsetMinutes(sys_seconds{sys_days{ymd(2026, 10, 25)}} + minutes{59}), 120);
-    EXPECT_EQ(stockholmOffsetMinutes(sys_seconds{sys_days{ymd(2026, 10, 25)}} + hours{1}), 60);
+    EXPECT_EQ(localOffsetMinutes(sys_seconds{sys_days{ymd(2026, 3, 29)}} + minutes{59}), 60);
+    EXPECT_EQ(localOffsetMinutes(sys_seconds{sys_days{ymd(2026, 3, 29)}} + hours{1}), 120);
+    EXPECT_EQ(localOffsetMinutes(sys_seconds{sys_days{ymd(2026, 10, 25)}} + minutes{59}), 120);
+    EXPECT_EQ(localOffsetMinutes(sys_seconds{sys_days{ymd(2026, 10, 25)}} + hours{1}), 60);
     // 02:30 does not exist on 29 March 2026; 03:00 local is 01:00 UTC.
-    EXPECT_FALSE(stockholmToUtc(ymd(2026, 3, 29), 150));
-    EXPECT_EQ(isoStockholm(*stockholmToUtc(ymd(2026, 3, 29), 180)), "2026-03-29T03:00:00+02:00");
-    EXPECT_EQ(isoStockholm(*stockholmToUtc(ymd(2026, 3, 29), 90)), "2026-03-29T01:30:00+01:00");
+    EXPECT_FALSE(localToUtc(ymd(2026, 3, 29), 150));
+    EXPECT_EQ(isoLocal(*localToUtc(ymd(2026, 3, 29), 180)), "2026-03-29T03:00:00+02:00");
+    EXPECT_EQ(isoLocal(*localToUtc(ymd(2026, 3, 29), 90)), "2026-03-29T01:30:00+01:00");
     // 02:30 happens twice on 25 October 2026: the first (summer time) is chosen.
-    EXPECT_EQ(isoStockholm(*stockholmToUtc(ymd(2026, 10, 25), 150)), "2026-10-25T02:30:00+02:00");
-    EXPECT_EQ(isoStockholm(*stockholmToUtc(ymd(2026, 10, 25), 9 * 60)), "2026-10-25T09:00:00+01:00");
-    EXPECT_EQ(isoStockholm(*stockholmToUtc(ymd(2026, 7, 1), 9 * 60)), "2026-07-01T09:00:00+02:00");
-    EXPECT_EQ(isoStockholm(*stockholmToUtc(ymd(2099, 12, 31), 24 * 60 - 1)), "2099-12-31T23:59:00+01:00");
-    EXPECT_EQ(rivTimestamp(*stockholmToUtc(ymd(2026, 7, 1), 9 * 60)), "20260701090000");
+    EXPECT_EQ(isoLocal(*localToUtc(ymd(2026, 10, 25), 150)), "2026-10-25T02:30:00+02:00");
+    EXPECT_EQ(isoLocal(*localToUtc(ymd(2026, 10, 25), 9 * 60)), "2026-10-25T09:00:00+01:00");
+    EXPECT_EQ(isoLocal(*localToUtc(ymd(2026, 7, 1), 9 * 60)), "2026-07-01T09:00:00+02:00");
+    EXPECT_EQ(isoLocal(*localToUtc(ymd(2099, 12, 31), 24 * 60 - 1)), "2099-12-31T23:59:00+01:00");
     // Late evening UTC is already the next day in Stockholm.
-    EXPECT_EQ(stockholmDate(sys_seconds{sys_days{ymd(2026, 12, 31)}} + hours{23} + minutes{30}), ymd(2027, 1, 1));
+    EXPECT_EQ(localDate(sys_seconds{sys_days{ymd(2026, 12, 31)}} + hours{23} + minutes{30}), ymd(2027, 1, 1));
+}
+
+TEST(BookingCalendar, LocalTimeIsTheBoxsZoneNotARuleOfItsOwn) {
+    // St. John's: 3.5 hours behind UTC in winter, 2.5 in summer, changing on the North
+    // American days (8 March and 1 November 2026, at 02:00 local time).
+    const kbtest::ScopedTimeZone zone("America/St_Johns");
+    EXPECT_EQ(isoLocal(*localToUtc(ymd(2026, 1, 15), 8 * 60)), "2026-01-15T08:00:00-03:30");
+    EXPECT_EQ(isoLocal(*localToUtc(ymd(2026, 7, 1), 8 * 60)), "2026-07-01T08:00:00-02:30");
+    EXPECT_EQ(localOffsetMinutes(*localToUtc(ymd(2026, 3, 29), 12 * 60)), -150);  // Sweden's change day: summer already
+    EXPECT_FALSE(localToUtc(ymd(2026, 3, 8), 2 * 60 + 30));                       // the skipped hour
+    EXPECT_EQ(isoLocal(*localToUtc(ymd(2026, 11, 1), 60 + 30)), "2026-11-01T01:30:00-02:30");  // the first of two
+    EXPECT_EQ(isoLocal(*localToUtc(ymd(2026, 11, 1), 3 * 60)), "2026-11-01T03:00:00-03:30");
+    // 23:00 local on 31 December is already 2027 in UTC, and still 2026 here.
+    EXPECT_EQ(localDate(*localToUtc(ymd(2026, 12, 31), 23 * 60)), ymd(2026, 12, 31));
+    // Kolkata: half an hour, no summer time.
+    const kbtest::ScopedTimeZone india("Asia/Kolkata");
+    EXPECT_EQ(isoLocal(*localToUtc(ymd(2026, 7, 1), 9 * 60)), "2026-07-01T09:00:00+05:30");
 }
 
 TEST(BookingCalendar, DatesAndClockTimesAreParsedStrictly) {
@@ -142,11 +168,11 @@ TEST(BookingSchedule, SlotsSkipBreaksHolidaysEvesAndClosedDays) {
     // Mon 15, Tue 16, Thu 18 open (Wed 17 closed by the unit, Fri 19 midsommarafton).
     // Per day: 08:00..10:00 six slots, 10:30..11:50 four slots (the break moves the grid).
     ASSERT_EQ(slots.size(), 30u);
-    EXPECT_EQ(isoStockholm(slots[0].start), "2026-06-15T08:00:00+02:00");
-    EXPECT_EQ(isoStockholm(slots[5].start), "2026-06-15T09:40:00+02:00");
-    EXPECT_EQ(isoStockholm(slots[6].start), "2026-06-15T10:30:00+02:00");
-    EXPECT_EQ(isoStockholm(slots[9].end), "2026-06-15T11:50:00+02:00");
-    EXPECT_EQ(isoStockholm(slots[20].start), "2026-06-18T08:00:00+02:00");
+    EXPECT_EQ(isoLocal(slots[0].start), "2026-06-15T08:00:00+02:00");
+    EXPECT_EQ(isoLocal(slots[5].start), "2026-06-15T09:40:00+02:00");
+    EXPECT_EQ(isoLocal(slots[6].start), "2026-06-15T10:30:00+02:00");
+    EXPECT_EQ(isoLocal(slots[9].end), "2026-06-15T11:50:00+02:00");
+    EXPECT_EQ(isoLocal(slots[20].start), "2026-06-18T08:00:00+02:00");
     closed.closeOnEves = false;
     EXPECT_EQ(generateSlots({r}, ymd(2026, 6, 19), ymd(2026, 6, 19), closed).size(), 10u) << "open on the eve if configured";
     EXPECT_TRUE(generateSlots({r}, ymd(2026, 6, 20), ymd(2026, 6, 21), closed).empty()) << "weekend";
@@ -166,12 +192,12 @@ TEST(BookingSchedule, SlotsOnDstChangeDaysAreAtTheirLocalTimes) {
     r.validTo = ymd(2026, 12, 31);
     const auto spring = generateSlots({r}, ymd(2026, 3, 29), ymd(2026, 3, 29), {});
     ASSERT_EQ(spring.size(), 5u) << "02:00 does not exist";
-    EXPECT_EQ(isoStockholm(spring[1].start), "2026-03-29T01:00:00+01:00");
-    EXPECT_EQ(isoStockholm(spring[2].start), "2026-03-29T03:00:00+02:00");
+    EXPECT_EQ(isoLocal(spring[1].start), "2026-03-29T01:00:00+01:00");
+    EXPECT_EQ(isoLocal(spring[2].start), "2026-03-29T03:00:00+02:00");
     EXPECT_EQ(spring[2].start - spring[1].start, hours{1});
     const auto autumn = generateSlots({r}, ymd(2026, 10, 25), ymd(2026, 10, 25), {});
     ASSERT_EQ(autumn.size(), 6u);
-    EXPECT_EQ(isoStockholm(autumn[3].start), "2026-10-25T03:00:00+01:00");
+    EXPECT_EQ(isoLocal(autumn[3].start), "2026-10-25T03:00:00+01:00");
     EXPECT_EQ(autumn[3].start - autumn[2].start, hours{2}) << "02:00 summer time, then 03:00 winter time";
 }
 
@@ -220,6 +246,6 @@ TEST(BookingMessages, PhonesAreNormalisedAndTimesSpeltOutInSwedish) {
         EXPECT_FALSE(normalisePhone(bad)) << bad;
     EXPECT_TRUE(plausibleEmail("anna@example.se"));
     for (const char* bad : {"anna", "@x.se", "a@b", "a@@b.se", "a b@c.se", "a@.se", "a@b."}) EXPECT_FALSE(plausibleEmail(bad)) << bad;
-    EXPECT_EQ(swedishWhen(*stockholmToUtc(ymd(2026, 11, 25), 9 * 60)), "onsdag 25 november kl. 09.00");
-    EXPECT_EQ(swedishWhen(*stockholmToUtc(ymd(2026, 7, 6), 14 * 60 + 5)), "måndag 6 juli kl. 14.05");
+    EXPECT_EQ(swedishWhen(*localToUtc(ymd(2026, 11, 25), 9 * 60)), "onsdag 25 november kl. 09.00");
+    EXPECT_EQ(swedishWhen(*localToUtc(ymd(2026, 7, 6), 14 * 60 + 5)), "måndag 6 juli kl. 14.05");
 }

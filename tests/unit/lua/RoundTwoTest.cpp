@@ -9,7 +9,9 @@
 #include "lua/Cli.h"
 #include "lua/LuaPlugin.h"
 
+#include "SwedishTimeZoneEnvironment.h"
 #include "TempDir.h"
+#include "TimeZone.h"
 
 #include <fstream>
 
@@ -117,12 +119,26 @@ TEST(LuaRoundTwo, TimeParsesAndFormatsIso8601InSwedishTime) {
     EXPECT_EQ(box.eval("kb.time.format(1782907200, 'date')"), "2026-07-01");
     EXPECT_EQ(box.eval("kb.time.format(1782907200, 'time')"), "14:00");
     // 2026-03-29 02:30 does not exist in Sweden; 2026-02-30 not at all.
-    EXPECT_EQ(box.eval("select(2, kb.time.parse('2026-03-29T02:30'))"), "that time does not exist in Sweden (the clocks moved forward)");
+    EXPECT_EQ(box.eval("select(2, kb.time.parse('2026-03-29T02:30'))"), "that time does not exist in the box's time zone (the clocks moved forward)");
     EXPECT_EQ(box.eval("select(2, kb.time.parse('2026-02-30'))"), "no such date");
     // Monday 1 .. Sunday 7; 23:30 UTC on a Sunday is already Monday in Sweden.
     EXPECT_EQ(box.eval("kb.time.weekday('2026-01-15')"), "4");
     EXPECT_EQ(box.eval("kb.time.weekday('2026-01-18T23:30:00Z')"), "1");
     EXPECT_EQ(box.eval("kb.time.weekday(kb.time.parse('2026-01-18T23:30:00Z'))"), "1");
+}
+
+TEST(LuaRoundTwo, TimeCountsInTheBoxsZoneWhateverItIs) {
+    // box.timezone is the process's TZ: kb.time agrees with the booking plugin and the console.
+    const ScopedTimeZone zone("America/St_Johns");  // -03:30, summer -02:30 from 8 March 2026
+    LuaBox box;
+    EXPECT_EQ(box.eval("kb.time.format(1768478400)"), "2026-01-15T08:30:00-03:30");
+    EXPECT_EQ(box.eval("kb.time.format(1782907200)"), "2026-07-01T09:30:00-02:30");
+    EXPECT_EQ(box.eval("kb.time.parse('2026-01-15T08:30')"), "1768478400");
+    EXPECT_EQ(box.eval("select(2, kb.time.parse('2026-03-08T02:30'))"),
+              "that time does not exist in the box's time zone (the clocks moved forward)");
+    EXPECT_EQ(box.eval("kb.time.parse('2026-03-29T02:30') ~= nil"), "true");  // Sweden's skipped hour exists here
+    // 02:00 UTC on a Monday is still Sunday evening here.
+    EXPECT_EQ(box.eval("kb.time.weekday('2026-01-19T02:00:00Z')"), "7");
 }
 
 TEST(LuaRoundTwo, TextCaseMappingKnowsSwedishLetters) {
