@@ -160,3 +160,104 @@ TEST(BookingDayView, SlotsAreInTheBoxsTimeZoneWhateverItIs) {
     EXPECT_EQ(view.rows, (std::vector<Row>{"08:00 SE2321000016-P001 | Örjan Öst |  | free | ",
                                            "08:30 SE2321000016-P001 | Örjan Öst |  | free | "}));
 }
+
+// Ending a schedule withdraws its free future slots; a schedule that replaces it (the same
+// hours from tomorrow, or another visit length) must offer its own slots at those times. The
+// withdrawn rows kept the (practitioner, start) they held, so until 2026-12-08 the new
+// schedule's slots at the same starts were dropped: the practitioner had no free time at all.
+TEST(BookingDayView, AScheduleThatReplacesAnEndedOneOffersItsSlots) {
+    TempDir d;
+    BoxProcess box("", pluginSetOf(d, {"booking"}));
+    box.start();
+    int logins = 0;  // each login adds a user: one name each
+    const auto as = [&](const std::string& role) { box.loginAs(role + std::to_string(++logins), role); };
+    as("admin");
+    auto ok = [&](const std::string& path, const std::string& body) {
+        const auto r = box.authed("POST", path, body);
+        EXPECT_EQ(r.status, 201) << path << ": " << r.body;
+        return r.status == 201 ? r.json() : Poco::JSON::Object::Ptr(new Poco::JSON::Object);
+    };
+    ok("/api/v1/booking/units", std::string(R"({"hsa_id":")") + kUnit + R"(","name":"Vårdcentralen Väst","address":"Västgatan 2"})");
+    ok("/api/v1/booking/visittypes", R"({"id":"mott30","name":"Mottagningsbesök","visit_form":"physical","minutes":30,"profession":"läkare"})");
+    ok("/api/v1/booking/visittypes", R"({"id":"mott20","name":"Kort besök","visit_form":"physical","minutes":20,"profession":"läkare"})");
+    ok("/api/v1/booking/practitioners", R"({"hsa_id":"SE2321000016-P001","name":"Örjan Öst","profession":"läkare","unit":")" + std::string(kUnit) + "\"}");
+    const auto first = ok("/api/v1/booking/schedules", R"({"practitioner":"SE2321000016-P001","visit_type":"mott30","weekdays":[1,2,3,4,5,6,7],"start":"08:00","end":"09:00","valid_from":"2026-01-01","valid_to":"2099-12-31"})")
+                           ->getValue<long long>("id");
+    auto dates = box.authed("GET", std::string("/api/v1/booking/availabledates?unit=") + kUnit + "&visit_type=mott30");
+    ASSERT_EQ(dates.status, 200) << dates.body;
+    ASSERT_GT(dates.json()->getArray("dates")->size(), 3u) << dates.body;
+    const auto date = dates.json()->getArray("dates")->getElement<std::string>(3);
+    const auto times = [&](const std::string& visitType) {
+        as("staff");
+        auto r = box.authed("GET", std::string("/api/v1/booking/timeslots?unit=") + kUnit + "&date=" + date + "&visit_type=" + visitType);
+        EXPECT_EQ(r.status, 200) << r.body;
+        std::vector<std::string> out;
+        if (r.status != 200) return out;
+        const auto list = r.json()->getArray("timeslots");
+        for (unsigned i = 0; i < list->size(); ++i) out.push_back(list->getObject(i)->getValue<std::string>("startTimeInclusive").substr(11, 5));
+        as("admin");
+        return out;
+    };
+    ASSERT_EQ(times("mott30"), (std::vector<std::string>{"08:00", "08:30"}));
+    // One slot is booked before the schedule ends: it stays, and is not offered again.
+    as("staff");
+    const auto view = dayView(box, date);
+    ASSERT_EQ(view.slotIds.size(), 2u);
+    const auto booked = box.authed("POST", "/api/v1/booking/bookings", R"({"slot_id":)" + std::to_string(view.slotIds[1]) + R"(,"patient":"191212121212"})");
+    ASSERT_EQ(booked.status, 201) << booked.body;
+    const auto bookingId = std::to_string(booked.json()->getValue<long long>("bookingId"));
+    as("admin");
+
+    ASSERT_EQ(box.authed("DELETE", "/api/v1/booking/schedules/" + std::to_string(first)).status, 200);
+    EXPECT_EQ(times("mott30"), std::vector<std::string>{});
+    // The same hours again from tomorrow: the free slot comes back, the booked one stays booked.
+    const auto second = ok("/api/v1/booking/schedules", R"({"practitioner":"SE2321000016-P001","visit_type":"mott30","weekdays":[1,2,3,4,5,6,7],"start":"08:00","end":"09:00","valid_from":")" + date + R"(","valid_to":"2099-12-31"})")
+                            ->getValue<long long>("id");
+    EXPECT_EQ(times("mott30"), (std::vector<std::string>{"08:00"}));
+    // Shorter visits instead: 08:00 is free; 08:20 and 08:40 would overlap the booked
+    // 08:30-09:00, so they are not made while that booking stands.
+    ASSERT_EQ(box.authed("DELETE", "/api/v1/booking/schedules/" + std::to_string(second)).status, 200);
+    ok("/api/v1/booking/schedules", R"({"practitioner":"SE2321000016-P001","visit_type":"mott20","weekdays":[1,2,3,4,5,6,7],"start":"08:00","end":"09:00","valid_from":")" + date + R"(","valid_to":"2099-12-31"})");
+    EXPECT_EQ(times("mott20"), (std::vector<std::string>{"08:00"}));
+    // The patient cancels: the 30-minute slot of the ended schedule is withdrawn, not offered
+    // again, and the new schedule's 20-minute slots take its time.
+    as("staff");
+    const auto cancelled = box.authed("POST", "/api/v1/booking/bookings/" + bookingId + "/cancel", R"({"by":"patient"})");
+    ASSERT_EQ(cancelled.status, 200) << cancelled.body;
+    EXPECT_EQ(times("mott30"), std::vector<std::string>{});
+    EXPECT_EQ(times("mott20"), (std::vector<std::string>{"08:00", "08:20", "08:40"}));
+}
+
+// A booking kept on a day the unit closed, when cancelled, leaves no bookable slot behind.
+TEST(BookingDayView, ASlotFreedOnAClosedDayIsNotOfferedAgain) {
+    TempDir d;
+    BoxProcess box("", pluginSetOf(d, {"booking"}));
+    box.start();
+    int logins = 0;
+    const auto as = [&](const std::string& role) { box.loginAs(role + std::to_string(++logins), role); };
+    as("admin");
+    auto ok = [&](const std::string& path, const std::string& body) {
+        const auto r = box.authed("POST", path, body);
+        EXPECT_EQ(r.status, 201) << path << ": " << r.body;
+    };
+    ok("/api/v1/booking/units", std::string(R"({"hsa_id":")") + kUnit + R"(","name":"Vårdcentralen Väst","address":"Västgatan 2"})");
+    ok("/api/v1/booking/visittypes", R"({"id":"mott30","name":"Mottagningsbesök","visit_form":"physical","minutes":30,"profession":"läkare"})");
+    ok("/api/v1/booking/practitioners", R"({"hsa_id":"SE2321000016-P001","name":"Örjan Öst","profession":"läkare","unit":")" + std::string(kUnit) + "\"}");
+    ok("/api/v1/booking/schedules", R"({"practitioner":"SE2321000016-P001","visit_type":"mott30","weekdays":[1,2,3,4,5,6,7],"start":"08:00","end":"09:00","valid_from":"2026-01-01","valid_to":"2099-12-31"})");
+    auto dates = box.authed("GET", std::string("/api/v1/booking/availabledates?unit=") + kUnit + "&visit_type=mott30");
+    ASSERT_EQ(dates.status, 200) << dates.body;
+    ASSERT_GT(dates.json()->getArray("dates")->size(), 3u) << dates.body;
+    const auto date = dates.json()->getArray("dates")->getElement<std::string>(3);
+    as("staff");
+    const auto view = dayView(box, date);
+    ASSERT_EQ(view.slotIds.size(), 2u);
+    const auto booked = box.authed("POST", "/api/v1/booking/bookings", R"({"slot_id":)" + std::to_string(view.slotIds[0]) + R"(,"patient":"191212121212"})");
+    ASSERT_EQ(booked.status, 201) << booked.body;
+    as("admin");
+    ok("/api/v1/booking/closeddays", std::string(R"({"unit":")") + kUnit + R"(","date":")" + date + R"(","reason":"Utbildning"})");
+    as("staff");
+    ASSERT_EQ(box.authed("POST", "/api/v1/booking/bookings/" + std::to_string(booked.json()->getValue<long long>("bookingId")) + "/cancel", R"({"by":"patient"})").status, 200);
+    EXPECT_EQ(dayView(box, date).rows, std::vector<Row>{});
+    const auto again = box.authed("POST", "/api/v1/booking/bookings", R"({"slot_id":)" + std::to_string(view.slotIds[0]) + R"(,"patient":"199001012385"})");
+    EXPECT_EQ(again.status, 404) << again.body;
+}

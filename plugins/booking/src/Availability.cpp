@@ -5,6 +5,8 @@
 #include <Poco/JSON/Parser.h>
 
 #include <algorithm>
+#include <climits>
+#include <map>
 #include <sstream>
 
 namespace booking {
@@ -52,15 +54,62 @@ void BookingPlugin::ensureSlots(year_month_day from, year_month_day to) {
         while (cd.step()) closed.unitDates.insert(cd.getText(0) + "|" + cd.getText(1));
         const auto rules = loadRules(c);
         const auto slots = booking::generateSlots(rules, missing.front(), missing.back(), closed);
-        auto ins = c.prepare(
-            "INSERT OR IGNORE INTO booking_slots(schedule_id, practitioner, unit, visit_type, room_id, start_at, end_at)"
-            " VALUES(?,?,?,?,?,?,?)");
+        if (slots.empty()) return;
+        // Each practitioner's slots around these days (start, end, withdrawn), read once: a
+        // slot that is there is not written again; one that would overlap a slot in use is not
+        // made; a withdrawn one at the same start (its schedule ended) takes the new schedule's
+        // place. A probe per slot in SQL (an upsert with NOT EXISTS) made generating 400 days
+        // of 5-minute slots 2-4 times slower than the INSERT OR IGNORE before it.
+        long long lo = toSec(slots.front().start), hi = toSec(slots.front().end);
+        struct Span {
+            long long start, end;
+            bool withdrawn;
+        };
+        std::map<std::string, std::vector<Span>> known;
         for (const auto& s : slots) {
-            ins.reset();
-            ins.bind(1, s.scheduleId).bind(2, s.practitioner).bind(3, s.unit).bind(4, s.visitType);
-            if (s.roomId) ins.bind(5, s.roomId);
-            else ins.bindNull(5);
-            ins.bind(6, toSec(s.start)).bind(7, toSec(s.end)).exec();
+            lo = std::min(lo, toSec(s.start));
+            hi = std::max(hi, toSec(s.end));
+            known[s.practitioner];
+        }
+        auto read = c.prepare(
+            "SELECT start_at, end_at, withdrawn FROM booking_slots WHERE practitioner = ? AND start_at > ? AND start_at < ?"
+            " ORDER BY start_at");
+        for (auto& [practitioner, spans] : known) {
+            read.reset();
+            read.bind(1, practitioner).bind(2, lo - static_cast<long long>(booking::kMaxSlotMinutes) * 60).bind(3, hi);
+            while (read.step()) spans.push_back({read.getInt(0), read.getInt(1), read.getInt(2) != 0});
+        }
+        auto ins = c.prepare(
+            "INSERT INTO booking_slots(schedule_id, practitioner, unit, visit_type, room_id, start_at, end_at)"
+            " VALUES(?,?,?,?,?,?,?)");
+        auto revive = c.prepare(
+            "UPDATE booking_slots SET schedule_id = ?1, unit = ?3, visit_type = ?4, room_id = ?5, end_at = ?7, withdrawn = 0"
+            " WHERE practitioner = ?2 AND start_at = ?6 AND withdrawn = 1 AND NOT EXISTS (SELECT 1 FROM booking_bookings b"
+            " WHERE b.slot_id = booking_slots.id AND b.status IN ('booked','arrived','noshow'))");
+        const auto inUse = [](const Span& x) { return !x.withdrawn; };
+        for (const auto& s : slots) {
+            const long long start = toSec(s.start), end = toSec(s.end);
+            auto& spans = known[s.practitioner];
+            auto at = std::lower_bound(spans.begin(), spans.end(), start, [](const Span& x, long long t) { return x.start < t; });
+            const bool same = at != spans.end() && at->start == start;
+            if (same && !at->withdrawn) continue;  // there already
+            // In use and overlapping: one that starts inside it, or the last before it running into it.
+            auto after = same ? std::next(at) : at;
+            auto inside = std::find_if(after, spans.end(), [&](const Span& x) { return x.start >= end || inUse(x); });
+            if (inside != spans.end() && inside->start < end) continue;
+            const long long reach = start - static_cast<long long>(booking::kMaxSlotMinutes) * 60;
+            auto before = std::find_if(std::make_reverse_iterator(at), spans.rend(),
+                                       [&](const Span& x) { return inUse(x) || x.start <= reach; });
+            if (before != spans.rend() && inUse(*before) && before->end > start) continue;
+            auto& st = same ? revive : ins;
+            st.reset();
+            st.bind(1, s.scheduleId).bind(2, s.practitioner).bind(3, s.unit).bind(4, s.visitType);
+            if (s.roomId) st.bind(5, s.roomId);
+            else st.bindNull(5);
+            st.bind(6, start).bind(7, end).exec();
+            if (c.changes() != 1) continue;
+            if (same) *at = {start, end, false};
+            else spans.insert(at, {start, end, false});
         }
     });
     for (const auto& d : missing) generatedDays_.insert(isoDate(d));
@@ -69,6 +118,35 @@ void BookingPlugin::ensureSlots(year_month_day from, year_month_day to) {
 void BookingPlugin::forgetGeneratedDays() {
     std::lock_guard lock(genMu_);
     generatedDays_.clear();
+}
+
+void BookingPlugin::forgetGeneratedDay(year_month_day day) {
+    std::lock_guard lock(genMu_);
+    generatedDays_.erase(isoDate(day));
+}
+
+std::optional<year_month_day> BookingPlugin::releaseSlot(db::Connection& c, long long slotId) {
+    auto st = c.prepare(
+        "SELECT s.start_at, s.unit, r.valid_to FROM booking_slots s LEFT JOIN booking_schedules r ON r.id = s.schedule_id"
+        " WHERE s.id = ? AND s.withdrawn = 0");
+    st.bind(1, slotId);
+    if (!st.step()) return std::nullopt;
+    const auto day = localDate(fromSec(st.getInt(0)));
+    const std::string unit = st.getText(1);
+    const auto validTo = st.isNull(2) ? std::nullopt : booking::parseDate(st.getText(2));
+    bool orphaned = !validTo || sys_days{*validTo} < sys_days{day};
+    if (!orphaned) {
+        auto cd = c.prepare("SELECT 1 FROM booking_closed_days WHERE unit = ? AND date = ?");
+        cd.bind(1, unit).bind(2, isoDate(day));
+        orphaned = cd.step();
+    }
+    if (!orphaned) return std::nullopt;
+    c.prepare("UPDATE booking_slots SET withdrawn = 1 WHERE id = ? AND NOT EXISTS (SELECT 1 FROM booking_bookings b"
+              " WHERE b.slot_id = booking_slots.id AND b.status IN ('booked','arrived','noshow'))")
+        .bind(1, slotId)
+        .exec();
+    if (c.changes() != 1) return std::nullopt;
+    return day;
 }
 
 // Free slots: not withdrawn, in the future, without a live booking.

@@ -78,9 +78,19 @@ private:
     std::vector<booking::ScheduleRule> loadRules(db::Connection& c);
 
     // Makes sure the slots of [from, to] exist. Idempotent (UNIQUE practitioner+start), so a
-    // restart or two requests at once only cost time.
+    // restart or two requests at once only cost time. A slot a schedule makes where a
+    // withdrawn one (of an ended schedule) lies takes its place; one that would overlap
+    // another slot of the practitioner's still in use (booked under an ended schedule with
+    // other visit lengths) is not made: the practitioner is never offered twice at once.
     void ensureSlots(year_month_day from, year_month_day to);
     void forgetGeneratedDays();
+    void forgetGeneratedDay(year_month_day day);
+    // After a booking leaves a slot (cancelled, rebooked): a slot that its schedule no
+    // longer covers (the schedule ended before that day) or on a day the unit has closed
+    // since is withdrawn rather than offered again. Returns the slot's local day when it
+    // was withdrawn: call forgetGeneratedDay with it after the write, so a schedule that
+    // replaced the ended one fills the time it frees.
+    std::optional<year_month_day> releaseSlot(db::Connection& c, long long slotId);
 
     year_month_day horizonEnd() const { return year_month_day{sys_days{today()} + days{s_.horizonDays}}; }
 

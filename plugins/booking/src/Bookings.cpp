@@ -172,8 +172,16 @@ BookingRow BookingPlugin::book(const Request& req, BookInput in, std::optional<l
     in.reminderHours = remindersOf(ev.payload);
 
     BookingRow b;
+    std::optional<year_month_day> freed;
     try {
         ctx_->store().write([&](db::Connection& c) {
+            // The slot was read before the hooks ran: a schedule ended or a day closed since
+            // withdraws it (a free slot is withdrawn in the same transaction that ends it).
+            auto open = c.prepare("SELECT withdrawn FROM booking_slots WHERE id = ?");
+            open.bind(1, in.slotId);
+            if (!open.step() || open.getInt(0))
+                throw Problem(404, "/problems/no-such-slot", "Tiden finns inte",
+                              "slot " + std::to_string(in.slotId) + " was withdrawn meanwhile (its schedule ended or the day was closed)");
             if (replaces) {
                 c.prepare("UPDATE booking_bookings SET status='rebooked', changed_at=? WHERE id=? AND status='booked'")
                     .bind(1, now()).bind(2, *replaces).exec();
@@ -195,8 +203,10 @@ BookingRow BookingPlugin::book(const Request& req, BookInput in, std::optional<l
             else ins.bindNull(16);
             ins.exec();
             const long long id = c.lastInsertId();
-            if (replaces)
+            if (replaces) {
                 c.prepare("UPDATE booking_bookings SET rebooked_to=? WHERE id=?").bind(1, id).bind(2, *replaces).exec();
+                if (const auto old = loadBooking(c, *replaces)) freed = releaseSlot(c, old->slotId);
+            }
             b = *loadBooking(c, id);
             audit(req, replaces ? "booking.rebook" : "booking.create", b.patient,
                   "booking " + std::to_string(id) + (replaces ? " replaces " + std::to_string(*replaces) : "") + " via " + in.channel +
@@ -209,6 +219,7 @@ BookingRow BookingPlugin::book(const Request& req, BookInput in, std::optional<l
     } catch (const db::ConstraintError&) {
         throw Problem(409, "/problems/slot-taken", "Tiden är redan bokad", "the slot was booked by someone else");
     }
+    if (freed) forgetGeneratedDay(*freed);
     return b;
 }
 
@@ -266,15 +277,18 @@ std::string BookingPlugin::checkChangeAllowed(const Request& req, const BookingR
 
 BookingRow BookingPlugin::cancel(const Request& req, const BookingRow& b, const std::string& by, const std::string& why) {
     BookingRow out;
+    std::optional<year_month_day> freed;
     ctx_->store().write([&](db::Connection& c) {
         c.prepare("UPDATE booking_bookings SET status='cancelled', changed_at=? WHERE id=? AND status='booked'")
             .bind(1, now()).bind(2, b.id).exec();
         if (c.changes() != 1) throw Problem::conflict("/problems/booking-changed", "the booking is no longer booked");
+        freed = releaseSlot(c, b.slotId);
         out = *loadBooking(c, b.id);
         audit(req, "booking.cancel", b.patient,
               "booking " + std::to_string(b.id) + " cancelled by " + by + (why.empty() ? "" : " (" + why + ")"), &c);
         queueMessages(c, out, "cancelled");
     });
+    if (freed) forgetGeneratedDay(*freed);
     publish("booking.cancelled", out, req, [&](Object& o) { o.set("cancelled_by", by); });
     return out;
 }

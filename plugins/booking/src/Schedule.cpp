@@ -12,7 +12,7 @@ std::vector<std::string> checkRule(const ScheduleRule& r) {
     for (int d : r.weekdays)
         if (d < 1 || d > 7) why.emplace_back("weekdays: " + std::to_string(d) + " is not 1..7");
     if (r.start < 0 || r.end > 24 * 60 || r.start >= r.end) why.emplace_back("opening hours: start must be before end");
-    if (r.slotMinutes < 5 || r.slotMinutes > 480) why.emplace_back("slot length must be 5..480 minutes");
+    if (r.slotMinutes < 5 || r.slotMinutes > kMaxSlotMinutes) why.emplace_back("slot length must be 5..480 minutes");
     for (const auto& b : r.breaks)
         if (b.start >= b.end || b.start < r.start || b.end > r.end)
             why.emplace_back("a break must lie inside the opening hours and end after it starts");

@@ -17,6 +17,9 @@ struct Break {
     int start = 0, end = 0;  // minutes of the day
 };
 
+// The longest slot a visit type may make (and a visit type's longest length).
+inline constexpr int kMaxSlotMinutes = 480;
+
 struct ScheduleRule {
     long long id = 0;
     std::string practitioner;  // HSA-id

@@ -104,7 +104,7 @@ void BookingPlugin::registerSetupRoutes() {
         const auto form = in.str("visit_form", 10);
         if (form != "physical" && form != "video" && form != "phone")
             throw invalid("visit_form", "one of physical, video, phone");
-        const auto minutes = in.integer("minutes", 5, 480);
+        const auto minutes = in.integer("minutes", 5, booking::kMaxSlotMinutes);
         const auto profession = in.str("profession", 60);
         const auto ttId = in.optStr("time_type_id", 40).value_or(id);
         const auto ttName = in.optStr("time_type_name", 80).value_or(name);
@@ -123,7 +123,7 @@ void BookingPlugin::registerSetupRoutes() {
             throw Problem::conflict("/problems/exists", "a visit type with id " + id + " exists already");
         }
         return created(id);
-    }, RouteSpec{.summary = "Add a visit type (timeType/careType, visit form, length)", .tag = "booking", .body = object({req("id", pattern("^[A-Za-z0-9_-]{1,40}$", 40, "lak30")), req("name", text(80)), req("visit_form", oneOf({"physical", "video", "phone"})), req("minutes", integer(5, 480)), req("profession", text(60)), opt("time_type_id", text(40, 0)), opt("time_type_name", text(80, 0)), opt("care_type_id", text(40, 0)), opt("care_type_name", text(80, 0)), opt("vip_bookable", boolean())}), .status = 201, .problems = {409}});
+    }, RouteSpec{.summary = "Add a visit type (timeType/careType, visit form, length)", .tag = "booking", .body = object({req("id", pattern("^[A-Za-z0-9_-]{1,40}$", 40, "lak30")), req("name", text(80)), req("visit_form", oneOf({"physical", "video", "phone"})), req("minutes", integer(5, booking::kMaxSlotMinutes)), req("profession", text(60)), opt("time_type_id", text(40, 0)), opt("time_type_name", text(80, 0)), opt("care_type_id", text(40, 0)), opt("care_type_name", text(80, 0)), opt("vip_bookable", boolean())}), .status = 201, .problems = {409}});
 
     r.add("POST", "/api/v1/booking/schedules", Access::only(kAdmin), [this](Request& req) {
         JsonInput in(req.json(), {"practitioner", "visit_type", "room_id", "weekdays", "start", "end", "breaks",
