@@ -31,12 +31,14 @@ std::string join(const std::vector<std::string>& v) {
 }
 // Whether a query parameter the route does not declare is refused rather than ignored: a
 // client that sent `?status=open` to a list believes it was filtered. A route that declares
-// its query parameters refuses others; the core's logged-in routes declare all they read, so
-// they refuse any other. A plugin route that declares none (a Lua route reads req.query
-// itself) and the core's anonymous routes (health checks, which monitors may decorate) keep
-// their old leniency.
+// its query parameters refuses others; the logged-in routes of the core and of native
+// plugins (added with a RouteSpec) declare all they read, so they refuse any other (native
+// plugins' since 2026-12-08). A Lua route that declares none (it may read req.query itself),
+// a native route added with a RouteDoc (which cannot declare any) and anonymous routes
+// (health checks, which monitors may decorate; patients' links, which mail filters may)
+// keep their old leniency.
 bool refusesUndeclaredQuery(const Route& route) {
-    return !route.spec.query.empty() || (route.owner == "core" && !route.access.anonymous);
+    return !route.spec.query.empty() || route.strictQuery || (route.owner == "core" && !route.access.anonymous);
 }
 
 // The route's contract (RouteSpec): parameters and body must satisfy the schemas the OpenAPI

@@ -158,17 +158,18 @@ void PluginRouter::add(std::string method, std::string pattern, Access access, H
     RouteSpec spec{doc.summary, doc.tag, nullptr, false, doc.responseSchema, {}, 0, {}, {}, {}, {}};
     // A RouteDoc's request schema is documentation only (the router does not enforce it).
     addRoute(std::move(method), std::move(pattern), std::move(access), std::move(handler), std::move(doc),
-             std::move(spec));
+             std::move(spec), false);
 }
 
 void PluginRouter::add(std::string method, std::string pattern, Access access, Handler handler, RouteSpec spec) {
     RouteDoc doc{spec.summary, spec.tag, spec.body, spec.response};
+    const bool strict = strictQuery_ && !access.anonymous;
     addRoute(std::move(method), std::move(pattern), std::move(access), std::move(handler), std::move(doc),
-             std::move(spec));
+             std::move(spec), strict);
 }
 
 void PluginRouter::addRoute(std::string method, std::string pattern, Access access, Handler handler, RouteDoc doc,
-                            RouteSpec spec) {
+                            RouteSpec spec, bool strictQuery) {
     const std::string prefix = "/api/v1/" + owner_ + "/";
     if (pattern.rfind(prefix, 0) != 0 && pattern != "/api/v1/" + owner_) {
         throw std::invalid_argument("plugin " + owner_ + " may only register routes under " + prefix +
@@ -186,6 +187,7 @@ void PluginRouter::addRoute(std::string method, std::string pattern, Access acce
     r.spec = std::move(spec);
     if (r.spec.tag.empty()) r.spec.tag = owner_;
     if (!r.doc.requestSchema && r.spec.body) r.doc.requestSchema = r.spec.body;
+    r.strictQuery = strictQuery;
     table_.add(std::move(r));
 }
 

@@ -28,6 +28,9 @@ struct Route {
     bool csrfExempt = false;  // only for login itself and the unauthenticated kiosk
     long long maxBodyBytes = 0;  // 0: the server's limit (server.max_body_bytes)
     bool noBody = false;         // takes no body: any but {} is refused before the handler
+    // Whether a query parameter the route does not declare is refused (400) rather than
+    // ignored; a route that declares some always refuses others. See the Dispatcher.
+    bool strictQuery = false;
 };
 
 struct Match {
@@ -75,17 +78,23 @@ class PluginRouter final : public Router {
 public:
     // Wraps every handler the plugin registers (the core's safety net around plugin code).
     using Wrapper = std::function<Handler(const std::string& method, const std::string& pattern, Handler)>;
-    PluginRouter(RouteTable& table, std::string owner, Wrapper wrap = {})
-        : table_(table), owner_(std::move(owner)), wrap_(std::move(wrap)) {}
+    // `strictQuery`: the plugin's logged-in routes with a contract (RouteSpec) refuse query
+    // parameters they do not declare, as the core's do. Native plugins declare every
+    // parameter they read; a Lua route that declares none may read req.query itself, and
+    // a route added with a RouteDoc cannot declare any, so those keep the old leniency.
+    PluginRouter(RouteTable& table, std::string owner, Wrapper wrap = {}, bool strictQuery = false)
+        : table_(table), owner_(std::move(owner)), wrap_(std::move(wrap)), strictQuery_(strictQuery) {}
     void add(std::string method, std::string pattern, Access access, Handler handler,
              RouteDoc doc = {}) override;
     void add(std::string method, std::string pattern, Access access, Handler handler, RouteSpec spec) override;
 
 private:
-    void addRoute(std::string method, std::string pattern, Access access, Handler handler, RouteDoc doc, RouteSpec spec);
+    void addRoute(std::string method, std::string pattern, Access access, Handler handler, RouteDoc doc, RouteSpec spec,
+                  bool strictQuery);
     RouteTable& table_;
     std::string owner_;
     Wrapper wrap_;
+    bool strictQuery_ = false;
 };
 
 std::vector<std::string> splitPath(const std::string& path);

@@ -122,7 +122,7 @@ class Context final : public PluginContext {
 public:
     Context(HostServices& s, const Manifest& m, Poco::JSON::Object::Ptr config,
             std::vector<RegisteredPage>& pages, std::vector<RegisteredGauge>& gauges, std::mutex& pagesMu)
-        : s_(s), m_(m), router_(s.routes, m.id, m.patientData ? auditEveryRequest(s.audit, m.id) : nullptr), events_(s.bus, m), store_(s.db, m.id),
+        : s_(s), m_(m), router_(s.routes, m.id, m.patientData ? auditEveryRequest(s.audit, m.id) : nullptr, m.kind == Kind::Native), events_(s.bus, m), store_(s.db, m.id),
           outbox_(s.outbox, m.id), audit_(s.audit, m.id), log_(m.id), config_(std::move(config)),
           pages_(pages), gauges_(gauges), pagesMu_(pagesMu) {}
     const std::string& pluginId() const override { return m_.id; }

@@ -386,7 +386,7 @@ void BookingPlugin::registerBookingRoutes() {
             audit(req, "booking.noshow.undo", b.patient, "booking " + std::to_string(b.id) + ", no-show undone", &c);
         });
         return Response::json(bookingJson(out));
-    }, RouteDoc{"Undo a no-show marked by mistake (the same day)", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "Undo a no-show marked by mistake (the same day)", .tag = "booking", .status = 200, .path = idPath, .problems = {409}});
 
     r.add("GET", "/api/v1/booking/patients/{patient}/schedule", Access::only(kStaff), [this](Request& req) {
         const auto patient = parsePatient(req.pathParams.at("patient"));

@@ -56,7 +56,7 @@ void BookingPlugin::registerFigureRoutes() {
         o->set("figures", figs);
         o->set("chart", chart);
         return Response::json(o);
-    }, RouteDoc{"The dashboard's figures: today's bookings, those left, no-shows, and the week per day", "booking", nullptr, nullptr});
+    }, RouteSpec{.summary = "The dashboard's figures: today's bookings, those left, no-shows, and the week per day", .tag = "booking", .status = 200});
 }
 
 }  // namespace booking

@@ -106,7 +106,7 @@ void CheckinPlugin::registerDayReportRoutes() {
         Object::Ptr o = new Object;
         o->set("figures", figs);
         return Response::json(o);
-    }, RouteDoc{"The dashboard's figures: today's arrivals and unpaid visits", "checkin", nullptr, nullptr});
+    }, RouteSpec{.summary = "The dashboard's figures: today's arrivals and unpaid visits", .tag = "checkin", .status = 200});
 }
 
 }  // namespace checkin::plugin

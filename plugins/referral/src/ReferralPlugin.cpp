@@ -67,7 +67,7 @@ public:
 
         r.add("GET", "/api/v1/referral/figures", Access::only({Role::Staff, Role::Admin}),
               json([f](Request& q) { return f->figures(q); }),
-              RouteDoc{"The dashboard's figures: incoming referrals to answer, overdue outgoing ones", "referral", nullptr, nullptr});
+              RouteSpec{.summary = "The dashboard's figures: incoming referrals to answer, overdue outgoing ones", .tag = "referral", .status = 200});
         r.add("GET", "/api/v1/referral/receivers", Access::only({Role::Staff, Role::Admin}),
               json([f](Request& q) { return f->receivers(q); }), RouteSpec{.summary = "The receiver directory", .tag = "referral", .status = 200});
         r.add("PUT", "/api/v1/referral/receivers/{hsa}", admin, json([f](Request& q) { return f->putReceiver(q); }),

@@ -271,3 +271,34 @@ TEST(Dispatcher, AQueryParameterTheRouteDoesNotDeclareIsRefused) {
     EXPECT_EQ(ask("/api/v1/p/free", {{"anything", "1"}}).status, 200);
     EXPECT_EQ(ask("/healthz", {{"probe", "lb"}}).status, 200);
 }
+
+// A native plugin's logged-in routes with a contract declare every parameter they read, so
+// they refuse others as the core's do; a Lua plugin's route that declares none (it may read
+// req.query itself), a route added with a RouteDoc (which cannot declare any) and anonymous
+// routes (patients' links, which mail filters may decorate) stay lenient.
+TEST(Dispatcher, ANativePluginsRoutesRefuseUndeclaredQueryParameters) {
+    RouteTable t;
+    const auto ok = [](Request&) { return Response::json(Poco::JSON::Object::Ptr(new Poco::JSON::Object)); };
+    PluginRouter native(t, "nat", {}, true);
+    native.add("GET", "/api/v1/nat/setup", Access::loggedIn(), ok, RouteSpec{.summary = "setup"});
+    native.add("GET", "/api/v1/nat/link", Access::anyone(), ok, RouteSpec{.summary = "a patient's link"});
+    native.add("GET", "/api/v1/nat/old", Access::loggedIn(), ok, RouteDoc{"an API 1 route without a contract", "nat", nullptr, nullptr});
+    PluginRouter lua(t, "lua", {}, false);
+    lua.add("GET", "/api/v1/lua/report", Access::loggedIn(), ok, RouteSpec{.summary = "reads req.query itself"});
+    Dispatcher d(t);
+    FakeAuth auth;
+    d.setAuthenticator(&auth);
+    auto ask = [&](const std::string& path, std::multimap<std::string, std::string> query) {
+        auto r = req("GET", path, "user=sam:staff");
+        r.query = std::move(query);
+        return d.dispatch(r).response;
+    };
+    EXPECT_EQ(ask("/api/v1/nat/setup", {}).status, 200);
+    const auto refused = ask("/api/v1/nat/setup", {{"unit", "A"}});
+    EXPECT_EQ(refused.status, 400);
+    EXPECT_EQ(problemType(refused), "/problems/unknown-parameter");
+    EXPECT_NE(refused.body.find("takes none"), std::string::npos) << refused.body;
+    EXPECT_EQ(ask("/api/v1/nat/link", {{"utm_source", "sms"}}).status, 200);
+    EXPECT_EQ(ask("/api/v1/nat/old", {{"unit", "A"}}).status, 200);
+    EXPECT_EQ(ask("/api/v1/lua/report", {{"month", "2026-11"}}).status, 200);
+}
