@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -260,4 +262,77 @@ TEST(BookingDayView, ASlotFreedOnAClosedDayIsNotOfferedAgain) {
     EXPECT_EQ(dayView(box, date).rows, std::vector<Row>{});
     const auto again = box.authed("POST", "/api/v1/booking/bookings", R"({"slot_id":)" + std::to_string(view.slotIds[0]) + R"(,"patient":"199001012385"})");
     EXPECT_EQ(again.status, 404) << again.body;
+}
+
+// Closing a day closes the unit's local day: 25 hours on the day summer time ends (its last
+// hour's slots were left bookable when a day was "24 hours from midnight"), 23 on the day it
+// begins (the next day's first hour was closed with it). A unit the box does not know is a
+// 404, not "that day is already closed".
+TEST(BookingDayView, AClosedDayIsTheWholeLocalDayOnTheChangeDays) {
+    using namespace std::chrono;
+    TempDir d;
+    BoxProcess box("", pluginSetOf(d, {"booking"}));
+    box.start();
+    int logins = 0;
+    const auto as = [&](const std::string& role) { box.loginAs(role + std::to_string(++logins), role); };
+    as("admin");
+    auto ok = [&](const std::string& path, const std::string& body) {
+        const auto r = box.authed("POST", path, body);
+        EXPECT_EQ(r.status, 201) << path << ": " << r.body;
+    };
+    ok("/api/v1/booking/units", std::string(R"({"hsa_id":")") + kUnit + R"(","name":"Vårdcentralen Väst","address":"Västgatan 2"})");
+    ok("/api/v1/booking/visittypes", R"({"id":"mott30","name":"Mottagningsbesök","visit_form":"physical","minutes":30,"profession":"läkare"})");
+    ok("/api/v1/booking/practitioners", R"({"hsa_id":"SE2321000016-P001","name":"Örjan Öst","profession":"läkare","unit":")" + std::string(kUnit) + "\"}");
+    ok("/api/v1/booking/schedules", R"({"practitioner":"SE2321000016-P001","visit_type":"mott30","weekdays":[1,2,3,4,5,6,7],"start":"00:00","end":"24:00","valid_from":"2026-01-01","valid_to":"2099-12-31"})");
+    const auto text = [](sys_days day) {
+        const year_month_day ymd{day};
+        char b[16];
+        std::snprintf(b, sizeof b, "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+        return std::string(b);
+    };
+    // The next last Sundays of October and March at least two days ahead that are no public
+    // holiday (the last Sunday of March is Easter Sunday in some years); the box runs in
+    // Swedish time, its default zone.
+    const auto ahead = floor<days>(system_clock::now()) + days{2};
+    const auto next = [&](unsigned m) {
+        for (int y = static_cast<int>(year_month_day{ahead}.year());; ++y) {
+            const sys_days sunday{year_month_weekday_last{year{y}, month{m}, weekday_last{Sunday}}};
+            const auto holidays = box.authed("GET", "/api/v1/booking/holidays?year=" + std::to_string(y));
+            EXPECT_EQ(holidays.status, 200) << holidays.body;
+            if (sunday >= ahead && holidays.body.find(text(sunday)) == std::string::npos) return sunday;
+        }
+    };
+    const auto autumn = next(10), spring = next(3);
+    as("staff");
+    ASSERT_EQ(dayView(box, text(autumn)).rows.size(), 48u) << "25 hours; the repeated hour offered once (its first occurrence)";
+    ASSERT_EQ(dayView(box, text(spring)).rows.size(), 46u) << "23 hours";
+    ASSERT_EQ(dayView(box, text(spring + days{1})).rows.size(), 48u);
+    as("admin");
+    ok("/api/v1/booking/closeddays", std::string(R"({"unit":")") + kUnit + R"(","date":")" + text(autumn) + R"("})");
+    ok("/api/v1/booking/closeddays", std::string(R"({"unit":")") + kUnit + R"(","date":")" + text(spring) + R"("})");
+    const auto unknown = box.authed("POST", "/api/v1/booking/closeddays", R"({"unit":"SE2321000016-Z999","date":")" + text(autumn) + R"("})");
+    EXPECT_EQ(unknown.status, 404) << unknown.body;
+    as("staff");
+    EXPECT_EQ(dayView(box, text(autumn)).rows, std::vector<Row>{}) << "the 25th hour is closed too";
+    EXPECT_EQ(dayView(box, text(spring)).rows, std::vector<Row>{});
+    EXPECT_EQ(dayView(box, text(spring + days{1})).rows.size(), 48u) << "the next day keeps its first hour";
+
+    // Ending a schedule that ended before keeps its end: it used to become today, bringing
+    // back every day since.
+    as("admin");
+    ok("/api/v1/booking/practitioners", R"({"hsa_id":"SE2321000016-P002","name":"Maja Mitt","profession":"läkare","unit":")" + std::string(kUnit) + "\"}");
+    const auto past = box.authed("POST", "/api/v1/booking/schedules", R"({"practitioner":"SE2321000016-P002","visit_type":"mott30","weekdays":[1,2,3,4,5],"start":"08:00","end":"12:00","valid_from":"2026-01-01","valid_to":"2026-01-31"})");
+    ASSERT_EQ(past.status, 201) << past.body;
+    const auto id = past.json()->getValue<long long>("id");
+    ASSERT_EQ(box.authed("DELETE", "/api/v1/booking/schedules/" + std::to_string(id)).status, 200);
+    const auto setup = box.authed("GET", "/api/v1/booking/setup");
+    ASSERT_EQ(setup.status, 200);
+    const auto schedules = setup.json()->getArray("schedules");
+    bool seen = false;
+    for (unsigned i = 0; i < schedules->size(); ++i)
+        if (schedules->getObject(i)->getValue<long long>("id") == id) {
+            seen = true;
+            EXPECT_EQ(schedules->getObject(i)->getValue<std::string>("valid_to"), "2026-01-31");
+        }
+    EXPECT_TRUE(seen) << setup.body;
 }

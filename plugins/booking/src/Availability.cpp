@@ -154,9 +154,8 @@ Array::Ptr BookingPlugin::freeSlots(const std::string& unit, const std::string& 
                                     year_month_day from, year_month_day to, int limit) {
     ensureSlots(from, to);
     Array::Ptr arr = new Array;
-    const auto start = booking::localToUtc(from, 0).value_or(sys_seconds{sys_days{from}});
-    const auto end = booking::localToUtc(year_month_day{sys_days{to} + days{1}}, 0)
-                         .value_or(sys_seconds{sys_days{to} + days{1}});
+    const auto start = booking::dayStart(from);
+    const auto end = booking::dayStart(year_month_day{sys_days{to} + days{1}});
     ctx_->store().read([&](db::Connection& c) {
         auto st = c.prepare(
             "SELECT s.id, s.start_at, s.end_at, s.practitioner, p.name, p.profession, s.visit_type, v.name, v.visit_form,"

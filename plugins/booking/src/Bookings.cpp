@@ -58,17 +58,16 @@ Poco::JSON::Array::Ptr BookingPlugin::freeSlotsLike(long long slotId) {
         one.bind(1, slotId);
         if (!one.step()) return;
         const auto day = localDate(fromSec(one.getInt(0)));
-        const auto from = localToUtc(day, 0);
-        const auto to = localToUtc(year_month_day{sys_days{day} + days{1}}, 0);
-        if (!from || !to) return;
+        const auto from = dayStart(day);
+        const auto to = dayStart(year_month_day{sys_days{day} + days{1}});
         auto st = c.prepare(
             "SELECT s.id, s.start_at, s.end_at, s.practitioner, p.name, p.profession, s.visit_type FROM booking_slots s"
             " JOIN booking_practitioners p ON p.hsa_id = s.practitioner JOIN booking_visit_types v ON v.id = s.visit_type"
             " WHERE s.unit = ? AND v.visit_form = ? AND s.withdrawn = 0 AND s.start_at >= ? AND s.start_at < ? AND s.start_at > ?"
             " AND NOT EXISTS (SELECT 1 FROM booking_bookings b WHERE b.slot_id = s.id AND b.status IN ('booked','arrived','noshow'))"
             " ORDER BY s.start_at, s.practitioner LIMIT 50");
-        st.bind(1, one.getText(1)).bind(2, one.getText(2)).bind(3, static_cast<long long>(from->time_since_epoch().count()))
-            .bind(4, static_cast<long long>(to->time_since_epoch().count())).bind(5, now());
+        st.bind(1, one.getText(1)).bind(2, one.getText(2)).bind(3, toSec(from))
+            .bind(4, toSec(to)).bind(5, now());
         while (st.step()) {
             Object::Ptr o = new Object;
             o->set("slot_id", st.getInt(0));

@@ -68,6 +68,13 @@ std::optional<sys_seconds> localToUtc(year_month_day date, int minuteOfDay) {
     return klinikbox::Clock::fromLocal(date, minutes{minuteOfDay});
 }
 
+sys_seconds dayStart(year_month_day date) {
+    if (const auto t = localToUtc(date, 0)) return *t;
+    // Midnight does not exist: the day starts when the clocks jump, at midnight of the offset before.
+    const sys_seconds wall{sys_days{date}};
+    return wall - seconds{klinikbox::Clock::localOffsetSeconds(wall - days{1})};
+}
+
 year_month_day localDate(sys_seconds utc) {
     return year_month_day{floor<days>(utc + seconds{klinikbox::Clock::localOffsetSeconds(utc)})};
 }

@@ -37,6 +37,10 @@ struct Holiday {
 // exist (the spring-forward hour). An ambiguous time (the autumn hour that occurs twice)
 // resolves to its first occurrence (summer time).
 [[nodiscard]] std::optional<std::chrono::sys_seconds> localToUtc(std::chrono::year_month_day date, int minuteOfDay);
+// The first instant of a local day: its midnight, or when the clocks jump where a zone moves
+// them at midnight. A day runs from dayStart(d) to dayStart(d + 1): 23 or 25 hours on the
+// days summer time begins and ends, never "24 hours from midnight".
+[[nodiscard]] std::chrono::sys_seconds dayStart(std::chrono::year_month_day date);
 // The local calendar date of an instant.
 [[nodiscard]] std::chrono::year_month_day localDate(std::chrono::sys_seconds utc);
 // ISO 8601 with offset in local time, e.g. "2026-11-25T09:00:00+01:00".

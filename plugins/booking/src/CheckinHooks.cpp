@@ -13,7 +13,7 @@ void BookingPlugin::registerHooks() {
         const std::string patient = e.payload->optValue<std::string>("patient", "");
         const std::string unit = e.payload->optValue<std::string>("care_unit", "");
         const auto day = today();
-        const auto from = booking::localToUtc(day, 0).value_or(sys_seconds{sys_days{day}});
+        const auto from = booking::dayStart(day);
         const auto to = from + hours{26};
         Array::Ptr arr = new Array;
         ctx_->store().read([&](db::Connection& c) {

@@ -77,8 +77,8 @@ void BookingPlugin::registerDayViewRoutes() {
         const auto practitioner = queryHsa(req, "practitioner", false);
         const auto to = year_month_day{sys_days{from} + days{n - 1}};
         ensureSlots(from, to);
-        const auto start = booking::localToUtc(from, 0).value_or(sys_seconds{sys_days{from}});
-        const auto end = booking::localToUtc(year_month_day{sys_days{to} + days{1}}, 0).value_or(start + days{n});
+        const auto start = booking::dayStart(from);
+        const auto end = booking::dayStart(year_month_day{sys_days{to} + days{1}});
         // Written straight into the response text (the keys in the order Poco's objects
         // wrote them): a day of a busy unit holds hundreds of slots. Reserved as large as the
         // largest view so far, so the text is not copied while it grows.

@@ -10,7 +10,7 @@ void BookingPlugin::registerFigureRoutes() {
         const auto day = today();
         const auto monday = sys_days{day} - days{(weekday{sys_days{day}}.iso_encoding() - 1)};
         auto startOf = [](year_month_day d) {
-            return toSec(booking::localToUtc(d, 0).value_or(sys_seconds{sys_days{d}}));
+            return toSec(booking::dayStart(d));
         };
         long long booked = 0, left = 0, noshow = 0;
         Array::Ptr week = new Array;

@@ -227,8 +227,9 @@ void BookingPlugin::registerSetupRoutes() {
             auto k = c.prepare("SELECT COUNT(*) FROM booking_slots WHERE schedule_id = ? AND withdrawn = 0 AND start_at > ?");
             k.bind(1, id).bind(2, now());
             if (k.step()) kept = k.getInt(0);
-            // The rule ends today, so it generates nothing new.
-            c.prepare("UPDATE booking_schedules SET valid_to = ? WHERE id = ?").bind(1, isoDate(today())).bind(2, id).exec();
+            // The rule ends today, so it generates nothing new; one that ended before keeps its
+            // end (ending it again must not bring back the days since).
+            c.prepare("UPDATE booking_schedules SET valid_to = min(valid_to, ?) WHERE id = ?").bind(1, isoDate(today())).bind(2, id).exec();
             ctx_->audit().record(req, {"booking.schedule.end", "", "administration", "ok",
                                        "schedule " + std::to_string(id) + ", " + std::to_string(kept) + " booked future slots kept"}, c);
         });
@@ -246,15 +247,19 @@ void BookingPlugin::registerSetupRoutes() {
         long long affected = 0;
         try {
             ctx_->store().write([&](db::Connection& c) {
+                auto known = c.prepare("SELECT 1 FROM booking_units WHERE hsa_id = ?");
+                known.bind(1, unit);
+                if (!known.step()) throw Problem::notFound("no unit " + unit);
                 c.prepare("INSERT INTO booking_closed_days(unit, date, reason) VALUES(?,?,?)")
                     .bind(1, unit).bind(2, isoDate(*date)).bind(3, reason).exec();
-                const auto from = booking::localToUtc(*date, 0).value_or(sys_seconds{sys_days{*date}});
+                // The local day: 23 or 25 hours on the days summer time begins and ends.
+                const auto from = booking::dayStart(*date), to = booking::dayStart(year_month_day{sys_days{*date} + days{1}});
                 c.prepare("UPDATE booking_slots SET withdrawn = 1 WHERE unit = ? AND start_at >= ? AND start_at < ? AND NOT EXISTS"
                           " (SELECT 1 FROM booking_bookings b WHERE b.slot_id = booking_slots.id AND b.status IN ('booked','arrived','noshow'))")
-                    .bind(1, unit).bind(2, toSec(from)).bind(3, toSec(from + hours{24})).exec();
+                    .bind(1, unit).bind(2, toSec(from)).bind(3, toSec(to)).exec();
                 auto k = c.prepare("SELECT COUNT(*) FROM booking_bookings b JOIN booking_slots s ON s.id = b.slot_id"
                                    " WHERE s.unit = ? AND s.start_at >= ? AND s.start_at < ? AND b.status = 'booked'");
-                k.bind(1, unit).bind(2, toSec(from)).bind(3, toSec(from + hours{24}));
+                k.bind(1, unit).bind(2, toSec(from)).bind(3, toSec(to));
                 if (k.step()) affected = k.getInt(0);
                 ctx_->audit().record(req, {"booking.closedday.create", "", "administration", "ok", unit + " " + isoDate(*date)}, c);
             });

@@ -137,6 +137,23 @@ TEST(BookingCalendar, LocalTimeIsTheBoxsZoneNotARuleOfItsOwn) {
     EXPECT_EQ(isoLocal(*localToUtc(ymd(2026, 7, 1), 9 * 60)), "2026-07-01T09:00:00+05:30");
 }
 
+TEST(BookingCalendar, ALocalDayIs23Or25HoursOnTheChangeDaysAndMayStartAfterMidnight) {
+    const auto hoursOf = [](year_month_day d) {
+        return duration_cast<hours>(dayStart(year_month_day{sys_days{d} + days{1}}) - dayStart(d)).count();
+    };
+    EXPECT_EQ(hoursOf(ymd(2026, 3, 29)), 23);
+    EXPECT_EQ(hoursOf(ymd(2026, 10, 25)), 25);
+    EXPECT_EQ(hoursOf(ymd(2026, 12, 8)), 24);
+    EXPECT_EQ(isoLocal(dayStart(ymd(2026, 10, 25))), "2026-10-25T00:00:00+02:00");
+    // Havana moves its clocks at midnight: 14 March 2027 starts at 01:00.
+    const kbtest::ScopedTimeZone havana("America/Havana");
+    EXPECT_FALSE(localToUtc(ymd(2027, 3, 14), 0));
+    EXPECT_EQ(isoLocal(dayStart(ymd(2027, 3, 14))), "2027-03-14T01:00:00-04:00");
+    EXPECT_EQ(hoursOf(ymd(2027, 3, 13)), 24);
+    EXPECT_EQ(hoursOf(ymd(2027, 3, 14)), 23);
+    EXPECT_EQ(localDate(dayStart(ymd(2027, 3, 14))), ymd(2027, 3, 14));
+}
+
 TEST(BookingCalendar, DatesAndClockTimesAreParsedStrictly) {
     EXPECT_EQ(parseDate("2026-02-28"), ymd(2026, 2, 28));
     EXPECT_FALSE(parseDate("2026-02-29"));
