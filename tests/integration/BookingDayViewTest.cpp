@@ -336,3 +336,46 @@ TEST(BookingDayView, AClosedDayIsTheWholeLocalDayOnTheChangeDays) {
         }
     EXPECT_TRUE(seen) << setup.body;
 }
+
+// close_on_eves switched on (the settings page restarts the plugin) closes the eves whose
+// slots were made while it was off: until 2026-12-08 julafton stayed bookable, as slots once
+// made were never looked at again. A booking kept there leaves no bookable slot when cancelled.
+TEST(BookingDayView, ClosingTheEvesWithdrawsTheSlotsMadeWhileTheyWereOpen) {
+    using namespace std::chrono;
+    TempDir d;
+    BoxProcess box("", pluginSetOf(d, {"booking"}));
+    box.start();
+    int logins = 0;
+    const auto as = [&](const std::string& role) { box.loginAs(role + std::to_string(++logins), role); };
+    as("admin");
+    auto ok = [&](const std::string& method, const std::string& path, const std::string& body, int status) {
+        const auto r = box.authed(method, path, body);
+        EXPECT_EQ(r.status, status) << method << " " << path << ": " << r.body;
+        return r;
+    };
+    ok("PUT", "/api/v1/plugins/booking/settings", R"({"values":{"close_on_eves":false}})", 200);
+    ok("POST", "/api/v1/booking/units", std::string(R"({"hsa_id":")") + kUnit + R"(","name":"Vårdcentralen Väst","address":"Västgatan 2"})", 201);
+    ok("POST", "/api/v1/booking/visittypes", R"({"id":"mott30","name":"Mottagningsbesök","visit_form":"physical","minutes":30,"profession":"läkare"})", 201);
+    ok("POST", "/api/v1/booking/practitioners", R"({"hsa_id":"SE2321000016-P001","name":"Örjan Öst","profession":"läkare","unit":")" + std::string(kUnit) + "\"}", 201);
+    ok("POST", "/api/v1/booking/schedules", R"({"practitioner":"SE2321000016-P001","visit_type":"mott30","weekdays":[1,2,3,4,5,6,7],"start":"08:00","end":"09:00","valid_from":"2026-01-01","valid_to":"2099-12-31"})", 201);
+    // The next julafton at least two days ahead.
+    const auto ahead = year_month_day{floor<days>(system_clock::now()) + days{2}};
+    year_month_day eve{ahead.year(), December, day{24}};
+    if (sys_days{eve} < sys_days{ahead}) eve = year_month_day{ahead.year() + years{1}, December, day{24}};
+    char text[16];
+    std::snprintf(text, sizeof text, "%04d-12-24", static_cast<int>(eve.year()));
+    as("staff");
+    const auto open = dayView(box, text);
+    ASSERT_EQ(open.rows.size(), 2u) << "julafton is open while close_on_eves is false";
+    const auto booked = box.authed("POST", "/api/v1/booking/bookings", R"({"slot_id":)" + std::to_string(open.slotIds[0]) + R"(,"patient":"191212121212"})");
+    ASSERT_EQ(booked.status, 201) << booked.body;
+    as("admin");
+    ok("PUT", "/api/v1/plugins/booking/settings", R"({"values":{"close_on_eves":true}})", 200);
+    as("staff");
+    const auto closed = dayView(box, text);
+    ASSERT_EQ(closed.rows.size(), 1u) << "the free slot is withdrawn, the booking stays";
+    EXPECT_NE(closed.rows[0].find("booked"), std::string::npos) << closed.rows[0];
+    ASSERT_EQ(box.authed("POST", "/api/v1/booking/bookings/" + std::to_string(booked.json()->getValue<long long>("bookingId")) + "/cancel",
+                         R"({"by":"patient"})").status, 200);
+    EXPECT_EQ(dayView(box, text).rows, std::vector<Row>{});
+}

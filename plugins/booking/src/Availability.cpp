@@ -134,7 +134,8 @@ std::optional<year_month_day> BookingPlugin::releaseSlot(db::Connection& c, long
     const auto day = localDate(fromSec(st.getInt(0)));
     const std::string unit = st.getText(1);
     const auto validTo = st.isNull(2) ? std::nullopt : booking::parseDate(st.getText(2));
-    bool orphaned = !validTo || sys_days{*validTo} < sys_days{day};
+    const auto holiday = booking::holidayOn(day);
+    bool orphaned = !validTo || sys_days{*validTo} < sys_days{day} || (holiday && (!holiday->eve || s_.closeOnEves));
     if (!orphaned) {
         auto cd = c.prepare("SELECT 1 FROM booking_closed_days WHERE unit = ? AND date = ?");
         cd.bind(1, unit).bind(2, isoDate(day));
@@ -147,6 +148,31 @@ std::optional<year_month_day> BookingPlugin::releaseSlot(db::Connection& c, long
         .exec();
     if (c.changes() != 1) return std::nullopt;
     return day;
+}
+
+void BookingPlugin::withdrawSlotsOnClosedEves() {
+    if (!s_.closeOnEves) return;
+    const int first = static_cast<int>(today().year());
+    const int last = static_cast<int>(year_month_day{sys_days{today()} + days{s_.horizonDays}}.year()) + 1;
+    ctx_->store().write([&](db::Connection& c) {
+        std::vector<std::string> units;
+        auto u = c.prepare("SELECT hsa_id FROM booking_units");
+        while (u.step()) units.push_back(u.getText(0));
+        // By unit: the day view's index (unit, start_at, ...) finds each day's slots.
+        auto wd = c.prepare(
+            "UPDATE booking_slots SET withdrawn = 1 WHERE unit = ? AND start_at >= ? AND start_at < ? AND start_at > ?"
+            " AND withdrawn = 0 AND NOT EXISTS (SELECT 1 FROM booking_bookings b WHERE b.slot_id = booking_slots.id"
+            " AND b.status IN ('booked','arrived','noshow'))");
+        for (int y = first; y <= last; ++y)
+            for (const auto& h : booking::swedishHolidays(y)) {
+                if (!h.eve) continue;
+                for (const auto& unit : units) {
+                    wd.reset();
+                    wd.bind(1, unit).bind(2, toSec(booking::dayStart(h.date)))
+                        .bind(3, toSec(booking::dayStart(year_month_day{sys_days{h.date} + days{1}}))).bind(4, now()).exec();
+                }
+            }
+    });
 }
 
 // Free slots: not withdrawn, in the future, without a live booking.

@@ -20,6 +20,7 @@ void BookingPlugin::start(PluginContext& ctx) {
     registerInvitationRoutes();
     registerICalRoutes();
     registerFigureRoutes();
+    withdrawSlotsOnClosedEves();
     ctx.addConsolePage({"day", "Bokningar", "day.js", Access::only(kStaff)});
     ctx.addConsolePage({"setup", "Scheman", "setup.js", Access::only(kAdmin)});
     ctx.addConsolePage({"patients", "Kallelser och VIP-koder", "patients.js", Access::only(kStaff)});

@@ -91,6 +91,9 @@ private:
     // was withdrawn: call forgetGeneratedDay with it after the write, so a schedule that
     // replaced the ended one fills the time it frees.
     std::optional<year_month_day> releaseSlot(db::Connection& c, long long slotId);
+    // With close_on_eves, the free future slots on the eves that were made while it was off
+    // are withdrawn (at start: the settings page restarts the plugin); booked ones stay.
+    void withdrawSlotsOnClosedEves();
 
     year_month_day horizonEnd() const { return year_month_day{sys_days{today()} + days{s_.horizonDays}}; }
 
