@@ -166,3 +166,24 @@ test('a PC whose clock is set to another zone still opens the clinic\'s today', 
     await context.close();
   }
 });
+
+// A day closed by mistake opens again from the same list, with a confirmation, and the page
+// says how many free times came back.
+test('an admin closes a day and opens it again', async () => {
+  const pc = await newPage(browser);
+  await login(pc, box.url, 'admin', box.password);
+  await pc.getByRole('link', {name: 'Scheman'}).click();
+  const day = swedishDay(new Date(Date.now() + 9 * 86400000));
+  const closeForm = pc.locator('form', {has: pc.getByRole('heading', {name: 'Lägg till: Stängda dagar'})});
+  await closeForm.getByLabel('Datum').fill(day);
+  await closeForm.getByLabel('Orsak').fill('Fel dag');
+  await closeForm.getByRole('button', {name: 'Lägg till'}).click();
+  const row = pc.locator('main tr', {has: pc.getByRole('button', {name: 'Öppna dagen'})});
+  await row.waitFor();
+  assert.match(await row.innerText(), new RegExp(`${day}\\s+Fel dag`));
+  pc.once('dialog', (d) => d.accept());
+  await row.getByRole('button', {name: 'Öppna dagen'}).click();
+  await waitForMessage(pc, new RegExp(`^${day} är öppen igen: \\d+ lediga tider\\.$`));
+  await row.waitFor({state: 'detached'});
+  await pc.close();
+});

@@ -379,3 +379,63 @@ TEST(BookingDayView, ClosingTheEvesWithdrawsTheSlotsMadeWhileTheyWereOpen) {
                          R"({"by":"patient"})").status, 200);
     EXPECT_EQ(dayView(box, text).rows, std::vector<Row>{});
 }
+
+// A closed day opened again offers its schedules' slots, except those of a schedule ended
+// meanwhile; and a schedule ended today makes none of today's later slots again when the
+// day is made anew after a restart (the slots withdrawn when a day closes or a schedule ends
+// keep their place, and a schedule that runs there takes it back).
+TEST(BookingDayView, AClosedDayOpensAgainWithoutTheSlotsOfSchedulesEndedMeanwhile) {
+    using namespace std::chrono;
+    TempDir d;
+    BoxProcess box("", pluginSetOf(d, {"booking"}));
+    box.start();
+    int logins = 0;
+    const auto as = [&](const std::string& role) { box.loginAs(role + std::to_string(++logins), role); };
+    as("admin");
+    auto ok = [&](const std::string& method, const std::string& path, const std::string& body, int status) {
+        const auto r = box.authed(method, path, body);
+        EXPECT_EQ(r.status, status) << method << " " << path << ": " << r.body;
+        return r;
+    };
+    ok("POST", "/api/v1/booking/units", std::string(R"({"hsa_id":")") + kUnit + R"(","name":"Vårdcentralen Väst","address":"Västgatan 2"})", 201);
+    ok("POST", "/api/v1/booking/visittypes", R"({"id":"mott30","name":"Mottagningsbesök","visit_form":"physical","minutes":30,"profession":"läkare"})", 201);
+    long long ended = 0;
+    for (const char* p : {"P001", "P002"}) {
+        ok("POST", "/api/v1/booking/practitioners", std::string(R"({"hsa_id":"SE2321000016-)") + p + R"(","name":"Läkare )" + p + R"(","profession":"läkare","unit":")" + kUnit + "\"}", 201);
+        ended = ok("POST", "/api/v1/booking/schedules", std::string(R"({"practitioner":"SE2321000016-)") + p + R"(","visit_type":"mott30","weekdays":[1,2,3,4,5,6,7],"start":"00:00","end":"24:00","valid_from":"2026-01-01","valid_to":"2099-12-31"})", 201)
+                    .json()->getValue<long long>("id");
+    }
+    auto dates = box.authed("GET", std::string("/api/v1/booking/availabledates?unit=") + kUnit + "&visit_type=mott30");
+    ASSERT_EQ(dates.status, 200) << dates.body;
+    const auto date = dates.json()->getArray("dates")->getElement<std::string>(3);
+    char todayText[16];
+    const year_month_day utcToday{floor<days>(system_clock::now())};
+    std::snprintf(todayText, sizeof todayText, "%04d-%02u-%02u", static_cast<int>(utcToday.year()), static_cast<unsigned>(utcToday.month()), static_cast<unsigned>(utcToday.day()));
+    const auto count = [&](const std::string& day, const char* who) {
+        as("staff");
+        std::size_t n = 0;
+        for (const auto& row : dayView(box, day).rows) n += row.find(who) != std::string::npos && row.find("| free |") != std::string::npos;
+        as("admin");
+        return n;
+    };
+    ASSERT_EQ(count(date, "P002"), 48u);
+    ok("POST", "/api/v1/booking/closeddays", std::string(R"({"unit":")") + kUnit + R"(","date":")" + date + R"("})", 201);
+    EXPECT_EQ(count(date, "P001") + count(date, "P002"), 0u);
+    // P002's schedule ends while the day is closed; the day opens again.
+    const std::size_t p002Today = count(todayText, "P002");
+    ok("DELETE", "/api/v1/booking/schedules/" + std::to_string(ended), "", 200);
+    const std::size_t p002TodayEnded = count(todayText, "P002");
+    EXPECT_LE(p002TodayEnded, p002Today);
+    const auto opened = ok("DELETE", std::string("/api/v1/booking/closeddays/") + kUnit + "/" + date, "", 200);
+    EXPECT_EQ(opened.json()->getValue<long long>("free_slots"), 48) << opened.body;
+    EXPECT_EQ(count(date, "P001"), 48u);
+    EXPECT_EQ(count(date, "P002"), 0u);
+    EXPECT_EQ(ok("DELETE", std::string("/api/v1/booking/closeddays/") + kUnit + "/" + date, "", 404).status, 404);
+    // After a restart every day is made again: nothing of the ended schedule comes back.
+    box.stop();
+    box.start();
+    as("admin");
+    EXPECT_EQ(count(date, "P001"), 48u);
+    EXPECT_EQ(count(date, "P002"), 0u);
+    EXPECT_EQ(count(todayText, "P002"), p002TodayEnded) << "today's slots after the end stay withdrawn";
+}

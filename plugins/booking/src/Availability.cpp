@@ -15,7 +15,7 @@ std::vector<booking::ScheduleRule> BookingPlugin::loadRules(db::Connection& c) {
     std::vector<booking::ScheduleRule> rules;
     auto st = c.prepare(
         "SELECT s.id, s.practitioner, p.unit, s.visit_type, v.minutes, s.weekdays, s.start_min, s.end_min, s.breaks,"
-        " s.valid_from, s.valid_to, COALESCE(s.room_id, 0) FROM booking_schedules s"
+        " s.valid_from, s.valid_to, COALESCE(s.room_id, 0), s.ended_at FROM booking_schedules s"
         " JOIN booking_practitioners p ON p.hsa_id = s.practitioner JOIN booking_visit_types v ON v.id = s.visit_type");
     while (st.step()) {
         booking::ScheduleRule r;
@@ -34,6 +34,7 @@ std::vector<booking::ScheduleRule> BookingPlugin::loadRules(db::Connection& c) {
         r.validFrom = *booking::parseDate(st.getText(9));
         r.validTo = *booking::parseDate(st.getText(10));
         r.roomId = st.getInt(11);
+        if (!st.isNull(12)) r.endedAt = fromSec(st.getInt(12));
         rules.push_back(std::move(r));
     }
     return rules;
@@ -127,7 +128,7 @@ void BookingPlugin::forgetGeneratedDay(year_month_day day) {
 
 std::optional<year_month_day> BookingPlugin::releaseSlot(db::Connection& c, long long slotId) {
     auto st = c.prepare(
-        "SELECT s.start_at, s.unit, r.valid_to FROM booking_slots s LEFT JOIN booking_schedules r ON r.id = s.schedule_id"
+        "SELECT s.start_at, s.unit, r.valid_to, r.ended_at FROM booking_slots s LEFT JOIN booking_schedules r ON r.id = s.schedule_id"
         " WHERE s.id = ? AND s.withdrawn = 0");
     st.bind(1, slotId);
     if (!st.step()) return std::nullopt;
@@ -135,7 +136,8 @@ std::optional<year_month_day> BookingPlugin::releaseSlot(db::Connection& c, long
     const std::string unit = st.getText(1);
     const auto validTo = st.isNull(2) ? std::nullopt : booking::parseDate(st.getText(2));
     const auto holiday = booking::holidayOn(day);
-    bool orphaned = !validTo || sys_days{*validTo} < sys_days{day} || (holiday && (!holiday->eve || s_.closeOnEves));
+    const bool ended = !st.isNull(3) && st.getInt(0) > st.getInt(3);
+    bool orphaned = !validTo || sys_days{*validTo} < sys_days{day} || ended || (holiday && (!holiday->eve || s_.closeOnEves));
     if (!orphaned) {
         auto cd = c.prepare("SELECT 1 FROM booking_closed_days WHERE unit = ? AND date = ?");
         cd.bind(1, unit).bind(2, isoDate(day));

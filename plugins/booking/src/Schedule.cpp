@@ -45,6 +45,7 @@ std::vector<SlotSpec> generateSlots(const std::vector<ScheduleRule>& rules, year
                 }
                 const auto start = localToUtc(date, t);
                 if (!start) continue;  // the hour that does not exist on the spring-forward day
+                if (r.endedAt && *start > *r.endedAt) continue;  // after the schedule was ended
                 out.push_back({r.id, r.practitioner, r.unit, r.visitType, *start, *start + minutes{r.slotMinutes}, r.roomId});
             }
         }

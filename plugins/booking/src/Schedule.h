@@ -7,6 +7,7 @@
 #include "Calendar.h"
 
 #include <chrono>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -31,6 +32,8 @@ struct ScheduleRule {
     std::vector<Break> breaks;
     std::chrono::year_month_day validFrom{}, validTo{};  // inclusive
     long long roomId = 0;      // 0: none
+    // When the schedule was ended (Avsluta), if it was: it makes no slot starting after it.
+    std::optional<std::chrono::sys_seconds> endedAt;
 };
 
 struct SlotSpec {

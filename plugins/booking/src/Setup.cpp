@@ -227,9 +227,11 @@ void BookingPlugin::registerSetupRoutes() {
             auto k = c.prepare("SELECT COUNT(*) FROM booking_slots WHERE schedule_id = ? AND withdrawn = 0 AND start_at > ?");
             k.bind(1, id).bind(2, now());
             if (k.step()) kept = k.getInt(0);
-            // The rule ends today, so it generates nothing new; one that ended before keeps its
-            // end (ending it again must not bring back the days since).
-            c.prepare("UPDATE booking_schedules SET valid_to = min(valid_to, ?) WHERE id = ?").bind(1, isoDate(today())).bind(2, id).exec();
+            // The rule ends now: it makes no slot after this instant, today's later ones
+            // included; one that ended before keeps its end (ending it again must not bring
+            // back the days since).
+            c.prepare("UPDATE booking_schedules SET valid_to = min(valid_to, ?), ended_at = COALESCE(ended_at, ?) WHERE id = ?")
+                .bind(1, isoDate(today())).bind(2, now()).bind(3, id).exec();
             ctx_->audit().record(req, {"booking.schedule.end", "", "administration", "ok",
                                        "schedule " + std::to_string(id) + ", " + std::to_string(kept) + " booked future slots kept"}, c);
         });
@@ -270,6 +272,32 @@ void BookingPlugin::registerSetupRoutes() {
         o->set("bookings_on_that_day", affected);
         return Response::json(o, 201);
     }, RouteSpec{.summary = "Close a unit for a day (free slots withdrawn; existing bookings are reported)", .tag = "booking", .body = object({req("unit", hsaId()), req("date", date()), opt("reason", text(120, 0))}), .status = 201, .problems = {404, 409}});
+
+    // A day closed by mistake (or no longer closed) opens again: the schedules' slots of that
+    // day come back, except those of a schedule ended since; bookings were never touched.
+    r.add("DELETE", "/api/v1/booking/closeddays/{unit}/{date}", Access::only(kAdmin), [this](Request& req) {
+        const std::string unit = req.pathParams.at("unit");
+        const auto date = booking::parseDate(req.pathParams.at("date"));
+        if (!date) throw Problem::badRequest("/problems/invalid-parameter", "date: a date YYYY-MM-DD");
+        ctx_->store().write([&](db::Connection& c) {
+            c.prepare("DELETE FROM booking_closed_days WHERE unit = ? AND date = ?").bind(1, unit).bind(2, isoDate(*date)).exec();
+            if (c.changes() != 1) throw Problem::notFound("the unit is not closed on " + isoDate(*date));
+            ctx_->audit().record(req, {"booking.closedday.delete", "", "administration", "ok", unit + " " + isoDate(*date)}, c);
+        });
+        forgetGeneratedDay(*date);
+        ensureSlots(*date, *date);
+        long long free = 0;
+        ctx_->store().read([&](db::Connection& c) {
+            auto k = c.prepare("SELECT COUNT(*) FROM booking_slots s WHERE s.unit = ? AND s.start_at >= ? AND s.start_at < ?"
+                               " AND s.withdrawn = 0 AND NOT EXISTS (SELECT 1 FROM booking_bookings b WHERE b.slot_id = s.id"
+                               " AND b.status IN ('booked','arrived','noshow'))");
+            k.bind(1, unit).bind(2, toSec(booking::dayStart(*date))).bind(3, toSec(booking::dayStart(year_month_day{sys_days{*date} + days{1}})));
+            if (k.step()) free = k.getInt(0);
+        });
+        Object::Ptr o = new Object;
+        o->set("free_slots", free);
+        return Response::json(o);
+    }, RouteSpec{.summary = "Open a closed day again: the schedules' free slots of that day come back", .tag = "booking", .status = 200, .path = {{"unit", hsaId(), true, ""}, {"date", date(), true, ""}}, .problems = {404}});
 
     r.add("GET", "/api/v1/booking/holidays", Access::loggedIn(), [this](Request& req) {
         const int year = static_cast<int>(req.intQuery("year", static_cast<int>(today().year()), 2000, 2200));

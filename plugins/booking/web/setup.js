@@ -100,7 +100,20 @@ export default async function render(root, api) {
       '/api/v1/booking/schedules', (v) => ({...v, weekdays: v.weekdays,
         breaks: v.breaks ? v.breaks.split(',').map((x) => x.trim()).filter(Boolean) : []}), load, msg) : null,
       h('h2', {}, t('closedDays')),
-      table([t('unit'), t('date'), t('reasonClosed')], s.closed_days.map((c) => h('tr', {}, h('td', {}, unitName(c.unit)), h('td', {}, c.date), h('td', {}, c.reason)))),
+      table([t('unit'), t('date'), t('reasonClosed'), t('actions')], s.closed_days.map((c) => h('tr', {}, h('td', {}, unitName(c.unit)),
+        h('td', {}, c.date), h('td', {}, c.reason),
+        h('td', {}, h('button', {type: 'button', onclick: async () => {
+          if (!window.confirm(t('confirmOpenDay', {date: c.date}))) return;
+          try {
+            const r = await api.del(`/api/v1/booking/closeddays/${encodeURIComponent(c.unit)}/${encodeURIComponent(c.date)}`);
+            await load();
+            const text = t('dayOpened', {date: c.date, count: r && r.free_slots !== undefined ? r.free_slots : 0});
+            msg.replaceChildren(h('p', {class: 'ok'}, text));
+            announce(text);
+          } catch (e) {
+            msg.replaceChildren(errorBox(e.message));
+          }
+        }}, t('openDay')))))),
       s.units.length ? form(api, `${t('add')}: ${t('closedDays')}`, [['unit', t('unit'), unitSel()], ['date', t('date'), input({type: 'date'})],
         ['reason', t('reasonClosed'), input()]], '/api/v1/booking/closeddays', (v) => v, load, msg) : null,
       h('h2', {}, t('holidays', {year})),

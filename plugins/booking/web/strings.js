@@ -22,6 +22,7 @@ export const sv = {
   wdShort: {mon: 'mån', tue: 'tis', wed: 'ons', thu: 'tors', fri: 'fre', sat: 'lör', sun: 'sön'}, start: 'Öppnar (TT:MM)', end: 'Stänger (TT:MM)',
   breaks: 'Raster (t.ex. 12:00-13:00, flera med komma)', validFrom: 'Gäller från', validTo: 'Gäller till', reasonClosed: 'Orsak',
   add: 'Lägg till', saved: 'Sparat.', endSchedule: 'Avsluta', confirmEnd: 'Avsluta schemat? Lediga framtida tider tas bort, bokade ligger kvar.',
+  openDay: 'Öppna dagen', confirmOpenDay: 'Öppna {date} igen? Schemats lediga tider den dagen kommer tillbaka.', dayOpened: '{date} är öppen igen: {count} lediga tider.',
   invTitle: 'Kallelser', invNew: 'Ny kallelse', purpose: 'Syfte (visas bara för patienten efter inloggning med personnummer)',
   questions: 'Frågor före besöket (en per rad)', kind: 'Typ', kindOpen: 'Öppen – patienten väljer tid', kindTimed: 'Tidsatt – välj tid nedan',
   slotId: 'Tid (id från dagsvyn)', send: 'Skicka kallelse', invSent: 'Kallelsen är skickad. Länk: {link}',
