@@ -218,6 +218,16 @@ TEST(JournalServer, EveryRowOfTheDecisionTableHoldsInTheRunningBox) {
     EXPECT_EQ(c.box->authed("POST", "/api/v1/journal/patients/" + kNoConsent + "/emergency", R"({})").status, 400);
     EXPECT_EQ(c.box->authed("POST", "/api/v1/journal/patients/" + kNoConsent + "/emergency", R"({"reason":"x"})").status, 400);
     EXPECT_EQ(c.box->authed("POST", "/api/v1/journal/patients/" + kNoConsent + "/emergency", R"({"reason":"Medvetslös","x":1})").status, 400);
+    // Five characters, not five bytes: "ååå" (three in six bytes) passed a byte count, then the
+    // database's CHECK after the consent service had registered it (a 500, no audit record,
+    // and the records opened). Spaces are no reason either.
+    for (const char* reason : {"ååå", "     ", " \u00a0 Öö \t"}) {
+        const auto bad = c.box->authed("POST", "/api/v1/journal/patients/" + kNoConsent + "/emergency", std::string(R"({"reason":")") + reason + "\"}");
+        EXPECT_EQ(bad.status, 400) << reason << ": " << bad.body;
+        EXPECT_EQ(c.notes(kNoConsent).status, 403) << reason;
+        const auto rel = c.box->authed("POST", "/api/v1/journal/patients/" + kNoConsent + "/relation", std::string(R"({"reason":")") + reason + "\"}");
+        EXPECT_EQ(rel.status, 400) << reason << ": " << rel.body;
+    }
     c.fault("consent", "fail");  // the registration itself fails closed
     EXPECT_EQ(c.box->authed("POST", "/api/v1/journal/patients/" + kNoConsent + "/emergency", R"({"reason":"Medvetslös vid ankomst"})").status, 503);
     EXPECT_EQ(c.notes(kNoConsent).status, 403);
