@@ -442,6 +442,14 @@ TEST(CoreServer, LogReviewFiltersExportsAndIsItselfLogged) {
     EXPECT_EQ(box.authed("GET", "/api/v1/audit/patient-extract?patient=191212121212&user=sara").status, 400);
     EXPECT_EQ(box.authed("GET", "/api/v1/audit/patient-extract?patient=191212121212&from=2026-02-30").status, 400);
     EXPECT_EQ(box.authed("GET", "/api/v1/audit?from=2026-02-30").status, 400);
+    // A period past the range the box's instants hold is refused: "to 9999-12-31" wrapped round
+    // to 1677 and the extract said nobody had read the patient's data.
+    for (const char* q : {"from=2000-01-01&to=9999-12-31", "from=1000-01-01&to=2030-12-31"}) {
+        const auto far = box.authed("GET", std::string("/api/v1/audit/patient-extract?patient=191212121212&") + q);
+        EXPECT_EQ(far.status, 400) << q << ": " << far.body;
+        EXPECT_NE(far.body.find("2199-12-31"), std::string::npos) << far.body;
+        EXPECT_EQ(box.authed("GET", std::string("/api/v1/audit?") + q).status, 400) << q;
+    }
 
     auto reviews = box.authed("GET", "/api/v1/audit?action=audit.");
     auto r = reviews.json()->getArray("records");

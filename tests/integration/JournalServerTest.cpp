@@ -156,6 +156,12 @@ TEST(JournalServer, EveryRowOfTheDecisionTableHoldsInTheRunningBox) {
     EXPECT_NE(r.body.find("ingen fraktur. <script>alert('x')"), std::string::npos) << r.body;
     // Filters: a period and a care provider.
     EXPECT_EQ(ids(c.notes(kShared, "?from=2026-10-01&to=2026-10-31")), (std::set<std::string>{"sys1-001", "sys2-002", "sys2-003"}));
+    // NPÖ's dates are of the years 1900-2099: another year is a 400 here, not the service's
+    // refusal answered as its outage (503).
+    for (const char* q : {"?from=9999-12-31&to=9999-12-31", "?from=0000-01-01", "?to=2100-01-01"}) {
+        const auto far = c.notes(kShared, q);
+        EXPECT_EQ(far.status, 400) << q << ": " << far.body;
+    }
     EXPECT_EQ(ids(c.notes(kShared, "?provider=SE2321000016-VG11")), (std::set<std::string>{"sys2-001", "sys2-002", "sys2-003"}));
     EXPECT_EQ(c.notes(kShared, "?from=2026-13-01&to=2026-10-31").status, 400);
     EXPECT_EQ(c.notes(kShared, "?from=2026-10-01").status, 400);
@@ -261,6 +267,10 @@ TEST(JournalServer, EveryRowOfTheDecisionTableHoldsInTheRunningBox) {
     r = c.notes(kNoBooking);
     EXPECT_EQ(c.reason(r), "no-consent");
     EXPECT_EQ(c.box->authed("POST", "/api/v1/journal/patients/" + kNoBooking + "/consent", R"({"end_date":"2020-01-01"})").status, 400);
+    // Past the days the box's instants hold: said so, not "the end date has passed".
+    const auto far = c.box->authed("POST", "/api/v1/journal/patients/" + kNoBooking + "/consent", R"({"end_date":"9999-12-31"})");
+    EXPECT_EQ(far.status, 400) << far.body;
+    EXPECT_NE(far.body.find("2199-12-31"), std::string::npos) << far.body;
     ASSERT_EQ(c.box->authed("POST", "/api/v1/journal/patients/" + kNoBooking + "/consent", R"({"end_date":"2099-12-31"})").status, 201);
     r = c.notes(kNoBooking);
     ASSERT_EQ(r.status, 200) << r.body;
@@ -373,6 +383,10 @@ TEST(JournalServer, AuditorReviewsFlaggedAccessesAndPrintsThePatientsExtract) {
     EXPECT_NE(page.body.find("Vårdcentralen Norr"), std::string::npos);
     EXPECT_NE(page.body.find("19751230-3442"), std::string::npos);
     EXPECT_EQ(c.box->authed("GET", "/api/v1/journal/extract/197512303443?" + aroundToday()).status, 400);
+    // A period past the range the box's instants hold: 400, not "the period ends before it starts".
+    const auto far = c.box->authed("GET", "/api/v1/journal/extract/" + kNoConsent + "?from=2000-01-01&to=9999-12-31");
+    EXPECT_EQ(far.status, 400) << far.body;
+    EXPECT_NE(far.body.find("2199-12-31"), std::string::npos) << far.body;
 }
 
 TEST(JournalServer, NoRouteGivesRecordContentWithoutTheChecks) {

@@ -22,7 +22,14 @@ public:
     // that staff or a patient asked for ("2026-12-07") runs from localMidnight(from) to
     // localMidnight(to + 1 day): the days they see, not UTC days, which in Sweden start at
     // 01:00 or 02:00.
+    // Days from 1900-01-01 to 2199-12-31 only (else std::invalid_argument, a 400 from a
+    // route): a time_point counts nanoseconds and ends in 2262, and a period "to 9999-12-31"
+    // wrapped round to 1677 and found nothing. Check a period's days with inRange first.
     [[nodiscard]] static std::chrono::system_clock::time_point localMidnight(std::chrono::year_month_day day);
+    // Whether a day lies in the range the box's periods may name: 1900-01-01 .. 2199-12-31.
+    [[nodiscard]] static bool inRange(std::chrono::year_month_day day) {
+        return day.ok() && day.year() >= std::chrono::year{1900} && day.year() <= std::chrono::year{2199};
+    }
     // A date written YYYY-MM-DD (ten characters, digits and dashes, a day that exists), else
     // nullopt: "2026-02-30", "2026-2-01" and "+026-02-01" are not dates.
     [[nodiscard]] static std::optional<std::chrono::year_month_day> parseDate(std::string_view text);

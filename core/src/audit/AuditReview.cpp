@@ -164,8 +164,10 @@ std::string csvCell(const std::string& v) {
 static void parsePeriod(const Request& req, std::string& from, std::string& to) {
     for (auto* d : {&from, &to}) {
         *d = req.queryParam(d == &from ? "from" : "to").value_or("");
-        if (!d->empty() && !Clock::parseDate(*d))
-            throw Problem::badRequest("/problems/invalid-parameter", "from and to are dates written YYYY-MM-DD");
+        const auto day = d->empty() ? std::nullopt : Clock::parseDate(*d);
+        if (!d->empty() && (!day || !Clock::inRange(*day)))
+            throw Problem::badRequest("/problems/invalid-parameter",
+                                      "from and to are dates written YYYY-MM-DD, from 1900-01-01 to 2199-12-31");
     }
     if (!from.empty() && !to.empty() && from > to) throw Problem::badRequest("/problems/invalid-parameter", "from is after to");
 }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <ctime>
 #include <limits>
+#include <stdexcept>
 #include <string>
 
 namespace klinikbox {
@@ -113,6 +114,9 @@ std::chrono::year_month_day Clock::localDate(std::chrono::system_clock::time_poi
 }
 
 std::chrono::system_clock::time_point Clock::localMidnight(std::chrono::year_month_day day) {
+    // 2200-01-01 is the start of the last day a period "to 2199-12-31" needs.
+    if (!inRange(day) && day != std::chrono::year_month_day{std::chrono::year{2200}, std::chrono::January, std::chrono::day{1}})
+        throw std::invalid_argument("a day between 1900-01-01 and 2199-12-31 is expected");
     std::tm tm{};
     tm.tm_year = static_cast<int>(day.year()) - 1900;
     tm.tm_mon = static_cast<int>(static_cast<unsigned>(day.month())) - 1;

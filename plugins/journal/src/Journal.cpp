@@ -287,6 +287,8 @@ Object::Ptr Journal::registerConsent(Request& req, const std::string& patient, c
     if (!endDate.empty()) {
         const auto day = Clock::parseDate(endDate);
         if (!day) throw Problem::badRequest("/problems/invalid-date", "Slutdatum ska skrivas ÅÅÅÅ-MM-DD.");
+        if (!Clock::inRange(*day))
+            throw Problem::badRequest("/problems/invalid-date", "Slutdatum kan vara högst 2199-12-31; lämna det tomt för ett samtycke tills vidare.");
         // The consent ends with its last day in the box's time zone (23:59:59 Swedish time, as
         // reg.endDate tells the consent service), not an hour or two later at UTC midnight.
         const auto next = Clock::localMidnight(std::chrono::year_month_day{std::chrono::sys_days{*day} + std::chrono::days{1}});

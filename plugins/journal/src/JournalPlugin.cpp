@@ -27,8 +27,12 @@ void onlyQuery(const Request& req, std::initializer_list<const char*> allowed) {
 std::string dateQuery(const Request& req, const char* name) {
     const auto v = req.queryParam(name);
     if (!v) return {};
-    if (!Clock::parseDate(*v))
-        throw Problem::badRequest("/problems/invalid-date", std::string(name) + " ska skrivas ÅÅÅÅ-MM-DD.");
+    const auto day = Clock::parseDate(*v);
+    if (!day) throw Problem::badRequest("/problems/invalid-date", std::string(name) + " ska skrivas ÅÅÅÅ-MM-DD.");
+    // The NPÖ contract's dates are of the years 1900-2099: another year was sent, refused by
+    // the service, and answered as its outage (503).
+    if (day->year() < std::chrono::year{1900} || day->year() > std::chrono::year{2099})
+        throw Problem::badRequest("/problems/invalid-date", std::string(name) + " ska ligga mellan 1900-01-01 och 2099-12-31.");
     return v->substr(0, 4) + v->substr(5, 2) + v->substr(8, 2);
 }
 

@@ -21,6 +21,8 @@ namespace {
 long long dayStart(const std::string& text, const std::string& name, int plusDays = 0) {
     const auto ymd = Clock::parseDate(text);
     if (!ymd) throw Problem::badRequest("/problems/invalid-date", name + " ska skrivas ÅÅÅÅ-MM-DD.");
+    if (!Clock::inRange(*ymd))
+        throw Problem::badRequest("/problems/invalid-date", name + " ska ligga mellan 1900-01-01 och 2199-12-31.");
     const auto day = std::chrono::year_month_day{std::chrono::sys_days{*ymd} + std::chrono::days{plusDays}};
     return std::chrono::duration_cast<std::chrono::seconds>(Clock::localMidnight(day).time_since_epoch()).count();
 }

@@ -87,6 +87,14 @@ TEST(ClockDates, ALocalDayStartsAtMidnightInTheBoxsZoneWhateverItsOffset) {
     // The last Sunday of March has 23 hours, the last of October 25.
     EXPECT_EQ(secs(year_month_day{year{2026}, month{3}, day{30}}) - secs(year_month_day{year{2026}, month{3}, day{29}}), 23 * 3600);
     EXPECT_EQ(secs(year_month_day{year{2026}, month{10}, day{26}}) - secs(year_month_day{year{2026}, month{10}, day{25}}), 25 * 3600);
+    // A time_point of nanoseconds ends in 2262: a day past the range is refused, not wrapped
+    // round to 1677 (a review "to 9999-12-31" found nothing).
+    EXPECT_GT(secs(year_month_day{year{2200}, month{1}, day{1}}), secs(year_month_day{year{2199}, month{12}, day{31}}));
+    EXPECT_TRUE(Clock::inRange(year_month_day{year{1900}, month{1}, day{1}}));
+    EXPECT_FALSE(Clock::inRange(year_month_day{year{2200}, month{1}, day{1}}));
+    EXPECT_FALSE(Clock::inRange(year_month_day{year{1899}, month{12}, day{31}}));
+    EXPECT_THROW((void)Clock::localMidnight(year_month_day{year{9999}, month{12}, day{31}}), std::invalid_argument);
+    EXPECT_THROW((void)Clock::localMidnight(year_month_day{year{1000}, month{1}, day{1}}), std::invalid_argument);
 }
 
 TEST(ClockDates, AnInstantIsReadWithItsOffsetAndWrittenInTheBoxsZone) {
