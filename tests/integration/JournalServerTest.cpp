@@ -331,8 +331,14 @@ TEST(JournalServer, EveryAccessReachesTheNationalLogThroughAnOutage) {
     }
     EXPECT_EQ(logIds.size(), 5u);
     EXPECT_EQ(logs->size(), 5u);
+    // A refused read names the patient in the stored form whatever form the path had, so the
+    // patient's log extract holds the attempt: "500307-2385" is the ten-digit form of kShared.
+    EXPECT_EQ(c.box->authed("GET", "/api/v1/journal/patients/500307-2385/records/notes?from=2026-01-01").status, 400);
     // And locally: the audit log has each access with unit, purpose and basis.
     c.box->loginAs("ann", "auditor");
+    const auto refused = c.box->authed("GET", "/api/v1/audit?action=journal.read&patient=" + kShared + "&limit=100");
+    ASSERT_EQ(refused.status, 200) << refused.body;
+    EXPECT_NE(refused.body.find("\"outcome\":\"failed\""), std::string::npos) << refused.body;
     const auto audit = c.box->authed("GET", "/api/v1/audit?action=journal.notes&patient=" + kShared + "&limit=100");
     ASSERT_EQ(audit.status, 200);
     std::size_t shown = 0, pos = 0;

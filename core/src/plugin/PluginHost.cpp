@@ -3,6 +3,7 @@
 #include "http/RouteTable.h"
 #include "store/Migrations.h"
 
+#include <klinikbox/Clock.h>
 #include <klinikbox/Personnummer.h>
 
 #include <Poco/Logger.h>
@@ -98,6 +99,13 @@ http::PluginRouter::Wrapper auditEveryRequest(audit::AuditLog& log, const std::s
                 std::string patient;
                 for (const char* k : {"patient", "pnr", "personnummer"})
                     if (auto it = req.pathParams.find(k); it != req.pathParams.end()) patient = it->second;
+                // In the stored form (12 digits), as every other record names the patient: a
+                // refused read of ".../900101-2385/..." was logged as typed, and the patient's
+                // log extract and the review's patient filter missed it.
+                if (!patient.empty()) {
+                    const auto parsed = Personnummer::parse(patient, Clock::localDate(std::chrono::system_clock::now()));
+                    if (const auto* p = std::get_if<Personnummer>(&parsed)) patient = p->twelveDigits();
+                }
                 const bool write = method != "GET";
                 log.append(audit::AuditLog::actorOf(req),
                            AuditEntry{id + (write ? ".write" : ".read"), patient, "vård", outcome,
