@@ -263,16 +263,28 @@ std::string maskPersonnummerInText(std::string_view text) {
             i = j;
             continue;
         }
-        // YYMMDD-NNNN / YYYYMMDD+NNNN: a 6 or 8 digit run, a separator, exactly 4 digits.
-        if ((run == 6 || run == 8) && j + 5 <= n && (d[j].c == '-' || d[j].c == '+')) {
-            std::size_t k = j + 1;
+        // YYMMDD-NNNN / YYYYMMDD+NNNN: a 6 or 8 digit run, a separator, exactly 4 digits. The
+        // separator may also be what people type or paste: a space, a no-break space, or a
+        // Unicode dash or minus (the box refuses those forms, but its logs still hold them).
+        const auto separator = [&](std::size_t at) -> std::size_t {  // its length in bytes, or 0
+            if (at >= n) return 0;
+            const auto b = [&](std::size_t o) { return at + o < n ? static_cast<unsigned char>(d[at + o].c) : 0; };
+            if (b(0) == '-' || b(0) == '+' || b(0) == ' ') return 1;
+            if (b(0) == 0xC2 && b(1) == 0xA0) return 2;                                    // no-break space
+            if (b(0) == 0xE2 && b(1) == 0x80 && b(2) >= 0x90 && b(2) <= 0x95) return 3;  // U+2010..U+2015 dashes
+            if (b(0) == 0xE2 && b(1) == 0x88 && b(2) == 0x92) return 3;                  // U+2212 minus
+            return 0;
+        };
+        const std::size_t sep = separator(j);
+        if ((run == 6 || run == 8) && sep && j + sep + 4 <= n) {
+            std::size_t k = j + sep;
             while (k < n && isDigit(d[k].c)) ++k;
-            if (k - (j + 1) == 4) {
+            if (k - (j + sep) == 4) {
                 std::string all = digits;
-                for (std::size_t m = j + 1; m < k; ++m) all.push_back(d[m].c);
+                for (std::size_t m = j + sep; m < k; ++m) all.push_back(d[m].c);
                 const std::string_view ten = std::string_view(all).substr(all.size() - 10);
                 if (plausibleDate(ten, run == 8 ? std::string_view(all).substr(0, 2) : std::string_view())) {
-                    maskRange(j + 1, k);
+                    maskRange(j + sep, k);
                     i = k;
                     continue;
                 }
