@@ -76,33 +76,47 @@ kb.route("GET", "/entries", { roles = STAFF.roles, query = { "care_unit" }, summ
 end)
 
 kb.route("DELETE", "/entries/{id}", { roles = STAFF.roles, summary = "Ta bort en patient från väntelistan",
-                                       status = 204, problems = { 404 } }, function(req)
-  local id = tonumber(req.params.id)
-  if not id or store.remove_entry(id) ~= 1 then
+                                       status = 204, problems = { 400, 404 } }, function(req)
+  local id = input.id(req.params.id)
+  if not id then return problem(400, "/problems/invalid-parameter", "Ogiltigt id", "id: a whole number expected") end
+  local patient = store.patient_of_entry(id)
+  if not patient or store.remove_entry(id) ~= 1 then
     return problem(404, "/problems/not-found", "Finns inte", "no waiting entry " .. tostring(req.params.id))
   end
-  kb.audit("entry.remove", { purpose = "vård", details = "post " .. id })
+  kb.audit("entry.remove", { patient = patient, purpose = "vård", details = "post " .. id })
 end)
 
 kb.route("GET", "/offers", { roles = STAFF.roles, summary = "Öppna erbjudanden", status = 200 }, function()
-  kb.audit("offer.list", { purpose = "vård" })
-  return { json = { offers = kb.array(store.open_offers()) } }
+  local offers = store.open_offers()
+  -- One record naming every patient shown, as the entries' list (each one's log extract finds it).
+  local shown = {}
+  for i, o in ipairs(offers) do shown[i] = o.patient end
+  if #shown > 0 then
+    kb.audit("offer.list", { subjects = shown, purpose = "vård", details = #offers .. " erbjudanden" })
+  else
+    kb.audit("offer.list", { purpose = "vård", details = "0 erbjudanden" })
+  end
+  return { json = { offers = kb.array(offers) } }
 end)
 
 local function answer(fn, verb)
   return function(req)
-    local o, why, detail = fn(tonumber(req.params.id) or -1)
+    local id = input.id(req.params.id)
+    if not id then return problem(400, "/problems/invalid-parameter", "Ogiltigt id", "id: a whole number expected") end
+    local o, why, detail = fn(id)
     if why == "not-found" then return problem(404, "/problems/not-found", "Finns inte", "no offer " .. req.params.id) end
     if why == "closed" then
       return problem(409, "/problems/offer-closed", "Erbjudandet gäller inte längre", "the offer expired or was answered")
     end
+    local offer = store.offer(id)
+    local patient = offer and offer.patient or nil
     if why == "taken" then
-      kb.audit("offer." .. verb, { purpose = "vård", outcome = "failed", details = "erbjudande " .. req.params.id .. ": tiden redan bokad" })
+      kb.audit("offer." .. verb, { patient = patient, purpose = "vård", outcome = "failed", details = "erbjudande " .. req.params.id .. ": tiden redan bokad" })
       return problem(409, "/problems/slot-taken", "Tiden hann bokas av någon annan",
                      "the slot was booked meanwhile; the patient keeps their place on the waiting list (" .. tostring(detail) .. ")")
     end
     if why == "refused" then
-      kb.audit("offer." .. verb, { purpose = "vård", outcome = "failed", details = "erbjudande " .. req.params.id .. ": bokningen nekades" })
+      kb.audit("offer." .. verb, { patient = patient, purpose = "vård", outcome = "failed", details = "erbjudande " .. req.params.id .. ": bokningen nekades" })
       return problem(422, "/problems/booking-refused", "Bokningen godtogs inte", tostring(detail))
     end
     if why == "unavailable" then
@@ -115,7 +129,7 @@ local function answer(fn, verb)
   end
 end
 
-kb.route("POST", "/offers/{id}/accept", { roles = STAFF.roles, summary = "Patienten tackar ja", status = 200, problems = { 404, 409 } },
+kb.route("POST", "/offers/{id}/accept", { roles = STAFF.roles, summary = "Patienten tackar ja", status = 200, problems = { 400, 404, 409 } },
          answer(offers.accept, "accept"))
-kb.route("POST", "/offers/{id}/decline", { roles = STAFF.roles, summary = "Patienten tackar nej", status = 200, problems = { 404, 409 } },
+kb.route("POST", "/offers/{id}/decline", { roles = STAFF.roles, summary = "Patienten tackar nej", status = 200, problems = { 400, 404, 409 } },
          answer(offers.decline, "decline"))

@@ -276,6 +276,12 @@ TEST(VantelistaServer, AcceptingAnOfferBooksTheSlotOnceAndASlotTakenMeanwhileIsA
     EXPECT_NE(log.body.find("booking.book vantelista-offer-" + std::to_string(offer)), std::string::npos) << log.body;
     auto refused = box.authed("GET", "/api/v1/audit?patient=200808082382&action=booking.create&limit=10");
     EXPECT_NE(refused.body.find("/problems/slot-taken"), std::string::npos) << refused.body;
+    // The waiting list's own records name the patient whose offer was shown and refused: the
+    // list of offers and a failed answer named nobody, so the patient's log extract missed them.
+    auto own = box.authed("GET", "/api/v1/audit?patient=200808082382&action=vantelista.offer.&limit=50");
+    ASSERT_EQ(own.status, 200) << own.body;
+    EXPECT_NE(own.body.find("vantelista.offer.list"), std::string::npos) << own.body;
+    EXPECT_NE(own.body.find("vantelista.offer.accept"), std::string::npos) << own.body;
 }
 
 TEST(VantelistaServer, AnyLuaPluginBooksThroughBookingBookOncePerKey) {

@@ -16,6 +16,18 @@ local function phone(text)
   return nil
 end
 
+-- An HSA-id: the country code SE, the organisation number, a dash and the unit's own part.
+local function hsa_id(text)
+  return type(text) == "string" and #text <= 31 and string.match(text, "^SE%d%d%d%d%d%d%d%d%d%d%-%w+$") ~= nil
+end
+
+-- A row id in a path: digits only (tonumber also read "1.0000000000000001", " 1" and "0x1"
+-- as row 1), at most 15 of them -> the number | nil
+function M.id(text)
+  if type(text) ~= "string" or not string.match(text, "^[1-9]%d*$") or #text > 15 then return nil end
+  return math.tointeger(tonumber(text))
+end
+
 -- The body of POST /entries -> entry, nil | nil, problem
 function M.entry(body)
   if type(body) ~= "table" then return nil, problem("body", "a JSON object expected") end
@@ -25,20 +37,24 @@ function M.entry(body)
   e.patient = p.digits
   e.phone = phone(body.phone)
   if not e.phone then return nil, problem("phone", "a Swedish mobile number such as 070-123 45 67 expected") end
-  if type(body.care_unit) ~= "string" or not string.match(body.care_unit, "^SE%w+%-%w+$") then
-    return nil, problem("care_unit", "the care unit's HSA-id expected")
+  if not hsa_id(body.care_unit) then
+    return nil, problem("care_unit", "the care unit's HSA-id expected (SE2321000016-A1B2)")
   end
   e.care_unit = body.care_unit
   if body.visit_type ~= nil and type(body.visit_type) ~= "string" then return nil, problem("visit_type", "text expected") end
   e.visit_type = body.visit_type
-  if body.practitioner ~= nil and type(body.practitioner) ~= "string" then
-    return nil, problem("practitioner", "an HSA-id expected")
+  if body.practitioner ~= nil and not hsa_id(body.practitioner) then
+    return nil, problem("practitioner", "the practitioner's HSA-id expected (SE2321000016-A1B2)")
   end
   e.practitioner = body.practitioner
   -- A day that exists: kb.time.parse refuses "2026-02-31".
   if body.latest ~= nil and not (type(body.latest) == "string" and string.match(body.latest, "^%d%d%d%d%-%d%d%-%d%d$")
                                  and kb.time.parse(body.latest)) then
     return nil, problem("latest", "a day YYYY-MM-DD expected")
+  end
+  -- A latest day already past would never be offered a time.
+  if body.latest ~= nil and body.latest < kb.time.format(kb.now(), "date") then
+    return nil, problem("latest", "the day has passed")
   end
   e.latest = body.latest
   return e

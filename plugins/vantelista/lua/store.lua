@@ -16,6 +16,11 @@ function M.entries(care_unit)
       ORDER BY created_at, id]], care_unit, care_unit)
 end
 
+function M.patient_of_entry(id)
+  local row = kb.db.query("SELECT patient FROM vantelista_entries WHERE id = ?", id)[1]
+  return row and row.patient
+end
+
 function M.remove_entry(id)
   return kb.db.exec("UPDATE vantelista_entries SET state = 'removed' WHERE id = ? AND state IN ('waiting', 'offered')", id)
 end

@@ -199,3 +199,28 @@ kb.test("a query parameter given twice is refused, as the box refuses it", funct
   kb.assert_eq(r.problem, "a query parameter is given more than once")
   kb.assert_eq(kb.request("GET", "/entries?care_unit=A&care_unit=B", { as = "auditor" }).status, 403, "the role is refused first")
 end)
+
+kb.test("an id in a path is a whole number, not whatever tonumber reads as one", function()
+  local id = add("19121212-1212", "070-111 11 11")
+  kb.assert_eq(id, 1)
+  for _, bad in ipairs({ "1.0000000000000001", "%20%201", "0x1", "1e0", "01", "-1" }) do
+    kb.assert_eq(kb.request("DELETE", "/entries/" .. bad, { as = "staff" }).status, 400, bad)
+    kb.assert_eq(kb.request("POST", "/offers/" .. bad .. "/decline", { as = "staff" }).status, 400, bad)
+  end
+  kb.assert_eq(#kb.request("GET", "/entries", { as = "staff" }).json.entries, 1, "nothing was removed")
+  kb.assert_eq(kb.request("DELETE", "/entries/1", { as = "staff" }).status, 204)
+  kb.assert_eq(kb.request("DELETE", "/entries/1", { as = "staff" }).status, 404, "once")
+end)
+
+kb.test("a practitioner is an HSA-id and the latest day has not passed", function()
+  local body = { patient = "19121212-1212", phone = "070-111 11 11", care_unit = UNIT }
+  body.practitioner = "\u{202e}x"
+  kb.assert_eq(kb.request("POST", "/entries", { json = body, as = "staff" }).status, 400)
+  body.practitioner = DR
+  body.latest = "2026-01-14"  -- the clock stands at 2026-01-15
+  local r = kb.request("POST", "/entries", { json = body, as = "staff" })
+  kb.assert_eq(r.status, 400)
+  kb.assert_true(string.find(r.json.detail, "latest", 1, true), r.json.detail)
+  body.latest = "2026-01-15"
+  kb.assert_eq(kb.request("POST", "/entries", { json = body, as = "staff" }).status, 201, "today is not past")
+end)
