@@ -187,6 +187,7 @@ export default {
   'users.careUnit': 'Vårdenhet (HSA-id)', 'users.status': 'Status', 'users.active': 'aktiv', 'users.disabled': 'avstängd',
   'users.create': 'Skapa användare', 'users.password': 'Lösenord (minst 12 tecken)',
   'users.disable': 'Stäng av', 'users.enable': 'Aktivera', 'users.resetPassword': 'Nytt lösenord',
+  'users.confirmDisable': 'Stäng av kontot {name}? Hen loggas ut direkt och kan inte logga in förrän kontot aktiveras igen.',
   'users.newPasswordPrompt': 'Nytt lösenord för {name} (minst 12 tecken):',
   'users.created': 'Användaren {name} är skapad.',
 

@@ -70,6 +70,7 @@ export default async function render(root, api) {
     vipList.replaceChildren(table(['#', t('vipTypes'), t('status'), ''], data.codes.map((c) => h('tr', {}, h('td', {}, c.id),
       h('td', {}, c.visit_types.join(', ')), h('td', {}, c.revoked ? t('revoked') : (c.active ? t('active') : t('expired'))),
       h('td', {}, c.active ? h('button', {type: 'button', class: 'danger', onclick: async () => {
+        if (!window.confirm(t('confirmRevokeVip', {id: c.id}))) return;
         try {
           await api.post(`/api/v1/booking/vipcodes/${c.id}/revoke`, {});
           await lookupVip();
@@ -93,6 +94,7 @@ export default async function render(root, api) {
         }
       }}, t('icalCreate')),
       h('button', {type: 'button', class: 'danger', onclick: async () => {
+        if (!window.confirm(t('confirmRevokeIcal'))) return;
         try {
           await api.del(`/api/v1/booking/practitioners/${encodeURIComponent(feedPrac.value)}/icalfeed`);
           ok(t('icalRevoked'));

@@ -30,6 +30,8 @@ export const sv = {
   maxActive: 'Högst antal bokade tider samtidigt', horizon: 'Dagar framåt', validDays: 'Giltig i dagar',
   create: 'Skapa', vipCreated: 'Koden är {code}. Den visas bara nu – ge den till patienten. Bokning: {link}',
   lookup: 'Sök', revoke: 'Återkalla', revoked: 'återkallad', active: 'aktiv', expired: 'utgången',
+  confirmRevokeVip: 'Återkalla VIP-kod {id}? Patienten kan inte längre boka med den.',
+  confirmRevokeIcal: 'Återkalla kalenderlänken? Kalendrar som prenumererar på den slutar uppdateras.',
   icalTitle: 'Kalender-prenumeration (iCal)', icalCreate: 'Skapa hemlig länk', icalRevoke: 'Återkalla länken',
   icalCreated: 'Prenumerera på: {url} (den gamla länken slutar gälla)', icalRevoked: 'Länken gäller inte längre.',
   // The patient's pages (invitation link, VIP booking).

@@ -7,6 +7,7 @@ const sv = {
     + 'Patienter som checkar in med mobilen skriver koden som kiosken visar.',
   name: 'Kioskens namn', register: 'Registrera den här webbläsaren som kiosk', registered: 'Webbläsaren är registrerad som kiosken {name}. Öppna /kiosk.',
   id: 'Nr', created: 'Registrerad', by: 'Av', revoke: 'Återkalla', none: 'Inga kiosker är registrerade.',
+  confirmRevoke: 'Återkalla kiosken {name}? Den slutar fungera direkt och måste registreras igen.',
 };
 const t = (s, v = {}) => s.replace(/\{(\w+)\}/g, (_, k) => v[k] ?? '');
 
@@ -17,7 +18,8 @@ export default async function render(root, api) {
     const d = await api.get('/api/v1/checkin/kiosks');
     const rows = d.kiosks.map((k) => h('tr', {}, h('td', {}, String(k.id)), h('td', {}, k.name),
       h('td', {}, formatTime(k.created_at * 1000)), h('td', {}, k.created_by),
-      h('td', {}, h('button', {type: 'button', onclick: async () => {
+      h('td', {}, h('button', {type: 'button', class: 'danger', onclick: async () => {
+        if (!window.confirm(t(sv.confirmRevoke, {name: k.name}))) return;
         try {
           await api.del(`/api/v1/checkin/kiosks/${k.id}`);
           await load();

@@ -2,6 +2,7 @@
 // endpoint, contract version), edited by hand or imported from an HSA catalogue export.
 const strings = {
   title: 'Remissmottagare',
+  confirmRemove: 'Ta bort {name} ur katalogen? Remisser kan inte längre skickas dit.',
   none: 'Katalogen är tom.',
   hsa: 'HSA-id',
   name: 'Namn',
@@ -106,7 +107,10 @@ export default async function render(root, api) {
       tr.append(el('td', r.hsa_id), el('td', r.name), el('td', r.receives), el('td', r.endpoint_url),
         el('td', r.contract_version), el('td', r.supported ? strings.yes : strings.unsupported));
       const actions = el('td');
-      actions.append(button(strings.remove, () => act(() => api.del(`/api/v1/referral/receivers/${encodeURIComponent(r.hsa_id)}`))));
+      actions.append(button(strings.remove, () => {
+        if (!window.confirm(strings.confirmRemove.replace('{name}', r.name || r.hsa_id))) return;
+        act(() => api.del(`/api/v1/referral/receivers/${encodeURIComponent(r.hsa_id)}`));
+      }));
       tr.append(actions);
       table.append(tr);
     }

@@ -67,6 +67,9 @@ export default async function render(root, api) {
       return;
     }
     const data = await api.get(`/api/v1/video/visits?date=${encodeURIComponent(dateInput.value)}`);
+    // The list is drawn again every 5 seconds: the button that had the keyboard focus gets it
+    // back (a keyboard user tabbing to "Släpp in" lost it to the page at each refresh).
+    const focused = body.contains(document.activeElement) ? document.activeElement.dataset.key : undefined;
     const notes = [];
     if (!data.meetings_configured) notes.push(el('p', strings.notConfiguredMeetings, 'warning'));
     if (!data.identification_configured) notes.push(el('p', strings.notConfiguredIdp, 'warning'));
@@ -88,11 +91,13 @@ export default async function render(root, api) {
         if (v.lobby === 'waiting') {
           const b = el('button', strings.admit);
           b.type = 'button';
+          b.dataset.key = `${v.booking_id}:admit`;
           b.addEventListener('click', () => act(() => api.post(`/api/v1/video/bookings/${encodeURIComponent(v.booking_id)}/admit`)));
           actions.append(b);
         }
         const join = el('button', strings.join);
         join.type = 'button';
+        join.dataset.key = `${v.booking_id}:join`;
         join.addEventListener('click', () => act(async () => {
           const links = await api.get(`/api/v1/video/bookings/${encodeURIComponent(v.booking_id)}/links`);
           const r = await api.post('/api/v1/video/practitioner/join', {token: links.practitioner_token});
@@ -100,6 +105,7 @@ export default async function render(root, api) {
         }));
         const copy = el('button', strings.copy);
         copy.type = 'button';
+        copy.dataset.key = `${v.booking_id}:copy`;
         copy.addEventListener('click', () => act(async () => {
           const links = await api.get(`/api/v1/video/bookings/${encodeURIComponent(v.booking_id)}/links`);
           await navigator.clipboard.writeText(links.patient_join_url);
@@ -110,6 +116,10 @@ export default async function render(root, api) {
         table.append(tr);
       }
       body.replaceChildren(...notes, table);
+    }
+    if (focused) {
+      const again = [...body.querySelectorAll('button')].find((b) => b.dataset.key === focused);
+      if (again) again.focus();
     }
     clearTimeout(timer);
     timer = setTimeout(() => load().catch(() => {}), 5000);

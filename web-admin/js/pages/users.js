@@ -17,8 +17,10 @@ export default async function usersPage({api, refresh}) {
     h('td', {}, u.username), h('td', {}, u.display_name), h('td', {}, t(`role.${u.role}`)), h('td', {}, u.hsa_id),
     h('td', {}, u.care_unit), h('td', {}, u.disabled ? t('users.disabled') : t('users.active')),
     h('td', {class: 'actions'},
-      h('button', {type: 'button', onclick: () => act(() => api.patch(`/api/v1/users/${u.id}`, {disabled: !u.disabled}),
-        u.disabled ? t('users.enable') : t('users.disable'))}, u.disabled ? t('users.enable') : t('users.disable')),
+      h('button', {type: 'button', class: u.disabled ? '' : 'danger', onclick: () => {
+        if (!u.disabled && !window.confirm(t('users.confirmDisable', {name: u.username}))) return;
+        act(() => api.patch(`/api/v1/users/${u.id}`, {disabled: !u.disabled}), u.disabled ? t('users.enable') : t('users.disable'));
+      }}, u.disabled ? t('users.enable') : t('users.disable')),
       h('button', {type: 'button', onclick: () => {
         const pw = window.prompt(t('users.newPasswordPrompt', {name: u.username}));
         if (pw) act(() => api.post(`/api/v1/users/${u.id}/password`, {password: pw}), t('app.saved'));
