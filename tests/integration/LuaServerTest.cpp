@@ -287,4 +287,38 @@ end)
     EXPECT_NE(out.find("Vårdnadshavare krävs"), std::string::npos) << out;
     EXPECT_EQ(box.cli({"lua", "run", d.file("failing.lua")}, &out), 2) << out;
     EXPECT_EQ(box.cli({"lua", "frobnicate"}, &out), 2) << out;
+
+    // An error inside kb.db.transaction, a route called by kb.request or a job run by
+    // kb.run_due names the line where it was raised, not the line of that call.
+    const std::string plugin = d.file("txerr");
+    std::filesystem::create_directories(plugin + "/tests");
+    std::filesystem::create_directories(plugin + "/migrations");
+    std::ofstream(plugin + "/plugin.yaml") << "id: txerr\nname: Fel\nversion: 1.0.0\napi: 1\nkind: lua\nentry: main.lua\n"
+                                              "permissions:\n  events:\n    subscribe: [booking.created]\nmigrations: migrations\n";
+    std::ofstream(plugin + "/migrations/0001_t.sql") << "CREATE TABLE txerr_t (x INTEGER);\n";
+    std::ofstream(plugin + "/main.lua") << R"LUA(kb.subscribe("booking.created", function(event)
+  kb.db.transaction(function()
+    kb.db.exec("INSERT INTO txerr_t (x) VALUES (1)")
+    local n = event.payload.missing.field
+  end)
+end)
+kb.schedule("sweep", { every_minutes = 5 }, function()
+  local t = nil
+  return t.x
+end)
+kb.route("GET", "/boom", { roles = { "staff" } }, function()
+  return kb.db.transaction(function()
+    error("inside tx")
+  end)
+end)
+)LUA";
+    std::ofstream(plugin + "/tests/t_test.lua") << R"LUA(kb.test("handler", function() kb.fire("booking.created", {}) end)
+kb.test("job", function() kb.set_now(kb.now() + 600); kb.run_due() end)
+kb.test("route", function() kb.request("GET", "/boom", { as = "staff" }) end)
+)LUA";
+    EXPECT_EQ(box.cli({"lua", "test", plugin}, &out), 1) << out;
+    EXPECT_NE(out.find("main.lua:4: attempt to index a nil value"), std::string::npos) << out;
+    EXPECT_NE(out.find("main.lua:9: attempt to index a nil value"), std::string::npos) << out;
+    EXPECT_NE(out.find("main.lua:13: inside tx"), std::string::npos) << out;
+    EXPECT_EQ(out.find("t_test.lua:"), std::string::npos) << out;
 }

@@ -68,6 +68,10 @@ int messageHandler(lua_State* L);
 // Records the location of the error on top of the stack (raised inside a hook run by
 // kb.fire) for the handler that rethrows it, with `context` ("booking.requested, phase decide").
 void recordHookError(lua_State* L, const char* context);
+// lua_pcall for a binding that runs the script's own function and rethrows its error
+// (kb.db.transaction, kb.request, kb.run_due): the error keeps the line where it was raised
+// rather than the line of the binding's call. The function and its nargs are on the stack.
+int pcallKeepingLocation(lua_State* L, int nargs, int nresults);
 
 // The count hook (exposed so the pattern matcher and coroutine wrappers can re-arm it).
 void countHook(lua_State* L, lua_Debug* ar);

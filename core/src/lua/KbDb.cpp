@@ -166,7 +166,7 @@ int kbDbTransaction(lua_State* L) {
         c.plugin->store().write([&](db::Connection& conn) {
             c.tx = &conn;
             lua_pushvalue(L, 1);
-            status = lua_pcall(L, 0, LUA_MULTRET, 0);
+            status = pcallKeepingLocation(L, 0, LUA_MULTRET);
             c.tx = nullptr;
             if (status != LUA_OK) throw TransactionAborted{};
         });

@@ -231,7 +231,7 @@ int kbRequest(lua_State* L) {
     c.request = c.testRequest.get();
     lua_rawgeti(L, LUA_REGISTRYINDEX, c.routes[static_cast<std::size_t>(index)].ref);
     lua_pushvalue(L, 4);
-    const int st = lua_pcall(L, 1, 1, 0);
+    const int st = pcallKeepingLocation(L, 1, 1);
     c.call = previous;
     c.request = nullptr;
     c.tx = nullptr;
@@ -305,7 +305,7 @@ int kbRunDue(lua_State* L) {
         lua_setfield(L, -2, "name");
         lua_pushinteger(L, static_cast<lua_Integer>(due));
         lua_setfield(L, -2, "due");
-        const int st = lua_pcall(L, 1, 0, 0);
+        const int st = pcallKeepingLocation(L, 1, 0);
         c.call = previous;
         c.tx = nullptr;
         if (st != LUA_OK) return lua_error(L);

@@ -479,6 +479,28 @@ void recordHookError(lua_State* L, const char* context) {
     g->errorLine = 0;
 }
 
+int pcallKeepingLocation(lua_State* L, int nargs, int nresults) {
+    Guard* g = guardOf(L);
+    const int fn = lua_gettop(L) - nargs;
+    lua_pushcfunction(L, messageHandler);
+    lua_insert(L, fn);
+    // The inner handler records the function's own line; the outer call's would be the binding's.
+    const int savedLine = g->errorLine;
+    char savedSource[sizeof g->errorSource];
+    copyText(savedSource, sizeof savedSource, g->errorSource);
+    g->errorLine = 0;
+    g->errorSource[0] = '\0';
+    const int st = lua_pcall(L, nargs, nresults, fn);
+    lua_remove(L, fn);
+    if (st != LUA_OK && g->errorLine != 0) {
+        recordHookError(L, "");
+    } else {
+        g->errorLine = savedLine;
+        copyText(g->errorSource, sizeof g->errorSource, savedSource);
+    }
+    return st;
+}
+
 void countHook(lua_State* L, lua_Debug* ar) {
     Guard* g = guardOf(L);
     if (!g->armed) {
