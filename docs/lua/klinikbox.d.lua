@@ -455,7 +455,8 @@ function kb.fire(event, payload, user) end
 function kb.sent() end
 
 ---Tests only: moves the test clock (epoch seconds, "YYYY-MM-DD" = 12:00, or "YYYY-MM-DDTHH:MM[:SS]", local time).
----@param time integer|string
+---Tests only: moves the test clock (epoch seconds, "YYYY-MM-DD" = its 12:00, or a time as kb.time.parse
+---reads it: "YYYY-MM-DDTHH:MM[:SS]" in the box's zone, or with Z or +HH:MM). A day or time that does not exist is an error.
 function kb.set_now(time) end
 
 ---Tests only: the settings kb.config reads for the rest of this case (nil: none). Every case

@@ -78,6 +78,8 @@ const char* parseIso(const char* s, std::size_t n, long long& epoch) {
 
 }  // namespace
 
+const char* parseIsoTime(const char* s, std::size_t n, long long& epoch) { return parseIso(s, n, epoch); }
+
 // kb.time.parse(iso) -> seconds since 1970 | nil, error; no offset means the box's time
 int kbTimeParse(lua_State* L) {
     std::size_t n = 0;

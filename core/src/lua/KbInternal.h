@@ -81,6 +81,9 @@ int kbJsonDecode(lua_State* L);
 
 // KbDate.cpp
 int kbTimeParse(lua_State* L);
+// kb.time.parse's reading of ISO 8601 text ("YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS]" with an
+// optional Z or offset; no offset: the box's local time) into epoch seconds; nullptr, or why not.
+const char* parseIsoTime(const char* s, std::size_t n, long long& epoch);
 int kbTimeFormat(lua_State* L);
 int kbTimeWeekday(lua_State* L);
 

@@ -1,6 +1,8 @@
 // kb.test, kb.fire, kb.sent, kb.set_now and the assert_* helpers of `klinikbox lua test`.
 #include "lua/KbInternal.h"
 
+#include <klinikbox/Clock.h>
+
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/JSON/Stringifier.h>
@@ -154,19 +156,19 @@ int kbSetNow(lua_State* L) {
     if (lua_type(L, 1) == LUA_TNUMBER) {
         epoch = luaL_checkinteger(L, 1);
     } else {
-        const char* s = luaL_checkstring(L, 1);
-        std::tm tm{};
-        int y = 0, mo = 0, d = 0, h = 12, mi = 0, sec = 0;
-        const int got = std::sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec);
-        if (got != 3 && got != 5 && got != 6) return luaL_argerror(L, 1, "\"YYYY-MM-DD\" or \"YYYY-MM-DDTHH:MM[:SS]\" expected");
-        tm.tm_year = y - 1900;
-        tm.tm_mon = mo - 1;
-        tm.tm_mday = d;
-        tm.tm_hour = h;
-        tm.tm_min = mi;
-        tm.tm_sec = sec;
-        tm.tm_isdst = -1;
-        epoch = static_cast<long long>(std::mktime(&tm));
+        // As kb.time.parse reads it (a day that exists, a time of day that exists there, an
+        // offset honoured), but a day alone is its noon: sscanf and mktime took "2026-02-30"
+        // for 2 March, dropped "Z" and "+05:00", and ignored what followed.
+        std::size_t n = 0;
+        const char* s = luaL_checklstring(L, 1, &n);
+        if (n == 10) {
+            const auto day = Clock::parseDate(std::string_view(s, n));
+            const auto noon = day ? Clock::fromLocal(*day, std::chrono::hours{12}) : std::nullopt;
+            if (!noon) return luaL_argerror(L, 1, "\"YYYY-MM-DD\" (a day that exists) or \"YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM]\" expected");
+            epoch = noon->time_since_epoch().count();
+        } else if (const char* why = parseIsoTime(s, n, epoch)) {
+            return luaL_argerror(L, 1, why);
+        }
     }
     const auto t = std::chrono::system_clock::time_point(std::chrono::seconds(epoch));
     if (c.testClock) c.testClock->set(t);

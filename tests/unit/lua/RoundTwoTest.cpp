@@ -141,6 +141,26 @@ TEST(LuaRoundTwo, TimeCountsInTheBoxsZoneWhateverItIs) {
     EXPECT_EQ(box.eval("kb.time.weekday('2026-01-19T02:00:00Z')"), "7");
 }
 
+TEST(LuaRoundTwo, SetNowReadsTimesAsKbTimeParseDoes) {
+    TempDir dir;
+    int code = 0;
+    // sscanf and mktime took "2026-02-30" for 2 March, dropped "Z" and "+05:00", and ignored
+    // what followed the time.
+    const auto out = luaTest(dir, "clock.lua", R"(
+kb.test("times", function()
+  kb.set_now("2026-01-15"); kb.assert_eq(kb.time.format(kb.now()), "2026-01-15T12:00:00+01:00")
+  kb.set_now("2026-01-15T08:00Z"); kb.assert_eq(kb.time.format(kb.now()), "2026-01-15T09:00:00+01:00")
+  kb.set_now("2026-01-15T08:00:00+05:00"); kb.assert_eq(kb.time.format(kb.now()), "2026-01-15T04:00:00+01:00")
+  kb.set_now("2026-07-01T09:30"); kb.assert_eq(kb.time.format(kb.now()), "2026-07-01T09:30:00+02:00")
+  for _, bad in ipairs({ "2026-02-30", "2026-01-15T25:61", "2026-01-15Tgarbage", "2026-03-29T02:30" }) do
+    kb.assert_eq(pcall(kb.set_now, bad), false, bad)
+  end
+end)
+)", code);
+    EXPECT_EQ(code, 0) << out;
+    EXPECT_TRUE(contains(out, "1 passed, 0 failed")) << out;
+}
+
 TEST(LuaRoundTwo, TextCaseMappingKnowsSwedishLetters) {
     LuaBox box;
     EXPECT_EQ(box.eval("kb.text.upper('åsa östlund-ärlig é ß × 1')"), "ÅSA ÖSTLUND-ÄRLIG É ß × 1");
