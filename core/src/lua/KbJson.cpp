@@ -52,7 +52,22 @@ int kbJsonDecode(lua_State* L) {
             try {
                 // As the box reads a request body: a member named twice is refused, not
                 // decided by whichever reader keeps the first or the last.
-                v = parseJsonUnique(std::string(text, n));
+                // A scalar document ("null", "5", "\"x\"", which kb.json.encode writes) is
+                // read as the one element of an array: the body parser takes objects and
+                // arrays only, and answered "Attempt to set value on an empty stack".
+                const std::string_view sv(text, n);
+                const auto first = sv.find_first_not_of(" \t\r\n");
+                if (first != std::string_view::npos && sv[first] != '{' && sv[first] != '[') {
+                    const auto arr = parseJsonUnique("[" + std::string(sv) + "\n]");
+                    const auto a = arr.extract<Poco::JSON::Array::Ptr>();
+                    if (!a || a->size() != 1) {
+                        c.text = "not JSON: one value expected";
+                        return;
+                    }
+                    v = a->get(0);
+                } else {
+                    v = parseJsonUnique(std::string(text, n));
+                }
             } catch (const Problem& e) {
                 c.text = "not JSON: " + e.detail();
                 return;

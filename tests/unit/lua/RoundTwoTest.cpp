@@ -97,6 +97,15 @@ TEST(LuaRoundTwo, JsonEncodesAndDecodesLikePayloads) {
     EXPECT_EQ(box.eval("kb.json.encode(kb.json.decode('[]'))"), "[]");
     EXPECT_EQ(box.eval("select(2, kb.json.decode('{nope'))"), "not JSON: " + box.eval("select(2, kb.json.decode('{nope')):sub(11)"));
     EXPECT_EQ(box.eval("kb.json.decode('{nope')"), "nil");
+    // A document of one scalar, as kb.json.encode writes it, reads back ("Attempt to set value
+    // on an empty stack" before); two values are not one document.
+    EXPECT_EQ(box.eval("kb.json.decode(kb.json.encode('x'))"), "x");
+    EXPECT_EQ(box.eval("kb.json.decode(' 5 ') + 1"), "6");
+    EXPECT_EQ(box.eval("kb.json.decode('true')"), "true");
+    EXPECT_EQ(box.eval("select('#', kb.json.decode('null'))"), "1");
+    EXPECT_EQ(box.eval("kb.json.decode('null')"), "nil");
+    EXPECT_EQ(box.eval("select(2, kb.json.decode('1, 2'))"), "not JSON: one value expected");
+    EXPECT_EQ(box.eval("kb.json.decode('nul')"), "nil");
     // A member named twice is refused as the box refuses it in a request body, at any depth;
     // the same name in two different objects is fine.
     EXPECT_EQ(box.eval("kb.json.decode('{\"a\":1,\"a\":2}')"), "nil");
