@@ -499,6 +499,7 @@ function kb.schedule(name, options, fn) end
 ---@field body? string
 ---@field headers? table<string, string>
 ---@field content_type? string
+---@field problem? string the detail of a refusal the box answers before the route runs (its document is in json)
 
 ---Tests of a Lua plugin only: calls one of the plugin's routes as the box would.
 ---@param method kb.HttpMethod

@@ -321,4 +321,67 @@ kb.test("route", function() kb.request("GET", "/boom", { as = "staff" }) end)
     EXPECT_NE(out.find("main.lua:9: attempt to index a nil value"), std::string::npos) << out;
     EXPECT_NE(out.find("main.lua:13: inside tx"), std::string::npos) << out;
     EXPECT_EQ(out.find("t_test.lua:"), std::string::npos) << out;
+
+    // kb.request answers as the box does: the route's body schema is checked before the route
+    // runs, what the route returns is checked and converted as the box sends it, and the
+    // route sees req.json and req.headers as the box gives them.
+    const std::string echo = d.file("echo");
+    std::filesystem::create_directories(echo + "/tests");
+    std::ofstream(echo + "/plugin.yaml") << "id: echo\nname: Eko\nversion: 1.0.0\napi: 1\nkind: lua\nentry: main.lua\n";
+    std::ofstream(echo + "/main.lua") << R"LUA(kb.route("POST", "/notes", { roles = { "staff" }, status = 201,
+  body = { type = "object", additionalProperties = false, required = { "text" }, properties = { text = { type = "string", maxLength = 20 } } } },
+  function(req) return { status = 201, json = { text = req.json.text } } end)
+kb.route("POST", "/echo", { roles = { "staff" } }, function(req)
+  return { json = { has_json = req.json ~= nil, a = req.json and req.json.a, headers = req.headers } }
+end)
+kb.route("GET", "/ret/{kind}", { roles = { "staff" } }, function(req)
+  local k = req.params.kind
+  if k == "extra" then return { status = 200, json = {}, foo = 1 } end
+  if k == "status" then return { status = 1000 } end
+  if k == "cookie" then return { headers = { ["Set-Cookie"] = "a=b" }, body = "x" } end
+  if k == "both" then return { json = { a = 1 }, body = "x" } end
+  if k == "problem" then return { status = 409, json = { title = "Konflikt" } } end
+  return { body = "text" }
+end)
+)LUA";
+    std::ofstream(echo + "/tests/echo_test.lua") << R"LUA(kb.test("the body schema is checked before the route", function()
+  local r = kb.request("POST", "/notes", { as = "staff", json = { text = "hej", extra = 1 } })
+  kb.assert_eq(r.status, 400)
+  kb.assert_eq(r.json.type, "/problems/unknown-field")
+  kb.assert_eq(r.content_type, "application/problem+json")
+  kb.assert_eq(kb.request("POST", "/notes", { as = "staff", json = {} }).status, 400)
+  kb.assert_eq(kb.request("POST", "/notes", { as = "staff", body = "{nope", headers = { ["Content-Type"] = "application/json" } }).status, 400)
+  kb.assert_eq(kb.request("POST", "/notes", { as = "staff", json = { text = "hej" } }).json.text, "hej")
+end)
+kb.test("the route sees req.json and req.headers as the box gives them", function()
+  local r = kb.request("POST", "/echo", { as = "staff", body = '{"a":1}',
+    headers = { ["Content-Type"] = "application/json", Authorization = "Bearer x", Cookie = "kb_session=abc", ["X-Trace"] = "t" } })
+  kb.assert_eq(r.status, 200)
+  kb.assert_eq(r.json.has_json, true)
+  kb.assert_eq(r.json.a, 1)
+  kb.assert_eq(r.json.headers["x-trace"], "t")
+  kb.assert_eq(r.json.headers["content-type"], "application/json")
+  kb.assert_eq(r.json.headers.cookie, nil)
+  kb.assert_eq(r.json.headers.authorization, nil)
+end)
+kb.test("what a route returns is checked as the box checks it", function()
+  for _, k in ipairs({ "extra", "status", "cookie", "both" }) do
+    local ok, err = pcall(kb.request, "GET", "/ret/" .. k, { as = "staff" })
+    kb.assert_eq(ok, false, k)
+  end
+  local p = kb.request("GET", "/ret/problem", { as = "staff" })
+  kb.assert_eq(p.status, 409)
+  kb.assert_eq(p.json.type, "about:blank")
+  kb.assert_eq(p.json.status, 409)
+  kb.assert_eq(p.json.instance, "/api/v1/echo/ret/problem")
+  local t = kb.request("GET", "/ret/text", { as = "staff" })
+  kb.assert_eq(t.body, "text")
+  kb.assert_eq(t.status, 200)
+  local refused = kb.request("GET", "/ret/text?x=1&x=2", { as = "staff" })
+  kb.assert_eq(refused.json.type, "/problems/duplicate-parameter")
+  kb.assert_eq(kb.request("GET", "/ret/text", { as = false }).json.type, "/problems/unauthenticated")
+end)
+)LUA";
+    EXPECT_EQ(box.cli({"lua", "test", echo}, &out), 0) << out;
+    EXPECT_NE(out.find("3 passed, 0 failed"), std::string::npos) << out;
 }

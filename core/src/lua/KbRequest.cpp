@@ -2,8 +2,10 @@
 // (`klinikbox lua test PLUGIN_DIR`) to call its routes, see its events and run its timers.
 #include "lua/KbInternal.h"
 #include "lua/Schedule.h"
+#include "lua/ScriptInstance.h"
 
 #include <klinikbox/PluginContext.h>
+#include <klinikbox/Schema.h>
 
 #include <Poco/JSON/Parser.h>
 
@@ -82,6 +84,22 @@ int kbRequest(lua_State* L) {
     lua_pop(L, 1);
     std::size_t bn = 0;
     const char* body = optStringField(L, 3, "kb.request", "body", &bn);
+    // The headers as the box receives them: names in lower case (HTTP's are case-insensitive).
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (lua_getfield(L, 3, "headers") == LUA_TTABLE) {
+        lua_pushnil(L);
+        while (lua_next(L, -2) != 0) {
+            if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
+                return luaL_error(L, "kb.request: headers must be a table of strings");
+            std::string name = lua_tostring(L, -2);
+            for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+            headers.emplace_back(std::move(name), lua_tostring(L, -1));
+            lua_pop(L, 1);
+        }
+    } else if (!lua_isnil(L, -1)) {
+        return luaL_error(L, "kb.request: headers must be a table of strings");
+    }
+    lua_pop(L, 1);
     const bool hasJson = lua_getfield(L, 3, "json") != LUA_TNIL;
     if (hasJson) {
         if (!cxx(c, [&] { c.tree.clear(); })) fail(L, "kb.request", c);
@@ -89,9 +107,9 @@ int kbRequest(lua_State* L) {
     }
     lua_pop(L, 1);
     const std::string id = c.plugin ? c.plugin->pluginId() : std::string();
-    int status = 0;  // set when the box would answer before the route
     int index = -1;
-    std::string problem;  // the 400's reason
+    std::optional<Problem> refused;   // what the box answers before the route runs
+    std::optional<Poco::Dynamic::Var> json;  // req.json: the body read as JSON, as the box reads it
     if (!cxx(c, [&] {
             auto req = std::make_unique<Request>();
             std::string path(fullPath, pn), query;
@@ -113,49 +131,7 @@ int kbRequest(lua_State* L) {
             req->method = method;
             req->path = prefix + rel;
             req->requestId = "test";
-            for (std::size_t i = 0; i < c.routes.size(); ++i) {
-                const auto& r = c.routes[i];
-                const std::string pattern = r.path.rfind("/api/", 0) == 0 ? r.path : prefix + r.path;
-                std::map<std::string, std::string> params;
-                if (!matches(pattern, req->path, params)) continue;
-                if (r.method != method) {
-                    status = 405;
-                    continue;
-                }
-                req->pathParams = params;
-                index = static_cast<int>(i);
-                status = 0;
-                if (!r.access.anonymous) {
-                    if (anonymous) status = 401;
-                    else if (auto ro = roleFromString(role); !ro) throw std::invalid_argument(std::string("unknown role ") + role);
-                    else if (!r.access.roles.empty() && !r.access.roles.count(*ro)) status = 403;
-                }
-                if (!anonymous) {
-                    Principal p;
-                    p.userId = 1;
-                    p.username = "test-" + std::string(role);
-                    p.role = *roleFromString(role);
-                    p.hsaId = "SE2321000016-TEST";
-                    req->principal = p;
-                }
-                break;
-            }
-            if (index < 0 && status == 0) status = 404;
-            // As the box does: a query parameter given twice is refused (400), and so is one
-            // that a route declaring its parameters (options.query) does not declare.
-            if (status == 0 && req->repeatedQueryParam()) {
-                status = 400;
-                problem = "a query parameter is given more than once";
-            }
-            if (status == 0 && index >= 0 && !c.routes[static_cast<std::size_t>(index)].query.empty())
-                for (const auto& [k, v] : req->query) {
-                    const auto& declared = c.routes[static_cast<std::size_t>(index)].query;
-                    if (std::find(declared.begin(), declared.end(), k) == declared.end()) {
-                        status = 400;
-                        problem = "unknown query parameter '" + k + "'";
-                        break;
-                    }
-                }
+            for (const auto& [k, v] : headers) req->headers[k] = v;
             if (body) {
                 req->body.assign(body, bn);
             } else if (hasJson) {
@@ -165,20 +141,111 @@ int kbRequest(lua_State* L) {
                 req->body = s.str();
                 req->headers["content-type"] = "application/json";
             }
+            bool wrongMethod = false;
+            std::string pattern;
+            for (std::size_t i = 0; i < c.routes.size(); ++i) {
+                const auto& r = c.routes[i];
+                const std::string full = r.path.rfind("/api/", 0) == 0 ? r.path : prefix + r.path;
+                std::map<std::string, std::string> params;
+                if (!matches(full, req->path, params)) continue;
+                if (r.method != method) {
+                    wrongMethod = true;
+                    continue;
+                }
+                req->pathParams = params;
+                index = static_cast<int>(i);
+                pattern = full;
+                break;
+            }
             c.testRequest = std::move(req);
+            Request& rq = *c.testRequest;
+            // The box's checks before the route runs, in the dispatcher's order and with its
+            // problem documents.
+            try {
+                if (index < 0 && wrongMethod)
+                    throw Problem(405, "/problems/method-not-allowed", "Method not allowed", std::string(method) + " is not allowed here");
+                if (index < 0) throw Problem(404, "/problems/not-found", "Not found", "no resource at " + rq.path);
+                const auto& r = c.routes[static_cast<std::size_t>(index)];
+                if (!r.access.anonymous) {
+                    if (anonymous) throw Problem(401, "/problems/unauthenticated", "Not logged in", "log in to use " + pattern);
+                    const auto ro = roleFromString(role);
+                    if (!ro) throw std::invalid_argument(std::string("unknown role ") + role);
+                    if (!r.access.roles.empty() && !r.access.roles.count(*ro))
+                        throw Problem(403, "/problems/forbidden", "Forbidden",
+                                      "your role (" + std::string(role) + ") may not use this resource");
+                }
+                if (!anonymous) {
+                    const auto ro = roleFromString(role);
+                    if (!ro) throw std::invalid_argument(std::string("unknown role ") + role);
+                    Principal p;
+                    p.userId = 1;
+                    p.username = "test-" + std::string(role);
+                    p.role = *ro;
+                    p.hsaId = "SE2321000016-TEST";
+                    rq.principal = p;
+                }
+                if (const auto twice = rq.repeatedQueryParam())
+                    throw Problem(400, "/problems/duplicate-parameter", "Duplicate parameter",
+                                  "a query parameter is given more than once");
+                if (rq.method == "GET" || rq.method == "HEAD" || rq.method == "DELETE") rq.noBody();
+                if (!r.query.empty())
+                    for (const auto& [k, v] : rq.query)
+                        if (std::find(r.query.begin(), r.query.end(), k) == r.query.end())
+                            throw Problem(400, "/problems/unknown-parameter", "Unknown parameter", "unknown query parameter '" + k + "'");
+                if (r.body)
+                    if (auto p = schema::check(r.body, Poco::Dynamic::Var(rq.json()))) throw *p;
+                if (!rq.body.empty() && rq.header("content-type").find("json") != std::string::npos) json = rq.json();
+            } catch (const Problem& p) {
+                refused = p;
+            }
         }))
         fail(L, "kb.request", c);
-    if (status != 0) {
-        lua_createtable(L, 0, 2);
-        lua_pushinteger(L, status);
+    // The answer as the box sends it, read back into Lua: {status, content_type, headers,
+    // json (a JSON answer, problem documents too) | body}; `problem` repeats a refusal's detail.
+    auto pushResponse = [&](const Response& resp, const std::string* detail) {
+        lua_createtable(L, 0, 5);
+        lua_pushinteger(L, resp.status);
         lua_setfield(L, -2, "status");
-        const std::string text = status == 401   ? "not logged in"
-                                 : status == 403 ? "the role may not use this route"
-                                 : status == 405 ? "method not allowed"
-                                 : status == 400 ? problem
-                                                 : "no such route";
-        lua_pushlstring(L, text.data(), text.size());
-        lua_setfield(L, -2, "problem");
+        if (!resp.contentType.empty()) {
+            lua_pushlstring(L, resp.contentType.data(), resp.contentType.size());
+            lua_setfield(L, -2, "content_type");
+        }
+        lua_createtable(L, 0, static_cast<int>(resp.headers.size()));
+        for (const auto& [k, v] : resp.headers) {
+            lua_pushlstring(L, v.data(), v.size());
+            lua_setfield(L, -2, k.c_str());
+        }
+        lua_setfield(L, -2, "headers");
+        if (!resp.body.empty()) {
+            bool asJson = false;
+            if (resp.contentType.find("json") != std::string::npos) {
+                asJson = cxx(c, [&] {
+                    c.tree.clear();
+                    appendVar(c.tree, parseJsonUnique(resp.body), maxNodes(L));
+                });
+            }
+            if (asJson) {
+                pushTreeOf(L, c);
+                lua_setfield(L, -2, "json");
+            } else {
+                lua_pushlstring(L, resp.body.data(), resp.body.size());
+                lua_setfield(L, -2, "body");
+            }
+        }
+        if (detail) {
+            lua_pushlstring(L, detail->data(), detail->size());
+            lua_setfield(L, -2, "problem");
+        }
+    };
+    if (refused) {
+        Response resp;
+        const std::string detail = refused->detail();
+        if (!cxx(c, [&] {
+                resp = Response::json(refused->toJson(c.testRequest->path), refused->status());
+                resp.contentType = "application/problem+json";
+            }))
+            fail(L, "kb.request", c);
+        pushResponse(resp, &detail);
         return 1;
     }
     // The request table the route sees, built in Lua from the C++ request.
@@ -200,14 +267,22 @@ int kbRequest(lua_State* L) {
         lua_setfield(L, -2, k.c_str());
     }
     lua_setfield(L, 4, "query");
-    if (lua_getfield(L, 3, "headers") != LUA_TTABLE) {
-        lua_pop(L, 1);
-        lua_newtable(L);
+    // As the box gives them: lower-case names, without the session's and CSRF's.
+    lua_newtable(L);
+    for (const auto& [k, v] : rq.headers) {
+        if (k == "cookie" || k == "authorization" || k == "x-csrf-token") continue;
+        lua_pushlstring(L, v.data(), v.size());
+        lua_setfield(L, -2, k.c_str());
     }
     lua_setfield(L, 4, "headers");
     lua_pushlstring(L, rq.body.data(), rq.body.size());
     lua_setfield(L, 4, "body");
-    if (hasJson) {
+    if (json) {
+        if (!cxx(c, [&] {
+                c.tree.clear();
+                appendVar(c.tree, *json, maxNodes(L));
+            }))
+            fail(L, "kb.request", c);
         pushTreeOf(L, c);
         lua_setfield(L, 4, "json");
     }
@@ -236,30 +311,19 @@ int kbRequest(lua_State* L) {
     c.request = nullptr;
     c.tx = nullptr;
     if (st != LUA_OK) return lua_error(L);
-    // The result, through JSON as the box sends it: {status =, json = | body =, ...}.
-    if (lua_isnil(L, -1)) {
-        lua_createtable(L, 0, 1);
-        lua_pushinteger(L, 204);
-        lua_setfield(L, -2, "status");
-        return 1;
-    }
-    if (!lua_istable(L, -1)) return luaL_error(L, "a route must return a table such as {status = 200, json = {...}} or nothing");
+    // The result, checked and converted as the box answers it (ScriptInstance::runRoute).
+    if (!lua_isnil(L, -1) && !lua_istable(L, -1))
+        return luaL_error(L, "a route must return a table such as {status = 200, json = {...}} or nothing");
     if (!cxx(c, [&] { c.tree.clear(); })) fail(L, "kb.request", c);
-    readValue(L, -1, c.tree, maxNodes(L), "the route's result");
-    pushTreeOf(L, c);
-    if (lua_getfield(L, -1, "status") == LUA_TNIL) {
-        lua_pop(L, 1);
-        lua_getfield(L, -1, "json");
-        const bool content = !lua_isnil(L, -1);
-        lua_pop(L, 1);
-        lua_getfield(L, -1, "body");
-        const bool text = !lua_isnil(L, -1);
-        lua_pop(L, 1);
-        lua_pushinteger(L, content || text ? 200 : 204);
-        lua_setfield(L, -2, "status");
-    } else {
-        lua_pop(L, 1);
-    }
+    if (!lua_isnil(L, -1)) readValue(L, -1, c.tree, maxNodes(L), "the route's result");
+    Response resp;
+    if (!cxx(c, [&] {
+            resp = routeResponse(c.tree, c.testRequest->path, [](const std::string& why) {
+                return LuaError(ErrorKind::Runtime, "the route's result", 0, "", why);
+            });
+        }))
+        fail(L, "kb.request", c);
+    pushResponse(resp, nullptr);
     return 1;
 }
 

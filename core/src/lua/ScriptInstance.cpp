@@ -277,55 +277,8 @@ void ScriptInstance::runAsyncBatch(const std::vector<const Event*>& events) {
     (void)call.runC(body, 0, 0);
 }
 
-Response ScriptInstance::runRoute(std::size_t index, Request& request) {
-    const RouteRegistration& route = context_.routes.at(index);
-    const std::string where = "route " + route.method + " " + route.path;
-    ValueTree in;
-    {
-        Poco::JSON::Object::Ptr r = new Poco::JSON::Object;
-        r->set("method", request.method);
-        r->set("path", request.path);
-        Poco::JSON::Object::Ptr params = new Poco::JSON::Object;
-        for (const auto& [k, v] : request.pathParams) params->set(k, v);
-        r->set("params", params);
-        Poco::JSON::Object::Ptr query = new Poco::JSON::Object;
-        for (const auto& [k, v] : request.query)
-            if (!query->has(k)) query->set(k, v);
-        r->set("query", query);
-        Poco::JSON::Object::Ptr headers = new Poco::JSON::Object;
-        for (const auto& [k, v] : request.headers)
-            if (k != "cookie" && k != "authorization" && k != "x-csrf-token") headers->set(k, v);
-        r->set("headers", headers);
-        r->set("body", request.body);
-        const std::string type = request.header("content-type");
-        if (!request.body.empty() && type.find("json") != std::string::npos) r->set("json", request.json());
-        r->set("request_id", request.requestId);
-        if (auto u = userOf(request.principal)) r->set("user", u);
-        try {
-            appendVar(in, r, sandbox_.limits().maxValueNodes);
-        } catch (const std::exception& e) {
-            throw LuaError(ErrorKind::Runtime, context_.name, 0, where, std::string("the request cannot be given to Lua: ") + e.what());
-        }
-    }
-    ValueTree out;
-    Sandbox::Call call(sandbox_, context_.name, where);
-    CallScope scope(context_, CallKind::Route, &request);
-    const int ref = route.ref;
-    const std::size_t maxNodes = sandbox_.limits().maxValueNodes;
-    auto body = [&](lua_State* L) -> int {
-        std::size_t pos = 0;
-        lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
-        pushTree(L, in, pos);
-        lua_call(L, 1, 1);
-        if (!lua_isnil(L, -1)) {
-            if (!lua_istable(L, -1)) luaL_error(L, "a route must return a table such as {status = 200, json = {...}} or nothing");
-            readValue(L, -1, out, maxNodes, "the route's result");
-        }
-        return 0;
-    };
-    (void)call.runC(body, 0, 0);
+Response routeResponse(const ValueTree& out, const std::string& path, const std::function<LuaError(const std::string&)>& bad) {
     if (out.empty()) return Response::noContent();
-    auto bad = [&](const std::string& why) { return LuaError(ErrorKind::Runtime, context_.name, route.line, where, why); };
     if (out[0].type != ValueNode::Type::Object) throw bad("a route must return a table with named fields");
     Response resp;
     std::optional<Poco::Dynamic::Var> json;
@@ -378,7 +331,7 @@ Response ScriptInstance::runRoute(std::size_t index, Request& request) {
             if (p->has("title") || p->has("type")) {
                 if (!p->has("type")) p->set("type", "about:blank");
                 if (!p->has("status")) p->set("status", status);
-                if (!p->has("instance")) p->set("instance", request.path);
+                if (!p->has("instance")) p->set("instance", path);
             }
             resp = Response::json(p, status);
             resp.contentType = "application/problem+json";
@@ -396,6 +349,59 @@ Response ScriptInstance::runRoute(std::size_t index, Request& request) {
     }
     resp.headers = std::move(headers);
     return resp;
+}
+
+Response ScriptInstance::runRoute(std::size_t index, Request& request) {
+    const RouteRegistration& route = context_.routes.at(index);
+    const std::string where = "route " + route.method + " " + route.path;
+    ValueTree in;
+    {
+        Poco::JSON::Object::Ptr r = new Poco::JSON::Object;
+        r->set("method", request.method);
+        r->set("path", request.path);
+        Poco::JSON::Object::Ptr params = new Poco::JSON::Object;
+        for (const auto& [k, v] : request.pathParams) params->set(k, v);
+        r->set("params", params);
+        Poco::JSON::Object::Ptr query = new Poco::JSON::Object;
+        for (const auto& [k, v] : request.query)
+            if (!query->has(k)) query->set(k, v);
+        r->set("query", query);
+        Poco::JSON::Object::Ptr headers = new Poco::JSON::Object;
+        for (const auto& [k, v] : request.headers)
+            if (k != "cookie" && k != "authorization" && k != "x-csrf-token") headers->set(k, v);
+        r->set("headers", headers);
+        r->set("body", request.body);
+        const std::string type = request.header("content-type");
+        if (!request.body.empty() && type.find("json") != std::string::npos) r->set("json", request.json());
+        r->set("request_id", request.requestId);
+        if (auto u = userOf(request.principal)) r->set("user", u);
+        try {
+            appendVar(in, r, sandbox_.limits().maxValueNodes);
+        } catch (const std::exception& e) {
+            throw LuaError(ErrorKind::Runtime, context_.name, 0, where, std::string("the request cannot be given to Lua: ") + e.what());
+        }
+    }
+    ValueTree out;
+    Sandbox::Call call(sandbox_, context_.name, where);
+    CallScope scope(context_, CallKind::Route, &request);
+    const int ref = route.ref;
+    const std::size_t maxNodes = sandbox_.limits().maxValueNodes;
+    auto body = [&](lua_State* L) -> int {
+        std::size_t pos = 0;
+        lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+        pushTree(L, in, pos);
+        lua_call(L, 1, 1);
+        if (!lua_isnil(L, -1)) {
+            if (!lua_istable(L, -1)) luaL_error(L, "a route must return a table such as {status = 200, json = {...}} or nothing");
+            readValue(L, -1, out, maxNodes, "the route's result");
+        }
+        return 0;
+    };
+    (void)call.runC(body, 0, 0);
+    if (out.empty()) return Response::noContent();
+    return routeResponse(out, request.path, [&](const std::string& why) -> LuaError {
+        return LuaError(ErrorKind::Runtime, context_.name, route.line, where, why);
+    });
 }
 
 void ScriptInstance::runJob(std::size_t index, long long due) {

@@ -5,11 +5,13 @@
 
 #include "lua/EventTable.h"
 #include "lua/KbApi.h"
+#include "lua/LuaError.h"
 #include "lua/Sandbox.h"
 
 #include <klinikbox/Events.h>
 #include <klinikbox/Http.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -26,6 +28,12 @@ struct PluginExtras {
     std::set<std::string> channels;
     bool testing = false;
 };
+
+// A route's result (read from Lua into `out`) as the box answers it: status 100-599, json
+// or body (not both), content_type, headers other than Set-Cookie/Content-Type/Length; a
+// refusal with a title or type becomes a problem document with its status and instance
+// (`path`). Anything else throws bad(why). kb.request answers with the same.
+Response routeResponse(const ValueTree& out, const std::string& path, const std::function<LuaError(const std::string&)>& bad);
 
 class ScriptInstance {
 public:
