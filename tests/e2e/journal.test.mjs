@@ -78,6 +78,13 @@ test('staff register a relation and the patient\'s consent, then read the notes 
   await main().getByRole('button', {name: 'Journalanteckningar'}).click();
   await main().getByText('Grund: patientens samtycke').waitFor();
   await main().getByRole('heading', {name: 'Knäsmärta'}).waitFor();
+  // Dated as people write dates (NPÖ's 20261020 was shown as it came), the sources' answers in Swedish.
+  const headings = await main().locator('article.record > h3').allInnerTexts();
+  assert.ok(headings.length > 0);
+  for (const h of headings) assert.match(h, /^\d{4}-\d\d-\d\d /);
+  const days = headings.map((h) => h.slice(0, 10));
+  assert.deepEqual(days, [...days].sort().reverse(), 'newest first');
+  assert.match(await main().getByText(/^Källsystem: /).innerText(), /\(svarade\)/);
   // The producer's markup stays text: no image or script element came from it.
   assert.equal(await page.locator('article.record img, article.record script').count(), 0);
   await main().getByText(/<img src=x onerror=alert\(1\)>/).waitFor();

@@ -343,6 +343,16 @@ TEST(BookingServer, OpenInvitationVipCodeAndICalFeed) {
     box.loginAs("anna", "admin");
     setUp(box);
 
+    // Without a phone or an e-mail there is nowhere to send it: the field error says so by
+    // its own code (the console's text), not the generic "invalid"; a bad phone says it too.
+    const auto nowhere = box.authed("POST", "/api/v1/booking/invitations",
+                                    std::string(R"({"patient":"199001012385","unit":")") + kBookingUnit + R"(","visit_type":"lak30","purpose":"x"})");
+    EXPECT_EQ(nowhere.status, 400) << nowhere.body;
+    EXPECT_NE(nowhere.body.find(R"("code":"contact-required")"), std::string::npos) << nowhere.body;
+    const auto badPhone = box.authed("POST", "/api/v1/booking/invitations",
+                                     std::string(R"({"patient":"199001012385","unit":")") + kBookingUnit + R"(","visit_type":"lak30","purpose":"x","phone":"abc"})");
+    EXPECT_NE(badPhone.body.find(R"("code":"phone")"), std::string::npos) << badPhone.body;
+
     // An open invitation: the patient gets a link, opens it with their personnummer, answers
     // the questions and picks a time.
     const auto inv = box.authed("POST", "/api/v1/booking/invitations",

@@ -237,9 +237,9 @@ BookingPlugin::BookInput BookingPlugin::readBookInput(const JsonInput& in, const
     b.reason = in.optStr("reason", 1000).value_or("");
     b.note = in.optStr("note", 500).value_or("");
     b.phone = in.optStr("phone", 30).value_or("");
-    if (!b.phone.empty() && !booking::normalisePhone(b.phone)) throw invalid("phone", "not a phone number");
+    if (!b.phone.empty() && !booking::normalisePhone(b.phone)) throw invalid("phone", "not a phone number", "phone");
     b.email = in.optStr("email", 254).value_or("");
-    if (!b.email.empty() && !booking::plausibleEmail(b.email)) throw invalid("email", "not an e-mail address");
+    if (!b.email.empty() && !booking::plausibleEmail(b.email)) throw invalid("email", "not an e-mail address", "email");
     if (const auto g = in.optStr("guardian", 20); g && !g->empty()) b.guardian = parsePatient(*g, "guardian");
     if (const auto u = in.optInteger("urgency_days", 0, 365)) b.urgencyDays = static_cast<int>(*u);
     b.channel = channel;

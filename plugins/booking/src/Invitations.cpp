@@ -118,10 +118,10 @@ Object::Ptr BookingPlugin::createInvitation(const Request& req, const JsonInput&
     qa.stringify(qs);
     inv.questions = qs.str();
     inv.phone = in.optStr("phone", 30).value_or("");
-    if (!inv.phone.empty() && !booking::normalisePhone(inv.phone)) throw invalid("phone", "not a phone number");
+    if (!inv.phone.empty() && !booking::normalisePhone(inv.phone)) throw invalid("phone", "not a phone number", "phone");
     inv.email = in.optStr("email", 254).value_or("");
-    if (!inv.email.empty() && !booking::plausibleEmail(inv.email)) throw invalid("email", "not an e-mail address");
-    if (inv.phone.empty() && inv.email.empty()) throw invalid("phone", "a phone number or an e-mail address is needed to send the invitation");
+    if (!inv.email.empty() && !booking::plausibleEmail(inv.email)) throw invalid("email", "not an e-mail address", "email");
+    if (inv.phone.empty() && inv.email.empty()) throw invalid("phone", "a phone number or an e-mail address is needed to send the invitation", "contact-required");
     requireExists("SELECT 1 FROM booking_visit_types WHERE id = ?", inv.visitType, "visit_type", "no visit type " + inv.visitType);
     requireExists("SELECT 1 FROM booking_units WHERE hsa_id = ?", inv.unit, "unit", "no care unit " + inv.unit);
     std::optional<BookingRow> timed;

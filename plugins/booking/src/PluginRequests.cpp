@@ -80,9 +80,9 @@ void BookingPlugin::answerBookRequest(Event& e) {
         bi.note = in.optStr("note", 500).value_or("");
         bi.purpose = in.optStr("purpose", 500).value_or("");
         bi.phone = in.optStr("phone", 30).value_or("");
-        if (!bi.phone.empty() && !booking::normalisePhone(bi.phone)) throw invalid("phone", "not a phone number");
+        if (!bi.phone.empty() && !booking::normalisePhone(bi.phone)) throw invalid("phone", "not a phone number", "phone");
         bi.email = in.optStr("email", 254).value_or("");
-        if (!bi.email.empty() && !booking::plausibleEmail(bi.email)) throw invalid("email", "not an e-mail address");
+        if (!bi.email.empty() && !booking::plausibleEmail(bi.email)) throw invalid("email", "not an e-mail address", "email");
         bi.channel = "plugin";
         bi.requestKey = key;
         bi.createdBy = e.principal ? e.principal->username : "plugin";

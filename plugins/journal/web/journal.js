@@ -135,12 +135,17 @@ export default async function render(root, api) {
     if (data.emergency) { basis.style.color = '#b00000'; basis.style.fontWeight = 'bold'; }
     parts.push(basis);
     if (data.blocked_count) parts.push(el('p', `${s.blocked} (${data.blocked_count})`, 'warning blocked'));
-    if (data.without_care_unit_count) parts.push(el('p', `${data.without_care_unit_count} ${s.withoutUnit}`));
-    parts.push(el('p', `${s.sources}: ${data.sources.map((x) => `${x.logical_address} (${x.status})`).join(', ')}`));
+    if (data.without_care_unit_count) {
+      parts.push(el('p', `${data.without_care_unit_count} ${data.without_care_unit_count === 1 ? s.withoutUnitOne : s.withoutUnit}`));
+    }
+    parts.push(el('p', `${s.sources}: ${data.sources.map((x) => `${x.logical_address} (${s.sourceStates[x.status] || x.status})`).join(', ')}`));
     if (!data.records.length) parts.push(el('p', s.none));
-    for (const r of data.records) {
+    // Newest first, whatever order the source systems answered in; NPÖ's times are YYYYMMDD[hhmmss].
+    const day = (time) => (/^\d{8}/.test(time || '') ? `${time.slice(0, 4)}-${time.slice(4, 6)}-${time.slice(6, 8)}` : (time || ''));
+    const records = [...data.records].sort((a, b) => String(b.time || '').localeCompare(String(a.time || '')));
+    for (const r of records) {
       const art = el('article', undefined, 'record');
-      art.append(el('h3', `${r.time.slice(0, 8)} ${r.title || r.code}`), el('p', `${r.unit_name} – ${r.author}`));
+      art.append(el('h3', `${day(r.time)} ${r.title || r.code}`), el('p', `${r.unit_name} – ${r.author}`));
       if (r.content !== undefined) {
         const div = el('div');
         div.append(...r.content.map(build));

@@ -31,7 +31,11 @@ export const strings = {
   basis: {consent: 'Grund: patientens samtycke', emergency: 'Grund: NÖDÅTKOMST'},
   blocked: 'Det finns spärrad information som inte visas.',
   withoutUnit: 'poster saknar ansvarig vårdenhet och visas inte.',
+  withoutUnitOne: 'post saknar ansvarig vårdenhet och visas inte.',
   sources: 'Källsystem',
+  // The interoperability headers' status codes of each source system, as staff say them.
+  sourceStates: {DataFromSource: 'svarade', DataFromCache: 'från lagrad kopia', DataFromCacheSynchFailed: 'från lagrad kopia, källan svarade inte',
+    NoDataSynchFailed: 'svarade inte', other: 'okänt svar'},
   none: 'Ingen information hittades.',
   failed: 'Det gick inte:',
   // Log review
