@@ -62,16 +62,20 @@ kb.route("POST", "/entries", { roles = STAFF.roles, summary = "Sätt upp en pati
   return { status = 201, json = { id = id } }
 end)
 
-kb.route("GET", "/entries", { roles = STAFF.roles, query = { "care_unit" }, summary = "Väntelistan", status = 200 }, function(req)
-  local rows = store.entries(req.query.care_unit)
-  -- One record of the list that names every patient shown (each one's log extract finds it).
+-- One audit record of a list that names every patient shown (each one's log extract finds it).
+local function audit_shown(action, rows, noun)
   local shown = {}
   for i, r in ipairs(rows) do shown[i] = r.patient end
   if #shown > 0 then
-    kb.audit("entry.list", { subjects = shown, purpose = "vård", details = #rows .. " patienter" })
+    kb.audit(action, { subjects = shown, purpose = "vård", details = #rows .. " " .. noun })
   else
-    kb.audit("entry.list", { purpose = "vård", details = "0 patienter" })
+    kb.audit(action, { purpose = "vård", details = "0 " .. noun })
   end
+end
+
+kb.route("GET", "/entries", { roles = STAFF.roles, query = { "care_unit" }, summary = "Väntelistan", status = 200 }, function(req)
+  local rows = store.entries(req.query.care_unit)
+  audit_shown("entry.list", rows, "patienter")
   return { json = { entries = kb.array(rows) } }
 end)
 
@@ -88,14 +92,7 @@ end)
 
 kb.route("GET", "/offers", { roles = STAFF.roles, summary = "Öppna erbjudanden", status = 200 }, function()
   local offers = store.open_offers()
-  -- One record naming every patient shown, as the entries' list (each one's log extract finds it).
-  local shown = {}
-  for i, o in ipairs(offers) do shown[i] = o.patient end
-  if #shown > 0 then
-    kb.audit("offer.list", { subjects = shown, purpose = "vård", details = #offers .. " erbjudanden" })
-  else
-    kb.audit("offer.list", { purpose = "vård", details = "0 erbjudanden" })
-  end
+  audit_shown("offer.list", offers, "erbjudanden")
   return { json = { offers = kb.array(offers) } }
 end)
 

@@ -51,6 +51,61 @@ View dayView(BoxProcess& box, const std::string& date, const std::string& practi
     return out;
 }
 
+// A box with the booking plugin, one unit (kUnit) and the 30-minute visit type mott30, for
+// the tests of the slots' life cycle; it starts logged in as an admin. Each login adds a
+// user, so each gets a name of its own.
+class Clinic {
+public:
+    Clinic() : box_("", pluginSetOf(dir_, {"booking"})) {
+        box_.start();
+        as("admin");
+        expect("POST", "/api/v1/booking/units", std::string(R"({"hsa_id":")") + kUnit + R"(","name":"Vårdcentralen Väst","address":"Västgatan 2"})");
+        expect("POST", "/api/v1/booking/visittypes", R"({"id":"mott30","name":"Mottagningsbesök","visit_form":"physical","minutes":30,"profession":"läkare"})");
+    }
+    BoxProcess& box() { return box_; }
+    void as(const std::string& role) { box_.loginAs(role + std::to_string(++logins_), role); }
+    HttpResult expect(const std::string& method, const std::string& path, const std::string& body = {}, int status = 201) {
+        auto r = box_.authed(method, path, body);
+        EXPECT_EQ(r.status, status) << method << " " << path << ": " << r.body;
+        return r;
+    }
+    void practitioner(const std::string& hsa, const std::string& name) {
+        expect("POST", "/api/v1/booking/practitioners", R"({"hsa_id":")" + hsa + R"(","name":")" + name + R"(","profession":"läkare","unit":")" + kUnit + "\"}");
+    }
+    // A weekly schedule of every day; its id.
+    long long schedule(const std::string& hsa, const std::string& visitType, const std::string& start, const std::string& end,
+                       const std::string& from = "2026-01-01", const std::string& to = "2099-12-31", const std::string& weekdays = "[1,2,3,4,5,6,7]") {
+        const auto r = expect("POST", "/api/v1/booking/schedules", R"({"practitioner":")" + hsa + R"(","visit_type":")" + visitType +
+                                                                     R"(","weekdays":)" + weekdays + R"(,"start":")" + start + R"(","end":")" + end +
+                                                                     R"(","valid_from":")" + from + R"(","valid_to":")" + to + "\"}");
+        return r.status == 201 ? r.json()->getValue<long long>("id") : 0;
+    }
+    void endSchedule(long long id) { expect("DELETE", "/api/v1/booking/schedules/" + std::to_string(id), "", 200); }
+    // The n-th day from today with free mott30 slots.
+    std::string dayWithSlots(unsigned n) {
+        const auto dates = expect("GET", std::string("/api/v1/booking/availabledates?unit=") + kUnit + "&visit_type=mott30", "", 200);
+        const auto list = dates.status == 200 ? dates.json()->getArray("dates") : nullptr;
+        EXPECT_TRUE(list && list->size() > n) << dates.body;
+        return list && list->size() > n ? list->getElement<std::string>(n) : std::string();
+    }
+    // Books a slot (as the user logged in); the booking's id.
+    long long book(long long slot, const std::string& patient) {
+        const auto r = expect("POST", "/api/v1/booking/bookings", R"({"slot_id":)" + std::to_string(slot) + R"(,"patient":")" + patient + "\"}");
+        return r.status == 201 ? r.json()->getValue<long long>("bookingId") : 0;
+    }
+    void cancel(long long booking) {
+        expect("POST", "/api/v1/booking/bookings/" + std::to_string(booking) + "/cancel", R"({"by":"patient"})", 200);
+    }
+    void closeDay(const std::string& date, const std::string& unit = kUnit, int status = 201) {
+        expect("POST", "/api/v1/booking/closeddays", R"({"unit":")" + unit + R"(","date":")" + date + "\"}", status);
+    }
+
+private:
+    TempDir dir_;
+    BoxProcess box_;
+    int logins_ = 0;
+};
+
 }  // namespace
 
 TEST(BookingDayView, SlotsOfOneTimeAreOrderedByPractitionerNameWithRoomsAndBookingsAndClosedDaysShowOnlyBookings) {
@@ -168,99 +223,64 @@ TEST(BookingDayView, SlotsAreInTheBoxsTimeZoneWhateverItIs) {
 // withdrawn rows kept the (practitioner, start) they held, so until 2026-12-08 the new
 // schedule's slots at the same starts were dropped: the practitioner had no free time at all.
 TEST(BookingDayView, AScheduleThatReplacesAnEndedOneOffersItsSlots) {
-    TempDir d;
-    BoxProcess box("", pluginSetOf(d, {"booking"}));
-    box.start();
-    int logins = 0;  // each login adds a user: one name each
-    const auto as = [&](const std::string& role) { box.loginAs(role + std::to_string(++logins), role); };
-    as("admin");
-    auto ok = [&](const std::string& path, const std::string& body) {
-        const auto r = box.authed("POST", path, body);
-        EXPECT_EQ(r.status, 201) << path << ": " << r.body;
-        return r.status == 201 ? r.json() : Poco::JSON::Object::Ptr(new Poco::JSON::Object);
-    };
-    ok("/api/v1/booking/units", std::string(R"({"hsa_id":")") + kUnit + R"(","name":"Vårdcentralen Väst","address":"Västgatan 2"})");
-    ok("/api/v1/booking/visittypes", R"({"id":"mott30","name":"Mottagningsbesök","visit_form":"physical","minutes":30,"profession":"läkare"})");
-    ok("/api/v1/booking/visittypes", R"({"id":"mott20","name":"Kort besök","visit_form":"physical","minutes":20,"profession":"läkare"})");
-    ok("/api/v1/booking/practitioners", R"({"hsa_id":"SE2321000016-P001","name":"Örjan Öst","profession":"läkare","unit":")" + std::string(kUnit) + "\"}");
-    const auto first = ok("/api/v1/booking/schedules", R"({"practitioner":"SE2321000016-P001","visit_type":"mott30","weekdays":[1,2,3,4,5,6,7],"start":"08:00","end":"09:00","valid_from":"2026-01-01","valid_to":"2099-12-31"})")
-                           ->getValue<long long>("id");
-    auto dates = box.authed("GET", std::string("/api/v1/booking/availabledates?unit=") + kUnit + "&visit_type=mott30");
-    ASSERT_EQ(dates.status, 200) << dates.body;
-    ASSERT_GT(dates.json()->getArray("dates")->size(), 3u) << dates.body;
-    const auto date = dates.json()->getArray("dates")->getElement<std::string>(3);
+    Clinic c;
+    c.expect("POST", "/api/v1/booking/visittypes", R"({"id":"mott20","name":"Kort besök","visit_form":"physical","minutes":20,"profession":"läkare"})");
+    c.practitioner("SE2321000016-P001", "Örjan Öst");
+    const auto first = c.schedule("SE2321000016-P001", "mott30", "08:00", "09:00");
+    const auto date = c.dayWithSlots(3);
     const auto times = [&](const std::string& visitType) {
-        as("staff");
-        auto r = box.authed("GET", std::string("/api/v1/booking/timeslots?unit=") + kUnit + "&date=" + date + "&visit_type=" + visitType);
-        EXPECT_EQ(r.status, 200) << r.body;
+        c.as("staff");
+        const auto r = c.expect("GET", std::string("/api/v1/booking/timeslots?unit=") + kUnit + "&date=" + date + "&visit_type=" + visitType, "", 200);
         std::vector<std::string> out;
-        if (r.status != 200) return out;
-        const auto list = r.json()->getArray("timeslots");
-        for (unsigned i = 0; i < list->size(); ++i) out.push_back(list->getObject(i)->getValue<std::string>("startTimeInclusive").substr(11, 5));
-        as("admin");
+        if (r.status == 200) {
+            const auto list = r.json()->getArray("timeslots");
+            for (unsigned i = 0; i < list->size(); ++i) out.push_back(list->getObject(i)->getValue<std::string>("startTimeInclusive").substr(11, 5));
+        }
+        c.as("admin");
         return out;
     };
     ASSERT_EQ(times("mott30"), (std::vector<std::string>{"08:00", "08:30"}));
     // One slot is booked before the schedule ends: it stays, and is not offered again.
-    as("staff");
-    const auto view = dayView(box, date);
+    c.as("staff");
+    const auto view = dayView(c.box(), date);
     ASSERT_EQ(view.slotIds.size(), 2u);
-    const auto booked = box.authed("POST", "/api/v1/booking/bookings", R"({"slot_id":)" + std::to_string(view.slotIds[1]) + R"(,"patient":"191212121212"})");
-    ASSERT_EQ(booked.status, 201) << booked.body;
-    const auto bookingId = std::to_string(booked.json()->getValue<long long>("bookingId"));
-    as("admin");
+    const auto booking = c.book(view.slotIds[1], "191212121212");
+    c.as("admin");
 
-    ASSERT_EQ(box.authed("DELETE", "/api/v1/booking/schedules/" + std::to_string(first)).status, 200);
+    c.endSchedule(first);
     EXPECT_EQ(times("mott30"), std::vector<std::string>{});
     // The same hours again from tomorrow: the free slot comes back, the booked one stays booked.
-    const auto second = ok("/api/v1/booking/schedules", R"({"practitioner":"SE2321000016-P001","visit_type":"mott30","weekdays":[1,2,3,4,5,6,7],"start":"08:00","end":"09:00","valid_from":")" + date + R"(","valid_to":"2099-12-31"})")
-                            ->getValue<long long>("id");
+    const auto second = c.schedule("SE2321000016-P001", "mott30", "08:00", "09:00", date);
     EXPECT_EQ(times("mott30"), (std::vector<std::string>{"08:00"}));
     // Shorter visits instead: 08:00 is free; 08:20 and 08:40 would overlap the booked
     // 08:30-09:00, so they are not made while that booking stands.
-    ASSERT_EQ(box.authed("DELETE", "/api/v1/booking/schedules/" + std::to_string(second)).status, 200);
-    ok("/api/v1/booking/schedules", R"({"practitioner":"SE2321000016-P001","visit_type":"mott20","weekdays":[1,2,3,4,5,6,7],"start":"08:00","end":"09:00","valid_from":")" + date + R"(","valid_to":"2099-12-31"})");
+    c.endSchedule(second);
+    c.schedule("SE2321000016-P001", "mott20", "08:00", "09:00", date);
     EXPECT_EQ(times("mott20"), (std::vector<std::string>{"08:00"}));
     // The patient cancels: the 30-minute slot of the ended schedule is withdrawn, not offered
     // again, and the new schedule's 20-minute slots take its time.
-    as("staff");
-    const auto cancelled = box.authed("POST", "/api/v1/booking/bookings/" + bookingId + "/cancel", R"({"by":"patient"})");
-    ASSERT_EQ(cancelled.status, 200) << cancelled.body;
+    c.as("staff");
+    c.cancel(booking);
     EXPECT_EQ(times("mott30"), std::vector<std::string>{});
     EXPECT_EQ(times("mott20"), (std::vector<std::string>{"08:00", "08:20", "08:40"}));
 }
 
 // A booking kept on a day the unit closed, when cancelled, leaves no bookable slot behind.
 TEST(BookingDayView, ASlotFreedOnAClosedDayIsNotOfferedAgain) {
-    TempDir d;
-    BoxProcess box("", pluginSetOf(d, {"booking"}));
-    box.start();
-    int logins = 0;
-    const auto as = [&](const std::string& role) { box.loginAs(role + std::to_string(++logins), role); };
-    as("admin");
-    auto ok = [&](const std::string& path, const std::string& body) {
-        const auto r = box.authed("POST", path, body);
-        EXPECT_EQ(r.status, 201) << path << ": " << r.body;
-    };
-    ok("/api/v1/booking/units", std::string(R"({"hsa_id":")") + kUnit + R"(","name":"Vårdcentralen Väst","address":"Västgatan 2"})");
-    ok("/api/v1/booking/visittypes", R"({"id":"mott30","name":"Mottagningsbesök","visit_form":"physical","minutes":30,"profession":"läkare"})");
-    ok("/api/v1/booking/practitioners", R"({"hsa_id":"SE2321000016-P001","name":"Örjan Öst","profession":"läkare","unit":")" + std::string(kUnit) + "\"}");
-    ok("/api/v1/booking/schedules", R"({"practitioner":"SE2321000016-P001","visit_type":"mott30","weekdays":[1,2,3,4,5,6,7],"start":"08:00","end":"09:00","valid_from":"2026-01-01","valid_to":"2099-12-31"})");
-    auto dates = box.authed("GET", std::string("/api/v1/booking/availabledates?unit=") + kUnit + "&visit_type=mott30");
-    ASSERT_EQ(dates.status, 200) << dates.body;
-    ASSERT_GT(dates.json()->getArray("dates")->size(), 3u) << dates.body;
-    const auto date = dates.json()->getArray("dates")->getElement<std::string>(3);
-    as("staff");
-    const auto view = dayView(box, date);
+    Clinic c;
+    c.practitioner("SE2321000016-P001", "Örjan Öst");
+    c.schedule("SE2321000016-P001", "mott30", "08:00", "09:00");
+    const auto date = c.dayWithSlots(3);
+    c.as("staff");
+    const auto view = dayView(c.box(), date);
     ASSERT_EQ(view.slotIds.size(), 2u);
-    const auto booked = box.authed("POST", "/api/v1/booking/bookings", R"({"slot_id":)" + std::to_string(view.slotIds[0]) + R"(,"patient":"191212121212"})");
-    ASSERT_EQ(booked.status, 201) << booked.body;
-    as("admin");
-    ok("/api/v1/booking/closeddays", std::string(R"({"unit":")") + kUnit + R"(","date":")" + date + R"(","reason":"Utbildning"})");
-    as("staff");
-    ASSERT_EQ(box.authed("POST", "/api/v1/booking/bookings/" + std::to_string(booked.json()->getValue<long long>("bookingId")) + "/cancel", R"({"by":"patient"})").status, 200);
-    EXPECT_EQ(dayView(box, date).rows, std::vector<Row>{});
-    const auto again = box.authed("POST", "/api/v1/booking/bookings", R"({"slot_id":)" + std::to_string(view.slotIds[0]) + R"(,"patient":"199001012385"})");
+    const auto booking = c.book(view.slotIds[0], "191212121212");
+    c.as("admin");
+    c.closeDay(date);
+    c.as("staff");
+    c.cancel(booking);
+    EXPECT_EQ(dayView(c.box(), date).rows, std::vector<Row>{});
+    const auto again = c.box().authed("POST", "/api/v1/booking/bookings", R"({"slot_id":)" + std::to_string(view.slotIds[0]) + R"(,"patient":"199001012385"})");
     EXPECT_EQ(again.status, 404) << again.body;
 }
 
@@ -270,20 +290,9 @@ TEST(BookingDayView, ASlotFreedOnAClosedDayIsNotOfferedAgain) {
 // 404, not "that day is already closed".
 TEST(BookingDayView, AClosedDayIsTheWholeLocalDayOnTheChangeDays) {
     using namespace std::chrono;
-    TempDir d;
-    BoxProcess box("", pluginSetOf(d, {"booking"}));
-    box.start();
-    int logins = 0;
-    const auto as = [&](const std::string& role) { box.loginAs(role + std::to_string(++logins), role); };
-    as("admin");
-    auto ok = [&](const std::string& path, const std::string& body) {
-        const auto r = box.authed("POST", path, body);
-        EXPECT_EQ(r.status, 201) << path << ": " << r.body;
-    };
-    ok("/api/v1/booking/units", std::string(R"({"hsa_id":")") + kUnit + R"(","name":"Vårdcentralen Väst","address":"Västgatan 2"})");
-    ok("/api/v1/booking/visittypes", R"({"id":"mott30","name":"Mottagningsbesök","visit_form":"physical","minutes":30,"profession":"läkare"})");
-    ok("/api/v1/booking/practitioners", R"({"hsa_id":"SE2321000016-P001","name":"Örjan Öst","profession":"läkare","unit":")" + std::string(kUnit) + "\"}");
-    ok("/api/v1/booking/schedules", R"({"practitioner":"SE2321000016-P001","visit_type":"mott30","weekdays":[1,2,3,4,5,6,7],"start":"00:00","end":"24:00","valid_from":"2026-01-01","valid_to":"2099-12-31"})");
+    Clinic c;
+    c.practitioner("SE2321000016-P001", "Örjan Öst");
+    c.schedule("SE2321000016-P001", "mott30", "00:00", "24:00");
     const auto text = [](sys_days day) {
         const year_month_day ymd{day};
         char b[16];
@@ -297,36 +306,31 @@ TEST(BookingDayView, AClosedDayIsTheWholeLocalDayOnTheChangeDays) {
     const auto next = [&](unsigned m) {
         for (int y = static_cast<int>(year_month_day{ahead}.year());; ++y) {
             const sys_days sunday{year_month_weekday_last{year{y}, month{m}, weekday_last{Sunday}}};
-            const auto holidays = box.authed("GET", "/api/v1/booking/holidays?year=" + std::to_string(y));
-            EXPECT_EQ(holidays.status, 200) << holidays.body;
+            const auto holidays = c.expect("GET", "/api/v1/booking/holidays?year=" + std::to_string(y), "", 200);
             if (sunday >= ahead && holidays.body.find(text(sunday)) == std::string::npos) return sunday;
         }
     };
     const auto autumn = next(10), spring = next(3);
-    as("staff");
-    ASSERT_EQ(dayView(box, text(autumn)).rows.size(), 48u) << "25 hours; the repeated hour offered once (its first occurrence)";
-    ASSERT_EQ(dayView(box, text(spring)).rows.size(), 46u) << "23 hours";
-    ASSERT_EQ(dayView(box, text(spring + days{1})).rows.size(), 48u);
-    as("admin");
-    ok("/api/v1/booking/closeddays", std::string(R"({"unit":")") + kUnit + R"(","date":")" + text(autumn) + R"("})");
-    ok("/api/v1/booking/closeddays", std::string(R"({"unit":")") + kUnit + R"(","date":")" + text(spring) + R"("})");
-    const auto unknown = box.authed("POST", "/api/v1/booking/closeddays", R"({"unit":"SE2321000016-Z999","date":")" + text(autumn) + R"("})");
-    EXPECT_EQ(unknown.status, 404) << unknown.body;
-    as("staff");
-    EXPECT_EQ(dayView(box, text(autumn)).rows, std::vector<Row>{}) << "the 25th hour is closed too";
-    EXPECT_EQ(dayView(box, text(spring)).rows, std::vector<Row>{});
-    EXPECT_EQ(dayView(box, text(spring + days{1})).rows.size(), 48u) << "the next day keeps its first hour";
+    c.as("staff");
+    ASSERT_EQ(dayView(c.box(), text(autumn)).rows.size(), 48u) << "25 hours; the repeated hour offered once (its first occurrence)";
+    ASSERT_EQ(dayView(c.box(), text(spring)).rows.size(), 46u) << "23 hours";
+    ASSERT_EQ(dayView(c.box(), text(spring + days{1})).rows.size(), 48u);
+    c.as("admin");
+    c.closeDay(text(autumn));
+    c.closeDay(text(spring));
+    c.closeDay(text(autumn), "SE2321000016-Z999", 404);
+    c.as("staff");
+    EXPECT_EQ(dayView(c.box(), text(autumn)).rows, std::vector<Row>{}) << "the 25th hour is closed too";
+    EXPECT_EQ(dayView(c.box(), text(spring)).rows, std::vector<Row>{});
+    EXPECT_EQ(dayView(c.box(), text(spring + days{1})).rows.size(), 48u) << "the next day keeps its first hour";
 
     // Ending a schedule that ended before keeps its end: it used to become today, bringing
     // back every day since.
-    as("admin");
-    ok("/api/v1/booking/practitioners", R"({"hsa_id":"SE2321000016-P002","name":"Maja Mitt","profession":"läkare","unit":")" + std::string(kUnit) + "\"}");
-    const auto past = box.authed("POST", "/api/v1/booking/schedules", R"({"practitioner":"SE2321000016-P002","visit_type":"mott30","weekdays":[1,2,3,4,5],"start":"08:00","end":"12:00","valid_from":"2026-01-01","valid_to":"2026-01-31"})");
-    ASSERT_EQ(past.status, 201) << past.body;
-    const auto id = past.json()->getValue<long long>("id");
-    ASSERT_EQ(box.authed("DELETE", "/api/v1/booking/schedules/" + std::to_string(id)).status, 200);
-    const auto setup = box.authed("GET", "/api/v1/booking/setup");
-    ASSERT_EQ(setup.status, 200);
+    c.as("admin");
+    c.practitioner("SE2321000016-P002", "Maja Mitt");
+    const auto id = c.schedule("SE2321000016-P002", "mott30", "08:00", "12:00", "2026-01-01", "2026-01-31", "[1,2,3,4,5]");
+    c.endSchedule(id);
+    const auto setup = c.expect("GET", "/api/v1/booking/setup", "", 200);
     const auto schedules = setup.json()->getArray("schedules");
     bool seen = false;
     for (unsigned i = 0; i < schedules->size(); ++i)
@@ -342,42 +346,28 @@ TEST(BookingDayView, AClosedDayIsTheWholeLocalDayOnTheChangeDays) {
 // made were never looked at again. A booking kept there leaves no bookable slot when cancelled.
 TEST(BookingDayView, ClosingTheEvesWithdrawsTheSlotsMadeWhileTheyWereOpen) {
     using namespace std::chrono;
-    TempDir d;
-    BoxProcess box("", pluginSetOf(d, {"booking"}));
-    box.start();
-    int logins = 0;
-    const auto as = [&](const std::string& role) { box.loginAs(role + std::to_string(++logins), role); };
-    as("admin");
-    auto ok = [&](const std::string& method, const std::string& path, const std::string& body, int status) {
-        const auto r = box.authed(method, path, body);
-        EXPECT_EQ(r.status, status) << method << " " << path << ": " << r.body;
-        return r;
-    };
-    ok("PUT", "/api/v1/plugins/booking/settings", R"({"values":{"close_on_eves":false}})", 200);
-    ok("POST", "/api/v1/booking/units", std::string(R"({"hsa_id":")") + kUnit + R"(","name":"Vårdcentralen Väst","address":"Västgatan 2"})", 201);
-    ok("POST", "/api/v1/booking/visittypes", R"({"id":"mott30","name":"Mottagningsbesök","visit_form":"physical","minutes":30,"profession":"läkare"})", 201);
-    ok("POST", "/api/v1/booking/practitioners", R"({"hsa_id":"SE2321000016-P001","name":"Örjan Öst","profession":"läkare","unit":")" + std::string(kUnit) + "\"}", 201);
-    ok("POST", "/api/v1/booking/schedules", R"({"practitioner":"SE2321000016-P001","visit_type":"mott30","weekdays":[1,2,3,4,5,6,7],"start":"08:00","end":"09:00","valid_from":"2026-01-01","valid_to":"2099-12-31"})", 201);
+    Clinic c;
+    c.expect("PUT", "/api/v1/plugins/booking/settings", R"({"values":{"close_on_eves":false}})", 200);
+    c.practitioner("SE2321000016-P001", "Örjan Öst");
+    c.schedule("SE2321000016-P001", "mott30", "08:00", "09:00");
     // The next julafton at least two days ahead.
     const auto ahead = year_month_day{floor<days>(system_clock::now()) + days{2}};
     year_month_day eve{ahead.year(), December, day{24}};
     if (sys_days{eve} < sys_days{ahead}) eve = year_month_day{ahead.year() + years{1}, December, day{24}};
     char text[16];
     std::snprintf(text, sizeof text, "%04d-12-24", static_cast<int>(eve.year()));
-    as("staff");
-    const auto open = dayView(box, text);
+    c.as("staff");
+    const auto open = dayView(c.box(), text);
     ASSERT_EQ(open.rows.size(), 2u) << "julafton is open while close_on_eves is false";
-    const auto booked = box.authed("POST", "/api/v1/booking/bookings", R"({"slot_id":)" + std::to_string(open.slotIds[0]) + R"(,"patient":"191212121212"})");
-    ASSERT_EQ(booked.status, 201) << booked.body;
-    as("admin");
-    ok("PUT", "/api/v1/plugins/booking/settings", R"({"values":{"close_on_eves":true}})", 200);
-    as("staff");
-    const auto closed = dayView(box, text);
+    const auto booking = c.book(open.slotIds[0], "191212121212");
+    c.as("admin");
+    c.expect("PUT", "/api/v1/plugins/booking/settings", R"({"values":{"close_on_eves":true}})", 200);
+    c.as("staff");
+    const auto closed = dayView(c.box(), text);
     ASSERT_EQ(closed.rows.size(), 1u) << "the free slot is withdrawn, the booking stays";
     EXPECT_NE(closed.rows[0].find("booked"), std::string::npos) << closed.rows[0];
-    ASSERT_EQ(box.authed("POST", "/api/v1/booking/bookings/" + std::to_string(booked.json()->getValue<long long>("bookingId")) + "/cancel",
-                         R"({"by":"patient"})").status, 200);
-    EXPECT_EQ(dayView(box, text).rows, std::vector<Row>{});
+    c.cancel(booking);
+    EXPECT_EQ(dayView(c.box(), text).rows, std::vector<Row>{});
 }
 
 // A closed day opened again offers its schedules' slots, except those of a schedule ended
@@ -386,55 +376,39 @@ TEST(BookingDayView, ClosingTheEvesWithdrawsTheSlotsMadeWhileTheyWereOpen) {
 // keep their place, and a schedule that runs there takes it back).
 TEST(BookingDayView, AClosedDayOpensAgainWithoutTheSlotsOfSchedulesEndedMeanwhile) {
     using namespace std::chrono;
-    TempDir d;
-    BoxProcess box("", pluginSetOf(d, {"booking"}));
-    box.start();
-    int logins = 0;
-    const auto as = [&](const std::string& role) { box.loginAs(role + std::to_string(++logins), role); };
-    as("admin");
-    auto ok = [&](const std::string& method, const std::string& path, const std::string& body, int status) {
-        const auto r = box.authed(method, path, body);
-        EXPECT_EQ(r.status, status) << method << " " << path << ": " << r.body;
-        return r;
-    };
-    ok("POST", "/api/v1/booking/units", std::string(R"({"hsa_id":")") + kUnit + R"(","name":"Vårdcentralen Väst","address":"Västgatan 2"})", 201);
-    ok("POST", "/api/v1/booking/visittypes", R"({"id":"mott30","name":"Mottagningsbesök","visit_form":"physical","minutes":30,"profession":"läkare"})", 201);
-    long long ended = 0;
-    for (const char* p : {"P001", "P002"}) {
-        ok("POST", "/api/v1/booking/practitioners", std::string(R"({"hsa_id":"SE2321000016-)") + p + R"(","name":"Läkare )" + p + R"(","profession":"läkare","unit":")" + kUnit + "\"}", 201);
-        ended = ok("POST", "/api/v1/booking/schedules", std::string(R"({"practitioner":"SE2321000016-)") + p + R"(","visit_type":"mott30","weekdays":[1,2,3,4,5,6,7],"start":"00:00","end":"24:00","valid_from":"2026-01-01","valid_to":"2099-12-31"})", 201)
-                    .json()->getValue<long long>("id");
-    }
-    auto dates = box.authed("GET", std::string("/api/v1/booking/availabledates?unit=") + kUnit + "&visit_type=mott30");
-    ASSERT_EQ(dates.status, 200) << dates.body;
-    const auto date = dates.json()->getArray("dates")->getElement<std::string>(3);
+    Clinic c;
+    c.practitioner("SE2321000016-P001", "Läkare P001");
+    c.practitioner("SE2321000016-P002", "Läkare P002");
+    c.schedule("SE2321000016-P001", "mott30", "00:00", "24:00");
+    const auto ended = c.schedule("SE2321000016-P002", "mott30", "00:00", "24:00");
+    const auto date = c.dayWithSlots(3);
     char todayText[16];
     const year_month_day utcToday{floor<days>(system_clock::now())};
     std::snprintf(todayText, sizeof todayText, "%04d-%02u-%02u", static_cast<int>(utcToday.year()), static_cast<unsigned>(utcToday.month()), static_cast<unsigned>(utcToday.day()));
     const auto count = [&](const std::string& day, const char* who) {
-        as("staff");
+        c.as("staff");
         std::size_t n = 0;
-        for (const auto& row : dayView(box, day).rows) n += row.find(who) != std::string::npos && row.find("| free |") != std::string::npos;
-        as("admin");
+        for (const auto& row : dayView(c.box(), day).rows) n += row.find(who) != std::string::npos && row.find("| free |") != std::string::npos;
+        c.as("admin");
         return n;
     };
     ASSERT_EQ(count(date, "P002"), 48u);
-    ok("POST", "/api/v1/booking/closeddays", std::string(R"({"unit":")") + kUnit + R"(","date":")" + date + R"("})", 201);
+    c.closeDay(date);
     EXPECT_EQ(count(date, "P001") + count(date, "P002"), 0u);
     // P002's schedule ends while the day is closed; the day opens again.
     const std::size_t p002Today = count(todayText, "P002");
-    ok("DELETE", "/api/v1/booking/schedules/" + std::to_string(ended), "", 200);
+    c.endSchedule(ended);
     const std::size_t p002TodayEnded = count(todayText, "P002");
     EXPECT_LE(p002TodayEnded, p002Today);
-    const auto opened = ok("DELETE", std::string("/api/v1/booking/closeddays/") + kUnit + "/" + date, "", 200);
+    const auto opened = c.expect("DELETE", std::string("/api/v1/booking/closeddays/") + kUnit + "/" + date, "", 200);
     EXPECT_EQ(opened.json()->getValue<long long>("free_slots"), 48) << opened.body;
     EXPECT_EQ(count(date, "P001"), 48u);
     EXPECT_EQ(count(date, "P002"), 0u);
-    EXPECT_EQ(ok("DELETE", std::string("/api/v1/booking/closeddays/") + kUnit + "/" + date, "", 404).status, 404);
+    c.expect("DELETE", std::string("/api/v1/booking/closeddays/") + kUnit + "/" + date, "", 404);
     // After a restart every day is made again: nothing of the ended schedule comes back.
-    box.stop();
-    box.start();
-    as("admin");
+    c.box().stop();
+    c.box().start();
+    c.as("admin");
     EXPECT_EQ(count(date, "P001"), 48u);
     EXPECT_EQ(count(date, "P002"), 0u);
     EXPECT_EQ(count(todayText, "P002"), p002TodayEnded) << "today's slots after the end stay withdrawn";

@@ -158,6 +158,12 @@ struct ScriptContext {
     HookOutcome syncOutcome;  // kb.events.publish_sync: the last outcome (read right after the call)
     std::vector<long long> jobNext;     // tests of a plugin: when each job is next due (epoch s)
     std::unique_ptr<Request> testRequest;  // kb.request: the request its route sees
+    // kb.request's other state, kept here rather than in the binding's frame: a Lua error
+    // (a longjmp) skips the destructors of C++ objects on that frame.
+    std::vector<std::pair<std::string, std::string>> testHeaders;
+    std::optional<Problem> testRefused;
+    std::optional<Poco::Dynamic::Var> testJson;
+    std::unique_ptr<Response> testResponse;
     std::unique_ptr<FixedClock> testClock;
 
     // Scratch space of the bindings: C++ objects never live in a C function's frame.

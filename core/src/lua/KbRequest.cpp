@@ -85,15 +85,27 @@ int kbRequest(lua_State* L) {
     std::size_t bn = 0;
     const char* body = optStringField(L, 3, "kb.request", "body", &bn);
     // The headers as the box receives them: names in lower case (HTTP's are case-insensitive).
-    std::vector<std::pair<std::string, std::string>> headers;
+    // No C++ object lives on this frame across a Lua call that may raise: the state is c's.
+    if (!cxx(c, [&] {
+            c.testHeaders.clear();
+            c.testRefused.reset();
+            c.testJson.reset();
+            c.testResponse.reset();
+        }))
+        fail(L, "kb.request", c);
     if (lua_getfield(L, 3, "headers") == LUA_TTABLE) {
         lua_pushnil(L);
         while (lua_next(L, -2) != 0) {
             if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
                 return luaL_error(L, "kb.request: headers must be a table of strings");
-            std::string name = lua_tostring(L, -2);
-            for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-            headers.emplace_back(std::move(name), lua_tostring(L, -1));
+            const char* name = lua_tostring(L, -2);
+            const char* value = lua_tostring(L, -1);
+            if (!cxx(c, [&] {
+                    std::string lower = name;
+                    for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+                    c.testHeaders.emplace_back(std::move(lower), value);
+                }))
+                fail(L, "kb.request", c);
             lua_pop(L, 1);
         }
     } else if (!lua_isnil(L, -1)) {
@@ -106,11 +118,11 @@ int kbRequest(lua_State* L) {
         readValue(L, -1, c.tree, maxNodes(L), "kb.request json");
     }
     lua_pop(L, 1);
-    const std::string id = c.plugin ? c.plugin->pluginId() : std::string();
     int index = -1;
-    std::optional<Problem> refused;   // what the box answers before the route runs
-    std::optional<Poco::Dynamic::Var> json;  // req.json: the body read as JSON, as the box reads it
+    // c.testRefused: what the box answers before the route runs; c.testJson: req.json, the
+    // body read as JSON as the box reads it.
     if (!cxx(c, [&] {
+            const std::string id = c.plugin ? c.plugin->pluginId() : std::string();
             auto req = std::make_unique<Request>();
             std::string path(fullPath, pn), query;
             if (const auto q = path.find('?'); q != std::string::npos) {
@@ -131,7 +143,7 @@ int kbRequest(lua_State* L) {
             req->method = method;
             req->path = prefix + rel;
             req->requestId = "test";
-            for (const auto& [k, v] : headers) req->headers[k] = v;
+            for (const auto& [k, v] : c.testHeaders) req->headers[k] = v;
             if (body) {
                 req->body.assign(body, bn);
             } else if (hasJson) {
@@ -194,15 +206,17 @@ int kbRequest(lua_State* L) {
                             throw Problem(400, "/problems/unknown-parameter", "Unknown parameter", "unknown query parameter '" + k + "'");
                 if (r.body)
                     if (auto p = schema::check(r.body, Poco::Dynamic::Var(rq.json()))) throw *p;
-                if (!rq.body.empty() && rq.header("content-type").find("json") != std::string::npos) json = rq.json();
+                if (!rq.body.empty() && rq.header("content-type").find("json") != std::string::npos) c.testJson = rq.json();
             } catch (const Problem& p) {
-                refused = p;
+                c.testRefused = p;
             }
         }))
         fail(L, "kb.request", c);
-    // The answer as the box sends it, read back into Lua: {status, content_type, headers,
-    // json (a JSON answer, problem documents too) | body}; `problem` repeats a refusal's detail.
-    auto pushResponse = [&](const Response& resp, const std::string* detail) {
+    // The answer as the box sends it (c.testResponse), read back into Lua: {status,
+    // content_type, headers, json (a JSON answer, problem documents too) | body}; `problem`
+    // repeats a refusal's detail.
+    auto pushResponse = [&](bool refusal) {
+        const Response& resp = *c.testResponse;
         lua_createtable(L, 0, 5);
         lua_pushinteger(L, resp.status);
         lua_setfield(L, -2, "status");
@@ -217,13 +231,10 @@ int kbRequest(lua_State* L) {
         }
         lua_setfield(L, -2, "headers");
         if (!resp.body.empty()) {
-            bool asJson = false;
-            if (resp.contentType.find("json") != std::string::npos) {
-                asJson = cxx(c, [&] {
-                    c.tree.clear();
-                    appendVar(c.tree, parseJsonUnique(resp.body), maxNodes(L));
-                });
-            }
+            const bool asJson = resp.contentType.find("json") != std::string::npos && cxx(c, [&] {
+                c.tree.clear();
+                appendVar(c.tree, parseJsonUnique(resp.body), maxNodes(L));
+            });
             if (asJson) {
                 pushTreeOf(L, c);
                 lua_setfield(L, -2, "json");
@@ -232,20 +243,18 @@ int kbRequest(lua_State* L) {
                 lua_setfield(L, -2, "body");
             }
         }
-        if (detail) {
-            lua_pushlstring(L, detail->data(), detail->size());
+        if (refusal) {
+            lua_pushstring(L, c.testRefused->detail().c_str());
             lua_setfield(L, -2, "problem");
         }
     };
-    if (refused) {
-        Response resp;
-        const std::string detail = refused->detail();
+    if (c.testRefused) {
         if (!cxx(c, [&] {
-                resp = Response::json(refused->toJson(c.testRequest->path), refused->status());
-                resp.contentType = "application/problem+json";
+                c.testResponse = std::make_unique<Response>(Response::json(c.testRefused->toJson(c.testRequest->path), c.testRefused->status()));
+                c.testResponse->contentType = "application/problem+json";
             }))
             fail(L, "kb.request", c);
-        pushResponse(resp, &detail);
+        pushResponse(true);
         return 1;
     }
     // The request table the route sees, built in Lua from the C++ request.
@@ -277,10 +286,10 @@ int kbRequest(lua_State* L) {
     lua_setfield(L, 4, "headers");
     lua_pushlstring(L, rq.body.data(), rq.body.size());
     lua_setfield(L, 4, "body");
-    if (json) {
+    if (c.testJson) {
         if (!cxx(c, [&] {
                 c.tree.clear();
-                appendVar(c.tree, *json, maxNodes(L));
+                appendVar(c.tree, *c.testJson, maxNodes(L));
             }))
             fail(L, "kb.request", c);
         pushTreeOf(L, c);
@@ -316,14 +325,13 @@ int kbRequest(lua_State* L) {
         return luaL_error(L, "a route must return a table such as {status = 200, json = {...}} or nothing");
     if (!cxx(c, [&] { c.tree.clear(); })) fail(L, "kb.request", c);
     if (!lua_isnil(L, -1)) readValue(L, -1, c.tree, maxNodes(L), "the route's result");
-    Response resp;
     if (!cxx(c, [&] {
-            resp = routeResponse(c.tree, c.testRequest->path, [](const std::string& why) {
+            c.testResponse = std::make_unique<Response>(routeResponse(c.tree, c.testRequest->path, [](const std::string& why) {
                 return LuaError(ErrorKind::Runtime, "the route's result", 0, "", why);
-            });
+            }));
         }))
         fail(L, "kb.request", c);
-    pushResponse(resp, nullptr);
+    pushResponse(false);
     return 1;
 }
 
