@@ -119,6 +119,22 @@ test('a booking without a room shows no room line, in English when the patient c
   await kiosk.close();
 });
 
+// The box's answers are told in the patient's language from the kiosk's catalogue (the
+// server's own text is Swedish; until 2026-12-08 an English kiosk showed it).
+test('a refusal is told in the language the patient chose', async () => {
+  const kiosk = await kioskContext.newPage();
+  await kiosk.goto(`${box.url}/kiosk`);
+  await kiosk.getByRole('button', {name: 'English'}).tap();
+  await kiosk.getByRole('heading', {name: 'Welcome – check in here'}).waitFor();
+  await tapDigits(kiosk, '197005051234');  // the check digit is wrong
+  await kiosk.getByRole('button', {name: 'Check in'}).tap();
+  await waitForMessage(kiosk, 'The personal identity number is not right');
+  await waitForMessage(kiosk, 'The last digit does not match. Check the number.');
+  const text = await kiosk.locator('main').textContent();
+  assert.doesNotMatch(text, /Personnumret|Kontrollsiffran|receptionen/, text);
+  await kiosk.close();
+});
+
 test('the inactivity timeout clears the screen: nothing typed is left and the language is Swedish again', async () => {
   const kiosk = await kioskContext.newPage();
   await kiosk.clock.install();

@@ -44,8 +44,15 @@ async function call(method, path, body) {
   const text = await res.text();
   const data = text ? JSON.parse(text) : {};
   if (!res.ok) {
-    const e = new Error(data.title || t('kiosk.error'));
-    e.detail = data.detail || '';
+    // The patient's language: a problem the catalogue knows is told from it (with the
+    // problem's members, such as the time, filled in); the server's own text is Swedish.
+    const code = String(data.type || '').replace(/^\/problems\//, '');
+    const key = `kiosk.problem.${code}`;
+    const known = code && t(key) !== key;
+    const e = new Error(known ? t(key, data) : (data.title || t('kiosk.error')));
+    e.detail = known ? (t(`${key}.detail`, data) === `${key}.detail` ? '' : t(`${key}.detail`, data)) : (data.detail || '');
+    // A personnummer's own reason (the check digit, the date) where the catalogue has it.
+    if (code === 'invalid-personnummer' && data.reason && t(`pnr.${data.reason}`) !== `pnr.${data.reason}`) e.detail = t(`pnr.${data.reason}`);
     throw e;
   }
   return data;

@@ -12,7 +12,8 @@ Object::Ptr CheckinPlugin::checkIn(const Request& req, const std::string& patien
     const auto today = ctx_->clock().today();
     const auto parsed = Personnummer::parse(patientText, today);
     if (const auto* e = std::get_if<PersonnummerError>(&parsed))
-        throw Problem(400, "/problems/invalid-personnummer", "Personnumret stämmer inte", std::string(describeSv(*e)));
+        throw Problem(400, "/problems/invalid-personnummer", "Personnumret stämmer inte", std::string(describeSv(*e)))
+            .with("reason", std::string(toString(*e)));
     const auto pnr = std::get<Personnummer>(parsed);
     const std::string patient = pnr.twelveDigits();
     if (unit_.empty()) throw Problem(503, "/problems/checkin-not-configured", "Incheckningen är inte igång", "Fråga i receptionen.");
@@ -48,10 +49,13 @@ Object::Ptr CheckinPlugin::checkIn(const Request& req, const std::string& patien
         if (!early.empty())
             throw Problem(409, "/problems/checkin-early", "Du är tidigt ute",
                           "Din tid är kl. " + clockOf(startOf(early.front())) +
-                              ". Du kan checka in från kl. " + clockOf(startOf(early.front()) - before_ * 60LL) + ".");
+                              ". Du kan checka in från kl. " + clockOf(startOf(early.front()) - before_ * 60LL) + ".")
+                .with("time", clockOf(startOf(early.front())))
+                .with("from", clockOf(startOf(early.front()) - before_ * 60LL));
         if (!late.empty())
             throw Problem(409, "/problems/checkin-late", "Din tid har passerat",
-                          "Din tid var kl. " + clockOf(startOf(late.back())) + ". Gå till receptionen.");
+                          "Din tid var kl. " + clockOf(startOf(late.back())) + ". Gå till receptionen.")
+                .with("time", clockOf(startOf(late.back())));
         if (video) {
             ctx_->audit().record(req, {"checkin.lookup", patient, "vård", "denied", "video visit today: not checked in at " + channel});
             throw Problem(409, "/problems/checkin-video-visit", "Ditt besök idag är ett videobesök",
