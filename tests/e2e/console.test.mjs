@@ -36,6 +36,10 @@ test('an admin logs in and sees the dashboard with the development-mode banner',
   const cli = box.cli(['tls', 'show']).match(/SHA-256 fingerprint: (\S+)/)[1];
   assert.equal(shown, cli);
   assert.match(shown, /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/i);
+  // The fingerprint wraps inside its card (it made the page scroll sideways), and the expiry
+  // is a local date and time, not the certificate's raw UTC text.
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth), 'no sideways scroll');
+  assert.doesNotMatch(await page.locator('main').textContent(), /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/);
   await page.screenshot({path: new URL('./test-results/dashboard.png', import.meta.url).pathname, fullPage: true});
 });
 

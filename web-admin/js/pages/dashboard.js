@@ -2,7 +2,7 @@
 // for the caller's role may answer GET /api/v1/<plugin>/figures), the outbox's dead letters,
 // the plugin set's and certificates' expiry warnings, a chart of the week as inline SVG, and
 // the box's state.
-import {h, table, boxDay} from '../dom.js';
+import {h, table, boxDay, formatTime} from '../dom.js';
 import {t} from '../i18n.js';
 
 function dl(pairs) {
@@ -93,7 +93,7 @@ export default async function dashboardPage({api, user}) {
     sections.push(h('section', {class: 'card', 'aria-labelledby': 'd-tls'}, h('h2', {id: 'd-tls'}, t('dash.tls')),
       tls.enabled
         ? [dl([[t('dash.tlsFingerprint'), h('code', {id: 'tls-fingerprint'}, tls.fingerprint_sha256)],
-          [t('dash.tlsNames'), tls.names.join(', ')], [t('dash.tlsExpires'), tls.not_after],
+          [t('dash.tlsNames'), tls.names.join(', ')], [t('dash.tlsExpires'), formatTime(tls.not_after)],
           [t('dash.tlsSource'), t(`dash.tlsSource.${tls.source}`)]]), h('p', {}, t('dash.tlsHint'))]
         : h('p', {}, t('dash.tlsOff'))));
   }
