@@ -114,9 +114,10 @@ test('an auditor marks the emergency access reviewed and prints the patient\'s l
   await login(page, box.url, 'granskare', 'auditor password 123');
   await page.getByRole('link', {name: 'Loggkontroll journal'}).click();
   await main().getByRole('heading', {name: 'Nödåtkomster'}).waitFor();
-  const emergencyRow = main().locator('tr', {hasText: '191212121212'}).filter({hasText: 'emergency'}).first();
+  // The review speaks Swedish (it showed "notes emergency") and writes personnummer with a dash.
+  const emergencyRow = main().locator('tr', {hasText: '19121212-1212'}).filter({hasText: 'med nödåtkomst'}).first();
   await emergencyRow.waitFor();
-  await emergencyRow.getByRole('textbox').fill('Kontrollerad med ansvarig läkare');
+  await emergencyRow.getByRole('textbox', {name: /^Kommentar till åtkomsten/}).fill('Kontrollerad med ansvarig läkare');
   await emergencyRow.getByRole('button', {name: 'Markera granskad'}).click();
   await main().getByText('Kontrollerad med ansvarig läkare').first().waitFor();
   await main().getByLabel('Personnummer').fill('197512303442');

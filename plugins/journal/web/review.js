@@ -50,13 +50,16 @@ export default async function render(root, api) {
     t.append(head);
     for (const r of rows) {
       const tr = el('tr');
-      tr.append(el('td', r.at), el('td', r.username), el('td', r.care_unit_name || r.care_unit), el('td', r.patient),
-        el('td', `${r.what} ${r.basis}`), el('td', r.reviewed ? `${s.yes} (${r.reviewed_by})` : s.no));
+      const pnr = /^\d{12}$/.test(r.patient || '') ? `${r.patient.slice(0, 8)}-${r.patient.slice(8)}` : r.patient;
+      const what = [s.reviewWhat[r.what] || r.what, r.basis ? (s.reviewBasis[r.basis] || r.basis) : ''].filter(Boolean).join(' ');
+      tr.append(el('td', r.at), el('td', r.username), el('td', r.care_unit_name || r.care_unit), el('td', pnr),
+        el('td', what), el('td', r.reviewed ? `${s.yes} (${r.reviewed_by})` : s.no));
       const td = el('td');
       if (r.reviewed) {
         td.textContent = r.review_comment;
       } else {
         const c = input('text', `comment-${r.id}`);
+        c.setAttribute('aria-label', s.commentFor.replace('{when}', r.at).replace('{user}', r.username));
         td.append(c, button(s.markReviewed, async () => {
           try {
             await api.post(`/api/v1/journal/review/${r.id}`, {comment: c.value});

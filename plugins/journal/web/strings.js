@@ -40,6 +40,11 @@ export const strings = {
   failed: 'Det gick inte:',
   // Log review
   reviewTitle: 'Loggkontroll – sammanhållen journal',
+  // The review's codes (journal_accesses.what, .basis) as the auditor reads them.
+  reviewWhat: {notes: 'Journalanteckningar', diagnoses: 'Diagnoser', alerts: 'Uppmärksamhetsinformation',
+    consent: 'Samtycke registrerat', emergency: 'Nödåtkomst registrerad'},
+  reviewBasis: {consent: 'med samtycke', emergency: 'med nödåtkomst'},
+  commentFor: 'Kommentar till åtkomsten {when} av {user}',
   period: 'Period',
   show: 'Visa',
   withoutBooking: 'Åtkomster utan bokning',
