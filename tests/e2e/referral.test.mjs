@@ -80,7 +80,7 @@ test('an admin adds a receiver, writes a referral and sends it to the hospital',
   await page.getByLabel('Prioritet').selectOption('akut');
   await page.getByLabel('Frågeställning').fill('Fraktur i handleden?');
   await page.getByLabel('Anamnes').fill('Föll på isen i går.');
-  await page.getByLabel('Status', {exact: true}).fill('Svullen, ömmar över radius.');
+  await page.getByLabel('Aktuellt status', {exact: true}).fill('Svullen, ömmar över radius.');
   await page.getByLabel('Önskad undersökning eller åtgärd').fill('Röntgen höger handled');
   await page.getByLabel('Patienten är informerad om remissen').check();
   await page.getByRole('button', {name: 'Skicka'}).click();
@@ -114,7 +114,9 @@ async function openReferral(requestId) {
   const id = requestId.slice(requestId.indexOf('#') + 1);
   await page.getByRole('button', {name: 'Utgående'}).click();
   await page.locator(`table[data-list="outgoing"] tr[data-id="${id}"]`).getByRole('button', {name: 'Visa'}).click();
-  await page.getByRole('heading', {name: `Remisser: ${requestId}`}).waitFor();
+  // The view names sender and receiver (by name from the directory); its id is a row of its own.
+  await page.getByRole('heading', {name: /^Remiss: .+ → Röntgen/}).waitFor();
+  await page.locator('article.printable dd', {hasText: requestId}).waitFor();
 }
 
 test('staff complete a referral the hospital asked to complete, then cancel it', async () => {

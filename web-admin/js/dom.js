@@ -69,6 +69,11 @@ export function boxDay(d = new Date()) {
   return d.toLocaleDateString('sv-SE', {timeZone: boxZone});
 }
 
+// A personnummer (or samordningsnummer) as people read it: 19121212-1212; anything else as given.
+export function formatPnr(p) {
+  return /^\d{12}$/.test(p || '') ? `${p.slice(0, 8)}-${p.slice(8)}` : (p ?? '');
+}
+
 export function formatTime(iso) {
   if (!iso) return '';
   const d = typeof iso === 'number' ? new Date(iso) : new Date(iso);

@@ -1,5 +1,5 @@
 // Invitations (kallelser), VIP codes and practitioners' calendar feeds.
-import {h, field, table, errorBox} from '/js/dom.js';
+import {h, field, table, errorBox, formatPnr} from '/js/dom.js';
 import {t} from './strings.js';
 
 const input = (attrs = {}) => h('input', {type: 'text', autocomplete: 'off', ...attrs});
@@ -25,7 +25,7 @@ export default async function render(root, api) {
     if (!setup.units.length) return;
     const data = await api.get(`/api/v1/booking/invitations?unit=${encodeURIComponent(inv.unit.value)}`);
     invList.replaceChildren(data.invitations.length ? table([t('pnr'), t('visitType'), t('purpose'), t('status'), t('answers')],
-      data.invitations.map((i) => h('tr', {}, h('td', {}, i.subject_of_care), h('td', {}, i.visit_type_name), h('td', {}, i.purpose),
+      data.invitations.map((i) => h('tr', {}, h('td', {}, formatPnr(i.subject_of_care)), h('td', {}, i.visit_type_name), h('td', {}, i.purpose),
         h('td', {}, i.booking ? `${t(i.booking.status)} ${i.booking.startTimeInclusive.slice(0, 16).replace('T', ' ')}` : t('kindOpen')),
         h('td', {}, (i.answers || []).map((a, n) => h('div', {}, `${i.questions[n]}: ${a}`)))))) : h('p', {}, t('noInvitations')));
   };

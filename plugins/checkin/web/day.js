@@ -1,6 +1,6 @@
 // The day report of a unit: who checked in, what they paid and how, who is exempt, and what
 // is outstanding; staff take payment at the desk or send an invoice.
-import {h, field, table, errorBox, boxDay} from '/js/dom.js';
+import {h, field, table, errorBox, boxDay, formatPnr} from '/js/dom.js';
 
 const sv = {
   date: 'Datum', show: 'Visa', time: 'Tid', patient: 'Patient', visit: 'Besök', fee: 'Avgift', toPay: 'Att betala',
@@ -26,7 +26,7 @@ export default async function render(root, api) {
   };
   const load = async () => {
     const d = await api.get(`/api/v1/checkin/day?date=${encodeURIComponent(date.value)}`);
-    const rows = d.visits.map((v) => h('tr', {}, h('td', {}, v.time), h('td', {}, v.patient), h('td', {}, v.tariff),
+    const rows = d.visits.map((v) => h('tr', {}, h('td', {}, v.time), h('td', {}, formatPnr(v.patient)), h('td', {}, v.tariff),
       h('td', {}, kr(v.fee_ore)), h('td', {}, v.charge_ore ? kr(v.charge_ore) + (v.card_source === 'local' ? sv.local : '') : `${sv.free} (${v.exempt_reason})`),
       h('td', {}, v.payment ? `${sv.methods[v.payment.method]}: ${sv.statuses[v.payment.status] || v.payment.status}` : ''),
       h('td', {class: 'actions'},

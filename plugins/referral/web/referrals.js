@@ -1,6 +1,8 @@
 // Console page "Remisser": outgoing and incoming referrals with status and age, the form to
 // write and send a referral, a referral's printable view (the paper fallback) and the form to
 // answer an incoming one; an outgoing one is completed (KOM) or cancelled (AVB) from its view.
+import {formatPnr} from '/js/dom.js';
+
 const strings = {
   title: 'Remisser',
   outgoing: 'Utgående',
@@ -14,7 +16,7 @@ const strings = {
   priorities: {normal: 'Normal', akut: 'Akut'},
   question: 'Frågeställning',
   anamnesis: 'Anamnes',
-  status: 'Status',
+  status: 'Aktuellt status',
   requested: 'Önskad undersökning eller åtgärd',
   informed: 'Patienten är informerad om remissen',
   attachment: 'Bilaga (PDF, JPEG eller PNG)',
@@ -36,9 +38,11 @@ const strings = {
   invitePhone: 'Patientens mobilnummer',
   inviteEmail: 'eller e-post',
   age: 'Ålder',
-  state: 'Status',
+  state: 'Remissens läge',
   from: 'Från',
   to: 'Till',
+  one: 'Remiss',
+  requestId: 'Remissens id',
   days: (n) => (n === 1 ? '1 dag' : `${n} dagar`),
   hours: (n) => `${n} tim`,
   answers: 'Svar',
@@ -230,17 +234,22 @@ export default async function render(root, api) {
   async function show(id) {
     const current = begin();
     const r = await api.get(`/api/v1/referral/referrals/${encodeURIComponent(id)}`);
+    // The receiver by name where the directory knows it (the referral holds its HSA-id).
+    const directory = await api.get('/api/v1/referral/receivers').catch(() => ({items: []}));
     if (!current()) return;
+    const receiver = (directory.items || []).find((x) => x.hsa_id === r.receiver_hsa);
+    const to = receiver ? `${receiver.name} (${r.receiver_hsa})` : r.receiver_hsa;
     const view = el('article', undefined, 'printable');
     const dl = el('dl');
     const rows = [
-      [strings.patient.split(' ')[0], r.patient], [strings.from, `${r.sender_unit_name} (${r.sender_unit}) ${r.practitioner_name}`],
-      [strings.to, r.receiver_hsa], [strings.priority, strings.priorities[r.priority] || r.priority],
+      [strings.patient.split(' ')[0], formatPnr(r.patient)], [strings.from, `${r.sender_unit_name} (${r.sender_unit}) ${r.practitioner_name}`],
+      [strings.to, to], [strings.priority, strings.priorities[r.priority] || r.priority],
       [strings.state, strings.states[r.state] || r.state], [strings.question, r.question], [strings.anamnesis, r.anamnesis],
       [strings.status, r.status], [strings.requested, r.requested], [strings.informed, r.patient_informed ? 'Ja' : 'Nej'],
+      [strings.requestId, r.request_id],
     ];
     for (const [k, v] of rows) dl.append(el('dt', k), el('dd', v));
-    view.append(el('h2', `${strings.title}: ${r.request_id}`), dl);
+    view.append(el('h2', `${strings.one}: ${r.sender_unit_name} → ${receiver ? receiver.name : r.receiver_hsa}`), dl);
     if (r.attachments.length) {
       const ul = el('ul');
       for (const a of r.attachments) ul.append(el('li', `${a.name} (${a.media_type})`));
