@@ -61,6 +61,18 @@ test('the admin creates a user, and a bad HSA-id is shown next to its field', as
   await form.getByLabel('HSA-id', {exact: true}).fill('SE2321000016-S001');
   await form.getByRole('button', {name: 'Skapa användare'}).click();
   await page.getByRole('cell', {name: 'Sara Sköterska'}).waitFor();
+  // A new password is typed into a password field below the row (window.prompt showed it as
+  // plain text), and a refusal is shown at that field.
+  const sara = page.locator('tr', {has: page.getByRole('cell', {name: 'Sara Sköterska'})});
+  await sara.getByRole('button', {name: 'Nytt lösenord'}).click();
+  const pw = page.getByLabel('Nytt lösenord för sara (minst 12 tecken)');
+  assert.equal(await pw.getAttribute('type'), 'password');
+  await pw.fill('kort');
+  await page.locator('tr.inline').getByRole('button', {name: 'Nytt lösenord'}).click();
+  await page.locator(`#${await pw.getAttribute('aria-describedby')}`).filter({hasText: 'minst 12 tecken'}).waitFor();
+  await pw.fill('ett nytt långt lösenord');
+  await page.locator('tr.inline').getByRole('button', {name: 'Nytt lösenord'}).click();
+  await page.locator('tr.inline').waitFor({state: 'detached'});
 });
 
 test('an auditor finds the admin\'s login in the log review', async () => {

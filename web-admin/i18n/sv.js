@@ -188,7 +188,8 @@ export default {
   'users.create': 'Skapa användare', 'users.password': 'Lösenord (minst 12 tecken)',
   'users.disable': 'Stäng av', 'users.enable': 'Aktivera', 'users.resetPassword': 'Nytt lösenord',
   'users.confirmDisable': 'Stäng av kontot {name}? Hen loggas ut direkt och kan inte logga in förrän kontot aktiveras igen.',
-  'users.newPasswordPrompt': 'Nytt lösenord för {name} (minst 12 tecken):',
+  'users.newPasswordPrompt': 'Nytt lösenord för {name} (minst 12 tecken)',
+  'users.cancel': 'Avbryt',
   'users.created': 'Användaren {name} är skapad.',
 
   'audit.title': 'Loggkontroll',

@@ -21,10 +21,34 @@ export default async function usersPage({api, refresh}) {
         if (!u.disabled && !window.confirm(t('users.confirmDisable', {name: u.username}))) return;
         act(() => api.patch(`/api/v1/users/${u.id}`, {disabled: !u.disabled}), u.disabled ? t('users.enable') : t('users.disable'));
       }}, u.disabled ? t('users.enable') : t('users.disable')),
-      h('button', {type: 'button', onclick: () => {
-        const pw = window.prompt(t('users.newPasswordPrompt', {name: u.username}));
-        if (pw) act(() => api.post(`/api/v1/users/${u.id}/password`, {password: pw}), t('app.saved'));
-      }}, t('users.resetPassword')))));
+      h('button', {type: 'button', onclick: (ev) => passwordForm(u, ev.currentTarget.closest('tr'))}, t('users.resetPassword')))));
+
+  // A new password is typed into a password field below the user's row (window.prompt showed
+  // it in plain text), and the box's answer is shown there.
+  function passwordForm(u, row) {
+    row.parentNode.querySelectorAll('tr.inline').forEach((r) => r.remove());
+    const pw = h('input', {type: 'password', autocomplete: 'new-password', required: true});
+    const note = h('div', {'aria-live': 'polite'});
+    const pwField = field(t('users.newPasswordPrompt', {name: u.username}), pw);
+    const form = h('form', {class: 'inline-form'}, pwField,
+      h('button', {type: 'submit'}, t('users.resetPassword')),
+      h('button', {type: 'button', onclick: () => line.remove()}, t('users.cancel')), note);
+    const line = h('tr', {class: 'inline'}, h('td', {colspan: 7}, form));
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      try {
+        await api.post(`/api/v1/users/${u.id}/password`, {password: pw.value});
+        announce(t('app.saved'));
+        await refresh();
+      } catch (e) {
+        const fieldError = (e.fieldErrors || []).find((x) => x.pointer === '/password');
+        if (fieldError) pwField.setError(fieldError.text);
+        else note.replaceChildren(errorBox(e.message));
+      }
+    });
+    row.after(line);
+    pw.focus();
+  }
 
   const inputs = {
     username: h('input', {name: 'username', autocomplete: 'off', required: true}),
