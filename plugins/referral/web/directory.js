@@ -14,6 +14,8 @@ const strings = {
   yes: 'Ja',
   save: 'Spara mottagare',
   saved: 'Mottagaren är sparad.',
+  adminOnly: 'Katalogen ändras av en administratör.',
+  hsaNeeded: 'Ange mottagarens HSA-id.',
   remove: 'Ta bort',
   importTitle: 'Importera från HSA-katalogen (CSV eller JSON)',
   importButton: 'Importera',
@@ -63,10 +65,22 @@ export default async function render(root, api) {
   const file = el('input');
   file.type = 'file';
   file.accept = '.csv,.json,text/csv,application/json';
+  // Only an admin changes the directory: staff see it without the buttons they may not use.
+  const session = await api.get('/api/v1/auth/session').catch(() => ({}));
+  const admin = session.role === 'admin';
+  if (!admin) {
+    root.replaceChildren(el('h1', strings.title), message, body, el('p', strings.adminOnly));
+    await load();
+    return;
+  }
   root.replaceChildren(el('h1', strings.title), message, body,
     el('h2', strings.save), field(strings.hsa, hsa), field(strings.name, name), field(strings.receives, receives),
     field(strings.endpoint, endpoint), field(strings.version, version),
     button(strings.save, () => act(async () => {
+      if (!hsa.value.trim()) {
+        message.textContent = strings.hsaNeeded;
+        return;
+      }
       await api.put(`/api/v1/referral/receivers/${encodeURIComponent(hsa.value)}`, {
         name: name.value, receives: receives.value, endpoint_url: endpoint.value, contract_version: version.value,
       });
@@ -107,10 +121,12 @@ export default async function render(root, api) {
       tr.append(el('td', r.hsa_id), el('td', r.name), el('td', r.receives), el('td', r.endpoint_url),
         el('td', r.contract_version), el('td', r.supported ? strings.yes : strings.unsupported));
       const actions = el('td');
-      actions.append(button(strings.remove, () => {
-        if (!window.confirm(strings.confirmRemove.replace('{name}', r.name || r.hsa_id))) return;
-        act(() => api.del(`/api/v1/referral/receivers/${encodeURIComponent(r.hsa_id)}`));
-      }));
+      if (admin) {
+        actions.append(button(strings.remove, () => {
+          if (!window.confirm(strings.confirmRemove.replace('{name}', r.name || r.hsa_id))) return;
+          act(() => api.del(`/api/v1/referral/receivers/${encodeURIComponent(r.hsa_id)}`));
+        }));
+      }
       tr.append(actions);
       table.append(tr);
     }
