@@ -163,3 +163,15 @@ test('staff complete a referral the hospital asked to complete, then cancel it',
   assert.equal(avb.valid, true, avb.schema_errors);
   assert.equal(await page.getByRole('button', {name: 'Avbryt remissen'}).count(), 0);
 });
+
+// Staff read the directory; only an admin changes it, so staff get no buttons that would
+// answer "no permission".
+test('staff see the receiver directory without the admin\'s buttons', async () => {
+  box.cli(['user', 'add', '--username', 'skot', '--role', 'staff', '--password-stdin'], 'personal lösenord 123\n');
+  await page.getByRole('button', {name: 'Logga ut'}).click();
+  await login(page, box.url, 'skot', 'personal lösenord 123');
+  await page.getByRole('link', {name: 'Remissmottagare'}).click();
+  await page.getByRole('cell', {name: 'Röntgen Sjukhuset'}).waitFor();
+  await page.locator('main').getByText('Katalogen ändras av en administratör.').waitFor();
+  assert.equal(await page.locator('main').getByRole('button', {name: /Ta bort|Spara mottagare|Importera/}).count(), 0);
+});

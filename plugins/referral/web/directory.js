@@ -67,7 +67,7 @@ export default async function render(root, api) {
   file.accept = '.csv,.json,text/csv,application/json';
   // Only an admin changes the directory: staff see it without the buttons they may not use.
   const session = await api.get('/api/v1/auth/session').catch(() => ({}));
-  const admin = session.role === 'admin';
+  const admin = session.user?.role === 'admin';
   if (!admin) {
     root.replaceChildren(el('h1', strings.title), message, body, el('p', strings.adminOnly));
     await load();
