@@ -460,7 +460,9 @@ function kb.sent() end
 function kb.set_now(time) end
 
 ---Tests only: the settings kb.config reads for the rest of this case (nil: none). Every case
----starts with the settings of `--config` (the script's lua.config.<file> block), if given.
+---starts with the settings of `--config` (the script's lua.config.<file> block), if given. In a
+---Lua plugin's tests they are checked against its schema.yaml, defaults filled in (an error names
+---a setting the schema refuses).
 ---@param settings table|nil
 function kb.set_config(settings) end
 

@@ -199,12 +199,13 @@ int runLuaPluginTest(const std::string& dir, std::ostream& out) {
     }
     // Settings: the schema's defaults, validated as the box would.
     Poco::JSON::Object::Ptr settings = new Poco::JSON::Object;
+    std::shared_ptr<const config::Schema> schema;
     if (!m.configSchema.empty() && files.count(m.configSchema)) {
         try {
-            const auto schema = config::Schema::fromYaml(YAML::Load(files[m.configSchema]), m.id + "/" + m.configSchema);
-            auto r = schema.validateJson("{}", "plugins.settings." + m.id);
+            schema = std::make_shared<const config::Schema>(config::Schema::fromYaml(YAML::Load(files[m.configSchema]), m.id + "/" + m.configSchema));
+            auto r = schema->validateJson("{}", "plugins.settings." + m.id);
             if (!r.errors.empty()) throw std::invalid_argument(r.errors.front().message);
-            settings = config::toJsonObject(schema, r.document);
+            settings = config::toJsonObject(*schema, r.document);
         } catch (const std::exception& e) {
             out << "FAIL  " << m.id << ": its settings' defaults are not valid: " << e.what() << "\n";
             return 1;
@@ -220,6 +221,14 @@ int runLuaPluginTest(const std::string& dir, std::ostream& out) {
     auto services = std::make_shared<lua::ScriptServices>();
     services->clock = &clock;
     services->testClock = &clock;
+    if (schema)
+        services->checkTestConfig = [schema, id = m.id](const Poco::JSON::Object::Ptr& given) {
+            std::ostringstream text;
+            Poco::JSON::Stringifier::stringify(given, text);
+            auto r = schema->validateJson(text.str(), "plugins.settings." + id);
+            if (!r.errors.empty()) throw std::invalid_argument(r.errors.front().path + ": " + r.errors.front().message);
+            return config::toJsonObject(*schema, r.document);
+        };
     lua::PluginExtras extras;
     extras.files = &files;
     extras.testing = true;

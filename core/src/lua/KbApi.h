@@ -39,6 +39,10 @@ struct ScriptServices {
     // kb.config(key): the settings of one script (e.g. klinikbox.yaml lua.config.<file>);
     // may return null.
     std::function<Poco::JSON::Object::Ptr(const std::string& script)> config;
+    // A Lua plugin's tests: kb.set_config's settings checked against the plugin's schema.yaml
+    // with its defaults filled in, as the box checks what an admin saves; throws
+    // std::invalid_argument naming the setting. Empty: taken as given (a hook script's tests).
+    std::function<Poco::JSON::Object::Ptr(const Poco::JSON::Object::Ptr& given)> checkTestConfig;
     // kb.send: queues an outbound message (the server writes it to the outbox in its own
     // transaction); returns the message id.
     std::function<long long(const std::string& script, const OutboundMessage& message)> send;

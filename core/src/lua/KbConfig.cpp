@@ -71,6 +71,9 @@ int kbSetConfig(lua_State* L) {
                 c.testConfig = new Poco::JSON::Object;  // {} read as an empty list
                 ok = true;
             }
+            // A plugin's test gets what the box would run with: its schema's defaults for the
+            // settings not given, and a setting the schema refuses is an error here too.
+            if (ok && c.services && c.services->checkTestConfig) c.testConfig = c.services->checkTestConfig(c.testConfig);
         }))
         fail(L, "kb.set_config", c);
     if (!ok) return luaL_argerror(L, 1, "a table of named settings expected");

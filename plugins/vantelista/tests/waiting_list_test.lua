@@ -224,3 +224,13 @@ kb.test("a practitioner is an HSA-id and the latest day has not passed", functio
   body.latest = "2026-01-15"
   kb.assert_eq(kb.request("POST", "/entries", { json = body, as = "staff" }).status, 201, "today is not past")
 end)
+
+kb.test("kb.set_config gets the schema's defaults and its checks, as the box's settings page", function()
+  kb.set_config({ clinic_phone = "090-12 34 56" })
+  kb.assert_eq(kb.config("clinic_phone"), "090-12 34 56")
+  kb.assert_true(kb.config("offer_minutes") ~= nil, "a setting not given has its default")
+  local ok, err = pcall(kb.set_config, { offer_minutes = "lots" })
+  kb.assert_eq(ok, false)
+  kb.assert_true(string.find(tostring(err), "offer_minutes", 1, true), tostring(err))
+  kb.assert_eq(pcall(kb.set_config, { unknown_setting = 1 }), false, "an unknown setting")
+end)
