@@ -96,10 +96,10 @@ bool repeatable(const std::string& local) {
 void checkOnce(const Poco::XML::Element* root) {
     // A list of elements still to look into, not recursion: an outside message may nest
     // elements as deep as its size allows.
-    std::vector<const Poco::XML::Element*> todo{root};
-    while (!todo.empty()) {
-        const auto* e = todo.back();
-        todo.pop_back();
+    std::vector<const Poco::XML::Element*> pending{root};
+    while (!pending.empty()) {
+        const auto* e = pending.back();
+        pending.pop_back();
         std::map<std::pair<std::string, std::string>, int> seen;
         for (auto* n = e->firstChild(); n; n = n->nextSibling()) {
             if (n->nodeType() != Poco::XML::Node::ELEMENT_NODE) continue;
@@ -108,7 +108,7 @@ void checkOnce(const Poco::XML::Element* root) {
             if (ns != kCoreNs && ns != kRequestNs && ns != kConfirmationNs && ns != kOutcomeNs) continue;
             if (++seen[{ns, c->localName()}] == 2 && !repeatable(c->localName()))
                 throw BodyError("the contract allows one " + c->localName() + " in " + e->localName() + "; the message has more");
-            todo.push_back(c);
+            pending.push_back(c);
         }
     }
 }
